@@ -1,0 +1,196 @@
+//! The command line: one clap-derive `Cli`, ValueEnums for every choice.
+
+use crate::encode::{EncoderKind, Subsampling};
+use crate::frame::{Content, Size};
+use crate::server::ServerDecoder;
+use crate::transport::Protocol;
+use crate::wire::PayloadKind;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "imgwire",
+    version,
+    about = "Where does the time go when images travel to a model server?"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the seed benchmark (built-in servers unless --rest-url/--grpc-url) and show where time goes.
+    Bench(Box<BenchArgs>),
+    /// Run the built-in REST and gRPC servers until Ctrl-C.
+    Serve(ServeArgs),
+}
+
+/// Settings the built-in servers take, in `bench` and in `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// What the server does with received images: decode and check, or nothing (as the seed's servers).
+    #[arg(long, value_enum, default_value_t = ServerDecoder::Turbojpeg)]
+    pub server_decoder: ServerDecoder,
+    /// Milliseconds of CPU work per image request standing in for a model.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_ms)]
+    pub infer_ms: f64,
+    /// Largest request body or gRPC message, in MiB, on both server and client.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=2048))]
+    pub max_message_mb: u32,
+    /// Worker threads of the server runtime (default: the number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub server_threads: Option<u32>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Frame sizes as HEIGHTxWIDTH, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "360x640,720x1280,1080x1920"
+    )]
+    pub sizes: Vec<Size>,
+    /// Payload kinds, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "basic,b64,binary"
+    )]
+    pub payloads: Vec<PayloadKind>,
+    /// Protocols, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "rest,grpc")]
+    pub protocols: Vec<Protocol>,
+    /// Concurrent requests per burst.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub concurrency: u32,
+    /// Counted bursts per scenario.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub bursts: u32,
+    /// Warm-up bursts per scenario, run first and reported apart.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub warmup: u32,
+    /// Generated frame content (ignored with --images).
+    #[arg(long, value_enum, default_value_t = Content::Noise)]
+    pub content: Content,
+    /// A folder of .jpg/.png files to send instead of generated frames (scaled and cropped to each size).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// Distinct frames per size; requests cycle through them (1 = every request sends the same frame, as the seed did).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub frames: u32,
+    /// Image encoder on the client.
+    #[arg(long, value_enum, default_value_t = EncoderKind::Turbojpeg)]
+    pub encoder: EncoderKind,
+    /// JPEG quality (95 is OpenCV's default, which the seed post used).
+    #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+    /// JPEG chroma subsampling (turbojpeg; image-rs has a fixed one).
+    #[arg(long, value_enum, default_value_t = Subsampling::S420)]
+    pub subsampling: Subsampling,
+    /// Seed for generated frames.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Send REST requests to this server instead of the built-in one (http://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    pub rest_url: Option<String>,
+    /// Send gRPC requests to this server instead of the built-in one (http://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    pub grpc_url: Option<String>,
+    /// Worker threads of the client runtime (default: the number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub client_threads: Option<u32>,
+    /// Seconds before one request is given up.
+    #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
+    pub timeout_s: f64,
+    /// Write every scenario's results as JSON (rewritten as each scenario finishes).
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write one CSV row per scenario x stage (rewritten as each scenario finishes).
+    #[arg(long, value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+    /// Print only the summary table, not each scenario's stages.
+    #[arg(long)]
+    pub brief: bool,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Where the REST server listens (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub rest_addr: SocketAddr,
+    /// Where the gRPC server listens (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    pub grpc_addr: SocketAddr,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+fn non_negative_ms(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=60_000.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a number of milliseconds from 0 to 60000"
+        )),
+    }
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!("'{text}' is not a number of seconds above 0")),
+    }
+}
+
+/// Runs the chosen command.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Bench(args) => crate::run::bench::run(&args).map(|_| ()),
+        Command::Serve(args) => serve(&args),
+    }
+}
+
+fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let servers =
+        crate::server::Servers::start(args.server.config(), args.rest_addr, args.grpc_addr)?;
+    println!("REST listening on http://{}", servers.rest_addr);
+    println!("gRPC listening on http://{}", servers.grpc_addr);
+    println!(
+        "server decoder: {}; Ctrl-C stops",
+        args.server.server_decoder_name()
+    );
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    servers.wait_for_ctrl_c()
+}
+
+impl ServerArgs {
+    pub fn config(&self) -> crate::server::ServerConfig {
+        crate::server::ServerConfig {
+            decoder: self.server_decoder,
+            max_message_bytes: self.max_message_mb as usize * 1024 * 1024,
+            infer: std::time::Duration::from_secs_f64(self.infer_ms / 1000.0),
+            threads: self
+                .server_threads
+                .map_or_else(default_threads, |t| t as usize),
+        }
+    }
+
+    fn server_decoder_name(&self) -> &'static str {
+        match self.server_decoder {
+            ServerDecoder::Turbojpeg => "turbojpeg",
+            ServerDecoder::None => "none",
+        }
+    }
+}
+
+/// The number of CPUs this process may use.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}

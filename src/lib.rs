@@ -1,0 +1,19 @@
+//! imgwire: a profiler for getting images to a model server. The binary is a
+//! thin shell over this library so tests drive the same code as users.
+
+pub mod cli;
+pub mod encode;
+pub mod frame;
+pub mod report;
+pub mod run;
+pub mod server;
+pub mod stage;
+pub mod transport;
+pub mod wire;
+
+pub use cli::Cli;
+
+/// Runs one parsed command line to completion.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    cli::dispatch(cli)
+}

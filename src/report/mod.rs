@@ -1,0 +1,124 @@
+//! Results as one serde struct (the unit in every field name), and one file
+//! per output format: terminal tables, JSON, CSV.
+
+pub mod csv;
+pub mod json;
+pub mod table;
+
+use crate::run::samples::Summary;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole `imgwire bench` run.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    pub schema_version: u32,
+    pub imgwire_version: &'static str,
+    /// False while the run is still going or when it stopped early.
+    pub complete: bool,
+    pub settings: Settings,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+/// Every choice that shaped the numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub bursts: usize,
+    pub warmup_bursts: usize,
+    pub frames: String,
+    pub frame_pool_size: usize,
+    pub encoder: &'static str,
+    pub quality: u8,
+    pub subsampling: crate::encode::Subsampling,
+    /// `built-in` or the remote server's settings as far as they are known.
+    pub server: String,
+    pub server_decoder: Option<crate::server::ServerDecoder>,
+    pub infer_ms: f64,
+    pub max_message_bytes: usize,
+    pub rest_target: String,
+    pub grpc_target: String,
+    pub client_threads: usize,
+    pub server_threads: Option<usize>,
+}
+
+/// Seconds per burst over the counted bursts.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct BurstSeconds {
+    pub mean: f64,
+    pub p50: f64,
+    pub p99: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Bytes per request, as means over the counted requests.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ByteCounts {
+    /// The raw frame before encoding (0 for `basic`).
+    pub raw_frame_bytes: usize,
+    /// The encoded image (JPEG or raw), before any wire format.
+    pub image_bytes: f64,
+    /// The request body: JSON, base64 JSON, protobuf or raw bytes.
+    pub request_body_bytes: f64,
+    pub response_body_bytes: f64,
+    /// Encoded bits per pixel (0 for `basic`).
+    pub image_bits_per_pixel: f64,
+}
+
+/// One point of the matrix and everything measured there.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioReport {
+    /// HEIGHTxWIDTH, as in the seed post ("1080x1920").
+    pub size: String,
+    pub width: u32,
+    pub height: u32,
+    pub payload: crate::wire::PayloadKind,
+    pub protocol: crate::transport::Protocol,
+    pub encoder: &'static str,
+    pub content: String,
+    pub requests: usize,
+    pub errors: usize,
+    pub error_examples: Vec<String>,
+    pub timing_warnings: usize,
+    pub seconds_per_burst: BurstSeconds,
+    pub warmup_seconds_per_burst: Vec<f64>,
+    /// Each stage's summary under its name (`serialize`, `server.decode`...).
+    /// `generate` and `encode` are per frame of the pool, the rest per request.
+    pub stages: BTreeMap<&'static str, Summary>,
+    /// Median residual over median wall: how much time no stage claims.
+    pub residual_share: f64,
+    /// The stage with the largest mean among the request's stages.
+    pub dominant_stage: &'static str,
+    pub bytes: ByteCounts,
+}
+
+impl ScenarioReport {
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.size,
+            self.payload.name(),
+            self.protocol.label()
+        )
+    }
+}
+
+/// One way to write a report out (JSON, CSV, ...).
+pub trait Exporter {
+    fn render(&self, report: &BenchReport) -> Result<Vec<u8>>;
+}
+
+/// Writes `report` to `path` via a temporary file, so a reader never sees
+/// half a file and an interrupted run keeps its last complete write.
+pub fn write_atomically(exporter: &dyn Exporter, report: &BenchReport, path: &Path) -> Result<()> {
+    let bytes = exporter.render(report)?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("could not write '{}'", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("could not write '{}'", path.display()))
+}

@@ -1,0 +1,218 @@
+//! Terminal tables: first the seed post's layout (seconds per burst per
+//! size x protocol x payload), then one stage table per scenario.
+
+use super::{BenchReport, ScenarioReport};
+use crate::stage::Stage;
+use crate::transport::Protocol;
+use crate::wire::PayloadKind;
+use std::fmt::Write;
+
+/// Renders the whole report; `brief` leaves out the per-scenario stages.
+pub fn render(report: &BenchReport, brief: bool) -> String {
+    let mut out = String::new();
+    out.push_str(&settings_line(report));
+    out.push_str(&seed_table(report));
+    if !brief {
+        for scenario in &report.scenarios {
+            out.push('\n');
+            out.push_str(&stage_table(scenario));
+        }
+    }
+    out
+}
+
+fn settings_line(report: &BenchReport) -> String {
+    let s = &report.settings;
+    let decoder = s
+        .server_decoder
+        .map_or("remote server's own".to_string(), |d| {
+            format!("{d:?}").to_lowercase()
+        });
+    format!(
+        "\nimgwire {}: {} concurrent requests x {} bursts ({} warm-up bursts reported apart)\n\
+         frames: {}\nencoder: {} q{} {:?}; server decoder: {}; server: {}\n\n",
+        report.imgwire_version,
+        s.concurrency,
+        s.bursts,
+        s.warmup_bursts,
+        s.frames,
+        s.encoder,
+        s.quality,
+        s.subsampling,
+        decoder,
+        s.server
+    )
+    .replace("S420", "4:2:0")
+    .replace("S422", "4:2:2")
+    .replace("S444", "4:4:4")
+}
+
+/// The seed's table: rows REST and gRPC per size, a column per payload with
+/// seconds per burst, payload MB, and `xN` on the faster protocol.
+fn seed_table(report: &BenchReport) -> String {
+    let payloads: Vec<PayloadKind> = unique(report.scenarios.iter().map(|s| s.payload));
+    let protocols: Vec<Protocol> = unique(report.scenarios.iter().map(|s| s.protocol));
+    let sizes: Vec<&str> = unique(report.scenarios.iter().map(|s| s.size.as_str()));
+    let mut rows = vec![std::iter::once("size".to_string())
+        .chain(std::iter::once("protocol".to_string()))
+        .chain(
+            payloads
+                .iter()
+                .map(|p| format!("{} s/burst (MB)", p.name())),
+        )
+        .collect::<Vec<_>>()];
+    for size in &sizes {
+        for (i, &protocol) in protocols.iter().enumerate() {
+            let mut row = vec![
+                if i == 0 {
+                    size.to_string()
+                } else {
+                    String::new()
+                },
+                protocol.label().to_string(),
+            ];
+            for &payload in &payloads {
+                row.push(seed_cell(report, size, payload, protocol));
+            }
+            rows.push(row);
+        }
+    }
+    let mut out = String::from(
+        "Seconds per burst (mean of the counted bursts); request body MB in brackets; xN: how many times faster than the other protocol\n",
+    );
+    out.push_str(&align(&rows, 2));
+    out
+}
+
+fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: Protocol) -> String {
+    let find = |p: Protocol| {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.size == size && s.payload == payload && s.protocol == p)
+    };
+    let Some(cell) = find(protocol) else {
+        return "-".into();
+    };
+    let mut text = format!(
+        "{:.4} ({:.3})",
+        cell.seconds_per_burst.mean,
+        cell.bytes.request_body_bytes / 1e6
+    );
+    let fastest_other = report
+        .scenarios
+        .iter()
+        .filter(|s| {
+            s.size == size && s.payload == payload && s.protocol != protocol && s.requests > 0
+        })
+        .map(|s| s.seconds_per_burst.mean)
+        .fold(f64::INFINITY, f64::min);
+    let mine = cell.seconds_per_burst.mean;
+    if cell.requests > 0 && fastest_other.is_finite() && mine > 0.0 && mine < fastest_other {
+        let _ = write!(text, " x{:.1}", fastest_other / mine);
+    }
+    if cell.errors > 0 {
+        let _ = write!(text, " [{} errors]", cell.errors);
+    }
+    text
+}
+
+/// One scenario's stages: mean, p50, p99 and share of the request's wall time.
+fn stage_table(s: &ScenarioReport) -> String {
+    let mut out = format!(
+        "{}: {:.4} s/burst (p50 {:.4}, p99 {:.4}), {} requests, {:.3} MB/request",
+        s.label(),
+        s.seconds_per_burst.mean,
+        s.seconds_per_burst.p50,
+        s.seconds_per_burst.p99,
+        s.requests,
+        s.bytes.request_body_bytes / 1e6,
+    );
+    if s.bytes.image_bits_per_pixel > 0.0 {
+        let _ = write!(
+            out,
+            " ({} {:.2} bits/pixel)",
+            s.encoder, s.bytes.image_bits_per_pixel
+        );
+    }
+    let _ = writeln!(out, ", dominant: {}", s.dominant_stage);
+    let wall_mean = s.stages.get("wall").map_or(0, |m| m.mean_ns) as f64;
+    let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
+        .map(String::from)
+        .to_vec()];
+    for stage in Stage::ALL {
+        let Some(m) = s.stages.get(stage.name()) else {
+            continue;
+        };
+        let per_frame = matches!(stage, Stage::Generate | Stage::Encode);
+        let share = if per_frame || stage == Stage::Wall || wall_mean == 0.0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}", m.mean_ns as f64 / wall_mean * 100.0)
+        };
+        let name = if per_frame {
+            format!("{} (per frame)", stage.name())
+        } else {
+            stage.name().to_string()
+        };
+        let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
+        rows.push(vec![name, ms(m.mean_ns), ms(m.p50_ns), ms(m.p99_ns), share]);
+    }
+    out.push_str(&align(&rows, 1));
+    if s.errors > 0 {
+        let _ = writeln!(
+            out,
+            "  {} errors, for example: {}",
+            s.errors,
+            s.error_examples.join(" | ")
+        );
+    }
+    if s.timing_warnings > 0 {
+        let _ = writeln!(
+            out,
+            "  {} responses had unreadable Server-Timing text",
+            s.timing_warnings
+        );
+    }
+    out
+}
+
+/// Pads columns: the first `left_columns` left-aligned, the rest right-aligned.
+fn align(rows: &[Vec<String>], left_columns: usize) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|t| t.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        out.push_str("  ");
+        for (c, cell) in row.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c < left_columns {
+                let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
+            } else {
+                let _ = write!(out, "{}{cell}  ", " ".repeat(pad));
+            }
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('\n');
+    }
+    out
+}
+
+fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut seen = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
+}

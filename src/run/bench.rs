@@ -1,0 +1,320 @@
+//! `imgwire bench`: starts the built-in servers (unless pointed elsewhere),
+//! runs the scenario matrix under the burst load, and writes each scenario's
+//! results as soon as it finishes, so an interrupted run keeps what it measured.
+
+use crate::cli::{default_threads, BenchArgs};
+use crate::encode::EncodeSettings;
+use crate::frame::{FileFrames, Size};
+use crate::report::csv::CsvExporter;
+use crate::report::json::JsonExporter;
+use crate::report::{
+    table, write_atomically, BenchReport, Exporter, ScenarioReport, Settings, SCHEMA_VERSION,
+};
+use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
+use crate::run::scenario::{matrix, Scenario, ScenarioRun};
+use crate::server::{thread_namer, Servers};
+use crate::transport::{Client, ClientSettings, Protocol};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the benchmark `args` describes; prints the tables and returns the report.
+pub fn run(args: &BenchArgs) -> Result<BenchReport> {
+    let source = match &args.images {
+        Some(dir) => FrameSource::Files(FileFrames::open(dir)?),
+        None => FrameSource::Pattern {
+            content: args.content,
+            seed: args.seed,
+        },
+    };
+    let builtin = args
+        .protocols
+        .iter()
+        .any(|p| target_url(args, *p).is_none())
+        .then(|| {
+            let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+            Servers::start(args.server.config(), any, any)
+        })
+        .transpose()?;
+    let url = |protocol| {
+        target_url(args, protocol)
+            .map(str::to_owned)
+            .or_else(|| builtin.as_ref().map(|s| builtin_url(s, protocol)))
+            .unwrap_or_default()
+    };
+    let mut report = BenchReport {
+        schema_version: SCHEMA_VERSION,
+        imgwire_version: env!("CARGO_PKG_VERSION"),
+        complete: false,
+        settings: settings(
+            args,
+            &source,
+            builtin.is_some(),
+            url(Protocol::Rest),
+            url(Protocol::Grpc),
+        ),
+        scenarios: Vec::new(),
+    };
+    let outputs = Outputs {
+        json: args.json.clone(),
+        csv: args.csv.clone(),
+    };
+    outputs.write(&report)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(report.settings.client_threads)
+        .thread_name_fn(thread_namer("client"))
+        .enable_all()
+        .build()
+        .context("could not start the client runtime")?;
+    let outcome = runtime.block_on(run_matrix(args, &source, &url, &mut report, &outputs));
+    report.complete = outcome.is_ok();
+    outputs.write(&report)?;
+    print!("{}", table::render(&report, args.brief));
+    drop(runtime);
+    drop(builtin);
+    outcome?;
+    let failed: usize = report.scenarios.iter().map(|s| s.errors).sum();
+    if failed > 0 {
+        let example = report
+            .scenarios
+            .iter()
+            .find_map(|s| {
+                s.error_examples
+                    .first()
+                    .map(|e| format!("{}: {e}", s.label()))
+            })
+            .unwrap_or_default();
+        bail!("{failed} requests failed (first: {example}); every scenario's errors are in the report");
+    }
+    Ok(report)
+}
+
+async fn run_matrix(
+    args: &BenchArgs,
+    source: &FrameSource,
+    url: &impl Fn(Protocol) -> String,
+    report: &mut BenchReport,
+    outputs: &Outputs,
+) -> Result<()> {
+    let client_settings = ClientSettings {
+        max_message_bytes: args.server.max_message_mb as usize * 1024 * 1024,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs_f64(args.timeout_s),
+        concurrency: args.concurrency as usize,
+    };
+    let mut clients = HashMap::new();
+    for &protocol in &args.protocols {
+        let client = Client::connect(protocol, &url(protocol), &client_settings).await?;
+        clients.insert(protocol, Arc::new(client));
+    }
+    let settings = EncodeSettings {
+        quality: args.quality,
+        subsampling: args.subsampling,
+    };
+    let mut pools: HashMap<Size, FramePool> = HashMap::new();
+    let scenarios = matrix(&args.sizes, &args.payloads, &args.protocols);
+    for (index, scenario) in scenarios.iter().enumerate() {
+        if scenario.payload.carries_image() && !pools.contains_key(&scenario.size) {
+            let pool = prepare_pool(
+                source,
+                scenario.size,
+                args.frames as usize,
+                args.encoder,
+                settings,
+            )?;
+            pools.insert(scenario.size, pool);
+        }
+        let pool = scenario
+            .payload
+            .carries_image()
+            .then(|| &pools[&scenario.size]);
+        let plan = RequestPlan {
+            client: clients[&scenario.protocol].clone(),
+            protocol: scenario.protocol,
+            payload: scenario.payload,
+            images: pool.map(|p| p.images.clone()).unwrap_or_default(),
+        };
+        let result = run_scenario(args, *scenario, &plan, pool, source).await;
+        let (scenario_report, fatal) = match result {
+            Ok(r) => (r, None),
+            Err((r, e)) => (r, Some(e)),
+        };
+        eprintln!(
+            "{}",
+            progress_line(index + 1, scenarios.len(), &scenario_report)
+        );
+        report.scenarios.push(scenario_report);
+        outputs.write(report)?;
+        if let Some(err) = fatal {
+            return Err(err);
+        }
+    }
+    Ok(())
+}
+
+type ScenarioOutcome = std::result::Result<ScenarioReport, (ScenarioReport, anyhow::Error)>;
+
+async fn run_scenario(
+    args: &BenchArgs,
+    scenario: Scenario,
+    plan: &RequestPlan,
+    pool: Option<&FramePool>,
+    source: &FrameSource,
+) -> ScenarioOutcome {
+    let concurrency = args.concurrency as usize;
+    let mut warmup = Vec::new();
+    let mut counted = Vec::new();
+    let mut fatal = None;
+    for burst in 0..(args.warmup + args.bursts) as usize {
+        let result = run_burst(plan, concurrency, burst).await;
+        let every_request_failed = result.records.is_empty() && !result.errors.is_empty();
+        if every_request_failed {
+            fatal = Some(anyhow!(
+                "every request of a burst failed, so the run stopped ({}): {}",
+                plan.client_url_hint(),
+                result.errors[0]
+            ));
+        }
+        if burst < args.warmup as usize {
+            warmup.push(result);
+        } else {
+            counted.push(result);
+        }
+        if fatal.is_some() {
+            break;
+        }
+    }
+    let report = ScenarioRun {
+        scenario,
+        encoder: args.encoder.name(),
+        content: source_label(source, args),
+        pool,
+        warmup,
+        counted,
+    }
+    .into_report();
+    match fatal {
+        Some(err) => Err((report, err)),
+        None => Ok(report),
+    }
+}
+
+impl RequestPlan {
+    fn client_url_hint(&self) -> &'static str {
+        match self.protocol {
+            Protocol::Rest => "is the server at --rest-url still up?",
+            Protocol::Grpc => "is the server at --grpc-url still up?",
+        }
+    }
+}
+
+fn source_label(source: &FrameSource, args: &BenchArgs) -> String {
+    match source {
+        FrameSource::Pattern { content, .. } => content.name().to_string(),
+        FrameSource::Files(_) => format!(
+            "files:{}",
+            args.images
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string())
+        ),
+    }
+}
+
+fn target_url(args: &BenchArgs, protocol: Protocol) -> Option<&str> {
+    match protocol {
+        Protocol::Rest => args.rest_url.as_deref(),
+        Protocol::Grpc => args.grpc_url.as_deref(),
+    }
+}
+
+fn builtin_url(servers: &Servers, protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Rest => format!("http://{}", servers.rest_addr),
+        Protocol::Grpc => format!("http://{}", servers.grpc_addr),
+    }
+}
+
+fn settings(
+    args: &BenchArgs,
+    source: &FrameSource,
+    builtin: bool,
+    rest: String,
+    grpc: String,
+) -> Settings {
+    let remote = args.rest_url.is_some() || args.grpc_url.is_some();
+    let config = args.server.config();
+    Settings {
+        concurrency: args.concurrency as usize,
+        bursts: args.bursts as usize,
+        warmup_bursts: args.warmup as usize,
+        frames: format!(
+            "{}; {}",
+            source.describe(),
+            if args.frames == 1 {
+                "one frame reused by every request (as the seed)".into()
+            } else {
+                format!(
+                    "a pool of {} frames, requests cycle through it",
+                    args.frames
+                )
+            }
+        ),
+        frame_pool_size: args.frames as usize,
+        encoder: args.encoder.name(),
+        quality: args.quality,
+        subsampling: args.subsampling,
+        server: match (builtin, remote) {
+            (true, false) => "built-in, in process".into(),
+            (true, true) => "built-in for some protocols, remote for others".into(),
+            _ => "remote".into(),
+        },
+        server_decoder: builtin.then_some(args.server.server_decoder),
+        infer_ms: args.server.infer_ms,
+        max_message_bytes: config.max_message_bytes,
+        rest_target: rest,
+        grpc_target: grpc,
+        client_threads: args
+            .client_threads
+            .map_or_else(default_threads, |t| t as usize),
+        server_threads: builtin.then_some(config.threads),
+    }
+}
+
+fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
+    let errors = if s.errors > 0 {
+        format!(", {} errors", s.errors)
+    } else {
+        String::new()
+    };
+    format!(
+        "[{n}/{total}] {:<24} {:.4} s/burst (p99 {:.4}), dominant {}{errors}",
+        s.label(),
+        s.seconds_per_burst.mean,
+        s.seconds_per_burst.p99,
+        s.dominant_stage
+    )
+}
+
+/// The files a run writes as it goes.
+struct Outputs {
+    json: Option<PathBuf>,
+    csv: Option<PathBuf>,
+}
+
+impl Outputs {
+    fn write(&self, report: &BenchReport) -> Result<()> {
+        let targets: [(&Option<PathBuf>, &dyn Exporter); 2] =
+            [(&self.json, &JsonExporter), (&self.csv, &CsvExporter)];
+        for (path, exporter) in targets {
+            if let Some(path) = path {
+                write_atomically(exporter, report, path)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! The seed's load model: bursts of C concurrent requests. One request is a
+//! row of stages (serialize, transport, the server's, response); a burst is
+//! timed from the first serialization to the last response parsed.
+
+use crate::encode::EncodedImage;
+use crate::run::samples::nanos;
+use crate::stage::Stage;
+use crate::transport::{Client, Protocol};
+use crate::wire::payload::{parse_response, serialize};
+use crate::wire::server_timing::ServerTimings;
+use crate::wire::PayloadKind;
+use anyhow::Result;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The stage durations of one request that completed.
+#[derive(Clone, Debug, Default)]
+pub struct RequestRecord {
+    pub stages: Vec<(Stage, Duration)>,
+    pub request_bytes: usize,
+    pub response_bytes: usize,
+    /// Set when the server's `Server-Timing` text could not be read.
+    pub timing_warning: Option<String>,
+}
+
+/// What one burst measured.
+pub struct BurstResult {
+    pub elapsed: Duration,
+    pub records: Vec<RequestRecord>,
+    pub errors: Vec<String>,
+}
+
+/// What every request of a scenario shares.
+#[derive(Clone)]
+pub struct RequestPlan {
+    pub client: Arc<Client>,
+    pub protocol: Protocol,
+    pub payload: PayloadKind,
+    pub images: Arc<Vec<EncodedImage>>,
+}
+
+/// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.
+pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> BurstResult {
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|worker| {
+            let plan = plan.clone();
+            let frame = burst * concurrency + worker;
+            tokio::spawn(async move { one_request(&plan, worker, frame).await })
+        })
+        .collect();
+    let mut result = BurstResult {
+        elapsed: Duration::ZERO,
+        records: Vec::with_capacity(concurrency),
+        errors: Vec::new(),
+    };
+    for task in tasks {
+        match task.await {
+            Ok(Ok(record)) => result.records.push(record),
+            Ok(Err(err)) => result.errors.push(format!("{err:#}")),
+            Err(join) => result.errors.push(format!("request task failed: {join}")),
+        }
+    }
+    result.elapsed = start.elapsed();
+    result
+}
+
+async fn one_request(plan: &RequestPlan, worker: usize, frame: usize) -> Result<RequestRecord> {
+    let image = if plan.payload.carries_image() && !plan.images.is_empty() {
+        Some(&plan.images[frame % plan.images.len()])
+    } else {
+        None
+    };
+    let start = Instant::now();
+    let request = serialize(plan.protocol, plan.payload, image)?;
+    let serialized = start.elapsed();
+    let request_bytes = request.body.len();
+    let exchange = plan.client.call(worker, request).await?;
+    let parse_start = Instant::now();
+    parse_response(plan.protocol, &exchange.body)?;
+    let response = parse_start.elapsed();
+    let wall = start.elapsed();
+
+    let mut record = RequestRecord {
+        request_bytes,
+        response_bytes: exchange.body.len(),
+        ..RequestRecord::default()
+    };
+    let server = match exchange.server_timing.as_deref().map(ServerTimings::parse) {
+        Some(Ok(timings)) => timings,
+        Some(Err(problem)) => {
+            record.timing_warning = Some(problem);
+            ServerTimings::default()
+        }
+        None => ServerTimings::default(),
+    };
+    record.stages.push((Stage::Serialize, serialized));
+    record.stages.push((
+        Stage::Transport,
+        exchange.roundtrip.saturating_sub(server.total()),
+    ));
+    record.stages.extend_from_slice(server.entries());
+    record.stages.push((Stage::Response, response));
+    let attributed: Duration = record.stages.iter().map(|(_, d)| *d).sum();
+    record
+        .stages
+        .push((Stage::Residual, wall.saturating_sub(attributed)));
+    record.stages.push((Stage::Wall, wall));
+    Ok(record)
+}
+
+/// Seconds of a duration, for reports.
+pub fn seconds(duration: Duration) -> f64 {
+    nanos(duration) as f64 / 1e9
+}

@@ -1,0 +1,72 @@
+//! The frames a scenario sends, made before any burst: each generated (or
+//! read from a file) and encoded once, each step timed as its own stage.
+
+use crate::encode::{encode_frame, make_encoder, EncodeSettings, EncodedImage, EncoderKind};
+use crate::frame::{generate, Content, FileFrames, Size};
+use crate::run::samples::nanos;
+use anyhow::Result;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Where frames come from.
+pub enum FrameSource {
+    Pattern { content: Content, seed: u64 },
+    Files(FileFrames),
+}
+
+impl FrameSource {
+    pub fn describe(&self) -> String {
+        match self {
+            FrameSource::Pattern { content, seed } => format!("{} (seed {seed})", content.name()),
+            FrameSource::Files(files) => format!("{} image files", files.len()),
+        }
+    }
+}
+
+/// A pool of encoded frames for one size, with the timings of making them.
+pub struct FramePool {
+    pub images: Arc<Vec<EncodedImage>>,
+    pub generate_ns: Vec<u64>,
+    pub encode_ns: Vec<u64>,
+    pub raw_bytes: usize,
+}
+
+impl FramePool {
+    /// Mean encoded bytes of the pool's images.
+    pub fn mean_bytes(&self) -> f64 {
+        let total: usize = self.images.iter().map(|i| i.bytes.len()).sum();
+        total as f64 / self.images.len().max(1) as f64
+    }
+}
+
+/// Generates and encodes `count` frames of `size`.
+pub fn prepare_pool(
+    source: &FrameSource,
+    size: Size,
+    count: usize,
+    encoder: EncoderKind,
+    settings: EncodeSettings,
+) -> Result<FramePool> {
+    let mut encoder = make_encoder(encoder, settings)?;
+    let mut pool = FramePool {
+        images: Arc::new(Vec::new()),
+        generate_ns: Vec::new(),
+        encode_ns: Vec::new(),
+        raw_bytes: 0,
+    };
+    let mut images = Vec::with_capacity(count);
+    for index in 0..count.max(1) {
+        let start = Instant::now();
+        let frame = match source {
+            FrameSource::Pattern { content, seed } => generate(*content, size, *seed, index as u64),
+            FrameSource::Files(files) => files.load(index, size)?,
+        };
+        pool.generate_ns.push(nanos(start.elapsed()));
+        let start = Instant::now();
+        images.push(encode_frame(encoder.as_mut(), &frame)?);
+        pool.encode_ns.push(nanos(start.elapsed()));
+        pool.raw_bytes = frame.len_bytes();
+    }
+    pool.images = Arc::new(images);
+    Ok(pool)
+}

@@ -1,0 +1,217 @@
+//! The gRPC server (tonic, HTTP/2) for `imgwire.v1.ImageService`, written by
+//! hand over a raw-bytes codec so protobuf decoding and encoding are timed as
+//! server stages. Stage durations go back in the `server-timing` trailer.
+
+use super::pipeline::{process_image, timed, too_large, RequestError};
+use super::{stopped, ServerState};
+use crate::stage::Stage;
+use crate::wire::codec::RawCodec;
+use crate::wire::proto::{imgwire as pb, paths};
+use crate::wire::server_timing::{self, ServerTimings};
+use crate::wire::{content, ImageMeta, PayloadKind};
+use base64::Engine;
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame};
+use prost::Message;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::sync::watch;
+use tonic::body::Body;
+use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::transport::server::TcpIncoming;
+use tonic::{Request, Response, Status};
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<ServerState>,
+    signal: watch::Receiver<bool>,
+) {
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let result = tonic::transport::Server::builder()
+        .add_service(ImageService { state })
+        .serve_with_incoming_shutdown(incoming, stopped(signal))
+        .await;
+    if let Err(err) = result {
+        eprintln!("error: the gRPC server stopped: {err}");
+    }
+}
+
+#[derive(Clone)]
+struct ImageService {
+    state: Arc<ServerState>,
+}
+
+impl NamedService for ImageService {
+    const NAME: &'static str = paths::SERVICE;
+}
+
+impl tower::Service<http::Request<Body>> for ImageService {
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        // Headers have arrived; the body has not been read yet.
+        let arrived = Instant::now();
+        let payload = match request.uri().path() {
+            paths::BASIC => PayloadKind::Basic,
+            paths::BASE64 => PayloadKind::B64,
+            paths::BINARY => PayloadKind::Binary,
+            _ => {
+                return Box::pin(async { Ok(Status::unimplemented("no such method").into_http()) })
+            }
+        };
+        let state = self.state.clone();
+        Box::pin(async move {
+            let timing = Arc::new(Mutex::new(None));
+            let method = Method {
+                state: state.clone(),
+                payload,
+                arrived,
+                timing: timing.clone(),
+            };
+            let limit = Some(state.config.max_message_bytes);
+            let mut grpc = Grpc::new(RawCodec).apply_max_message_size_config(limit, limit);
+            let response = grpc.unary(method, request).await;
+            let trailer = timing.lock().ok().and_then(|mut slot| slot.take());
+            Ok(response.map(|body| {
+                Body::new(WithTrailer {
+                    inner: body,
+                    trailer,
+                })
+            }))
+        })
+    }
+}
+
+/// One call of one method.
+struct Method {
+    state: Arc<ServerState>,
+    payload: PayloadKind,
+    arrived: Instant,
+    timing: Arc<Mutex<Option<http::HeaderValue>>>,
+}
+
+impl UnaryService<Bytes> for Method {
+    type Response = Bytes;
+    type Future = BoxFuture<Result<Response<Bytes>, Status>>;
+
+    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
+        let mut timings = ServerTimings::default();
+        // tonic has read and unframed the message by now: that is receiving.
+        timings.record(Stage::ServerReceive, self.arrived.elapsed());
+        let (state, payload, slot) = (self.state.clone(), self.payload, self.timing.clone());
+        Box::pin(async move {
+            let result = answer(&state, payload, request.into_inner(), &mut timings).await;
+            let text = timings.to_header();
+            match result {
+                Ok(body) => {
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = http::HeaderValue::from_str(&text).ok();
+                    }
+                    Ok(Response::new(body))
+                }
+                Err(err) => {
+                    let mut status = err.grpc_status();
+                    if let Ok(value) = text.parse() {
+                        status.metadata_mut().insert(server_timing::HEADER, value);
+                    }
+                    Err(status)
+                }
+            }
+        })
+    }
+}
+
+async fn answer(
+    state: &ServerState,
+    payload: PayloadKind,
+    message: Bytes,
+    timings: &mut ServerTimings,
+) -> Result<Bytes, RequestError> {
+    if message.len() > state.config.max_message_bytes {
+        return Err(too_large(state.config.max_message_bytes));
+    }
+    let malformed =
+        |what: &str, e: prost::DecodeError| RequestError::Malformed(format!("not a {what}: {e}"));
+    match payload {
+        PayloadKind::Basic => {
+            timed(timings, Stage::ServerDeserialize, || {
+                pb::BasicRequest::decode(message.clone()).map_err(|e| malformed("BasicRequest", e))
+            })?;
+        }
+        PayloadKind::B64 => {
+            let (bytes, meta) = timed(timings, Stage::ServerDeserialize, || {
+                let request = pb::Base64ImageRequest::decode(message.clone())
+                    .map_err(|e| malformed("Base64ImageRequest", e))?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(request.image.as_bytes())
+                    .map_err(|e| {
+                        RequestError::Malformed(format!("field `image` is not valid base64: {e}"))
+                    })?;
+                let meta = ImageMeta::try_from(request.info).map_err(RequestError::Malformed)?;
+                Ok::<_, RequestError>((bytes, meta))
+            })?;
+            process_image(state, Bytes::from(bytes), meta, timings).await?;
+        }
+        PayloadKind::Binary => {
+            let (bytes, meta) = timed(timings, Stage::ServerDeserialize, || {
+                let request = pb::BinaryImageRequest::decode(message.clone())
+                    .map_err(|e| malformed("BinaryImageRequest", e))?;
+                let meta = ImageMeta::try_from(request.info).map_err(RequestError::Malformed)?;
+                Ok::<_, RequestError>((request.image, meta))
+            })?;
+            process_image(state, bytes, meta, timings).await?;
+        }
+    }
+    Ok(timed(timings, Stage::ServerRespond, || {
+        Bytes::from(content::prediction_proto().encode_to_vec())
+    }))
+}
+
+/// A response body that adds the `server-timing` trailer beside tonic's
+/// `grpc-status`.
+struct WithTrailer {
+    inner: Body,
+    trailer: Option<http::HeaderValue>,
+}
+
+impl HttpBody for WithTrailer {
+    type Data = Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Status>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match polled {
+            Poll::Ready(Some(Ok(frame))) if frame.is_trailers() => {
+                let mut trailers = frame.into_trailers().unwrap_or_default();
+                if let Some(value) = self.trailer.take() {
+                    trailers.insert(server_timing::HEADER, value);
+                }
+                Poll::Ready(Some(Ok(Frame::trailers(trailers))))
+            }
+            other => other,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}

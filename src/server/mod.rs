@@ -1,0 +1,124 @@
+//! The built-in benchmark servers: axum (REST, HTTP/1.1) and tonic (gRPC,
+//! HTTP/2) on their own tokio runtime, whose threads are named `server-*`.
+
+mod decode;
+mod grpc;
+mod pipeline;
+mod rest;
+
+pub use pipeline::{RequestError, ServerState};
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// What the server does with the image bytes it received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerDecoder {
+    /// Decode with libjpeg-turbo and check the size against what the client declared.
+    Turbojpeg,
+    /// Only receive and deserialize, as the seed post's servers did.
+    None,
+}
+
+/// Everything a server needs to answer requests.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServerConfig {
+    pub decoder: ServerDecoder,
+    /// Largest request body or gRPC message accepted (`--max-message-mb`).
+    pub max_message_bytes: usize,
+    /// CPU time spent per image request in a stand-in for a model (`--infer-ms`).
+    pub infer: Duration,
+    /// Worker threads of the server runtime.
+    pub threads: usize,
+}
+
+/// Both servers, running until dropped.
+pub struct Servers {
+    pub rest_addr: SocketAddr,
+    pub grpc_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Servers {
+    /// Binds both servers (port 0 picks a free port) and starts serving.
+    pub fn start(
+        config: ServerConfig,
+        rest_bind: SocketAddr,
+        grpc_bind: SocketAddr,
+    ) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.threads.max(1))
+            .thread_name_fn(thread_namer("server"))
+            .enable_all()
+            .build()
+            .context("could not start the server runtime")?;
+        let (shutdown, signal) = watch::channel(false);
+        let state = Arc::new(ServerState::new(config));
+        let (rest_addr, grpc_addr) = runtime.block_on(async {
+            let rest = tokio::net::TcpListener::bind(rest_bind)
+                .await
+                .with_context(|| {
+                    format!("could not bind the REST server to {rest_bind} (change --rest-addr)")
+                })?;
+            let grpc = tokio::net::TcpListener::bind(grpc_bind)
+                .await
+                .with_context(|| {
+                    format!("could not bind the gRPC server to {grpc_bind} (change --grpc-addr)")
+                })?;
+            let addrs = (rest.local_addr()?, grpc.local_addr()?);
+            tokio::spawn(rest::serve(rest, state.clone(), signal.clone()));
+            tokio::spawn(grpc::serve(grpc, state, signal));
+            anyhow::Ok(addrs)
+        })?;
+        Ok(Servers {
+            rest_addr,
+            grpc_addr,
+            shutdown,
+            runtime: Some(runtime),
+        })
+    }
+
+    /// Serves until the process is stopped (for `imgwire serve`).
+    pub fn wait_for_ctrl_c(mut self) -> Result<()> {
+        let runtime = self.runtime.take().expect("runtime present until drop");
+        runtime.block_on(async { tokio::signal::ctrl_c().await })?;
+        let _ = self.shutdown.send(true);
+        runtime.shutdown_timeout(Duration::from_secs(2));
+        Ok(())
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+}
+
+/// Names a runtime's threads `prefix-0`, `prefix-1`, ... so profiles and
+/// `top -H` tell the client from the server.
+pub fn thread_namer(prefix: &'static str) -> impl Fn() -> String + Send + Sync + 'static {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    move || {
+        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{prefix}-{n}")
+    }
+}
+
+/// Resolves when `signal` says stop.
+async fn stopped(mut signal: watch::Receiver<bool>) {
+    while !*signal.borrow() {
+        if signal.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The server's work once a body is deserialized, shared by REST and gRPC:
+//! decode and check, the stand-in model, and the errors a request can earn.
+
+use super::{decode, ServerConfig, ServerDecoder};
+use crate::stage::Stage;
+use crate::wire::server_timing::ServerTimings;
+use crate::wire::ImageMeta;
+use bytes::Bytes;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Why a request was refused. Each names the problem in words a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("bad image: {0}")]
+    BadImage(String),
+    #[error("size mismatch: {0}")]
+    Mismatch(String),
+    #[error("server error: {0}")]
+    Internal(String),
+}
+
+impl RequestError {
+    pub fn http_status(&self) -> http::StatusCode {
+        match self {
+            RequestError::Malformed(_) => http::StatusCode::BAD_REQUEST,
+            RequestError::TooLarge(_) => http::StatusCode::PAYLOAD_TOO_LARGE,
+            RequestError::BadImage(_) | RequestError::Mismatch(_) => {
+                http::StatusCode::UNPROCESSABLE_ENTITY
+            }
+            RequestError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn grpc_status(&self) -> tonic::Status {
+        let message = self.to_string();
+        match self {
+            RequestError::Malformed(_) | RequestError::BadImage(_) | RequestError::Mismatch(_) => {
+                tonic::Status::invalid_argument(message)
+            }
+            RequestError::TooLarge(_) => tonic::Status::resource_exhausted(message),
+            RequestError::Internal(_) => tonic::Status::internal(message),
+        }
+    }
+}
+
+/// Runs `work` and records how long it took as `stage`.
+pub fn timed<T>(timings: &mut ServerTimings, stage: Stage, work: impl FnOnce() -> T) -> T {
+    let start = Instant::now();
+    let out = work();
+    timings.record(stage, start.elapsed());
+    out
+}
+
+/// A server's settings and the slots that bound how many images it decodes
+/// at once (one per server thread), so waiting for CPU shows as
+/// `server.queue` instead of hiding in whichever stage happened to wait.
+pub struct ServerState {
+    pub config: ServerConfig,
+    decode_slots: Semaphore,
+}
+
+impl ServerState {
+    pub fn new(config: ServerConfig) -> Self {
+        let slots = config.threads.max(1);
+        ServerState {
+            config,
+            decode_slots: Semaphore::new(slots),
+        }
+    }
+}
+
+/// Decode (unless `--server-decoder none`) and the stand-in model, off the
+/// I/O threads so that receiving other requests never waits behind them.
+pub async fn process_image(
+    state: &ServerState,
+    bytes: Bytes,
+    meta: ImageMeta,
+    timings: &mut ServerTimings,
+) -> Result<(), RequestError> {
+    let config = &state.config;
+    if config.decoder == ServerDecoder::None && config.infer.is_zero() {
+        return Ok(());
+    }
+    let queued = Instant::now();
+    let _slot = state
+        .decode_slots
+        .acquire()
+        .await
+        .map_err(|_| RequestError::Internal("the server is shutting down".into()))?;
+    timings.record(Stage::ServerQueue, queued.elapsed());
+    let (decoder, infer) = (config.decoder, config.infer);
+    let work = tokio::task::spawn_blocking(move || {
+        let mut timings = ServerTimings::default();
+        if decoder == ServerDecoder::Turbojpeg {
+            timed(&mut timings, Stage::ServerDecode, || {
+                decode::decode(&bytes, &meta)
+            })?;
+        }
+        run_infer(infer, &mut timings);
+        Ok::<_, RequestError>(timings)
+    });
+    let worker_timings = work
+        .await
+        .map_err(|e| RequestError::Internal(format!("decode worker failed: {e}")))??;
+    for (stage, duration) in worker_timings.entries() {
+        timings.record(*stage, *duration);
+    }
+    Ok(())
+}
+
+/// Busy CPU work standing in for a model, so inference-dominated cases show.
+fn run_infer(duration: Duration, timings: &mut ServerTimings) {
+    if duration.is_zero() {
+        return;
+    }
+    timed(timings, Stage::ServerInfer, || {
+        let start = Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < duration {
+            for _ in 0..1000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+    });
+}
+
+/// The message for a body over the limit, naming the flag that raises it.
+pub fn too_large(limit: usize) -> RequestError {
+    RequestError::TooLarge(format!(
+        "request body is over the server's limit of {} MiB (raise it with --max-message-mb)",
+        limit / (1024 * 1024)
+    ))
+}

@@ -1,0 +1,90 @@
+//! gRPC over HTTP/2 with tonic: one channel (one connection) for every
+//! request, as the seed's grpcio client had, and a raw-bytes codec so the
+//! protobuf work stays in the client's own `serialize` and `response` stages.
+
+use super::{ClientSettings, Exchange};
+use crate::wire::codec::RawCodec;
+use crate::wire::payload::WireRequest;
+use crate::wire::server_timing;
+use anyhow::{anyhow, Context, Result};
+use http::uri::PathAndQuery;
+use std::time::Instant;
+use tonic::transport::{Channel, Endpoint};
+
+pub struct GrpcClient {
+    channel: Channel,
+    url: String,
+    settings: ClientSettings,
+}
+
+impl GrpcClient {
+    pub async fn connect(url: &str, settings: &ClientSettings) -> Result<Self> {
+        let endpoint = Endpoint::from_shared(url.to_string())
+            .with_context(|| {
+                format!("--grpc-url '{url}' is not a URL (expected http://HOST:PORT)")
+            })?
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.request_timeout)
+            .tcp_nodelay(true);
+        let channel = endpoint.connect().await.map_err(|e| {
+            anyhow!(
+                "could not connect to the gRPC server at {url} (check --grpc-url): {}",
+                error_chain(&e)
+            )
+        })?;
+        Ok(GrpcClient {
+            channel,
+            url: url.to_string(),
+            settings: settings.clone(),
+        })
+    }
+
+    pub async fn call(&self, request: WireRequest) -> Result<Exchange> {
+        let limit = self.settings.max_message_bytes;
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone())
+            .max_decoding_message_size(limit)
+            .max_encoding_message_size(limit);
+        let path = PathAndQuery::from_static(request.path);
+        let start = Instant::now();
+        grpc.ready().await.map_err(|e| {
+            let e: Box<dyn std::error::Error + Send + Sync> = e.into();
+            anyhow!(
+                "the gRPC channel to {} is not ready: {}",
+                self.url,
+                error_chain(&*e)
+            )
+        })?;
+        let response = grpc
+            .unary(tonic::Request::new(request.body), path, RawCodec)
+            .await
+            .map_err(|status| {
+                anyhow!(
+                    "the gRPC server answered {:?}: {}",
+                    status.code(),
+                    status.message()
+                )
+            })?;
+        let roundtrip = start.elapsed();
+        let server_timing = response
+            .metadata()
+            .get(server_timing::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Exchange {
+            body: response.into_inner(),
+            server_timing,
+            roundtrip,
+        })
+    }
+}
+
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

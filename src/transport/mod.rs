@@ -1,0 +1,86 @@
+//! Client transports: one file per protocol behind one small enum, each
+//! timing its own round trip from request sent to response body read.
+
+mod grpc;
+mod rest;
+
+use crate::wire::payload::WireRequest;
+use anyhow::Result;
+use bytes::Bytes;
+use clap::ValueEnum;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The protocols imgwire can send over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// JSON or raw bytes over HTTP/1.1 (axum server, hyper client).
+    Rest,
+    /// Protobuf over HTTP/2 (tonic), one channel shared by all requests.
+    Grpc,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Rest => "rest",
+            Protocol::Grpc => "grpc",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::Rest => "REST",
+            Protocol::Grpc => "gRPC",
+        }
+    }
+}
+
+/// Client-side settings shared by every transport.
+#[derive(Clone, Debug)]
+pub struct ClientSettings {
+    pub max_message_bytes: usize,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    /// Concurrent requests, so REST can keep one connection per worker.
+    pub concurrency: usize,
+}
+
+/// One completed exchange, as the client saw it.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub body: Bytes,
+    /// The server's `Server-Timing` text, where it sent one.
+    pub server_timing: Option<String>,
+    /// From the request handed to the connection to the response body read.
+    pub roundtrip: Duration,
+}
+
+/// A connected client for one protocol.
+pub enum Client {
+    Rest(rest::RestClient),
+    Grpc(grpc::GrpcClient),
+}
+
+impl Client {
+    /// Connects (eagerly, so an unreachable target fails before any timing).
+    pub async fn connect(
+        protocol: Protocol,
+        url: &str,
+        settings: &ClientSettings,
+    ) -> Result<Client> {
+        Ok(match protocol {
+            Protocol::Rest => Client::Rest(rest::RestClient::connect(url, settings).await?),
+            Protocol::Grpc => Client::Grpc(grpc::GrpcClient::connect(url, settings).await?),
+        })
+    }
+
+    /// Sends one request as worker `worker` and waits for the whole response.
+    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
+        match self {
+            Client::Rest(client) => client.call(worker, request).await,
+            Client::Grpc(client) => client.call(request).await,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! REST over HTTP/1.1 with hyper: one keep-alive connection per worker, as a
+//! pooled HTTP client (the seed's httpx) ends up with under a burst.
+
+use super::{ClientSettings, Exchange};
+use crate::wire::json::ErrorJson;
+use crate::wire::payload::WireRequest;
+use crate::wire::server_timing;
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use std::time::Instant;
+use tokio::sync::Mutex;
+
+pub struct RestClient {
+    authority: String,
+    base_path: String,
+    settings: ClientSettings,
+    workers: Vec<Mutex<Option<SendRequest<Full<Bytes>>>>>,
+}
+
+impl RestClient {
+    pub async fn connect(url: &str, settings: &ClientSettings) -> Result<Self> {
+        let uri: http::Uri = url.parse().with_context(|| {
+            format!("--rest-url '{url}' is not a URL (expected http://HOST:PORT)")
+        })?;
+        if uri.scheme_str() != Some("http") {
+            bail!("--rest-url '{url}' must start with http:// (TLS is not supported)");
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| anyhow!("--rest-url '{url}' has no host"))?
+            .to_string();
+        let client = RestClient {
+            authority,
+            base_path: uri.path().trim_end_matches('/').to_string(),
+            settings: settings.clone(),
+            workers: (0..settings.concurrency.max(1))
+                .map(|_| Mutex::new(None))
+                .collect(),
+        };
+        // One connection now, so an unreachable server is reported before any burst.
+        let first = client.open().await?;
+        *client.workers[0].lock().await = Some(first);
+        Ok(client)
+    }
+
+    async fn open(&self) -> Result<SendRequest<Full<Bytes>>> {
+        let connect = tokio::net::TcpStream::connect(&self.authority);
+        let stream = tokio::time::timeout(self.settings.connect_timeout, connect)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "timed out connecting to the REST server at {} (check --rest-url)",
+                    self.authority
+                )
+            })?
+            .with_context(|| {
+                format!(
+                    "could not connect to the REST server at {} (check --rest-url)",
+                    self.authority
+                )
+            })?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .context("HTTP/1.1 handshake with the REST server failed")?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
+        let mut slot = self.workers[worker % self.workers.len()].lock().await;
+        if slot.as_ref().is_none_or(|sender| sender.is_closed()) {
+            *slot = Some(self.open().await?);
+        }
+        let sender = slot.as_mut().expect("just opened");
+        let mut builder = http::Request::post(format!("{}{}", self.base_path, request.path))
+            .header(http::header::HOST, &self.authority)
+            .header(http::header::CONTENT_TYPE, request.content_type);
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value);
+        }
+        let http_request = builder.body(Full::new(request.body))?;
+        let start = Instant::now();
+        let exchange = async {
+            sender.ready().await.context("the REST connection closed")?;
+            let response = sender
+                .send_request(http_request)
+                .await
+                .context("the REST request failed (did the server stop?)")?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, self.settings.max_message_bytes)
+                .collect()
+                .await
+                .map_err(|e| {
+                    anyhow!("could not read the REST response (over --max-message-mb?): {e}")
+                })?
+                .to_bytes();
+            anyhow::Ok((parts, body))
+        };
+        let (parts, body) = tokio::time::timeout(self.settings.request_timeout, exchange)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "the REST request timed out after {:?} (raise --timeout-s)",
+                    self.settings.request_timeout
+                )
+            })??;
+        let roundtrip = start.elapsed();
+        if !parts.status.is_success() {
+            let message = serde_json::from_slice::<ErrorJson>(&body)
+                .map(|e| e.error)
+                .unwrap_or_else(|_| String::from_utf8_lossy(&body).into_owned());
+            bail!("the REST server answered {}: {message}", parts.status);
+        }
+        Ok(Exchange {
+            body,
+            server_timing: parts
+                .headers
+                .get(server_timing::HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            roundtrip,
+        })
+    }
+}

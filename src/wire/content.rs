@@ -1,0 +1,62 @@
+//! The fixed contents the seed benchmark sends and answers with: one basic
+//! request and one prediction, the same on REST and gRPC.
+
+use super::json::{BasicJson, PredictionJson};
+use super::proto::imgwire::{BasicRequest, PredictionResponse};
+use std::collections::BTreeMap;
+
+/// Entries in the basic request's map, as in the seed.
+pub const BASIC_MAP_ENTRIES: usize = 100;
+/// Scores in a prediction.
+pub const PREDICTION_SCORES: usize = 100;
+/// Labels in a prediction's map.
+pub const PREDICTION_LABELS: usize = 10;
+
+pub fn basic_json() -> BasicJson {
+    BasicJson {
+        field1: "imgwire basic request: field one".into(),
+        field2: "imgwire basic request: field two".into(),
+        field3: 42,
+        field4: (0..BASIC_MAP_ENTRIES)
+            .map(|i| (format!("key{i:03}"), i as i32))
+            .collect(),
+    }
+}
+
+pub fn basic_proto() -> BasicRequest {
+    let json = basic_json();
+    BasicRequest {
+        field1: json.field1,
+        field2: json.field2,
+        field3: json.field3,
+        field4: json.field4.into_iter().collect(),
+    }
+}
+
+pub fn prediction_json() -> PredictionJson {
+    PredictionJson {
+        prediction1: (0..PREDICTION_SCORES).map(|i| i as f32 / 100.0).collect(),
+        prediction2: (0..PREDICTION_LABELS)
+            .map(|i| (format!("label{i}"), i as i32))
+            .collect::<BTreeMap<_, _>>(),
+    }
+}
+
+pub fn prediction_proto() -> PredictionResponse {
+    let json = prediction_json();
+    PredictionResponse {
+        prediction1: json.prediction1,
+        prediction2: json.prediction2.into_iter().collect(),
+    }
+}
+
+/// Checks a parsed prediction has the shape the built-in server sends.
+pub fn check_prediction(scores: usize, labels: usize) -> Result<(), String> {
+    if scores == PREDICTION_SCORES && labels == PREDICTION_LABELS {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected response: {scores} scores and {labels} labels, expected {PREDICTION_SCORES} and {PREDICTION_LABELS}"
+        ))
+    }
+}

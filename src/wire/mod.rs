@@ -1,0 +1,72 @@
+//! What crosses the wire: payload kinds, their REST and gRPC bodies, the
+//! `Server-Timing` text, and the raw-bytes gRPC codec.
+
+pub mod codec;
+pub mod content;
+pub mod json;
+pub mod payload;
+pub mod proto;
+pub mod server_timing;
+
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+/// How the image bytes are packed (mirrors `imgwire.v1.ImageFormat`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    Jpeg,
+    Raw,
+}
+
+impl ImageFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "jpeg",
+            ImageFormat::Raw => "raw",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "jpeg" => Some(ImageFormat::Jpeg),
+            "raw" => Some(ImageFormat::Raw),
+            _ => None,
+        }
+    }
+}
+
+/// What the client declares about an image; the server checks it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageMeta {
+    pub width: u32,
+    pub height: u32,
+    pub channels: u32,
+    pub format: ImageFormat,
+}
+
+/// The seed post's three request shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PayloadKind {
+    /// Structured data only (two strings, an int, a 100-entry map).
+    Basic,
+    /// The image as base64 text in JSON, or in a protobuf string.
+    B64,
+    /// The image as bytes: the raw REST body, or a protobuf `bytes` field.
+    Binary,
+}
+
+impl PayloadKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PayloadKind::Basic => "basic",
+            PayloadKind::B64 => "b64",
+            PayloadKind::Binary => "binary",
+        }
+    }
+
+    pub fn carries_image(self) -> bool {
+        self != PayloadKind::Basic
+    }
+}
