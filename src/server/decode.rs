@@ -35,6 +35,16 @@ fn check_raw(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
 }
 
 fn decode_jpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
+    let result = decode_with_thread_decompressor(bytes, meta);
+    if result.is_err() {
+        // libjpeg-turbo can leave a handle in a bad state after a failed
+        // decode (a truncated stream, say); the next request gets a new one.
+        DECOMPRESSOR.with(|cell| cell.borrow_mut().take());
+    }
+    result
+}
+
+fn decode_with_thread_decompressor(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
     DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {

@@ -59,9 +59,10 @@ impl GrpcClient {
             .await
             .map_err(|status| {
                 anyhow!(
-                    "the gRPC server answered {:?}: {}",
+                    "the gRPC server answered {:?}: {}{}",
                     status.code(),
-                    status.message()
+                    status.message(),
+                    hint(status.code())
                 )
             })?;
         let roundtrip = start.elapsed();
@@ -75,6 +76,16 @@ impl GrpcClient {
             server_timing,
             roundtrip,
         })
+    }
+}
+
+/// What a user can do about a status, where the status alone does not say.
+fn hint(code: tonic::Code) -> &'static str {
+    match code {
+        tonic::Code::OutOfRange | tonic::Code::ResourceExhausted => " (raise --max-message-mb)",
+        tonic::Code::Unavailable => " (is the server at --grpc-url up?)",
+        tonic::Code::DeadlineExceeded => " (raise --timeout-s)",
+        _ => "",
     }
 }
 

@@ -1,0 +1,202 @@
+//! The binary as a user meets it: bad flags, unreachable targets, `serve`
+//! and `bench` in two processes, and a server that dies mid-run.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn imgwire() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imgwire"))
+}
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = imgwire().args(args).output().expect("imgwire runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_flags_are_refused_with_the_flag_named() {
+    let cases: [(&[&str], &str); 6] = [
+        (&["bench", "--sizes", "1080by1920"], "--sizes"),
+        (&["bench", "--sizes", "0x10"], "--sizes"),
+        (&["bench", "--quality", "0"], "--quality"),
+        (&["bench", "--payloads", "jpeg"], "--payloads"),
+        (&["bench", "--subsampling", "411"], "--subsampling"),
+        (&["bench", "--images", "/no/such/folder"], "--images"),
+    ];
+    for (args, flag) in cases {
+        let (ok, _, stderr) = run(args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(
+            stderr.contains(flag),
+            "{args:?}: stderr should name {flag}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn unreachable_targets_fail_fast_naming_the_url_flag() {
+    let dead = "http://127.0.0.1:1";
+    for (flag, protocol) in [("--rest-url", "rest"), ("--grpc-url", "grpc")] {
+        let (ok, _, stderr) = run(&["bench", "--protocols", protocol, flag, dead]);
+        assert!(!ok);
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(flag),
+            "{stderr}"
+        );
+    }
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `imgwire serve` on free ports; returns it and its two URLs.
+fn serve() -> (Server, String, String) {
+    let mut child = imgwire()
+        .args([
+            "serve",
+            "--rest-addr",
+            "127.0.0.1:0",
+            "--grpc-addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut url = |prefix: &str| {
+        let line = lines.next().unwrap().unwrap();
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("unexpected line {line}"))
+            .to_string()
+    };
+    let rest = url("REST listening on ");
+    let grpc = url("gRPC listening on ");
+    (Server(child), rest, grpc)
+}
+
+#[test]
+fn bench_talks_to_a_server_in_another_process() {
+    let (_server, rest, grpc) = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let csv = dir.path().join("r.csv");
+    let (ok, stdout, stderr) = run(&[
+        "bench",
+        "--sizes",
+        "64x96",
+        "--bursts",
+        "2",
+        "--warmup",
+        "1",
+        "--concurrency",
+        "4",
+        "--rest-url",
+        &rest,
+        "--grpc-url",
+        &grpc,
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("Seconds per burst") && stdout.contains("64x96 binary gRPC"),
+        "{stdout}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    assert_eq!(report["settings"]["server"], "remote");
+    assert_eq!(report["settings"]["rest_target"], rest.as_str());
+    for s in report["scenarios"].as_array().unwrap() {
+        assert_eq!(s["errors"], 0);
+        // The remote server's stages still arrive: only durations crossed the wire.
+        assert!(s["stages"]["server.receive"]["count"].as_u64().unwrap() > 0);
+    }
+    let csv = std::fs::read_to_string(csv).unwrap();
+    assert!(csv.starts_with("size,payload,protocol,encoder,content,stage,"));
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("64x96,binary,grpc,turbojpeg,noise,server.decode,")),
+        "{csv}"
+    );
+}
+
+#[test]
+fn a_server_dying_mid_run_keeps_partial_results_and_fails_clearly() {
+    let (mut server, rest, grpc) = serve();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("partial.json");
+    let mut bench = imgwire()
+        .args([
+            "bench",
+            "--sizes",
+            "32x32,48x48,64x64,80x80",
+            "--bursts",
+            "100",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "2",
+            "--rest-url",
+            &rest,
+            "--grpc-url",
+            &grpc,
+            "--timeout-s",
+            "5",
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let written = std::fs::read(&json)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|r| !r["scenarios"].as_array().unwrap().is_empty());
+        if written {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no scenario finished within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server.0.kill().unwrap();
+    let out = bench.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "bench must fail when its server dies: {stderr}"
+    );
+    assert!(
+        stderr.contains("error: ")
+            && (stderr.contains("--rest-url") || stderr.contains("--grpc-url")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["complete"], false);
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert!(!scenarios.is_empty());
+    assert!(
+        scenarios[0]["requests"].as_u64().unwrap() > 0,
+        "the finished scenario's results were kept"
+    );
+}
