@@ -6,7 +6,10 @@ use imgwire::encode::{make_encoder, EncodeSettings, EncoderKind, Subsampling};
 use imgwire::frame::{generate, Content};
 
 fn encode(c: &mut Criterion) {
-    let settings = EncodeSettings { quality: 90, subsampling: Subsampling::S420 };
+    let settings = EncodeSettings {
+        quality: 90,
+        subsampling: Subsampling::S420,
+    };
     for content in [Content::Noise, Content::Natural] {
         let mut group = c.benchmark_group(format!("encode/{}", content.name()));
         group.sample_size(10);

@@ -9,7 +9,10 @@ use imgwire::wire::payload::serialize;
 use imgwire::wire::PayloadKind;
 
 fn serialize_payloads(c: &mut Criterion) {
-    let settings = EncodeSettings { quality: 95, subsampling: Subsampling::S420 };
+    let settings = EncodeSettings {
+        quality: 95,
+        subsampling: Subsampling::S420,
+    };
     let mut encoder = make_encoder(EncoderKind::Turbojpeg, settings).unwrap();
     let frame = generate(Content::Noise, "1080x1920".parse().unwrap(), 1, 0);
     let image = encode_frame(encoder.as_mut(), &frame).unwrap();
@@ -19,7 +22,9 @@ fn serialize_payloads(c: &mut Criterion) {
     for protocol in [Protocol::Rest, Protocol::Grpc] {
         for payload in [PayloadKind::B64, PayloadKind::Binary] {
             let id = BenchmarkId::new(protocol.name(), payload.name());
-            group.bench_function(id, |b| b.iter(|| serialize(protocol, payload, Some(&image)).unwrap()));
+            group.bench_function(id, |b| {
+                b.iter(|| serialize(protocol, payload, Some(&image)).unwrap())
+            });
         }
     }
     group.finish();

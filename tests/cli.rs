@@ -139,7 +139,7 @@ fn a_server_dying_mid_run_keeps_partial_results_and_fails_clearly() {
     let (mut server, rest, grpc) = serve();
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("partial.json");
-    let mut bench = imgwire()
+    let bench = imgwire()
         .args([
             "bench",
             "--sizes",
