@@ -87,3 +87,62 @@ pub fn encode_frame(encoder: &mut dyn Encoder, frame: &Frame) -> Result<EncodedI
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{generate, Content};
+
+    fn bits_per_pixel(content: Content, kind: EncoderKind) -> f64 {
+        let size = "360x640".parse().unwrap();
+        let frame = generate(content, size, 3, 0);
+        let settings = EncodeSettings {
+            quality: 90,
+            subsampling: Subsampling::S420,
+        };
+        let bytes = make_encoder(kind, settings)
+            .unwrap()
+            .encode(&frame)
+            .unwrap();
+        bytes.len() as f64 * 8.0 / (360.0 * 640.0)
+    }
+
+    #[test]
+    fn generated_contents_compress_as_promised_at_quality_90() {
+        let natural = bits_per_pixel(Content::Natural, EncoderKind::Turbojpeg);
+        assert!(
+            (1.0..=3.0).contains(&natural),
+            "natural: {natural} bits/pixel"
+        );
+        let noise = bits_per_pixel(Content::Noise, EncoderKind::Turbojpeg);
+        let smooth = bits_per_pixel(Content::Smooth, EncoderKind::Turbojpeg);
+        assert!(
+            smooth < natural && natural < noise,
+            "{smooth} < {natural} < {noise}"
+        );
+        let image_rs = bits_per_pixel(Content::Natural, EncoderKind::ImageRs);
+        assert!(
+            (0.5..=4.0).contains(&image_rs),
+            "image-rs natural: {image_rs}"
+        );
+    }
+
+    #[test]
+    fn raw_encoder_keeps_the_pixels() {
+        let frame = generate(Content::Noise, "4x5".parse().unwrap(), 1, 0);
+        let settings = EncodeSettings {
+            quality: 90,
+            subsampling: Subsampling::S444,
+        };
+        let image = encode_frame(
+            make_encoder(EncoderKind::None, settings).unwrap().as_mut(),
+            &frame,
+        )
+        .unwrap();
+        assert_eq!(image.bytes, frame.pixels);
+        assert_eq!(
+            (image.meta.width, image.meta.height, image.meta.format),
+            (5, 4, ImageFormat::Raw)
+        );
+    }
+}
