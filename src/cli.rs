@@ -113,6 +113,9 @@ pub struct BenchArgs {
     /// Write one CSV row per scenario x stage (rewritten as each scenario finishes).
     #[arg(long, value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing).
+    #[arg(long, value_name = "PATH")]
+    pub trace: Option<PathBuf>,
     /// Print only the summary table, not each scenario's stages.
     #[arg(long)]
     pub brief: bool,

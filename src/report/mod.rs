@@ -4,6 +4,7 @@
 pub mod csv;
 pub mod json;
 pub mod table;
+pub mod trace;
 
 use crate::run::samples::Summary;
 use anyhow::{Context, Result};

@@ -7,6 +7,7 @@ use crate::encode::EncodeSettings;
 use crate::frame::{FileFrames, Size};
 use crate::report::csv::CsvExporter;
 use crate::report::json::JsonExporter;
+use crate::report::trace::Trace;
 use crate::report::{
     table, write_atomically, BenchReport, Exporter, ScenarioReport, Settings, SCHEMA_VERSION,
 };
@@ -117,6 +118,8 @@ async fn run_matrix(
         subsampling: args.subsampling,
     };
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
+    let epoch = std::time::Instant::now();
+    let mut trace = Trace::default();
     let scenarios = matrix(&args.sizes, &args.payloads, &args.protocols);
     for (index, scenario) in scenarios.iter().enumerate() {
         if scenario.payload.carries_image() && !pools.contains_key(&scenario.size) {
@@ -138,8 +141,9 @@ async fn run_matrix(
             protocol: scenario.protocol,
             payload: scenario.payload,
             images: pool.map(|p| p.images.clone()).unwrap_or_default(),
+            epoch,
         };
-        let result = run_scenario(args, *scenario, &plan, pool, source).await;
+        let result = run_scenario(args, *scenario, &plan, pool, source, &mut trace).await;
         let (scenario_report, fatal) = match result {
             Ok(r) => (r, None),
             Err((r, e)) => (r, Some(e)),
@@ -150,6 +154,9 @@ async fn run_matrix(
         );
         report.scenarios.push(scenario_report);
         outputs.write(report)?;
+        if let Some(path) = &args.trace {
+            trace.write(path)?;
+        }
         if let Some(err) = fatal {
             return Err(err);
         }
@@ -165,6 +172,7 @@ async fn run_scenario(
     plan: &RequestPlan,
     pool: Option<&FramePool>,
     source: &FrameSource,
+    trace: &mut Trace,
 ) -> ScenarioOutcome {
     let concurrency = args.concurrency as usize;
     let mut warmup = Vec::new();
@@ -188,6 +196,15 @@ async fn run_scenario(
         if fatal.is_some() {
             break;
         }
+    }
+    if args.trace.is_some() {
+        let label = format!(
+            "{} {} {}",
+            scenario.size,
+            scenario.payload.name(),
+            scenario.protocol.label()
+        );
+        trace.add_scenario(&label, &warmup, &counted);
     }
     let report = ScenarioRun {
         scenario,

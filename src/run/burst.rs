@@ -16,6 +16,12 @@ use std::time::{Duration, Instant};
 /// The stage durations of one request that completed.
 #[derive(Clone, Debug, Default)]
 pub struct RequestRecord {
+    /// The client worker (one connection for REST) that sent it.
+    pub worker: usize,
+    /// When serialization began, since the run's epoch.
+    pub started: Duration,
+    /// From the request handed to the connection to the response read.
+    pub roundtrip: Duration,
     pub stages: Vec<(Stage, Duration)>,
     pub request_bytes: usize,
     pub response_bytes: usize,
@@ -25,6 +31,8 @@ pub struct RequestRecord {
 
 /// What one burst measured.
 pub struct BurstResult {
+    /// When the burst began, since the run's epoch.
+    pub started: Duration,
     pub elapsed: Duration,
     pub records: Vec<RequestRecord>,
     pub errors: Vec<String>,
@@ -37,6 +45,8 @@ pub struct RequestPlan {
     pub protocol: Protocol,
     pub payload: PayloadKind,
     pub images: Arc<Vec<EncodedImage>>,
+    /// The instant every `started` is measured from.
+    pub epoch: Instant,
 }
 
 /// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.
@@ -50,6 +60,7 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
         })
         .collect();
     let mut result = BurstResult {
+        started: start.duration_since(plan.epoch),
         elapsed: Duration::ZERO,
         records: Vec::with_capacity(concurrency),
         errors: Vec::new(),
@@ -82,6 +93,9 @@ async fn one_request(plan: &RequestPlan, worker: usize, frame: usize) -> Result<
     let wall = start.elapsed();
 
     let mut record = RequestRecord {
+        worker,
+        started: start.duration_since(plan.epoch),
+        roundtrip: exchange.roundtrip,
         request_bytes,
         response_bytes: exchange.body.len(),
         ..RequestRecord::default()

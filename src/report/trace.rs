@@ -1,0 +1,199 @@
+//! `--trace PATH`: a Chrome trace-event JSON file (open it in
+//! https://ui.perfetto.dev or chrome://tracing). One track per client worker,
+//! each request a span with its stages as child spans; the server's stages
+//! sit inside the round-trip span, placed from the durations it reported
+//! (centred, since only durations, never clock readings, cross the wire).
+//! Track 0 holds the scenarios and their bursts.
+
+use crate::run::burst::{BurstResult, RequestRecord};
+use crate::run::samples::nanos;
+use crate::stage::Stage;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Duration;
+
+const CLIENT_PID: u32 = 1;
+const BURST_TRACK: u32 = 0;
+
+/// One trace event: `X` (a complete span) or `M` (a track's name).
+#[derive(Clone, Debug, Serialize)]
+struct Event {
+    name: String,
+    cat: &'static str,
+    ph: &'static str,
+    /// Microseconds since the run began.
+    ts: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<f64>,
+    pid: u32,
+    tid: u32,
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    args: serde_json::Value,
+}
+
+/// The events of a whole run, added scenario by scenario.
+#[derive(Default)]
+pub struct Trace {
+    events: Vec<Event>,
+    named_tracks: u32,
+}
+
+fn micros(duration: Duration) -> f64 {
+    nanos(duration) as f64 / 1e3
+}
+
+impl Trace {
+    /// Adds a scenario's warm-up and counted bursts.
+    pub fn add_scenario(&mut self, label: &str, warmup: &[BurstResult], counted: &[BurstResult]) {
+        let bursts: Vec<(&BurstResult, &'static str)> = warmup
+            .iter()
+            .map(|b| (b, "warm-up"))
+            .chain(counted.iter().map(|b| (b, "counted")))
+            .collect();
+        let (Some(first), Some(last)) = (bursts.first(), bursts.last()) else {
+            return;
+        };
+        let end = last.0.started + last.0.elapsed;
+        self.span(
+            BURST_TRACK,
+            label.to_string(),
+            "scenario",
+            first.0.started,
+            end - first.0.started,
+            serde_json::Value::Null,
+        );
+        for (index, (burst, kind)) in bursts.iter().enumerate() {
+            let args = serde_json::json!({ "requests": burst.records.len(), "errors": burst.errors.len() });
+            self.span(
+                BURST_TRACK,
+                format!("{kind} burst {index}"),
+                "burst",
+                burst.started,
+                burst.elapsed,
+                args,
+            );
+            for record in &burst.records {
+                self.add_request(label, record);
+            }
+        }
+    }
+
+    fn add_request(&mut self, label: &str, record: &RequestRecord) {
+        let tid = record.worker as u32 + 1;
+        self.name_tracks_up_to(tid);
+        let stage = |wanted: Stage| {
+            record
+                .stages
+                .iter()
+                .find(|(s, _)| *s == wanted)
+                .map_or(Duration::ZERO, |(_, d)| *d)
+        };
+        let server: Vec<(Stage, Duration)> = record
+            .stages
+            .iter()
+            .copied()
+            .filter(|(s, _)| s.server_metric().is_some())
+            .collect();
+        let server_total: Duration = server.iter().map(|(_, d)| *d).sum();
+        let roundtrip = record.roundtrip.max(server_total);
+        let children = stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
+        let wall = stage(Stage::Wall).max(children);
+        let args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
+        self.span(
+            tid,
+            label.to_string(),
+            "request",
+            record.started,
+            wall,
+            args,
+        );
+
+        let mut at = record.started;
+        self.span(
+            tid,
+            "serialize".into(),
+            "stage",
+            at,
+            stage(Stage::Serialize),
+            serde_json::Value::Null,
+        );
+        at += stage(Stage::Serialize);
+        let transport = serde_json::json!({ "transport_ns": nanos(stage(Stage::Transport)) });
+        self.span(tid, "round trip".into(), "stage", at, roundtrip, transport);
+        let mut server_at = at + (roundtrip - server_total) / 2;
+        for (s, d) in server {
+            self.span(
+                tid,
+                s.name().into(),
+                "server",
+                server_at,
+                d,
+                serde_json::Value::Null,
+            );
+            server_at += d;
+        }
+        at += roundtrip;
+        self.span(
+            tid,
+            "response".into(),
+            "stage",
+            at,
+            stage(Stage::Response),
+            serde_json::Value::Null,
+        );
+    }
+
+    fn span(
+        &mut self,
+        tid: u32,
+        name: String,
+        cat: &'static str,
+        start: Duration,
+        dur: Duration,
+        args: serde_json::Value,
+    ) {
+        self.events.push(Event {
+            name,
+            cat,
+            ph: "X",
+            ts: micros(start),
+            dur: Some(micros(dur)),
+            pid: CLIENT_PID,
+            tid,
+            args,
+        });
+    }
+
+    fn name_tracks_up_to(&mut self, tid: u32) {
+        while self.named_tracks <= tid {
+            let track = self.named_tracks;
+            let name = if track == BURST_TRACK {
+                "bursts".to_string()
+            } else {
+                format!("client worker {}", track - 1)
+            };
+            self.events.push(Event {
+                name: "thread_name".into(),
+                cat: "__metadata",
+                ph: "M",
+                ts: 0.0,
+                dur: None,
+                pid: CLIENT_PID,
+                tid: track,
+                args: serde_json::json!({ "name": name }),
+            });
+            self.named_tracks += 1;
+        }
+    }
+
+    /// Writes the trace in the JSON object form, `displayTimeUnit` ms.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let file = serde_json::json!({ "traceEvents": self.events, "displayTimeUnit": "ms" });
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec(&file)?)
+            .with_context(|| format!("could not write '{}'", tmp.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("could not write '{}' (check --trace)", path.display()))
+    }
+}
