@@ -116,6 +116,12 @@ pub struct BenchArgs {
     /// Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
+    /// Profile each scenario's counted bursts: client and server flamegraph SVGs and pprof .pb.gz files in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub flamegraph: Option<PathBuf>,
+    /// Samples per second per CPU when profiling (the kernel tick may deliver fewer; the report says how many came).
+    #[arg(long, default_value_t = 997, value_parser = clap::value_parser!(i32).range(1..=10000))]
+    pub profile_hz: i32,
     /// Print only the summary table, not each scenario's stages.
     #[arg(long)]
     pub brief: bool,

@@ -97,6 +97,9 @@ pub struct ScenarioReport {
     /// The stage with the largest mean among the request's stages.
     pub dominant_stage: &'static str,
     pub bytes: ByteCounts,
+    /// What `--flamegraph` wrote and found (absent when not asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::profile::ProfileSummary>,
 }
 
 impl ScenarioReport {

@@ -167,6 +167,27 @@ fn stage_table(s: &ScenarioReport) -> String {
             s.error_examples.join(" | ")
         );
     }
+    if let Some(p) = &s.profile {
+        let hot: Vec<String> = p
+            .hottest
+            .iter()
+            .map(|h| format!("{} {:.0}%", h.function, h.self_share * 100.0))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  profile: {} client / {} server samples at {} Hz; hottest on the {} side ({}): {}",
+            p.client_samples,
+            p.server_samples,
+            p.sampling_hz,
+            p.hottest_side.name(),
+            s.dominant_stage,
+            hot.join(", ")
+        );
+        let _ = writeln!(out, "  files: {}", p.files.join(" "));
+        for warning in &p.warnings {
+            let _ = writeln!(out, "  warning: {warning}");
+        }
+    }
     if s.timing_warnings > 0 {
         let _ = writeln!(
             out,

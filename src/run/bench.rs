@@ -5,6 +5,7 @@
 use crate::cli::{default_threads, BenchArgs};
 use crate::encode::EncodeSettings;
 use crate::frame::{FileFrames, Size};
+use crate::profile::write_profiles;
 use crate::report::csv::CsvExporter;
 use crate::report::json::JsonExporter;
 use crate::report::trace::Trace;
@@ -178,7 +179,17 @@ async fn run_scenario(
     let mut warmup = Vec::new();
     let mut counted = Vec::new();
     let mut fatal = None;
+    let mut sampler = None;
     for burst in 0..(args.warmup + args.bursts) as usize {
+        if burst == args.warmup as usize && args.flamegraph.is_some() {
+            match crate::profile::Sampler::start(args.profile_hz) {
+                Ok(s) => sampler = Some(s),
+                Err(e) => fatal = Some(e),
+            }
+        }
+        if fatal.is_some() {
+            break;
+        }
         let result = run_burst(plan, concurrency, burst).await;
         let every_request_failed = result.records.is_empty() && !result.errors.is_empty();
         if every_request_failed {
@@ -197,6 +208,7 @@ async fn run_scenario(
             break;
         }
     }
+    let profile = sampler.map(crate::profile::Sampler::stop);
     if args.trace.is_some() {
         let label = format!(
             "{} {} {}",
@@ -215,6 +227,21 @@ async fn run_scenario(
         counted,
     }
     .into_report();
+    let mut report = report;
+    if let (Some(profile), Some(dir)) = (profile, &args.flamegraph) {
+        let stem = format!(
+            "{}-{}-{}",
+            scenario.size,
+            scenario.payload.name(),
+            scenario.protocol.name()
+        );
+        let written = profile
+            .and_then(|p| write_profiles(&p, dir, &stem, args.profile_hz, report.dominant_stage));
+        match written {
+            Ok(summary) => report.profile = Some(summary),
+            Err(e) => fatal = fatal.or(Some(e)),
+        }
+    }
     match fatal {
         Some(err) => Err((report, err)),
         None => Ok(report),

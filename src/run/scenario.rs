@@ -129,6 +129,7 @@ impl ScenarioRun<'_> {
                 response_body_bytes: per_request(response_bytes),
                 image_bits_per_pixel: image_bytes * 8.0 / size.pixels() as f64,
             },
+            profile: None,
         }
     }
 }
