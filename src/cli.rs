@@ -137,6 +137,9 @@ pub struct ServeArgs {
     /// Where the gRPC server listens (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
+    /// Serve CPU profiles at GET /debug/pprof/profile?seconds=N on the REST port (pprof protobuf, gzip).
+    #[arg(long)]
+    pub profiling: bool,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -166,10 +169,19 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let servers =
-        crate::server::Servers::start(args.server.config(), args.rest_addr, args.grpc_addr)?;
+    let config = crate::server::ServerConfig {
+        profiling: args.profiling,
+        ..args.server.config()
+    };
+    let servers = crate::server::Servers::start(config, args.rest_addr, args.grpc_addr)?;
     println!("REST listening on http://{}", servers.rest_addr);
     println!("gRPC listening on http://{}", servers.grpc_addr);
+    if args.profiling {
+        println!(
+            "CPU profiles at http://{}/debug/pprof/profile?seconds=N",
+            servers.rest_addr
+        );
+    }
     println!(
         "server decoder: {}; Ctrl-C stops",
         args.server.server_decoder_name()
@@ -188,6 +200,7 @@ impl ServerArgs {
             threads: self
                 .server_threads
                 .map_or_else(default_threads, |t| t as usize),
+            profiling: false,
         }
     }
 

@@ -158,6 +158,16 @@ pub fn write_profiles(
     Ok(summary)
 }
 
+/// A profile as gzip-compressed pprof protobuf, the form `go tool pprof` reads.
+pub fn pprof_gz(report: &Report) -> Result<Vec<u8>> {
+    let profile = report
+        .pprof()
+        .map_err(|e| anyhow!("could not encode the pprof profile: {e}"))?;
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&profile.encode_to_vec())?;
+    Ok(gz.finish()?)
+}
+
 /// The functions with the most samples at the top of the stack.
 fn hottest_functions(report: &Report, count: usize) -> Vec<HotFunction> {
     let mut self_samples: HashMap<String, isize> = HashMap::new();

@@ -63,6 +63,10 @@ impl Drop for Server {
 
 /// Starts `imgwire serve` on free ports; returns it and its two URLs.
 fn serve() -> (Server, String, String) {
+    serve_with(&[])
+}
+
+fn serve_with(extra: &[&str]) -> (Server, String, String) {
     let mut child = imgwire()
         .args([
             "serve",
@@ -71,6 +75,7 @@ fn serve() -> (Server, String, String) {
             "--grpc-addr",
             "127.0.0.1:0",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -198,5 +203,44 @@ fn a_server_dying_mid_run_keeps_partial_results_and_fails_clearly() {
     assert!(
         scenarios[0]["requests"].as_u64().unwrap() > 0,
         "the finished scenario's results were kept"
+    );
+}
+
+fn http_get(url: &str, path: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let authority = url.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    (
+        String::from_utf8_lossy(&raw[..split]).into_owned(),
+        raw[split + 4..].to_vec(),
+    )
+}
+
+#[test]
+fn serve_profiling_answers_a_pprof_profile() {
+    use std::io::Read;
+    let (_server, rest, _) = serve_with(&["--profiling"]);
+    let (head, _) = http_get(&rest, "/debug/pprof/profile?seconds=abc");
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    let (head, body) = http_get(&rest, "/debug/pprof/profile?seconds=1");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut profile = Vec::new();
+    flate2::read::GzDecoder::new(body.as_slice())
+        .read_to_end(&mut profile)
+        .unwrap();
+    assert!(!profile.is_empty(), "a gzip'd pprof protobuf");
+    let (_plain, rest_plain, _) = serve();
+    let (head, _) = http_get(&rest_plain, "/debug/pprof/profile?seconds=1");
+    assert!(
+        head.starts_with("HTTP/1.1 404"),
+        "off unless --profiling: {head}"
     );
 }

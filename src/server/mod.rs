@@ -36,6 +36,8 @@ pub struct ServerConfig {
     pub infer: Duration,
     /// Worker threads of the server runtime.
     pub threads: usize,
+    /// Serve `GET /debug/pprof/profile?seconds=N` on the REST port.
+    pub profiling: bool,
 }
 
 /// Both servers, running until dropped.
