@@ -91,6 +91,58 @@ pub struct ProfileSummary {
     pub warnings: Vec<String>,
 }
 
+impl ProfileSummary {
+    /// Adds what a remote server's `/debug/pprof/profile` gave: a file, or
+    /// a warning that says why there is none.
+    pub fn add_remote(&mut self, dir: &Path, stem: &str, fetched: Result<Vec<u8>>) {
+        let path = dir.join(format!("{stem}-server-remote.pb.gz"));
+        let written = fetched.and_then(|bytes| {
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("could not write '{}'", path.display()))
+        });
+        match written {
+            Ok(()) => self.files.push(path.display().to_string()),
+            Err(e) => self
+                .warnings
+                .push(format!("no remote server profile: {e:#}")),
+        }
+    }
+}
+
+/// Asks a remote `imgwire serve --profiling` for `seconds` of CPU profile.
+pub async fn fetch_remote(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
+    use http_body_util::{BodyExt, Empty};
+    let uri: http::Uri = format!(
+        "{}/debug/pprof/profile?seconds={seconds}",
+        base_url.trim_end_matches('/')
+    )
+    .parse()
+    .context("--rest-url is not a URL")?;
+    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let stream = tokio::net::TcpStream::connect(&authority)
+        .await
+        .with_context(|| format!("could not connect to {authority} for its profile"))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(http::header::HOST, &authority)
+        .body(Empty::<bytes::Bytes>::new())?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if status == http::StatusCode::NOT_FOUND {
+        anyhow::bail!("the server at --rest-url serves no /debug/pprof/profile (start it with `imgwire serve --profiling`)");
+    }
+    if !status.is_success() {
+        anyhow::bail!(
+            "the server's profile endpoint answered {status}: {}",
+            String::from_utf8_lossy(&body).trim()
+        );
+    }
+    Ok(body.to_vec())
+}
+
 /// Splits `report` by side, writes `DIR/STEM-{client,server}.{svg,pb.gz}`,
 /// and names the three hottest functions on the side of `dominant_stage`.
 pub fn write_profiles(

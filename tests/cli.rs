@@ -244,3 +244,69 @@ fn serve_profiling_answers_a_pprof_profile() {
         "off unless --profiling: {head}"
     );
 }
+
+#[test]
+fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
+    use std::io::Read;
+    let (_server, rest, grpc) = serve_with(&["--profiling"]);
+    let dir = tempfile::tempdir().unwrap();
+    let fg = dir.path().join("fg");
+    let json = dir.path().join("r.json");
+    let (ok, _, stderr) = run(&[
+        "bench",
+        "--sizes",
+        "64x96",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "--bursts",
+        "3",
+        "--concurrency",
+        "2",
+        "--rest-url",
+        &rest,
+        "--grpc-url",
+        &grpc,
+        "--flamegraph",
+        fg.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let gz = std::fs::File::open(fg.join("64x96-binary-rest-server-remote.pb.gz"))
+        .expect("remote profile written");
+    let mut profile = Vec::new();
+    flate2::read::GzDecoder::new(gz)
+        .read_to_end(&mut profile)
+        .unwrap();
+    assert!(!profile.is_empty());
+
+    let (_plain, rest_plain, grpc_plain) = serve();
+    let (ok, _, stderr) = run(&[
+        "bench",
+        "--sizes",
+        "64x96",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "--bursts",
+        "1",
+        "--rest-url",
+        &rest_plain,
+        "--grpc-url",
+        &grpc_plain,
+        "--flamegraph",
+        fg.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        ok,
+        "a server without profiling is a warning, not a failure: {stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    let warnings = report["scenarios"][0]["profile"]["warnings"].to_string();
+    assert!(warnings.contains("serve --profiling"), "{warnings}");
+}

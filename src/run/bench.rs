@@ -180,8 +180,16 @@ async fn run_scenario(
     let mut counted = Vec::new();
     let mut fatal = None;
     let mut sampler = None;
+    let mut remote_profile = None;
     for burst in 0..(args.warmup + args.bursts) as usize {
         if burst == args.warmup as usize && args.flamegraph.is_some() {
+            if let Some(url) = &args.rest_url {
+                let seconds = profile_window(&warmup, args.bursts);
+                let url = url.clone();
+                remote_profile = Some(tokio::spawn(async move {
+                    crate::profile::fetch_remote(&url, seconds).await
+                }));
+            }
             match crate::profile::Sampler::start(args.profile_hz) {
                 Ok(s) => sampler = Some(s),
                 Err(e) => fatal = Some(e),
@@ -238,7 +246,16 @@ async fn run_scenario(
         let written = profile
             .and_then(|p| write_profiles(&p, dir, &stem, args.profile_hz, report.dominant_stage));
         match written {
-            Ok(summary) => report.profile = Some(summary),
+            Ok(mut summary) => {
+                if let Some(task) = remote_profile {
+                    let fetched = match task.await {
+                        Ok(result) => result,
+                        Err(e) => Err(anyhow!("the profile fetch failed: {e}")),
+                    };
+                    summary.add_remote(dir, &stem, fetched);
+                }
+                report.profile = Some(summary)
+            }
             Err(e) => fatal = fatal.or(Some(e)),
         }
     }
@@ -246,6 +263,14 @@ async fn run_scenario(
         Some(err) => Err((report, err)),
         None => Ok(report),
     }
+}
+
+/// Seconds of remote profile to ask for: what the counted bursts should take,
+/// judged from the warm-up bursts (at least 1 s, at most 300 s).
+fn profile_window(warmup: &[crate::run::burst::BurstResult], bursts: u32) -> u64 {
+    let per_burst =
+        warmup.iter().map(|b| b.elapsed.as_secs_f64()).sum::<f64>() / warmup.len().max(1) as f64;
+    (per_burst * f64::from(bursts)).ceil().clamp(1.0, 300.0) as u64
 }
 
 impl RequestPlan {
