@@ -62,8 +62,13 @@ pub struct BenchArgs {
         default_value = "basic,b64,binary"
     )]
     pub payloads: Vec<PayloadKind>,
-    /// Protocols, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "rest,grpc")]
+    /// Protocols, comma-separated (`tcp` is the floor: the same body over plain TCP, echoed).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "rest,grpc,tcp"
+    )]
     pub protocols: Vec<Protocol>,
     /// Concurrent requests per burst.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
@@ -101,6 +106,9 @@ pub struct BenchArgs {
     /// Send gRPC requests to this server instead of the built-in one (http://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub grpc_url: Option<String>,
+    /// Send `tcp` floor messages to this echo server instead of the built-in one (tcp://HOST:PORT).
+    #[arg(long, value_name = "URL")]
+    pub tcp_url: Option<String>,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub client_threads: Option<u32>,
@@ -137,6 +145,9 @@ pub struct ServeArgs {
     /// Where the gRPC server listens (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
+    /// Where the TCP echo server (the `tcp` floor) listens (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:50052")]
+    pub tcp_addr: SocketAddr,
     /// Serve CPU profiles at GET /debug/pprof/profile?seconds=N on the REST port (pprof protobuf, gzip).
     #[arg(long)]
     pub profiling: bool,
@@ -173,21 +184,34 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         profiling: args.profiling,
         ..args.server.config()
     };
-    let servers = crate::server::Servers::start(config, args.rest_addr, args.grpc_addr)?;
-    println!("REST listening on http://{}", servers.rest_addr);
-    println!("gRPC listening on http://{}", servers.grpc_addr);
+    let servers = crate::server::Servers::start(
+        config,
+        &crate::server::Binds {
+            rest: args.rest_addr,
+            grpc: args.grpc_addr,
+            tcp: args.tcp_addr,
+        },
+    )?;
+    let mut banner = format!(
+        "REST listening on http://{}\ngRPC listening on http://{}\nTCP echo listening on tcp://{}\n",
+        servers.rest_addr, servers.grpc_addr, servers.tcp_addr
+    );
     if args.profiling {
-        println!(
-            "CPU profiles at http://{}/debug/pprof/profile?seconds=N",
+        banner += &format!(
+            "CPU profiles at http://{}/debug/pprof/profile?seconds=N\n",
             servers.rest_addr
         );
     }
-    println!(
-        "server decoder: {}; Ctrl-C stops",
+    banner += &format!(
+        "server decoder: {}; Ctrl-C stops\n",
         args.server.server_decoder_name()
     );
+    // Whoever started us may stop reading stdout; the servers must live on.
     use std::io::Write;
-    std::io::stdout().flush()?;
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
     servers.wait_for_ctrl_c()
 }
 

@@ -63,16 +63,25 @@ impl Drop for Server {
 
 /// Starts `imgwire serve` on free ports; returns it and its two URLs.
 fn serve() -> (Server, String, String) {
-    serve_with(&[])
+    let (server, rest, grpc, _) = serve_all(&[]);
+    (server, rest, grpc)
 }
 
 fn serve_with(extra: &[&str]) -> (Server, String, String) {
+    let (server, rest, grpc, _) = serve_all(extra);
+    (server, rest, grpc)
+}
+
+/// Starts `imgwire serve`; returns it and its REST, gRPC and TCP URLs.
+fn serve_all(extra: &[&str]) -> (Server, String, String, String) {
     let mut child = imgwire()
         .args([
             "serve",
             "--rest-addr",
             "127.0.0.1:0",
             "--grpc-addr",
+            "127.0.0.1:0",
+            "--tcp-addr",
             "127.0.0.1:0",
         ])
         .args(extra)
@@ -89,12 +98,15 @@ fn serve_with(extra: &[&str]) -> (Server, String, String) {
     };
     let rest = url("REST listening on ");
     let grpc = url("gRPC listening on ");
-    (Server(child), rest, grpc)
+    let tcp = url("TCP echo listening on ");
+    // Keep reading so the server's later output never meets a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (Server(child), rest, grpc, tcp)
 }
 
 #[test]
 fn bench_talks_to_a_server_in_another_process() {
-    let (_server, rest, grpc) = serve();
+    let (_server, rest, grpc, tcp) = serve_all(&[]);
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let csv = dir.path().join("r.csv");
@@ -112,6 +124,8 @@ fn bench_talks_to_a_server_in_another_process() {
         &rest,
         "--grpc-url",
         &grpc,
+        "--tcp-url",
+        &tcp,
         "--json",
         json.to_str().unwrap(),
         "--csv",
@@ -127,6 +141,9 @@ fn bench_talks_to_a_server_in_another_process() {
     assert_eq!(report["settings"]["rest_target"], rest.as_str());
     for s in report["scenarios"].as_array().unwrap() {
         assert_eq!(s["errors"], 0);
+        if s["protocol"] == "tcp" {
+            continue; // the floor has no server stages
+        }
         // The remote server's stages still arrive: only durations crossed the wire.
         assert!(s["stages"]["server.receive"]["count"].as_u64().unwrap() > 0);
     }

@@ -28,7 +28,14 @@ fn run_all(extra: &[&str]) -> serde_json::Value {
 #[test]
 fn every_payload_protocol_and_encoder_round_trips() {
     for encoder in ["turbojpeg", "image-rs", "none"] {
-        let report = run_all(&["--encoder", encoder, "--content", "natural"]);
+        let report = run_all(&[
+            "--encoder",
+            encoder,
+            "--content",
+            "natural",
+            "--protocols",
+            "rest,grpc",
+        ]);
         assert_eq!(report["complete"], true);
         let scenarios = scenarios(&report);
         assert_eq!(
@@ -156,5 +163,33 @@ fn image_files_are_fitted_to_each_size() {
     for s in scenarios(&report) {
         assert_eq!(s["errors"], 0, "{}", s["error_examples"]);
         assert!(s["content"].as_str().unwrap().starts_with("files:"));
+    }
+}
+
+#[test]
+fn the_tcp_floor_echoes_exactly_what_rest_would_send() {
+    let report = run_all(&["--protocols", "rest,tcp"]);
+    for s in scenarios(&report).iter().filter(|s| s["protocol"] == "tcp") {
+        let label = format!("{} {}", s["size"], s["payload"]);
+        assert_eq!(s["errors"], 0, "{label}: {}", s["error_examples"]);
+        assert_eq!(
+            s["bytes"]["response_body_bytes"], s["bytes"]["request_body_bytes"],
+            "{label}: an echo"
+        );
+        let rest = scenarios(&report)
+            .iter()
+            .find(|r| {
+                r["protocol"] == "rest" && r["size"] == s["size"] && r["payload"] == s["payload"]
+            })
+            .unwrap();
+        assert_eq!(
+            s["bytes"]["request_body_bytes"], rest["bytes"]["request_body_bytes"],
+            "{label}: same body as REST"
+        );
+        assert!(
+            s["stages"].get("server.receive").is_none(),
+            "{label}: the floor has no server stages"
+        );
+        assert_eq!(s["stages"]["transport"]["count"], 6, "{label}");
     }
 }

@@ -68,10 +68,7 @@ fn tiny_jpeg() -> Vec<u8> {
 /// Sends each request and returns the error text (or "ok").
 fn outcomes(protocol: Protocol, config_flags: &[&str], requests: Vec<WireRequest>) -> Vec<String> {
     let servers = start_servers(server_config(config_flags));
-    let url = match protocol {
-        Protocol::Rest => format!("http://{}", servers.rest_addr),
-        Protocol::Grpc => format!("http://{}", servers.grpc_addr),
-    };
+    let url = servers.url(protocol);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = Client::connect(protocol, &url, &settings()).await.unwrap();
@@ -261,10 +258,7 @@ fn server_timing_travels_back_on_both_protocols() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let jpeg = tiny_jpeg();
     for protocol in [Protocol::Rest, Protocol::Grpc] {
-        let url = match protocol {
-            Protocol::Rest => format!("http://{}", servers.rest_addr),
-            Protocol::Grpc => format!("http://{}", servers.grpc_addr),
-        };
+        let url = servers.url(protocol);
         let request = match protocol {
             Protocol::Rest => WireRequest {
                 headers: jpeg_headers("24", "16"),
@@ -283,6 +277,7 @@ fn server_timing_travels_back_on_both_protocols() {
                 }
                 .encode_to_vec(),
             ),
+            Protocol::Tcp => unreachable!("the floor has no server stages"),
         };
         let exchange = runtime.block_on(async {
             let client = Client::connect(protocol, &url, &settings()).await.unwrap();

@@ -69,6 +69,8 @@ fn the_trace_is_valid_trace_event_json_with_nested_stages() {
             "1",
             "--concurrency",
             "3",
+            "--protocols",
+            "rest,grpc",
             "--trace",
             &trace_arg,
         ],

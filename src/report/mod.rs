@@ -44,6 +44,7 @@ pub struct Settings {
     pub max_message_bytes: usize,
     pub rest_target: String,
     pub grpc_target: String,
+    pub tcp_target: String,
     pub client_threads: usize,
     pub server_threads: Option<usize>,
 }

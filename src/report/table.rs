@@ -15,7 +15,7 @@ pub fn render(report: &BenchReport, brief: bool) -> String {
     if !brief {
         for scenario in &report.scenarios {
             out.push('\n');
-            out.push_str(&stage_table(scenario));
+            out.push_str(&stage_table(report, scenario));
         }
     }
     out
@@ -78,7 +78,8 @@ fn seed_table(report: &BenchReport) -> String {
         }
     }
     let mut out = String::from(
-        "Seconds per burst (mean of the counted bursts); request body MB in brackets; xN: how many times faster than the other protocol\n",
+        "Seconds per burst (mean of the counted bursts); request body MB in brackets; xN: how many times faster than the other protocol\n\
+         (TCP is the floor: the same body, length-prefixed over plain TCP and echoed back; no decoding, no HTTP)\n",
     );
     out.push_str(&align(&rows, 2));
     out
@@ -99,16 +100,17 @@ fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: P
         cell.seconds_per_burst.mean,
         cell.bytes.request_body_bytes / 1e6
     );
+    // The tcp floor is a reference, not a contender: xN compares the others.
     let fastest_other = report
         .scenarios
         .iter()
-        .filter(|s| {
-            s.size == size && s.payload == payload && s.protocol != protocol && s.requests > 0
-        })
+        .filter(|s| s.size == size && s.payload == payload && s.protocol != protocol)
+        .filter(|s| s.protocol != Protocol::Tcp && s.requests > 0)
         .map(|s| s.seconds_per_burst.mean)
         .fold(f64::INFINITY, f64::min);
     let mine = cell.seconds_per_burst.mean;
-    if cell.requests > 0 && fastest_other.is_finite() && mine > 0.0 && mine < fastest_other {
+    let contender = protocol != Protocol::Tcp && cell.requests > 0;
+    if contender && fastest_other.is_finite() && mine > 0.0 && mine < fastest_other {
         let _ = write!(text, " x{:.1}", fastest_other / mine);
     }
     if cell.errors > 0 {
@@ -117,8 +119,23 @@ fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: P
     text
 }
 
+/// A scenario's transport as a multiple of the tcp floor's round trip for
+/// the same size and payload, where the run measured one.
+fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
+    if s.protocol == Protocol::Tcp {
+        return None;
+    }
+    let floor = report
+        .scenarios
+        .iter()
+        .find(|f| f.protocol == Protocol::Tcp && f.size == s.size && f.payload == s.payload)?;
+    let floor_ns = floor.stages.get("transport")?.mean_ns;
+    let mine = s.stages.get("transport")?.mean_ns;
+    (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)
+}
+
 /// One scenario's stages: mean, p50, p99 and share of the request's wall time.
-fn stage_table(s: &ScenarioReport) -> String {
+fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
     let mut out = format!(
         "{}: {:.4} s/burst (p50 {:.4}, p99 {:.4}), {} requests, {:.3} MB/request",
         s.label(),
@@ -135,7 +152,11 @@ fn stage_table(s: &ScenarioReport) -> String {
             s.encoder, s.bytes.image_bits_per_pixel
         );
     }
-    let _ = writeln!(out, ", dominant: {}", s.dominant_stage);
+    let _ = write!(out, ", dominant: {}", s.dominant_stage);
+    if let Some(ratio) = versus_floor(report, s) {
+        let _ = write!(out, ", transport {ratio:.1}x the tcp floor");
+    }
+    out.push('\n');
     let wall_mean = s.stages.get("wall").map_or(0, |m| m.mean_ns) as f64;
     let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
         .map(String::from)

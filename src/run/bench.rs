@@ -15,11 +15,10 @@ use crate::report::{
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::scenario::{matrix, Scenario, ScenarioRun};
-use crate::server::{thread_namer, Servers};
+use crate::server::{thread_namer, Binds, Servers};
 use crate::transport::{Client, ClientSettings, Protocol};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,15 +36,12 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
         .protocols
         .iter()
         .any(|p| target_url(args, *p).is_none())
-        .then(|| {
-            let any: SocketAddr = ([127, 0, 0, 1], 0).into();
-            Servers::start(args.server.config(), any, any)
-        })
+        .then(|| Servers::start(args.server.config(), &Binds::loopback()))
         .transpose()?;
     let url = |protocol| {
         target_url(args, protocol)
             .map(str::to_owned)
-            .or_else(|| builtin.as_ref().map(|s| builtin_url(s, protocol)))
+            .or_else(|| builtin.as_ref().map(|s| s.url(protocol)))
             .unwrap_or_default()
     };
     let mut report = BenchReport {
@@ -58,6 +54,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
             builtin.is_some(),
             url(Protocol::Rest),
             url(Protocol::Grpc),
+            url(Protocol::Tcp),
         ),
         scenarios: Vec::new(),
     };
@@ -278,6 +275,7 @@ impl RequestPlan {
         match self.protocol {
             Protocol::Rest => "is the server at --rest-url still up?",
             Protocol::Grpc => "is the server at --grpc-url still up?",
+            Protocol::Tcp => "is the echo server at --tcp-url still up?",
         }
     }
 }
@@ -298,13 +296,7 @@ fn target_url(args: &BenchArgs, protocol: Protocol) -> Option<&str> {
     match protocol {
         Protocol::Rest => args.rest_url.as_deref(),
         Protocol::Grpc => args.grpc_url.as_deref(),
-    }
-}
-
-fn builtin_url(servers: &Servers, protocol: Protocol) -> String {
-    match protocol {
-        Protocol::Rest => format!("http://{}", servers.rest_addr),
-        Protocol::Grpc => format!("http://{}", servers.grpc_addr),
+        Protocol::Tcp => args.tcp_url.as_deref(),
     }
 }
 
@@ -314,8 +306,9 @@ fn settings(
     builtin: bool,
     rest: String,
     grpc: String,
+    tcp: String,
 ) -> Settings {
-    let remote = args.rest_url.is_some() || args.grpc_url.is_some();
+    let remote = args.rest_url.is_some() || args.grpc_url.is_some() || args.tcp_url.is_some();
     let config = args.server.config();
     Settings {
         concurrency: args.concurrency as usize,
@@ -347,6 +340,7 @@ fn settings(
         max_message_bytes: config.max_message_bytes,
         rest_target: rest,
         grpc_target: grpc,
+        tcp_target: tcp,
         client_threads: args
             .client_threads
             .map_or_else(default_threads, |t| t as usize),

@@ -5,6 +5,7 @@ mod decode;
 mod grpc;
 mod pipeline;
 mod rest;
+mod tcp;
 
 pub use pipeline::{RequestError, ServerState};
 
@@ -40,21 +41,38 @@ pub struct ServerConfig {
     pub profiling: bool,
 }
 
-/// Both servers, running until dropped.
+/// Where each server listens (port 0 picks a free port).
+#[derive(Clone, Copy, Debug)]
+pub struct Binds {
+    pub rest: SocketAddr,
+    pub grpc: SocketAddr,
+    pub tcp: SocketAddr,
+}
+
+impl Binds {
+    /// Free ports on the loopback interface for every server.
+    pub fn loopback() -> Self {
+        let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+        Binds {
+            rest: any,
+            grpc: any,
+            tcp: any,
+        }
+    }
+}
+
+/// The servers, running until dropped.
 pub struct Servers {
     pub rest_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
+    pub tcp_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Servers {
-    /// Binds both servers (port 0 picks a free port) and starts serving.
-    pub fn start(
-        config: ServerConfig,
-        rest_bind: SocketAddr,
-        grpc_bind: SocketAddr,
-    ) -> Result<Self> {
+    /// Binds every server (port 0 picks a free port) and starts serving.
+    pub fn start(config: ServerConfig, binds: &Binds) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.threads.max(1))
             .thread_name_fn(thread_namer("server"))
@@ -63,28 +81,35 @@ impl Servers {
             .context("could not start the server runtime")?;
         let (shutdown, signal) = watch::channel(false);
         let state = Arc::new(ServerState::new(config));
-        let (rest_addr, grpc_addr) = runtime.block_on(async {
-            let rest = tokio::net::TcpListener::bind(rest_bind)
-                .await
-                .with_context(|| {
-                    format!("could not bind the REST server to {rest_bind} (change --rest-addr)")
-                })?;
-            let grpc = tokio::net::TcpListener::bind(grpc_bind)
-                .await
-                .with_context(|| {
-                    format!("could not bind the gRPC server to {grpc_bind} (change --grpc-addr)")
-                })?;
-            let addrs = (rest.local_addr()?, grpc.local_addr()?);
-            tokio::spawn(rest::serve(rest, state.clone(), signal.clone()));
-            tokio::spawn(grpc::serve(grpc, state, signal));
-            anyhow::Ok(addrs)
+        let (rest, grpc, tcp) = runtime.block_on(async {
+            anyhow::Ok((
+                bind(binds.rest, "REST server", "--rest-addr").await?,
+                bind(binds.grpc, "gRPC server", "--grpc-addr").await?,
+                bind(binds.tcp, "TCP echo server", "--tcp-addr").await?,
+            ))
         })?;
+        let (rest_addr, grpc_addr, tcp_addr) =
+            (rest.local_addr()?, grpc.local_addr()?, tcp.local_addr()?);
+        runtime.spawn(rest::serve(rest, state.clone(), signal.clone()));
+        runtime.spawn(grpc::serve(grpc, state.clone(), signal.clone()));
+        runtime.spawn(tcp::serve(tcp, state, signal));
         Ok(Servers {
             rest_addr,
             grpc_addr,
+            tcp_addr,
             shutdown,
             runtime: Some(runtime),
         })
+    }
+
+    /// The URL a client of `protocol` reaches these servers at.
+    pub fn url(&self, protocol: crate::transport::Protocol) -> String {
+        use crate::transport::Protocol;
+        match protocol {
+            Protocol::Rest => format!("http://{}", self.rest_addr),
+            Protocol::Grpc => format!("http://{}", self.grpc_addr),
+            Protocol::Tcp => format!("tcp://{}", self.tcp_addr),
+        }
     }
 
     /// Serves until the process is stopped (for `imgwire serve`).
@@ -104,6 +129,12 @@ impl Drop for Servers {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }
     }
+}
+
+async fn bind(address: SocketAddr, what: &str, flag: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("could not bind the {what} to {address} (change {flag})"))
 }
 
 /// Names a runtime's threads `prefix-0`, `prefix-1`, ... so profiles and

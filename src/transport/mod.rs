@@ -3,6 +3,7 @@
 
 mod grpc;
 mod rest;
+mod tcp;
 
 use crate::wire::payload::WireRequest;
 use anyhow::Result;
@@ -19,6 +20,8 @@ pub enum Protocol {
     Rest,
     /// Protobuf over HTTP/2 (tonic), one channel shared by all requests.
     Grpc,
+    /// The floor: the same body, length-prefixed over plain TCP and echoed back.
+    Tcp,
 }
 
 impl Protocol {
@@ -26,6 +29,7 @@ impl Protocol {
         match self {
             Protocol::Rest => "rest",
             Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
         }
     }
 
@@ -33,6 +37,7 @@ impl Protocol {
         match self {
             Protocol::Rest => "REST",
             Protocol::Grpc => "gRPC",
+            Protocol::Tcp => "TCP",
         }
     }
 }
@@ -61,6 +66,7 @@ pub struct Exchange {
 pub enum Client {
     Rest(rest::RestClient),
     Grpc(grpc::GrpcClient),
+    Tcp(tcp::TcpClient),
 }
 
 impl Client {
@@ -73,6 +79,7 @@ impl Client {
         Ok(match protocol {
             Protocol::Rest => Client::Rest(rest::RestClient::connect(url, settings).await?),
             Protocol::Grpc => Client::Grpc(grpc::GrpcClient::connect(url, settings).await?),
+            Protocol::Tcp => Client::Tcp(tcp::TcpClient::connect(url, settings).await?),
         })
     }
 
@@ -81,6 +88,7 @@ impl Client {
         match self {
             Client::Rest(client) => client.call(worker, request).await,
             Client::Grpc(client) => client.call(request).await,
+            Client::Tcp(client) => client.call(worker, request).await,
         }
     }
 }

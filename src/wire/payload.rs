@@ -38,7 +38,8 @@ pub fn serialize(
 ) -> Result<WireRequest> {
     let image = || image.ok_or_else(|| anyhow!("payload '{}' needs an image", payload.name()));
     match protocol {
-        Protocol::Rest => serialize_rest(payload, image),
+        // The floor sends exactly what REST would, so only the protocol differs.
+        Protocol::Rest | Protocol::Tcp => serialize_rest(payload, image),
         Protocol::Grpc => serialize_grpc(payload, image),
     }
 }
@@ -130,6 +131,8 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
                 .context("the gRPC response is not a PredictionResponse")?;
             (parsed.prediction1.len(), parsed.prediction2.len())
         }
+        // The floor's answer is the request echoed: nothing to parse.
+        Protocol::Tcp => return Ok(()),
     };
     content::check_prediction(scores, labels).map_err(|e| anyhow!(e))
 }

@@ -42,8 +42,8 @@ pub fn server_config(extra: &[&str]) -> ServerConfig {
 
 /// Both built-in servers on free loopback ports.
 pub fn start_servers(config: ServerConfig) -> Servers {
-    let any = ([127, 0, 0, 1], 0).into();
-    Servers::start(config, any, any).expect("servers start on 127.0.0.1:0")
+    Servers::start(config, &imgwire::server::Binds::loopback())
+        .expect("servers start on 127.0.0.1:0")
 }
 
 pub fn scenarios(report: &serde_json::Value) -> &Vec<serde_json::Value> {

@@ -1,0 +1,115 @@
+//! The floor: the request body sent over a plain TCP connection with a
+//! 4-byte big-endian length in front, echoed back the same way. No HTTP, no
+//! headers, no framing beyond the length: what any protocol on this link
+//! can at best do. One connection per worker, as REST.
+
+use super::{ClientSettings, Exchange};
+use crate::wire::payload::WireRequest;
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+pub struct TcpClient {
+    address: String,
+    settings: ClientSettings,
+    workers: Vec<Mutex<Option<TcpStream>>>,
+}
+
+impl TcpClient {
+    pub async fn connect(url: &str, settings: &ClientSettings) -> Result<Self> {
+        let address = url
+            .strip_prefix("tcp://")
+            .ok_or_else(|| anyhow!("--tcp-url '{url}' must look like tcp://HOST:PORT"))?
+            .trim_end_matches('/')
+            .to_string();
+        let client = TcpClient {
+            address,
+            settings: settings.clone(),
+            workers: (0..settings.concurrency.max(1))
+                .map(|_| Mutex::new(None))
+                .collect(),
+        };
+        let first = client.open().await?;
+        *client.workers[0].lock().await = Some(first);
+        Ok(client)
+    }
+
+    async fn open(&self) -> Result<TcpStream> {
+        let connect = TcpStream::connect(&self.address);
+        let stream = tokio::time::timeout(self.settings.connect_timeout, connect)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "timed out connecting to the TCP echo server at {} (check --tcp-url)",
+                    self.address
+                )
+            })?
+            .with_context(|| {
+                format!(
+                    "could not connect to the TCP echo server at {} (check --tcp-url)",
+                    self.address
+                )
+            })?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
+        let mut slot = self.workers[worker % self.workers.len()].lock().await;
+        if slot.is_none() {
+            *slot = Some(self.open().await?);
+        }
+        let stream = slot.as_mut().expect("just opened");
+        let limit = self.settings.max_message_bytes;
+        let start = Instant::now();
+        let exchange = echo(stream, &request.body, limit);
+        let result = tokio::time::timeout(self.settings.request_timeout, exchange)
+            .await
+            .map_err(|_| {
+                anyhow!(
+                    "the TCP echo timed out after {:?} (raise --timeout-s)",
+                    self.settings.request_timeout
+                )
+            })
+            .and_then(|r| r);
+        let roundtrip = start.elapsed();
+        if result.is_err() {
+            *slot = None; // the stream is mid-message: never reuse it
+        }
+        Ok(Exchange {
+            body: result?,
+            server_timing: None,
+            roundtrip,
+        })
+    }
+}
+
+async fn echo(stream: &mut TcpStream, body: &[u8], limit: usize) -> Result<Bytes> {
+    let len =
+        u32::try_from(body.len()).map_err(|_| anyhow!("a TCP message is limited to 4 GiB"))?;
+    stream
+        .write_all(&len.to_be_bytes())
+        .await
+        .context("the TCP echo server closed the connection")?;
+    stream
+        .write_all(body)
+        .await
+        .context("the TCP echo server closed the connection")?;
+    let back = stream
+        .read_u32()
+        .await
+        .context("the TCP echo server closed the connection (did it stop?)")?
+        as usize;
+    if back > limit {
+        bail!("the TCP echo answered {back} bytes, over --max-message-mb");
+    }
+    let mut reply = vec![0u8; back];
+    stream
+        .read_exact(&mut reply)
+        .await
+        .context("the TCP echo was cut short")?;
+    Ok(Bytes::from(reply))
+}
