@@ -193,3 +193,44 @@ fn the_tcp_floor_echoes_exactly_what_rest_would_send() {
         assert_eq!(s["stages"]["transport"]["count"], 6, "{label}");
     }
 }
+
+#[test]
+fn wire_bytes_are_counted_at_the_socket() {
+    // SMALL's sizes plus one where the image dwarfs the JSON and the headers.
+    let report = run_all(&[
+        "--payloads",
+        "basic,b64,binary",
+        "--protocols",
+        "rest,grpc,tcp",
+        "--sizes",
+        "240x320",
+    ]);
+    for s in scenarios(&report) {
+        let label = format!("{} {} {}", s["size"], s["payload"], s["protocol"]);
+        let b = &s["bytes"];
+        let (body, sent, received) = (
+            b["request_body_bytes"].as_f64().unwrap(),
+            b["wire_sent_bytes"].as_f64().unwrap(),
+            b["wire_received_bytes"].as_f64().unwrap(),
+        );
+        match s["protocol"].as_str().unwrap() {
+            // The floor's framing is a 4-byte length, each way, nothing else.
+            "tcp" => {
+                assert_eq!(sent, body + 4.0, "{label}");
+                assert_eq!(received, body + 4.0, "{label}");
+            }
+            // HTTP/1.1 request line and headers; HTTP/2 frames and headers.
+            _ => assert!(
+                sent > body + 20.0 && sent < body + 600.0,
+                "{label}: sent {sent} for a {body}-byte body"
+            ),
+        }
+        if s["payload"] == "b64" && s["size"] == "240x320" {
+            let percent = b["wire_overhead_percent"].as_f64().unwrap();
+            assert!(
+                (33.0..40.0).contains(&percent),
+                "{label}: base64 costs a third more, got {percent}%"
+            );
+        }
+    }
+}

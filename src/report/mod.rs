@@ -71,6 +71,13 @@ pub struct ByteCounts {
     pub response_body_bytes: f64,
     /// Encoded bits per pixel (0 for `basic`).
     pub image_bits_per_pixel: f64,
+    /// Bytes the client wrote to its sockets, per request: body plus HTTP
+    /// headers, HTTP/2 frames, gRPC and floor length prefixes, base64 growth.
+    pub wire_sent_bytes: f64,
+    pub wire_received_bytes: f64,
+    /// How much more was sent than the payload (the image, or the basic
+    /// request's body), in percent.
+    pub wire_overhead_percent: f64,
 }
 
 /// One point of the matrix and everything measured there.

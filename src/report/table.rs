@@ -152,6 +152,14 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
             s.encoder, s.bytes.image_bits_per_pixel
         );
     }
+    if s.bytes.wire_sent_bytes > 0.0 {
+        let _ = write!(
+            out,
+            ", wire {:.3} MB sent ({:+.1}% over the payload)",
+            s.bytes.wire_sent_bytes / 1e6,
+            s.bytes.wire_overhead_percent
+        );
+    }
     let _ = write!(out, ", dominant: {}", s.dominant_stage);
     if let Some(ratio) = versus_floor(report, s) {
         let _ = write!(out, ", transport {ratio:.1}x the tcp floor");

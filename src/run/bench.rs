@@ -178,7 +178,11 @@ async fn run_scenario(
     let mut fatal = None;
     let mut sampler = None;
     let mut remote_profile = None;
+    let mut wire_start = None;
     for burst in 0..(args.warmup + args.bursts) as usize {
+        if burst == args.warmup as usize {
+            wire_start = Some(plan.client.wire_bytes());
+        }
         if burst == args.warmup as usize && args.flamegraph.is_some() {
             if let Some(url) = &args.rest_url {
                 let seconds = profile_window(&warmup, args.bursts);
@@ -214,6 +218,9 @@ async fn run_scenario(
         }
     }
     let profile = sampler.map(crate::profile::Sampler::stop);
+    let wire = wire_start.map_or_else(Default::default, |start| {
+        plan.client.wire_bytes().since(start)
+    });
     if args.trace.is_some() {
         let label = format!(
             "{} {} {}",
@@ -230,6 +237,7 @@ async fn run_scenario(
         pool,
         warmup,
         counted,
+        wire,
     }
     .into_report();
     let mut report = report;

@@ -7,6 +7,7 @@ use crate::run::burst::{seconds, BurstResult};
 use crate::run::prepare::FramePool;
 use crate::run::samples::{nanos, percentile, summarize};
 use crate::stage::Stage;
+use crate::transport::counting::WireBytes;
 use crate::transport::Protocol;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;
@@ -46,6 +47,8 @@ pub struct ScenarioRun<'a> {
     pub pool: Option<&'a FramePool>,
     pub warmup: Vec<BurstResult>,
     pub counted: Vec<BurstResult>,
+    /// Bytes the client's sockets moved during the counted bursts.
+    pub wire: WireBytes,
 }
 
 impl ScenarioRun<'_> {
@@ -128,6 +131,21 @@ impl ScenarioRun<'_> {
                 request_body_bytes: per_request(request_bytes),
                 response_body_bytes: per_request(response_bytes),
                 image_bits_per_pixel: image_bytes * 8.0 / size.pixels() as f64,
+                wire_sent_bytes: per_request(self.wire.sent as usize),
+                wire_received_bytes: per_request(self.wire.received as usize),
+                wire_overhead_percent: {
+                    let payload = if payload.carries_image() {
+                        image_bytes
+                    } else {
+                        per_request(request_bytes)
+                    };
+                    let sent = per_request(self.wire.sent as usize);
+                    if payload > 0.0 {
+                        (sent / payload - 1.0) * 100.0
+                    } else {
+                        0.0
+                    }
+                },
             },
             profile: None,
         }

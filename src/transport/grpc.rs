@@ -2,16 +2,20 @@
 //! request, as the seed's grpcio client had, and a raw-bytes codec so the
 //! protobuf work stays in the client's own `serialize` and `response` stages.
 
+use super::counting::{CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
 use crate::wire::codec::RawCodec;
 use crate::wire::payload::WireRequest;
 use crate::wire::server_timing;
 use anyhow::{anyhow, Context, Result};
 use http::uri::PathAndQuery;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
 use std::time::Instant;
 use tonic::transport::{Channel, Endpoint};
 
 pub struct GrpcClient {
+    pub(super) counters: Arc<WireCounters>,
     channel: Channel,
     url: String,
     settings: ClientSettings,
@@ -26,13 +30,28 @@ impl GrpcClient {
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
             .tcp_nodelay(true);
-        let channel = endpoint.connect().await.map_err(|e| {
-            anyhow!(
-                "could not connect to the gRPC server at {url} (check --grpc-url): {}",
-                error_chain(&e)
-            )
-        })?;
+        let counters = Arc::new(WireCounters::default());
+        let connector_counters = counters.clone();
+        let connector = tower::service_fn(move |uri: http::Uri| {
+            let counters = connector_counters.clone();
+            async move {
+                let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+                let stream = tokio::net::TcpStream::connect(authority).await?;
+                stream.set_nodelay(true)?;
+                Ok::<_, std::io::Error>(TokioIo::new(CountingStream::new(stream, counters)))
+            }
+        });
+        let channel = endpoint
+            .connect_with_connector(connector)
+            .await
+            .map_err(|e| {
+                anyhow!(
+                    "could not connect to the gRPC server at {url} (check --grpc-url): {}",
+                    error_chain(&e)
+                )
+            })?;
         Ok(GrpcClient {
+            counters,
             channel,
             url: url.to_string(),
             settings: settings.clone(),

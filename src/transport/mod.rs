@@ -1,6 +1,7 @@
 //! Client transports: one file per protocol behind one small enum, each
 //! timing its own round trip from request sent to response body read.
 
+pub mod counting;
 mod grpc;
 mod rest;
 mod tcp;
@@ -81,6 +82,15 @@ impl Client {
             Protocol::Grpc => Client::Grpc(grpc::GrpcClient::connect(url, settings).await?),
             Protocol::Tcp => Client::Tcp(tcp::TcpClient::connect(url, settings).await?),
         })
+    }
+
+    /// Bytes written to and read from this client's sockets so far.
+    pub fn wire_bytes(&self) -> counting::WireBytes {
+        match self {
+            Client::Rest(client) => client.counters.read(),
+            Client::Grpc(client) => client.counters.read(),
+            Client::Tcp(client) => client.counters.read(),
+        }
     }
 
     /// Sends one request as worker `worker` and waits for the whole response.

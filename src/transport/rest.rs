@@ -1,6 +1,7 @@
 //! REST over HTTP/1.1 with hyper: one keep-alive connection per worker, as a
 //! pooled HTTP client (the seed's httpx) ends up with under a burst.
 
+use super::counting::{CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
 use crate::wire::json::ErrorJson;
 use crate::wire::payload::WireRequest;
@@ -10,10 +11,12 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Mutex;
 
 pub struct RestClient {
+    pub(super) counters: Arc<WireCounters>,
     authority: String,
     base_path: String,
     settings: ClientSettings,
@@ -33,6 +36,7 @@ impl RestClient {
             .ok_or_else(|| anyhow!("--rest-url '{url}' has no host"))?
             .to_string();
         let client = RestClient {
+            counters: Arc::default(),
             authority,
             base_path: uri.path().trim_end_matches('/').to_string(),
             settings: settings.clone(),
@@ -63,9 +67,11 @@ impl RestClient {
                 )
             })?;
         stream.set_nodelay(true)?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .context("HTTP/1.1 handshake with the REST server failed")?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(
+            CountingStream::new(stream, self.counters.clone()),
+        ))
+        .await
+        .context("HTTP/1.1 handshake with the REST server failed")?;
         tokio::spawn(connection);
         Ok(sender)
     }

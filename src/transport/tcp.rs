@@ -3,19 +3,22 @@
 //! headers, no framing beyond the length: what any protocol on this link
 //! can at best do. One connection per worker, as REST.
 
+use super::counting::{CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
 use crate::wire::payload::WireRequest;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 pub struct TcpClient {
+    pub(super) counters: Arc<WireCounters>,
     address: String,
     settings: ClientSettings,
-    workers: Vec<Mutex<Option<TcpStream>>>,
+    workers: Vec<Mutex<Option<CountingStream>>>,
 }
 
 impl TcpClient {
@@ -26,6 +29,7 @@ impl TcpClient {
             .trim_end_matches('/')
             .to_string();
         let client = TcpClient {
+            counters: Arc::default(),
             address,
             settings: settings.clone(),
             workers: (0..settings.concurrency.max(1))
@@ -37,7 +41,7 @@ impl TcpClient {
         Ok(client)
     }
 
-    async fn open(&self) -> Result<TcpStream> {
+    async fn open(&self) -> Result<CountingStream> {
         let connect = TcpStream::connect(&self.address);
         let stream = tokio::time::timeout(self.settings.connect_timeout, connect)
             .await
@@ -54,7 +58,7 @@ impl TcpClient {
                 )
             })?;
         stream.set_nodelay(true)?;
-        Ok(stream)
+        Ok(CountingStream::new(stream, self.counters.clone()))
     }
 
     pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
@@ -87,7 +91,7 @@ impl TcpClient {
     }
 }
 
-async fn echo(stream: &mut TcpStream, body: &[u8], limit: usize) -> Result<Bytes> {
+async fn echo(stream: &mut CountingStream, body: &[u8], limit: usize) -> Result<Bytes> {
     let len =
         u32::try_from(body.len()).map_err(|_| anyhow!("a TCP message is limited to 4 GiB"))?;
     stream
