@@ -277,7 +277,9 @@ fn server_timing_travels_back_on_both_protocols() {
                 }
                 .encode_to_vec(),
             ),
-            Protocol::Tcp => unreachable!("the floor has no server stages"),
+            Protocol::RestH2 | Protocol::Tcp => {
+                unreachable!("only REST/1.1 and gRPC are looped over")
+            }
         };
         let exchange = runtime.block_on(async {
             let client = Client::connect(protocol, &url, &settings()).await.unwrap();

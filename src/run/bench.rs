@@ -281,7 +281,7 @@ fn profile_window(warmup: &[crate::run::burst::BurstResult], bursts: u32) -> u64
 impl RequestPlan {
     fn client_url_hint(&self) -> &'static str {
         match self.protocol {
-            Protocol::Rest => "is the server at --rest-url still up?",
+            Protocol::Rest | Protocol::RestH2 => "is the server at --rest-url still up?",
             Protocol::Grpc => "is the server at --grpc-url still up?",
             Protocol::Tcp => "is the echo server at --tcp-url still up?",
         }
@@ -302,7 +302,7 @@ fn source_label(source: &FrameSource, args: &BenchArgs) -> String {
 
 fn target_url(args: &BenchArgs, protocol: Protocol) -> Option<&str> {
     match protocol {
-        Protocol::Rest => args.rest_url.as_deref(),
+        Protocol::Rest | Protocol::RestH2 => args.rest_url.as_deref(),
         Protocol::Grpc => args.grpc_url.as_deref(),
         Protocol::Tcp => args.tcp_url.as_deref(),
     }

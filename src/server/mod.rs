@@ -106,7 +106,7 @@ impl Servers {
     pub fn url(&self, protocol: crate::transport::Protocol) -> String {
         use crate::transport::Protocol;
         match protocol {
-            Protocol::Rest => format!("http://{}", self.rest_addr),
+            Protocol::Rest | Protocol::RestH2 => format!("http://{}", self.rest_addr),
             Protocol::Grpc => format!("http://{}", self.grpc_addr),
             Protocol::Tcp => format!("tcp://{}", self.tcp_addr),
         }

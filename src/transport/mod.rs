@@ -19,6 +19,8 @@ use std::time::Duration;
 pub enum Protocol {
     /// JSON or raw bytes over HTTP/1.1 (axum server, hyper client).
     Rest,
+    /// The same REST bodies over HTTP/2 (cleartext, prior knowledge), one connection for all requests.
+    RestH2,
     /// Protobuf over HTTP/2 (tonic), one channel shared by all requests.
     Grpc,
     /// The floor: the same body, length-prefixed over plain TCP and echoed back.
@@ -29,6 +31,7 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Rest => "rest",
+            Protocol::RestH2 => "rest-h2",
             Protocol::Grpc => "grpc",
             Protocol::Tcp => "tcp",
         }
@@ -37,6 +40,7 @@ impl Protocol {
     pub fn label(self) -> &'static str {
         match self {
             Protocol::Rest => "REST",
+            Protocol::RestH2 => "REST/2",
             Protocol::Grpc => "gRPC",
             Protocol::Tcp => "TCP",
         }
@@ -78,7 +82,8 @@ impl Client {
         settings: &ClientSettings,
     ) -> Result<Client> {
         Ok(match protocol {
-            Protocol::Rest => Client::Rest(rest::RestClient::connect(url, settings).await?),
+            Protocol::Rest => Client::Rest(rest::RestClient::connect(url, settings, false).await?),
+            Protocol::RestH2 => Client::Rest(rest::RestClient::connect(url, settings, true).await?),
             Protocol::Grpc => Client::Grpc(grpc::GrpcClient::connect(url, settings).await?),
             Protocol::Tcp => Client::Tcp(tcp::TcpClient::connect(url, settings).await?),
         })

@@ -1,5 +1,8 @@
-//! REST over HTTP/1.1 with hyper: one keep-alive connection per worker, as a
+//! REST with hyper. HTTP/1.1: one keep-alive connection per worker, as a
 //! pooled HTTP client (the seed's httpx) ends up with under a burst.
+//! HTTP/2 (`rest-h2`, cleartext, prior knowledge): one connection for every
+//! request, as gRPC has, so REST/1.1 vs REST/2 vs gRPC separates the HTTP
+//! version from the message format.
 
 use super::counting::{CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
@@ -9,7 +12,9 @@ use crate::wire::server_timing;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::SendRequest;
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::TokioExecutor;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,11 +25,43 @@ pub struct RestClient {
     authority: String,
     base_path: String,
     settings: ClientSettings,
-    workers: Vec<Mutex<Option<SendRequest<Full<Bytes>>>>>,
+    http2: bool,
+    workers: Vec<Mutex<Option<Sender>>>,
+}
+
+/// One connection's request handle.
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
+}
+
+impl Sender {
+    fn is_closed(&self) -> bool {
+        match self {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+
+    async fn send(
+        &mut self,
+        request: http::Request<Full<Bytes>>,
+    ) -> hyper::Result<http::Response<Incoming>> {
+        match self {
+            Sender::H1(s) => {
+                s.ready().await?;
+                s.send_request(request).await
+            }
+            Sender::H2(s) => {
+                s.ready().await?;
+                s.send_request(request).await
+            }
+        }
+    }
 }
 
 impl RestClient {
-    pub async fn connect(url: &str, settings: &ClientSettings) -> Result<Self> {
+    pub async fn connect(url: &str, settings: &ClientSettings, http2: bool) -> Result<Self> {
         let uri: http::Uri = url.parse().with_context(|| {
             format!("--rest-url '{url}' is not a URL (expected http://HOST:PORT)")
         })?;
@@ -40,7 +77,12 @@ impl RestClient {
             authority,
             base_path: uri.path().trim_end_matches('/').to_string(),
             settings: settings.clone(),
-            workers: (0..settings.concurrency.max(1))
+            http2,
+            workers: (0..if http2 {
+                1
+            } else {
+                settings.concurrency.max(1)
+            })
                 .map(|_| Mutex::new(None))
                 .collect(),
         };
@@ -50,7 +92,7 @@ impl RestClient {
         Ok(client)
     }
 
-    async fn open(&self) -> Result<SendRequest<Full<Bytes>>> {
+    async fn open(&self) -> Result<Sender> {
         let connect = tokio::net::TcpStream::connect(&self.authority);
         let stream = tokio::time::timeout(self.settings.connect_timeout, connect)
             .await
@@ -67,13 +109,20 @@ impl RestClient {
                 )
             })?;
         stream.set_nodelay(true)?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(
-            CountingStream::new(stream, self.counters.clone()),
-        ))
-        .await
-        .context("HTTP/1.1 handshake with the REST server failed")?;
-        tokio::spawn(connection);
-        Ok(sender)
+        let io = TokioIo::new(CountingStream::new(stream, self.counters.clone()));
+        if self.http2 {
+            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+                .await
+                .context("HTTP/2 handshake with the REST server failed (does it speak h2c?)")?;
+            tokio::spawn(connection);
+            Ok(Sender::H2(sender))
+        } else {
+            let (sender, connection) = http1::handshake(io)
+                .await
+                .context("HTTP/1.1 handshake with the REST server failed")?;
+            tokio::spawn(connection);
+            Ok(Sender::H1(sender))
+        }
     }
 
     pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
@@ -81,7 +130,24 @@ impl RestClient {
         if slot.as_ref().is_none_or(|sender| sender.is_closed()) {
             *slot = Some(self.open().await?);
         }
-        let sender = slot.as_mut().expect("just opened");
+        // HTTP/2 multiplexes: take a handle and let the next request in at
+        // once. HTTP/1.1 holds its connection until the response is read.
+        let shared_h2 = match slot.as_ref() {
+            Some(Sender::H2(s)) => Some(s.clone()),
+            _ => None,
+        };
+        let (mut shared, mut held);
+        let sender: &mut Sender = match shared_h2 {
+            Some(s) => {
+                drop(slot);
+                shared = Sender::H2(s);
+                &mut shared
+            }
+            None => {
+                held = slot;
+                held.as_mut().expect("just opened")
+            }
+        };
         let mut builder = http::Request::post(format!("{}{}", self.base_path, request.path))
             .header(http::header::HOST, &self.authority)
             .header(http::header::CONTENT_TYPE, request.content_type);
@@ -91,9 +157,8 @@ impl RestClient {
         let http_request = builder.body(Full::new(request.body))?;
         let start = Instant::now();
         let exchange = async {
-            sender.ready().await.context("the REST connection closed")?;
             let response = sender
-                .send_request(http_request)
+                .send(http_request)
                 .await
                 .context("the REST request failed (did the server stop?)")?;
             let (parts, body) = response.into_parts();

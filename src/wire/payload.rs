@@ -39,7 +39,7 @@ pub fn serialize(
     let image = || image.ok_or_else(|| anyhow!("payload '{}' needs an image", payload.name()));
     match protocol {
         // The floor sends exactly what REST would, so only the protocol differs.
-        Protocol::Rest | Protocol::Tcp => serialize_rest(payload, image),
+        Protocol::Rest | Protocol::RestH2 | Protocol::Tcp => serialize_rest(payload, image),
         Protocol::Grpc => serialize_grpc(payload, image),
     }
 }
@@ -121,7 +121,7 @@ fn serialize_grpc<'a>(
 /// Parses and checks a response body: the `response` stage.
 pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
     let (scores, labels) = match protocol {
-        Protocol::Rest => {
+        Protocol::Rest | Protocol::RestH2 => {
             let parsed: PredictionJson =
                 serde_json::from_slice(body).context("the REST response is not prediction JSON")?;
             (parsed.prediction1.len(), parsed.prediction2.len())
