@@ -40,6 +40,18 @@ pub struct ServerArgs {
     /// Largest request body or gRPC message, in MiB, on both server and client.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=2048))]
     pub max_message_mb: u32,
+    /// HTTP/2 initial stream window in bytes, gRPC and REST/2, client and server (default: the library's, 64 KiB).
+    #[arg(long, value_name = "BYTES")]
+    pub h2_stream_window: Option<u32>,
+    /// HTTP/2 initial connection window in bytes, gRPC and REST/2, client and server.
+    #[arg(long, value_name = "BYTES")]
+    pub h2_connection_window: Option<u32>,
+    /// Let HTTP/2 grow its windows from measured bandwidth-delay (BDP probing).
+    #[arg(long)]
+    pub h2_adaptive_window: bool,
+    /// HTTP/2 maximum frame size in bytes (16384 to 16777215).
+    #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(16_384..=16_777_215))]
+    pub h2_max_frame: Option<u32>,
     /// Worker threads of the server runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub server_threads: Option<u32>,
@@ -109,6 +121,9 @@ pub struct BenchArgs {
     /// Send `tcp` floor messages to this echo server instead of the built-in one (tcp://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub tcp_url: Option<String>,
+    /// gRPC channels (HTTP/2 connections); requests spread over them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub grpc_channels: u32,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub client_threads: Option<u32>,
@@ -225,6 +240,16 @@ impl ServerArgs {
                 .server_threads
                 .map_or_else(default_threads, |t| t as usize),
             profiling: false,
+            h2: self.h2_tuning(),
+        }
+    }
+
+    pub fn h2_tuning(&self) -> crate::transport::H2Tuning {
+        crate::transport::H2Tuning {
+            stream_window_bytes: self.h2_stream_window,
+            connection_window_bytes: self.h2_connection_window,
+            adaptive_window: self.h2_adaptive_window,
+            max_frame_bytes: self.h2_max_frame,
         }
     }
 

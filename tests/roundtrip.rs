@@ -234,3 +234,30 @@ fn wire_bytes_are_counted_at_the_socket() {
         }
     }
 }
+
+#[test]
+fn http2_knobs_reach_both_sides_and_the_report() {
+    let report = run_all(&[
+        "--protocols",
+        "rest-h2,grpc",
+        "--payloads",
+        "binary",
+        "--h2-stream-window",
+        "4194304",
+        "--h2-connection-window",
+        "16777216",
+        "--h2-max-frame",
+        "1048576",
+        "--h2-adaptive-window",
+        "--grpc-channels",
+        "3",
+    ]);
+    let settings = &report["settings"];
+    assert_eq!(settings["grpc_channels"], 3);
+    assert_eq!(settings["h2"]["stream_window_bytes"], 4194304);
+    assert_eq!(settings["h2"]["max_frame_bytes"], 1048576);
+    assert_eq!(settings["h2"]["adaptive_window"], true);
+    for s in scenarios(&report) {
+        assert_eq!(s["errors"], 0, "{}", s["error_examples"]);
+    }
+}

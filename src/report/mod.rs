@@ -45,6 +45,8 @@ pub struct Settings {
     pub rest_target: String,
     pub grpc_target: String,
     pub tcp_target: String,
+    pub h2: crate::transport::H2Tuning,
+    pub grpc_channels: usize,
     pub client_threads: usize,
     pub server_threads: Option<usize>,
 }

@@ -105,6 +105,8 @@ async fn run_matrix(
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs_f64(args.timeout_s),
         concurrency: args.concurrency as usize,
+        h2: args.server.h2_tuning(),
+        grpc_channels: args.grpc_channels as usize,
     };
     let mut clients = HashMap::new();
     for &protocol in &args.protocols {
@@ -349,6 +351,8 @@ fn settings(
         rest_target: rest,
         grpc_target: grpc,
         tcp_target: tcp,
+        h2: args.server.h2_tuning(),
+        grpc_channels: args.grpc_channels as usize,
         client_threads: args
             .client_threads
             .map_or_else(default_threads, |t| t as usize),

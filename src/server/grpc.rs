@@ -33,7 +33,12 @@ pub async fn serve(
     signal: watch::Receiver<bool>,
 ) {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let h2 = state.config.h2;
     let result = tonic::transport::Server::builder()
+        .initial_stream_window_size(h2.stream_window_bytes)
+        .initial_connection_window_size(h2.connection_window_bytes)
+        .http2_adaptive_window(Some(h2.adaptive_window))
+        .max_frame_size(h2.max_frame_bytes)
         .add_service(ImageService { state })
         .serve_with_incoming_shutdown(incoming, stopped(signal))
         .await;

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub infer: Duration,
     /// Worker threads of the server runtime.
     pub threads: usize,
+    /// HTTP/2 settings of the gRPC server.
+    pub h2: crate::transport::H2Tuning,
     /// Serve `GET /debug/pprof/profile?seconds=N` on the REST port.
     pub profiling: bool,
 }

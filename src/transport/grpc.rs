@@ -16,7 +16,7 @@ use tonic::transport::{Channel, Endpoint};
 
 pub struct GrpcClient {
     pub(super) counters: Arc<WireCounters>,
-    channel: Channel,
+    channels: Vec<Channel>,
     url: String,
     settings: ClientSettings,
 }
@@ -29,7 +29,11 @@ impl GrpcClient {
             })?
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
-            .tcp_nodelay(true);
+            .tcp_nodelay(true)
+            .initial_stream_window_size(settings.h2.stream_window_bytes)
+            .initial_connection_window_size(settings.h2.connection_window_bytes)
+            .http2_adaptive_window(settings.h2.adaptive_window)
+            .max_frame_size(settings.h2.max_frame_bytes);
         let counters = Arc::new(WireCounters::default());
         let connector_counters = counters.clone();
         let connector = tower::service_fn(move |uri: http::Uri| {
@@ -41,28 +45,33 @@ impl GrpcClient {
                 Ok::<_, std::io::Error>(TokioIo::new(CountingStream::new(stream, counters)))
             }
         });
-        let channel = endpoint
-            .connect_with_connector(connector)
-            .await
-            .map_err(|e| {
-                anyhow!(
-                    "could not connect to the gRPC server at {url} (check --grpc-url): {}",
-                    error_chain(&e)
-                )
-            })?;
+        let mut channels = Vec::new();
+        for _ in 0..settings.grpc_channels.max(1) {
+            let channel = endpoint
+                .connect_with_connector(connector.clone())
+                .await
+                .map_err(|e| {
+                    anyhow!(
+                        "could not connect to the gRPC server at {url} (check --grpc-url): {}",
+                        error_chain(&e)
+                    )
+                })?;
+            channels.push(channel);
+        }
         Ok(GrpcClient {
             counters,
-            channel,
+            channels,
             url: url.to_string(),
             settings: settings.clone(),
         })
     }
 
-    pub async fn call(&self, request: WireRequest) -> Result<Exchange> {
+    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
         let limit = self.settings.max_message_bytes;
-        let mut grpc = tonic::client::Grpc::new(self.channel.clone())
-            .max_decoding_message_size(limit)
-            .max_encoding_message_size(limit);
+        let mut grpc =
+            tonic::client::Grpc::new(self.channels[worker % self.channels.len()].clone())
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit);
         let path = PathAndQuery::from_static(request.path);
         let start = Instant::now();
         grpc.ready().await.map_err(|e| {

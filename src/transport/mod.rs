@@ -47,6 +47,16 @@ impl Protocol {
     }
 }
 
+/// HTTP/2 flow-control and framing settings, for gRPC and REST/2, on
+/// client and server alike. `None` keeps the library's default.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct H2Tuning {
+    pub stream_window_bytes: Option<u32>,
+    pub connection_window_bytes: Option<u32>,
+    pub adaptive_window: bool,
+    pub max_frame_bytes: Option<u32>,
+}
+
 /// Client-side settings shared by every transport.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
@@ -55,6 +65,9 @@ pub struct ClientSettings {
     pub request_timeout: Duration,
     /// Concurrent requests, so REST can keep one connection per worker.
     pub concurrency: usize,
+    pub h2: H2Tuning,
+    /// gRPC channels (connections); requests spread over them by worker.
+    pub grpc_channels: usize,
 }
 
 /// One completed exchange, as the client saw it.
@@ -102,7 +115,7 @@ impl Client {
     pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
         match self {
             Client::Rest(client) => client.call(worker, request).await,
-            Client::Grpc(client) => client.call(request).await,
+            Client::Grpc(client) => client.call(worker, request).await,
             Client::Tcp(client) => client.call(worker, request).await,
         }
     }

@@ -111,7 +111,13 @@ impl RestClient {
         stream.set_nodelay(true)?;
         let io = TokioIo::new(CountingStream::new(stream, self.counters.clone()));
         if self.http2 {
-            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+            let h2 = self.settings.h2;
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .initial_stream_window_size(h2.stream_window_bytes)
+                .initial_connection_window_size(h2.connection_window_bytes)
+                .adaptive_window(h2.adaptive_window)
+                .max_frame_size(h2.max_frame_bytes)
+                .handshake(io)
                 .await
                 .context("HTTP/2 handshake with the REST server failed (does it speak h2c?)")?;
             tokio::spawn(connection);
