@@ -19,6 +19,8 @@ fn settings() -> ClientSettings {
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(10),
         concurrency: 1,
+        h2: Default::default(),
+        grpc_channels: 1,
     }
 }
 
