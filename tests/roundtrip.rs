@@ -261,3 +261,29 @@ fn http2_knobs_reach_both_sides_and_the_report() {
         assert_eq!(s["errors"], 0, "{}", s["error_examples"]);
     }
 }
+
+#[test]
+fn a_sweep_runs_the_matrix_once_per_value() {
+    let report = run_all(&[
+        "--sweep",
+        "channels",
+        "--protocols",
+        "grpc",
+        "--payloads",
+        "binary",
+    ]);
+    assert_eq!(report["sweep"], "channels");
+    let points = report["points"].as_array().unwrap();
+    let values: Vec<&str> = points
+        .iter()
+        .map(|p| p["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["1", "2", "4", "8", "20"]);
+    for point in points {
+        let channels = point["value"].as_str().unwrap().parse::<u64>().unwrap();
+        assert_eq!(point["report"]["settings"]["grpc_channels"], channels);
+        for s in point["report"]["scenarios"].as_array().unwrap() {
+            assert_eq!(s["errors"], 0);
+        }
+    }
+}

@@ -23,8 +23,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Runs the benchmark `args` describes; prints the tables and returns the report.
+/// Runs the benchmark `args` describes (or its sweep); prints the tables and
+/// returns the report.
 pub fn run(args: &BenchArgs) -> Result<BenchReport> {
+    if let Some(factor) = args.sweep {
+        return crate::run::sweep::run(args, factor);
+    }
+    measure(args, true)
+}
+
+/// Runs the scenario matrix once; `print` shows its tables.
+pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
     let source = match &args.images {
         Some(dir) => FrameSource::Files(FileFrames::open(dir)?),
         None => FrameSource::Pattern {
@@ -73,7 +82,9 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
     let outcome = runtime.block_on(run_matrix(args, &source, &url, &mut report, &outputs));
     report.complete = outcome.is_ok();
     outputs.write(&report)?;
-    print!("{}", table::render(&report, args.brief));
+    if print {
+        print!("{}", table::render(&report, args.brief));
+    }
     drop(runtime);
     drop(builtin);
     outcome?;

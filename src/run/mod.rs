@@ -6,3 +6,4 @@ pub mod burst;
 pub mod prepare;
 pub mod samples;
 pub mod scenario;
+pub mod sweep;
