@@ -20,6 +20,8 @@ pub enum EncoderKind {
     ImageRs,
     /// No compression: raw RGB bytes, with width/height/channels beside them.
     None,
+    /// NVIDIA nvJPEG on the GPU (needs a GPU, its driver and libnvjpeg at run time).
+    Nvjpeg,
 }
 
 impl EncoderKind {
@@ -28,6 +30,7 @@ impl EncoderKind {
             EncoderKind::Turbojpeg => "turbojpeg",
             EncoderKind::ImageRs => "image-rs",
             EncoderKind::None => "none",
+            EncoderKind::Nvjpeg => "nvjpeg",
         }
     }
 }
@@ -72,6 +75,7 @@ pub fn make_encoder(kind: EncoderKind, settings: EncodeSettings) -> Result<Box<d
         EncoderKind::Turbojpeg => Box::new(turbo::TurboEncoder::new(settings)?),
         EncoderKind::ImageRs => Box::new(image_rs::ImageRsEncoder::new(settings)),
         EncoderKind::None => Box::new(raw::RawEncoder),
+        EncoderKind::Nvjpeg => Box::new(crate::gpu::NvjpegEncoder::new(settings)?),
     })
 }
 

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# GPU checks on an NVIDIA machine, from prebuilt binaries (builds nothing):
+#   scripts/gpu-check.sh BINARY OUTDIR
+# BINARY is a built imgwire (e.g. target/release/imgwire). The GPU integration
+# tests run too if their binary is found: $GPU_TEST_BIN, or the newest
+# deps/gpu-* beside BINARY (from `cargo test --release --no-run --test gpu`).
+# Set NVRTC_LIB_DIR (scripts/install-nvrtc.sh prints one) and NVJPEG_LIB_DIR
+# if those libraries are not on the loader's path. Every step runs even if
+# one before it failed; each step's output is in OUTDIR/<step>.log and
+# OUTDIR/summary.txt lists each step's exit status.
+set -u
+if [ $# -ne 2 ]; then
+    echo "usage: $0 BINARY OUTDIR" >&2
+    exit 2
+fi
+bin="$1"
+out="$2"
+if [ ! -x "$bin" ]; then
+    echo "$0: '$bin' is not an executable imgwire" >&2
+    exit 2
+fi
+mkdir -p "$out"
+summary="$out/summary.txt"
+: > "$summary"
+failed=0
+
+# step NAME COMMAND...: runs COMMAND, tees its output to OUTDIR/NAME.log.
+step() {
+    local name="$1"
+    shift
+    echo "== $name: $*" | tee "$out/$name.log"
+    "$@" 2>&1 | tee -a "$out/$name.log"
+    local rc="${PIPESTATUS[0]}"
+    echo "$name: exit $rc" | tee -a "$summary"
+    [ "$rc" -eq 0 ] || failed=1
+}
+
+step nvidia-smi nvidia-smi
+step env sh -c 'uname -a; echo "NVRTC_LIB_DIR=${NVRTC_LIB_DIR:-}"; echo "NVJPEG_LIB_DIR=${NVJPEG_LIB_DIR:-}"; echo "PYTHONPATH=${PYTHONPATH:-}"'
+
+test_bin="${GPU_TEST_BIN:-}"
+if [ -z "$test_bin" ]; then
+    test_bin="$(ls -t "$(dirname "$bin")"/deps/gpu-* 2>/dev/null | grep -v '\.d$' | head -n 1 || true)"
+fi
+if [ -n "$test_bin" ] && [ -x "$test_bin" ]; then
+    # IMGWIRE_REQUIRE_GPU=1 turns the tests' "skipped: no GPU" into failures.
+    step gpu-tests env IMGWIRE_REQUIRE_GPU=1 "$test_bin" --nocapture --test-threads=1
+else
+    echo "gpu-tests: skipped (no test binary; set GPU_TEST_BIN)" | tee -a "$summary"
+fi
+
+common=(bench --sizes 1080x1920 --payloads binary --content natural --bursts 5 --brief)
+for encoder in turbojpeg nvjpeg; do
+    step "encode-$encoder" "$bin" "${common[@]}" --encoder "$encoder" \
+        --json "$out/encode-$encoder.json"
+done
+
+step bench-nvjpeg "$bin" bench --encoder nvjpeg --sizes 1080x1920 --payloads binary \
+    --json "$out/bench-nvjpeg.json" --csv "$out/bench-nvjpeg.csv"
+
+echo "results in $out (summary: $summary)"
+exit "$failed"
