@@ -145,6 +145,9 @@ pub struct BenchArgs {
     /// Samples per second per CPU when profiling (the kernel tick may deliver fewer; the report says how many came).
     #[arg(long, default_value_t = 997, value_parser = clap::value_parser!(i32).range(1..=10000))]
     pub profile_hz: i32,
+    /// Put an emulated link between client and server, e.g. bw=1gbit,rtt=2ms (a relay inside imgwire; no root needed).
+    #[arg(long, value_name = "SPEC")]
+    pub link: Option<crate::link::LinkSpec>,
     /// Run one factor across its values, everything else fixed, and print one table of seconds per burst.
     #[arg(long, value_enum, value_name = "FACTOR")]
     pub sweep: Option<crate::run::sweep::SweepFactor>,

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod encode;
 pub mod frame;
 pub mod gpu;
+pub mod link;
 pub mod profile;
 pub mod report;
 pub mod run;

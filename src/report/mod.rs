@@ -47,6 +47,8 @@ pub struct Settings {
     pub tcp_target: String,
     pub h2: crate::transport::H2Tuning,
     pub grpc_channels: usize,
+    /// The emulated link between client and server (`--link`), if any.
+    pub link: Option<crate::link::LinkSpec>,
     pub client_threads: usize,
     pub server_threads: Option<usize>,
 }

@@ -41,10 +41,22 @@ fn settings_line(report: &BenchReport) -> String {
         s.subsampling,
         decoder,
         s.server
-    )
-    .replace("S420", "4:2:0")
-    .replace("S422", "4:2:2")
-    .replace("S444", "4:4:4")
+    ) + &s
+        .link
+        .map_or(String::new(), |l| {
+            format!(
+                "link: {} each way, {:?} round trip (emulated by a relay)\n\n",
+                l.bits_per_second
+                    .map_or("unlimited".to_string(), |b| format!(
+                        "{:.0} Mbit/s",
+                        b / 1e6
+                    )),
+                l.rtt
+            )
+        })
+        .replace("S420", "4:2:0")
+        .replace("S422", "4:2:2")
+        .replace("S444", "4:4:4")
 }
 
 /// The seed's table: rows REST and gRPC per size, a column per payload with

@@ -50,11 +50,24 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         .any(|p| target_url(args, *p).is_none())
         .then(|| Servers::start(args.server.config(), &Binds::loopback()))
         .transpose()?;
-    let url = |protocol| {
+    let direct = |protocol| {
         target_url(args, protocol)
             .map(str::to_owned)
             .or_else(|| builtin.as_ref().map(|s| s.url(protocol)))
             .unwrap_or_default()
+    };
+    let links = match args.link {
+        Some(spec) => {
+            let targets: Vec<_> = args.protocols.iter().map(|&p| (p, direct(p))).collect();
+            Some(crate::link::Links::start(spec, &targets)?)
+        }
+        None => None,
+    };
+    let url = |protocol| {
+        links
+            .as_ref()
+            .and_then(|l| l.url(protocol))
+            .unwrap_or_else(|| direct(protocol))
     };
     let mut report = BenchReport {
         schema_version: SCHEMA_VERSION,
@@ -89,6 +102,7 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         print!("{}", table::render(&report, args.brief));
     }
     drop(runtime);
+    drop(links);
     drop(builtin);
     outcome?;
     let failed: usize = report.scenarios.iter().map(|s| s.errors).sum();
@@ -367,6 +381,7 @@ fn settings(
         tcp_target: tcp,
         h2: args.server.h2_tuning(),
         grpc_channels: args.grpc_channels as usize,
+        link: args.link,
         client_threads: args
             .client_threads
             .map_or_else(default_threads, |t| t as usize),

@@ -1,0 +1,174 @@
+//! `--link bw=1gbit,rtt=2ms`: an emulated network link, as a relay built into
+//! imgwire between client and server. It needs no root and works anywhere.
+//! Each direction is one shared link: a byte leaves when the link is free
+//! (bandwidth, the time a chunk takes to serialize) and arrives one half
+//! round trip later (delay). Readers wait for their chunk to leave before
+//! reading more, so a slow link pushes back on the sender as TCP would.
+
+mod relay;
+
+pub use relay::Relay;
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+use std::time::Duration;
+
+/// A link's bandwidth (per direction) and round-trip time.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LinkSpec {
+    /// Bits per second each way; `None` is unlimited.
+    pub bits_per_second: Option<f64>,
+    /// Round-trip time; each direction adds half of it.
+    pub rtt: Duration,
+}
+
+impl LinkSpec {
+    pub fn one_way_delay(&self) -> Duration {
+        self.rtt / 2
+    }
+
+    /// How long `bytes` occupy the link.
+    pub fn serialization(&self, bytes: usize) -> Duration {
+        match self.bits_per_second {
+            Some(bps) => Duration::from_secs_f64(bytes as f64 * 8.0 / bps),
+            None => Duration::ZERO,
+        }
+    }
+}
+
+impl std::str::FromStr for LinkSpec {
+    type Err = anyhow::Error;
+
+    /// Parses `bw=100mbit,rtt=20ms` (bw units: bit, kbit, mbit, gbit or
+    /// `inf`; rtt units: us, ms, s; `jitter=0` is accepted, other jitter is not).
+    fn from_str(text: &str) -> Result<Self> {
+        let mut spec = LinkSpec {
+            bits_per_second: None,
+            rtt: Duration::ZERO,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((key, value)) = part.split_once('=') else {
+                bail!("--link: '{part}' is not KEY=VALUE (write bw=1gbit,rtt=2ms)");
+            };
+            match key {
+                "bw" => spec.bits_per_second = parse_bandwidth(value)?,
+                "rtt" => spec.rtt = parse_duration(value)?,
+                "jitter" if parse_duration(value)? == Duration::ZERO => {}
+                "jitter" => {
+                    bail!("--link: jitter is not emulated yet; leave it out or write jitter=0")
+                }
+                _ => bail!("--link: unknown key '{key}' (known: bw, rtt, jitter)"),
+            }
+        }
+        Ok(spec)
+    }
+}
+
+fn parse_bandwidth(value: &str) -> Result<Option<f64>> {
+    if value == "inf" {
+        return Ok(None);
+    }
+    let units = [("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("bit", 1.0)];
+    for (unit, scale) in units {
+        if let Some(number) = value.strip_suffix(unit) {
+            if let Ok(n) = number.parse::<f64>() {
+                if n.is_finite() && n > 0.0 {
+                    return Ok(Some(n * scale));
+                }
+            }
+        }
+    }
+    bail!("--link: bandwidth '{value}' is not like 100mbit, 1gbit or inf")
+}
+
+fn parse_duration(value: &str) -> Result<Duration> {
+    if value == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let units = [("us", 1e-6), ("ms", 1e-3), ("s", 1.0)];
+    for (unit, scale) in units {
+        if let Some(number) = value.strip_suffix(unit) {
+            if let Ok(n) = number.parse::<f64>() {
+                if n.is_finite() && (0.0..=60.0 / scale).contains(&n) {
+                    return Ok(Duration::from_secs_f64(n * scale));
+                }
+            }
+        }
+    }
+    bail!("--link: duration '{value}' is not like 2ms, 500us or 1s (up to 60 s)")
+}
+
+/// Relays in front of every target of a run, on their own runtime (threads
+/// named `link-*`, so profiles keep them apart from client and server).
+pub struct Links {
+    urls: Vec<(crate::transport::Protocol, String)>,
+    relays: Vec<Relay>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Links {
+    /// Starts one relay per target URL (`scheme://host:port[/path]`).
+    pub fn start(
+        spec: LinkSpec,
+        targets: &[(crate::transport::Protocol, String)],
+    ) -> Result<Links> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name_fn(crate::server::thread_namer("link"))
+            .enable_all()
+            .build()?;
+        let mut links = Links {
+            urls: Vec::new(),
+            relays: Vec::new(),
+            runtime: None,
+        };
+        for (protocol, url) in targets {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let relay = runtime.block_on(Relay::start(spec, authority.to_string()))?;
+            links
+                .urls
+                .push((*protocol, format!("{scheme}://{}{path}", relay.addr)));
+            links.relays.push(relay);
+        }
+        links.runtime = Some(runtime);
+        Ok(links)
+    }
+
+    /// The relayed URL for `protocol`.
+    pub fn url(&self, protocol: crate::transport::Protocol) -> Option<String> {
+        self.urls
+            .iter()
+            .find(|(p, _)| *p == protocol)
+            .map(|(_, u)| u.clone())
+    }
+}
+
+impl Drop for Links {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            let _guard = runtime.enter();
+            self.relays.clear();
+            drop(_guard);
+            runtime.shutdown_timeout(Duration::from_millis(200));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_specs_and_refuses_bad_ones() {
+        let spec: LinkSpec = "bw=100mbit,rtt=20ms,jitter=0".parse().unwrap();
+        assert_eq!(spec.bits_per_second, Some(1e8));
+        assert_eq!(spec.one_way_delay(), Duration::from_millis(10));
+        assert_eq!(spec.serialization(1_250_000), Duration::from_millis(100));
+        assert_eq!("bw=inf".parse::<LinkSpec>().unwrap().bits_per_second, None);
+        for bad in ["bw=fast", "rtt=2", "jitter=1ms", "loss=1", "bw"] {
+            let err = bad.parse::<LinkSpec>().unwrap_err().to_string();
+            assert!(err.starts_with("--link"), "{bad}: {err}");
+        }
+    }
+}

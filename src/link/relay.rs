@@ -1,0 +1,121 @@
+//! The relay: accepts connections, connects each to the target, and moves
+//! bytes both ways through one emulated link per direction.
+
+use super::LinkSpec;
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Bytes read at once: small enough that a chunk's serialization time stays
+/// near the link's granularity, large enough to keep the relay cheap.
+const CHUNK: usize = 64 * 1024;
+
+/// One direction of the link: when it is next free.
+struct Direction {
+    free_at: Mutex<Instant>,
+}
+
+/// A running relay in front of one target.
+pub struct Relay {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Relay {
+    /// Starts a relay on 127.0.0.1 (a free port) in front of `target`, on the
+    /// current tokio runtime.
+    pub async fn start(spec: LinkSpec, target: String) -> Result<Relay> {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("could not start the --link relay")?;
+        let addr = listener.local_addr()?;
+        let up = Arc::new(Direction {
+            free_at: Mutex::new(Instant::now()),
+        });
+        let down = Arc::new(Direction {
+            free_at: Mutex::new(Instant::now()),
+        });
+        let task = tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (target, up, down) = (target.clone(), up.clone(), down.clone());
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(&target).await else {
+                        return; // the client sees the connection close
+                    };
+                    let _ = (client.set_nodelay(true), server.set_nodelay(true));
+                    if spec.bits_per_second.is_none() && spec.rtt.is_zero() {
+                        // No limits: a plain proxy, so its own cost is all that shows.
+                        let (mut client, mut server) = (client, server);
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        return;
+                    }
+                    let (client_read, client_write) = client.into_split();
+                    let (server_read, server_write) = server.into_split();
+                    tokio::join!(
+                        carry(client_read, server_write, spec, up),
+                        carry(server_read, client_write, spec, down)
+                    );
+                });
+            }
+        });
+        Ok(Relay { addr, task })
+    }
+}
+
+/// Moves one direction's bytes: each chunk departs when the link is free,
+/// takes its serialization time, and is written one delay later.
+async fn carry(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin + Send + 'static,
+    spec: LinkSpec,
+    link: Arc<Direction>,
+) {
+    let (queue, mut arrivals) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let writer = tokio::spawn(async move {
+        while let Some((arrival, bytes)) = arrivals.recv().await {
+            tokio::time::sleep_until(arrival).await;
+            if to.write_all(&bytes).await.is_err() {
+                return;
+            }
+        }
+        let _ = to.shutdown().await;
+    });
+    let mut buffer = vec![0u8; CHUNK];
+    loop {
+        let read = match from.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let departed = {
+            let mut free_at = link.free_at.lock().unwrap_or_else(|e| e.into_inner());
+            let start = (*free_at).max(Instant::now());
+            *free_at = start + spec.serialization(read);
+            *free_at
+        };
+        if queue
+            .send((departed + spec.one_way_delay(), buffer[..read].to_vec()))
+            .is_err()
+        {
+            break;
+        }
+        // The sender's queue drains at the link's pace: push back on it, but
+        // stay one chunk ahead so timer wake-ups (a millisecond late, often)
+        // never leave the link idle and never add up.
+        let lookahead = spec.serialization(CHUNK);
+        if departed > Instant::now() + lookahead {
+            tokio::time::sleep_until(departed - lookahead).await;
+        }
+    }
+    drop(queue);
+    let _ = writer.await;
+}
