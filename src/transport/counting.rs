@@ -44,6 +44,26 @@ impl WireCounters {
     }
 }
 
+/// Connects to `address` within `timeout`, with Nagle off, counting into
+/// `counters`. Errors name the server (`what`) and the flag that points at it.
+pub async fn connect_counted(
+    address: &str,
+    timeout: std::time::Duration,
+    counters: &Arc<WireCounters>,
+    what: &str,
+    flag: &str,
+) -> anyhow::Result<CountingStream> {
+    use anyhow::Context;
+    let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!("timed out connecting to the {what} at {address} (check {flag})")
+        })?
+        .with_context(|| format!("could not connect to the {what} at {address} (check {flag})"))?;
+    stream.set_nodelay(true)?;
+    Ok(CountingStream::new(stream, counters.clone()))
+}
+
 /// A TCP stream that adds what passes through it to shared counters.
 pub struct CountingStream {
     inner: TcpStream,

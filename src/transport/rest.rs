@@ -4,7 +4,7 @@
 //! request, as gRPC has, so REST/1.1 vs REST/2 vs gRPC separates the HTTP
 //! version from the message format.
 
-use super::counting::{CountingStream, WireCounters};
+use super::counting::{connect_counted, WireCounters};
 use super::{ClientSettings, Exchange};
 use crate::wire::json::ErrorJson;
 use crate::wire::payload::WireRequest;
@@ -93,23 +93,15 @@ impl RestClient {
     }
 
     async fn open(&self) -> Result<Sender> {
-        let connect = tokio::net::TcpStream::connect(&self.authority);
-        let stream = tokio::time::timeout(self.settings.connect_timeout, connect)
-            .await
-            .map_err(|_| {
-                anyhow!(
-                    "timed out connecting to the REST server at {} (check --rest-url)",
-                    self.authority
-                )
-            })?
-            .with_context(|| {
-                format!(
-                    "could not connect to the REST server at {} (check --rest-url)",
-                    self.authority
-                )
-            })?;
-        stream.set_nodelay(true)?;
-        let io = TokioIo::new(CountingStream::new(stream, self.counters.clone()));
+        let stream = connect_counted(
+            &self.authority,
+            self.settings.connect_timeout,
+            &self.counters,
+            "REST server",
+            "--rest-url",
+        )
+        .await?;
+        let io = TokioIo::new(stream);
         if self.http2 {
             let h2 = self.settings.h2;
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())

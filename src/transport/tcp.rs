@@ -3,7 +3,7 @@
 //! headers, no framing beyond the length: what any protocol on this link
 //! can at best do. One connection per worker, as REST.
 
-use super::counting::{CountingStream, WireCounters};
+use super::counting::{connect_counted, CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
 use crate::wire::payload::WireRequest;
 use anyhow::{anyhow, bail, Context, Result};
@@ -11,7 +11,6 @@ use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 pub struct TcpClient {
@@ -42,23 +41,14 @@ impl TcpClient {
     }
 
     async fn open(&self) -> Result<CountingStream> {
-        let connect = TcpStream::connect(&self.address);
-        let stream = tokio::time::timeout(self.settings.connect_timeout, connect)
-            .await
-            .map_err(|_| {
-                anyhow!(
-                    "timed out connecting to the TCP echo server at {} (check --tcp-url)",
-                    self.address
-                )
-            })?
-            .with_context(|| {
-                format!(
-                    "could not connect to the TCP echo server at {} (check --tcp-url)",
-                    self.address
-                )
-            })?;
-        stream.set_nodelay(true)?;
-        Ok(CountingStream::new(stream, self.counters.clone()))
+        connect_counted(
+            &self.address,
+            self.settings.connect_timeout,
+            &self.counters,
+            "TCP echo server",
+            "--tcp-url",
+        )
+        .await
     }
 
     pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
