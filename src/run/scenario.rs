@@ -5,7 +5,7 @@ use crate::frame::Size;
 use crate::report::{BurstSeconds, ByteCounts, ScenarioReport};
 use crate::run::burst::{seconds, BurstResult};
 use crate::run::prepare::FramePool;
-use crate::run::samples::{nanos, percentile, summarize};
+use crate::run::samples::{nanos, summarize};
 use crate::stage::Stage;
 use crate::transport::counting::WireBytes;
 use crate::transport::Protocol;
@@ -76,19 +76,15 @@ impl ScenarioRun<'_> {
             }
         }
         let errors: Vec<&String> = self.counted.iter().flat_map(|b| &b.errors).collect();
-        let median = |stage: Stage| {
-            let mut v = samples.get(&stage).cloned().unwrap_or_default();
-            v.sort_unstable();
-            percentile(&v, 50.0)
-        };
-        let residual_share = match median(Stage::Wall) {
-            0 => 0.0,
-            wall => median(Stage::Residual) as f64 / wall as f64,
-        };
         let stages: BTreeMap<&'static str, _> = samples
             .iter()
             .map(|(stage, v)| (stage.name(), summarize(v)))
             .collect();
+        let median = |stage: Stage| stages.get(stage.name()).map_or(0, |m| m.p50_ns);
+        let residual_share = match median(Stage::Wall) {
+            0 => 0.0,
+            wall => median(Stage::Residual) as f64 / wall as f64,
+        };
         let dominant_stage = Stage::IN_REQUEST
             .iter()
             .filter_map(|s| stages.get(s.name()).map(|m| (s.name(), m.mean_ns)))
@@ -153,17 +149,16 @@ impl ScenarioRun<'_> {
 }
 
 fn burst_seconds(bursts: &[BurstResult]) -> BurstSeconds {
-    let mut ns: Vec<u64> = bursts.iter().map(|b| nanos(b.elapsed)).collect();
-    if ns.is_empty() {
+    let ns: Vec<u64> = bursts.iter().map(|b| nanos(b.elapsed)).collect();
+    let Some(&min_ns) = ns.iter().min() else {
         return BurstSeconds::default();
-    }
-    ns.sort_unstable();
+    };
     let s = summarize(&ns);
     BurstSeconds {
         mean: s.mean_ns as f64 / 1e9,
         p50: s.p50_ns as f64 / 1e9,
         p99: s.p99_ns as f64 / 1e9,
-        min: ns[0] as f64 / 1e9,
+        min: min_ns as f64 / 1e9,
         max: s.max_ns as f64 / 1e9,
     }
 }
