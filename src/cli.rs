@@ -225,7 +225,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     }
     banner += &format!(
         "server decoder: {}; Ctrl-C stops\n",
-        args.server.server_decoder_name()
+        args.server.server_decoder.name()
     );
     // Whoever started us may stop reading stdout; the servers must live on.
     use std::io::Write;
@@ -256,13 +256,6 @@ impl ServerArgs {
             connection_window_bytes: self.h2_connection_window,
             adaptive_window: self.h2_adaptive_window,
             max_frame_bytes: self.h2_max_frame,
-        }
-    }
-
-    fn server_decoder_name(&self) -> &'static str {
-        match self.server_decoder {
-            ServerDecoder::Turbojpeg => "turbojpeg",
-            ServerDecoder::None => "none",
         }
     }
 }

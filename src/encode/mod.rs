@@ -49,6 +49,17 @@ pub enum Subsampling {
     S444,
 }
 
+impl Subsampling {
+    /// The usual J:a:b notation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Subsampling::S420 => "4:2:0",
+            Subsampling::S422 => "4:2:2",
+            Subsampling::S444 => "4:4:4",
+        }
+    }
+}
+
 /// Settings every JPEG encoder takes.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct EncodeSettings {

@@ -23,14 +23,10 @@ pub fn render(report: &BenchReport, brief: bool) -> String {
 
 fn settings_line(report: &BenchReport) -> String {
     let s = &report.settings;
-    let decoder = s
-        .server_decoder
-        .map_or("remote server's own".to_string(), |d| {
-            format!("{d:?}").to_lowercase()
-        });
+    let decoder = s.server_decoder.map_or("remote server's own", |d| d.name());
     format!(
         "\nimgwire {}: {} concurrent requests x {} bursts ({} warm-up bursts reported apart)\n\
-         frames: {}\nencoder: {} q{} {:?}; server decoder: {}; server: {}\n\n",
+         frames: {}\nencoder: {} q{} {}; server decoder: {}; server: {}\n\n",
         report.imgwire_version,
         s.concurrency,
         s.bursts,
@@ -38,25 +34,20 @@ fn settings_line(report: &BenchReport) -> String {
         s.frames,
         s.encoder,
         s.quality,
-        s.subsampling,
+        s.subsampling.label(),
         decoder,
         s.server
-    ) + &s
-        .link
-        .map_or(String::new(), |l| {
-            format!(
-                "link: {} each way, {:?} round trip (emulated by a relay)\n\n",
-                l.bits_per_second
-                    .map_or("unlimited".to_string(), |b| format!(
-                        "{:.0} Mbit/s",
-                        b / 1e6
-                    )),
-                l.rtt
-            )
-        })
-        .replace("S420", "4:2:0")
-        .replace("S422", "4:2:2")
-        .replace("S444", "4:4:4")
+    ) + &s.link.map_or(String::new(), |l| {
+        format!(
+            "link: {} each way, {:?} round trip (emulated by a relay)\n\n",
+            l.bits_per_second
+                .map_or("unlimited".to_string(), |b| format!(
+                    "{:.0} Mbit/s",
+                    b / 1e6
+                )),
+            l.rtt
+        )
+    })
 }
 
 /// The seed's table: rows REST and gRPC per size, a column per payload with

@@ -27,6 +27,15 @@ pub enum ServerDecoder {
     None,
 }
 
+impl ServerDecoder {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerDecoder::Turbojpeg => "turbojpeg",
+            ServerDecoder::None => "none",
+        }
+    }
+}
+
 /// Everything a server needs to answer requests.
 #[derive(Clone, Debug, Serialize)]
 pub struct ServerConfig {
