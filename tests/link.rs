@@ -3,6 +3,8 @@
 //! within 10 %. (The issue asks for this check; the relay's timing is its
 //! function, not a performance figure.)
 
+mod common;
+
 use imgwire::link::{LinkSpec, Relay};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -38,29 +40,25 @@ async fn a_known_payload_takes_what_the_link_arithmetic_says() {
 #[test]
 fn bench_runs_through_an_emulated_link_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("r.json");
-    let cli = <imgwire::Cli as clap::Parser>::try_parse_from([
-        "imgwire",
-        "bench",
-        "--brief",
-        "--sizes",
-        "48x64",
-        "--bursts",
-        "2",
-        "--warmup",
-        "1",
-        "--concurrency",
-        "2",
-        "--link",
-        "bw=1gbit,rtt=2ms",
-        "--json",
-        json.to_str().unwrap(),
-    ])
-    .unwrap();
-    imgwire::run(cli).unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    let (result, report) = common::bench(
+        dir.path(),
+        &[
+            "--sizes",
+            "48x64",
+            "--bursts",
+            "2",
+            "--warmup",
+            "1",
+            "--concurrency",
+            "2",
+            "--link",
+            "bw=1gbit,rtt=2ms",
+        ],
+    );
+    result.unwrap();
+    let report = report.expect("JSON written");
     assert_eq!(report["settings"]["link"]["bits_per_second"], 1e9);
-    for s in report["scenarios"].as_array().unwrap() {
+    for s in common::scenarios(&report) {
         assert_eq!(s["errors"], 0, "{}", s["error_examples"]);
         // Every request crossed the link at least once each way.
         assert!(

@@ -146,10 +146,8 @@ impl Links {
 
 impl Drop for Links {
     fn drop(&mut self) {
+        self.relays.clear(); // aborts the relay tasks
         if let Some(runtime) = self.runtime.take() {
-            let _guard = runtime.enter();
-            self.relays.clear();
-            drop(_guard);
             runtime.shutdown_timeout(Duration::from_millis(200));
         }
     }
