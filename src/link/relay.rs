@@ -56,7 +56,13 @@ impl Relay {
                     if spec.bits_per_second.is_none() && spec.rtt.is_zero() {
                         // No limits: a plain proxy, so its own cost is all that shows.
                         let (mut client, mut server) = (client, server);
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        let _ = tokio::io::copy_bidirectional_with_sizes(
+                            &mut client,
+                            &mut server,
+                            CHUNK * 4,
+                            CHUNK * 4,
+                        )
+                        .await;
                         return;
                     }
                     let (client_read, client_write) = client.into_split();

@@ -79,6 +79,10 @@ pub struct ByteCounts {
     /// headers, HTTP/2 frames, gRPC and floor length prefixes, base64 growth.
     pub wire_sent_bytes: f64,
     pub wire_received_bytes: f64,
+    /// Bytes the built-in server's sockets read and wrote, per request
+    /// (absent for a remote server). On a clean link, what the client sent.
+    pub server_wire_received_bytes: Option<f64>,
+    pub server_wire_sent_bytes: Option<f64>,
     /// How much more was sent than the payload (the image, or the basic
     /// request's body), in percent.
     pub wire_overhead_percent: f64,

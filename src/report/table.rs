@@ -158,10 +158,14 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
     if s.bytes.wire_sent_bytes > 0.0 {
         let _ = write!(
             out,
-            ", wire {:.3} MB sent ({:+.1}% over the payload)",
+            ", wire {:.3} MB sent ({:+.1}% over the payload",
             s.bytes.wire_sent_bytes / 1e6,
             s.bytes.wire_overhead_percent
         );
+        if let Some(read) = s.bytes.server_wire_received_bytes {
+            let _ = write!(out, "; the server read {:.3} MB", read / 1e6);
+        }
+        out.push(')');
     }
     let _ = write!(out, ", dominant: {}", s.dominant_stage);
     if let Some(ratio) = versus_floor(report, s) {

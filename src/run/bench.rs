@@ -16,6 +16,7 @@ use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::scenario::{matrix, Scenario, ScenarioRun};
 use crate::server::{thread_namer, Binds, Servers};
+use crate::transport::counting::{WireBytes, WireCounters};
 use crate::transport::{Client, ClientSettings, Protocol};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
@@ -69,6 +70,18 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
             .and_then(|l| l.url(protocol))
             .unwrap_or_else(|| direct(protocol))
     };
+    let targets: Targets = args
+        .protocols
+        .iter()
+        .map(|&protocol| {
+            let server_wire = builtin
+                .as_ref()
+                .filter(|_| target_url(args, protocol).is_none())
+                .map(|s| s.wire_counters(protocol));
+            let url = url(protocol);
+            (protocol, Target { url, server_wire })
+        })
+        .collect();
     let mut report = BenchReport {
         schema_version: SCHEMA_VERSION,
         imgwire_version: env!("CARGO_PKG_VERSION"),
@@ -95,7 +108,7 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         .enable_all()
         .build()
         .context("could not start the client runtime")?;
-    let outcome = runtime.block_on(run_matrix(args, &source, &url, &mut report, &outputs));
+    let outcome = runtime.block_on(run_matrix(args, &source, &targets, &mut report, &outputs));
     report.complete = outcome.is_ok();
     outputs.write(&report)?;
     if print {
@@ -121,10 +134,19 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
     Ok(report)
 }
 
+/// Where each protocol's requests go, and the built-in server's byte
+/// counters there (absent for a remote server).
+struct Target {
+    url: String,
+    server_wire: Option<Arc<WireCounters>>,
+}
+
+type Targets = HashMap<Protocol, Target>;
+
 async fn run_matrix(
     args: &BenchArgs,
     source: &FrameSource,
-    url: &impl Fn(Protocol) -> String,
+    targets: &Targets,
     report: &mut BenchReport,
     outputs: &Outputs,
 ) -> Result<()> {
@@ -138,7 +160,7 @@ async fn run_matrix(
     };
     let mut clients = HashMap::new();
     for &protocol in &args.protocols {
-        let client = Client::connect(protocol, &url(protocol), &client_settings).await?;
+        let client = Client::connect(protocol, &targets[&protocol].url, &client_settings).await?;
         clients.insert(protocol, Arc::new(client));
     }
     let settings = EncodeSettings {
@@ -170,6 +192,7 @@ async fn run_matrix(
             payload: scenario.payload,
             images: pool.map(|p| p.images.clone()).unwrap_or_default(),
             epoch,
+            server_wire: targets[&scenario.protocol].server_wire.clone(),
         };
         let result = run_scenario(args, *scenario, &plan, pool, source, &mut trace).await;
         let (scenario_report, fatal) = match result {
@@ -211,7 +234,7 @@ async fn run_scenario(
     let mut wire_start = None;
     for burst in 0..(args.warmup + args.bursts) as usize {
         if burst == args.warmup as usize {
-            wire_start = Some(plan.client.wire_bytes());
+            wire_start = Some((plan.client.wire_bytes(), plan.server_wire_bytes()));
         }
         if burst == args.warmup as usize && args.flamegraph.is_some() {
             if let Some(url) = &args.rest_url {
@@ -248,9 +271,15 @@ async fn run_scenario(
         }
     }
     let profile = sampler.map(crate::profile::Sampler::stop);
-    let wire = wire_start.map_or_else(Default::default, |start| {
-        plan.client.wire_bytes().since(start)
-    });
+    let (wire, server_wire) = match wire_start {
+        Some((client, server)) => (
+            plan.client.wire_bytes().since(client),
+            plan.server_wire_bytes()
+                .zip(server)
+                .map(|(now, then)| now.since(then)),
+        ),
+        None => Default::default(),
+    };
     if args.trace.is_some() {
         let label = format!(
             "{} {} {}",
@@ -268,6 +297,7 @@ async fn run_scenario(
         warmup,
         counted,
         wire,
+        server_wire,
     }
     .into_report();
     let mut report = report;
@@ -309,6 +339,11 @@ fn profile_window(warmup: &[crate::run::burst::BurstResult], bursts: u32) -> u64
 }
 
 impl RequestPlan {
+    /// What the built-in server's sockets have moved so far (None when remote).
+    fn server_wire_bytes(&self) -> Option<WireBytes> {
+        self.server_wire.as_ref().map(|c| c.read())
+    }
+
     fn client_url_hint(&self) -> &'static str {
         match self.protocol {
             Protocol::Rest | Protocol::RestH2 => "is the server at --rest-url still up?",

@@ -47,6 +47,8 @@ pub struct RequestPlan {
     pub images: Arc<Vec<EncodedImage>>,
     /// The instant every `started` is measured from.
     pub epoch: Instant,
+    /// The built-in server's byte counters for this protocol (None when remote).
+    pub server_wire: Option<Arc<crate::transport::counting::WireCounters>>,
 }
 
 /// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.

@@ -49,6 +49,8 @@ pub struct ScenarioRun<'a> {
     pub counted: Vec<BurstResult>,
     /// Bytes the client's sockets moved during the counted bursts.
     pub wire: WireBytes,
+    /// The same at the built-in server's sockets (None for a remote server).
+    pub server_wire: Option<WireBytes>,
 }
 
 impl ScenarioRun<'_> {
@@ -129,6 +131,10 @@ impl ScenarioRun<'_> {
                 image_bits_per_pixel: image_bytes * 8.0 / size.pixels() as f64,
                 wire_sent_bytes: per_request(self.wire.sent as usize),
                 wire_received_bytes: per_request(self.wire.received as usize),
+                server_wire_received_bytes: self
+                    .server_wire
+                    .map(|w| per_request(w.received as usize)),
+                server_wire_sent_bytes: self.server_wire.map(|w| per_request(w.sent as usize)),
                 wire_overhead_percent: {
                     let payload = if payload.carries_image() {
                         image_bytes

@@ -22,17 +22,15 @@ use std::time::Instant;
 use tokio::sync::watch;
 use tonic::body::Body;
 use tonic::server::{Grpc, NamedService, UnaryService};
-use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    incoming: super::counted::CountingListener,
     state: Arc<ServerState>,
     signal: watch::Receiver<bool>,
 ) {
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     let h2 = state.config.h2;
     let result = tonic::transport::Server::builder()
         .initial_stream_window_size(h2.stream_window_bytes)

@@ -1,16 +1,19 @@
 //! The built-in benchmark servers: axum (REST, HTTP/1.1) and tonic (gRPC,
 //! HTTP/2) on their own tokio runtime, whose threads are named `server-*`.
 
+mod counted;
 mod decode;
 mod grpc;
 mod pipeline;
 mod rest;
 mod tcp;
 
+pub use counted::ServerWire;
 pub use pipeline::{RequestError, ServerState};
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
+use counted::CountingListener;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -72,11 +75,32 @@ impl Binds {
     }
 }
 
+/// Listening sockets for every server, bound by whoever chose where (a
+/// network namespace, for `--link-backend tc`).
+pub struct Listeners {
+    pub rest: std::net::TcpListener,
+    pub grpc: std::net::TcpListener,
+    pub tcp: std::net::TcpListener,
+}
+
+impl Listeners {
+    /// Binds each server's address (port 0 picks a free port).
+    pub fn bind(binds: &Binds) -> Result<Self> {
+        Ok(Listeners {
+            rest: bind(binds.rest, "REST server", "--rest-addr")?,
+            grpc: bind(binds.grpc, "gRPC server", "--grpc-addr")?,
+            tcp: bind(binds.tcp, "TCP echo server", "--tcp-addr")?,
+        })
+    }
+}
+
 /// The servers, running until dropped.
 pub struct Servers {
     pub rest_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
     pub tcp_addr: SocketAddr,
+    /// Bytes each server's sockets moved, counted at accept.
+    pub wire: Arc<ServerWire>,
     shutdown: watch::Sender<bool>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -84,6 +108,11 @@ pub struct Servers {
 impl Servers {
     /// Binds every server (port 0 picks a free port) and starts serving.
     pub fn start(config: ServerConfig, binds: &Binds) -> Result<Self> {
+        Self::start_on(config, Listeners::bind(binds)?)
+    }
+
+    /// Serves on sockets already bound.
+    pub fn start_on(config: ServerConfig, listeners: Listeners) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.threads.max(1))
             .thread_name_fn(thread_namer("server"))
@@ -92,15 +121,24 @@ impl Servers {
             .context("could not start the server runtime")?;
         let (shutdown, signal) = watch::channel(false);
         let state = Arc::new(ServerState::new(config));
+        let wire = Arc::new(ServerWire::default());
+        let (rest_addr, grpc_addr, tcp_addr) = (
+            listeners.rest.local_addr()?,
+            listeners.grpc.local_addr()?,
+            listeners.tcp.local_addr()?,
+        );
         let (rest, grpc, tcp) = runtime.block_on(async {
+            let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {
+                listener.set_nonblocking(true)?;
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                anyhow::Ok(CountingListener::new(listener, Arc::clone(counters)))
+            };
             anyhow::Ok((
-                bind(binds.rest, "REST server", "--rest-addr").await?,
-                bind(binds.grpc, "gRPC server", "--grpc-addr").await?,
-                bind(binds.tcp, "TCP echo server", "--tcp-addr").await?,
+                counted(listeners.rest, &wire.rest)?,
+                counted(listeners.grpc, &wire.grpc)?,
+                counted(listeners.tcp, &wire.tcp)?,
             ))
         })?;
-        let (rest_addr, grpc_addr, tcp_addr) =
-            (rest.local_addr()?, grpc.local_addr()?, tcp.local_addr()?);
         runtime.spawn(rest::serve(rest, state.clone(), signal.clone()));
         runtime.spawn(grpc::serve(grpc, state.clone(), signal.clone()));
         runtime.spawn(tcp::serve(tcp, state, signal));
@@ -108,8 +146,22 @@ impl Servers {
             rest_addr,
             grpc_addr,
             tcp_addr,
+            wire,
             shutdown,
             runtime: Some(runtime),
+        })
+    }
+
+    /// The counters of the server `protocol` is answered by.
+    pub fn wire_counters(
+        &self,
+        protocol: crate::transport::Protocol,
+    ) -> Arc<crate::transport::counting::WireCounters> {
+        use crate::transport::Protocol;
+        Arc::clone(match protocol {
+            Protocol::Rest | Protocol::RestH2 => &self.wire.rest,
+            Protocol::Grpc => &self.wire.grpc,
+            Protocol::Tcp => &self.wire.tcp,
         })
     }
 
@@ -142,9 +194,8 @@ impl Drop for Servers {
     }
 }
 
-async fn bind(address: SocketAddr, what: &str, flag: &str) -> Result<tokio::net::TcpListener> {
-    tokio::net::TcpListener::bind(address)
-        .await
+fn bind(address: SocketAddr, what: &str, flag: &str) -> Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(address)
         .with_context(|| format!("could not bind the {what} to {address} (change {flag})"))
 }
 

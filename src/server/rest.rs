@@ -20,7 +20,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 pub async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: super::counted::CountingListener,
     state: Arc<ServerState>,
     signal: watch::Receiver<bool>,
 ) {

@@ -3,22 +3,23 @@
 //! the limit closes the connection: there is no way to answer within the
 //! protocol, and reading on would only buffer what the limit forbids.
 
+use super::counted::CountingListener;
 use super::{stopped, ServerState};
+use crate::transport::counting::CountingStream;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-pub async fn serve(listener: TcpListener, state: Arc<ServerState>, signal: watch::Receiver<bool>) {
+pub async fn serve(
+    listener: CountingListener,
+    state: Arc<ServerState>,
+    signal: watch::Receiver<bool>,
+) {
     let limit = state.config.max_message_bytes;
     let accept = async {
         loop {
-            match listener.accept().await {
-                Ok((stream, _)) => {
-                    tokio::spawn(echo_connection(stream, limit));
-                }
-                Err(err) => eprintln!("error: the TCP echo server could not accept: {err}"),
-            }
+            let stream = listener.accept_counted().await;
+            tokio::spawn(echo_connection(stream, limit));
         }
     };
     tokio::select! {
@@ -27,8 +28,7 @@ pub async fn serve(listener: TcpListener, state: Arc<ServerState>, signal: watch
     }
 }
 
-async fn echo_connection(mut stream: TcpStream, limit: usize) {
-    let _ = stream.set_nodelay(true);
+async fn echo_connection(mut stream: CountingStream, limit: usize) {
     let mut buffer = Vec::new();
     while let Ok(len) = stream.read_u32().await {
         let len = len as usize;

@@ -1,7 +1,8 @@
-//! Bytes on the wire, counted at the client's socket: every byte a
-//! transport writes to or reads from its TCP connections (HTTP/1.1 headers,
-//! HTTP/2 frames, gRPC's length prefixes, the floor's length words), so a
-//! report can set them beside the payload's own bytes.
+//! Bytes on the wire, counted at the socket: every byte a transport (or a
+//! built-in server, see `server::counted`) writes to or reads from its TCP
+//! connections (HTTP/1.1 headers, HTTP/2 frames, gRPC's length prefixes, the
+//! floor's length words), so a report can set them beside the payload's own
+//! bytes.
 
 use std::io;
 use std::pin::Pin;
@@ -73,6 +74,10 @@ pub struct CountingStream {
 impl CountingStream {
     pub fn new(inner: TcpStream, counters: Arc<WireCounters>) -> Self {
         CountingStream { inner, counters }
+    }
+
+    pub fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.inner.peer_addr()
     }
 }
 
