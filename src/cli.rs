@@ -124,6 +124,12 @@ pub struct BenchArgs {
     /// gRPC channels (HTTP/2 connections); requests spread over them.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub grpc_channels: u32,
+    /// HTTP/1.1 REST connections the client may hold at once (default: one per concurrent request).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub rest_pool: Option<u32>,
+    /// Compress request bodies: gzip is `Content-Encoding: gzip` on REST and gRPC message compression (the tcp floor never compresses).
+    #[arg(long, value_enum, default_value_t = crate::wire::gzip::Compression::None)]
+    pub compression: crate::wire::gzip::Compression,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub client_threads: Option<u32>,

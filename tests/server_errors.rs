@@ -21,6 +21,8 @@ fn settings() -> ClientSettings {
         concurrency: 1,
         h2: Default::default(),
         grpc_channels: 1,
+        rest_pool: 1,
+        compression: Default::default(),
     }
 }
 

@@ -2,6 +2,7 @@
 //! per output format: terminal tables, JSON, CSV.
 
 pub mod csv;
+mod factors;
 pub mod json;
 pub mod table;
 pub mod trace;
@@ -23,6 +24,8 @@ pub struct BenchReport {
     /// False while the run is still going or when it stopped early.
     pub complete: bool,
     pub settings: Settings,
+    /// Under `--link`: what the relay adds by itself, with no limits set.
+    pub relay_cost: Option<crate::run::relay_cost::RelayCost>,
     pub scenarios: Vec<ScenarioReport>,
 }
 
@@ -47,6 +50,10 @@ pub struct Settings {
     pub tcp_target: String,
     pub h2: crate::transport::H2Tuning,
     pub grpc_channels: usize,
+    /// HTTP/1.1 REST connections in use at once, at most (`--rest-pool`).
+    pub rest_pool: usize,
+    /// Request body compression (`--compression`).
+    pub compression: crate::wire::gzip::Compression,
     /// The emulated link between client and server (`--link`), if any.
     pub link: Option<crate::link::LinkSpec>,
     pub client_threads: usize,

@@ -12,6 +12,7 @@ pub fn render(report: &BenchReport, brief: bool) -> String {
     let mut out = String::new();
     out.push_str(&settings_line(report));
     out.push_str(&seed_table(report));
+    out.push_str(&super::factors::render(report));
     if !brief {
         for scenario in &report.scenarios {
             out.push('\n');
@@ -26,7 +27,7 @@ fn settings_line(report: &BenchReport) -> String {
     let decoder = s.server_decoder.map_or("remote server's own", |d| d.name());
     format!(
         "\nimgwire {}: {} concurrent requests x {} bursts ({} warm-up bursts reported apart)\n\
-         frames: {}\nencoder: {} q{} {}; server decoder: {}; server: {}\n\n",
+         frames: {}\nencoder: {} q{} {}; server decoder: {}; server: {}\n{}\n",
         report.imgwire_version,
         s.concurrency,
         s.bursts,
@@ -36,18 +37,48 @@ fn settings_line(report: &BenchReport) -> String {
         s.quality,
         s.subsampling.label(),
         decoder,
-        s.server
+        s.server,
+        transport_line(s)
     ) + &s.link.map_or(String::new(), |l| {
         format!(
-            "link: {} each way, {:?} round trip (emulated by a relay)\n\n",
+            "link: {} each way, {:?} round trip (emulated by a relay){}\n\n",
             l.bits_per_second
                 .map_or("unlimited".to_string(), |b| format!(
                     "{:.0} Mbit/s",
                     b / 1e6
                 )),
-            l.rtt
+            l.rtt,
+            report.relay_cost.as_ref().map_or(String::new(), |c| format!(
+                "\n  the relay alone, with no limits, took a {} burst from {:.4} to {:.4} s ({:+.0}%, {} bursts each way): \
+                 figures below include that cost",
+                c.scenario,
+                c.direct_seconds_per_burst,
+                c.relayed_seconds_per_burst,
+                c.added_percent,
+                c.bursts
+            ))
         )
     })
+}
+
+/// The transport knobs in force, each with its flag's words.
+fn transport_line(s: &super::Settings) -> String {
+    let bytes = |b: Option<u32>| match b {
+        None => "default".to_string(),
+        Some(b) if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        Some(b) if b % 1024 == 0 => format!("{} KiB", b >> 10),
+        Some(b) => format!("{b} B"),
+    };
+    format!(
+        "transport: REST/1.1 pool {}, gRPC channels {}, HTTP/2 windows {} stream / {} connection{}, max frame {}, compression {}\n",
+        s.rest_pool,
+        s.grpc_channels,
+        bytes(s.h2.stream_window_bytes),
+        bytes(s.h2.connection_window_bytes),
+        if s.h2.adaptive_window { " (adaptive)" } else { "" },
+        bytes(s.h2.max_frame_bytes),
+        s.compression.name()
+    )
 }
 
 /// The seed's table: rows REST and gRPC per size, a column per payload with
@@ -158,7 +189,7 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
     if s.bytes.wire_sent_bytes > 0.0 {
         let _ = write!(
             out,
-            ", wire {:.3} MB sent ({:+.1}% over the payload",
+            ", wire {:.3} MB sent ({:+.1}% vs the payload",
             s.bytes.wire_sent_bytes / 1e6,
             s.bytes.wire_overhead_percent
         );
@@ -235,7 +266,7 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
 }
 
 /// Pads columns: the first `left_columns` left-aligned, the rest right-aligned.
-fn align(rows: &[Vec<String>], left_columns: usize) -> String {
+pub(super) fn align(rows: &[Vec<String>], left_columns: usize) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {

@@ -14,6 +14,7 @@ use crate::report::{
 };
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
+use crate::run::relay_cost::RelayCheck;
 use crate::run::scenario::{matrix, Scenario, ScenarioRun};
 use crate::server::{thread_namer, Binds, Servers};
 use crate::transport::counting::{WireBytes, WireCounters};
@@ -64,6 +65,10 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         }
         None => None,
     };
+    let relay_check = match args.link {
+        Some(_) => RelayCheck::start(&args.sizes, &args.protocols, direct)?,
+        None => None,
+    };
     let url = |protocol| {
         links
             .as_ref()
@@ -94,6 +99,7 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
             url(Protocol::Grpc),
             url(Protocol::Tcp),
         ),
+        relay_cost: None,
         scenarios: Vec::new(),
     };
     let outputs = Outputs {
@@ -108,13 +114,21 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         .enable_all()
         .build()
         .context("could not start the client runtime")?;
-    let outcome = runtime.block_on(run_matrix(args, &source, &targets, &mut report, &outputs));
+    let outcome = runtime.block_on(run_matrix(
+        args,
+        &source,
+        &targets,
+        relay_check.as_ref(),
+        &mut report,
+        &outputs,
+    ));
     report.complete = outcome.is_ok();
     outputs.write(&report)?;
     if print {
         print!("{}", table::render(&report, args.brief));
     }
     drop(runtime);
+    drop(relay_check);
     drop(links);
     drop(builtin);
     outcome?;
@@ -147,6 +161,7 @@ async fn run_matrix(
     args: &BenchArgs,
     source: &FrameSource,
     targets: &Targets,
+    relay_check: Option<&RelayCheck>,
     report: &mut BenchReport,
     outputs: &Outputs,
 ) -> Result<()> {
@@ -157,6 +172,8 @@ async fn run_matrix(
         concurrency: args.concurrency as usize,
         h2: args.server.h2_tuning(),
         grpc_channels: args.grpc_channels as usize,
+        rest_pool: args.rest_pool.unwrap_or(args.concurrency) as usize,
+        compression: args.compression,
     };
     let mut clients = HashMap::new();
     for &protocol in &args.protocols {
@@ -168,19 +185,24 @@ async fn run_matrix(
         subsampling: args.subsampling,
     };
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
+    let pool_for = |size| prepare_pool(source, size, args.frames as usize, args.encoder, settings);
+    if let Some(check) = relay_check {
+        let pool = pool_for(check.size)?;
+        let bursts = (args.bursts as usize).clamp(3, 10);
+        eprintln!("measuring the relay's own cost ({bursts} bursts each way, no limits)");
+        let cost = check
+            .measure(&pool, &client_settings, args.concurrency as usize, bursts)
+            .await?;
+        pools.insert(check.size, pool);
+        report.relay_cost = Some(cost);
+        outputs.write(report)?;
+    }
     let epoch = std::time::Instant::now();
     let mut trace = Trace::default();
     let scenarios = matrix(&args.sizes, &args.payloads, &args.protocols);
     for (index, scenario) in scenarios.iter().enumerate() {
         if scenario.payload.carries_image() && !pools.contains_key(&scenario.size) {
-            let pool = prepare_pool(
-                source,
-                scenario.size,
-                args.frames as usize,
-                args.encoder,
-                settings,
-            )?;
-            pools.insert(scenario.size, pool);
+            pools.insert(scenario.size, pool_for(scenario.size)?);
         }
         let pool = scenario
             .payload
@@ -416,6 +438,8 @@ fn settings(
         tcp_target: tcp,
         h2: args.server.h2_tuning(),
         grpc_channels: args.grpc_channels as usize,
+        rest_pool: args.rest_pool.unwrap_or(args.concurrency) as usize,
+        compression: args.compression,
         link: args.link,
         client_threads: args
             .client_threads

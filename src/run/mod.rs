@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod burst;
 pub mod prepare;
+pub mod relay_cost;
 pub mod samples;
 pub mod scenario;
 pub mod sweep;

@@ -6,6 +6,7 @@
 use crate::cli::BenchArgs;
 use crate::report::BenchReport;
 use crate::run::bench::measure;
+use crate::wire::gzip::Compression;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use serde::Serialize;
@@ -21,6 +22,10 @@ pub enum SweepFactor {
     Frame,
     /// gRPC channels (connections).
     Channels,
+    /// Request compression: none, then gzip.
+    Compression,
+    /// REST/1.1 connection pool size.
+    Pool,
 }
 
 impl SweepFactor {
@@ -36,6 +41,8 @@ impl SweepFactor {
             ],
             SweepFactor::Frame => vec![None, Some(64 << 10), Some(256 << 10), Some(1 << 20)],
             SweepFactor::Channels => vec![Some(1), Some(2), Some(4), Some(8), Some(20)],
+            SweepFactor::Compression => vec![Some(0), Some(1)],
+            SweepFactor::Pool => vec![Some(1), Some(2), Some(5), Some(10), Some(20)],
         }
     }
 
@@ -47,16 +54,27 @@ impl SweepFactor {
             }
             SweepFactor::Frame => args.server.h2_max_frame = value,
             SweepFactor::Channels => args.grpc_channels = value.unwrap_or(1),
+            SweepFactor::Compression => args.compression = compression(value),
+            SweepFactor::Pool => args.rest_pool = value,
         }
     }
 
     fn label(self, value: Option<u32>) -> String {
         match (self, value) {
             (_, None) => "default".into(),
-            (SweepFactor::Channels, Some(n)) => n.to_string(),
+            (SweepFactor::Compression, value) => compression(value).name().into(),
+            (SweepFactor::Channels | SweepFactor::Pool, Some(n)) => n.to_string(),
             (_, Some(bytes)) if bytes >= 1 << 20 => format!("{} MiB", bytes >> 20),
             (_, Some(bytes)) => format!("{} KiB", bytes >> 10),
         }
+    }
+}
+
+/// A compression sweep's values: 0 is none, 1 is gzip.
+fn compression(value: Option<u32>) -> Compression {
+    match value {
+        Some(1) => Compression::Gzip,
+        _ => Compression::None,
     }
 }
 

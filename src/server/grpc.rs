@@ -84,7 +84,10 @@ impl tower::Service<http::Request<Body>> for ImageService {
                 timing: timing.clone(),
             };
             let limit = Some(state.config.max_message_bytes);
-            let mut grpc = Grpc::new(RawCodec).apply_max_message_size_config(limit, limit);
+            // gzip'd requests are taken (inflated while receiving); answers go plain.
+            let mut grpc = Grpc::new(RawCodec)
+                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+                .apply_max_message_size_config(limit, limit);
             let response = grpc.unary(method, request).await;
             let trailer = timing.lock().ok().and_then(|mut slot| slot.take());
             Ok(response.map(|body| {

@@ -4,6 +4,7 @@
 use super::pipeline::{process_image, timed, too_large, RequestError};
 use super::{stopped, ServerState};
 use crate::stage::Stage;
+use crate::wire::gzip::{self, GunzipError};
 use crate::wire::json::{self, Base64Json, BasicJson, ErrorJson};
 use crate::wire::server_timing::{self, ServerTimings};
 use crate::wire::{content, ImageFormat, ImageMeta, PayloadKind};
@@ -81,7 +82,8 @@ async fn answer(
 ) -> Result<Vec<u8>, RequestError> {
     let (parts, body) = request.into_parts();
     let start = Instant::now();
-    let body = receive(body, state.config.max_message_bytes).await?;
+    let limit = state.config.max_message_bytes;
+    let body = inflate(&parts.headers, receive(body, limit).await?, limit)?;
     timings.record(Stage::ServerReceive, start.elapsed());
     match payload {
         PayloadKind::Basic => {
@@ -123,6 +125,26 @@ async fn receive(body: Body, limit: usize) -> Result<Bytes, RequestError> {
             ))
         }
     })
+}
+
+/// Undoes `Content-Encoding: gzip` (part of receiving, as tonic's gRPC
+/// decompression is); any other coding is refused by name.
+fn inflate(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, RequestError> {
+    let coding = headers
+        .get(header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    match coding.as_deref() {
+        None | Some("identity") => Ok(body),
+        Some("gzip") => gzip::decompress(&body, limit)
+            .map(Bytes::from)
+            .map_err(|e| match e {
+                GunzipError::TooLarge { .. } => too_large(limit),
+                GunzipError::Invalid(_) => RequestError::Malformed(e.to_string()),
+            }),
+        Some(other) => Err(RequestError::Malformed(format!(
+            "Content-Encoding '{other}' is not supported (send gzip or none)"
+        ))),
+    }
 }
 
 fn deserialize_b64(body: &[u8]) -> Result<(Vec<u8>, ImageMeta), RequestError> {

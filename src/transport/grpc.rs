@@ -5,6 +5,7 @@
 use super::counting::{CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
 use crate::wire::codec::RawCodec;
+use crate::wire::gzip::Compression;
 use crate::wire::payload::WireRequest;
 use crate::wire::server_timing;
 use anyhow::{anyhow, Context, Result};
@@ -72,6 +73,9 @@ impl GrpcClient {
             tonic::client::Grpc::new(self.channels[worker % self.channels.len()].clone())
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit);
+        if self.settings.compression == Compression::Gzip {
+            grpc = grpc.send_compressed(tonic::codec::CompressionEncoding::Gzip);
+        }
         let path = PathAndQuery::from_static(request.path);
         let start = Instant::now();
         grpc.ready().await.map_err(|e| {

@@ -68,6 +68,10 @@ pub struct ClientSettings {
     pub h2: H2Tuning,
     /// gRPC channels (connections); requests spread over them by worker.
     pub grpc_channels: usize,
+    /// HTTP/1.1 REST connections in use at once, at most.
+    pub rest_pool: usize,
+    /// Request body compression, REST and gRPC (not the tcp floor).
+    pub compression: crate::wire::gzip::Compression,
 }
 
 /// One completed exchange, as the client saw it.

@@ -1,11 +1,13 @@
-//! REST with hyper. HTTP/1.1: one keep-alive connection per worker, as a
-//! pooled HTTP client (the seed's httpx) ends up with under a burst.
+//! REST with hyper. HTTP/1.1: a pool of keep-alive connections, by default
+//! one per concurrent request, as a pooled HTTP client (the seed's httpx)
+//! ends up with under a burst; `--rest-pool N` caps it.
 //! HTTP/2 (`rest-h2`, cleartext, prior knowledge): one connection for every
 //! request, as gRPC has, so REST/1.1 vs REST/2 vs gRPC separates the HTTP
 //! version from the message format.
 
 use super::counting::{connect_counted, WireCounters};
 use super::{ClientSettings, Exchange};
+use crate::wire::gzip::{self, Compression};
 use crate::wire::json::ErrorJson;
 use crate::wire::payload::WireRequest;
 use crate::wire::server_timing;
@@ -16,9 +18,9 @@ use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioExecutor;
 use hyper_util::rt::TokioIo;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Instant;
-use tokio::sync::Mutex;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub struct RestClient {
     pub(super) counters: Arc<WireCounters>,
@@ -26,7 +28,10 @@ pub struct RestClient {
     base_path: String,
     settings: ClientSettings,
     http2: bool,
-    workers: Vec<Mutex<Option<Sender>>>,
+    /// HTTP/1.1: connections not in use; HTTP/2: the one shared connection.
+    idle: StdMutex<Vec<Sender>>,
+    /// HTTP/1.1: how many connections may be in use at once (`--rest-pool`).
+    slots: Arc<Semaphore>,
 }
 
 /// One connection's request handle.
@@ -60,6 +65,25 @@ impl Sender {
     }
 }
 
+/// A connection checked out of the pool. An HTTP/1.1 connection goes back
+/// when the lease drops, unless it closed; an HTTP/2 lease is a clone of the
+/// shared handle, which never left.
+struct Lease<'a> {
+    client: &'a RestClient,
+    sender: Option<Sender>,
+    _slot: Option<OwnedSemaphorePermit>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(Sender::H1(sender)) = self.sender.take() {
+            if !sender.is_closed() {
+                self.client.idle().push(Sender::H1(sender));
+            }
+        }
+    }
+}
+
 impl RestClient {
     pub async fn connect(url: &str, settings: &ClientSettings, http2: bool) -> Result<Self> {
         let uri: http::Uri = url.parse().with_context(|| {
@@ -78,18 +102,60 @@ impl RestClient {
             base_path: uri.path().trim_end_matches('/').to_string(),
             settings: settings.clone(),
             http2,
-            workers: (0..if http2 {
-                1
-            } else {
-                settings.concurrency.max(1)
-            })
-                .map(|_| Mutex::new(None))
-                .collect(),
+            idle: StdMutex::new(Vec::new()),
+            slots: Arc::new(Semaphore::new(settings.rest_pool.max(1))),
         };
         // One connection now, so an unreachable server is reported before any burst.
         let first = client.open().await?;
-        *client.workers[0].lock().await = Some(first);
+        client.idle().push(first);
         Ok(client)
+    }
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Sender>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A connection to send on: HTTP/2 shares its one connection; HTTP/1.1
+    /// waits for a pool slot, then reuses an idle connection or opens one.
+    async fn checkout(&self) -> Result<Lease<'_>> {
+        if self.http2 {
+            let shared = self.idle().iter().find_map(|s| match s {
+                Sender::H2(h2) if !h2.is_closed() => Some(h2.clone()),
+                _ => None,
+            });
+            let h2 = match shared {
+                Some(h2) => h2,
+                None => {
+                    let Sender::H2(h2) = self.open().await? else {
+                        bail!("the HTTP/2 REST client opened an HTTP/1.1 connection");
+                    };
+                    *self.idle() = vec![Sender::H2(h2.clone())];
+                    h2
+                }
+            };
+            return Ok(Lease {
+                client: self,
+                sender: Some(Sender::H2(h2)),
+                _slot: None,
+            });
+        }
+        let slot = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| anyhow!("the REST client is shutting down"))?;
+        let reused = {
+            let mut idle = self.idle();
+            std::iter::from_fn(|| idle.pop()).find(|s| !s.is_closed())
+        };
+        let sender = match reused {
+            Some(sender) => sender,
+            None => self.open().await?,
+        };
+        Ok(Lease {
+            client: self,
+            sender: Some(sender),
+            _slot: Some(slot),
+        })
     }
 
     async fn open(&self) -> Result<Sender> {
@@ -123,38 +189,31 @@ impl RestClient {
         }
     }
 
-    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
-        let mut slot = self.workers[worker % self.workers.len()].lock().await;
-        if slot.as_ref().is_none_or(|sender| sender.is_closed()) {
-            *slot = Some(self.open().await?);
-        }
-        // HTTP/2 multiplexes: take a handle and let the next request in at
-        // once. HTTP/1.1 holds its connection until the response is read.
-        let shared_h2 = match slot.as_ref() {
-            Some(Sender::H2(s)) => Some(s.clone()),
-            _ => None,
-        };
-        let (mut shared, mut held);
-        let sender: &mut Sender = match shared_h2 {
-            Some(s) => {
-                drop(slot);
-                shared = Sender::H2(s);
-                &mut shared
-            }
-            None => {
-                held = slot;
-                held.as_mut().expect("just opened")
-            }
-        };
-        let mut builder = http::Request::post(format!("{}{}", self.base_path, request.path))
-            .header(http::header::HOST, &self.authority)
-            .header(http::header::CONTENT_TYPE, request.content_type);
-        for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
-        }
-        let http_request = builder.body(Full::new(request.body))?;
+    /// Sends one request. The round trip includes waiting for a pooled
+    /// connection and, with `--compression gzip`, compressing the body (as
+    /// tonic compresses inside its own send).
+    pub async fn call(&self, _worker: usize, request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
         let exchange = async {
+            let mut builder = http::Request::post(format!("{}{}", self.base_path, request.path))
+                .header(http::header::HOST, &self.authority)
+                .header(http::header::CONTENT_TYPE, request.content_type);
+            for (name, value) in &request.headers {
+                builder = builder.header(*name, value);
+            }
+            let body = match self.settings.compression {
+                Compression::None => request.body,
+                Compression::Gzip => {
+                    builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
+                    Bytes::from(gzip::compress(&request.body))
+                }
+            };
+            let http_request = builder.body(Full::new(body))?;
+            let mut lease = self.checkout().await?;
+            let sender = lease
+                .sender
+                .as_mut()
+                .context("a lease holds a connection")?;
             let response = sender
                 .send(http_request)
                 .await

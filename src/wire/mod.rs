@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod content;
+pub mod gzip;
 pub mod json;
 pub mod payload;
 pub mod proto;

@@ -1,0 +1,83 @@
+//! Why REST/1.1 and gRPC differ, one factor at a time: REST/2 carries the
+//! same bodies as REST/1.1 over HTTP/2, so REST/2 - REST/1.1 is the HTTP
+//! version and gRPC - REST/2 is gRPC's own framing and protobuf. The stage
+//! that differs most says where the gap sits.
+
+use super::table::align;
+use super::{BenchReport, ScenarioReport};
+use crate::stage::Stage;
+use crate::transport::Protocol;
+use crate::wire::PayloadKind;
+
+/// One row per size x payload where the run measured both REST/1.1 and
+/// gRPC; empty when it did not.
+pub fn render(report: &BenchReport) -> String {
+    let find = |size: &str, payload: PayloadKind, protocol: Protocol| {
+        report
+            .scenarios
+            .iter()
+            .find(|s| s.size == size && s.payload == payload && s.protocol == protocol)
+            .filter(|s| s.requests > 0)
+    };
+    let mut rows = vec![[
+        "size",
+        "payload",
+        "REST/1.1",
+        "+HTTP/2 (REST/2-REST/1.1)",
+        "+gRPC framing (gRPC-REST/2)",
+        "gRPC-REST/1.1",
+        "largest stage gap per request",
+    ]
+    .map(String::from)
+    .to_vec()];
+    let mut split = true;
+    for s in &report.scenarios {
+        if s.protocol != Protocol::Rest {
+            continue;
+        }
+        let Some(grpc) = find(&s.size, s.payload, Protocol::Grpc) else {
+            continue;
+        };
+        let h2 = find(&s.size, s.payload, Protocol::RestH2);
+        split &= h2.is_some();
+        let mean = |r: &ScenarioReport| r.seconds_per_burst.mean;
+        let delta = |d: f64| format!("{d:+.4}");
+        rows.push(vec![
+            s.size.clone(),
+            s.payload.name().to_string(),
+            format!("{:.4}", mean(s)),
+            h2.map_or("-".into(), |h| delta(mean(h) - mean(s))),
+            h2.map_or("-".into(), |h| delta(mean(grpc) - mean(h))),
+            delta(mean(grpc) - mean(s)),
+            largest_stage_gap(s, grpc),
+        ]);
+    }
+    if rows.len() == 1 {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nWhere gRPC and REST/1.1 part (seconds per burst; each column changes one factor)\n",
+    );
+    out.push_str(&align(&rows, 2));
+    if !split {
+        out.push_str(
+            "  (add rest-h2 to --protocols to split the gap into HTTP/2 and gRPC's own framing)\n",
+        );
+    }
+    out
+}
+
+/// The request stage whose mean differs most between gRPC and REST/1.1.
+fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
+    let gap = |stage: &Stage| {
+        let mean = |r: &ScenarioReport| r.stages.get(stage.name()).map_or(0, |m| m.mean_ns) as f64;
+        (stage.name(), mean(grpc) - mean(rest))
+    };
+    Stage::IN_REQUEST
+        .iter()
+        .map(gap)
+        .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+        .map_or("-".into(), |(name, ns)| {
+            format!("{name} {:+.1} ms", ns / 1e6)
+        })
+}

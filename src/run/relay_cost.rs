@@ -1,0 +1,126 @@
+//! What the `--link` relay costs by itself: before the matrix, the same
+//! binary burst goes straight to the server and through a relay with no
+//! limits, alternately, so the report can say how much of every figure
+//! under `--link` is the emulator rather than the link.
+
+use crate::frame::Size;
+use crate::link::{LinkSpec, Links};
+use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::prepare::FramePool;
+use crate::transport::{Client, ClientSettings, Protocol};
+use crate::wire::PayloadKind;
+use anyhow::{bail, Result};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The relay's own cost on one scenario, as the report shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RelayCost {
+    /// The scenario measured, e.g. "1080x1920 binary REST".
+    pub scenario: String,
+    /// Counted bursts each way (after one warm-up burst each).
+    pub bursts: usize,
+    pub direct_seconds_per_burst: f64,
+    pub relayed_seconds_per_burst: f64,
+    /// (relayed - direct) / direct, in percent.
+    pub added_percent: f64,
+}
+
+/// Which scenario the check runs: binary at 1080x1920 (or the run's largest
+/// size), on REST/1.1 if the run has it, else its first protocol.
+pub struct RelayCheck {
+    pub protocol: Protocol,
+    pub size: Size,
+    pub direct_url: String,
+    /// An unlimited relay in front of `direct_url`, on its own runtime as
+    /// the run's relays are.
+    relay: Links,
+}
+
+impl RelayCheck {
+    /// Starts the unlimited relay; call outside any async runtime.
+    pub fn start(
+        sizes: &[Size],
+        protocols: &[Protocol],
+        direct_url: impl Fn(Protocol) -> String,
+    ) -> Result<Option<RelayCheck>> {
+        let Some(&protocol) = protocols
+            .iter()
+            .find(|p| **p == Protocol::Rest)
+            .or_else(|| protocols.first())
+        else {
+            return Ok(None);
+        };
+        let reference = Size {
+            height: 1080,
+            width: 1920,
+        };
+        let size = if sizes.contains(&reference) {
+            reference
+        } else {
+            match sizes.iter().max_by_key(|s| s.pixels()) {
+                Some(&s) => s,
+                None => return Ok(None),
+            }
+        };
+        let unlimited = LinkSpec {
+            bits_per_second: None,
+            rtt: std::time::Duration::ZERO,
+        };
+        let direct_url = direct_url(protocol);
+        let relay = Links::start(unlimited, &[(protocol, direct_url.clone())])?;
+        Ok(Some(RelayCheck {
+            protocol,
+            size,
+            direct_url,
+            relay,
+        }))
+    }
+
+    /// Alternates direct and relayed bursts and compares their means.
+    pub async fn measure(
+        &self,
+        pool: &FramePool,
+        settings: &ClientSettings,
+        concurrency: usize,
+        bursts: usize,
+    ) -> Result<RelayCost> {
+        let Some(relayed_url) = self.relay.url(self.protocol) else {
+            bail!("the relay check has no relay for {}", self.protocol.name());
+        };
+        let plan = |client: Client| RequestPlan {
+            client: Arc::new(client),
+            protocol: self.protocol,
+            payload: PayloadKind::Binary,
+            images: pool.images.clone(),
+            epoch: std::time::Instant::now(),
+            server_wire: None,
+        };
+        let direct = plan(Client::connect(self.protocol, &self.direct_url, settings).await?);
+        let relayed = plan(Client::connect(self.protocol, &relayed_url, settings).await?);
+        let mut seconds = [0.0f64; 2];
+        for burst in 0..=bursts {
+            for (side, plan) in [&direct, &relayed].into_iter().enumerate() {
+                let result = run_burst(plan, concurrency, burst).await;
+                if let Some(error) = result.errors.first() {
+                    bail!("the relay check's burst failed: {error}");
+                }
+                if burst > 0 {
+                    seconds[side] += result.elapsed.as_secs_f64() / bursts as f64;
+                }
+            }
+        }
+        let [direct_s, relayed_s] = seconds;
+        Ok(RelayCost {
+            scenario: format!("{} binary {}", self.size, self.protocol.label()),
+            bursts,
+            direct_seconds_per_burst: direct_s,
+            relayed_seconds_per_burst: relayed_s,
+            added_percent: if direct_s > 0.0 {
+                (relayed_s / direct_s - 1.0) * 100.0
+            } else {
+                0.0
+            },
+        })
+    }
+}
