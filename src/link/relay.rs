@@ -14,6 +14,10 @@ use tokio::time::Instant;
 /// near the link's granularity, large enough to keep the relay cheap.
 const CHUNK: usize = 64 * 1024;
 
+/// How late a tokio timer may wake on a busy machine: a few of its
+/// millisecond ticks.
+const TIMER_SLACK: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// One direction of the link: when it is next free.
 struct Direction {
     free_at: Mutex<Instant>,
@@ -115,9 +119,10 @@ async fn carry(
             break;
         }
         // The sender's queue drains at the link's pace: push back on it, but
-        // stay one chunk ahead so timer wake-ups (a millisecond late, often)
-        // never leave the link idle and never add up.
-        let lookahead = spec.serialization(CHUNK);
+        // stay ahead of the link by a chunk or by the timer's slack (tokio
+        // wakes sleepers on millisecond ticks, often a tick late), whichever
+        // is longer, so a lone busy connection never leaves the link idle.
+        let lookahead = spec.serialization(CHUNK).max(TIMER_SLACK);
         if departed > Instant::now() + lookahead {
             tokio::time::sleep_until(departed - lookahead).await;
         }
