@@ -154,6 +154,9 @@ pub struct BenchArgs {
     /// Put an emulated link between client and server, e.g. bw=1gbit,rtt=2ms (a relay inside imgwire; no root needed).
     #[arg(long, value_name = "SPEC")]
     pub link: Option<crate::link::LinkSpec>,
+    /// How --link is made: a relay inside imgwire (anywhere), or tc shaping a veth pair into a network namespace holding the built-in servers (root).
+    #[arg(long, value_enum, default_value_t = crate::link::LinkBackend::Relay)]
+    pub link_backend: crate::link::LinkBackend,
     /// Run one factor across its values, everything else fixed, and print one table of seconds per burst.
     #[arg(long, value_enum, value_name = "FACTOR")]
     pub sweep: Option<crate::run::sweep::SweepFactor>,

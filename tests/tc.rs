@@ -3,6 +3,8 @@
 //! passes. Tests that make links hold one lock, so timings and the leftovers
 //! checks see no other test's links; `links_in_parallel` makes several at once.
 
+mod common;
+
 use imgwire::link::tc::TcLink;
 use imgwire::link::LinkSpec;
 use std::collections::HashSet;
@@ -236,4 +238,73 @@ fn links_in_parallel() {
     let ips: HashSet<_> = made.iter().map(|m| m.1).collect();
     assert_eq!((names.len(), ips.len()), (8, 8), "collided: {made:?}");
     assert!(leftovers().is_empty(), "left behind: {:?}", leftovers());
+}
+
+#[test]
+fn bench_moves_the_servers_behind_a_shaped_veth_and_cleans_up() {
+    let Some(_lock) = ready() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (result, report) = common::bench(
+        dir.path(),
+        &[
+            "--sizes",
+            "360x640",
+            "--payloads",
+            "binary",
+            "--protocols",
+            "rest,grpc,tcp",
+            "--bursts",
+            "2",
+            "--warmup",
+            "1",
+            "--concurrency",
+            "4",
+            "--server-decoder",
+            "none",
+            "--link",
+            "bw=100mbit,rtt=0ms",
+            "--link-backend",
+            "tc",
+        ],
+    );
+    result.unwrap();
+    let report = report.expect("JSON written");
+    let shaping = report["settings"]["link_shaping"].as_str().unwrap();
+    assert!(shaping.starts_with("tc: tbf 100 Mbit/s"), "{shaping}");
+    assert!(report["settings"]["rest_target"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://10."));
+    for s in common::scenarios(&report) {
+        assert_eq!(s["errors"], 0, "{}", s["error_examples"]);
+        // The shaped link sets a floor: the burst's bytes at 100 Mbit/s.
+        let sent = s["bytes"]["wire_sent_bytes"].as_f64().unwrap();
+        let floor_s = sent * 4.0 * 8.0 / 1e8;
+        let fastest = s["seconds_per_burst"]["min"].as_f64().unwrap();
+        assert!(fastest >= 0.9 * floor_s, "{fastest} s < {floor_s} s");
+        // What the client sent crossed the veth to the server unchanged.
+        let read = s["bytes"]["server_wire_received_bytes"].as_f64().unwrap();
+        assert!((read / sent - 1.0).abs() < 0.01, "{read} vs {sent}");
+    }
+    assert_eq!(leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn bench_refuses_tc_for_a_remote_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (result, _) = common::bench(
+        dir.path(),
+        &[
+            "--rest-url",
+            "http://127.0.0.1:9",
+            "--protocols",
+            "rest",
+            "--link",
+            "bw=1gbit,rtt=0ms",
+            "--link-backend",
+            "tc",
+        ],
+    );
+    let err = format!("{:#}", result.unwrap_err());
+    assert!(err.contains("--link-backend relay"), "{err}");
 }

@@ -14,6 +14,17 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 use std::time::Duration;
 
+/// What puts the link between client and server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkBackend {
+    /// A relay inside imgwire: works anywhere, no root; bandwidth and delay.
+    #[default]
+    Relay,
+    /// The built-in servers in a network namespace behind a veth pair shaped by tc (root; delay needs netem).
+    Tc,
+}
+
 /// A link's bandwidth (per direction) and round-trip time.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct LinkSpec {

@@ -56,6 +56,8 @@ pub struct Settings {
     pub compression: crate::wire::gzip::Compression,
     /// The emulated link between client and server (`--link`), if any.
     pub link: Option<crate::link::LinkSpec>,
+    /// What emulates `link`: the relay, or tc's qdiscs on a veth pair.
+    pub link_shaping: Option<String>,
     pub client_threads: usize,
     pub server_threads: Option<usize>,
 }

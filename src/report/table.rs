@@ -41,13 +41,14 @@ fn settings_line(report: &BenchReport) -> String {
         transport_line(s)
     ) + &s.link.map_or(String::new(), |l| {
         format!(
-            "link: {} each way, {:?} round trip (emulated by a relay){}\n\n",
+            "link: {} each way, {:.1} ms round trip ({}){}\n\n",
             l.bits_per_second
                 .map_or("unlimited".to_string(), |b| format!(
                     "{:.0} Mbit/s",
                     b / 1e6
                 )),
-            l.rtt,
+            l.rtt.as_secs_f64() * 1e3,
+            s.link_shaping.as_deref().unwrap_or("emulated"),
             report.relay_cost.as_ref().map_or(String::new(), |c| format!(
                 "\n  the relay alone, with no limits, took a {} burst from {:.4} to {:.4} s ({:+.0}%, {} bursts each way): \
                  figures below include that cost",

@@ -5,6 +5,8 @@
 use crate::cli::{default_threads, BenchArgs};
 use crate::encode::EncodeSettings;
 use crate::frame::{FileFrames, Size};
+use crate::link::tc::TcLink;
+use crate::link::LinkBackend;
 use crate::profile::write_profiles;
 use crate::report::csv::CsvExporter;
 use crate::report::json::JsonExporter;
@@ -16,7 +18,7 @@ use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::relay_cost::RelayCheck;
 use crate::run::scenario::{matrix, Scenario, ScenarioRun};
-use crate::server::{thread_namer, Binds, Servers};
+use crate::server::{thread_namer, Binds, Listeners, Servers};
 use crate::transport::counting::{WireBytes, WireCounters};
 use crate::transport::{Client, ClientSettings, Protocol};
 use anyhow::{anyhow, bail, Context, Result};
@@ -46,26 +48,39 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
             seed: args.seed,
         },
     };
+    // Declared before the servers, so they close their sockets first.
+    let shaped = kernel_link(args)?;
     let builtin = args
         .protocols
         .iter()
         .any(|p| target_url(args, *p).is_none())
-        .then(|| Servers::start(args.server.config(), &Binds::loopback()))
+        .then(|| match &shaped {
+            Some(tc) => Servers::start_on(
+                args.server.config(),
+                Listeners {
+                    rest: tc.bind()?,
+                    grpc: tc.bind()?,
+                    tcp: tc.bind()?,
+                },
+            ),
+            None => Servers::start(args.server.config(), &Binds::loopback()),
+        })
         .transpose()?;
+    let relayed = args.link.filter(|_| shaped.is_none());
     let direct = |protocol| {
         target_url(args, protocol)
             .map(str::to_owned)
             .or_else(|| builtin.as_ref().map(|s| s.url(protocol)))
             .unwrap_or_default()
     };
-    let links = match args.link {
+    let links = match relayed {
         Some(spec) => {
             let targets: Vec<_> = args.protocols.iter().map(|&p| (p, direct(p))).collect();
             Some(crate::link::Links::start(spec, &targets)?)
         }
         None => None,
     };
-    let relay_check = match args.link {
+    let relay_check = match relayed {
         Some(_) => RelayCheck::start(&args.sizes, &args.protocols, direct)?,
         None => None,
     };
@@ -94,6 +109,10 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         settings: settings(
             args,
             &source,
+            shaped.as_ref().map_or_else(
+                || "emulated by a relay inside imgwire".to_string(),
+                TcLink::describe,
+            ),
             builtin.is_some(),
             url(Protocol::Rest),
             url(Protocol::Grpc),
@@ -131,6 +150,7 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
     drop(relay_check);
     drop(links);
     drop(builtin);
+    drop(shaped);
     outcome?;
     let failed: usize = report.scenarios.iter().map(|s| s.errors).sum();
     if failed > 0 {
@@ -395,9 +415,36 @@ fn target_url(args: &BenchArgs, protocol: Protocol) -> Option<&str> {
     }
 }
 
+/// `--link-backend tc`: a network namespace with kernel shaping, into which
+/// the built-in servers move. Only the built-in servers can move.
+fn kernel_link(args: &BenchArgs) -> Result<Option<TcLink>> {
+    match (args.link_backend, args.link) {
+        (LinkBackend::Relay, _) => Ok(None),
+        (LinkBackend::Tc, None) => {
+            bail!("--link-backend tc needs --link (for example --link bw=1gbit,rtt=0ms)")
+        }
+        (LinkBackend::Tc, Some(spec)) => {
+            if let Some(p) = args
+                .protocols
+                .iter()
+                .find(|p| target_url(args, **p).is_some())
+            {
+                bail!(
+                    "--link-backend tc moves the built-in servers into a network namespace, \
+                     so it cannot shape the path to a remote {} server; use the default \
+                     --link-backend relay",
+                    p.label()
+                );
+            }
+            TcLink::create(spec).map(Some)
+        }
+    }
+}
+
 fn settings(
     args: &BenchArgs,
     source: &FrameSource,
+    link_shaping: String,
     builtin: bool,
     rest: String,
     grpc: String,
@@ -441,6 +488,7 @@ fn settings(
         rest_pool: args.rest_pool.unwrap_or(args.concurrency) as usize,
         compression: args.compression,
         link: args.link,
+        link_shaping: args.link.map(|_| link_shaping),
         client_threads: args
             .client_threads
             .map_or_else(default_threads, |t| t as usize),
