@@ -309,3 +309,41 @@ fn server_timing_travels_back_on_both_protocols() {
         );
     }
 }
+
+#[test]
+fn rest_refuses_bad_gzip_and_gzip_bombs_by_name() {
+    let jpeg = tiny_jpeg();
+    let gzip = |body: &[u8]| imgwire::wire::gzip::compress(body);
+    let coded = |body: Vec<u8>, coding: &str| {
+        let mut request = rest("/binary", body, &[("content-encoding", coding)]);
+        request.headers.extend(jpeg_headers("24", "16"));
+        request
+    };
+    let got = outcomes(
+        Protocol::Rest,
+        &["--max-message-mb", "1"],
+        vec![
+            coded(b"not gzip".to_vec(), "gzip"),
+            // 2 MiB of zeros packs into a few KiB and must not inflate past 1 MiB.
+            coded(gzip(&vec![0u8; 2 << 20]), "gzip"),
+            coded(jpeg.clone(), "br"),
+            coded(gzip(&jpeg), "gzip"),
+        ],
+    );
+    assert!(
+        got[0].contains("400") && got[0].contains("gzip"),
+        "{}",
+        got[0]
+    );
+    assert!(
+        got[1].contains("413") && got[1].contains("--max-message-mb"),
+        "{}",
+        got[1]
+    );
+    assert!(
+        got[2].contains("400") && got[2].contains("'br'"),
+        "{}",
+        got[2]
+    );
+    assert_eq!(got[3], "ok");
+}

@@ -17,6 +17,7 @@ use tokio::net::TcpStream;
 pub struct WireCounters {
     sent: AtomicU64,
     received: AtomicU64,
+    connections: AtomicU64,
 }
 
 /// A reading of the counters.
@@ -37,6 +38,11 @@ impl WireBytes {
 }
 
 impl WireCounters {
+    /// Connections opened (client) or accepted (server) so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::Relaxed)
+    }
+
     pub fn read(&self) -> WireBytes {
         WireBytes {
             sent: self.sent.load(Ordering::Relaxed),
@@ -73,6 +79,7 @@ pub struct CountingStream {
 
 impl CountingStream {
     pub fn new(inner: TcpStream, counters: Arc<WireCounters>) -> Self {
+        counters.connections.fetch_add(1, Ordering::Relaxed);
         CountingStream { inner, counters }
     }
 
