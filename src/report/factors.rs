@@ -55,6 +55,12 @@ pub fn render(report: &BenchReport) -> String {
     if rows.len() == 1 {
         return String::new();
     }
+    if !rows.iter().skip(1).any(|r| r[3] != "-") {
+        // No REST/2 anywhere: the two split columns would be empty.
+        for row in &mut rows {
+            row.drain(3..5);
+        }
+    }
     let mut out = String::from(
         "\nWhere gRPC and REST/1.1 part (seconds per burst; each column changes one factor)\n",
     );

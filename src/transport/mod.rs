@@ -20,6 +20,7 @@ pub enum Protocol {
     /// JSON or raw bytes over HTTP/1.1 (axum server, hyper client).
     Rest,
     /// The same REST bodies over HTTP/2 (cleartext, prior knowledge), one connection for all requests.
+    #[serde(rename = "rest-h2")]
     RestH2,
     /// Protobuf over HTTP/2 (tonic), one channel shared by all requests.
     Grpc,
