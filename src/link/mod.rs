@@ -39,6 +39,18 @@ impl LinkSpec {
         self.rtt / 2
     }
 
+    /// Bytes the relay reads at once: about a millisecond of the link (at
+    /// least 64 KiB, at most 1 MiB), so a chunk's serialization stays near
+    /// the timer's granularity while a fast link costs few wake-ups.
+    pub fn chunk_bytes(&self) -> usize {
+        const MIN: usize = 64 * 1024;
+        const MAX: usize = 1024 * 1024;
+        match self.bits_per_second {
+            Some(bps) => ((bps / 8.0 / 1000.0) as usize).clamp(MIN, MAX),
+            None => MAX,
+        }
+    }
+
     /// How long `bytes` occupy the link.
     pub fn serialization(&self, bytes: usize) -> Duration {
         match self.bits_per_second {

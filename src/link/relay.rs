@@ -3,16 +3,13 @@
 
 use super::LinkSpec;
 use anyhow::{Context, Result};
+use bytes::{Bytes, BytesMut};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-
-/// Bytes read at once: small enough that a chunk's serialization time stays
-/// near the link's granularity, large enough to keep the relay cheap.
-const CHUNK: usize = 64 * 1024;
 
 /// How late a tokio timer may wake on a busy machine: a few of its
 /// millisecond ticks.
@@ -57,18 +54,6 @@ impl Relay {
                         return; // the client sees the connection close
                     };
                     let _ = (client.set_nodelay(true), server.set_nodelay(true));
-                    if spec.bits_per_second.is_none() && spec.rtt.is_zero() {
-                        // No limits: a plain proxy, so its own cost is all that shows.
-                        let (mut client, mut server) = (client, server);
-                        let _ = tokio::io::copy_bidirectional_with_sizes(
-                            &mut client,
-                            &mut server,
-                            CHUNK * 4,
-                            CHUNK * 4,
-                        )
-                        .await;
-                        return;
-                    }
                     let (client_read, client_write) = client.into_split();
                     let (server_read, server_write) = server.into_split();
                     tokio::join!(
@@ -90,19 +75,28 @@ async fn carry(
     spec: LinkSpec,
     link: Arc<Direction>,
 ) {
-    let (queue, mut arrivals) = mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+    let (queue, mut arrivals) = mpsc::unbounded_channel::<(Instant, Bytes)>();
     let writer = tokio::spawn(async move {
         while let Some((arrival, bytes)) = arrivals.recv().await {
-            tokio::time::sleep_until(arrival).await;
+            if arrival > Instant::now() {
+                tokio::time::sleep_until(arrival).await;
+            }
             if to.write_all(&bytes).await.is_err() {
                 return;
             }
         }
         let _ = to.shutdown().await;
     });
-    let mut buffer = vec![0u8; CHUNK];
+    // Chunks are split off one buffer and handed on without copying.
+    let read_limit = spec.chunk_bytes();
+    let mut buffer = BytesMut::new();
     loop {
-        let read = match from.read(&mut buffer).await {
+        buffer.reserve(read_limit);
+        let read = match (&mut from)
+            .take(read_limit as u64)
+            .read_buf(&mut buffer)
+            .await
+        {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
@@ -113,7 +107,7 @@ async fn carry(
             *free_at
         };
         if queue
-            .send((departed + spec.one_way_delay(), buffer[..read].to_vec()))
+            .send((departed + spec.one_way_delay(), buffer.split().freeze()))
             .is_err()
         {
             break;
@@ -122,7 +116,7 @@ async fn carry(
         // stay ahead of the link by a chunk or by the timer's slack (tokio
         // wakes sleepers on millisecond ticks, often a tick late), whichever
         // is longer, so a lone busy connection never leaves the link idle.
-        let lookahead = spec.serialization(CHUNK).max(TIMER_SLACK);
+        let lookahead = spec.serialization(read_limit).max(TIMER_SLACK);
         if departed > Instant::now() + lookahead {
             tokio::time::sleep_until(departed - lookahead).await;
         }
