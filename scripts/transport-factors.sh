@@ -29,3 +29,5 @@ run link-tuned "${binary[@]}" "${tuned[@]}" --link bw=1gbit,rtt=2ms
 run wire-bytes-1080 --sizes 1080x1920 --server-decoder none "${protocols[@]}"
 run compression-sweep --sizes 1080x1920 --payloads binary --server-decoder none \
   --protocols rest,grpc --encoder none --content smooth --sweep compression
+run compression-sweep-link --sizes 1080x1920 --payloads binary --server-decoder none \
+  --protocols rest,grpc --encoder none --content smooth --sweep compression --link bw=1gbit,rtt=2ms
