@@ -5,8 +5,6 @@
 use crate::cli::{default_threads, BenchArgs};
 use crate::encode::EncodeSettings;
 use crate::frame::{FileFrames, Size};
-use crate::link::tc::TcLink;
-use crate::link::LinkBackend;
 use crate::profile::write_profiles;
 use crate::report::csv::CsvExporter;
 use crate::report::json::JsonExporter;
@@ -16,10 +14,10 @@ use crate::report::{
 };
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
-use crate::run::relay_cost::RelayCheck;
 use crate::run::scenario::{matrix, Scenario, ScenarioRun};
-use crate::server::{thread_namer, Binds, Listeners, Servers};
-use crate::transport::counting::{WireBytes, WireCounters};
+use crate::run::targets::Targets;
+use crate::server::thread_namer;
+use crate::transport::counting::WireBytes;
 use crate::transport::{Client, ClientSettings, Protocol};
 use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
@@ -48,60 +46,7 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
             seed: args.seed,
         },
     };
-    // Declared before the servers, so they close their sockets first.
-    let shaped = kernel_link(args)?;
-    let builtin = args
-        .protocols
-        .iter()
-        .any(|p| target_url(args, *p).is_none())
-        .then(|| match &shaped {
-            Some(tc) => Servers::start_on(
-                args.server.config(),
-                Listeners {
-                    rest: tc.bind()?,
-                    grpc: tc.bind()?,
-                    tcp: tc.bind()?,
-                },
-            ),
-            None => Servers::start(args.server.config(), &Binds::loopback()),
-        })
-        .transpose()?;
-    let relayed = args.link.filter(|_| shaped.is_none());
-    let direct = |protocol| {
-        target_url(args, protocol)
-            .map(str::to_owned)
-            .or_else(|| builtin.as_ref().map(|s| s.url(protocol)))
-            .unwrap_or_default()
-    };
-    let links = match relayed {
-        Some(spec) => {
-            let targets: Vec<_> = args.protocols.iter().map(|&p| (p, direct(p))).collect();
-            Some(crate::link::Links::start(spec, &targets)?)
-        }
-        None => None,
-    };
-    let relay_check = match relayed {
-        Some(_) => RelayCheck::start(&args.sizes, &args.protocols, direct)?,
-        None => None,
-    };
-    let url = |protocol| {
-        links
-            .as_ref()
-            .and_then(|l| l.url(protocol))
-            .unwrap_or_else(|| direct(protocol))
-    };
-    let targets: Targets = args
-        .protocols
-        .iter()
-        .map(|&protocol| {
-            let server_wire = builtin
-                .as_ref()
-                .filter(|_| target_url(args, protocol).is_none())
-                .map(|s| s.wire_counters(protocol));
-            let url = url(protocol);
-            (protocol, Target { url, server_wire })
-        })
-        .collect();
+    let targets = Targets::start(args)?;
     let mut report = BenchReport {
         schema_version: SCHEMA_VERSION,
         imgwire_version: env!("CARGO_PKG_VERSION"),
@@ -109,14 +54,11 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         settings: settings(
             args,
             &source,
-            shaped.as_ref().map_or_else(
-                || "emulated by a relay inside imgwire".to_string(),
-                TcLink::describe,
-            ),
-            builtin.is_some(),
-            url(Protocol::Rest),
-            url(Protocol::Grpc),
-            url(Protocol::Tcp),
+            targets.link_shaping(),
+            targets.builtin(),
+            targets.get(Protocol::Rest).url.clone(),
+            targets.get(Protocol::Grpc).url.clone(),
+            targets.get(Protocol::Tcp).url.clone(),
         ),
         relay_cost: None,
         scenarios: Vec::new(),
@@ -133,24 +75,14 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
         .enable_all()
         .build()
         .context("could not start the client runtime")?;
-    let outcome = runtime.block_on(run_matrix(
-        args,
-        &source,
-        &targets,
-        relay_check.as_ref(),
-        &mut report,
-        &outputs,
-    ));
+    let outcome = runtime.block_on(run_matrix(args, &source, &targets, &mut report, &outputs));
     report.complete = outcome.is_ok();
     outputs.write(&report)?;
     if print {
         print!("{}", table::render(&report, args.brief));
     }
     drop(runtime);
-    drop(relay_check);
-    drop(links);
-    drop(builtin);
-    drop(shaped);
+    drop(targets);
     outcome?;
     let failed: usize = report.scenarios.iter().map(|s| s.errors).sum();
     if failed > 0 {
@@ -168,20 +100,10 @@ pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
     Ok(report)
 }
 
-/// Where each protocol's requests go, and the built-in server's byte
-/// counters there (absent for a remote server).
-struct Target {
-    url: String,
-    server_wire: Option<Arc<WireCounters>>,
-}
-
-type Targets = HashMap<Protocol, Target>;
-
 async fn run_matrix(
     args: &BenchArgs,
     source: &FrameSource,
     targets: &Targets,
-    relay_check: Option<&RelayCheck>,
     report: &mut BenchReport,
     outputs: &Outputs,
 ) -> Result<()> {
@@ -197,7 +119,8 @@ async fn run_matrix(
     };
     let mut clients = HashMap::new();
     for &protocol in &args.protocols {
-        let client = Client::connect(protocol, &targets[&protocol].url, &client_settings).await?;
+        let client =
+            Client::connect(protocol, &targets.get(protocol).url, &client_settings).await?;
         clients.insert(protocol, Arc::new(client));
     }
     let settings = EncodeSettings {
@@ -206,7 +129,7 @@ async fn run_matrix(
     };
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
     let pool_for = |size| prepare_pool(source, size, args.frames as usize, args.encoder, settings);
-    if let Some(check) = relay_check {
+    if let Some(check) = &targets.relay_check {
         let pool = pool_for(check.size)?;
         let bursts = (args.bursts as usize).clamp(3, 10);
         eprintln!("measuring the relay's own cost ({bursts} bursts each way, no limits)");
@@ -234,7 +157,7 @@ async fn run_matrix(
             payload: scenario.payload,
             images: pool.map(|p| p.images.clone()).unwrap_or_default(),
             epoch,
-            server_wire: targets[&scenario.protocol].server_wire.clone(),
+            server_wire: targets.get(scenario.protocol).server_wire.clone(),
         };
         let result = run_scenario(args, *scenario, &plan, pool, source, &mut trace).await;
         let (scenario_report, fatal) = match result {
@@ -404,40 +327,6 @@ fn source_label(source: &FrameSource, args: &BenchArgs) -> String {
                 .as_ref()
                 .map_or(String::new(), |p| p.display().to_string())
         ),
-    }
-}
-
-fn target_url(args: &BenchArgs, protocol: Protocol) -> Option<&str> {
-    match protocol {
-        Protocol::Rest | Protocol::RestH2 => args.rest_url.as_deref(),
-        Protocol::Grpc => args.grpc_url.as_deref(),
-        Protocol::Tcp => args.tcp_url.as_deref(),
-    }
-}
-
-/// `--link-backend tc`: a network namespace with kernel shaping, into which
-/// the built-in servers move. Only the built-in servers can move.
-fn kernel_link(args: &BenchArgs) -> Result<Option<TcLink>> {
-    match (args.link_backend, args.link) {
-        (LinkBackend::Relay, _) => Ok(None),
-        (LinkBackend::Tc, None) => {
-            bail!("--link-backend tc needs --link (for example --link bw=1gbit,rtt=0ms)")
-        }
-        (LinkBackend::Tc, Some(spec)) => {
-            if let Some(p) = args
-                .protocols
-                .iter()
-                .find(|p| target_url(args, **p).is_some())
-            {
-                bail!(
-                    "--link-backend tc moves the built-in servers into a network namespace, \
-                     so it cannot shape the path to a remote {} server; use the default \
-                     --link-backend relay",
-                    p.label()
-                );
-            }
-            TcLink::create(spec).map(Some)
-        }
     }
 }
 

@@ -8,3 +8,4 @@ pub mod relay_cost;
 pub mod samples;
 pub mod scenario;
 pub mod sweep;
+pub mod targets;
