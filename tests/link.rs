@@ -9,6 +9,15 @@ use imgwire::link::{LinkSpec, Relay};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// The tests of this file take turns: the timing checks must not share the
+/// machine's two cores with a bench run.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Sends `payload` bytes over one connection through a relay with `spec`;
 /// the sink answers one byte once it has the whole payload.
 async fn send_through_relay(spec: LinkSpec, payload: usize) -> Duration {
@@ -34,12 +43,18 @@ async fn send_through_relay(spec: LinkSpec, payload: usize) -> Duration {
 /// one round trip (`expected`), within 10 %, allowing on top what the same
 /// bytes take through a relay with no limits (the machine's copying, which
 /// the report measures and shows apart as the relay's own cost).
-async fn one_connection_takes_the_arithmetic(spec: &str, payload: usize, expected: Duration) {
+fn one_connection_takes_the_arithmetic(spec: &str, payload: usize, expected: Duration) {
+    let _alone = serial();
     let spec: LinkSpec = spec.parse().unwrap();
     assert_eq!(spec.serialization(payload) + spec.rtt, expected);
     let unlimited: LinkSpec = "bw=inf,rtt=0ms".parse().unwrap();
-    let own_cost = send_through_relay(unlimited, payload).await;
-    let took = send_through_relay(spec, payload).await;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let own_cost = runtime.block_on(send_through_relay(unlimited, payload));
+    let took = runtime.block_on(send_through_relay(spec, payload));
     eprintln!(
         "{payload} bytes over {spec:?}: took {took:?}; arithmetic says {expected:?}, plus {own_cost:?} with no limits"
     );
@@ -52,28 +67,28 @@ async fn one_connection_takes_the_arithmetic(spec: &str, payload: usize, expecte
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_known_payload_takes_what_the_link_arithmetic_says() {
+#[test]
+fn a_known_payload_takes_what_the_link_arithmetic_says() {
     // 1.25 MB at 100 Mbit/s is 100 ms, plus a 20 ms round trip.
     one_connection_takes_the_arithmetic(
         "bw=100mbit,rtt=20ms",
         1_250_000,
         Duration::from_millis(120),
-    )
-    .await;
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_connection_fills_a_fast_link() {
-    // At 1 Gbit/s a 64 KiB chunk takes 0.5 ms, less than a timer tick: the
-    // relay must read far enough ahead that one busy connection (HTTP/2's
-    // case) still fills the link. 12.5 MB is 100 ms, plus 2 ms round trip.
-    one_connection_takes_the_arithmetic("bw=1gbit,rtt=2ms", 12_500_000, Duration::from_millis(102))
-        .await;
+#[test]
+fn one_connection_fills_a_fast_link() {
+    // At 1 Gbit/s a relay chunk takes about 1 ms, no more than a timer tick
+    // (often less than a late one): the relay must read far enough ahead that
+    // one busy connection (HTTP/2's case) still fills the link. 12.5 MB is
+    // 100 ms, plus 2 ms round trip; a relay one chunk ahead took 165 ms.
+    one_connection_takes_the_arithmetic("bw=1gbit,rtt=2ms", 12_500_000, Duration::from_millis(102));
 }
 
 #[test]
 fn bench_runs_through_an_emulated_link_and_says_so() {
+    let _alone = serial();
     let dir = tempfile::tempdir().unwrap();
     let (result, report) = common::bench(
         dir.path(),
