@@ -6,25 +6,11 @@ mod common;
 
 use bytes::Bytes;
 use common::{server_config, start_servers};
-use imgwire::transport::{Client, ClientSettings, Protocol};
+use imgwire::transport::{Client, Protocol};
 use imgwire::wire::payload::WireRequest;
 use imgwire::wire::proto::{imgwire as pb, paths};
 use prost::Message;
 use std::io::{Read, Write};
-use std::time::Duration;
-
-fn settings() -> ClientSettings {
-    ClientSettings {
-        max_message_bytes: 64 << 20,
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-        concurrency: 1,
-        h2: Default::default(),
-        grpc_channels: 1,
-        rest_pool: 1,
-        compression: Default::default(),
-    }
-}
 
 fn rest(path: &'static str, body: Vec<u8>, headers: &[(&'static str, &str)]) -> WireRequest {
     WireRequest {
@@ -75,7 +61,9 @@ fn outcomes(protocol: Protocol, config_flags: &[&str], requests: Vec<WireRequest
     let url = servers.url(protocol);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let client = Client::connect(protocol, &url, &settings()).await.unwrap();
+        let client = Client::connect(protocol, &url, &common::client_settings(1, 1))
+            .await
+            .unwrap();
         let mut out = Vec::new();
         for request in requests {
             out.push(match client.call(0, request).await {
@@ -286,7 +274,9 @@ fn server_timing_travels_back_on_both_protocols() {
             }
         };
         let exchange = runtime.block_on(async {
-            let client = Client::connect(protocol, &url, &settings()).await.unwrap();
+            let client = Client::connect(protocol, &url, &common::client_settings(1, 1))
+                .await
+                .unwrap();
             client.call(0, request).await.unwrap()
         });
         let text = exchange.server_timing.expect("server-timing present");

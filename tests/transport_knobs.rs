@@ -6,11 +6,10 @@
 mod common;
 
 use common::{bench, scenarios, server_config, start_servers};
-use imgwire::transport::{Client, ClientSettings, Protocol};
+use imgwire::transport::{Client, Protocol};
 use imgwire::wire::payload::serialize;
 use imgwire::wire::PayloadKind;
 use std::sync::Arc;
-use std::time::Duration;
 
 const SMALL: &[&str] = &[
     "--concurrency",
@@ -87,16 +86,7 @@ fn the_rest_pool_caps_the_connections_the_server_accepts() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for (pool, concurrency) in [(2usize, 6usize), (6, 6)] {
         let before = servers.wire.rest.connections();
-        let settings = ClientSettings {
-            max_message_bytes: 64 << 20,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(10),
-            concurrency,
-            h2: Default::default(),
-            grpc_channels: 1,
-            rest_pool: pool,
-            compression: Default::default(),
-        };
+        let settings = common::client_settings(concurrency, pool);
         runtime.block_on(async {
             let client = Arc::new(
                 Client::connect(Protocol::Rest, &url, &settings)

@@ -14,9 +14,7 @@ use crate::wire::PayloadKind;
 pub fn render(report: &BenchReport) -> String {
     let find = |size: &str, payload: PayloadKind, protocol: Protocol| {
         report
-            .scenarios
-            .iter()
-            .find(|s| s.size == size && s.payload == payload && s.protocol == protocol)
+            .scenario(size, payload, protocol)
             .filter(|s| s.requests > 0)
     };
     let mut rows = vec![[

@@ -127,6 +127,20 @@ pub struct ScenarioReport {
     pub profile: Option<crate::profile::ProfileSummary>,
 }
 
+impl BenchReport {
+    /// The scenario of one size x payload x protocol, if the run has it.
+    pub fn scenario(
+        &self,
+        size: &str,
+        payload: crate::wire::PayloadKind,
+        protocol: crate::transport::Protocol,
+    ) -> Option<&ScenarioReport> {
+        self.scenarios
+            .iter()
+            .find(|s| s.size == size && s.payload == payload && s.protocol == protocol)
+    }
+}
+
 impl ScenarioReport {
     pub fn label(&self) -> String {
         format!(

@@ -121,13 +121,7 @@ fn seed_table(report: &BenchReport) -> String {
 }
 
 fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: Protocol) -> String {
-    let find = |p: Protocol| {
-        report
-            .scenarios
-            .iter()
-            .find(|s| s.size == size && s.payload == payload && s.protocol == p)
-    };
-    let Some(cell) = find(protocol) else {
+    let Some(cell) = report.scenario(size, payload, protocol) else {
         return "-".into();
     };
     let mut text = format!(
@@ -160,10 +154,7 @@ fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
     if s.protocol == Protocol::Tcp {
         return None;
     }
-    let floor = report
-        .scenarios
-        .iter()
-        .find(|f| f.protocol == Protocol::Tcp && f.size == s.size && f.payload == s.payload)?;
+    let floor = report.scenario(&s.size, s.payload, Protocol::Tcp)?;
     let floor_ns = floor.stages.get("transport")?.mean_ns;
     let mine = s.stages.get("transport")?.mean_ns;
     (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)

@@ -5,7 +5,9 @@
 use clap::Parser;
 use imgwire::cli::{Command, ServerArgs};
 use imgwire::server::{ServerConfig, Servers};
+use imgwire::transport::ClientSettings;
 use std::path::Path;
+use std::time::Duration;
 
 /// Runs `imgwire bench ARGS --json DIR/out.json` in process; returns the
 /// command's result and the JSON it wrote (if any).
@@ -20,6 +22,21 @@ pub fn bench(dir: &Path, args: &[&str]) -> (anyhow::Result<()>, Option<serde_jso
         .ok()
         .map(|b| serde_json::from_slice(&b).expect("the JSON report parses"));
     (result, report)
+}
+
+/// Client settings for tests that drive a transport directly: limits as
+/// `bench` has them by default, short timeouts, library HTTP/2 settings.
+pub fn client_settings(concurrency: usize, rest_pool: usize) -> ClientSettings {
+    ClientSettings {
+        max_message_bytes: 64 << 20,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+        concurrency,
+        h2: Default::default(),
+        grpc_channels: 1,
+        rest_pool,
+        compression: Default::default(),
+    }
 }
 
 /// The server settings a plain `imgwire serve` would use.
