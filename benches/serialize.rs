@@ -4,7 +4,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use imgwire::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};
 use imgwire::frame::{generate, Content};
-use imgwire::transport::Protocol;
+use imgwire::protocol::Protocol;
 use imgwire::wire::payload::serialize;
 use imgwire::wire::PayloadKind;
 

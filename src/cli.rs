@@ -3,7 +3,7 @@
 use crate::encode::{EncoderKind, Subsampling};
 use crate::frame::{Content, Size};
 use crate::server::ServerDecoder;
-use crate::transport::Protocol;
+use crate::protocol::Protocol;
 use crate::wire::PayloadKind;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;

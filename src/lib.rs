@@ -7,6 +7,7 @@ pub mod frame;
 pub mod gpu;
 pub mod link;
 pub mod profile;
+pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;

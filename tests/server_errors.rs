@@ -6,7 +6,8 @@ mod common;
 
 use bytes::Bytes;
 use common::{server_config, start_servers};
-use imgwire::transport::{Client, Protocol};
+use imgwire::protocol::Protocol;
+use imgwire::transport::Client;
 use imgwire::wire::payload::WireRequest;
 use imgwire::wire::proto::{imgwire as pb, paths};
 use prost::Message;

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{bench, scenarios, server_config, start_servers};
-use imgwire::transport::{Client, Protocol};
+use imgwire::protocol::Protocol;
+use imgwire::transport::Client;
 use imgwire::wire::payload::serialize;
 use imgwire::wire::PayloadKind;
 use std::sync::Arc;

@@ -5,7 +5,7 @@ mod raw;
 mod turbo;
 
 use crate::frame::Frame;
-use crate::wire::{ImageFormat, ImageMeta};
+use crate::wire::{EncodedImage, ImageFormat, ImageMeta};
 use anyhow::Result;
 use clap::ValueEnum;
 use serde::Serialize;
@@ -65,13 +65,6 @@ impl Subsampling {
 pub struct EncodeSettings {
     pub quality: u8,
     pub subsampling: Subsampling,
-}
-
-/// Compressed bytes and what a server needs to check them.
-#[derive(Clone, Debug)]
-pub struct EncodedImage {
-    pub bytes: Vec<u8>,
-    pub meta: ImageMeta,
 }
 
 /// One way to compress a frame.

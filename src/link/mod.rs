@@ -125,7 +125,7 @@ fn parse_duration(value: &str) -> Result<Duration> {
 /// Relays in front of every target of a run, on their own runtime (threads
 /// named `link-*`, so profiles keep them apart from client and server).
 pub struct Links {
-    urls: Vec<(crate::transport::Protocol, String)>,
+    urls: Vec<(crate::protocol::Protocol, String)>,
     relays: Vec<Relay>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -134,7 +134,7 @@ impl Links {
     /// Starts one relay per target URL (`scheme://host:port[/path]`).
     pub fn start(
         spec: LinkSpec,
-        targets: &[(crate::transport::Protocol, String)],
+        targets: &[(crate::protocol::Protocol, String)],
     ) -> Result<Links> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -160,7 +160,7 @@ impl Links {
     }
 
     /// The relayed URL for `protocol`.
-    pub fn url(&self, protocol: crate::transport::Protocol) -> Option<String> {
+    pub fn url(&self, protocol: crate::protocol::Protocol) -> Option<String> {
         self.urls
             .iter()
             .find(|(p, _)| *p == protocol)

@@ -6,7 +6,7 @@
 use super::table::align;
 use super::{BenchReport, ScenarioReport};
 use crate::stage::Stage;
-use crate::transport::Protocol;
+use crate::protocol::Protocol;
 use crate::wire::PayloadKind;
 
 /// One row per size x payload where the run measured both REST/1.1 and

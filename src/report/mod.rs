@@ -105,7 +105,7 @@ pub struct ScenarioReport {
     pub width: u32,
     pub height: u32,
     pub payload: crate::wire::PayloadKind,
-    pub protocol: crate::transport::Protocol,
+    pub protocol: crate::protocol::Protocol,
     pub encoder: &'static str,
     pub content: String,
     pub requests: usize,
@@ -133,7 +133,7 @@ impl BenchReport {
         &self,
         size: &str,
         payload: crate::wire::PayloadKind,
-        protocol: crate::transport::Protocol,
+        protocol: crate::protocol::Protocol,
     ) -> Option<&ScenarioReport> {
         self.scenarios
             .iter()

@@ -3,7 +3,7 @@
 
 use super::{BenchReport, ScenarioReport};
 use crate::stage::Stage;
-use crate::transport::Protocol;
+use crate::protocol::Protocol;
 use crate::wire::PayloadKind;
 use std::fmt::Write;
 

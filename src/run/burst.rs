@@ -2,10 +2,11 @@
 //! row of stages (serialize, transport, the server's, response); a burst is
 //! timed from the first serialization to the last response parsed.
 
-use crate::encode::EncodedImage;
+use crate::wire::EncodedImage;
 use crate::run::samples::nanos;
 use crate::stage::Stage;
-use crate::transport::{Client, Protocol};
+use crate::protocol::Protocol;
+use crate::transport::Client;
 use crate::wire::payload::{parse_response, serialize};
 use crate::wire::server_timing::ServerTimings;
 use crate::wire::PayloadKind;

@@ -1,7 +1,8 @@
 //! The frames a scenario sends, made before any burst: each generated (or
 //! read from a file) and encoded once, each step timed as its own stage.
 
-use crate::encode::{encode_frame, make_encoder, EncodeSettings, EncodedImage, EncoderKind};
+use crate::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind};
+use crate::wire::EncodedImage;
 use crate::frame::{generate, Content, FileFrames, Size};
 use crate::run::samples::nanos;
 use anyhow::Result;

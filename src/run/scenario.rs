@@ -8,7 +8,7 @@ use crate::run::prepare::FramePool;
 use crate::run::samples::{nanos, summarize};
 use crate::stage::Stage;
 use crate::transport::counting::WireBytes;
-use crate::transport::Protocol;
+use crate::protocol::Protocol;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;
 

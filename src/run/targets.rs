@@ -9,7 +9,7 @@ use crate::link::{LinkBackend, Links};
 use crate::run::relay_cost::RelayCheck;
 use crate::server::{Binds, Listeners, Servers};
 use crate::transport::counting::WireCounters;
-use crate::transport::Protocol;
+use crate::protocol::Protocol;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::sync::Arc;

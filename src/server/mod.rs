@@ -155,9 +155,9 @@ impl Servers {
     /// The counters of the server `protocol` is answered by.
     pub fn wire_counters(
         &self,
-        protocol: crate::transport::Protocol,
+        protocol: crate::protocol::Protocol,
     ) -> Arc<crate::transport::counting::WireCounters> {
-        use crate::transport::Protocol;
+        use crate::protocol::Protocol;
         Arc::clone(match protocol {
             Protocol::Rest | Protocol::RestH2 => &self.wire.rest,
             Protocol::Grpc => &self.wire.grpc,
@@ -166,8 +166,8 @@ impl Servers {
     }
 
     /// The URL a client of `protocol` reaches these servers at.
-    pub fn url(&self, protocol: crate::transport::Protocol) -> String {
-        use crate::transport::Protocol;
+    pub fn url(&self, protocol: crate::protocol::Protocol) -> String {
+        use crate::protocol::Protocol;
         match protocol {
             Protocol::Rest | Protocol::RestH2 => format!("http://{}", self.rest_addr),
             Protocol::Grpc => format!("http://{}", self.grpc_addr),

@@ -8,45 +8,10 @@ mod tcp;
 
 use crate::wire::payload::WireRequest;
 use anyhow::Result;
+use crate::protocol::Protocol;
 use bytes::Bytes;
-use clap::ValueEnum;
 use serde::Serialize;
 use std::time::Duration;
-
-/// The protocols imgwire can send over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// JSON or raw bytes over HTTP/1.1 (axum server, hyper client).
-    Rest,
-    /// The same REST bodies over HTTP/2 (cleartext, prior knowledge), one connection for all requests.
-    #[serde(rename = "rest-h2")]
-    RestH2,
-    /// Protobuf over HTTP/2 (tonic), one channel shared by all requests.
-    Grpc,
-    /// The floor: the same body, length-prefixed over plain TCP and echoed back.
-    Tcp,
-}
-
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::Rest => "rest",
-            Protocol::RestH2 => "rest-h2",
-            Protocol::Grpc => "grpc",
-            Protocol::Tcp => "tcp",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Protocol::Rest => "REST",
-            Protocol::RestH2 => "REST/2",
-            Protocol::Grpc => "gRPC",
-            Protocol::Tcp => "TCP",
-        }
-    }
-}
 
 /// HTTP/2 flow-control and framing settings, for gRPC and REST/2, on
 /// client and server alike. `None` keeps the library's default.

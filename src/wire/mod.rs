@@ -46,6 +46,13 @@ pub struct ImageMeta {
     pub format: ImageFormat,
 }
 
+/// Compressed bytes and what a server needs to check them.
+#[derive(Clone, Debug)]
+pub struct EncodedImage {
+    pub bytes: Vec<u8>,
+    pub meta: ImageMeta,
+}
+
 /// The seed post's three request shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,8 +4,8 @@
 use super::json::{self, Base64Json, PredictionJson};
 use super::proto::{imgwire as pb, paths};
 use super::{content, PayloadKind};
-use crate::encode::EncodedImage;
-use crate::transport::Protocol;
+use crate::wire::EncodedImage;
+use crate::protocol::Protocol;
 use anyhow::{anyhow, Context, Result};
 use base64::Engine;
 use bytes::Bytes;
