@@ -2,9 +2,16 @@
 
 use crate::encode::{EncoderKind, Subsampling};
 use crate::frame::{Content, Size};
-use crate::server::ServerDecoder;
 use crate::protocol::Protocol;
+use crate::report::OutputPath;
+use crate::run::plan::{
+    available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, LoadPlan, MatrixPlan,
+    OutputPlan, SweepFactor, Tables, TargetPlan,
+};
+use crate::server::ServerDecoder;
+use crate::transport::ClientSettings;
 use crate::wire::PayloadKind;
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -159,7 +166,7 @@ pub struct BenchArgs {
     pub link_backend: crate::link::LinkBackend,
     /// Run one factor across its values, everything else fixed, and print one table of seconds per burst.
     #[arg(long, value_enum, value_name = "FACTOR")]
-    pub sweep: Option<crate::run::sweep::SweepFactor>,
+    pub sweep: Option<SweepFactor>,
     /// Print only the summary table, not each scenario's stages.
     #[arg(long)]
     pub brief: bool,
@@ -202,14 +209,97 @@ fn positive_seconds(text: &str) -> Result<f64, String> {
 }
 
 /// Runs the chosen command.
-pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Bench(args) => crate::run::bench::run(&args).map(|_| ()),
+        Command::Bench(args) => {
+            let plan = args.plan();
+            match plan.sweep {
+                Some(factor) => crate::run::sweep::run(&plan, factor).map(|_| ()),
+                None => crate::run::bench::run(&plan).map(|_| ()),
+            }
+        }
         Command::Serve(args) => serve(&args),
     }
 }
 
-fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+impl BenchArgs {
+    /// Resolves the flags into the plan the run follows: defaults applied,
+    /// units converted, once.
+    pub fn plan(&self) -> BenchPlan {
+        let server = self.server.config();
+        let concurrency = self.concurrency as usize;
+        BenchPlan {
+            matrix: MatrixPlan {
+                sizes: self.sizes.clone(),
+                payloads: self.payloads.clone(),
+                protocols: self.protocols.clone(),
+            },
+            load: LoadPlan {
+                concurrency,
+                bursts: self.bursts as usize,
+                warmup_bursts: self.warmup as usize,
+                client_threads: self
+                    .client_threads
+                    .map_or_else(available_cpus, |t| t as usize),
+            },
+            frames: FramePlan {
+                source: match &self.images {
+                    Some(dir) => FrameSpec::Files(dir.clone()),
+                    None => FrameSpec::Pattern {
+                        content: self.content,
+                        seed: self.seed,
+                    },
+                },
+                pool_size: self.frames as usize,
+                encoder: self.encoder,
+                encode: crate::encode::EncodeSettings {
+                    quality: self.quality,
+                    subsampling: self.subsampling,
+                },
+            },
+            client: ClientSettings {
+                max_message_bytes: server.max_message_bytes,
+                connect_timeout: std::time::Duration::from_secs(5),
+                request_timeout: std::time::Duration::from_secs_f64(self.timeout_s),
+                concurrency,
+                h2: server.h2,
+                grpc_channels: self.grpc_channels as usize,
+                rest_pool: self.rest_pool.map_or(concurrency, |n| n as usize),
+                compression: self.compression,
+            },
+            server,
+            targets: TargetPlan {
+                rest_url: self.rest_url.clone(),
+                grpc_url: self.grpc_url.clone(),
+                tcp_url: self.tcp_url.clone(),
+                link: self.link,
+                link_backend: self.link_backend,
+            },
+            outputs: self.output_plan(),
+            sweep: self.sweep,
+        }
+    }
+
+    fn output_plan(&self) -> OutputPlan {
+        let file = |path: &Option<PathBuf>, flag| path.as_ref().map(|p| OutputPath::new(p, flag));
+        OutputPlan {
+            tables: if self.brief {
+                Tables::Brief
+            } else {
+                Tables::Full
+            },
+            json: file(&self.json, "--json"),
+            csv: file(&self.csv, "--csv"),
+            trace: file(&self.trace, "--trace"),
+            flamegraph: self.flamegraph.as_ref().map(|dir| FlamegraphPlan {
+                dir: dir.clone(),
+                hz: self.profile_hz,
+            }),
+        }
+    }
+}
+
+fn serve(args: &ServeArgs) -> Result<()> {
     let config = crate::server::ServerConfig {
         profiling: args.profiling,
         ..args.server.config()
@@ -253,7 +343,7 @@ impl ServerArgs {
             infer: std::time::Duration::from_secs_f64(self.infer_ms / 1000.0),
             threads: self
                 .server_threads
-                .map_or_else(default_threads, |t| t as usize),
+                .map_or_else(available_cpus, |t| t as usize),
             profiling: false,
             h2: self.h2_tuning(),
         }
@@ -267,9 +357,4 @@ impl ServerArgs {
             max_frame_bytes: self.h2_max_frame,
         }
     }
-}
-
-/// The number of CPUs this process may use.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
 }

@@ -5,6 +5,7 @@
 //! (`.pb.gz`, for `go tool pprof`, speedscope, Pyroscope). Off by default:
 //! nothing is sampled unless asked for.
 
+use crate::stage::{Side, Stage};
 use anyhow::{anyhow, Context, Result};
 use flate2::write::GzEncoder;
 use pprof::protos::Message;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 /// Below this many samples on a side, its profile is noise.
 const FEW_SAMPLES: isize = 50;
@@ -41,34 +43,10 @@ impl Sampler {
     }
 }
 
-/// The two sides a profile is split into.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    Client,
-    Server,
-}
-
-impl Side {
-    pub fn name(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-
-    /// The side whose threads do a stage's work.
-    pub fn of_stage(stage: &str) -> Side {
-        if stage.starts_with("server.") {
-            Side::Server
-        } else {
-            Side::Client
-        }
-    }
-
-    fn owns(self, thread: &str) -> bool {
-        thread.starts_with(self.name())
-    }
+/// Which side a sampled thread belongs to: the runtimes name their threads
+/// `client-*` and `server-*`.
+fn owns(side: Side, thread: &str) -> bool {
+    thread.starts_with(side.name())
 }
 
 /// A function and its share of a side's samples (self time).
@@ -109,8 +87,21 @@ impl ProfileSummary {
     }
 }
 
-/// Asks a remote `imgwire serve --profiling` for `seconds` of CPU profile.
-pub async fn fetch_remote(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
+/// Asks a remote `imgwire serve --profiling` for `seconds` of CPU profile,
+/// giving up `slack` after the profile should have come back.
+pub async fn fetch_remote(base_url: &str, seconds: u64, slack: Duration) -> Result<Vec<u8>> {
+    let limit = Duration::from_secs(seconds) + slack;
+    match tokio::time::timeout(limit, fetch_profile(base_url, seconds)).await {
+        Ok(result) => result,
+        Err(_) => anyhow::bail!(
+            "the server at --rest-url sent no profile within {:.0} s ({seconds} s of profile \
+             plus --timeout-s); is it still up?",
+            limit.as_secs_f64()
+        ),
+    }
+}
+
+async fn fetch_profile(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
     use http_body_util::{BodyExt, Empty};
     let uri: http::Uri = format!(
         "{}/debug/pprof/profile?seconds={seconds}",
@@ -150,11 +141,11 @@ pub fn write_profiles(
     dir: &Path,
     stem: &str,
     hz: i32,
-    dominant_stage: &str,
+    dominant_stage: Option<Stage>,
 ) -> Result<ProfileSummary> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("could not create --flamegraph folder '{}'", dir.display()))?;
-    let hottest_side = Side::of_stage(dominant_stage);
+    let hottest_side = dominant_stage.map_or(Side::Client, Stage::side);
     let mut summary = ProfileSummary {
         files: Vec::new(),
         sampling_hz: hz,
@@ -169,7 +160,7 @@ pub fn write_profiles(
             data: report
                 .data
                 .iter()
-                .filter(|(frames, _)| side.owns(&frames.thread_name))
+                .filter(|(frames, _)| owns(side, &frames.thread_name))
                 .map(|(frames, count)| (frames.clone(), *count))
                 .collect(),
             timing: report.timing.clone(),
@@ -196,12 +187,7 @@ pub fn write_profiles(
                 .map_err(|e| anyhow!("could not draw '{}': {e}", svg.display()))?;
         }
         let pb = dir.join(format!("{stem}-{}.pb.gz", side.name()));
-        let profile = part
-            .pprof()
-            .map_err(|e| anyhow!("could not encode the pprof profile: {e}"))?;
-        let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(&profile.encode_to_vec())?;
-        std::fs::write(&pb, gz.finish()?)
+        std::fs::write(&pb, pprof_gz(&part)?)
             .with_context(|| format!("could not write '{}'", pb.display()))?;
         summary
             .files

@@ -1,10 +1,10 @@
-//! The stage model (DESIGN.md section 1): the names every report, header and
-//! test agrees on.
+//! The stage model (docs/design.md): the stages of a request, the side that
+//! times each, and the names every report, header and test agrees on.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// One timed step of a request, on the side that does it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
     Generate,
     Encode,
@@ -83,15 +83,74 @@ impl Stage {
         }
     }
 
-    /// The metric name a server stage has in `Server-Timing` (without the
-    /// `server.` prefix, which the header's context already says).
+    /// Which side's threads do this stage's work.
+    pub fn side(self) -> Side {
+        if Stage::SERVER.contains(&self) {
+            Side::Server
+        } else {
+            Side::Client
+        }
+    }
+
+    /// The metric name a server stage has in `Server-Timing` (the header's
+    /// context already says "server"); None for client stages.
     pub fn server_metric(self) -> Option<&'static str> {
-        self.name().strip_prefix("server.")
+        Some(match self {
+            Stage::ServerReceive => "receive",
+            Stage::ServerDeserialize => "deserialize",
+            Stage::ServerQueue => "queue",
+            Stage::ServerDecode => "decode",
+            Stage::ServerInfer => "infer",
+            Stage::ServerRespond => "respond",
+            _ => return None,
+        })
     }
 
     pub fn from_server_metric(metric: &str) -> Option<Stage> {
         Stage::SERVER
             .into_iter()
             .find(|s| s.server_metric() == Some(metric))
+    }
+}
+
+/// Stages travel in reports under their names (`server.decode`).
+impl Serialize for Stage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+/// The two sides of a request: the process that sends it and the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_stages_and_only_they_have_metrics_and_the_server_side() {
+        for stage in Stage::ALL {
+            let server = Stage::SERVER.contains(&stage);
+            assert_eq!(stage.server_metric().is_some(), server, "{stage:?}");
+            assert_eq!(stage.side() == Side::Server, server, "{stage:?}");
+            if let Some(metric) = stage.server_metric() {
+                assert_eq!(Stage::from_server_metric(metric), Some(stage));
+                assert_eq!(stage.name(), format!("server.{metric}"));
+            }
+        }
     }
 }

@@ -132,10 +132,7 @@ pub struct Links {
 
 impl Links {
     /// Starts one relay per target URL (`scheme://host:port[/path]`).
-    pub fn start(
-        spec: LinkSpec,
-        targets: &[(crate::protocol::Protocol, String)],
-    ) -> Result<Links> {
+    pub fn start(spec: LinkSpec, targets: &[(crate::protocol::Protocol, String)]) -> Result<Links> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name_fn(crate::server::thread_namer("link"))

@@ -13,15 +13,19 @@ impl Exporter for CsvExporter {
         let mut out = String::from(HEADER);
         out.push('\n');
         for s in &report.scenarios {
-            for (stage, m) in &s.stages {
+            // Alphabetical by stage name, as schema version 1 has it.
+            let mut stages: Vec<_> = s.stages.iter().collect();
+            stages.sort_by_key(|(stage, _)| stage.name());
+            for (stage, m) in stages {
                 writeln!(
                     out,
-                    "{},{},{},{},{},{stage},{},{},{},{},{},{},{:.6},{:.0}",
-                    s.size,
-                    s.payload.name(),
-                    s.protocol.name(),
-                    s.encoder,
+                    "{},{},{},{},{},{},{},{},{},{},{},{},{:.6},{:.0}",
+                    s.scenario.size,
+                    s.scenario.payload.name(),
+                    s.scenario.protocol.name(),
+                    s.encoder.name(),
                     s.content,
+                    stage.name(),
                     m.count,
                     m.mean_ns,
                     m.p50_ns,

@@ -3,18 +3,20 @@
 //! version and gRPC - REST/2 is gRPC's own framing and protobuf. The stage
 //! that differs most says where the gap sits.
 
-use super::table::align;
-use super::{BenchReport, ScenarioReport};
-use crate::stage::Stage;
+use super::text::align;
+use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
-use crate::wire::PayloadKind;
+use crate::stage::Stage;
 
 /// One row per size x payload where the run measured both REST/1.1 and
 /// gRPC; empty when it did not.
 pub fn render(report: &BenchReport) -> String {
-    let find = |size: &str, payload: PayloadKind, protocol: Protocol| {
+    let find = |cell: &ScenarioReport, protocol: Protocol| {
         report
-            .scenario(size, payload, protocol)
+            .scenario(Scenario {
+                protocol,
+                ..cell.scenario
+            })
             .filter(|s| s.requests > 0)
     };
     let mut rows = vec![[
@@ -30,19 +32,19 @@ pub fn render(report: &BenchReport) -> String {
     .to_vec()];
     let mut split = true;
     for s in &report.scenarios {
-        if s.protocol != Protocol::Rest {
+        if s.scenario.protocol != Protocol::Rest {
             continue;
         }
-        let Some(grpc) = find(&s.size, s.payload, Protocol::Grpc) else {
+        let Some(grpc) = find(s, Protocol::Grpc) else {
             continue;
         };
-        let h2 = find(&s.size, s.payload, Protocol::RestH2);
+        let h2 = find(s, Protocol::RestH2);
         split &= h2.is_some();
         let mean = |r: &ScenarioReport| r.seconds_per_burst.mean;
         let delta = |d: f64| format!("{d:+.4}");
         rows.push(vec![
-            s.size.clone(),
-            s.payload.name().to_string(),
+            s.scenario.size.to_string(),
+            s.scenario.payload.name().to_string(),
             format!("{:.4}", mean(s)),
             h2.map_or("-".into(), |h| delta(mean(h) - mean(s))),
             h2.map_or("-".into(), |h| delta(mean(grpc) - mean(h))),
@@ -74,7 +76,7 @@ pub fn render(report: &BenchReport) -> String {
 /// The request stage whose mean differs most between gRPC and REST/1.1.
 fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
     let gap = |stage: &Stage| {
-        let mean = |r: &ScenarioReport| r.stages.get(stage.name()).map_or(0, |m| m.mean_ns) as f64;
+        let mean = |r: &ScenarioReport| r.stage(*stage).map_or(0, |m| m.mean_ns) as f64;
         (stage.name(), mean(grpc) - mean(rest))
     };
     Stage::IN_REQUEST

@@ -1,17 +1,29 @@
-//! Results as one serde struct (the unit in every field name), and one file
-//! per output format: terminal tables, JSON, CSV.
+//! The results of a run, owned here and rendered here: one serde struct
+//! (the unit in every field name), the records the load produces, and one
+//! file per output format (terminal tables, JSON, CSV, trace). The run
+//! produces these; nothing here depends on how it ran.
 
 pub mod csv;
 mod factors;
 pub mod json;
+pub mod records;
+pub mod summary;
 pub mod table;
+mod text;
 pub mod trace;
 
-use crate::run::samples::Summary;
+use crate::encode::EncoderKind;
+use crate::frame::Size;
+use crate::protocol::Protocol;
+use crate::stage::Stage;
+use crate::wire::PayloadKind;
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::PathBuf;
+pub use summary::Summary;
+pub use text::format_bytes;
 
 /// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -25,7 +37,7 @@ pub struct BenchReport {
     pub complete: bool,
     pub settings: Settings,
     /// Under `--link`: what the relay adds by itself, with no limits set.
-    pub relay_cost: Option<crate::run::relay_cost::RelayCost>,
+    pub relay_cost: Option<RelayCost>,
     pub scenarios: Vec<ScenarioReport>,
 }
 
@@ -37,7 +49,7 @@ pub struct Settings {
     pub warmup_bursts: usize,
     pub frames: String,
     pub frame_pool_size: usize,
-    pub encoder: &'static str,
+    pub encoder: EncoderKind,
     pub quality: u8,
     pub subsampling: crate::encode::Subsampling,
     /// `built-in` or the remote server's settings as far as they are known.
@@ -97,16 +109,57 @@ pub struct ByteCounts {
     pub wire_overhead_percent: f64,
 }
 
+/// One point of the matrix: size x payload x protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scenario {
+    pub size: Size,
+    pub payload: PayloadKind,
+    pub protocol: Protocol,
+}
+
+impl Scenario {
+    /// How tables and messages name it: `1080x1920 binary REST`.
+    pub fn label(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.size,
+            self.payload.name(),
+            self.protocol.label()
+        )
+    }
+
+    /// How file names carry it: `1080x1920-binary-rest`.
+    pub fn file_stem(&self) -> String {
+        format!(
+            "{}-{}-{}",
+            self.size,
+            self.payload.name(),
+            self.protocol.name()
+        )
+    }
+}
+
+/// In JSON a scenario is its fields, with the size both as text and numbers.
+impl Serialize for Scenario {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut fields = serializer.serialize_struct("Scenario", 5)?;
+        fields.serialize_field("size", &self.size.to_string())?;
+        fields.serialize_field("width", &self.size.width)?;
+        fields.serialize_field("height", &self.size.height)?;
+        fields.serialize_field("payload", &self.payload)?;
+        fields.serialize_field("protocol", &self.protocol)?;
+        fields.end()
+    }
+}
+
 /// One point of the matrix and everything measured there.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioReport {
-    /// HEIGHTxWIDTH, as in the seed post ("1080x1920").
-    pub size: String,
-    pub width: u32,
-    pub height: u32,
-    pub payload: crate::wire::PayloadKind,
-    pub protocol: crate::protocol::Protocol,
-    pub encoder: &'static str,
+    /// HEIGHTxWIDTH ("1080x1920"), width, height, payload, protocol.
+    #[serde(flatten)]
+    pub scenario: Scenario,
+    /// `none` for payloads without an image.
+    pub encoder: EncoderKind,
     pub content: String,
     pub requests: usize,
     pub errors: usize,
@@ -116,39 +169,62 @@ pub struct ScenarioReport {
     pub warmup_seconds_per_burst: Vec<f64>,
     /// Each stage's summary under its name (`serialize`, `server.decode`...).
     /// `generate` and `encode` are per frame of the pool, the rest per request.
-    pub stages: BTreeMap<&'static str, Summary>,
+    #[serde(serialize_with = "stages_by_name")]
+    pub stages: BTreeMap<Stage, Summary>,
     /// Median residual over median wall: how much time no stage claims.
     pub residual_share: f64,
-    /// The stage with the largest mean among the request's stages.
-    pub dominant_stage: &'static str,
+    /// The stage with the largest mean among the request's stages (`none`
+    /// when no request completed).
+    #[serde(serialize_with = "stage_or_none")]
+    pub dominant_stage: Option<Stage>,
     pub bytes: ByteCounts,
     /// What `--flamegraph` wrote and found (absent when not asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::profile::ProfileSummary>,
 }
 
+/// Stages in JSON are keyed and ordered by name, as schema version 1 has them.
+fn stages_by_name<S: Serializer>(
+    stages: &BTreeMap<Stage, Summary>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let by_name: BTreeMap<&str, &Summary> = stages.iter().map(|(s, m)| (s.name(), m)).collect();
+    by_name.serialize(serializer)
+}
+
+fn stage_or_none<S: Serializer>(stage: &Option<Stage>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(stage.map_or("none", Stage::name))
+}
+
+/// What the `--link` relay costs by itself on one scenario: the same burst
+/// straight to the server and through a relay with no limits.
+#[derive(Clone, Debug, Serialize)]
+pub struct RelayCost {
+    /// The scenario measured, e.g. "1080x1920 binary REST".
+    pub scenario: String,
+    /// Counted bursts each way (after one warm-up burst each).
+    pub bursts: usize,
+    pub direct_seconds_per_burst: f64,
+    pub relayed_seconds_per_burst: f64,
+    /// (relayed - direct) / direct, in percent.
+    pub added_percent: f64,
+}
+
 impl BenchReport {
     /// The scenario of one size x payload x protocol, if the run has it.
-    pub fn scenario(
-        &self,
-        size: &str,
-        payload: crate::wire::PayloadKind,
-        protocol: crate::protocol::Protocol,
-    ) -> Option<&ScenarioReport> {
-        self.scenarios
-            .iter()
-            .find(|s| s.size == size && s.payload == payload && s.protocol == protocol)
+    pub fn scenario(&self, wanted: Scenario) -> Option<&ScenarioReport> {
+        self.scenarios.iter().find(|s| s.scenario == wanted)
     }
 }
 
 impl ScenarioReport {
     pub fn label(&self) -> String {
-        format!(
-            "{} {} {}",
-            self.size,
-            self.payload.name(),
-            self.protocol.label()
-        )
+        self.scenario.label()
+    }
+
+    /// A stage's summary, where the scenario measured that stage.
+    pub fn stage(&self, stage: Stage) -> Option<&Summary> {
+        self.stages.get(&stage)
     }
 }
 
@@ -157,11 +233,51 @@ pub trait Exporter {
     fn render(&self, report: &BenchReport) -> Result<Vec<u8>>;
 }
 
-/// Writes `report` to `path` via a temporary file, so a reader never sees
-/// half a file and an interrupted run keeps its last complete write.
-pub fn write_atomically(exporter: &dyn Exporter, report: &BenchReport, path: &Path) -> Result<()> {
-    let bytes = exporter.render(report)?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("could not write '{}'", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("could not write '{}'", path.display()))
+/// An output file and the flag that named it, so errors can say which.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputPath {
+    pub path: PathBuf,
+    pub flag: &'static str,
+}
+
+impl OutputPath {
+    pub fn new(path: impl Into<PathBuf>, flag: &'static str) -> Self {
+        OutputPath {
+            path: path.into(),
+            flag,
+        }
+    }
+
+    /// The same flag, another file: `out.json` -> `out-SUFFIX.json`.
+    pub fn with_suffix(&self, suffix: &str) -> OutputPath {
+        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
+        let name = match self.path.extension() {
+            Some(ext) => format!("{stem}-{suffix}.{}", ext.to_string_lossy()),
+            None => format!("{stem}-{suffix}"),
+        };
+        OutputPath::new(self.path.with_file_name(name), self.flag)
+    }
+
+    /// Writes `bytes` via a temporary file beside the target, so a reader
+    /// never sees half a file and an interrupted run keeps its last
+    /// complete write. Errors name the path the user typed and its flag.
+    pub fn write(&self, bytes: &[u8]) -> Result<()> {
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::rename(&tmp, &self.path))
+            .with_context(|| {
+                format!(
+                    "could not write '{}' (check {})",
+                    self.path.display(),
+                    self.flag
+                )
+            })
+    }
+}
+
+/// Renders `report` with `exporter` and writes it to `path` atomically.
+pub fn export(exporter: &dyn Exporter, report: &BenchReport, path: &OutputPath) -> Result<()> {
+    path.write(&exporter.render(report)?)
 }

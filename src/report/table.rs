@@ -1,9 +1,11 @@
 //! Terminal tables: first the seed post's layout (seconds per burst per
 //! size x protocol x payload), then one stage table per scenario.
 
-use super::{BenchReport, ScenarioReport};
-use crate::stage::Stage;
+use super::text::{align, format_bytes, unique};
+use super::{BenchReport, Scenario, ScenarioReport};
+use crate::frame::Size;
 use crate::protocol::Protocol;
+use crate::stage::Stage;
 use crate::wire::PayloadKind;
 use std::fmt::Write;
 
@@ -33,7 +35,7 @@ fn settings_line(report: &BenchReport) -> String {
         s.bursts,
         s.warmup_bursts,
         s.frames,
-        s.encoder,
+        s.encoder.name(),
         s.quality,
         s.subsampling.label(),
         decoder,
@@ -64,12 +66,7 @@ fn settings_line(report: &BenchReport) -> String {
 
 /// The transport knobs in force, each with its flag's words.
 fn transport_line(s: &super::Settings) -> String {
-    let bytes = |b: Option<u32>| match b {
-        None => "default".to_string(),
-        Some(b) if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
-        Some(b) if b % 1024 == 0 => format!("{} KiB", b >> 10),
-        Some(b) => format!("{b} B"),
-    };
+    let bytes = |b: Option<u32>| b.map_or("default".to_string(), |b| format_bytes(b.into()));
     format!(
         "transport: REST/1.1 pool {}, gRPC channels {}, HTTP/2 windows {} stream / {} connection{}, max frame {}, compression {}\n",
         s.rest_pool,
@@ -85,9 +82,10 @@ fn transport_line(s: &super::Settings) -> String {
 /// The seed's table: rows REST and gRPC per size, a column per payload with
 /// seconds per burst, payload MB, and `xN` on the faster protocol.
 fn seed_table(report: &BenchReport) -> String {
-    let payloads: Vec<PayloadKind> = unique(report.scenarios.iter().map(|s| s.payload));
-    let protocols: Vec<Protocol> = unique(report.scenarios.iter().map(|s| s.protocol));
-    let sizes: Vec<&str> = unique(report.scenarios.iter().map(|s| s.size.as_str()));
+    let scenarios = || report.scenarios.iter().map(|s| s.scenario);
+    let payloads: Vec<PayloadKind> = unique(scenarios().map(|s| s.payload));
+    let protocols: Vec<Protocol> = unique(scenarios().map(|s| s.protocol));
+    let sizes: Vec<Size> = unique(scenarios().map(|s| s.size));
     let mut rows = vec![std::iter::once("size".to_string())
         .chain(std::iter::once("protocol".to_string()))
         .chain(
@@ -107,7 +105,14 @@ fn seed_table(report: &BenchReport) -> String {
                 protocol.label().to_string(),
             ];
             for &payload in &payloads {
-                row.push(seed_cell(report, size, payload, protocol));
+                row.push(seed_cell(
+                    report,
+                    Scenario {
+                        size: *size,
+                        payload,
+                        protocol,
+                    },
+                ));
             }
             rows.push(row);
         }
@@ -120,8 +125,8 @@ fn seed_table(report: &BenchReport) -> String {
     out
 }
 
-fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: Protocol) -> String {
-    let Some(cell) = report.scenario(size, payload, protocol) else {
+fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
+    let Some(cell) = report.scenario(wanted) else {
         return "-".into();
     };
     let mut text = format!(
@@ -133,12 +138,15 @@ fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: P
     let fastest_other = report
         .scenarios
         .iter()
-        .filter(|s| s.size == size && s.payload == payload && s.protocol != protocol)
-        .filter(|s| s.protocol != Protocol::Tcp && s.requests > 0)
+        .map(|s| (s.scenario, s))
+        .filter(|(s, _)| s.size == wanted.size && s.payload == wanted.payload)
+        .filter(|(s, _)| s.protocol != wanted.protocol && s.protocol != Protocol::Tcp)
+        .map(|(_, s)| s)
+        .filter(|s| s.requests > 0)
         .map(|s| s.seconds_per_burst.mean)
         .fold(f64::INFINITY, f64::min);
     let mine = cell.seconds_per_burst.mean;
-    let contender = protocol != Protocol::Tcp && cell.requests > 0;
+    let contender = wanted.protocol != Protocol::Tcp && cell.requests > 0;
     if contender && fastest_other.is_finite() && mine > 0.0 && mine < fastest_other {
         let _ = write!(text, " x{:.1}", fastest_other / mine);
     }
@@ -151,12 +159,15 @@ fn seed_cell(report: &BenchReport, size: &str, payload: PayloadKind, protocol: P
 /// A scenario's transport as a multiple of the tcp floor's round trip for
 /// the same size and payload, where the run measured one.
 fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
-    if s.protocol == Protocol::Tcp {
+    if s.scenario.protocol == Protocol::Tcp {
         return None;
     }
-    let floor = report.scenario(&s.size, s.payload, Protocol::Tcp)?;
-    let floor_ns = floor.stages.get("transport")?.mean_ns;
-    let mine = s.stages.get("transport")?.mean_ns;
+    let floor = report.scenario(Scenario {
+        protocol: Protocol::Tcp,
+        ..s.scenario
+    })?;
+    let floor_ns = floor.stage(Stage::Transport)?.mean_ns;
+    let mine = s.stage(Stage::Transport)?.mean_ns;
     (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)
 }
 
@@ -175,7 +186,8 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
         let _ = write!(
             out,
             " ({} {:.2} bits/pixel)",
-            s.encoder, s.bytes.image_bits_per_pixel
+            s.encoder.name(),
+            s.bytes.image_bits_per_pixel
         );
     }
     if s.bytes.wire_sent_bytes > 0.0 {
@@ -190,17 +202,17 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
         }
         out.push(')');
     }
-    let _ = write!(out, ", dominant: {}", s.dominant_stage);
+    let _ = write!(out, ", dominant: {}", stage_name(s.dominant_stage));
     if let Some(ratio) = versus_floor(report, s) {
         let _ = write!(out, ", transport {ratio:.1}x the tcp floor");
     }
     out.push('\n');
-    let wall_mean = s.stages.get("wall").map_or(0, |m| m.mean_ns) as f64;
+    let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns) as f64;
     let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
         .map(String::from)
         .to_vec()];
     for stage in Stage::ALL {
-        let Some(m) = s.stages.get(stage.name()) else {
+        let Some(m) = s.stage(stage) else {
             continue;
         };
         let per_frame = matches!(stage, Stage::Generate | Stage::Encode);
@@ -239,7 +251,7 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
             p.server_samples,
             p.sampling_hz,
             p.hottest_side.name(),
-            s.dominant_stage,
+            stage_name(s.dominant_stage),
             hot.join(", ")
         );
         let _ = writeln!(out, "  files: {}", p.files.join(" "));
@@ -257,42 +269,7 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
     out
 }
 
-/// Pads columns: the first `left_columns` left-aligned, the rest right-aligned.
-pub(super) fn align(rows: &[Vec<String>], left_columns: usize) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|t| t.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        out.push_str("  ");
-        for (c, cell) in row.iter().enumerate() {
-            let pad = widths[c] - cell.chars().count();
-            if c < left_columns {
-                let _ = write!(out, "{cell}{}  ", " ".repeat(pad));
-            } else {
-                let _ = write!(out, "{}{cell}  ", " ".repeat(pad));
-            }
-        }
-        let trimmed = out.trim_end().len();
-        out.truncate(trimmed);
-        out.push('\n');
-    }
-    out
-}
-
-fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut seen = Vec::new();
-    for item in items {
-        if !seen.contains(&item) {
-            seen.push(item);
-        }
-    }
-    seen
+/// A stage's name, or `none`.
+pub(super) fn stage_name(stage: Option<Stage>) -> &'static str {
+    stage.map_or("none", Stage::name)
 }

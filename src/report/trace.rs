@@ -5,12 +5,12 @@
 //! (centred, since only durations, never clock readings, cross the wire).
 //! Track 0 holds the scenarios and their bursts.
 
-use crate::run::burst::{BurstResult, RequestRecord};
-use crate::run::samples::nanos;
-use crate::stage::Stage;
-use anyhow::{Context, Result};
+use super::records::{BurstResult, RequestRecord};
+use super::summary::nanos;
+use super::OutputPath;
+use crate::stage::{Side, Stage};
+use anyhow::Result;
 use serde::Serialize;
-use std::path::Path;
 use std::time::Duration;
 
 const CLIENT_PID: u32 = 1;
@@ -82,18 +82,12 @@ impl Trace {
     fn add_request(&mut self, label: &str, record: &RequestRecord) {
         let tid = record.worker as u32 + 1;
         self.name_tracks_up_to(tid);
-        let stage = |wanted: Stage| {
-            record
-                .stages
-                .iter()
-                .find(|(s, _)| *s == wanted)
-                .map_or(Duration::ZERO, |(_, d)| *d)
-        };
+        let stage = |wanted: Stage| record.stage(wanted);
         let server: Vec<(Stage, Duration)> = record
             .stages
             .iter()
             .copied()
-            .filter(|(s, _)| s.server_metric().is_some())
+            .filter(|(s, _)| s.side() == Side::Server)
             .collect();
         let server_total: Duration = server.iter().map(|(_, d)| *d).sum();
         let roundtrip = record.roundtrip.max(server_total);
@@ -188,12 +182,8 @@ impl Trace {
     }
 
     /// Writes the trace in the JSON object form, `displayTimeUnit` ms.
-    pub fn write(&self, path: &Path) -> Result<()> {
+    pub fn write(&self, path: &OutputPath) -> Result<()> {
         let file = serde_json::json!({ "traceEvents": self.events, "displayTimeUnit": "ms" });
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec(&file)?)
-            .with_context(|| format!("could not write '{}'", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("could not write '{}' (check --trace)", path.display()))
+        path.write(&serde_json::to_vec(&file)?)
     }
 }

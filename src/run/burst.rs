@@ -2,42 +2,17 @@
 //! row of stages (serialize, transport, the server's, response); a burst is
 //! timed from the first serialization to the last response parsed.
 
-use crate::wire::EncodedImage;
-use crate::run::samples::nanos;
-use crate::stage::Stage;
 use crate::protocol::Protocol;
+use crate::report::records::{BurstResult, RequestRecord};
+use crate::stage::Stage;
 use crate::transport::Client;
 use crate::wire::payload::{parse_response, serialize};
 use crate::wire::server_timing::ServerTimings;
+use crate::wire::EncodedImage;
 use crate::wire::PayloadKind;
 use anyhow::Result;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The stage durations of one request that completed.
-#[derive(Clone, Debug, Default)]
-pub struct RequestRecord {
-    /// The client worker (one connection for REST) that sent it.
-    pub worker: usize,
-    /// When serialization began, since the run's epoch.
-    pub started: Duration,
-    /// From the request handed to the connection to the response read.
-    pub roundtrip: Duration,
-    pub stages: Vec<(Stage, Duration)>,
-    pub request_bytes: usize,
-    pub response_bytes: usize,
-    /// Set when the server's `Server-Timing` text could not be read.
-    pub timing_warning: Option<String>,
-}
-
-/// What one burst measured.
-pub struct BurstResult {
-    /// When the burst began, since the run's epoch.
-    pub started: Duration,
-    pub elapsed: Duration,
-    pub records: Vec<RequestRecord>,
-    pub errors: Vec<String>,
-}
 
 /// What every request of a scenario shares.
 #[derive(Clone)]
@@ -124,9 +99,4 @@ async fn one_request(plan: &RequestPlan, worker: usize, frame: usize) -> Result<
         .push((Stage::Residual, wall.saturating_sub(attributed)));
     record.stages.push((Stage::Wall, wall));
     Ok(record)
-}
-
-/// Seconds of a duration, for reports.
-pub fn seconds(duration: Duration) -> f64 {
-    nanos(duration) as f64 / 1e9
 }

@@ -1,11 +1,13 @@
-//! Running a benchmark: the scenario matrix, the prepared frames, the load
-//! model, the per-request timing records, and the loop that ties them.
+//! Running a benchmark from its resolved plan: the targets, the prepared
+//! frames, the burst load, each scenario's measurement, sweeps. It produces
+//! the results that `report` owns and renders.
 
 pub mod bench;
 pub mod burst;
+pub mod plan;
 pub mod prepare;
 pub mod relay_cost;
-pub mod samples;
 pub mod scenario;
+pub mod scenario_run;
 pub mod sweep;
 pub mod targets;

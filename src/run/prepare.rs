@@ -1,25 +1,48 @@
 //! The frames a scenario sends, made before any burst: each generated (or
 //! read from a file) and encoded once, each step timed as its own stage.
 
-use crate::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind};
-use crate::wire::EncodedImage;
+use crate::encode::{encode_frame, make_encoder};
 use crate::frame::{generate, Content, FileFrames, Size};
-use crate::run::samples::nanos;
+use crate::report::summary::nanos;
+use crate::run::plan::{FramePlan, FrameSpec};
+use crate::wire::EncodedImage;
 use anyhow::Result;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Where frames come from.
+/// Where frames come from, opened.
 pub enum FrameSource {
     Pattern { content: Content, seed: u64 },
-    Files(FileFrames),
+    Files { dir: String, files: FileFrames },
 }
 
 impl FrameSource {
+    /// Opens what `spec` names (lists a folder's images).
+    pub fn open(spec: &FrameSpec) -> Result<FrameSource> {
+        Ok(match spec {
+            FrameSpec::Pattern { content, seed } => FrameSource::Pattern {
+                content: *content,
+                seed: *seed,
+            },
+            FrameSpec::Files(dir) => FrameSource::Files {
+                dir: dir.display().to_string(),
+                files: FileFrames::open(dir)?,
+            },
+        })
+    }
+
+    /// The content as a scenario reports it: `noise`, `files:DIR`.
+    pub fn content_label(&self) -> String {
+        match self {
+            FrameSource::Pattern { content, .. } => content.name().to_string(),
+            FrameSource::Files { dir, .. } => format!("files:{dir}"),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             FrameSource::Pattern { content, seed } => format!("{} (seed {seed})", content.name()),
-            FrameSource::Files(files) => format!("{} image files", files.len()),
+            FrameSource::Files { files, .. } => format!("{} image files", files.len()),
         }
     }
 }
@@ -40,15 +63,10 @@ impl FramePool {
     }
 }
 
-/// Generates and encodes `count` frames of `size`.
-pub fn prepare_pool(
-    source: &FrameSource,
-    size: Size,
-    count: usize,
-    encoder: EncoderKind,
-    settings: EncodeSettings,
-) -> Result<FramePool> {
-    let mut encoder = make_encoder(encoder, settings)?;
+/// Generates and encodes the plan's pool of frames of `size`.
+pub fn prepare_pool(source: &FrameSource, size: Size, plan: &FramePlan) -> Result<FramePool> {
+    let count = plan.pool_size;
+    let mut encoder = make_encoder(plan.encoder, plan.encode)?;
     let mut pool = FramePool {
         images: Arc::new(Vec::new()),
         generate_ns: Vec::new(),
@@ -60,7 +78,7 @@ pub fn prepare_pool(
         let start = Instant::now();
         let frame = match source {
             FrameSource::Pattern { content, seed } => generate(*content, size, *seed, index as u64),
-            FrameSource::Files(files) => files.load(index, size)?,
+            FrameSource::Files { files, .. } => files.load(index, size)?,
         };
         pool.generate_ns.push(nanos(start.elapsed()));
         let start = Instant::now();

@@ -5,27 +5,14 @@
 
 use crate::frame::Size;
 use crate::link::{LinkSpec, Links};
+use crate::protocol::Protocol;
+use crate::report::{RelayCost, Scenario};
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::FramePool;
-use crate::protocol::Protocol;
 use crate::transport::{Client, ClientSettings};
 use crate::wire::PayloadKind;
 use anyhow::{bail, Result};
-use serde::Serialize;
 use std::sync::Arc;
-
-/// The relay's own cost on one scenario, as the report shows it.
-#[derive(Clone, Debug, Serialize)]
-pub struct RelayCost {
-    /// The scenario measured, e.g. "1080x1920 binary REST".
-    pub scenario: String,
-    /// Counted bursts each way (after one warm-up burst each).
-    pub bursts: usize,
-    pub direct_seconds_per_burst: f64,
-    pub relayed_seconds_per_burst: f64,
-    /// (relayed - direct) / direct, in percent.
-    pub added_percent: f64,
-}
 
 /// Which scenario the check runs: binary at 1080x1920 (or the run's largest
 /// size), on REST/1.1 if the run has it, else its first protocol.
@@ -113,7 +100,12 @@ impl RelayCheck {
         }
         let [direct_s, relayed_s] = seconds;
         Ok(RelayCost {
-            scenario: format!("{} binary {}", self.size, self.protocol.label()),
+            scenario: Scenario {
+                size: self.size,
+                payload: PayloadKind::Binary,
+                protocol: self.protocol,
+            }
+            .label(),
             bursts,
             direct_seconds_per_burst: direct_s,
             relayed_seconds_per_burst: relayed_s,

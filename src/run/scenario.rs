@@ -1,26 +1,20 @@
-//! One point of the matrix (size x payload x protocol), the matrix itself,
-//! and the fold of its bursts into a `ScenarioReport`.
+//! The matrix of scenarios (size x payload x protocol), and the fold of one
+//! scenario's bursts into the `ScenarioReport` the reports read.
 
+use crate::encode::EncoderKind;
 use crate::frame::Size;
-use crate::report::{BurstSeconds, ByteCounts, ScenarioReport};
-use crate::run::burst::{seconds, BurstResult};
+use crate::protocol::Protocol;
+use crate::report::records::{BurstResult, RequestRecord};
+use crate::report::summary::{nanos, seconds, summarize};
+use crate::report::{BurstSeconds, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::prepare::FramePool;
-use crate::run::samples::{nanos, summarize};
 use crate::stage::Stage;
 use crate::transport::counting::WireBytes;
-use crate::protocol::Protocol;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;
 
 /// How many error messages a scenario keeps as examples.
 const ERROR_EXAMPLES: usize = 5;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Scenario {
-    pub size: Size,
-    pub payload: PayloadKind,
-    pub protocol: Protocol,
-}
 
 /// Every size x payload x protocol, in the seed's table order.
 pub fn matrix(sizes: &[Size], payloads: &[PayloadKind], protocols: &[Protocol]) -> Vec<Scenario> {
@@ -42,7 +36,7 @@ pub fn matrix(sizes: &[Size], payloads: &[PayloadKind], protocols: &[Protocol]) 
 /// Everything a scenario's report is made from.
 pub struct ScenarioRun<'a> {
     pub scenario: Scenario,
-    pub encoder: &'static str,
+    pub encoder: EncoderKind,
     pub content: String,
     pub pool: Option<&'a FramePool>,
     pub warmup: Vec<BurstResult>,
@@ -53,105 +47,121 @@ pub struct ScenarioRun<'a> {
     pub server_wire: Option<WireBytes>,
 }
 
+/// Sums over the counted requests.
+#[derive(Default)]
+struct RequestTotals {
+    requests: usize,
+    request_bytes: usize,
+    response_bytes: usize,
+    timing_warnings: usize,
+}
+
 impl ScenarioRun<'_> {
     pub fn into_report(self) -> ScenarioReport {
-        let Scenario {
-            size,
-            payload,
-            protocol,
-        } = self.scenario;
-        let mut samples: BTreeMap<Stage, Vec<u64>> = BTreeMap::new();
-        if let Some(pool) = self.pool {
-            samples.insert(Stage::Generate, pool.generate_ns.clone());
-            samples.insert(Stage::Encode, pool.encode_ns.clone());
-        }
-        let records = self.counted.iter().flat_map(|b| &b.records);
-        let (mut request_bytes, mut response_bytes, mut warnings, mut requests) =
-            (0usize, 0usize, 0, 0);
-        for record in records {
-            requests += 1;
-            request_bytes += record.request_bytes;
-            response_bytes += record.response_bytes;
-            warnings += usize::from(record.timing_warning.is_some());
-            for (stage, duration) in &record.stages {
-                samples.entry(*stage).or_default().push(nanos(*duration));
-            }
-        }
+        let records: Vec<&RequestRecord> = self.counted.iter().flat_map(|b| &b.records).collect();
+        let stages = self.stage_summaries(&records);
+        let totals = records.iter().fold(RequestTotals::default(), |mut t, r| {
+            t.requests += 1;
+            t.request_bytes += r.request_bytes;
+            t.response_bytes += r.response_bytes;
+            t.timing_warnings += usize::from(r.timing_warning.is_some());
+            t
+        });
         let errors: Vec<&String> = self.counted.iter().flat_map(|b| &b.errors).collect();
-        let stages: BTreeMap<&'static str, _> = samples
-            .iter()
-            .map(|(stage, v)| (stage.name(), summarize(v)))
-            .collect();
-        let median = |stage: Stage| stages.get(stage.name()).map_or(0, |m| m.p50_ns);
-        let residual_share = match median(Stage::Wall) {
-            0 => 0.0,
-            wall => median(Stage::Residual) as f64 / wall as f64,
-        };
-        let dominant_stage = Stage::IN_REQUEST
-            .iter()
-            .filter_map(|s| stages.get(s.name()).map(|m| (s.name(), m.mean_ns)))
-            .max_by_key(|(_, mean)| *mean)
-            .map_or("none", |(name, _)| name);
-        let image_bytes = self.pool.map_or(0.0, FramePool::mean_bytes);
-        let per_request = |total: usize| total as f64 / requests.max(1) as f64;
+        let carries_image = self.scenario.payload.carries_image();
         ScenarioReport {
-            size: size.to_string(),
-            width: size.width,
-            height: size.height,
-            payload,
-            protocol,
-            encoder: if payload.carries_image() {
+            scenario: self.scenario,
+            encoder: if carries_image {
                 self.encoder
             } else {
-                "none"
+                EncoderKind::None
             },
-            content: if payload.carries_image() {
-                self.content
+            content: if carries_image {
+                self.content.clone()
             } else {
                 "structured".into()
             },
-            requests,
+            requests: totals.requests,
             errors: errors.len(),
             error_examples: errors
                 .iter()
                 .take(ERROR_EXAMPLES)
                 .map(|e| e.to_string())
                 .collect(),
-            timing_warnings: warnings,
+            timing_warnings: totals.timing_warnings,
             seconds_per_burst: burst_seconds(&self.counted),
             warmup_seconds_per_burst: self.warmup.iter().map(|b| seconds(b.elapsed)).collect(),
+            residual_share: residual_share(&stages),
+            dominant_stage: dominant_stage(&stages),
+            bytes: self.byte_counts(&totals),
             stages,
-            residual_share,
-            dominant_stage,
-            bytes: ByteCounts {
-                raw_frame_bytes: self.pool.map_or(0, |p| p.raw_bytes),
-                image_bytes,
-                request_body_bytes: per_request(request_bytes),
-                response_body_bytes: per_request(response_bytes),
-                image_bits_per_pixel: image_bytes * 8.0 / size.pixels() as f64,
-                wire_sent_bytes: per_request(self.wire.sent as usize),
-                wire_received_bytes: per_request(self.wire.received as usize),
-                server_wire_received_bytes: self
-                    .server_wire
-                    .map(|w| per_request(w.received as usize)),
-                server_wire_sent_bytes: self.server_wire.map(|w| per_request(w.sent as usize)),
-                wire_overhead_percent: {
-                    let payload = if payload.carries_image() {
-                        image_bytes
-                    } else {
-                        per_request(request_bytes)
-                    };
-                    let sent = per_request(self.wire.sent as usize);
-                    if payload > 0.0 {
-                        (sent / payload - 1.0) * 100.0
-                    } else {
-                        0.0
-                    }
-                },
-            },
             profile: None,
         }
     }
+
+    /// Each stage's summary: the pool's per-frame stages, then every
+    /// counted request's.
+    fn stage_summaries(&self, records: &[&RequestRecord]) -> BTreeMap<Stage, Summary> {
+        let mut samples: BTreeMap<Stage, Vec<u64>> = BTreeMap::new();
+        if let Some(pool) = self.pool {
+            samples.insert(Stage::Generate, pool.generate_ns.clone());
+            samples.insert(Stage::Encode, pool.encode_ns.clone());
+        }
+        for record in records {
+            for (stage, duration) in &record.stages {
+                samples.entry(*stage).or_default().push(nanos(*duration));
+            }
+        }
+        samples
+            .iter()
+            .map(|(stage, v)| (*stage, summarize(v)))
+            .collect()
+    }
+
+    fn byte_counts(&self, totals: &RequestTotals) -> ByteCounts {
+        let per_request = |total: usize| total as f64 / totals.requests.max(1) as f64;
+        let image_bytes = self.pool.map_or(0.0, FramePool::mean_bytes);
+        let payload = if self.scenario.payload.carries_image() {
+            image_bytes
+        } else {
+            per_request(totals.request_bytes)
+        };
+        let sent = per_request(self.wire.sent as usize);
+        ByteCounts {
+            raw_frame_bytes: self.pool.map_or(0, |p| p.raw_bytes),
+            image_bytes,
+            request_body_bytes: per_request(totals.request_bytes),
+            response_body_bytes: per_request(totals.response_bytes),
+            image_bits_per_pixel: image_bytes * 8.0 / self.scenario.size.pixels() as f64,
+            wire_sent_bytes: sent,
+            wire_received_bytes: per_request(self.wire.received as usize),
+            server_wire_received_bytes: self.server_wire.map(|w| per_request(w.received as usize)),
+            server_wire_sent_bytes: self.server_wire.map(|w| per_request(w.sent as usize)),
+            wire_overhead_percent: if payload > 0.0 {
+                (sent / payload - 1.0) * 100.0
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// Median residual over median wall: how much time no stage claims.
+fn residual_share(stages: &BTreeMap<Stage, Summary>) -> f64 {
+    let median = |stage: Stage| stages.get(&stage).map_or(0, |m| m.p50_ns);
+    match median(Stage::Wall) {
+        0 => 0.0,
+        wall => median(Stage::Residual) as f64 / wall as f64,
+    }
+}
+
+/// The request stage with the largest mean.
+fn dominant_stage(stages: &BTreeMap<Stage, Summary>) -> Option<Stage> {
+    Stage::IN_REQUEST
+        .into_iter()
+        .filter_map(|s| stages.get(&s).map(|m| (s, m.mean_ns)))
+        .max_by_key(|(_, mean)| *mean)
+        .map(|(stage, _)| stage)
 }
 
 fn burst_seconds(bursts: &[BurstResult]) -> BurstSeconds {

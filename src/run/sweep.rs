@@ -1,140 +1,205 @@
 //! `imgwire bench --sweep FACTOR`: the same matrix run once per value of one
-//! transport factor, everything else fixed, folded into one table. This is
-//! the data behind "why is gRPC slower for big images here, and what fixes
-//! it".
+//! transport factor, everything else fixed, folded into one table. Each
+//! value is a plan of its own: `--csv` and `--trace` get one file per value,
+//! `--flamegraph` one folder per value, and `--json` one file holding every
+//! value, rewritten as each scenario finishes.
 
-use crate::cli::BenchArgs;
-use crate::report::BenchReport;
+use crate::report::{format_bytes, BenchReport, OutputPath};
 use crate::run::bench::measure;
+use crate::run::plan::{BenchPlan, SweepFactor, Tables};
 use crate::wire::gzip::Compression;
 use anyhow::{Context, Result};
-use clap::ValueEnum;
 use serde::Serialize;
 use std::fmt::Write;
 
-/// The factors a sweep can vary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SweepFactor {
-    /// HTTP/2 stream and connection windows (connection = 4 x stream).
-    Window,
-    /// HTTP/2 maximum frame size.
-    Frame,
-    /// gRPC channels (connections).
-    Channels,
-    /// Request compression: none, then gzip.
-    Compression,
-    /// REST/1.1 connection pool size.
-    Pool,
+/// One value a factor takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepValue {
+    /// The library's own default (no setting sent).
+    LibraryDefault,
+    Bytes(u32),
+    Count(u32),
+    Compression(Compression),
 }
 
-impl SweepFactor {
-    /// The values swept, `None` meaning the library's default.
-    fn values(self) -> Vec<Option<u32>> {
+impl SweepValue {
+    /// How tables name it: `default`, `256 KiB`, `20`, `gzip`.
+    pub fn label(self) -> String {
         match self {
-            SweepFactor::Window => vec![
-                None,
-                Some(256 << 10),
-                Some(1 << 20),
-                Some(4 << 20),
-                Some(16 << 20),
-            ],
-            SweepFactor::Frame => vec![None, Some(64 << 10), Some(256 << 10), Some(1 << 20)],
-            SweepFactor::Channels => vec![Some(1), Some(2), Some(4), Some(8), Some(20)],
-            SweepFactor::Compression => vec![Some(0), Some(1)],
-            SweepFactor::Pool => vec![Some(1), Some(2), Some(5), Some(10), Some(20)],
+            SweepValue::LibraryDefault => "default".into(),
+            SweepValue::Bytes(bytes) => format_bytes(bytes.into()),
+            SweepValue::Count(n) => n.to_string(),
+            SweepValue::Compression(c) => c.name().into(),
         }
     }
 
-    fn apply(self, args: &mut BenchArgs, value: Option<u32>) {
-        match self {
-            SweepFactor::Window => {
-                args.server.h2_stream_window = value;
-                args.server.h2_connection_window = value.map(|v| v.saturating_mul(4));
+    /// How file names carry it: the label without spaces.
+    fn slug(self) -> String {
+        self.label().replace(' ', "")
+    }
+}
+
+/// The values a sweep of `factor` runs, in order.
+pub fn values(factor: SweepFactor) -> Vec<SweepValue> {
+    use SweepValue::{Bytes, Count, LibraryDefault};
+    match factor {
+        SweepFactor::Window => vec![
+            LibraryDefault,
+            Bytes(256 << 10),
+            Bytes(1 << 20),
+            Bytes(4 << 20),
+            Bytes(16 << 20),
+        ],
+        SweepFactor::Frame => vec![
+            LibraryDefault,
+            Bytes(64 << 10),
+            Bytes(256 << 10),
+            Bytes(1 << 20),
+        ],
+        SweepFactor::Channels => [1, 2, 4, 8, 20].map(Count).to_vec(),
+        SweepFactor::Compression => vec![
+            SweepValue::Compression(Compression::None),
+            SweepValue::Compression(Compression::Gzip),
+        ],
+        SweepFactor::Pool => [1, 2, 5, 10, 20].map(Count).to_vec(),
+    }
+}
+
+/// The plan of one point: `base` with the factor set to `value` (on client
+/// and server alike) and outputs of its own.
+pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> BenchPlan {
+    let mut plan = base.clone();
+    let bytes = match value {
+        SweepValue::Bytes(b) => Some(b),
+        _ => None,
+    };
+    match (factor, value) {
+        (SweepFactor::Window, _) => {
+            let connection = bytes.map(|v| v.saturating_mul(4));
+            for h2 in [&mut plan.client.h2, &mut plan.server.h2] {
+                h2.stream_window_bytes = bytes;
+                h2.connection_window_bytes = connection;
             }
-            SweepFactor::Frame => args.server.h2_max_frame = value,
-            SweepFactor::Channels => args.grpc_channels = value.unwrap_or(1),
-            SweepFactor::Compression => args.compression = compression(value),
-            SweepFactor::Pool => args.rest_pool = value,
         }
-    }
-
-    fn label(self, value: Option<u32>) -> String {
-        match (self, value) {
-            (_, None) => "default".into(),
-            (SweepFactor::Compression, value) => compression(value).name().into(),
-            (SweepFactor::Channels | SweepFactor::Pool, Some(n)) => n.to_string(),
-            (_, Some(bytes)) if bytes >= 1 << 20 => format!("{} MiB", bytes >> 20),
-            (_, Some(bytes)) => format!("{} KiB", bytes >> 10),
+        (SweepFactor::Frame, _) => {
+            plan.client.h2.max_frame_bytes = bytes;
+            plan.server.h2.max_frame_bytes = bytes;
         }
+        (SweepFactor::Channels, SweepValue::Count(n)) => plan.client.grpc_channels = n as usize,
+        (SweepFactor::Pool, SweepValue::Count(n)) => plan.client.rest_pool = n as usize,
+        (SweepFactor::Compression, SweepValue::Compression(c)) => plan.client.compression = c,
+        (factor, value) => unreachable!("{factor:?} never takes {value:?}"),
     }
-}
-
-/// A compression sweep's values: 0 is none, 1 is gzip.
-fn compression(value: Option<u32>) -> Compression {
-    match value {
-        Some(1) => Compression::Gzip,
-        _ => Compression::None,
+    let suffix = format!("{}-{}", factor.name(), value.slug());
+    plan.sweep = None;
+    plan.outputs.tables = Tables::None;
+    plan.outputs.json = None;
+    plan.outputs.csv = base.outputs.csv.as_ref().map(|p| p.with_suffix(&suffix));
+    plan.outputs.trace = base.outputs.trace.as_ref().map(|p| p.with_suffix(&suffix));
+    if let Some(flamegraph) = &mut plan.outputs.flamegraph {
+        flamegraph.dir = flamegraph.dir.join(&suffix);
     }
+    plan
 }
 
 /// One value's run.
 #[derive(Serialize)]
-struct SweepPoint {
+struct SweepPoint<'a> {
     value: String,
-    report: BenchReport,
+    report: &'a BenchReport,
 }
 
-/// Runs the sweep, prints its table, writes `--json` as `{factor, points}`.
-pub fn run(args: &BenchArgs, factor: SweepFactor) -> Result<BenchReport> {
-    let mut points = Vec::new();
-    for value in factor.values() {
-        let mut point_args = args.clone();
-        point_args.sweep = None;
-        point_args.json = None;
-        point_args.csv = None;
-        point_args.trace = None;
-        factor.apply(&mut point_args, value);
-        let label = factor.label(value);
-        eprintln!("sweep {factor:?} = {label}");
-        let report =
-            measure(&point_args, false).with_context(|| format!("the sweep stopped at {label}"))?;
-        points.push(SweepPoint {
-            value: label,
+/// Runs the sweep, prints its table, writes `--json` as `{sweep, points}`;
+/// returns the last point's report.
+pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
+    plan.check_outputs()?;
+    let mut done: Vec<(String, BenchReport)> = Vec::new();
+    for value in values(factor) {
+        let label = value.label();
+        eprintln!("sweep {} = {label}", factor.name());
+        let point = point_plan(plan, factor, value);
+        let mut progress = |partial: &BenchReport| {
+            write_json(
+                plan.outputs.json.as_ref(),
+                factor,
+                &done,
+                Some((&label, partial)),
+            )
+        };
+        let report = measure(&point, &mut progress)
+            .with_context(|| format!("the sweep stopped at {} = {label}", factor.name()))?;
+        done.push((label, report));
+    }
+    write_json(plan.outputs.json.as_ref(), factor, &done, None)?;
+    print!("{}", render(factor, &done, plan));
+    done.pop()
+        .map(|(_, report)| report)
+        .context("a sweep has at least one value")
+}
+
+/// Rewrites the sweep's JSON with the points done and the one under way.
+fn write_json(
+    path: Option<&OutputPath>,
+    factor: SweepFactor,
+    done: &[(String, BenchReport)],
+    current: Option<(&String, &BenchReport)>,
+) -> Result<()> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let points: Vec<SweepPoint> = done
+        .iter()
+        .map(|(value, report)| (value, report))
+        .chain(current)
+        .map(|(value, report)| SweepPoint {
+            value: value.clone(),
             report,
-        });
-    }
-    print!("{}", render(factor, &points));
-    if let Some(path) = &args.json {
-        let body = serde_json::json!({ "sweep": factor, "points": points });
-        std::fs::write(path, serde_json::to_vec_pretty(&body)?)
-            .with_context(|| format!("could not write '{}' (check --json)", path.display()))?;
-    }
-    let last = points
-        .pop()
-        .map(|p| p.report)
-        .context("a sweep has at least one value")?;
-    Ok(last)
+        })
+        .collect();
+    let body = serde_json::json!({ "sweep": factor, "points": points });
+    let mut bytes = serde_json::to_vec_pretty(&body)?;
+    bytes.push(b'\n');
+    path.write(&bytes)
 }
 
 /// Rows: the factor's values; columns: each scenario's seconds per burst.
-fn render(factor: SweepFactor, points: &[SweepPoint]) -> String {
-    let Some(first) = points.first() else {
+fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPlan) -> String {
+    let Some((_, first)) = points.first() else {
         return String::new();
     };
-    let mut out =
-        format!("\nSweep of {factor:?}: seconds per burst (mean), everything else fixed\n");
-    let _ = write!(out, "  {:<10}", format!("{factor:?}").to_lowercase());
-    for s in &first.report.scenarios {
+    let mut out = format!(
+        "\nSweep of {}: seconds per burst (mean), everything else fixed\n",
+        factor.name()
+    );
+    let _ = write!(out, "  {:<10}", factor.name());
+    for s in &first.scenarios {
         let _ = write!(out, "  {:>24}", s.label());
     }
     out.push('\n');
-    for point in points {
-        let _ = write!(out, "  {:<10}", point.value);
-        for s in &point.report.scenarios {
+    for (value, report) in points {
+        let _ = write!(out, "  {value:<10}");
+        for s in &report.scenarios {
             let _ = write!(out, "  {:>24.4}", s.seconds_per_burst.mean);
         }
         out.push('\n');
+    }
+    let per_value = [&plan.outputs.csv, &plan.outputs.trace];
+    for path in per_value.into_iter().flatten() {
+        let example = path.with_suffix(&format!("{}-VALUE", factor.name()));
+        let _ = writeln!(
+            out,
+            "  {}: one file per value, {}",
+            path.flag,
+            example.path.display()
+        );
+    }
+    if let Some(flamegraph) = &plan.outputs.flamegraph {
+        let dir = flamegraph.dir.join(format!("{}-VALUE", factor.name()));
+        let _ = writeln!(
+            out,
+            "  --flamegraph: one folder per value, {}",
+            dir.display()
+        );
     }
     out
 }

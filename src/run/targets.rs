@@ -3,13 +3,13 @@
 //! them. `Targets` owns all of these for the run and takes them down in
 //! order: relays, then servers, then the namespace.
 
-use crate::cli::BenchArgs;
 use crate::link::tc::TcLink;
 use crate::link::{LinkBackend, Links};
+use crate::protocol::Protocol;
+use crate::run::plan::BenchPlan;
 use crate::run::relay_cost::RelayCheck;
 use crate::server::{Binds, Listeners, Servers};
 use crate::transport::counting::WireCounters;
-use crate::protocol::Protocol;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,39 +34,42 @@ pub struct Targets {
 }
 
 impl Targets {
-    /// Starts what `args` asks for: built-in servers for every protocol
+    /// Starts what `plan` asks for: built-in servers for every protocol
     /// without a URL, then the link in front of them.
-    pub fn start(args: &BenchArgs) -> Result<Targets> {
-        let shaped = kernel_link(args)?;
-        let servers = args
+    pub fn start(plan: &BenchPlan) -> Result<Targets> {
+        let shaped = kernel_link(plan)?;
+        let servers = plan
+            .matrix
             .protocols
             .iter()
-            .any(|p| target_url(args, *p).is_none())
+            .any(|p| plan.targets.url(*p).is_none())
             .then(|| match &shaped {
                 Some(tc) => Servers::start_on(
-                    args.server.config(),
+                    plan.server.clone(),
                     Listeners {
                         rest: tc.bind()?,
                         grpc: tc.bind()?,
                         tcp: tc.bind()?,
                     },
                 ),
-                None => Servers::start(args.server.config(), &Binds::loopback()),
+                None => Servers::start(plan.server.clone(), &Binds::loopback()),
             })
             .transpose()?;
         let direct = |protocol| {
-            target_url(args, protocol)
+            plan.targets
+                .url(protocol)
                 .map(str::to_owned)
                 .or_else(|| servers.as_ref().map(|s| s.url(protocol)))
                 .unwrap_or_default()
         };
-        let relayed = args.link.filter(|_| shaped.is_none());
+        let relayed = plan.targets.link.filter(|_| shaped.is_none());
         let (links, relay_check) = match relayed {
             Some(spec) => {
-                let targets: Vec<_> = args.protocols.iter().map(|&p| (p, direct(p))).collect();
+                let protocols = &plan.matrix.protocols;
+                let targets: Vec<_> = protocols.iter().map(|&p| (p, direct(p))).collect();
                 (
                     Some(Links::start(spec, &targets)?),
-                    RelayCheck::start(&args.sizes, &args.protocols, direct)?,
+                    RelayCheck::start(&plan.matrix.sizes, protocols, direct)?,
                 )
             }
             None => (None, None),
@@ -86,7 +89,7 @@ impl Targets {
                     .unwrap_or_else(|| direct(protocol));
                 let server_wire = servers
                     .as_ref()
-                    .filter(|_| target_url(args, protocol).is_none())
+                    .filter(|_| plan.targets.url(protocol).is_none())
                     .map(|s| s.wire_counters(protocol));
                 (protocol, Target { url, server_wire })
             })
@@ -118,28 +121,20 @@ impl Targets {
     }
 }
 
-/// The URL the user gave for `protocol`, if any.
-pub fn target_url(args: &BenchArgs, protocol: Protocol) -> Option<&str> {
-    match protocol {
-        Protocol::Rest | Protocol::RestH2 => args.rest_url.as_deref(),
-        Protocol::Grpc => args.grpc_url.as_deref(),
-        Protocol::Tcp => args.tcp_url.as_deref(),
-    }
-}
-
 /// `--link-backend tc`: a network namespace with kernel shaping, into which
 /// the built-in servers move. Only the built-in servers can move.
-fn kernel_link(args: &BenchArgs) -> Result<Option<TcLink>> {
-    match (args.link_backend, args.link) {
+fn kernel_link(plan: &BenchPlan) -> Result<Option<TcLink>> {
+    match (plan.targets.link_backend, plan.targets.link) {
         (LinkBackend::Relay, _) => Ok(None),
         (LinkBackend::Tc, None) => {
             bail!("--link-backend tc needs --link (for example --link bw=1gbit,rtt=0ms)")
         }
         (LinkBackend::Tc, Some(spec)) => {
-            if let Some(p) = args
+            if let Some(p) = plan
+                .matrix
                 .protocols
                 .iter()
-                .find(|p| target_url(args, **p).is_some())
+                .find(|p| plan.targets.url(**p).is_some())
             {
                 bail!(
                     "--link-backend tc moves the built-in servers into a network namespace, \

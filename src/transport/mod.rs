@@ -6,9 +6,9 @@ mod grpc;
 mod rest;
 mod tcp;
 
+use crate::protocol::Protocol;
 use crate::wire::payload::WireRequest;
 use anyhow::Result;
-use crate::protocol::Protocol;
 use bytes::Bytes;
 use serde::Serialize;
 use std::time::Duration;

@@ -50,13 +50,19 @@ pub fn prediction_proto() -> PredictionResponse {
     }
 }
 
+/// A response whose prediction is not the shape the built-in server sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unexpected response: {scores} scores and {labels} labels, expected {PREDICTION_SCORES} and {PREDICTION_LABELS}")]
+pub struct UnexpectedPrediction {
+    pub scores: usize,
+    pub labels: usize,
+}
+
 /// Checks a parsed prediction has the shape the built-in server sends.
-pub fn check_prediction(scores: usize, labels: usize) -> Result<(), String> {
+pub fn check_prediction(scores: usize, labels: usize) -> Result<(), UnexpectedPrediction> {
     if scores == PREDICTION_SCORES && labels == PREDICTION_LABELS {
         Ok(())
     } else {
-        Err(format!(
-            "unexpected response: {scores} scores and {labels} labels, expected {PREDICTION_SCORES} and {PREDICTION_LABELS}"
-        ))
+        Err(UnexpectedPrediction { scores, labels })
     }
 }

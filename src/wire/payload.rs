@@ -4,8 +4,8 @@
 use super::json::{self, Base64Json, PredictionJson};
 use super::proto::{imgwire as pb, paths};
 use super::{content, PayloadKind};
-use crate::wire::EncodedImage;
 use crate::protocol::Protocol;
+use crate::wire::EncodedImage;
 use anyhow::{anyhow, Context, Result};
 use base64::Engine;
 use bytes::Bytes;
@@ -134,5 +134,5 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
         // The floor's answer is the request echoed: nothing to parse.
         Protocol::Tcp => return Ok(()),
     };
-    content::check_prediction(scores, labels).map_err(|e| anyhow!(e))
+    Ok(content::check_prediction(scores, labels)?)
 }

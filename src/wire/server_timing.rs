@@ -6,6 +6,17 @@ use crate::stage::Stage;
 use std::fmt::Write;
 use std::time::Duration;
 
+/// Why `Server-Timing` text could not be read.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ServerTimingError {
+    #[error("bad metric name '{name}' in Server-Timing '{text}'")]
+    BadName { name: String, text: String },
+    #[error("bad dur '{value}' for '{name}' in Server-Timing")]
+    BadDuration { name: String, value: String },
+    #[error("negative or infinite dur for '{name}' in Server-Timing")]
+    OutOfRange { name: String },
+}
+
 /// The header (and trailer) name.
 pub const HEADER: &str = "server-timing";
 
@@ -47,7 +58,7 @@ impl ServerTimings {
     /// Parses `Server-Timing` text. Metrics this tool does not know (a proxy's,
     /// say) and metrics without `dur` are skipped; text that breaks the
     /// grammar is an error that says what was wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ServerTimingError> {
         let mut timings = ServerTimings::default();
         for metric in split_outside_quotes(text, ',') {
             let metric = metric.trim();
@@ -57,9 +68,10 @@ impl ServerTimings {
             let mut parts = split_outside_quotes(metric, ';').into_iter();
             let name = parts.next().unwrap_or_default().trim();
             if name.is_empty() || !name.chars().all(is_token_char) {
-                return Err(format!(
-                    "bad metric name '{name}' in Server-Timing '{text}'"
-                ));
+                return Err(ServerTimingError::BadName {
+                    name: name.into(),
+                    text: text.into(),
+                });
             }
             let mut duration = None;
             for param in parts {
@@ -68,13 +80,12 @@ impl ServerTimings {
                     .map(|(k, v)| (k.trim(), v.trim().trim_matches('"')))
                     .unwrap_or((param.trim(), ""));
                 if key.eq_ignore_ascii_case("dur") {
-                    let ms: f64 = value
-                        .parse()
-                        .map_err(|_| format!("bad dur '{value}' for '{name}' in Server-Timing"))?;
+                    let ms: f64 = value.parse().map_err(|_| ServerTimingError::BadDuration {
+                        name: name.into(),
+                        value: value.into(),
+                    })?;
                     if !ms.is_finite() || ms < 0.0 {
-                        return Err(format!(
-                            "negative or infinite dur for '{name}' in Server-Timing"
-                        ));
+                        return Err(ServerTimingError::OutOfRange { name: name.into() });
                     }
                     duration = Some(Duration::from_nanos((ms * 1e6).round() as u64));
                 }

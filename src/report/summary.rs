@@ -1,5 +1,6 @@
 //! Duration samples and their summary (count, mean, percentiles), in
-//! nanoseconds with the unit in every field name.
+//! nanoseconds with the unit in every field name; the unit conversions
+//! every report shares.
 
 use serde::Serialize;
 use std::time::Duration;
@@ -42,8 +43,14 @@ pub fn percentile(sorted: &[u64], pct: f64) -> u64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
+/// Whole nanoseconds of a duration (saturating, past 584 years).
 pub fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Seconds of a duration, for reports.
+pub fn seconds(duration: Duration) -> f64 {
+    nanos(duration) as f64 / 1e9
 }
 
 #[cfg(test)]

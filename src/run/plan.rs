@@ -1,0 +1,225 @@
+//! A benchmark resolved once from its flags: every choice typed, every
+//! default applied, every unit converted. Everything under `run` reads this
+//! plan and never the command line; a sweep is one plan per point.
+
+use crate::encode::{EncodeSettings, EncoderKind};
+use crate::frame::{Content, Size};
+use crate::link::{LinkBackend, LinkSpec};
+use crate::protocol::Protocol;
+use crate::report::OutputPath;
+use crate::server::ServerConfig;
+use crate::transport::ClientSettings;
+use crate::wire::PayloadKind;
+use anyhow::{bail, Result};
+use clap::ValueEnum;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// One `imgwire bench` run, resolved.
+#[derive(Clone, Debug)]
+pub struct BenchPlan {
+    pub matrix: MatrixPlan,
+    pub load: LoadPlan,
+    pub frames: FramePlan,
+    /// How the clients connect and send (timeouts, pools, HTTP/2, compression).
+    pub client: ClientSettings,
+    /// The built-in servers' settings (used where a protocol has no URL).
+    pub server: ServerConfig,
+    pub targets: TargetPlan,
+    pub outputs: OutputPlan,
+    /// Run the matrix once per value of this factor.
+    pub sweep: Option<SweepFactor>,
+}
+
+/// The scenarios: every size x payload x protocol.
+#[derive(Clone, Debug)]
+pub struct MatrixPlan {
+    pub sizes: Vec<Size>,
+    pub payloads: Vec<PayloadKind>,
+    pub protocols: Vec<Protocol>,
+}
+
+/// The burst load: `concurrency` requests at once, `warmup_bursts` first
+/// (reported apart), then `bursts` counted.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadPlan {
+    pub concurrency: usize,
+    pub bursts: usize,
+    pub warmup_bursts: usize,
+    /// Worker threads of the client runtime.
+    pub client_threads: usize,
+}
+
+/// What the requests carry and how it is made.
+#[derive(Clone, Debug)]
+pub struct FramePlan {
+    pub source: FrameSpec,
+    /// Distinct frames per size; requests cycle through them.
+    pub pool_size: usize,
+    pub encoder: EncoderKind,
+    pub encode: EncodeSettings,
+}
+
+/// Where frames come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameSpec {
+    Pattern { content: Content, seed: u64 },
+    Files(PathBuf),
+}
+
+/// Where requests go: URLs the user gave (the rest go to built-in servers)
+/// and the emulated link in front of them.
+#[derive(Clone, Debug, Default)]
+pub struct TargetPlan {
+    pub rest_url: Option<String>,
+    pub grpc_url: Option<String>,
+    pub tcp_url: Option<String>,
+    pub link: Option<LinkSpec>,
+    pub link_backend: LinkBackend,
+}
+
+impl TargetPlan {
+    /// The URL the user gave for `protocol`, if any.
+    pub fn url(&self, protocol: Protocol) -> Option<&str> {
+        match protocol {
+            Protocol::Rest | Protocol::RestH2 => self.rest_url.as_deref(),
+            Protocol::Grpc => self.grpc_url.as_deref(),
+            Protocol::Tcp => self.tcp_url.as_deref(),
+        }
+    }
+
+    /// The flag that names `protocol`'s target.
+    pub fn flag(protocol: Protocol) -> &'static str {
+        match protocol {
+            Protocol::Rest | Protocol::RestH2 => "--rest-url",
+            Protocol::Grpc => "--grpc-url",
+            Protocol::Tcp => "--tcp-url",
+        }
+    }
+}
+
+/// What the run prints and writes.
+#[derive(Clone, Debug)]
+pub struct OutputPlan {
+    pub tables: Tables,
+    pub json: Option<OutputPath>,
+    pub csv: Option<OutputPath>,
+    pub trace: Option<OutputPath>,
+    pub flamegraph: Option<FlamegraphPlan>,
+}
+
+/// How much of the report goes to the terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tables {
+    /// The summary tables and every scenario's stages.
+    Full,
+    /// The summary tables only (`--brief`).
+    Brief,
+    /// Nothing (a sweep prints its own table).
+    None,
+}
+
+/// `--flamegraph DIR`: profile each scenario's counted bursts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlamegraphPlan {
+    pub dir: PathBuf,
+    pub hz: i32,
+}
+
+/// The transport factors a sweep can vary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepFactor {
+    /// HTTP/2 stream and connection windows (connection = 4 x stream).
+    Window,
+    /// HTTP/2 maximum frame size.
+    Frame,
+    /// gRPC channels (connections).
+    Channels,
+    /// Request compression: none, then gzip.
+    Compression,
+    /// REST/1.1 connection pool size.
+    Pool,
+}
+
+impl SweepFactor {
+    pub fn name(self) -> &'static str {
+        match self {
+            SweepFactor::Window => "window",
+            SweepFactor::Frame => "frame",
+            SweepFactor::Channels => "channels",
+            SweepFactor::Compression => "compression",
+            SweepFactor::Pool => "pool",
+        }
+    }
+}
+
+impl BenchPlan {
+    /// Checks, before anything is measured, that every output can be
+    /// written where the user asked: each error names the flag.
+    pub fn check_outputs(&self) -> Result<()> {
+        let files = [&self.outputs.json, &self.outputs.csv, &self.outputs.trace];
+        for output in files.into_iter().flatten() {
+            check_parent(&output.path, output.flag)?;
+        }
+        if let Some(flamegraph) = &self.outputs.flamegraph {
+            if flamegraph.dir.is_file() {
+                bail!(
+                    "--flamegraph '{}' is a file; it needs a folder",
+                    flamegraph.dir.display()
+                );
+            }
+            std::fs::create_dir_all(&flamegraph.dir).map_err(|e| {
+                anyhow::anyhow!(
+                    "could not create the --flamegraph folder '{}': {e}",
+                    flamegraph.dir.display()
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The folder a file is to be written in must exist and the path must not
+/// be a folder.
+fn check_parent(path: &std::path::Path, flag: &str) -> Result<()> {
+    if path.is_dir() {
+        bail!(
+            "{flag} '{}' is a folder; it needs a file name",
+            path.display()
+        );
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(parent) = parent {
+        if !parent.is_dir() {
+            bail!(
+                "{flag} '{}': the folder '{}' does not exist",
+                path.display(),
+                parent.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The number of CPUs this process may use.
+pub fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_in_missing_folders_are_refused_naming_the_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nodir").join("x.json");
+        let err = check_parent(&missing, "--json").unwrap_err().to_string();
+        assert!(err.contains("--json") && err.contains("nodir"), "{err}");
+        let err = check_parent(dir.path(), "--csv").unwrap_err().to_string();
+        assert!(err.contains("--csv") && err.contains("folder"), "{err}");
+        check_parent(&dir.path().join("x.json"), "--json").unwrap();
+        check_parent(std::path::Path::new("x.json"), "--json").unwrap();
+    }
+}

@@ -1,0 +1,183 @@
+//! Measuring one scenario: its warm-up and counted bursts, the socket byte
+//! counters around the counted ones, and the CPU profiler over them.
+
+use crate::profile::{fetch_remote, write_profiles, ProfileSummary, Sampler};
+use crate::report::records::BurstResult;
+use crate::report::trace::Trace;
+use crate::report::{Scenario, ScenarioReport};
+use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
+use crate::run::prepare::FramePool;
+use crate::run::scenario::ScenarioRun;
+use crate::stage::Stage;
+use crate::transport::counting::WireBytes;
+use anyhow::{anyhow, Result};
+use tokio::task::JoinHandle;
+
+/// What one scenario needs besides the plan.
+pub struct ScenarioInputs<'a> {
+    pub scenario: Scenario,
+    pub requests: RequestPlan,
+    pub pool: Option<&'a FramePool>,
+    /// The frames' content as the report names it.
+    pub content: String,
+}
+
+/// A scenario's report, and the error that stopped the run after it (the
+/// report still holds what was measured before).
+pub struct ScenarioOutcome {
+    pub report: ScenarioReport,
+    pub fatal: Option<anyhow::Error>,
+}
+
+/// Runs the scenario's bursts, profiles the counted ones where asked, adds
+/// them to `trace` where one is kept, and folds them into a report.
+pub async fn run_scenario(
+    plan: &BenchPlan,
+    inputs: ScenarioInputs<'_>,
+    trace: Option<&mut Trace>,
+) -> ScenarioOutcome {
+    let mut bursts = Bursts::default();
+    let mut profiler = None;
+    let warmup = plan.load.warmup_bursts;
+    for burst in 0..warmup + plan.load.bursts {
+        if burst == warmup {
+            bursts.wire_start = Some(wire_now(&inputs.requests));
+            if let Some(flamegraph) = &plan.outputs.flamegraph {
+                match Profiler::start(flamegraph, &plan.targets, &bursts.warmup, plan) {
+                    Ok(p) => profiler = Some(p),
+                    Err(e) => {
+                        bursts.fatal = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        let result = run_burst(&inputs.requests, plan.load.concurrency, burst).await;
+        if result.records.is_empty() && !result.errors.is_empty() {
+            bursts.fatal = Some(anyhow!(
+                "every request of a burst failed, so the run stopped (is the server at {} still up?): {}",
+                TargetPlan::flag(inputs.scenario.protocol),
+                result.errors[0]
+            ));
+        }
+        match burst < warmup {
+            true => bursts.warmup.push(result),
+            false => bursts.counted.push(result),
+        }
+        if bursts.fatal.is_some() {
+            break;
+        }
+    }
+    let (wire, server_wire) = bursts.wire_since_start(&inputs.requests);
+    if let Some(trace) = trace {
+        trace.add_scenario(&inputs.scenario.label(), &bursts.warmup, &bursts.counted);
+    }
+    let mut report = ScenarioRun {
+        scenario: inputs.scenario,
+        encoder: plan.frames.encoder,
+        content: inputs.content,
+        pool: inputs.pool,
+        warmup: bursts.warmup,
+        counted: bursts.counted,
+        wire,
+        server_wire,
+    }
+    .into_report();
+    let mut fatal = bursts.fatal;
+    if let (Some(profiler), Some(flamegraph)) = (profiler, &plan.outputs.flamegraph) {
+        let stem = inputs.scenario.file_stem();
+        match profiler
+            .finish(flamegraph, &stem, report.dominant_stage)
+            .await
+        {
+            Ok(summary) => report.profile = Some(summary),
+            Err(e) => fatal = fatal.or(Some(e)),
+        }
+    }
+    ScenarioOutcome { report, fatal }
+}
+
+/// The bursts of one scenario as they come in.
+#[derive(Default)]
+struct Bursts {
+    warmup: Vec<BurstResult>,
+    counted: Vec<BurstResult>,
+    /// Client and server socket counters when the counted bursts began.
+    wire_start: Option<(WireBytes, Option<WireBytes>)>,
+    fatal: Option<anyhow::Error>,
+}
+
+impl Bursts {
+    /// What the client's (and the built-in server's) sockets moved during
+    /// the counted bursts.
+    fn wire_since_start(&self, requests: &RequestPlan) -> (WireBytes, Option<WireBytes>) {
+        let Some((client, server)) = self.wire_start else {
+            return Default::default();
+        };
+        let (client_now, server_now) = wire_now(requests);
+        (
+            client_now.since(client),
+            server_now.zip(server).map(|(now, then)| now.since(then)),
+        )
+    }
+}
+
+fn wire_now(requests: &RequestPlan) -> (WireBytes, Option<WireBytes>) {
+    (
+        requests.client.wire_bytes(),
+        requests.server_wire.as_ref().map(|c| c.read()),
+    )
+}
+
+/// The sampler over this process, and the remote server's profile being
+/// fetched alongside when the REST target is remote.
+struct Profiler {
+    sampler: Sampler,
+    remote: Option<JoinHandle<Result<Vec<u8>>>>,
+}
+
+impl Profiler {
+    fn start(
+        flamegraph: &FlamegraphPlan,
+        targets: &TargetPlan,
+        warmup: &[BurstResult],
+        plan: &BenchPlan,
+    ) -> Result<Self> {
+        let remote = targets.rest_url.clone().map(|url| {
+            let seconds = profile_window(warmup, plan.load.bursts);
+            let timeout = plan.client.request_timeout;
+            tokio::spawn(async move { fetch_remote(&url, seconds, timeout).await })
+        });
+        Ok(Profiler {
+            sampler: Sampler::start(flamegraph.hz)?,
+            remote,
+        })
+    }
+
+    async fn finish(
+        self,
+        flamegraph: &FlamegraphPlan,
+        stem: &str,
+        dominant: Option<Stage>,
+    ) -> Result<ProfileSummary> {
+        let report = self.sampler.stop()?;
+        let mut summary = write_profiles(&report, &flamegraph.dir, stem, flamegraph.hz, dominant)?;
+        if let Some(task) = self.remote {
+            let fetched = match task.await {
+                Ok(result) => result,
+                Err(e) => Err(anyhow!("the profile fetch failed: {e}")),
+            };
+            summary.add_remote(&flamegraph.dir, stem, fetched);
+        }
+        Ok(summary)
+    }
+}
+
+/// Seconds of remote profile to ask for: what the counted bursts should take,
+/// judged from the warm-up bursts (at least 1 s, at most 300 s).
+fn profile_window(warmup: &[BurstResult], bursts: usize) -> u64 {
+    let per_burst =
+        warmup.iter().map(|b| b.elapsed.as_secs_f64()).sum::<f64>() / warmup.len().max(1) as f64;
+    (per_burst * bursts as f64).ceil().clamp(1.0, 300.0) as u64
+}
