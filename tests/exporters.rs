@@ -1,0 +1,248 @@
+//! Every exporter over one fixed, hand-built result set, compared whole
+//! against reviewed snapshots (tests/snapshots/): the terminal tables, the
+//! JSON, the CSV and the trace. A change to any output shows up here as a
+//! diff to review (`cargo insta review`, or INSTA_UPDATE=always).
+
+use imgwire::encode::{EncoderKind, Subsampling};
+use imgwire::frame::Size;
+use imgwire::link::LinkSpec;
+use imgwire::profile::{HotFunction, ProfileSummary};
+use imgwire::protocol::Protocol;
+use imgwire::report::csv::CsvExporter;
+use imgwire::report::json::JsonExporter;
+use imgwire::report::records::{BurstResult, RequestRecord};
+use imgwire::report::trace::Trace;
+use imgwire::report::{
+    table, BenchReport, BurstSeconds, ByteCounts, Exporter, OutputPath, RelayCost, Scenario,
+    ScenarioReport, Settings, Summary,
+};
+use imgwire::server::ServerDecoder;
+use imgwire::stage::{Side, Stage};
+use imgwire::wire::gzip::Compression;
+use imgwire::wire::PayloadKind;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const SIZE: Size = Size {
+    height: 360,
+    width: 640,
+};
+
+fn summary(mean_us: u64) -> Summary {
+    let ns = mean_us * 1000;
+    Summary {
+        count: 40,
+        mean_ns: ns,
+        p50_ns: ns - ns / 10,
+        p90_ns: ns + ns / 5,
+        p99_ns: ns * 2,
+        max_ns: ns * 3,
+    }
+}
+
+/// Stage means in microseconds; `scale` sets one protocol apart.
+fn stages(image: bool, scale: u64) -> BTreeMap<Stage, Summary> {
+    let mut means = vec![
+        (Stage::Serialize, 150),
+        (Stage::Transport, 900 * scale),
+        (Stage::ServerReceive, 400 * scale),
+        (Stage::ServerDeserialize, 120),
+        (Stage::ServerQueue, 30),
+        (Stage::ServerDecode, 1800),
+        (Stage::ServerRespond, 20),
+        (Stage::Response, 15),
+        (Stage::Residual, 5),
+    ];
+    if image {
+        means.extend([(Stage::Generate, 2500), (Stage::Encode, 4000)]);
+    }
+    let wall: u64 = means
+        .iter()
+        .filter(|(s, _)| !matches!(s, Stage::Generate | Stage::Encode))
+        .map(|(_, m)| m)
+        .sum();
+    means.push((Stage::Wall, wall));
+    means.into_iter().map(|(s, m)| (s, summary(m))).collect()
+}
+
+fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) -> ScenarioReport {
+    let image = payload.carries_image();
+    let body = if image { 272_000.0 } else { 1_100.0 };
+    ScenarioReport {
+        scenario: Scenario {
+            size: SIZE,
+            payload,
+            protocol,
+        },
+        encoder: if image {
+            EncoderKind::Turbojpeg
+        } else {
+            EncoderKind::None
+        },
+        content: if image { "noise" } else { "structured" }.into(),
+        requests: 40,
+        errors: 0,
+        error_examples: Vec::new(),
+        timing_warnings: 0,
+        seconds_per_burst: BurstSeconds {
+            mean: seconds,
+            p50: seconds * 0.95,
+            p99: seconds * 1.4,
+            min: seconds * 0.9,
+            max: seconds * 1.5,
+        },
+        warmup_seconds_per_burst: vec![seconds * 2.0],
+        stages: stages(image, scale),
+        residual_share: 0.001,
+        dominant_stage: Some(if scale > 1 {
+            Stage::Transport
+        } else {
+            Stage::ServerDecode
+        }),
+        bytes: ByteCounts {
+            raw_frame_bytes: if image { 691_200 } else { 0 },
+            image_bytes: if image { 271_935.0 } else { 0.0 },
+            request_body_bytes: body,
+            response_body_bytes: 1_250.0,
+            image_bits_per_pixel: if image { 9.44 } else { 0.0 },
+            wire_sent_bytes: body + 180.0,
+            wire_received_bytes: 1_400.0,
+            server_wire_received_bytes: Some(body + 180.0),
+            server_wire_sent_bytes: Some(1_400.0),
+            wire_overhead_percent: 0.07,
+        },
+        profile: None,
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        concurrency: 4,
+        bursts: 10,
+        warmup_bursts: 1,
+        frames: "noise (seed 1); one frame reused by every request (as the seed)".into(),
+        frame_pool_size: 1,
+        encoder: EncoderKind::Turbojpeg,
+        quality: 95,
+        subsampling: Subsampling::S420,
+        server: "built-in, in process".into(),
+        server_decoder: Some(ServerDecoder::Turbojpeg),
+        infer_ms: 0.0,
+        max_message_bytes: 64 << 20,
+        rest_target: "http://127.0.0.1:8080".into(),
+        grpc_target: "http://127.0.0.1:50051".into(),
+        tcp_target: "tcp://127.0.0.1:50052".into(),
+        h2: Default::default(),
+        grpc_channels: 1,
+        rest_pool: 4,
+        compression: Compression::None,
+        link: None,
+        link_shaping: None,
+        client_threads: 2,
+        server_threads: Some(2),
+    }
+}
+
+/// Basic and binary at 360x640 over REST, gRPC and the floor; gRPC's binary
+/// cell carries a profile summary.
+fn report() -> BenchReport {
+    let mut scenarios = vec![
+        scenario(PayloadKind::Basic, Protocol::Rest, 0.0012, 1),
+        scenario(PayloadKind::Basic, Protocol::Grpc, 0.0019, 1),
+        scenario(PayloadKind::Binary, Protocol::Rest, 0.0101, 1),
+        scenario(PayloadKind::Binary, Protocol::Grpc, 0.0143, 3),
+        scenario(PayloadKind::Binary, Protocol::Tcp, 0.0040, 1),
+    ];
+    scenarios[3].profile = Some(ProfileSummary {
+        files: vec!["fg/360x640-binary-grpc-client.svg".into()],
+        sampling_hz: 997,
+        client_samples: 120,
+        server_samples: 340,
+        hottest_side: Side::Client,
+        hottest: vec![HotFunction {
+            function: "memcpy".into(),
+            self_share: 0.25,
+        }],
+        warnings: Vec::new(),
+    });
+    BenchReport {
+        schema_version: imgwire::report::SCHEMA_VERSION,
+        imgwire_version: "0.1.0",
+        complete: true,
+        settings: settings(),
+        relay_cost: None,
+        scenarios,
+    }
+}
+
+fn text(exporter: &dyn Exporter, report: &BenchReport) -> String {
+    String::from_utf8(exporter.render(report).unwrap()).unwrap()
+}
+
+#[test]
+fn terminal_tables() {
+    insta::assert_snapshot!("tables_full", table::render(&report(), false));
+    insta::assert_snapshot!("tables_brief", table::render(&report(), true));
+}
+
+#[test]
+fn terminal_tables_under_a_link() {
+    let mut report = report();
+    report.settings.link = Some(LinkSpec {
+        bits_per_second: Some(1e9),
+        rtt: Duration::from_millis(2),
+    });
+    report.settings.link_shaping = Some("emulated by a relay inside imgwire".into());
+    report.relay_cost = Some(RelayCost {
+        scenario: "360x640 binary REST".into(),
+        bursts: 3,
+        direct_seconds_per_burst: 0.01,
+        relayed_seconds_per_burst: 0.015,
+        added_percent: 50.0,
+    });
+    insta::assert_snapshot!("tables_link", table::render(&report, true));
+}
+
+#[test]
+fn json() {
+    insta::assert_snapshot!("json", text(&JsonExporter, &report()));
+}
+
+#[test]
+fn csv() {
+    insta::assert_snapshot!("csv", text(&CsvExporter, &report()));
+}
+
+#[test]
+fn trace() {
+    let record = |worker: usize, started_us: u64| RequestRecord {
+        worker,
+        started: Duration::from_micros(started_us),
+        roundtrip: Duration::from_micros(900),
+        stages: vec![
+            (Stage::Serialize, Duration::from_micros(100)),
+            (Stage::Transport, Duration::from_micros(500)),
+            (Stage::ServerReceive, Duration::from_micros(150)),
+            (Stage::ServerDecode, Duration::from_micros(250)),
+            (Stage::Response, Duration::from_micros(20)),
+            (Stage::Wall, Duration::from_micros(1030)),
+        ],
+        request_bytes: 1000,
+        response_bytes: 200,
+        timing_warning: None,
+    };
+    let burst = |started_us: u64| BurstResult {
+        started: Duration::from_micros(started_us),
+        elapsed: Duration::from_micros(1200),
+        records: vec![record(0, started_us), record(1, started_us + 10)],
+        errors: Vec::new(),
+    };
+    let mut trace = Trace::default();
+    trace.add_scenario("360x640 binary REST", &[burst(0)], &[burst(2000)]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("trace.json");
+    trace.write(&OutputPath::new(&path, "--trace")).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    insta::assert_json_snapshot!("trace", written);
+}
