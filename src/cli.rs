@@ -2,8 +2,8 @@
 
 use crate::encode::{EncoderKind, Subsampling};
 use crate::frame::{Content, Size};
+use crate::output::OutputPath;
 use crate::protocol::Protocol;
-use crate::report::OutputPath;
 use crate::run::plan::{
     available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, LoadPlan, MatrixPlan,
     OutputPlan, SweepFactor, Tables, TargetPlan,

@@ -6,6 +6,7 @@ pub mod encode;
 pub mod frame;
 pub mod gpu;
 pub mod link;
+pub mod output;
 pub mod profile;
 pub mod protocol;
 pub mod report;

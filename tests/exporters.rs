@@ -6,6 +6,7 @@
 use imgwire::encode::{EncoderKind, Subsampling};
 use imgwire::frame::Size;
 use imgwire::link::LinkSpec;
+use imgwire::output::OutputPath;
 use imgwire::profile::{HotFunction, ProfileSummary};
 use imgwire::protocol::Protocol;
 use imgwire::report::csv::CsvExporter;
@@ -13,8 +14,8 @@ use imgwire::report::json::JsonExporter;
 use imgwire::report::records::{BurstResult, RequestRecord};
 use imgwire::report::trace::Trace;
 use imgwire::report::{
-    table, BenchReport, BurstSeconds, ByteCounts, Exporter, OutputPath, RelayCost, Scenario,
-    ScenarioReport, Settings, Summary,
+    table, BenchReport, BurstSeconds, ByteCounts, Exporter, RelayCost, Scenario, ScenarioReport,
+    Settings, Summary,
 };
 use imgwire::server::ServerDecoder;
 use imgwire::stage::{Side, Stage};

@@ -14,14 +14,14 @@ pub mod trace;
 
 use crate::encode::EncoderKind;
 use crate::frame::Size;
+use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::stage::Stage;
 use crate::wire::PayloadKind;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 pub use summary::Summary;
 pub use text::format_bytes;
 
@@ -231,50 +231,6 @@ impl ScenarioReport {
 /// One way to write a report out (JSON, CSV, ...).
 pub trait Exporter {
     fn render(&self, report: &BenchReport) -> Result<Vec<u8>>;
-}
-
-/// An output file and the flag that named it, so errors can say which.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutputPath {
-    pub path: PathBuf,
-    pub flag: &'static str,
-}
-
-impl OutputPath {
-    pub fn new(path: impl Into<PathBuf>, flag: &'static str) -> Self {
-        OutputPath {
-            path: path.into(),
-            flag,
-        }
-    }
-
-    /// The same flag, another file: `out.json` -> `out-SUFFIX.json`.
-    pub fn with_suffix(&self, suffix: &str) -> OutputPath {
-        let stem = self.path.file_stem().unwrap_or_default().to_string_lossy();
-        let name = match self.path.extension() {
-            Some(ext) => format!("{stem}-{suffix}.{}", ext.to_string_lossy()),
-            None => format!("{stem}-{suffix}"),
-        };
-        OutputPath::new(self.path.with_file_name(name), self.flag)
-    }
-
-    /// Writes `bytes` via a temporary file beside the target, so a reader
-    /// never sees half a file and an interrupted run keeps its last
-    /// complete write. Errors name the path the user typed and its flag.
-    pub fn write(&self, bytes: &[u8]) -> Result<()> {
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .with_context(|| {
-                format!(
-                    "could not write '{}' (check {})",
-                    self.path.display(),
-                    self.flag
-                )
-            })
-    }
 }
 
 /// Renders `report` with `exporter` and writes it to `path` atomically.

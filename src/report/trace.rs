@@ -7,7 +7,7 @@
 
 use super::records::{BurstResult, RequestRecord};
 use super::summary::nanos;
-use super::OutputPath;
+use crate::output::OutputPath;
 use crate::stage::{Side, Stage};
 use anyhow::Result;
 use serde::Serialize;

@@ -5,8 +5,8 @@
 use crate::encode::{EncodeSettings, EncoderKind};
 use crate::frame::{Content, Size};
 use crate::link::{LinkBackend, LinkSpec};
+use crate::output::OutputPath;
 use crate::protocol::Protocol;
-use crate::report::OutputPath;
 use crate::server::ServerConfig;
 use crate::transport::ClientSettings;
 use crate::wire::PayloadKind;

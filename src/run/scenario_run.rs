@@ -1,7 +1,7 @@
 //! Measuring one scenario: its warm-up and counted bursts, the socket byte
 //! counters around the counted ones, and the CPU profiler over them.
 
-use crate::profile::{fetch_remote, write_profiles, ProfileSummary, Sampler};
+use crate::profile::{fetch_remote, write_profiles, ProfileSummary, Sampler, SideProfile};
 use crate::report::records::BurstResult;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
@@ -162,15 +162,15 @@ impl Profiler {
         dominant: Option<Stage>,
     ) -> Result<ProfileSummary> {
         let report = self.sampler.stop()?;
-        let mut summary = write_profiles(&report, &flamegraph.dir, stem, flamegraph.hz, dominant)?;
-        if let Some(task) = self.remote {
-            let fetched = match task.await {
+        let server = match self.remote {
+            None => SideProfile::Local,
+            Some(task) => SideProfile::Remote(match task.await {
                 Ok(result) => result,
                 Err(e) => Err(anyhow!("the profile fetch failed: {e}")),
-            };
-            summary.add_remote(&flamegraph.dir, stem, fetched);
-        }
-        Ok(summary)
+            }),
+        };
+        let (dir, hz) = (&flamegraph.dir, flamegraph.hz);
+        write_profiles(&report, server, dir, stem, hz, dominant)
     }
 }
 

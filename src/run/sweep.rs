@@ -4,7 +4,8 @@
 //! `--flamegraph` one folder per value, and `--json` one file holding every
 //! value, rewritten as each scenario finishes.
 
-use crate::report::{format_bytes, BenchReport, OutputPath};
+use crate::output::OutputPath;
+use crate::report::{format_bytes, BenchReport};
 use crate::run::bench::measure;
 use crate::run::plan::{BenchPlan, SweepFactor, Tables};
 use crate::wire::gzip::Compression;

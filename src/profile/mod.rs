@@ -1,0 +1,191 @@
+//! CPU profiles of a scenario (`--flamegraph DIR`): sampled with pprof's
+//! framehop unwinder (it keeps samples inside libc and libjpeg-turbo's SIMD
+//! code), split by thread into the client side (`client-*`) and the server
+//! side (`server-*`, or a remote server's own profile), written as
+//! flamegraph SVGs and pprof protobufs (`.pb.gz`, for `go tool pprof`,
+//! speedscope, Pyroscope). Off by default: nothing is sampled unless asked.
+
+mod remote;
+mod stacks;
+
+pub use remote::fetch_remote;
+
+use crate::output::OutputPath;
+use crate::stage::{Side, Stage};
+use anyhow::{anyhow, Result};
+use flate2::write::GzEncoder;
+use pprof::protos::Message;
+use pprof::{ProfilerGuard, ProfilerGuardBuilder, Report};
+use serde::Serialize;
+use stacks::Stacks;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Once;
+
+/// Below this many samples on a side, its profile is noise.
+const FEW_SAMPLES: i64 = 50;
+
+/// A running sampler.
+pub struct Sampler {
+    guard: ProfilerGuard<'static>,
+}
+
+impl Sampler {
+    /// Starts sampling every thread of the process at `hz`.
+    pub fn start(hz: i32) -> Result<Self> {
+        warm_up_unwinder()?;
+        let guard = ProfilerGuardBuilder::default()
+            .frequency(hz)
+            .build()
+            .map_err(|e| anyhow!("could not start the CPU profiler: {e}"))?;
+        Ok(Sampler { guard })
+    }
+
+    /// Stops sampling and symbolises what was caught.
+    pub fn stop(self) -> Result<Report> {
+        self.guard
+            .report()
+            .build()
+            .map_err(|e| anyhow!("could not build the CPU profile: {e}"))
+    }
+}
+
+/// pprof builds its unwinder (the loaded libraries' unwind tables: file
+/// reads and allocations) lazily, on the first sample, inside the SIGPROF
+/// handler. When that first sample interrupts a thread holding the
+/// allocator's lock, the process deadlocks. So the first sample is taken
+/// here, once per process, on this thread, where no lock is held: a
+/// profiler whose timer would not fire for a second of CPU time, and one
+/// SIGPROF raised at ourselves.
+fn warm_up_unwinder() -> Result<()> {
+    static WARM: Once = Once::new();
+    let mut result = Ok(());
+    WARM.call_once(|| {
+        result = ProfilerGuardBuilder::default()
+            .frequency(1)
+            .build()
+            .map_err(|e| anyhow!("could not start the CPU profiler: {e}"))
+            .map(|guard| {
+                // SAFETY: raise() sends SIGPROF to this thread only; pprof's
+                // handler is installed by the guard above and runs to
+                // completion before raise() returns.
+                unsafe { libc::raise(libc::SIGPROF) };
+                drop(guard);
+            });
+    });
+    result
+}
+
+/// A function and its share of a side's samples (self time).
+#[derive(Clone, Debug, Serialize)]
+pub struct HotFunction {
+    pub function: String,
+    pub self_share: f64,
+}
+
+/// What `--flamegraph` wrote for a scenario, and what it found.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProfileSummary {
+    pub files: Vec<String>,
+    pub sampling_hz: i32,
+    pub client_samples: i64,
+    pub server_samples: i64,
+    /// The side of the scenario's dominant stage, and its hottest functions.
+    pub hottest_side: Side,
+    pub hottest: Vec<HotFunction>,
+    pub warnings: Vec<String>,
+}
+
+/// Where one side's profile came from.
+pub enum SideProfile {
+    /// This process's samples of that side's threads.
+    Local,
+    /// A remote server's `/debug/pprof/profile` answer (gzip'd pprof), or
+    /// why there is none.
+    Remote(Result<Vec<u8>>),
+}
+
+/// Writes `DIR/STEM-{client,server}.{svg,pb.gz}` (`server-remote` for a
+/// remote server's profile) and names the three hottest functions on the
+/// side of `dominant_stage`. A side without samples gets no SVG, and a
+/// warning says why.
+pub fn write_profiles(
+    local: &Report,
+    server: SideProfile,
+    dir: &Path,
+    stem: &str,
+    hz: i32,
+    dominant_stage: Option<Stage>,
+) -> Result<ProfileSummary> {
+    let hottest_side = dominant_stage.map_or(Side::Client, Stage::side);
+    let mut summary = ProfileSummary {
+        files: Vec::new(),
+        sampling_hz: hz,
+        client_samples: 0,
+        server_samples: 0,
+        hottest_side,
+        hottest: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let sides = [(Side::Client, SideProfile::Local), (Side::Server, server)];
+    for (side, source) in sides {
+        let (name, pprof_gz) = match source {
+            SideProfile::Local => (side.name().to_string(), pprof_gz(&side_of(local, side))?),
+            SideProfile::Remote(Ok(bytes)) => (format!("{}-remote", side.name()), bytes),
+            SideProfile::Remote(Err(e)) => {
+                summary
+                    .warnings
+                    .push(format!("no remote server profile: {e:#}"));
+                continue;
+            }
+        };
+        let stacks = Stacks::from_pprof_gz(&pprof_gz)?;
+        let samples = stacks.samples();
+        match side {
+            Side::Client => summary.client_samples = samples,
+            Side::Server => summary.server_samples = samples,
+        }
+        if side == hottest_side {
+            summary.hottest = stacks.hottest(3);
+        }
+        let file =
+            |ext: &str| OutputPath::new(dir.join(format!("{stem}-{name}.{ext}")), "--flamegraph");
+        let pb = file("pb.gz");
+        pb.write(&pprof_gz)?;
+        summary.files.push(pb.path.display().to_string());
+        if samples < FEW_SAMPLES {
+            summary.warnings.push(format!(
+                "only {samples} {name} samples: too few to mean much (run more --bursts)"
+            ));
+        }
+        if let Some(svg_bytes) = stacks.flamegraph_svg(&format!("{stem} {name}"))? {
+            let svg = file("svg");
+            svg.write(&svg_bytes)?;
+            summary.files.push(svg.path.display().to_string());
+        }
+    }
+    Ok(summary)
+}
+
+/// The samples of `side`'s threads only.
+fn side_of(report: &Report, side: Side) -> Report {
+    Report {
+        data: report
+            .data
+            .iter()
+            .filter(|(frames, _)| frames.thread_name.starts_with(side.name()))
+            .map(|(frames, count)| (frames.clone(), *count))
+            .collect(),
+        timing: report.timing.clone(),
+    }
+}
+
+/// A profile as gzip-compressed pprof protobuf, the form `go tool pprof` reads.
+pub fn pprof_gz(report: &Report) -> Result<Vec<u8>> {
+    let profile = report
+        .pprof()
+        .map_err(|e| anyhow!("could not encode the pprof profile: {e}"))?;
+    let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&profile.encode_to_vec())?;
+    Ok(gz.finish()?)
+}

@@ -1,0 +1,52 @@
+//! Fetching a remote `imgwire serve --profiling` server's CPU profile over
+//! its REST port, bounded in time so a silent server cannot hang the run.
+
+use anyhow::{Context, Result};
+use std::time::Duration;
+
+/// Asks a remote `imgwire serve --profiling` for `seconds` of CPU profile,
+/// giving up `slack` after the profile should have come back.
+pub async fn fetch_remote(base_url: &str, seconds: u64, slack: Duration) -> Result<Vec<u8>> {
+    let limit = Duration::from_secs(seconds) + slack;
+    match tokio::time::timeout(limit, fetch_profile(base_url, seconds)).await {
+        Ok(result) => result,
+        Err(_) => anyhow::bail!(
+            "the server at --rest-url sent no profile within {:.0} s ({seconds} s of profile \
+             plus --timeout-s); is it still up?",
+            limit.as_secs_f64()
+        ),
+    }
+}
+
+async fn fetch_profile(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
+    use http_body_util::{BodyExt, Empty};
+    let uri: http::Uri = format!(
+        "{}/debug/pprof/profile?seconds={seconds}",
+        base_url.trim_end_matches('/')
+    )
+    .parse()
+    .context("--rest-url is not a URL")?;
+    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
+    let stream = tokio::net::TcpStream::connect(&authority)
+        .await
+        .with_context(|| format!("could not connect to {authority} for its profile"))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header(http::header::HOST, &authority)
+        .body(Empty::<bytes::Bytes>::new())?;
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    let body = response.into_body().collect().await?.to_bytes();
+    if status == http::StatusCode::NOT_FOUND {
+        anyhow::bail!("the server at --rest-url serves no /debug/pprof/profile (start it with `imgwire serve --profiling`)");
+    }
+    if !status.is_success() {
+        anyhow::bail!(
+            "the server's profile endpoint answered {status}: {}",
+            String::from_utf8_lossy(&body).trim()
+        );
+    }
+    Ok(body.to_vec())
+}

@@ -1,0 +1,117 @@
+//! A profile as folded stacks (thread;root;...;leaf and a count), read from
+//! gzip'd pprof protobuf, so that this process's samples and a remote
+//! server's are drawn and summarised by the same code.
+
+use super::HotFunction;
+use anyhow::{anyhow, Context, Result};
+use flate2::read::GzDecoder;
+use pprof::protos::{Message, Profile};
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Folded stacks: frames from the thread down to the leaf, and a count.
+pub struct Stacks {
+    stacks: Vec<(Vec<String>, i64)>,
+}
+
+impl Stacks {
+    /// Reads a gzip'd pprof profile (as pprof-rs writes it: one line per
+    /// location, locations leaf first, the thread in a `thread` label).
+    pub fn from_pprof_gz(bytes: &[u8]) -> Result<Stacks> {
+        let mut raw = Vec::new();
+        GzDecoder::new(bytes)
+            .read_to_end(&mut raw)
+            .context("the profile is not gzip'd pprof")?;
+        let profile = Profile::decode(raw.as_slice())
+            .map_err(|e| anyhow!("the profile is not pprof protobuf: {e}"))?;
+        let text = |index: i64| {
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| profile.string_table.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let functions: HashMap<u64, String> = profile
+            .function
+            .iter()
+            .map(|f| (f.id, text(f.name)))
+            .collect();
+        let locations: HashMap<u64, Vec<String>> = profile
+            .location
+            .iter()
+            .map(|l| {
+                let names = l.line.iter().rev().map(|line| {
+                    functions
+                        .get(&line.function_id)
+                        .cloned()
+                        .unwrap_or_else(|| "[unknown]".into())
+                });
+                (l.id, names.collect())
+            })
+            .collect();
+        let thread_key = profile.string_table.iter().position(|s| s == "thread");
+        let stacks = profile
+            .sample
+            .iter()
+            .map(|sample| {
+                let thread = sample
+                    .label
+                    .iter()
+                    .find(|l| usize::try_from(l.key).ok() == thread_key)
+                    .map(|l| text(l.str));
+                let frames = thread.into_iter().chain(
+                    sample
+                        .location_id
+                        .iter()
+                        .rev()
+                        .flat_map(|id| locations.get(id).cloned().unwrap_or_default()),
+                );
+                (frames.collect(), sample.value.first().copied().unwrap_or(0))
+            })
+            .collect();
+        Ok(Stacks { stacks })
+    }
+
+    pub fn samples(&self) -> i64 {
+        self.stacks.iter().map(|(_, count)| count).sum()
+    }
+
+    /// The functions with the most samples at the top of the stack.
+    pub fn hottest(&self, count: usize) -> Vec<HotFunction> {
+        let mut self_samples: HashMap<&str, i64> = HashMap::new();
+        for (frames, samples) in &self.stacks {
+            let leaf = frames.last().map_or("[unknown]", String::as_str);
+            *self_samples.entry(leaf).or_default() += samples;
+        }
+        let total = self.samples().max(1);
+        let mut ranked: Vec<(&str, i64)> = self_samples.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        ranked
+            .into_iter()
+            .take(count)
+            .map(|(function, samples)| HotFunction {
+                function: function.to_string(),
+                self_share: samples as f64 / total as f64,
+            })
+            .collect()
+    }
+
+    /// The flamegraph as SVG, or None when there are no samples to draw.
+    pub fn flamegraph_svg(&self, title: &str) -> Result<Option<Vec<u8>>> {
+        let lines: Vec<String> = self
+            .stacks
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(frames, count)| format!("{} {count}", frames.join(";")))
+            .collect();
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let mut options = inferno::flamegraph::Options::default();
+        options.title = title.to_string();
+        let mut svg = Vec::new();
+        inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), &mut svg)
+            .map_err(|e| anyhow!("could not draw the flamegraph '{title}': {e}"))?;
+        Ok(Some(svg))
+    }
+}
