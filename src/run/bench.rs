@@ -38,7 +38,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
 /// Runs the scenario matrix once; `print` shows its tables.
 pub fn measure(args: &BenchArgs, print: bool) -> Result<BenchReport> {
     if args.encoder == crate::encode::EncoderKind::Nvjpeg {
-        crate::gpu::probe()?; // before any server starts: no GPU, one clear line
+        crate::gpu::probe(crate::gpu::GpuUse::Encoder)?; // before any server starts: no GPU, one clear line
     }
     let source = match &args.images {
         Some(dir) => FrameSource::Files(FileFrames::open(dir)?),
