@@ -6,6 +6,10 @@
 // and any thread can compute any draw without the ones before it. Compiled
 // at run time by NVRTC with --fmad=false so float results match Rust's
 // (which never fuses multiply-add) bit for bit.
+//
+// Every kernel takes (unsigned char *out, u32 w, u32 h, u64 seed) and writes
+// the w*h*3 bytes of an interleaved RGB frame at `out` (src/gpu/kernels.rs
+// launches them all alike and names each in `entry_point`).
 
 typedef unsigned long long u64;
 typedef unsigned int u32;
@@ -21,7 +25,8 @@ __device__ __forceinline__ u64 splitmix_nth(u64 seed, u64 n) {
 }
 
 // Noise: output k fills bytes 8k..8k+8, little-endian. One thread per output.
-extern "C" __global__ void frame_noise(unsigned char *out, u64 len, u64 seed) {
+extern "C" __global__ void frame_noise(unsigned char *out, u32 w, u32 h, u64 seed) {
+    u64 len = (u64)w * h * 3;
     u64 k = (u64)blockIdx.x * blockDim.x + threadIdx.x;
     u64 first = k * 8;
     if (first >= len) return;

@@ -43,8 +43,8 @@ if [ -z "$test_bin" ]; then
     test_bin="$(ls -t "$(dirname "$bin")"/deps/gpu-* 2>/dev/null | grep -v '\.d$' | head -n 1 || true)"
 fi
 if [ -n "$test_bin" ] && [ -x "$test_bin" ]; then
-    # IMGWIRE_REQUIRE_GPU=1 turns the tests' "skipped: no GPU" into failures.
-    step gpu-tests env IMGWIRE_REQUIRE_GPU=1 "$test_bin" --nocapture --test-threads=1
+    # --include-ignored runs the tests marked "needs an NVIDIA GPU and driver".
+    step gpu-tests "$test_bin" --include-ignored --nocapture --test-threads=1
 else
     echo "gpu-tests: skipped (no test binary; set GPU_TEST_BIN)" | tee -a "$summary"
 fi
@@ -57,6 +57,12 @@ done
 
 step bench-nvjpeg "$bin" bench --encoder nvjpeg --sizes 1080x1920 --payloads binary \
     --json "$out/bench-nvjpeg.json" --csv "$out/bench-nvjpeg.csv"
+
+# The built-in servers decoding with nvJPEG, and frames made by the kernels.
+step decode-nvjpeg "$bin" "${common[@]}" --server-decoder nvjpeg \
+    --json "$out/decode-nvjpeg.json"
+step frames-on-gpu "$bin" "${common[@]}" --frames-on gpu \
+    --json "$out/frames-on-gpu.json"
 
 echo "results in $out (summary: $summary)"
 exit "$failed"

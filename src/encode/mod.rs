@@ -1,6 +1,7 @@
 //! Raw frame -> compressed bytes. One small trait, one file per encoder.
 
 mod image_rs;
+mod nvjpeg;
 mod raw;
 mod turbo;
 
@@ -79,7 +80,7 @@ pub fn make_encoder(kind: EncoderKind, settings: EncodeSettings) -> Result<Box<d
         EncoderKind::Turbojpeg => Box::new(turbo::TurboEncoder::new(settings)?),
         EncoderKind::ImageRs => Box::new(image_rs::ImageRsEncoder::new(settings)),
         EncoderKind::None => Box::new(raw::RawEncoder),
-        EncoderKind::Nvjpeg => Box::new(crate::gpu::NvjpegEncoder::new(settings)?),
+        EncoderKind::Nvjpeg => Box::new(nvjpeg::NvjpegJpegEncoder::new(settings)?),
     })
 }
 

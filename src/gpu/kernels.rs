@@ -1,17 +1,27 @@
 //! GPU frame generation: kernels/frames.cu compiled by NVRTC at run time,
-//! loaded into the context, launched to fill device frames.
+//! loaded into the context, launched to fill device frames with the same
+//! pixels `frame::generate` makes on the CPU.
 
-use super::{libs, DeviceFrame, GpuContext};
-use crate::frame::{Content, Size};
+use super::{libs, DeviceFrame, GpuContext, GpuUse};
+use crate::frame::{Content, Frame, Size};
 use anyhow::{anyhow, Context, Result};
+use clap::ValueEnum;
 use cudarc::driver::{CudaFunction, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::{CompileOptions, Ptx};
+use std::time::Duration;
 
 /// The kernel source, built into the binary so it runs from anywhere.
 pub const FRAMES_CU: &str = include_str!("../../kernels/frames.cu");
 
-/// The kernels' entry points, one per [`Content`].
-pub const ENTRY_POINTS: [&str; 3] = ["frame_noise", "frame_smooth", "frame_natural"];
+/// The kernel in kernels/frames.cu that draws `content`. Every kernel takes
+/// `(unsigned char *out, u32 width, u32 height, u64 seed)`.
+pub fn entry_point(content: Content) -> &'static str {
+    match content {
+        Content::Noise => "frame_noise",
+        Content::Smooth => "frame_smooth",
+        Content::Natural => "frame_natural",
+    }
+}
 
 /// Compiles kernels/frames.cu to PTX. Needs NVRTC, not a GPU.
 /// `--fmad=false` keeps float results equal to the CPU patterns'.
@@ -32,32 +42,46 @@ pub fn frame_seed(seed: u64, index: u64) -> u64 {
     seed ^ index.wrapping_mul(0xA076_1D64_78BD_642F)
 }
 
-/// The frame kernels, loaded into one context.
+/// How many threads a kernel needs: one per 8 bytes for noise (one SplitMix64
+/// draw fills 8 bytes), one per pixel for the others.
+fn thread_count(content: Content, size: Size) -> u64 {
+    match content {
+        Content::Noise => (size.pixels() * 3).div_ceil(8),
+        Content::Smooth | Content::Natural => size.pixels(),
+    }
+}
+
+/// The frame kernels, loaded into one context: one per [`Content`].
 pub struct FrameKernels {
     gpu: GpuContext,
-    noise: CudaFunction,
-    smooth: CudaFunction,
-    natural: CudaFunction,
+    kernels: Vec<(Content, CudaFunction)>,
 }
 
 impl FrameKernels {
     /// Compiles and loads the kernels (the JIT cost belongs to warm-up).
+    /// A `--content` with no kernel in frames.cu is an error naming it.
     pub fn new(gpu: &GpuContext) -> Result<Self> {
         let ptx = compile_frames_ptx()?;
         let module = gpu
             .ctx
             .load_module(ptx)
             .context("the CUDA driver could not load the frame kernels' PTX (is NVRTC newer than the driver?)")?;
-        let load = |name: &str| {
-            module
-                .load_function(name)
-                .with_context(|| format!("kernel {name} missing from frames.cu"))
-        };
+        let kernels = Content::value_variants()
+            .iter()
+            .map(|&content| {
+                let name = entry_point(content);
+                let function = module.load_function(name).with_context(|| {
+                    format!(
+                        "kernels/frames.cu has no kernel {name}, so --content {} cannot be generated on the GPU",
+                        content.name()
+                    )
+                })?;
+                Ok((content, function))
+            })
+            .collect::<Result<_>>()?;
         Ok(FrameKernels {
             gpu: gpu.clone(),
-            noise: load(ENTRY_POINTS[0])?,
-            smooth: load(ENTRY_POINTS[1])?,
-            natural: load(ENTRY_POINTS[2])?,
+            kernels,
         })
     }
 
@@ -70,55 +94,61 @@ impl FrameKernels {
         size: Size,
         seed: u64,
         index: u64,
-    ) -> Result<(DeviceFrame, u64)> {
+    ) -> Result<(DeviceFrame, Duration)> {
+        let function = self
+            .kernels
+            .iter()
+            .find(|(loaded, _)| *loaded == content)
+            .map(|(_, function)| function)
+            .with_context(|| format!("no GPU kernel for --content {}", content.name()))?;
         self.gpu.ctx.bind_to_thread()?;
         let stream = &self.gpu.stream;
-        let (w, h) = (size.width, size.height);
-        let len = size.pixels() as usize * 3;
-        let mut pixels = stream.alloc_zeros::<u8>(len)?;
+        let (width, height) = (size.width, size.height);
+        let mut pixels = stream.alloc_zeros::<u8>(usize::try_from(size.pixels() * 3)?)?;
         let start = frame_seed(seed, index);
+        let config = LaunchConfig::for_num_elems(u32::try_from(thread_count(content, size))?);
         let timer = self.gpu.timer()?;
         timer.start(stream)?;
-        match content {
-            Content::Noise => {
-                let len64 = len as u64;
-                let cfg = LaunchConfig::for_num_elems(u32::try_from(len.div_ceil(8))?);
-                let mut launch = stream.launch_builder(&self.noise);
-                launch.arg(&mut pixels).arg(&len64).arg(&start);
-                // SAFETY: frame_noise(unsigned char*, u64 len, u64 seed)
-                // writes only bytes < len of a buffer of exactly len bytes.
-                unsafe { launch.launch(cfg) }?;
-            }
-            Content::Smooth | Content::Natural => {
-                let function = match content {
-                    Content::Smooth => &self.smooth,
-                    _ => &self.natural,
-                };
-                let cfg = LaunchConfig::for_num_elems(u32::try_from(size.pixels())?);
-                let mut launch = stream.launch_builder(function);
-                launch.arg(&mut pixels).arg(&w).arg(&h).arg(&start);
-                // SAFETY: frame_smooth/frame_natural(unsigned char*, u32 w,
-                // u32 h, u64 seed) write 3 bytes for each pixel index < w*h,
-                // in a buffer of exactly w*h*3 bytes.
-                unsafe { launch.launch(cfg) }?;
-            }
-        }
+        let mut launch = stream.launch_builder(function);
+        launch.arg(&mut pixels).arg(&width).arg(&height).arg(&start);
+        // SAFETY: every frames.cu kernel takes (unsigned char *out, u32 w,
+        // u32 h, u64 seed), the four arguments pushed above in that order,
+        // and writes only bytes below w*h*3 of `out`, a buffer of exactly
+        // w*h*3 bytes; threads past the end return at once.
+        unsafe { launch.launch(config) }
+            .with_context(|| format!("could not launch {}", entry_point(content)))?;
         timer.stop(stream)?;
-        let kernel_ns = timer.elapsed_ns()?;
+        let kernel_time = timer.elapsed()?;
         Ok((
             DeviceFrame {
-                width: w,
-                height: h,
+                width,
+                height,
                 pixels,
             },
-            kernel_ns,
+            kernel_time,
         ))
     }
+}
 
-    /// Copies a device frame back, for comparisons with the CPU patterns.
-    pub fn download(&self, frame: &DeviceFrame) -> Result<Vec<u8>> {
-        Ok(self.gpu.stream.clone_dtoh(&frame.pixels)?)
-    }
+/// Generates frames `0..count` of `content` with the CUDA kernels (NVRTC
+/// compiles them first) and copies each to the host, so any encoder can
+/// take them: the same pixels as `frame::generate(content, size, seed, i)`.
+/// Each frame comes with its kernel time from CUDA events (not the copy).
+/// Fails with one clear line (naming `--frames-on gpu`) without a GPU.
+pub fn generate_frames_on_gpu(
+    content: Content,
+    size: Size,
+    seed: u64,
+    count: usize,
+) -> Result<Vec<(Frame, Duration)>> {
+    let gpu = GpuContext::new(GpuUse::Frames)?;
+    let kernels = FrameKernels::new(&gpu)?;
+    (0..count as u64)
+        .map(|index| {
+            let (frame, kernel_time) = kernels.generate(content, size, seed, index)?;
+            Ok((frame.download(&gpu.stream)?, kernel_time))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -222,9 +252,13 @@ mod tests {
     }
 
     #[test]
-    fn the_kernel_source_names_every_entry_point() {
-        for name in ENTRY_POINTS {
-            assert!(FRAMES_CU.contains(&format!("extern \"C\" __global__ void {name}(")));
+    fn every_content_has_a_kernel_with_the_shared_signature() {
+        for &content in Content::value_variants() {
+            let signature = format!(
+                "extern \"C\" __global__ void {}(unsigned char *out, u32 w, u32 h, u64 seed)",
+                entry_point(content)
+            );
+            assert!(FRAMES_CU.contains(&signature), "{signature}");
         }
     }
 }

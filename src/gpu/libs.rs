@@ -6,13 +6,10 @@
 //! ship as pip wheels (`nvidia-cuda-nvrtc`, `nvidia-nvjpeg`) whose folders are
 //! not on the loader's path; we look there too.
 
-use anyhow::{bail, Result};
+use super::error::{GpuError, GpuUse};
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-/// Message when `libcuda.so` cannot be opened; tests match on its start.
-pub const NO_DRIVER: &str =
-    "no CUDA driver library (libcuda.so) found: --encoder nvjpeg needs an NVIDIA GPU and driver";
 
 /// The CUDA version (as `cuDriverGetVersion` writes it, 13000 = 13.0) the
 /// cudarc bindings were built against; older drivers lack some symbols.
@@ -33,7 +30,7 @@ const NVRTC_NAMES: &[&str] = &["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so"
 /// pip wheel layouts under each `PYTHONPATH` entry and the active virtualenv.
 /// `wheel_dirs` are the folder names under `site-packages/nvidia/` (CUDA 12
 /// wheels use one per library, CUDA 13 wheels share `cu13`).
-pub fn search_dirs(env_var: &str, wheel_dirs: &[&str]) -> Vec<PathBuf> {
+pub(super) fn search_dirs(env_var: &str, wheel_dirs: &[&str]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(value) = std::env::var_os(env_var) {
         dirs.extend(std::env::split_paths(&value));
@@ -63,7 +60,10 @@ pub fn search_dirs(env_var: &str, wheel_dirs: &[&str]) -> Vec<PathBuf> {
 
 /// Opens the first of `names` found in `dirs` (by full path), else the first
 /// the system loader finds by name. Returns the library and where it was.
-pub fn open_first(names: &[&str], dirs: &[PathBuf]) -> Option<(libloading::Library, String)> {
+pub(super) fn open_first(
+    names: &[&str],
+    dirs: &[PathBuf],
+) -> Option<(libloading::Library, String)> {
     let full = dirs
         .iter()
         .flat_map(|dir| names.iter().map(move |n| dir.join(n)))
@@ -83,30 +83,34 @@ pub fn open_first(names: &[&str], dirs: &[PathBuf]) -> Option<(libloading::Libra
 
 /// Whether cudarc would find the driver library (it would panic if not).
 pub fn driver_present() -> bool {
-    // SAFETY: only tries to dlopen the driver by name and closes it again.
+    // SAFETY: `is_culib_present` only dlopens the driver by its soname and
+    // closes it again; NVIDIA's driver initialisers have no preconditions.
     unsafe { cudarc::driver::sys::is_culib_present() }
 }
 
 /// Checks the driver library is present and new enough for the bindings,
 /// so that later cudarc calls neither panic on a missing library nor on a
-/// missing symbol.
-pub fn ensure_driver() -> Result<i32> {
+/// missing symbol. `purpose` is named in the error.
+pub fn ensure_driver(purpose: GpuUse) -> Result<i32, GpuError> {
     if !driver_present() {
-        bail!(NO_DRIVER);
+        return Err(GpuError::NoDriver(purpose));
     }
     let mut version: std::ffi::c_int = 0;
     // SAFETY: the library is present (checked above); cuDriverGetVersion
     // exists in every driver, needs no cuInit, and writes one int.
     let status = unsafe { cudarc::driver::sys::cuDriverGetVersion(&mut version) };
     if status != cudarc::driver::sys::CUresult::CUDA_SUCCESS {
-        bail!("the CUDA driver library is present but cuDriverGetVersion failed ({status:?}): --encoder nvjpeg needs a working NVIDIA driver");
+        return Err(GpuError::BrokenDriver {
+            purpose,
+            status: format!("{status:?}"),
+        });
     }
     if version < BUILT_FOR_CUDA {
-        bail!(
-            "the NVIDIA driver supports CUDA {} but imgwire's GPU path needs CUDA {} or newer: update the driver (580 or later)",
-            cuda_version_text(version),
-            cuda_version_text(BUILT_FOR_CUDA)
-        );
+        return Err(GpuError::OldDriver {
+            purpose,
+            found: cuda_version_text(version),
+            needed: cuda_version_text(BUILT_FOR_CUDA),
+        });
     }
     Ok(version)
 }
@@ -124,7 +128,8 @@ pub fn ensure_nvrtc() -> Result<String> {
     static FOUND: OnceLock<Result<String, String>> = OnceLock::new();
     FOUND
         .get_or_init(|| {
-            // SAFETY: only tries to dlopen NVRTC by name and closes it again.
+            // SAFETY: only dlopens NVRTC by its soname and closes it again;
+            // NVRTC's initialisers have no preconditions.
             if unsafe { cudarc::nvrtc::sys::is_culib_present() } {
                 return Ok("the system library path".to_owned());
             }
@@ -176,7 +181,7 @@ fn preload_nvrtc_builtins(nvrtc: &Path) {
 }
 
 /// "a, b, c" or "no folders" for error messages.
-pub fn describe_dirs(dirs: &[PathBuf]) -> String {
+pub(super) fn describe_dirs(dirs: &[PathBuf]) -> String {
     if dirs.is_empty() {
         return "no extra folders; set the *_LIB_DIR variable or PYTHONPATH".to_owned();
     }

@@ -4,21 +4,33 @@
 //! CUDA is optional at run time, never at build time: the driver and NVRTC
 //! are opened by cudarc with dlopen, nvJPEG by us with libloading, and each
 //! is checked for (`libs`) before the first call that would need it.
+//!
+//! Who uses what: `--encoder nvjpeg` is [`NvjpegEncoder`] behind the
+//! `Encoder` trait (in `encode::nvjpeg`; this module never sees that trait);
+//! `--server-decoder nvjpeg` is one [`NvjpegDecoder`] per server thread (in
+//! `server::decode`); `--frames-on gpu` is [`generate_frames_on_gpu`]. A frame
+//! can also stay on the device from kernel to JPEG: make a [`FrameKernels`]
+//! and an [`NvjpegEncoder`] on one [`GpuContext`], then pass
+//! [`FrameKernels::generate`]'s frame to [`NvjpegEncoder::encode_device`].
 
+mod error;
 pub mod kernels;
 pub mod libs;
 pub mod nvjpeg;
 pub mod nvjpeg_api;
 
-pub use kernels::FrameKernels;
-pub use libs::{driver_present, NO_DRIVER};
-pub use nvjpeg::{NvjpegDecoder, NvjpegEncoder};
+pub use error::{GpuError, GpuUse};
+pub use kernels::{generate_frames_on_gpu, FrameKernels};
+pub use libs::driver_present;
+pub use nvjpeg::{JpegInfo, NvjpegDecoder, NvjpegEncoder};
+pub use nvjpeg_api::ChromaSubsampling;
 
-use anyhow::{anyhow, Context, Result};
-use cudarc::driver::sys::{CUevent_flags, CUresult};
-use cudarc::driver::{CudaContext, CudaEvent, CudaSlice, CudaStream, DriverError};
-use serde::Serialize;
+use crate::frame::Frame;
+use anyhow::{Context, Result};
+use cudarc::driver::sys::CUevent_flags;
+use cudarc::driver::{CudaContext, CudaEvent, CudaSlice, CudaStream};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// One CUDA device's context and the stream imgwire queues its work on.
 /// Cloning shares both, so kernels and nvJPEG see each other's frames.
@@ -31,25 +43,26 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
-    /// Opens device `ordinal` (`IMGWIRE_CUDA_DEVICE`, default 0), checking
-    /// the driver library first so that a machine without one gets
-    /// [`NO_DRIVER`] instead of a panic inside cudarc.
-    pub fn new() -> Result<Self> {
-        let driver_version = libs::ensure_driver()?;
+    /// Opens device `IMGWIRE_CUDA_DEVICE` (default 0) for `purpose`,
+    /// checking the driver library first so that a machine without one gets
+    /// [`GpuError::NoDriver`] (inside the `anyhow::Error`) instead of a panic
+    /// inside cudarc.
+    pub fn new(purpose: GpuUse) -> Result<Self> {
+        let driver_version = libs::ensure_driver(purpose)?;
         let ordinal = match std::env::var("IMGWIRE_CUDA_DEVICE") {
-            Ok(text) => text.trim().parse::<usize>().map_err(|_| {
-                anyhow!("IMGWIRE_CUDA_DEVICE='{text}' is not a device number (0, 1, ...)")
-            })?,
+            Ok(text) => text
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| GpuError::BadDeviceVariable(text))?,
             Err(_) => 0,
         };
-        let count = CudaContext::device_count().map_err(no_device)?;
+        let no_device = |reason: String| GpuError::NoDevice { purpose, reason };
+        let count = CudaContext::device_count().map_err(|e| no_device(e.to_string()))?;
         if count <= 0 {
-            return Err(no_device(DriverError(CUresult::CUDA_ERROR_NO_DEVICE)));
+            return Err(no_device("the driver sees 0 devices".to_owned()).into());
         }
         if ordinal >= count as usize {
-            return Err(anyhow!(
-                "IMGWIRE_CUDA_DEVICE={ordinal} but only {count} CUDA device(s) are visible"
-            ));
+            return Err(GpuError::DeviceOutOfRange { ordinal, count }.into());
         }
         let ctx = CudaContext::new(ordinal)
             .with_context(|| format!("could not open CUDA device {ordinal}"))?;
@@ -85,12 +98,6 @@ impl GpuContext {
     }
 }
 
-fn no_device(err: DriverError) -> anyhow::Error {
-    anyhow!(
-        "the CUDA driver is installed but no CUDA device is usable ({err}): --encoder nvjpeg needs an NVIDIA GPU; check nvidia-smi and CUDA_VISIBLE_DEVICES"
-    )
-}
-
 /// Times a span of stream work with CUDA events, as the design asks: the
 /// host clock would measure queueing, not the GPU.
 pub struct GpuTimer {
@@ -107,19 +114,26 @@ impl GpuTimer {
         Ok(self.end.record(stream)?)
     }
 
-    /// Waits for the end event; nanoseconds between the two.
-    pub fn elapsed_ns(&self) -> Result<u64> {
+    /// Waits for the end event; the GPU time between the two.
+    pub fn elapsed(&self) -> Result<Duration> {
         let ms = self.start.elapsed_ms(&self.end)?;
-        Ok((f64::from(ms) * 1e6).round() as u64)
+        Ok(Duration::from_secs_f64(f64::from(ms.max(0.0)) / 1e3))
     }
 }
 
-/// Checks everything `--encoder nvjpeg` needs (driver, device, nvJPEG) and
-/// describes what was found, without encoding anything.
-pub fn probe() -> Result<String> {
-    let gpu = GpuContext::new()?;
-    let api = nvjpeg_api::api()?;
-    Ok(format!("{}; nvJPEG from {}", gpu.describe(), api.path))
+/// Checks everything `purpose` needs (driver and device; nvJPEG for the
+/// encoder and the server decoder, NVRTC for GPU frames) and describes what
+/// was found, without doing any work. Call it before starting servers, so a
+/// machine without a GPU stops at once with one line.
+pub fn probe(purpose: GpuUse) -> Result<String> {
+    let gpu = GpuContext::new(purpose)?;
+    let library = match purpose {
+        GpuUse::Encoder | GpuUse::ServerDecoder => {
+            format!("nvJPEG from {}", nvjpeg_api::api()?.path)
+        }
+        GpuUse::Frames => format!("NVRTC from {}", libs::ensure_nvrtc()?),
+    };
+    Ok(format!("{}; {library}", gpu.describe()))
 }
 
 /// An interleaved RGB frame in device memory, row pitch `width * 3`.
@@ -137,18 +151,20 @@ impl DeviceFrame {
     pub fn len_bytes(&self) -> usize {
         self.pitch() * self.height as usize
     }
-}
 
-/// Where the time of one GPU encode went, each part timed on its own.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct GpuEncodeTimes {
-    /// Host -> device copy of the raw frame (CUDA events); 0 when the frame
-    /// was already on the device.
-    pub upload_ns: u64,
-    /// `nvjpegEncodeImage` on the stream (CUDA events).
-    pub encode_ns: u64,
-    /// Fetching the bitstream to the host (host clock: it is a blocking call).
-    pub retrieve_ns: u64,
+    /// Copies the pixels back to the host (blocks until the copy is done).
+    pub fn download(&self, stream: &Arc<CudaStream>) -> Result<Frame> {
+        let mut pixels = stream
+            .clone_dtoh(&self.pixels)
+            .context("could not copy a frame back from the GPU")?;
+        pixels.truncate(self.len_bytes());
+        Ok(Frame {
+            width: self.width,
+            height: self.height,
+            channels: 3,
+            pixels,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -156,14 +172,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn no_driver_is_an_error_not_a_panic() {
-        if driver_present() {
-            eprintln!("skipped: a CUDA driver is present on this machine");
-            return;
-        }
-        let err = GpuContext::new().err().expect("no driver, no context");
-        assert_eq!(err.to_string(), NO_DRIVER);
-        let err = probe().unwrap_err().to_string();
-        assert!(err.contains("libcuda.so") && err.contains("--encoder nvjpeg"));
+    fn opening_the_gpu_says_no_driver_exactly_when_there_is_none() {
+        let outcome = GpuContext::new(GpuUse::Encoder).map(|_| ());
+        let said_no_driver = outcome.as_ref().is_err_and(|e| {
+            matches!(
+                e.downcast_ref::<GpuError>(),
+                Some(GpuError::NoDriver(GpuUse::Encoder))
+            )
+        });
+        assert_eq!(said_no_driver, !driver_present(), "{outcome:?}");
     }
 }

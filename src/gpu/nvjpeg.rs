@@ -1,15 +1,13 @@
-//! nvJPEG encode (host or device frame -> JPEG bytes) and decode (JPEG bytes
-//! -> device RGB), each stage timed with CUDA events.
+//! nvJPEG on the GPU: encode (a host or device frame -> JPEG bytes) and
+//! decode (JPEG bytes -> RGB in device memory). Plain parameters in and out;
+//! the `Encoder` trait adapter for `--encoder nvjpeg` is `encode::nvjpeg`.
 
-use super::nvjpeg_api::{self as api, check, Api, Image};
-use super::{DeviceFrame, GpuContext, GpuEncodeTimes};
-use crate::encode::{EncodeSettings, Encoder, Subsampling};
+use super::nvjpeg_api::{self as api, check, Api, ChromaSubsampling, Image, NvjpegCallError};
+use super::{DeviceFrame, GpuContext};
 use crate::frame::Frame;
-use crate::wire::ImageFormat;
 use anyhow::{bail, Context, Result};
 use cudarc::driver::{DevicePtr, DevicePtrMut};
 use std::ffi::c_int;
-use std::time::Instant;
 
 /// The nvJPEG library handle and an encoder's state and parameters. Raw
 /// pointers, so not `Send` by themselves.
@@ -44,24 +42,29 @@ impl Drop for EncodeHandles {
     }
 }
 
-/// JPEG encoding with nvJPEG on the GPU, as one of the project's encoders.
+/// JPEG encoding with nvJPEG on the GPU.
 pub struct NvjpegEncoder {
-    gpu: GpuContext,
+    // Fields drop in this order: nvJPEG's handles while the stream they were
+    // made on still lives, then device memory, then the context.
     nv: EncodeHandles,
     /// Reused between frames of one size, so uploads do not allocate.
     staging: Option<DeviceFrame>,
-    last: GpuEncodeTimes,
+    gpu: GpuContext,
+}
+
+impl Drop for NvjpegEncoder {
+    fn drop(&mut self) {
+        // nvJPEG frees device memory when its handles are destroyed (next,
+        // as the fields drop), which needs the context current.
+        let _ = self.gpu.ctx.bind_to_thread();
+    }
 }
 
 impl NvjpegEncoder {
-    /// Opens the GPU and nvJPEG; fails with one clear line where either is
-    /// missing.
-    pub fn new(settings: EncodeSettings) -> Result<Self> {
-        Self::with_context(GpuContext::new()?, settings)
-    }
-
-    /// An encoder on an existing context, to share frames with kernels.
-    pub fn with_context(gpu: GpuContext, settings: EncodeSettings) -> Result<Self> {
+    /// An encoder queueing on `gpu`'s stream (share the context with
+    /// [`super::FrameKernels`] to encode frames made there); `quality` is
+    /// 1 to 100. Fails with one clear line where nvJPEG is missing.
+    pub fn new(gpu: GpuContext, quality: u8, subsampling: ChromaSubsampling) -> Result<Self> {
         let api = api::api()?;
         gpu.ctx.bind_to_thread()?;
         let stream = gpu.stream.cu_stream();
@@ -71,9 +74,10 @@ impl NvjpegEncoder {
             state: std::ptr::null_mut(),
             params: std::ptr::null_mut(),
         };
-        // SAFETY: each call writes one handle through a valid out-pointer;
-        // `stream` belongs to the context bound to this thread; on error the
-        // handles still null are skipped by Drop.
+        // SAFETY: each call writes one handle through a valid out-pointer and
+        // takes handles created by the calls before it; `stream` belongs to
+        // the context bound to this thread; on error the handles still null
+        // are skipped by Drop.
         unsafe {
             check((api.create_simple)(&mut nv.handle), "nvjpegCreateSimple")?;
             check(
@@ -85,177 +89,129 @@ impl NvjpegEncoder {
                 "nvjpegEncoderParamsCreate",
             )?;
             check(
-                (api.encoder_params_set_quality)(nv.params, c_int::from(settings.quality), stream),
+                (api.encoder_params_set_quality)(nv.params, c_int::from(quality), stream),
                 "nvjpegEncoderParamsSetQuality",
             )?;
             check(
-                (api.encoder_params_set_sampling_factors)(
-                    nv.params,
-                    css(settings.subsampling),
-                    stream,
-                ),
+                (api.encoder_params_set_sampling_factors)(nv.params, subsampling.raw(), stream),
                 "nvjpegEncoderParamsSetSamplingFactors",
             )?;
         }
         Ok(NvjpegEncoder {
-            gpu,
             nv,
             staging: None,
-            last: GpuEncodeTimes::default(),
+            gpu,
         })
     }
 
-    /// The context this encoder queues on (for generating frames on it).
-    pub fn context(&self) -> &GpuContext {
-        &self.gpu
-    }
-
-    /// The parts of the last encode.
-    pub fn last_times(&self) -> GpuEncodeTimes {
-        self.last
-    }
-
-    /// Copies `frame` to the device, then encodes it there.
-    pub fn encode_host(&mut self, frame: &Frame) -> Result<(Vec<u8>, GpuEncodeTimes)> {
-        if frame.channels != 3 {
+    /// Copies `frame` (interleaved RGB) to the device, then encodes it there.
+    pub fn encode_host(&mut self, frame: &Frame) -> Result<Vec<u8>> {
+        let expected = frame.width as usize * frame.height as usize * 3;
+        if frame.channels != 3 || frame.pixels.len() != expected {
             bail!(
-                "nvJPEG encodes RGB frames; this one has {} channels",
-                frame.channels
+                "nvJPEG encodes interleaved RGB frames; this one is {}x{} with {} channels in {} bytes",
+                frame.width,
+                frame.height,
+                frame.channels,
+                frame.pixels.len()
             );
         }
         self.gpu.ctx.bind_to_thread()?;
-        let stream = self.gpu.stream.clone();
-        let fits = self
-            .staging
-            .as_ref()
-            .is_some_and(|s| (s.width, s.height) == (frame.width, frame.height));
-        if !fits {
-            self.staging = Some(DeviceFrame {
+        let stream = &self.gpu.stream;
+        let staging = match &mut self.staging {
+            Some(staging) if (staging.width, staging.height) == (frame.width, frame.height) => {
+                staging
+            }
+            slot => slot.insert(DeviceFrame {
                 width: frame.width,
                 height: frame.height,
-                pixels: stream.alloc_zeros::<u8>(frame.pixels.len())?,
-            });
-        }
-        let Some(mut staging) = self.staging.take() else {
-            unreachable!("staging was filled above")
+                pixels: stream.alloc_zeros::<u8>(expected)?,
+            }),
         };
-        let timer = self.gpu.timer()?;
-        timer.start(&stream)?;
-        let copied = stream.memcpy_htod(&frame.pixels, &mut staging.pixels);
-        timer.stop(&stream)?;
-        copied.context("could not copy the frame to the GPU")?;
-        let upload_ns = timer.elapsed_ns()?;
-        let result = self.encode_device(&staging);
-        self.staging = Some(staging);
-        let (bytes, mut times) = result?;
-        times.upload_ns = upload_ns;
-        self.last = times;
-        Ok((bytes, times))
+        stream
+            .memcpy_htod(&frame.pixels, &mut staging.pixels)
+            .context("could not copy the frame to the GPU")?;
+        encode_on_device(&self.gpu, &self.nv, staging)
     }
 
-    /// Encodes a frame already on the device (a `--frames-on gpu` path):
-    /// no upload, so `upload_ns` is 0.
-    pub fn encode_device(&mut self, frame: &DeviceFrame) -> Result<(Vec<u8>, GpuEncodeTimes)> {
-        self.gpu.ctx.bind_to_thread()?;
-        if frame.pixels.len() < frame.len_bytes() {
-            bail!(
-                "device frame holds {} bytes, needs {}",
-                frame.pixels.len(),
-                frame.len_bytes()
-            );
-        }
-        let stream = &self.gpu.stream;
-        let cu_stream = stream.cu_stream();
-        let api = self.nv.api;
-        let timer = self.gpu.timer()?;
-        timer.start(stream)?;
-        {
-            let (ptr, _read) = frame.pixels.device_ptr(stream);
-            let image = Image::interleaved(ptr as usize as *mut u8, frame.pitch());
-            // SAFETY: `image` points at `len_bytes` valid device bytes
-            // (checked above) owned by `frame`, which outlives the call and
-            // whose read is recorded on `stream` by `_read`; the handles are
-            // live and used by this thread only; width and height fit c_int
-            // (frame sizes are capped at 16384).
-            let status = unsafe {
-                (api.encode_image)(
-                    self.nv.handle,
-                    self.nv.state,
-                    self.nv.params,
-                    &image,
-                    api::NVJPEG_INPUT_RGBI,
-                    frame.width as c_int,
-                    frame.height as c_int,
-                    cu_stream,
-                )
-            };
-            check(status, "nvjpegEncodeImage")?;
-        }
-        timer.stop(stream)?;
-        let encode_ns = timer.elapsed_ns()?;
-        let start = Instant::now();
-        let bytes = self.retrieve()?;
-        let times = GpuEncodeTimes {
-            upload_ns: 0,
-            encode_ns,
-            retrieve_ns: u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
-        };
-        self.last = times;
-        Ok((bytes, times))
-    }
-
-    /// Asks nvJPEG for the bitstream's length, then for the bytes.
-    fn retrieve(&mut self) -> Result<Vec<u8>> {
-        let api = self.nv.api;
-        let stream = self.gpu.stream.cu_stream();
-        let mut length = 0usize;
-        // SAFETY: a null buffer asks only for the length, written to `length`.
-        let status = unsafe {
-            (api.encode_retrieve_bitstream)(
-                self.nv.handle,
-                self.nv.state,
-                std::ptr::null_mut(),
-                &mut length,
-                stream,
-            )
-        };
-        check(status, "nvjpegEncodeRetrieveBitstream (length)")?;
-        self.gpu.stream.synchronize()?;
-        let mut bytes = vec![0u8; length];
-        // SAFETY: `bytes` has exactly `length` writable bytes, as nvJPEG
-        // requires; the stream is synchronised after, before `bytes` is read.
-        let status = unsafe {
-            (api.encode_retrieve_bitstream)(
-                self.nv.handle,
-                self.nv.state,
-                bytes.as_mut_ptr(),
-                &mut length,
-                stream,
-            )
-        };
-        check(status, "nvjpegEncodeRetrieveBitstream")?;
-        self.gpu.stream.synchronize()?;
-        bytes.truncate(length);
-        Ok(bytes)
+    /// Encodes a frame already on the device (made by the frame kernels on
+    /// this encoder's context): no upload.
+    pub fn encode_device(&mut self, frame: &DeviceFrame) -> Result<Vec<u8>> {
+        encode_on_device(&self.gpu, &self.nv, frame)
     }
 }
 
-impl Encoder for NvjpegEncoder {
-    fn encode(&mut self, frame: &Frame) -> Result<Vec<u8>> {
-        Ok(self.encode_host(frame)?.0)
+/// Queues `nvjpegEncodeImage` for `frame` on `gpu`'s stream and fetches the
+/// bitstream.
+fn encode_on_device(gpu: &GpuContext, nv: &EncodeHandles, frame: &DeviceFrame) -> Result<Vec<u8>> {
+    gpu.ctx.bind_to_thread()?;
+    if frame.pixels.len() < frame.len_bytes() {
+        bail!(
+            "device frame holds {} bytes, needs {}",
+            frame.pixels.len(),
+            frame.len_bytes()
+        );
     }
-
-    fn format(&self) -> ImageFormat {
-        ImageFormat::Jpeg
-    }
+    let (width, height) = (
+        c_int::try_from(frame.width)?,
+        c_int::try_from(frame.height)?,
+    );
+    let stream = &gpu.stream;
+    let (ptr, _read) = frame.pixels.device_ptr(stream);
+    let image = Image::interleaved(ptr as usize as *mut u8, frame.pitch());
+    // SAFETY: `image` points at `len_bytes` valid device bytes (checked
+    // above) owned by `frame`, which outlives the call and whose read is
+    // recorded on `stream` by `_read`; the handles are live and `&mut` on
+    // the encoder keeps other threads off them.
+    let status = unsafe {
+        (nv.api.encode_image)(
+            nv.handle,
+            nv.state,
+            nv.params,
+            &image,
+            api::NVJPEG_INPUT_RGBI,
+            width,
+            height,
+            stream.cu_stream(),
+        )
+    };
+    check(status, "nvjpegEncodeImage")?;
+    retrieve_bitstream(gpu, nv)
 }
 
-fn css(subsampling: Subsampling) -> c_int {
-    match subsampling {
-        Subsampling::S420 => api::NVJPEG_CSS_420,
-        Subsampling::S422 => api::NVJPEG_CSS_422,
-        Subsampling::S444 => api::NVJPEG_CSS_444,
-    }
+/// Asks nvJPEG for the bitstream's length, then for the bytes.
+fn retrieve_bitstream(gpu: &GpuContext, nv: &EncodeHandles) -> Result<Vec<u8>> {
+    let stream = gpu.stream.cu_stream();
+    let mut length = 0usize;
+    // SAFETY: a null buffer asks only for the length, written to `length`;
+    // the handles are live.
+    let status = unsafe {
+        (nv.api.encode_retrieve_bitstream)(
+            nv.handle,
+            nv.state,
+            std::ptr::null_mut(),
+            &mut length,
+            stream,
+        )
+    };
+    check(status, "nvjpegEncodeRetrieveBitstream (length)")?;
+    gpu.stream.synchronize()?;
+    let mut bytes = vec![0u8; length];
+    // SAFETY: `bytes` has exactly `length` writable bytes, as nvJPEG
+    // requires; the stream is synchronised after, before `bytes` is read.
+    let status = unsafe {
+        (nv.api.encode_retrieve_bitstream)(
+            nv.handle,
+            nv.state,
+            bytes.as_mut_ptr(),
+            &mut length,
+            stream,
+        )
+    };
+    check(status, "nvjpegEncodeRetrieveBitstream")?;
+    gpu.stream.synchronize()?;
+    bytes.truncate(length);
+    Ok(bytes)
 }
 
 /// The nvJPEG library handle and a decoder state.
@@ -283,21 +239,33 @@ impl Drop for DecodeHandles {
     }
 }
 
-/// A decoded image left on the device, and how long decoding took there.
-pub struct DeviceDecoded {
-    pub frame: DeviceFrame,
-    /// `nvjpegDecode` including its host-side Huffman work (CUDA events
-    /// around a call that blocks for part of its work).
-    pub decode_ns: u64,
+/// What a JPEG header says about the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JpegInfo {
+    pub width: u32,
+    pub height: u32,
+    pub components: u32,
 }
 
-/// JPEG decoding with nvJPEG, for a GPU server-side decoder.
+/// JPEG decoding with nvJPEG, for `--server-decoder nvjpeg`.
 pub struct NvjpegDecoder {
-    gpu: GpuContext,
+    // Dropped in this order, as for `NvjpegEncoder`.
     nv: DecodeHandles,
+    /// The last decode's pixels, reused while the size stays the same.
+    output: Option<DeviceFrame>,
+    gpu: GpuContext,
+}
+
+impl Drop for NvjpegDecoder {
+    fn drop(&mut self) {
+        // As for `NvjpegEncoder`: the handles are destroyed next.
+        let _ = self.gpu.ctx.bind_to_thread();
+    }
 }
 
 impl NvjpegDecoder {
+    /// A decoder queueing on `gpu`'s stream; fails with one clear line where
+    /// nvJPEG is missing.
     pub fn new(gpu: GpuContext) -> Result<Self> {
         let api = api::api()?;
         gpu.ctx.bind_to_thread()?;
@@ -307,7 +275,8 @@ impl NvjpegDecoder {
             state: std::ptr::null_mut(),
         };
         // SAFETY: each call writes one handle through a valid out-pointer;
-        // on error the null ones are skipped by Drop.
+        // the state is created from the live handle; on error the null ones
+        // are skipped by Drop.
         unsafe {
             check((api.create_simple)(&mut nv.handle), "nvjpegCreateSimple")?;
             check(
@@ -315,17 +284,23 @@ impl NvjpegDecoder {
                 "nvjpegJpegStateCreate",
             )?;
         }
-        Ok(NvjpegDecoder { gpu, nv })
+        Ok(NvjpegDecoder {
+            nv,
+            output: None,
+            gpu,
+        })
     }
 
-    /// Width, height and channel count from the JPEG header.
-    pub fn info(&self, jpeg: &[u8]) -> Result<(u32, u32, u32)> {
+    /// Reads the JPEG header; the error says whether the bytes were at fault
+    /// ([`NvjpegCallError::is_bad_input`]).
+    pub fn info(&self, jpeg: &[u8]) -> Result<JpegInfo, NvjpegCallError> {
         let mut components: c_int = 0;
         let mut subsampling: c_int = 0;
         let mut widths = [0 as c_int; api::MAX_COMPONENT];
         let mut heights = [0 as c_int; api::MAX_COMPONENT];
         // SAFETY: `jpeg` is a valid host buffer of `jpeg.len()` bytes; the
-        // width and height arrays have NVJPEG_MAX_COMPONENT entries each.
+        // width and height arrays have NVJPEG_MAX_COMPONENT entries each; the
+        // other out-pointers are to single live ints; the handle is live.
         let status = unsafe {
             (self.nv.api.get_image_info)(
                 self.nv.handle,
@@ -338,35 +313,48 @@ impl NvjpegDecoder {
             )
         };
         check(status, "nvjpegGetImageInfo")?;
-        Ok((
-            widths[0].max(0) as u32,
-            heights[0].max(0) as u32,
-            components.max(0) as u32,
-        ))
+        let positive = |value: c_int| u32::try_from(value).unwrap_or(0);
+        Ok(JpegInfo {
+            width: positive(widths[0]),
+            height: positive(heights[0]),
+            components: positive(components),
+        })
     }
 
-    /// Decodes `jpeg` to interleaved RGB in device memory.
-    pub fn decode_to_device(&mut self, jpeg: &[u8]) -> Result<DeviceDecoded> {
+    /// Decodes `jpeg` to interleaved RGB in device memory and waits for the
+    /// GPU to finish, so a host clock around the call times the whole
+    /// decode. The frame is overwritten by the next decode.
+    pub fn decode_to_device(&mut self, jpeg: &[u8]) -> Result<&DeviceFrame> {
         self.gpu.ctx.bind_to_thread()?;
-        let (width, height, _) = self.info(jpeg)?;
+        let JpegInfo { width, height, .. } = self.info(jpeg)?;
         if width == 0 || height == 0 {
             bail!("nvJPEG read a {width}x{height} image from the header");
         }
-        let stream = self.gpu.stream.clone();
-        let mut frame = DeviceFrame {
-            width,
-            height,
-            pixels: stream.alloc_zeros::<u8>(width as usize * height as usize * 3)?,
-        };
-        let timer = self.gpu.timer()?;
-        timer.start(&stream)?;
+        let stream = &self.gpu.stream;
+        if self
+            .output
+            .as_ref()
+            .is_some_and(|frame| (frame.width, frame.height) != (width, height))
         {
-            let pitch = frame.pitch();
-            let (ptr, _write) = frame.pixels.device_ptr_mut(&stream);
+            self.output = None;
+        }
+        let output = match &mut self.output {
+            Some(frame) => frame,
+            empty => empty.insert(DeviceFrame {
+                width,
+                height,
+                pixels: stream.alloc_zeros::<u8>(width as usize * height as usize * 3)?,
+            }),
+        };
+        let pitch = output.pitch();
+        {
+            let (ptr, _write) = output.pixels.device_ptr_mut(stream);
             let mut image = Image::interleaved(ptr as usize as *mut u8, pitch);
             // SAFETY: `image` points at width*height*3 writable device bytes
-            // owned by `frame`, which outlives the call; its write is
-            // recorded on `stream` by `_write`; `jpeg` is a valid host buffer.
+            // owned by `output`, which outlives the call; its write is
+            // recorded on `stream` by `_write`; `jpeg` is a valid host
+            // buffer; the handles are live and `&mut self` keeps other
+            // threads off them.
             let status = unsafe {
                 (self.nv.api.decode)(
                     self.nv.handle,
@@ -380,20 +368,9 @@ impl NvjpegDecoder {
             };
             check(status, "nvjpegDecode")?;
         }
-        timer.stop(&stream)?;
-        let decode_ns = timer.elapsed_ns()?;
-        Ok(DeviceDecoded { frame, decode_ns })
-    }
-
-    /// Decodes `jpeg` and copies the pixels back to the host.
-    pub fn decode_to_host(&mut self, jpeg: &[u8]) -> Result<Frame> {
-        let decoded = self.decode_to_device(jpeg)?;
-        let pixels = self.gpu.stream.clone_dtoh(&decoded.frame.pixels)?;
-        Ok(Frame {
-            width: decoded.frame.width,
-            height: decoded.frame.height,
-            channels: 3,
-            pixels,
-        })
+        stream
+            .synchronize()
+            .context("the GPU failed while decoding a JPEG")?;
+        Ok(output)
     }
 }

@@ -7,24 +7,79 @@
 use super::libs::{describe_dirs, open_first, search_dirs, NVJPEG_NAMES};
 use anyhow::{bail, Result};
 use cudarc::driver::sys::CUstream;
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
+use std::marker::{PhantomData, PhantomPinned};
 use std::sync::OnceLock;
 
 /// `nvjpegStatus_t`.
 pub type Status = c_int;
 pub const NVJPEG_STATUS_SUCCESS: Status = 0;
 
-/// Opaque `nvjpegHandle_t`, `nvjpegJpegState_t`, `nvjpegEncoderState_t`,
-/// `nvjpegEncoderParams_t`.
-pub type Handle = *mut c_void;
-pub type JpegState = *mut c_void;
-pub type EncoderState = *mut c_void;
-pub type EncoderParams = *mut c_void;
+/// Declares an opaque C struct that only nvJPEG creates: zero-sized, not
+/// constructible, `!Send`, `!Sync` and `!Unpin` (the pattern the Rustonomicon
+/// gives for opaque FFI types). Each is its own type, so passing an encoder
+/// state where a handle is expected does not compile.
+macro_rules! opaque_nvjpeg_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[repr(C)]
+        pub struct $name {
+            _private: [u8; 0],
+            _not_send_sync_or_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+        }
+    };
+}
 
-/// `nvjpegChromaSubsampling_t` values.
-pub const NVJPEG_CSS_444: c_int = 0;
-pub const NVJPEG_CSS_422: c_int = 1;
-pub const NVJPEG_CSS_420: c_int = 2;
+opaque_nvjpeg_type!(
+    /// What `nvjpegHandle_t` points at: the library instance.
+    NvjpegHandle
+);
+opaque_nvjpeg_type!(
+    /// What `nvjpegJpegState_t` points at: one decoder's state.
+    NvjpegJpegState
+);
+opaque_nvjpeg_type!(
+    /// What `nvjpegEncoderState_t` points at: one encoder's state.
+    NvjpegEncoderState
+);
+opaque_nvjpeg_type!(
+    /// What `nvjpegEncoderParams_t` points at: quality, sampling and so on.
+    NvjpegEncoderParams
+);
+
+/// `nvjpegHandle_t`. The handle types do not mix:
+///
+/// ```compile_fail
+/// use imgwire::gpu::nvjpeg_api::{EncoderState, Handle};
+/// let state: EncoderState = std::ptr::null_mut();
+/// let handle: Handle = state;
+/// ```
+pub type Handle = *mut NvjpegHandle;
+/// `nvjpegJpegState_t`.
+pub type JpegState = *mut NvjpegJpegState;
+/// `nvjpegEncoderState_t`.
+pub type EncoderState = *mut NvjpegEncoderState;
+/// `nvjpegEncoderParams_t`.
+pub type EncoderParams = *mut NvjpegEncoderParams;
+
+/// `nvjpegChromaSubsampling_t`, the values nvJPEG's encoder accepts here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChromaSubsampling {
+    Css444,
+    Css422,
+    Css420,
+}
+
+impl ChromaSubsampling {
+    /// The C enum's value.
+    pub fn raw(self) -> c_int {
+        match self {
+            ChromaSubsampling::Css444 => 0,
+            ChromaSubsampling::Css422 => 1,
+            ChromaSubsampling::Css420 => 2,
+        }
+    }
+}
 /// `nvjpegInputFormat_t::NVJPEG_INPUT_RGBI`: interleaved RGB in channel 0.
 pub const NVJPEG_INPUT_RGBI: c_int = 5;
 /// `nvjpegOutputFormat_t::NVJPEG_OUTPUT_RGBI`: interleaved RGB in channel 0.
@@ -169,12 +224,34 @@ fn load() -> Result<Api> {
     })
 }
 
-/// Turns an nvJPEG status into an error naming the call.
-pub fn check(status: Status, call: &str) -> Result<()> {
-    if status == NVJPEG_STATUS_SUCCESS {
-        return Ok(());
+/// A failed nvJPEG call: which one, and the status it returned.
+#[derive(Debug, thiserror::Error)]
+#[error("{call} failed: NVJPEG_STATUS_{} ({status})", status_name(*.status))]
+pub struct NvjpegCallError {
+    pub call: &'static str,
+    pub status: Status,
+}
+
+impl NvjpegCallError {
+    /// Whether the bytes were at fault (not a JPEG, a kind nvJPEG does not
+    /// decode, cut short), as opposed to the GPU or the library.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self.status, 3 | 4 | 10)
     }
-    let name = match status {
+}
+
+/// Turns an nvJPEG status into an error naming the call.
+pub fn check(status: Status, call: &'static str) -> Result<(), NvjpegCallError> {
+    if status == NVJPEG_STATUS_SUCCESS {
+        Ok(())
+    } else {
+        Err(NvjpegCallError { call, status })
+    }
+}
+
+/// `NVJPEG_STATUS_*` without the prefix.
+fn status_name(status: Status) -> &'static str {
+    match status {
         1 => "NOT_INITIALIZED",
         2 => "INVALID_PARAMETER",
         3 => "BAD_JPEG",
@@ -186,8 +263,7 @@ pub fn check(status: Status, call: &str) -> Result<()> {
         9 => "IMPLEMENTATION_NOT_SUPPORTED",
         10 => "INCOMPLETE_BITSTREAM",
         _ => "unknown status",
-    };
-    bail!("{call} failed: NVJPEG_STATUS_{name} ({status})")
+    }
 }
 
 #[cfg(test)]
@@ -206,7 +282,23 @@ mod tests {
     #[test]
     fn statuses_name_the_call() {
         assert!(check(NVJPEG_STATUS_SUCCESS, "x").is_ok());
-        let err = check(3, "nvjpegDecode").unwrap_err().to_string();
-        assert_eq!(err, "nvjpegDecode failed: NVJPEG_STATUS_BAD_JPEG (3)");
+        let err = check(3, "nvjpegDecode").unwrap_err();
+        assert!(err.is_bad_input());
+        assert_eq!(
+            err.to_string(),
+            "nvjpegDecode failed: NVJPEG_STATUS_BAD_JPEG (3)"
+        );
+        assert!(!check(6, "nvjpegDecode").unwrap_err().is_bad_input());
+    }
+
+    #[test]
+    fn chroma_subsampling_matches_nvjpeg_h() {
+        let raw = [
+            ChromaSubsampling::Css444,
+            ChromaSubsampling::Css422,
+            ChromaSubsampling::Css420,
+        ]
+        .map(ChromaSubsampling::raw);
+        assert_eq!(raw, [0, 1, 2]);
     }
 }

@@ -34,7 +34,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check_outputs()?;
     if plan.frames.encoder == EncoderKind::Nvjpeg {
-        crate::gpu::probe()?; // before any server starts: no GPU, one clear line
+        crate::gpu::probe(crate::gpu::GpuUse::Encoder)?; // before any server starts: no GPU, one clear line
     }
     let source = FrameSource::open(&plan.frames.source)?;
     let targets = Targets::start(plan)?;

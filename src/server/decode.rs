@@ -1,22 +1,67 @@
-//! `server.decode`: compressed bytes -> pixels, checked against the size the
-//! client declared.
+//! `server.decode`: compressed bytes -> pixels with the decoder the server
+//! was started with (`--server-decoder`), checked against the size the
+//! client declared. Each server thread keeps its own decoder.
 
 use super::pipeline::RequestError;
+use crate::gpu::{GpuContext, GpuUse, NvjpegDecoder};
 use crate::wire::{ImageFormat, ImageMeta};
+use clap::ValueEnum;
+use serde::Serialize;
 use std::cell::RefCell;
 use turbojpeg::{Decompressor, Image, PixelFormat};
 
-thread_local! {
-    // One decompressor per server thread: creating one per request would
-    // time libjpeg-turbo's set-up instead of its decoding.
-    static DECOMPRESSOR: RefCell<Option<Decompressor>> = const { RefCell::new(None) };
+/// What the server does with the image bytes it received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerDecoder {
+    /// Decode with libjpeg-turbo and check the size against what the client declared.
+    Turbojpeg,
+    /// Only receive and deserialize, as the seed post's servers did.
+    None,
+    /// Decode with NVIDIA nvJPEG into GPU memory and check the size (needs a GPU, its driver and libnvjpeg at run time).
+    Nvjpeg,
 }
 
-/// Decodes (JPEG) or checks (raw) the image; returns the pixel buffer size.
-pub fn decode(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
-    match meta.format {
-        ImageFormat::Raw => check_raw(bytes, meta),
-        ImageFormat::Jpeg => decode_jpeg(bytes, meta),
+impl ServerDecoder {
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerDecoder::Turbojpeg => "turbojpeg",
+            ServerDecoder::None => "none",
+            ServerDecoder::Nvjpeg => "nvjpeg",
+        }
+    }
+}
+
+/// Checks that `decoder` can run on this machine, so a server is not
+/// started only to fail every request: for nvJPEG it opens the GPU and
+/// loads libnvjpeg (an error naming `--server-decoder nvjpeg` where either
+/// is missing); the CPU decoders are always available.
+pub fn check_decoder_available(decoder: ServerDecoder) -> anyhow::Result<()> {
+    match decoder {
+        ServerDecoder::Nvjpeg => crate::gpu::probe(GpuUse::ServerDecoder).map(|_| ()),
+        ServerDecoder::Turbojpeg | ServerDecoder::None => Ok(()),
+    }
+}
+
+thread_local! {
+    // One decoder of each kind per server thread, made on first use:
+    // creating one per request would time set-up instead of decoding.
+    static DECOMPRESSOR: RefCell<Option<Decompressor>> = const { RefCell::new(None) };
+    static NVJPEG: RefCell<Option<NvjpegDecoder>> = const { RefCell::new(None) };
+}
+
+/// Decodes (JPEG) or checks (raw) the image with `decoder`; returns the
+/// decoded pixel buffer's size. `ServerDecoder::None` decodes nothing (0).
+pub fn decode(
+    decoder: ServerDecoder,
+    bytes: &[u8],
+    meta: &ImageMeta,
+) -> Result<usize, RequestError> {
+    match (decoder, meta.format) {
+        (ServerDecoder::None, _) => Ok(0),
+        (_, ImageFormat::Raw) => check_raw(bytes, meta),
+        (ServerDecoder::Turbojpeg, ImageFormat::Jpeg) => decode_turbojpeg(bytes, meta),
+        (ServerDecoder::Nvjpeg, ImageFormat::Jpeg) => decode_nvjpeg(bytes, meta),
     }
 }
 
@@ -34,8 +79,35 @@ fn check_raw(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
     Ok(bytes.len())
 }
 
-fn decode_jpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
-    let result = decode_with_thread_decompressor(bytes, meta);
+/// The JPEG header's size must be the one the request declared.
+fn check_declared_size(width: usize, height: usize, meta: &ImageMeta) -> Result<(), RequestError> {
+    if width != meta.width as usize || height != meta.height as usize {
+        return Err(RequestError::Mismatch(format!(
+            "JPEG is {width}x{height} (width x height) but the request declared {}x{}",
+            meta.width, meta.height
+        )));
+    }
+    Ok(())
+}
+
+fn unreadable(bytes: &[u8], reason: impl std::fmt::Display) -> RequestError {
+    RequestError::BadImage(format!(
+        "not a readable JPEG ({} bytes): {reason}",
+        bytes.len()
+    ))
+}
+
+fn decode_turbojpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
+    let result = DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let decompressor = match &mut *slot {
+            Some(decompressor) => decompressor,
+            empty => empty.insert(Decompressor::new().map_err(|e| {
+                RequestError::Internal(format!("could not create a turbojpeg decompressor: {e}"))
+            })?),
+        };
+        decompress(decompressor, bytes, meta)
+    });
     if result.is_err() {
         // libjpeg-turbo can leave a handle in a bad state after a failed
         // decode (a truncated stream, say); the next request gets a new one.
@@ -44,36 +116,125 @@ fn decode_jpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
     result
 }
 
-fn decode_with_thread_decompressor(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
-    DECOMPRESSOR.with(|cell| {
+fn decompress(
+    decompressor: &mut Decompressor,
+    bytes: &[u8],
+    meta: &ImageMeta,
+) -> Result<usize, RequestError> {
+    let header = decompressor
+        .read_header(bytes)
+        .map_err(|e| unreadable(bytes, e))?;
+    check_declared_size(header.width, header.height, meta)?;
+    let pitch = header.width * 3;
+    let mut pixels = vec![0u8; pitch * header.height];
+    let image = Image {
+        pixels: pixels.as_mut_slice(),
+        width: header.width,
+        pitch,
+        height: header.height,
+        format: PixelFormat::RGB,
+    };
+    decompressor
+        .decompress(bytes, image)
+        .map_err(|e| RequestError::BadImage(format!("JPEG could not be decoded: {e}")))?;
+    Ok(std::hint::black_box(pixels).len())
+}
+
+fn decode_nvjpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
+    NVJPEG.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(Decompressor::new().map_err(|e| {
-                RequestError::Internal(format!("could not create a turbojpeg decompressor: {e}"))
-            })?);
-        }
-        let decompressor = slot.as_mut().expect("just filled");
-        let header = decompressor.read_header(bytes).map_err(|e| {
-            RequestError::BadImage(format!("not a readable JPEG ({} bytes): {e}", bytes.len()))
-        })?;
-        if header.width != meta.width as usize || header.height != meta.height as usize {
-            return Err(RequestError::Mismatch(format!(
-                "JPEG is {}x{} (width x height) but the request declared {}x{}",
-                header.width, header.height, meta.width, meta.height
-            )));
-        }
-        let pitch = header.width * 3;
-        let mut pixels = vec![0u8; pitch * header.height];
-        let image = Image {
-            pixels: pixels.as_mut_slice(),
-            width: header.width,
-            pitch,
-            height: header.height,
-            format: PixelFormat::RGB,
+        let decoder = match &mut *slot {
+            Some(decoder) => decoder,
+            empty => empty.insert(new_nvjpeg_decoder()?),
         };
-        decompressor
-            .decompress(bytes, image)
-            .map_err(|e| RequestError::BadImage(format!("JPEG could not be decoded: {e}")))?;
-        Ok(std::hint::black_box(pixels).len())
+        let info = decoder.info(bytes).map_err(|e| unreadable(bytes, e))?;
+        check_declared_size(info.width as usize, info.height as usize, meta)?;
+        match decoder.decode_to_device(bytes) {
+            Ok(frame) => Ok(std::hint::black_box(frame.len_bytes())),
+            Err(e) if is_bad_jpeg(&e) => Err(RequestError::BadImage(format!(
+                "JPEG could not be decoded: {e:#}"
+            ))),
+            Err(e) => {
+                // The GPU or the library failed, not the bytes: the next
+                // request on this thread starts from a new decoder.
+                slot.take();
+                Err(RequestError::Internal(format!(
+                    "nvJPEG could not decode: {e:#}"
+                )))
+            }
+        }
     })
+}
+
+/// This thread's nvJPEG decoder, on its own CUDA stream.
+fn new_nvjpeg_decoder() -> Result<NvjpegDecoder, RequestError> {
+    GpuContext::new(GpuUse::ServerDecoder)
+        .and_then(NvjpegDecoder::new)
+        .map_err(|e| RequestError::Internal(format!("{e:#}")))
+}
+
+/// Whether nvJPEG refused the bytes themselves.
+fn is_bad_jpeg(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<crate::gpu::nvjpeg_api::NvjpegCallError>()
+        .is_some_and(|e| e.is_bad_input())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg_meta(width: u32, height: u32) -> ImageMeta {
+        ImageMeta {
+            width,
+            height,
+            channels: 3,
+            format: ImageFormat::Jpeg,
+        }
+    }
+
+    #[test]
+    fn the_cpu_decoders_are_always_available() {
+        assert!(check_decoder_available(ServerDecoder::Turbojpeg).is_ok());
+        assert!(check_decoder_available(ServerDecoder::None).is_ok());
+    }
+
+    #[test]
+    fn decoders_serialize_and_parse_by_their_names() {
+        for decoder in ServerDecoder::value_variants() {
+            let json = serde_json::to_string(decoder).unwrap();
+            assert_eq!(json, format!("\"{}\"", decoder.name()));
+            assert_eq!(ServerDecoder::from_str(decoder.name(), false), Ok(*decoder));
+        }
+    }
+
+    #[test]
+    fn nvjpeg_requests_say_no_driver_exactly_when_there_is_none() {
+        let err = decode(ServerDecoder::Nvjpeg, b"\xff\xd8", &jpeg_meta(1, 1)).unwrap_err();
+        let no_driver = RequestError::Internal(
+            crate::gpu::GpuError::NoDriver(GpuUse::ServerDecoder).to_string(),
+        );
+        let said_no_driver = err.to_string() == no_driver.to_string();
+        assert_eq!(said_no_driver, !crate::gpu::driver_present(), "{err}");
+    }
+
+    #[test]
+    fn turbojpeg_checks_the_declared_size() {
+        let frame =
+            crate::frame::generate(crate::frame::Content::Smooth, "8x16".parse().unwrap(), 1, 0);
+        let mut compressor = turbojpeg::Compressor::new().unwrap();
+        let jpeg = compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: frame.pixels.as_slice(),
+                width: 16,
+                pitch: 48,
+                height: 8,
+                format: PixelFormat::RGB,
+            })
+            .unwrap();
+        let decoded = decode(ServerDecoder::Turbojpeg, &jpeg, &jpeg_meta(16, 8)).unwrap();
+        assert_eq!(decoded, 16 * 8 * 3);
+        let err = decode(ServerDecoder::Turbojpeg, &jpeg, &jpeg_meta(8, 16)).unwrap_err();
+        assert!(matches!(err, RequestError::Mismatch(_)), "{err:?}");
+    }
 }

@@ -9,35 +9,16 @@ mod rest;
 mod tcp;
 
 pub use counted::ServerWire;
+pub use decode::{check_decoder_available, ServerDecoder};
 pub use pipeline::{RequestError, ServerState};
 
 use anyhow::{Context, Result};
-use clap::ValueEnum;
 use counted::CountingListener;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
-
-/// What the server does with the image bytes it received.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ServerDecoder {
-    /// Decode with libjpeg-turbo and check the size against what the client declared.
-    Turbojpeg,
-    /// Only receive and deserialize, as the seed post's servers did.
-    None,
-}
-
-impl ServerDecoder {
-    pub fn name(self) -> &'static str {
-        match self {
-            ServerDecoder::Turbojpeg => "turbojpeg",
-            ServerDecoder::None => "none",
-        }
-    }
-}
 
 /// Everything a server needs to answer requests.
 #[derive(Clone, Debug, Serialize)]

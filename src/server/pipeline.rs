@@ -96,9 +96,9 @@ pub async fn process_image(
     let (decoder, infer) = (config.decoder, config.infer);
     let work = tokio::task::spawn_blocking(move || {
         let mut timings = ServerTimings::default();
-        if decoder == ServerDecoder::Turbojpeg {
+        if decoder != ServerDecoder::None {
             timed(&mut timings, Stage::ServerDecode, || {
-                decode::decode(&bytes, &meta)
+                decode::decode(decoder, &bytes, &meta)
             })?;
         }
         run_infer(infer, &mut timings);

@@ -1,0 +1,55 @@
+//! `--encoder nvjpeg`: the GPU's nvJPEG encoder behind the [`Encoder`]
+//! trait. The GPU side (`gpu::NvjpegEncoder`) knows nothing of this trait.
+
+use super::{EncodeSettings, Encoder, Subsampling};
+use crate::frame::Frame;
+use crate::gpu::{ChromaSubsampling, GpuContext, GpuUse, NvjpegEncoder};
+use crate::wire::ImageFormat;
+use anyhow::Result;
+
+/// JPEG encoding with nvJPEG on the GPU, as one of the project's encoders.
+pub struct NvjpegJpegEncoder {
+    gpu: NvjpegEncoder,
+}
+
+impl NvjpegJpegEncoder {
+    /// Opens the GPU and nvJPEG; fails with one clear line (naming
+    /// `--encoder nvjpeg`) where either is missing.
+    pub fn new(settings: EncodeSettings) -> Result<Self> {
+        let gpu = GpuContext::new(GpuUse::Encoder)?;
+        Ok(NvjpegJpegEncoder {
+            gpu: NvjpegEncoder::new(gpu, settings.quality, chroma(settings.subsampling))?,
+        })
+    }
+}
+
+impl Encoder for NvjpegJpegEncoder {
+    fn encode(&mut self, frame: &Frame) -> Result<Vec<u8>> {
+        self.gpu.encode_host(frame)
+    }
+
+    fn format(&self) -> ImageFormat {
+        ImageFormat::Jpeg
+    }
+}
+
+/// `--subsampling` as nvJPEG spells it.
+fn chroma(subsampling: Subsampling) -> ChromaSubsampling {
+    match subsampling {
+        Subsampling::S420 => ChromaSubsampling::Css420,
+        Subsampling::S422 => ChromaSubsampling::Css422,
+        Subsampling::S444 => ChromaSubsampling::Css444,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsampling_maps_to_the_same_nvjpeg_layout() {
+        assert_eq!(chroma(Subsampling::S420), ChromaSubsampling::Css420);
+        assert_eq!(chroma(Subsampling::S422), ChromaSubsampling::Css422);
+        assert_eq!(chroma(Subsampling::S444), ChromaSubsampling::Css444);
+    }
+}
