@@ -5,8 +5,8 @@ use crate::frame::{Content, Size};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::run::plan::{
-    available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, LoadPlan, MatrixPlan,
-    OutputPlan, SweepFactor, Tables, TargetPlan,
+    available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, FramesOn, LoadPlan,
+    MatrixPlan, OutputPlan, SweepFactor, Tables, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -107,6 +107,9 @@ pub struct BenchArgs {
     /// Distinct frames per size; requests cycle through them (1 = every request sends the same frame, as the seed did).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub frames: u32,
+    /// Where generated frames are made: on the CPU, or by CUDA kernels on the GPU (needs an NVIDIA GPU).
+    #[arg(long, value_enum, default_value_t = FramesOn::Cpu)]
+    pub frames_on: FramesOn,
     /// Image encoder on the client.
     #[arg(long, value_enum, default_value_t = EncoderKind::Turbojpeg)]
     pub encoder: EncoderKind,
@@ -251,6 +254,7 @@ impl BenchArgs {
                     },
                 },
                 pool_size: self.frames as usize,
+                frames_on: self.frames_on,
                 encoder: self.encoder,
                 encode: crate::encode::EncodeSettings {
                     quality: self.quality,
@@ -304,6 +308,7 @@ fn serve(args: &ServeArgs) -> Result<()> {
         profiling: args.profiling,
         ..args.server.config()
     };
+    crate::server::check_decoder_available(config.decoder)?;
     let servers = crate::server::Servers::start(
         config,
         &crate::server::Binds {

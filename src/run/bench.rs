@@ -11,7 +11,7 @@ use crate::report::json::JsonExporter;
 use crate::report::trace::Trace;
 use crate::report::{export, table, BenchReport, ScenarioReport, Settings, SCHEMA_VERSION};
 use crate::run::burst::RequestPlan;
-use crate::run::plan::{BenchPlan, OutputPlan, Tables};
+use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::scenario::matrix;
 use crate::run::scenario_run::{run_scenario, ScenarioInputs};
@@ -33,8 +33,20 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check_outputs()?;
+    // Before any server starts: without a GPU, one clear line.
     if plan.frames.encoder == EncoderKind::Nvjpeg {
-        crate::gpu::probe(crate::gpu::GpuUse::Encoder)?; // before any server starts: no GPU, one clear line
+        crate::gpu::probe(crate::gpu::GpuUse::Encoder)?;
+    }
+    if plan.frames.frames_on == FramesOn::Gpu {
+        crate::gpu::probe(crate::gpu::GpuUse::Frames)?;
+    }
+    let builtin = plan
+        .matrix
+        .protocols
+        .iter()
+        .any(|p| plan.targets.url(*p).is_none());
+    if builtin {
+        crate::server::check_decoder_available(plan.server.decoder)?;
     }
     let source = FrameSource::open(&plan.frames.source)?;
     let targets = Targets::start(plan)?;
@@ -179,8 +191,12 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         bursts: plan.load.bursts,
         warmup_bursts: plan.load.warmup_bursts,
         frames: format!(
-            "{}; {}",
+            "{}{}; {}",
             source.describe(),
+            match plan.frames.frames_on {
+                FramesOn::Cpu => "",
+                FramesOn::Gpu => ", made by CUDA kernels",
+            },
             if pool_size == 1 {
                 "one frame reused by every request (as the seed)".into()
             } else {

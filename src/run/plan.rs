@@ -56,6 +56,8 @@ pub struct FramePlan {
     pub source: FrameSpec,
     /// Distinct frames per size; requests cycle through them.
     pub pool_size: usize,
+    /// Where generated frames are made.
+    pub frames_on: FramesOn,
     pub encoder: EncoderKind,
     pub encode: EncodeSettings,
 }
@@ -65,6 +67,16 @@ pub struct FramePlan {
 pub enum FrameSpec {
     Pattern { content: Content, seed: u64 },
     Files(PathBuf),
+}
+
+/// Where generated frames are made: CPU patterns, or the same patterns by
+/// CUDA kernels (copied to the host, so any encoder can take them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FramesOn {
+    #[default]
+    Cpu,
+    Gpu,
 }
 
 /// Where requests go: URLs the user gave (the rest go to built-in servers)

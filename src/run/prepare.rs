@@ -2,13 +2,13 @@
 //! read from a file) and encoded once, each step timed as its own stage.
 
 use crate::encode::{encode_frame, make_encoder};
-use crate::frame::{generate, Content, FileFrames, Size};
+use crate::frame::{generate, Content, FileFrames, Frame, Size};
 use crate::report::summary::nanos;
-use crate::run::plan::{FramePlan, FrameSpec};
+use crate::run::plan::{FramePlan, FrameSpec, FramesOn};
 use crate::wire::EncodedImage;
-use anyhow::Result;
+use anyhow::{bail, Result};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Where frames come from, opened.
 pub enum FrameSource {
@@ -74,13 +74,8 @@ pub fn prepare_pool(source: &FrameSource, size: Size, plan: &FramePlan) -> Resul
         raw_bytes: 0,
     };
     let mut images = Vec::with_capacity(count);
-    for index in 0..count.max(1) {
-        let start = Instant::now();
-        let frame = match source {
-            FrameSource::Pattern { content, seed } => generate(*content, size, *seed, index as u64),
-            FrameSource::Files { files, .. } => files.load(index, size)?,
-        };
-        pool.generate_ns.push(nanos(start.elapsed()));
+    for (frame, generate_time) in make_frames(source, size, plan)? {
+        pool.generate_ns.push(nanos(generate_time));
         let start = Instant::now();
         images.push(encode_frame(encoder.as_mut(), &frame)?);
         pool.encode_ns.push(nanos(start.elapsed()));
@@ -88,4 +83,34 @@ pub fn prepare_pool(source: &FrameSource, size: Size, plan: &FramePlan) -> Resul
     }
     pool.images = Arc::new(images);
     Ok(pool)
+}
+
+/// The pool's raw frames, each with the time it took to make: a CPU
+/// pattern, a file read and scaled, or a CUDA kernel (timed by CUDA events).
+fn make_frames(
+    source: &FrameSource,
+    size: Size,
+    plan: &FramePlan,
+) -> Result<Vec<(Frame, Duration)>> {
+    let count = plan.pool_size.max(1);
+    match (source, plan.frames_on) {
+        (FrameSource::Pattern { content, seed }, FramesOn::Gpu) => {
+            crate::gpu::generate_frames_on_gpu(*content, size, *seed, count)
+        }
+        (FrameSource::Files { .. }, FramesOn::Gpu) => {
+            bail!("--frames-on gpu generates frames; it cannot be used with --images")
+        }
+        (source, FramesOn::Cpu) => (0..count)
+            .map(|index| {
+                let start = Instant::now();
+                let frame = match source {
+                    FrameSource::Pattern { content, seed } => {
+                        generate(*content, size, *seed, index as u64)
+                    }
+                    FrameSource::Files { files, .. } => files.load(index, size)?,
+                };
+                Ok((frame, start.elapsed()))
+            })
+            .collect(),
+    }
 }
