@@ -242,7 +242,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
-    servers.wait_for_ctrl_c()
+    Ok(servers.wait_for_ctrl_c()?)
 }
 
 impl ServerArgs {

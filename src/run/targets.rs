@@ -50,8 +50,10 @@ impl Targets {
                         grpc: tc.bind()?,
                         tcp: tc.bind()?,
                     },
-                ),
-                None => Servers::start(args.server.config(), &Binds::loopback()),
+                )
+                .map_err(anyhow::Error::from),
+                None => Servers::start(args.server.config(), &Binds::loopback())
+                    .map_err(anyhow::Error::from),
             })
             .transpose()?;
         let direct = |protocol| {
