@@ -82,3 +82,86 @@ async fn respond(
     }
     Ok(timed(timings, Stage::ServerRespond, || format.prediction()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{ServerConfig, ServerDecoder};
+
+    /// Bodies that are the prediction themselves: `b"structured"` is the
+    /// basic request, anything else is refused as malformed.
+    struct Echo;
+
+    impl BodyFormat for Echo {
+        fn deserialize(
+            &self,
+            _payload: PayloadKind,
+            body: Bytes,
+        ) -> Result<Deserialized, RequestError> {
+            match &body[..] {
+                b"structured" => Ok(Deserialized::Structured),
+                _ => Err(RequestError::Malformed("not structured".into())),
+            }
+        }
+
+        fn prediction(&self) -> Bytes {
+            Bytes::from_static(b"prediction")
+        }
+    }
+
+    fn state(max_message_bytes: usize) -> ServerState {
+        ServerState::new(ServerConfig {
+            decoder: ServerDecoder::Turbojpeg,
+            max_message_bytes,
+            infer: Duration::ZERO,
+            threads: 1,
+            h2: Default::default(),
+            profiling: false,
+        })
+    }
+
+    fn run(state: &ServerState, body: &'static [u8]) -> Answer {
+        let request = Received {
+            payload: PayloadKind::Basic,
+            body: Bytes::from_static(body),
+            receive: Duration::from_millis(3),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(answer(state, request, &Echo))
+    }
+
+    fn stages(answer: &Answer) -> Vec<Stage> {
+        answer.timings.entries().iter().map(|(s, _)| *s).collect()
+    }
+
+    #[test]
+    fn times_every_stage_it_runs_in_order() {
+        let answered = run(&state(100), b"structured");
+        assert_eq!(&answered.result.as_ref().unwrap()[..], b"prediction");
+        assert_eq!(
+            stages(&answered),
+            [
+                Stage::ServerReceive,
+                Stage::ServerDeserialize,
+                Stage::ServerRespond
+            ]
+        );
+        assert_eq!(answered.timings.entries()[0].1, Duration::from_millis(3));
+    }
+
+    #[test]
+    fn refusals_keep_the_stages_that_ran() {
+        let malformed = run(&state(100), b"garbage");
+        assert!(matches!(malformed.result, Err(RequestError::Malformed(_))));
+        assert_eq!(
+            stages(&malformed),
+            [Stage::ServerReceive, Stage::ServerDeserialize]
+        );
+        let over = run(&state(4), b"structured");
+        let error = over.result.as_ref().unwrap_err();
+        assert!(error.to_string().contains("--max-message-mb"), "{error}");
+        assert_eq!(stages(&over), [Stage::ServerReceive]);
+    }
+}
