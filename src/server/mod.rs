@@ -26,24 +26,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// Why the built-in servers could not start, or stopped serving.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error("could not bind the {what} to {address} (change {flag})")]
-    Bind {
-        what: &'static str,
-        address: SocketAddr,
-        flag: &'static str,
-        source: std::io::Error,
-    },
-    #[error("could not start the server runtime")]
-    Runtime(#[source] std::io::Error),
-    #[error("could not serve on a bound socket")]
-    Listener(#[source] std::io::Error),
-    #[error("could not wait for Ctrl-C")]
-    CtrlC(#[source] std::io::Error),
-}
-
 /// What the server does with the image bytes it received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -233,6 +215,24 @@ impl Drop for Servers {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }
     }
+}
+
+/// Why the built-in servers could not start, or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("could not bind the {what} to {address} (change {flag})")]
+    Bind {
+        what: &'static str,
+        address: SocketAddr,
+        flag: &'static str,
+        source: std::io::Error,
+    },
+    #[error("could not start the server runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("could not serve on a bound socket")]
+    Listener(#[source] std::io::Error),
+    #[error("could not wait for Ctrl-C")]
+    CtrlC(#[source] std::io::Error),
 }
 
 fn bind(
