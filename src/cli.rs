@@ -337,7 +337,7 @@ fn serve(args: &ServeArgs) -> Result<()> {
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
-    servers.wait_for_ctrl_c()
+    Ok(servers.wait_for_ctrl_c()?)
 }
 
 impl ServerArgs {

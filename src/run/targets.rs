@@ -51,8 +51,10 @@ impl Targets {
                         grpc: tc.bind()?,
                         tcp: tc.bind()?,
                     },
-                ),
-                None => Servers::start(plan.server.clone(), &Binds::loopback()),
+                )
+                .map_err(anyhow::Error::from),
+                None => Servers::start(plan.server.clone(), &Binds::loopback())
+                    .map_err(anyhow::Error::from),
             })
             .transpose()?;
         let direct = |protocol| {

@@ -1,18 +1,18 @@
 //! The gRPC server (tonic, HTTP/2) for `imgwire.v1.ImageService`, written by
 //! hand over a raw-bytes codec so protobuf decoding and encoding are timed as
-//! server stages. Stage durations go back in the `server-timing` trailer.
+//! server stages. An adapter: tonic receives and unframes the message, the
+//! shared request path answers it, and the stage durations go back in the
+//! `server-timing` trailer (or the error status's metadata).
 
-use super::pipeline::{process_image, timed, too_large, RequestError};
+use super::bodies::GrpcBodies;
+use super::request::{answer, Received};
 use super::{stopped, ServerState};
-use crate::stage::Stage;
 use crate::wire::codec::RawCodec;
-use crate::wire::proto::{imgwire as pb, paths};
-use crate::wire::server_timing::{self, ServerTimings};
-use crate::wire::{content, ImageMeta, PayloadKind};
-use base64::Engine;
+use crate::wire::proto::paths;
+use crate::wire::server_timing;
+use crate::wire::PayloadKind;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame};
-use prost::Message;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
@@ -113,14 +113,17 @@ impl UnaryService<Bytes> for Method {
     type Future = BoxFuture<Result<Response<Bytes>, Status>>;
 
     fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let mut timings = ServerTimings::default();
         // tonic has read and unframed the message by now: that is receiving.
-        timings.record(Stage::ServerReceive, self.arrived.elapsed());
-        let (state, payload, slot) = (self.state.clone(), self.payload, self.timing.clone());
+        let received = Received {
+            payload: self.payload,
+            body: request.into_inner(),
+            receive: self.arrived.elapsed(),
+        };
+        let (state, slot) = (self.state.clone(), self.timing.clone());
         Box::pin(async move {
-            let result = answer(&state, payload, request.into_inner(), &mut timings).await;
-            let text = timings.to_header();
-            match result {
+            let answered = answer(&state, received, &GrpcBodies).await;
+            let text = answered.timings.to_header();
+            match answered.result {
                 Ok(body) => {
                     if let Ok(mut slot) = slot.lock() {
                         *slot = http::HeaderValue::from_str(&text).ok();
@@ -137,52 +140,6 @@ impl UnaryService<Bytes> for Method {
             }
         })
     }
-}
-
-async fn answer(
-    state: &ServerState,
-    payload: PayloadKind,
-    message: Bytes,
-    timings: &mut ServerTimings,
-) -> Result<Bytes, RequestError> {
-    if message.len() > state.config.max_message_bytes {
-        return Err(too_large(state.config.max_message_bytes));
-    }
-    let malformed =
-        |what: &str, e: prost::DecodeError| RequestError::Malformed(format!("not a {what}: {e}"));
-    match payload {
-        PayloadKind::Basic => {
-            timed(timings, Stage::ServerDeserialize, || {
-                pb::BasicRequest::decode(message.clone()).map_err(|e| malformed("BasicRequest", e))
-            })?;
-        }
-        PayloadKind::B64 => {
-            let (bytes, meta) = timed(timings, Stage::ServerDeserialize, || {
-                let request = pb::Base64ImageRequest::decode(message.clone())
-                    .map_err(|e| malformed("Base64ImageRequest", e))?;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(request.image.as_bytes())
-                    .map_err(|e| {
-                        RequestError::Malformed(format!("field `image` is not valid base64: {e}"))
-                    })?;
-                let meta = ImageMeta::try_from(request.info).map_err(RequestError::Malformed)?;
-                Ok::<_, RequestError>((bytes, meta))
-            })?;
-            process_image(state, Bytes::from(bytes), meta, timings).await?;
-        }
-        PayloadKind::Binary => {
-            let (bytes, meta) = timed(timings, Stage::ServerDeserialize, || {
-                let request = pb::BinaryImageRequest::decode(message.clone())
-                    .map_err(|e| malformed("BinaryImageRequest", e))?;
-                let meta = ImageMeta::try_from(request.info).map_err(RequestError::Malformed)?;
-                Ok::<_, RequestError>((request.image, meta))
-            })?;
-            process_image(state, bytes, meta, timings).await?;
-        }
-    }
-    Ok(timed(timings, Stage::ServerRespond, || {
-        Bytes::from(content::prediction_proto().encode_to_vec())
-    }))
 }
 
 /// A response body that adds the `server-timing` trailer beside tonic's

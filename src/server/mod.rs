@@ -1,10 +1,15 @@
-//! The built-in benchmark servers: axum (REST, HTTP/1.1) and tonic (gRPC,
-//! HTTP/2) on their own tokio runtime, whose threads are named `server-*`.
+//! The built-in benchmark servers: axum (REST, HTTP/1.1 and HTTP/2), tonic
+//! (gRPC, HTTP/2) and the TCP echo floor, on their own tokio runtime, whose
+//! threads are named `server-*`. This module starts and stops them; REST and
+//! gRPC answer through one shared request path (`request`).
 
+mod bodies;
 mod counted;
 mod decode;
 mod grpc;
 mod pipeline;
+mod profile_route;
+mod request;
 mod rest;
 mod tcp;
 
@@ -12,7 +17,8 @@ pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
 pub use pipeline::{RequestError, ServerState};
 
-use anyhow::{Context, Result};
+use crate::protocol::Protocol;
+use crate::transport::counting::WireCounters;
 use counted::CountingListener;
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -66,7 +72,7 @@ pub struct Listeners {
 
 impl Listeners {
     /// Binds each server's address (port 0 picks a free port).
-    pub fn bind(binds: &Binds) -> Result<Self> {
+    pub fn bind(binds: &Binds) -> Result<Self, ServerError> {
         Ok(Listeners {
             rest: bind(binds.rest, "REST server", "--rest-addr")?,
             grpc: bind(binds.grpc, "gRPC server", "--grpc-addr")?,
@@ -88,38 +94,42 @@ pub struct Servers {
 
 impl Servers {
     /// Binds every server (port 0 picks a free port) and starts serving.
-    pub fn start(config: ServerConfig, binds: &Binds) -> Result<Self> {
+    pub fn start(config: ServerConfig, binds: &Binds) -> Result<Self, ServerError> {
         Self::start_on(config, Listeners::bind(binds)?)
     }
 
     /// Serves on sockets already bound.
-    pub fn start_on(config: ServerConfig, listeners: Listeners) -> Result<Self> {
+    pub fn start_on(config: ServerConfig, listeners: Listeners) -> Result<Self, ServerError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(config.threads.max(1))
             .thread_name_fn(thread_namer("server"))
             .enable_all()
             .build()
-            .context("could not start the server runtime")?;
+            .map_err(ServerError::Runtime)?;
         let (shutdown, signal) = watch::channel(false);
         let state = Arc::new(ServerState::new(config));
         let wire = Arc::new(ServerWire::default());
+        let local =
+            |listener: &std::net::TcpListener| listener.local_addr().map_err(ServerError::Listener);
         let (rest_addr, grpc_addr, tcp_addr) = (
-            listeners.rest.local_addr()?,
-            listeners.grpc.local_addr()?,
-            listeners.tcp.local_addr()?,
+            local(&listeners.rest)?,
+            local(&listeners.grpc)?,
+            local(&listeners.tcp)?,
         );
-        let (rest, grpc, tcp) = runtime.block_on(async {
-            let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {
-                listener.set_nonblocking(true)?;
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                anyhow::Ok(CountingListener::new(listener, Arc::clone(counters)))
-            };
-            anyhow::Ok((
-                counted(listeners.rest, &wire.rest)?,
-                counted(listeners.grpc, &wire.grpc)?,
-                counted(listeners.tcp, &wire.tcp)?,
-            ))
-        })?;
+        let (rest, grpc, tcp) = runtime
+            .block_on(async {
+                let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {
+                    listener.set_nonblocking(true)?;
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    std::io::Result::Ok(CountingListener::new(listener, Arc::clone(counters)))
+                };
+                std::io::Result::Ok((
+                    counted(listeners.rest, &wire.rest)?,
+                    counted(listeners.grpc, &wire.grpc)?,
+                    counted(listeners.tcp, &wire.tcp)?,
+                ))
+            })
+            .map_err(ServerError::Listener)?;
         runtime.spawn(rest::serve(rest, state.clone(), signal.clone()));
         runtime.spawn(grpc::serve(grpc, state.clone(), signal.clone()));
         runtime.spawn(tcp::serve(tcp, state, signal));
@@ -134,36 +144,49 @@ impl Servers {
     }
 
     /// The counters of the server `protocol` is answered by.
-    pub fn wire_counters(
-        &self,
-        protocol: crate::protocol::Protocol,
-    ) -> Arc<crate::transport::counting::WireCounters> {
-        use crate::protocol::Protocol;
-        Arc::clone(match protocol {
-            Protocol::Rest | Protocol::RestH2 => &self.wire.rest,
-            Protocol::Grpc => &self.wire.grpc,
-            Protocol::Tcp => &self.wire.tcp,
-        })
+    pub fn wire_counters(&self, protocol: Protocol) -> Arc<WireCounters> {
+        Arc::clone(self.answering(protocol).counters)
     }
 
     /// The URL a client of `protocol` reaches these servers at.
-    pub fn url(&self, protocol: crate::protocol::Protocol) -> String {
-        use crate::protocol::Protocol;
-        match protocol {
-            Protocol::Rest | Protocol::RestH2 => format!("http://{}", self.rest_addr),
-            Protocol::Grpc => format!("http://{}", self.grpc_addr),
-            Protocol::Tcp => format!("tcp://{}", self.tcp_addr),
+    pub fn url(&self, protocol: Protocol) -> String {
+        let server = self.answering(protocol);
+        format!("{}://{}", server.scheme, server.address)
+    }
+
+    /// The one mapping from a protocol to the built-in server that answers
+    /// it: REST/1.1 and REST/2 share the REST server.
+    fn answering(&self, protocol: Protocol) -> Answering<'_> {
+        let (scheme, address, counters) = match protocol {
+            Protocol::Rest | Protocol::RestH2 => ("http", self.rest_addr, &self.wire.rest),
+            Protocol::Grpc => ("http", self.grpc_addr, &self.wire.grpc),
+            Protocol::Tcp => ("tcp", self.tcp_addr, &self.wire.tcp),
+        };
+        Answering {
+            scheme,
+            address,
+            counters,
         }
     }
 
     /// Serves until the process is stopped (for `imgwire serve`).
-    pub fn wait_for_ctrl_c(mut self) -> Result<()> {
+    pub fn wait_for_ctrl_c(mut self) -> Result<(), ServerError> {
         let runtime = self.runtime.take().expect("runtime present until drop");
-        runtime.block_on(async { tokio::signal::ctrl_c().await })?;
+        runtime
+            .block_on(async { tokio::signal::ctrl_c().await })
+            .map_err(ServerError::CtrlC)?;
         let _ = self.shutdown.send(true);
         runtime.shutdown_timeout(Duration::from_secs(2));
         Ok(())
     }
+}
+
+/// The built-in server that answers one protocol.
+struct Answering<'a> {
+    /// The URL scheme its clients use.
+    scheme: &'static str,
+    address: SocketAddr,
+    counters: &'a Arc<WireCounters>,
 }
 
 impl Drop for Servers {
@@ -175,9 +198,35 @@ impl Drop for Servers {
     }
 }
 
-fn bind(address: SocketAddr, what: &str, flag: &str) -> Result<std::net::TcpListener> {
-    std::net::TcpListener::bind(address)
-        .with_context(|| format!("could not bind the {what} to {address} (change {flag})"))
+/// Why the built-in servers could not start, or stopped serving.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("could not bind the {what} to {address} (change {flag})")]
+    Bind {
+        what: &'static str,
+        address: SocketAddr,
+        flag: &'static str,
+        source: std::io::Error,
+    },
+    #[error("could not start the server runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("could not serve on a bound socket")]
+    Listener(#[source] std::io::Error),
+    #[error("could not wait for Ctrl-C")]
+    CtrlC(#[source] std::io::Error),
+}
+
+fn bind(
+    address: SocketAddr,
+    what: &'static str,
+    flag: &'static str,
+) -> Result<std::net::TcpListener, ServerError> {
+    std::net::TcpListener::bind(address).map_err(|source| ServerError::Bind {
+        what,
+        address,
+        flag,
+        source,
+    })
 }
 
 /// Names a runtime's threads `prefix-0`, `prefix-1`, ... so profiles and

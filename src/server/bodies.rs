@@ -1,0 +1,123 @@
+//! Each protocol's request and response bodies, as the shared request path
+//! reads and writes them: JSON, base64 in JSON and raw bytes with `x-image-*`
+//! headers for REST; protobuf for gRPC.
+
+use super::pipeline::RequestError;
+use super::request::{BodyFormat, Deserialized};
+use crate::wire::json::{self, Base64Json, BasicJson};
+use crate::wire::proto::imgwire as pb;
+use crate::wire::{content, ImageFormat, ImageMeta, PayloadKind};
+use base64::Engine;
+use bytes::Bytes;
+use http::HeaderMap;
+use prost::Message;
+
+/// REST bodies; a raw `/binary` body's metadata comes in its headers.
+pub struct RestBodies<'a> {
+    pub headers: &'a HeaderMap,
+}
+
+impl BodyFormat for RestBodies<'_> {
+    fn deserialize(&self, payload: PayloadKind, body: Bytes) -> Result<Deserialized, RequestError> {
+        match payload {
+            PayloadKind::Basic => {
+                serde_json::from_slice::<BasicJson>(&body).map_err(|e| {
+                    RequestError::Malformed(format!("body is not the basic JSON request: {e}"))
+                })?;
+                Ok(Deserialized::Structured)
+            }
+            PayloadKind::B64 => {
+                let parsed: Base64Json = serde_json::from_slice(&body).map_err(|e| {
+                    RequestError::Malformed(format!("body is not the base64 JSON request: {e}"))
+                })?;
+                Ok(Deserialized::Image {
+                    bytes: decode_base64(&parsed.image)?,
+                    meta: parsed.meta(),
+                })
+            }
+            PayloadKind::Binary => Ok(Deserialized::Image {
+                meta: meta_from_headers(self.headers)?,
+                bytes: body,
+            }),
+        }
+    }
+
+    fn prediction(&self) -> Bytes {
+        Bytes::from(serde_json::to_vec(&content::prediction_json()).unwrap_or_default())
+    }
+}
+
+/// gRPC bodies: `imgwire.v1` protobuf messages.
+pub struct GrpcBodies;
+
+impl BodyFormat for GrpcBodies {
+    fn deserialize(&self, payload: PayloadKind, body: Bytes) -> Result<Deserialized, RequestError> {
+        let malformed = |what: &str, e: prost::DecodeError| {
+            RequestError::Malformed(format!("not a {what}: {e}"))
+        };
+        match payload {
+            PayloadKind::Basic => {
+                pb::BasicRequest::decode(body).map_err(|e| malformed("BasicRequest", e))?;
+                Ok(Deserialized::Structured)
+            }
+            PayloadKind::B64 => {
+                let request = pb::Base64ImageRequest::decode(body)
+                    .map_err(|e| malformed("Base64ImageRequest", e))?;
+                let bytes = decode_base64(&request.image)?;
+                Ok(Deserialized::Image {
+                    bytes,
+                    meta: meta_from_info(request.info)?,
+                })
+            }
+            PayloadKind::Binary => {
+                let request = pb::BinaryImageRequest::decode(body)
+                    .map_err(|e| malformed("BinaryImageRequest", e))?;
+                Ok(Deserialized::Image {
+                    meta: meta_from_info(request.info)?,
+                    bytes: request.image,
+                })
+            }
+        }
+    }
+
+    fn prediction(&self) -> Bytes {
+        Bytes::from(content::prediction_proto().encode_to_vec())
+    }
+}
+
+/// The `image` field of a base64 request, as bytes.
+fn decode_base64(text: &str) -> Result<Bytes, RequestError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map(Bytes::from)
+        .map_err(|e| RequestError::Malformed(format!("field `image` is not valid base64: {e}")))
+}
+
+fn meta_from_info(info: Option<pb::ImageInfo>) -> Result<ImageMeta, RequestError> {
+    ImageMeta::try_from(info).map_err(RequestError::Malformed)
+}
+
+fn meta_from_headers(headers: &HeaderMap) -> Result<ImageMeta, RequestError> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| RequestError::Malformed(format!("header {name} is missing")))
+    };
+    let number = |name: &str| {
+        text(name)?
+            .parse::<u32>()
+            .map_err(|_| RequestError::Malformed(format!("header {name} is not a whole number")))
+    };
+    let format = text(json::headers::FORMAT)?;
+    Ok(ImageMeta {
+        width: number(json::headers::WIDTH)?,
+        height: number(json::headers::HEIGHT)?,
+        channels: number(json::headers::CHANNELS)?,
+        format: ImageFormat::parse(format).ok_or_else(|| {
+            RequestError::Malformed(format!(
+                "header x-image-format '{format}' is not jpeg or raw"
+            ))
+        })?,
+    })
+}
