@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The measurements behind issue 5 ("why is gRPC slower for big images, and
-# what fixes it"), in one call: binary payloads with --server-decoder none so
+# The measurements behind "why is gRPC slower for big images, and
+# what fixes it", in one call: binary payloads with --server-decoder none so
 # only the transport differs, on loopback and on an emulated 1 Gbit/s, 2 ms
 # link, with tonic's default HTTP/2 settings and tuned ones; then wire bytes
 # for every payload x protocol at 1080x1920, and a compression sweep.

@@ -1,4 +1,4 @@
-//! The transport knobs of issue 5 reach the wire: gzip shrinks what the
+//! The transport knobs reach the wire: gzip shrinks what the
 //! sockets carry on REST and gRPC alike, the REST pool caps the connections
 //! the server sees, the servers count the same bytes the client sent, and
 //! the report splits the gRPC-vs-REST gap by factor.
