@@ -148,7 +148,7 @@ fn kernel_link(args: &BenchArgs) -> Result<Option<TcLink>> {
                     p.label()
                 );
             }
-            TcLink::create(spec).map(Some)
+            Ok(Some(TcLink::create(spec)?))
         }
     }
 }
