@@ -223,15 +223,31 @@ pub fn describe_cycles(graph: &Graph, parent: &[String]) -> Vec<String> {
             }
         };
         for (from, to, places) in group_edges(graph, &group) {
-            let more = match places.len() {
-                1 => String::new(),
-                n => format!(" (and {} more)", n - 1),
-            };
-            text += &format!("\n    {from} -> {to}: {}{more}", places[0]);
+            text += &format!("\n    {from} -> {to}: {}", by_file(places));
         }
         text
     };
     cyclic_groups(graph).into_iter().map(describe).collect()
+}
+
+/// `file:line` places as `a.rs:1,5 b.rs:2` (places come in file order).
+fn by_file(places: &[String]) -> String {
+    let mut files: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (file, line) in places.iter().filter_map(|p| p.rsplit_once(':')) {
+        match files.last_mut() {
+            Some((last, lines)) if *last == file => {
+                if lines.last() != Some(&line) {
+                    lines.push(line);
+                }
+            }
+            _ => files.push((file, vec![line])),
+        }
+    }
+    let shown: Vec<String> = files
+        .iter()
+        .map(|(file, lines)| format!("{file}:{}", lines.join(",")))
+        .collect();
+    shown.join(" ")
 }
 
 /// The edges inside `group`, with their places.
