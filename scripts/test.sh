@@ -12,4 +12,5 @@ if NVRTC_LIB_DIR="$(./scripts/install-nvrtc.sh)"; then
 else
   echo "test.sh: NVRTC could not be installed; the PTX test will say it skipped" >&2
 fi
-cargo test --release --all-targets "$@"
+# --no-fail-fast: one run reports every failing test binary, not the first.
+cargo test --release --all-targets --no-fail-fast "$@"

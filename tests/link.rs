@@ -1,7 +1,7 @@
 //! The `--link` relay behaves as its arithmetic says: a known payload over a
 //! 100 Mbit/s, 20 ms link (and over 1 Gbit/s, 2 ms, on one connection) takes
-//! its serialization time plus one round trip, within 10 %. (The issue asks for this check; the relay's timing is its
-//! function, not a performance figure.)
+//! its serialization time plus one round trip, within 10 %. (The relay's
+//! timing is its function, not a performance figure.)
 
 mod common;
 

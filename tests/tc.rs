@@ -1,7 +1,8 @@
-//! `--link-backend tc` on the real kernel. Needs root, iproute2 and network
-//! namespaces; where one is missing each test prints `skipped: <reason>` and
-//! passes. Tests that make links hold one lock, so timings and the leftovers
-//! checks see no other test's links; `links_in_parallel` makes several at once.
+//! `--link-backend tc` on the real kernel. Every test that makes a link needs
+//! root, iproute2 (`ip`, `tc`) and network namespaces, so it is ignored by
+//! default; `.ci/run` runs them as root with `--include-ignored`. Tests that
+//! make links hold one lock, so timings and the leftovers checks see no other
+//! test's links; `links_in_parallel` makes several at once.
 
 mod common;
 
@@ -11,47 +12,15 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// The lock, or None (after printing why) where these tests cannot run.
-fn ready() -> Option<MutexGuard<'static, ()>> {
-    static WHY_NOT: OnceLock<Option<String>> = OnceLock::new();
-    if let Some(why) = WHY_NOT.get_or_init(why_not) {
-        eprintln!("skipped: {why}");
-        return None;
-    }
-    Some(
-        SERIAL
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    )
-}
-
-fn why_not() -> Option<String> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return Some("not root, so no network namespace or tc".into());
-    }
-    for tool in ["ip", "tc"] {
-        if Command::new(tool).arg("-V").output().is_err() {
-            return Some(format!("`{tool}` is not installed (iproute2)"));
-        }
-    }
-    let probe = format!("iwprobe-{}", std::process::id());
-    match Command::new("ip").args(["netns", "add", &probe]).output() {
-        Ok(out) if out.status.success() => {
-            let _ = Command::new("ip").args(["netns", "del", &probe]).output();
-            None
-        }
-        Ok(out) => Some(format!(
-            "cannot create a network namespace: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        )),
-        Err(e) => Some(format!("cannot run ip: {e}")),
-    }
+/// The lock that makes the tests creating links take turns.
+fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn spec(text: &str) -> LinkSpec {
@@ -143,8 +112,9 @@ fn millis(times: &[Duration]) -> String {
 }
 
 #[test]
+#[ignore = "needs root, iproute2 (ip, tc) and network namespaces"]
 fn shapes_100_mbit_each_way_and_cleans_up() {
-    let Some(_serial) = ready() else { return };
+    let _serial = serial();
     let link = TcLink::create(spec("bw=100mbit,rtt=0ms")).expect("create");
     eprintln!("{}", link.describe());
     assert!(link.describe().contains("tbf 100 Mbit/s each way"));
@@ -173,8 +143,9 @@ fn shapes_100_mbit_each_way_and_cleans_up() {
 }
 
 #[test]
+#[ignore = "needs root, iproute2 (ip, tc) and network namespaces"]
 fn rtt_needs_netem() {
-    let Some(_serial) = ready() else { return };
+    let _serial = serial();
     let before = leftovers();
     match TcLink::create(spec("bw=100mbit,rtt=2ms")) {
         Err(e) => {
@@ -203,8 +174,9 @@ fn rtt_needs_netem() {
 }
 
 #[test]
+#[ignore = "needs root, iproute2 (ip, tc) and network namespaces"]
 fn unlimited_link_has_no_qdisc_and_carries_data() {
-    let Some(_serial) = ready() else { return };
+    let _serial = serial();
     let link = TcLink::create(spec("bw=inf,rtt=0ms")).expect("create");
     eprintln!("{}", link.describe());
     let (host, ns) = qdiscs(&link);
@@ -219,8 +191,9 @@ fn unlimited_link_has_no_qdisc_and_carries_data() {
 }
 
 #[test]
+#[ignore = "needs root, iproute2 (ip, tc) and network namespaces"]
 fn links_in_parallel() {
-    let Some(_serial) = ready() else { return };
+    let _serial = serial();
     let threads: Vec<_> = (0..8)
         .map(|_| {
             std::thread::spawn(|| {
@@ -241,8 +214,9 @@ fn links_in_parallel() {
 }
 
 #[test]
+#[ignore = "needs root, iproute2 (ip, tc) and network namespaces"]
 fn bench_moves_the_servers_behind_a_shaped_veth_and_cleans_up() {
-    let Some(_lock) = ready() else { return };
+    let _serial = serial();
     let dir = tempfile::tempdir().unwrap();
     let (result, report) = common::bench(
         dir.path(),

@@ -10,7 +10,8 @@ pub mod tc;
 
 pub use relay::Relay;
 
-use anyhow::{bail, Result};
+use crate::protocol::Protocol;
+use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -60,35 +61,48 @@ impl LinkSpec {
     }
 }
 
+/// Why a `--link` value does not parse; each message shows a valid one.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkSpecError {
+    #[error("--link: '{0}' is not KEY=VALUE (write bw=1gbit,rtt=2ms)")]
+    NotKeyValue(String),
+    #[error("--link: unknown key '{0}' (known: bw, rtt, jitter)")]
+    UnknownKey(String),
+    #[error("--link: bandwidth '{0}' is not like 100mbit, 1gbit or inf")]
+    Bandwidth(String),
+    #[error("--link: duration '{0}' is not like 2ms, 500us or 1s (up to 60 s)")]
+    Duration(String),
+    #[error("--link: jitter is not emulated yet; leave it out or write jitter=0")]
+    Jitter,
+}
+
 impl std::str::FromStr for LinkSpec {
-    type Err = anyhow::Error;
+    type Err = LinkSpecError;
 
     /// Parses `bw=100mbit,rtt=20ms` (bw units: bit, kbit, mbit, gbit or
     /// `inf`; rtt units: us, ms, s; `jitter=0` is accepted, other jitter is not).
-    fn from_str(text: &str) -> Result<Self> {
+    fn from_str(text: &str) -> Result<Self, LinkSpecError> {
         let mut spec = LinkSpec {
             bits_per_second: None,
             rtt: Duration::ZERO,
         };
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((key, value)) = part.split_once('=') else {
-                bail!("--link: '{part}' is not KEY=VALUE (write bw=1gbit,rtt=2ms)");
+                return Err(LinkSpecError::NotKeyValue(part.into()));
             };
             match key {
                 "bw" => spec.bits_per_second = parse_bandwidth(value)?,
                 "rtt" => spec.rtt = parse_duration(value)?,
                 "jitter" if parse_duration(value)? == Duration::ZERO => {}
-                "jitter" => {
-                    bail!("--link: jitter is not emulated yet; leave it out or write jitter=0")
-                }
-                _ => bail!("--link: unknown key '{key}' (known: bw, rtt, jitter)"),
+                "jitter" => return Err(LinkSpecError::Jitter),
+                _ => return Err(LinkSpecError::UnknownKey(key.into())),
             }
         }
         Ok(spec)
     }
 }
 
-fn parse_bandwidth(value: &str) -> Result<Option<f64>> {
+fn parse_bandwidth(value: &str) -> Result<Option<f64>, LinkSpecError> {
     if value == "inf" {
         return Ok(None);
     }
@@ -102,10 +116,10 @@ fn parse_bandwidth(value: &str) -> Result<Option<f64>> {
             }
         }
     }
-    bail!("--link: bandwidth '{value}' is not like 100mbit, 1gbit or inf")
+    Err(LinkSpecError::Bandwidth(value.into()))
 }
 
-fn parse_duration(value: &str) -> Result<Duration> {
+fn parse_duration(value: &str) -> Result<Duration, LinkSpecError> {
     if value == "0" {
         return Ok(Duration::ZERO);
     }
@@ -119,20 +133,20 @@ fn parse_duration(value: &str) -> Result<Duration> {
             }
         }
     }
-    bail!("--link: duration '{value}' is not like 2ms, 500us or 1s (up to 60 s)")
+    Err(LinkSpecError::Duration(value.into()))
 }
 
 /// Relays in front of every target of a run, on their own runtime (threads
 /// named `link-*`, so profiles keep them apart from client and server).
 pub struct Links {
-    urls: Vec<(crate::protocol::Protocol, String)>,
+    urls: Vec<(Protocol, String)>,
     relays: Vec<Relay>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Links {
     /// Starts one relay per target URL (`scheme://host:port[/path]`).
-    pub fn start(spec: LinkSpec, targets: &[(crate::protocol::Protocol, String)]) -> Result<Links> {
+    pub fn start(spec: LinkSpec, targets: &[(Protocol, String)]) -> Result<Links> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name_fn(crate::server::thread_namer("link"))
@@ -157,7 +171,7 @@ impl Links {
     }
 
     /// The relayed URL for `protocol`.
-    pub fn url(&self, protocol: crate::protocol::Protocol) -> Option<String> {
+    pub fn url(&self, protocol: Protocol) -> Option<String> {
         self.urls
             .iter()
             .find(|(p, _)| *p == protocol)
@@ -185,9 +199,17 @@ mod tests {
         assert_eq!(spec.one_way_delay(), Duration::from_millis(10));
         assert_eq!(spec.serialization(1_250_000), Duration::from_millis(100));
         assert_eq!("bw=inf".parse::<LinkSpec>().unwrap().bits_per_second, None);
-        for bad in ["bw=fast", "rtt=2", "jitter=1ms", "loss=1", "bw"] {
-            let err = bad.parse::<LinkSpec>().unwrap_err().to_string();
-            assert!(err.starts_with("--link"), "{bad}: {err}");
+        let refused = [
+            ("bw=fast", LinkSpecError::Bandwidth("fast".into())),
+            ("rtt=2", LinkSpecError::Duration("2".into())),
+            ("jitter=1ms", LinkSpecError::Jitter),
+            ("loss=1", LinkSpecError::UnknownKey("loss".into())),
+            ("bw", LinkSpecError::NotKeyValue("bw".into())),
+        ];
+        for (bad, why) in refused {
+            let err = bad.parse::<LinkSpec>().unwrap_err();
+            assert_eq!(err, why, "{bad}");
+            assert!(err.to_string().starts_with("--link"), "{bad}: {err}");
         }
     }
 }

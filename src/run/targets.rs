@@ -145,7 +145,7 @@ fn kernel_link(plan: &BenchPlan) -> Result<Option<TcLink>> {
                     p.label()
                 );
             }
-            TcLink::create(spec).map(Some)
+            Ok(Some(TcLink::create(spec)?))
         }
     }
 }

@@ -1,0 +1,103 @@
+//! The crate's structure rules, checked on the source text under src/ (std
+//! only, no parsing crate): no cycle among the modules at any level (the
+//! crate's top-level modules, and the submodules of every directory module),
+//! no function over 80 lines, no file over 500 lines, and a `//!` doc comment
+//! opening every file. Each failure names its offenders, file:line first.
+//!
+//! Module references are the paths that start with `crate::`, `super::` or
+//! `self::` (brace groups of `use` included), outside comments, literals and
+//! the `#[cfg(test)] mod tests` block at the end of a file.
+
+#[path = "architecture/modules.rs"]
+mod modules;
+#[path = "architecture/source.rs"]
+mod source;
+
+use modules::{absolute_paths, describe_cycles, parent_modules, sibling_graph};
+use source::{blank_comments_and_literals, functions, source_files};
+
+const MAX_FUNCTION_LINES: usize = 80;
+const MAX_FILE_LINES: usize = 500;
+fn fail_with(rule: &str, offenders: &[String]) {
+    assert!(
+        offenders.is_empty(),
+        "{rule}: {} offender(s)\n  {}",
+        offenders.len(),
+        offenders.join("\n  ")
+    );
+}
+
+#[test]
+fn modules_form_no_cycle_at_any_level() {
+    let files = source_files();
+    let cycles: Vec<String> = parent_modules(&files)
+        .iter()
+        .flat_map(|parent| describe_cycles(&sibling_graph(&files, parent), parent))
+        .collect();
+    fail_with(
+        "module cycles (a module must not use one that uses it back)",
+        &cycles,
+    );
+}
+
+#[test]
+fn no_function_is_longer_than_80_lines() {
+    let mut long = Vec::new();
+    for file in source_files() {
+        for (line, name, length) in functions(&file.code) {
+            if length > MAX_FUNCTION_LINES {
+                long.push(format!("{}:{line} fn {name}: {length} lines", file.path));
+            }
+        }
+    }
+    fail_with(&format!("functions over {MAX_FUNCTION_LINES} lines"), &long);
+}
+
+#[test]
+fn no_file_is_longer_than_500_lines() {
+    let long: Vec<String> = source_files()
+        .iter()
+        .map(|file| (file, file.text.lines().count()))
+        .filter(|(_, lines)| *lines > MAX_FILE_LINES)
+        .map(|(file, lines)| format!("{}: {lines} lines", file.path))
+        .collect();
+    fail_with(&format!("files over {MAX_FILE_LINES} lines"), &long);
+}
+
+#[test]
+fn every_file_opens_with_a_module_doc_comment() {
+    let undocumented: Vec<String> = source_files()
+        .iter()
+        .filter(|file| !file.text.trim_start().starts_with("//!"))
+        .map(|file| format!("{}:1 does not start with a `//!` comment", file.path))
+        .collect();
+    fail_with("files without a module doc comment", &undocumented);
+}
+
+#[test]
+fn the_checker_reads_paths_and_functions_as_rust_does() {
+    let module = ["run".to_string(), "bench".to_string()];
+    let code = blank_comments_and_literals(
+        "use crate::{cli, report::{table as t, self}};\n// crate::gpu\nlet s = \"crate::wire\";\n\
+         let c = '\"'; super::sweep::go(); super::super::frame::x();\n#[cfg(test)]\nmod tests { crate::server }\n",
+    );
+    let paths: Vec<String> = absolute_paths(&code, &module)
+        .into_iter()
+        .map(|(line, p)| format!("{line}:{}", p.join("::")))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "1:cli",
+            "1:report::table",
+            "1:report",
+            "4:run::sweep::go",
+            "4:frame::x"
+        ]
+    );
+    let code = blank_comments_and_literals("fn a() {\n    let b = \"}\";\n}\ntrait T {\n    fn d(x: [u8; 2]);\n}\nfn e() -> u8 { 1 }\n");
+    assert_eq!(
+        functions(&code),
+        [(1, "a".to_string(), 3), (7, "e".to_string(), 1)]
+    );
+}
