@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if NVRTC_LIB_DIR="$(./scripts/install-nvrtc.sh)"; then
   export NVRTC_LIB_DIR
 else
-  echo "test.sh: NVRTC could not be installed; the PTX test will say it skipped" >&2
+  echo "test.sh: NVRTC could not be installed; the PTX test will fail and say why" >&2
 fi
 # --no-fail-fast: one run reports every failing test binary, not the first.
 cargo test --release --all-targets --no-fail-fast "$@"

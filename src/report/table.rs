@@ -207,6 +207,13 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
         let _ = write!(out, ", transport {ratio:.1}x the tcp floor");
     }
     out.push('\n');
+    out.push_str(&stage_rows(s));
+    out.push_str(&scenario_notes(s));
+    out
+}
+
+/// Mean, p50, p99 and share of wall time of each stage the scenario has.
+fn stage_rows(s: &ScenarioReport) -> String {
     let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns) as f64;
     let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
         .map(String::from)
@@ -229,7 +236,12 @@ fn stage_table(report: &BenchReport, s: &ScenarioReport) -> String {
         let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
         rows.push(vec![name, ms(m.mean_ns), ms(m.p50_ns), ms(m.p99_ns), share]);
     }
-    out.push_str(&align(&rows, 1));
+    align(&rows, 1)
+}
+
+/// Errors, the profile's findings and timing warnings under a stage table.
+fn scenario_notes(s: &ScenarioReport) -> String {
+    let mut out = String::new();
     if s.errors > 0 {
         let _ = writeln!(
             out,

@@ -2,7 +2,7 @@
 //! reads and writes them: JSON, base64 in JSON and raw bytes with `x-image-*`
 //! headers for REST; protobuf for gRPC.
 
-use super::pipeline::RequestError;
+use super::refusal::RequestError;
 use super::request::{BodyFormat, Deserialized};
 use crate::wire::json::{self, Base64Json, BasicJson};
 use crate::wire::proto::imgwire as pb;

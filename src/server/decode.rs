@@ -2,7 +2,7 @@
 //! was started with (`--server-decoder`), checked against the size the
 //! client declared. Each server thread keeps its own decoder.
 
-use super::pipeline::RequestError;
+use super::refusal::RequestError;
 use crate::gpu::{GpuContext, GpuUse, NvjpegDecoder};
 use crate::wire::{ImageFormat, ImageMeta};
 use clap::ValueEnum;

@@ -9,13 +9,15 @@ mod decode;
 mod grpc;
 mod pipeline;
 mod profile_route;
+mod refusal;
 mod request;
 mod rest;
 mod tcp;
 
 pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
-pub use pipeline::{RequestError, ServerState};
+pub use pipeline::ServerState;
+pub use refusal::RequestError;
 
 use crate::protocol::Protocol;
 use crate::transport::counting::WireCounters;

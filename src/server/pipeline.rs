@@ -1,6 +1,7 @@
 //! The server's work once a body is deserialized, shared by REST and gRPC:
-//! decode and check, the stand-in model, and the errors a request can earn.
+//! decode and check, and the stand-in model.
 
+use super::refusal::RequestError;
 use super::{decode, ServerConfig, ServerDecoder};
 use crate::stage::Stage;
 use crate::wire::server_timing::ServerTimings;
@@ -8,45 +9,6 @@ use crate::wire::ImageMeta;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
-
-/// Why a request was refused. Each names the problem in words a user can act on.
-#[derive(Debug, thiserror::Error)]
-pub enum RequestError {
-    #[error("malformed request: {0}")]
-    Malformed(String),
-    #[error("{0}")]
-    TooLarge(String),
-    #[error("bad image: {0}")]
-    BadImage(String),
-    #[error("size mismatch: {0}")]
-    Mismatch(String),
-    #[error("server error: {0}")]
-    Internal(String),
-}
-
-impl RequestError {
-    pub fn http_status(&self) -> http::StatusCode {
-        match self {
-            RequestError::Malformed(_) => http::StatusCode::BAD_REQUEST,
-            RequestError::TooLarge(_) => http::StatusCode::PAYLOAD_TOO_LARGE,
-            RequestError::BadImage(_) | RequestError::Mismatch(_) => {
-                http::StatusCode::UNPROCESSABLE_ENTITY
-            }
-            RequestError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    pub fn grpc_status(&self) -> tonic::Status {
-        let message = self.to_string();
-        match self {
-            RequestError::Malformed(_) | RequestError::BadImage(_) | RequestError::Mismatch(_) => {
-                tonic::Status::invalid_argument(message)
-            }
-            RequestError::TooLarge(_) => tonic::Status::resource_exhausted(message),
-            RequestError::Internal(_) => tonic::Status::internal(message),
-        }
-    }
-}
 
 /// Runs `work` and records how long it took as `stage`.
 pub fn timed<T>(timings: &mut ServerTimings, stage: Stage, work: impl FnOnce() -> T) -> T {
@@ -127,12 +89,4 @@ fn run_infer(duration: Duration, timings: &mut ServerTimings) {
             }
         }
     });
-}
-
-/// The message for a body over the limit, naming the flag that raises it.
-pub fn too_large(limit: usize) -> RequestError {
-    RequestError::TooLarge(format!(
-        "request body is over the server's limit of {} MiB (raise it with --max-message-mb)",
-        limit / (1024 * 1024)
-    ))
 }

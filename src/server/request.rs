@@ -3,7 +3,8 @@
 //! model and answered, each step timed as its stage. REST and gRPC only turn
 //! their requests into a `Received` and the `Answer` into their responses.
 
-use super::pipeline::{process_image, timed, too_large, RequestError, ServerState};
+use super::pipeline::{process_image, timed, ServerState};
+use super::refusal::{too_large, RequestError};
 use crate::stage::Stage;
 use crate::wire::server_timing::ServerTimings;
 use crate::wire::{ImageMeta, PayloadKind};

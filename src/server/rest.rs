@@ -4,7 +4,7 @@
 //! response with a `Server-Timing` header.
 
 use super::bodies::RestBodies;
-use super::pipeline::{too_large, RequestError};
+use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stopped, ServerState};
 use crate::wire::gzip::{self, GunzipError};
