@@ -40,3 +40,13 @@ impl Protocol {
         }
     }
 }
+
+impl Protocol {
+    /// The URL scheme its targets are given in (`--rest-url http://...`).
+    pub fn url_scheme(self) -> &'static str {
+        match self {
+            Protocol::Rest | Protocol::RestH2 | Protocol::Grpc => "http",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}

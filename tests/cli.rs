@@ -164,6 +164,8 @@ fn a_server_dying_mid_run_keeps_partial_results_and_fails_clearly() {
     let bench = imgwire()
         .args([
             "bench",
+            "--protocols",
+            "rest,grpc",
             "--sizes",
             "32x32,48x48,64x64,80x80",
             "--bursts",
@@ -326,4 +328,58 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
     let warnings = report["scenarios"][0]["profile"]["warnings"].to_string();
     assert!(warnings.contains("serve --profiling"), "{warnings}");
+}
+
+#[test]
+fn remote_and_built_in_servers_are_never_compared_silently() {
+    let (ok, stdout, stderr) = run(&[
+        "bench",
+        "--rest-url",
+        "http://127.0.0.1:9",
+        "--protocols",
+        "rest,grpc",
+    ]);
+    assert!(!ok);
+    assert!(
+        stdout.is_empty(),
+        "nothing is printed before the refusal: {stdout}"
+    );
+    assert!(
+        stderr.contains("--rest-url")
+            && stderr.contains("--grpc-url")
+            && stderr.contains("built-in"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_urls_and_output_paths_are_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nodir").join("x.json");
+    for (args, flag) in [
+        (vec!["--json", missing.to_str().unwrap()], "--json"),
+        (vec!["--csv", dir.path().to_str().unwrap()], "--csv"),
+        (
+            vec!["--protocols", "rest", "--rest-url", "localhost:8080"],
+            "--rest-url",
+        ),
+        (
+            vec!["--protocols", "tcp", "--tcp-url", "http://127.0.0.1:9"],
+            "--tcp-url",
+        ),
+    ] {
+        let mut argv = vec!["bench"];
+        argv.extend(args.iter().copied());
+        let (ok, stdout, stderr) = run(&argv);
+        assert!(!ok, "{argv:?}");
+        assert!(
+            stdout.is_empty(),
+            "{argv:?} printed before refusing: {stdout}"
+        );
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(flag),
+            "{argv:?}: {stderr}"
+        );
+        assert!(!stderr.contains("x.tmp"), "names the path typed: {stderr}");
+    }
 }

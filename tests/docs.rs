@@ -19,6 +19,7 @@ const OTHER_TOOLS: &[&str] = &[
     "--test",
     "--lib",
     "--quiet",
+    "--no-fail-fast",
     // the test harness, and pip, in scripts/
     "--nocapture",
     "--test-threads",

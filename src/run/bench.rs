@@ -32,7 +32,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
-    plan.check_outputs()?;
+    plan.check()?;
     // Before any server starts: without a GPU, one clear line.
     if plan.frames.encoder == EncoderKind::Nvjpeg {
         crate::gpu::probe(crate::gpu::GpuUse::Encoder)?;
@@ -69,7 +69,9 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     ));
     report.complete = outcome.is_ok();
     publish(&report)?;
+    // A run that measured nothing has no table to show, only its error.
     match plan.outputs.tables {
+        _ if report.scenarios.is_empty() => {}
         Tables::Full => print!("{}", table::render(&report, false)),
         Tables::Brief => print!("{}", table::render(&report, true)),
         Tables::None => {}

@@ -167,6 +167,40 @@ impl SweepFactor {
 }
 
 impl BenchPlan {
+    /// Checks everything the user named before anything starts: outputs
+    /// (`check_outputs`) and targets (`check_targets`).
+    pub fn check(&self) -> Result<()> {
+        self.check_targets()?;
+        self.check_outputs()
+    }
+
+    /// Every URL is one the client can use, and the run does not mix remote
+    /// servers with built-in ones (their figures would not compare).
+    pub fn check_targets(&self) -> Result<()> {
+        let protocols = &self.matrix.protocols;
+        for &protocol in protocols {
+            if let Some(url) = self.targets.url(protocol) {
+                check_url(protocol, url)?;
+            }
+        }
+        let (remote, builtin): (Vec<Protocol>, Vec<Protocol>) = protocols
+            .iter()
+            .partition(|p| self.targets.url(**p).is_some());
+        if let (Some(r), Some(b)) = (remote.first(), builtin.first()) {
+            bail!(
+                "{} goes to a remote server ({}) but {} would go to a built-in server inside \
+                 this process, and the two would not compare; give {} too, or leave {} out \
+                 of --protocols",
+                r.label(),
+                TargetPlan::flag(*r),
+                b.label(),
+                TargetPlan::flag(*b),
+                b.name()
+            );
+        }
+        Ok(())
+    }
+
     /// Checks, before anything is measured, that every output can be
     /// written where the user asked: each error names the flag.
     pub fn check_outputs(&self) -> Result<()> {
@@ -190,6 +224,22 @@ impl BenchPlan {
         }
         Ok(())
     }
+}
+
+/// A target URL: `SCHEME://HOST:PORT[/path]`, the scheme the protocol takes.
+fn check_url(protocol: Protocol, url: &str) -> Result<()> {
+    let flag = TargetPlan::flag(protocol);
+    let scheme = protocol.url_scheme();
+    let uri: http::Uri = url.parse().map_err(|e| {
+        anyhow::anyhow!("{flag} '{url}' is not a URL ({e}); expected {scheme}://HOST:PORT")
+    })?;
+    if uri.scheme_str() != Some(scheme) {
+        bail!("{flag} '{url}' must start with {scheme}://");
+    }
+    if uri.host().is_none_or(str::is_empty) || uri.port_u16().is_none() {
+        bail!("{flag} '{url}' needs a host and a port ({scheme}://HOST:PORT)");
+    }
+    Ok(())
 }
 
 /// The folder a file is to be written in must exist and the path must not
@@ -222,6 +272,22 @@ pub fn available_cpus() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn target_urls_are_checked_naming_the_flag() {
+        check_url(Protocol::Rest, "http://127.0.0.1:8080").unwrap();
+        check_url(Protocol::Tcp, "tcp://example:50052").unwrap();
+        for (protocol, url) in [
+            (Protocol::Rest, "127.0.0.1:8080"),
+            (Protocol::Grpc, "https://h:1"),
+            (Protocol::Tcp, "http://h:1"),
+            (Protocol::Rest, "http://h"),
+            (Protocol::Grpc, "not a url"),
+        ] {
+            let err = check_url(protocol, url).unwrap_err().to_string();
+            assert!(err.contains(TargetPlan::flag(protocol)), "{url}: {err}");
+        }
+    }
 
     #[test]
     fn outputs_in_missing_folders_are_refused_naming_the_flag() {

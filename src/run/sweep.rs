@@ -113,7 +113,7 @@ struct SweepPoint<'a> {
 /// Runs the sweep, prints its table, writes `--json` as `{sweep, points}`;
 /// returns the last point's report.
 pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
-    plan.check_outputs()?;
+    plan.check()?;
     let mut done: Vec<(String, BenchReport)> = Vec::new();
     for value in values(factor) {
         let label = value.label();

@@ -94,7 +94,7 @@ fn decode_base64(text: &str) -> Result<Bytes, RequestError> {
 }
 
 fn meta_from_info(info: Option<pb::ImageInfo>) -> Result<ImageMeta, RequestError> {
-    ImageMeta::try_from(info).map_err(RequestError::Malformed)
+    ImageMeta::try_from(info).map_err(|e| RequestError::Malformed(e.to_string()))
 }
 
 fn meta_from_headers(headers: &HeaderMap) -> Result<ImageMeta, RequestError> {

@@ -38,15 +38,24 @@ impl From<super::ImageMeta> for imgwire::ImageInfo {
     }
 }
 
+/// Why a protobuf request's `info` does not describe an image.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImageInfoError {
+    #[error("the request has no `info` (width, height, channels, format)")]
+    Missing,
+    #[error("unknown image format {0} in `info`")]
+    UnknownFormat(i32),
+}
+
 impl TryFrom<Option<imgwire::ImageInfo>> for super::ImageMeta {
-    type Error = String;
+    type Error = ImageInfoError;
 
     fn try_from(info: Option<imgwire::ImageInfo>) -> Result<Self, Self::Error> {
-        let info = info.ok_or("the request has no `info` (width, height, channels, format)")?;
+        let info = info.ok_or(ImageInfoError::Missing)?;
         let format = match imgwire::ImageFormat::try_from(info.format) {
             Ok(imgwire::ImageFormat::Jpeg) => super::ImageFormat::Jpeg,
             Ok(imgwire::ImageFormat::Raw) => super::ImageFormat::Raw,
-            _ => return Err(format!("unknown image format {} in `info`", info.format)),
+            _ => return Err(ImageInfoError::UnknownFormat(info.format)),
         };
         Ok(super::ImageMeta {
             width: info.width,
