@@ -383,3 +383,33 @@ fn bad_urls_and_output_paths_are_refused_before_anything_runs() {
         assert!(!stderr.contains("x.tmp"), "names the path typed: {stderr}");
     }
 }
+
+#[test]
+fn swapped_ports_are_named_as_such() {
+    let (_server, rest, grpc) = serve();
+    let cases = [
+        ("rest", "--rest-url", &grpc, "REST port"),
+        ("grpc", "--grpc-url", &rest, "gRPC port"),
+    ];
+    for (protocol, flag, wrong_url, advice) in cases {
+        let args = [
+            "bench",
+            "--protocols",
+            protocol,
+            flag,
+            wrong_url,
+            "--sizes",
+            "32x32",
+            "--bursts",
+            "1",
+            "--warmup",
+            "0",
+        ];
+        let (ok, _, stderr) = run(&args);
+        assert!(!ok);
+        assert!(
+            stderr.contains(flag) && stderr.contains(advice),
+            "{args:?}: {stderr}"
+        );
+    }
+}

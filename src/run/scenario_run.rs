@@ -56,8 +56,8 @@ pub async fn run_scenario(
         let result = run_burst(&inputs.requests, plan.load.concurrency, burst).await;
         if result.records.is_empty() && !result.errors.is_empty() {
             bursts.fatal = Some(anyhow!(
-                "every request of a burst failed, so the run stopped (is the server at {} still up?): {}",
-                TargetPlan::flag(inputs.scenario.protocol),
+                "every {} request of a burst failed, so the run stopped: {}",
+                inputs.scenario.protocol.label(),
                 result.errors[0]
             ));
         }

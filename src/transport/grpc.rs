@@ -117,6 +117,10 @@ fn hint(code: tonic::Code) -> &'static str {
         tonic::Code::OutOfRange | tonic::Code::ResourceExhausted => " (raise --max-message-mb)",
         tonic::Code::Unavailable => " (is the server at --grpc-url up?)",
         tonic::Code::DeadlineExceeded => " (raise --timeout-s)",
+        tonic::Code::Unimplemented => {
+            " (the server there does not serve imgwire's gRPC service: is --grpc-url the REST \
+             port? Point it at the gRPC port, `imgwire serve --grpc-addr`, 50051 by default)"
+        }
         _ => "",
     }
 }

@@ -217,7 +217,7 @@ impl RestClient {
             let response = sender
                 .send(http_request)
                 .await
-                .context("the REST request failed (did the server stop?)")?;
+                .map_err(|e| send_failure(&e, self.http2))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, self.settings.max_message_bytes)
                 .collect()
@@ -253,4 +253,22 @@ impl RestClient {
             roundtrip,
         })
     }
+}
+
+/// Says what went wrong when a request got no HTTP answer, in terms of what
+/// the server did, and which flag to check.
+fn send_failure(error: &hyper::Error, http2: bool) -> anyhow::Error {
+    let version = if http2 { "HTTP/2" } else { "HTTP/1.1" };
+    let what = if error.is_parse() || error.is_parse_status() {
+        format!("answered something that is not {version}")
+    } else if error.is_incomplete_message() || error.is_closed() || error.is_canceled() {
+        "closed the connection before answering".to_string()
+    } else {
+        return anyhow!("the REST request to --rest-url failed: {error}");
+    };
+    anyhow!(
+        "the server at --rest-url {what} ({error}); if --rest-url is a gRPC (HTTP/2-only) port, \
+         point it at the REST port (`imgwire serve --rest-addr`, 8080 by default); if not, did \
+         the server stop?"
+    )
 }
