@@ -5,6 +5,7 @@ pub mod cli;
 pub mod encode;
 pub mod frame;
 pub mod gpu;
+pub mod interrupt;
 pub mod link;
 pub mod output;
 pub mod profile;

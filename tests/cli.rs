@@ -413,3 +413,47 @@ fn swapped_ports_are_named_as_such() {
         );
     }
 }
+
+#[test]
+fn ctrl_c_keeps_what_was_measured_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("partial.json");
+    let mut bench = imgwire()
+        .args([
+            "bench",
+            "--sizes",
+            "32x32,48x48,64x64,80x80,96x96",
+            "--bursts",
+            "200",
+        ])
+        .args(["--concurrency", "2", "--json", json.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !std::fs::read(&json)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|r| !r["scenarios"].as_array().unwrap().is_empty())
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no scenario finished within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill() sends SIGINT to the child we started, which is alive.
+    unsafe { libc::kill(bench.id() as i32, libc::SIGINT) };
+    let status = bench.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(bench.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted") && stderr.contains("partial.json"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["complete"], false);
+    assert!(!report["scenarios"].as_array().unwrap().is_empty());
+}

@@ -50,3 +50,35 @@ async fn fetch_profile(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
     }
     Ok(body.to_vec())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out_naming_the_flag() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        // Accepts and holds the connection, never answering.
+        let held = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(socket);
+        });
+        let start = std::time::Instant::now();
+        let err = fetch_remote(&url, 1, Duration::from_millis(200))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(
+            err.contains("--rest-url") && err.contains("no profile"),
+            "{err}"
+        );
+        held.abort();
+    }
+}

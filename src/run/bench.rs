@@ -33,6 +33,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check()?;
+    crate::interrupt::set_note("no scenario had finished yet".into());
     // Before any server starts: without a GPU, one clear line.
     if plan.frames.encoder == EncoderKind::Nvjpeg {
         crate::gpu::probe(crate::gpu::GpuUse::Encoder)?;
@@ -161,6 +162,7 @@ async fn run_matrix(
         );
         report.scenarios.push(outcome.report);
         publish(report)?;
+        crate::interrupt::set_note(kept_note(&plan.outputs, index + 1, scenarios.len()));
         if let (Some(trace), Some(path)) = (&trace, &plan.outputs.trace) {
             trace.write(path)?;
         }
@@ -244,6 +246,25 @@ fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
         s.seconds_per_burst.p99,
         s.dominant_stage.map_or("none", |d| d.name())
     )
+}
+
+/// What an interrupted run keeps, in words: the files rewritten after each
+/// scenario hold every finished one.
+fn kept_note(outputs: &OutputPlan, finished: usize, total: usize) -> String {
+    let files: Vec<String> = [&outputs.json, &outputs.csv, &outputs.trace]
+        .into_iter()
+        .flatten()
+        .map(|o| format!("'{}'", o.path.display()))
+        .collect();
+    match files.is_empty() {
+        true => format!(
+            "{finished} of {total} scenarios had finished (--json or --csv would have kept them)"
+        ),
+        false => format!(
+            "{finished} of {total} scenarios had finished; {} hold them (\"complete\": false)",
+            files.join(", ")
+        ),
+    }
 }
 
 /// Rewrites the report files the plan names.

@@ -192,11 +192,10 @@ fn remove(namespace: &str, host_veth: &str) -> bool {
     ip(&format!("netns del {namespace}")).is_ok()
 }
 
-/// On Ctrl-C or SIGTERM, removes every live link and exits with status 130.
+/// On Ctrl-C or SIGTERM, removes every live link (the process then exits).
 fn install_handler() {
     HANDLER.call_once(|| {
-        // ctrlc refuses a second handler in one process: then the first one stays.
-        let _ = ctrlc::set_handler(|| {
+        crate::interrupt::on_interrupt(|| {
             let links = live().clone();
             for (namespace, host_veth, _) in links {
                 if remove(&namespace, &host_veth) {
@@ -204,7 +203,6 @@ fn install_handler() {
                     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
                 }
             }
-            std::process::exit(130);
         });
     });
 }
