@@ -19,7 +19,7 @@ import json, sys, statistics
 out, rounds = sys.argv[1], int(sys.argv[2])
 def cells(kind):
     runs = [json.load(open(f"{out}/{kind}{i}.json"))["scenarios"] for i in range(1, rounds + 1)]
-    return {(s["size"], s["payload"], s["protocol"]): statistics.mean(r[j]["seconds_per_burst"]["mean"] for r in runs)
+    return {(s["size"], s["payload"], s["protocol"]): statistics.mean(r[j]["burst"]["mean_ns"] / 1e9 for r in runs)
             for j, s in enumerate(runs[0])}
 off, on = cells("off"), cells("on")
 print(f"{'scenario':<28}{'off s/burst':>12}{'on s/burst':>12}{'change':>9}")

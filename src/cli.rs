@@ -29,7 +29,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the seed benchmark (built-in servers unless --rest-url/--grpc-url) and show where time goes.
+    /// Send images over REST and gRPC (to built-in servers unless --rest-url/--grpc-url/--tcp-url) and show where the time goes.
     Bench(Box<BenchArgs>),
     /// Run the built-in REST and gRPC servers until Ctrl-C.
     Serve(ServeArgs),
@@ -38,7 +38,7 @@ pub enum Command {
 /// Settings the built-in servers take, in `bench` and in `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServerArgs {
-    /// What the server does with received images: decode and check, or nothing (as the seed's servers).
+    /// What the server does with received images: decode and check (turbojpeg, or nvjpeg on a GPU), or nothing.
     #[arg(long, value_enum, default_value_t = ServerDecoder::Turbojpeg)]
     pub server_decoder: ServerDecoder,
     /// Milliseconds of CPU work per image request standing in for a model.
@@ -90,10 +90,10 @@ pub struct BenchArgs {
     )]
     pub protocols: Vec<Protocol>,
     /// Concurrent requests per burst.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(short = 'c', long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub concurrency: u32,
     /// Counted bursts per scenario.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    #[arg(short = 'n', long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
     pub bursts: u32,
     /// Warm-up bursts per scenario, run first and reported apart.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
@@ -104,7 +104,7 @@ pub struct BenchArgs {
     /// A folder of .jpg/.png files to send instead of generated frames (scaled and cropped to each size).
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
-    /// Distinct frames per size; requests cycle through them (1 = every request sends the same frame, as the seed did).
+    /// Distinct frames per size; requests cycle through them (1 = every request sends the same frame).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub frames: u32,
     /// Where generated frames are made: on the CPU, or by CUDA kernels on the GPU (needs an NVIDIA GPU).
@@ -113,7 +113,7 @@ pub struct BenchArgs {
     /// Image encoder on the client.
     #[arg(long, value_enum, default_value_t = EncoderKind::Turbojpeg)]
     pub encoder: EncoderKind,
-    /// JPEG quality (95 is OpenCV's default, which the seed post used).
+    /// JPEG quality (95 is OpenCV's default).
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
     /// JPEG chroma subsampling (turbojpeg; image-rs has a fixed one).
@@ -146,12 +146,19 @@ pub struct BenchArgs {
     /// Seconds before one request is given up.
     #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
     pub timeout_s: f64,
-    /// Write every scenario's results as JSON (rewritten as each scenario finishes).
-    #[arg(long, value_name = "PATH")]
+    /// Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, once at the end).
+    #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
     pub json: Option<PathBuf>,
-    /// Write one CSV row per scenario x stage (rewritten as each scenario finishes).
-    #[arg(long, value_name = "PATH")]
+    /// Write one CSV row per scenario x stage, rewritten as each scenario finishes (`-`: stdout, once at the end).
+    #[arg(long = "export-csv", visible_alias = "csv", value_name = "PATH")]
     pub csv: Option<PathBuf>,
+    /// Write a Markdown table of every scenario, to paste into a pull request (`-`: stdout, once at the end).
+    #[arg(
+        long = "export-markdown",
+        visible_alias = "markdown",
+        value_name = "PATH"
+    )]
+    pub markdown: Option<PathBuf>,
     /// Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
@@ -170,9 +177,15 @@ pub struct BenchArgs {
     /// Run one factor across its values, everything else fixed, and print one table of seconds per burst.
     #[arg(long, value_enum, value_name = "FACTOR")]
     pub sweep: Option<SweepFactor>,
-    /// Print only the summary table, not each scenario's stages.
+    /// Print only the summary tables, not each scenario's stages.
     #[arg(long)]
     pub brief: bool,
+    /// Print long lines whole instead of wrapping them to 100 columns.
+    #[arg(long)]
+    pub wide: bool,
+    /// No colour in the tables (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    pub no_color: bool,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -292,8 +305,11 @@ impl BenchArgs {
             } else {
                 Tables::Full
             },
-            json: file(&self.json, "--json"),
-            csv: file(&self.csv, "--csv"),
+            wide: self.wide,
+            color: !self.no_color,
+            json: file(&self.json, "--export-json"),
+            csv: file(&self.csv, "--export-csv"),
+            markdown: file(&self.markdown, "--export-markdown"),
             trace: file(&self.trace, "--trace"),
             flamegraph: self.flamegraph.as_ref().map(|dir| FlamegraphPlan {
                 dir: dir.clone(),

@@ -11,10 +11,11 @@ use imgwire::profile::{HotFunction, ProfileSummary};
 use imgwire::protocol::Protocol;
 use imgwire::report::csv::CsvExporter;
 use imgwire::report::json::JsonExporter;
+use imgwire::report::markdown::MarkdownExporter;
 use imgwire::report::records::{BurstResult, RequestRecord};
 use imgwire::report::trace::Trace;
 use imgwire::report::{
-    table, BenchReport, BurstSeconds, ByteCounts, Exporter, RelayCost, Scenario, ScenarioReport,
+    table, BenchReport, BurstTimes, ByteCounts, Exporter, RelayCost, Scenario, ScenarioReport,
     Settings, Summary,
 };
 use imgwire::server::ServerDecoder;
@@ -68,7 +69,8 @@ fn stages(image: bool, scale: u64) -> BTreeMap<Stage, Summary> {
 
 fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) -> ScenarioReport {
     let image = payload.carries_image();
-    let body = if image { 272_000.0 } else { 1_100.0 };
+    let body: u64 = if image { 272_000 } else { 1_100 };
+    let ns = (seconds * 1e9) as u64;
     ScenarioReport {
         scenario: Scenario {
             size: SIZE,
@@ -85,14 +87,15 @@ fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) 
         errors: 0,
         error_examples: Vec::new(),
         timing_warnings: 0,
-        seconds_per_burst: BurstSeconds {
-            mean: seconds,
-            p50: seconds * 0.95,
-            p99: seconds * 1.4,
-            min: seconds * 0.9,
-            max: seconds * 1.5,
+        burst: BurstTimes {
+            count: 10,
+            mean_ns: ns,
+            p50_ns: ns / 20 * 19,
+            p99_ns: ns / 10 * 14,
+            min_ns: ns / 10 * 9,
+            max_ns: ns / 10 * 15,
         },
-        warmup_seconds_per_burst: vec![seconds * 2.0],
+        warmup_burst_ns: vec![ns * 2],
         stages: stages(image, scale),
         residual_share: 0.001,
         dominant_stage: Some(if scale > 1 {
@@ -102,14 +105,14 @@ fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) 
         }),
         bytes: ByteCounts {
             raw_frame_bytes: if image { 691_200 } else { 0 },
-            image_bytes: if image { 271_935.0 } else { 0.0 },
+            image_bytes: if image { 271_935 } else { 0 },
             request_body_bytes: body,
-            response_body_bytes: 1_250.0,
+            response_body_bytes: 1_250,
             image_bits_per_pixel: if image { 9.44 } else { 0.0 },
-            wire_sent_bytes: body + 180.0,
-            wire_received_bytes: 1_400.0,
-            server_wire_received_bytes: Some(body + 180.0),
-            server_wire_sent_bytes: Some(1_400.0),
+            wire_sent_bytes: body + 180,
+            wire_received_bytes: 1_400,
+            server_wire_received_bytes: Some(body + 180),
+            server_wire_sent_bytes: Some(1_400),
             wire_overhead_percent: 0.07,
         },
         profile: None,
@@ -121,14 +124,14 @@ fn settings() -> Settings {
         concurrency: 4,
         bursts: 10,
         warmup_bursts: 1,
-        frames: "noise (seed 1); one frame reused by every request (as the seed)".into(),
+        frames: "noise (seed 1); one frame reused by every request".into(),
         frame_pool_size: 1,
         encoder: EncoderKind::Turbojpeg,
-        quality: 95,
-        subsampling: Subsampling::S420,
+        quality: Some(95),
+        subsampling: Some(Subsampling::S420),
         server: "built-in, in process".into(),
         server_decoder: Some(ServerDecoder::Turbojpeg),
-        infer_ms: 0.0,
+        infer_ns: 0,
         max_message_bytes: 64 << 20,
         rest_target: "http://127.0.0.1:8080".into(),
         grpc_target: "http://127.0.0.1:50051".into(),
@@ -169,6 +172,7 @@ fn report() -> BenchReport {
     BenchReport {
         schema_version: imgwire::report::SCHEMA_VERSION,
         imgwire_version: "0.1.0",
+        run_id: "2026-11-25T15:45:12Z-4242".into(),
         complete: true,
         settings: settings(),
         relay_cost: None,
@@ -182,8 +186,19 @@ fn text(exporter: &dyn Exporter, report: &BenchReport) -> String {
 
 #[test]
 fn terminal_tables() {
-    insta::assert_snapshot!("tables_full", table::render(&report(), false));
-    insta::assert_snapshot!("tables_brief", table::render(&report(), true));
+    let view = |brief, width| table::View { brief, width };
+    let full = table::render(&report(), view(false, Some(table::WIDTH)));
+    assert!(
+        full.lines().all(|l| l.chars().count() <= table::WIDTH),
+        "a line passes {} columns:\n{full}",
+        table::WIDTH
+    );
+    insta::assert_snapshot!("tables_full", full);
+    insta::assert_snapshot!(
+        "tables_brief",
+        table::render(&report(), view(true, Some(table::WIDTH)))
+    );
+    insta::assert_snapshot!("tables_wide", table::render(&report(), view(false, None)));
 }
 
 #[test]
@@ -197,16 +212,25 @@ fn terminal_tables_under_a_link() {
     report.relay_cost = Some(RelayCost {
         scenario: "360x640 binary REST".into(),
         bursts: 3,
-        direct_seconds_per_burst: 0.01,
-        relayed_seconds_per_burst: 0.015,
+        direct_burst_mean_ns: 10_000_000,
+        relayed_burst_mean_ns: 15_000_000,
         added_percent: 50.0,
     });
-    insta::assert_snapshot!("tables_link", table::render(&report, true));
+    let view = table::View {
+        brief: true,
+        width: Some(table::WIDTH),
+    };
+    insta::assert_snapshot!("tables_link", table::render(&report, view));
 }
 
 #[test]
 fn json() {
     insta::assert_snapshot!("json", text(&JsonExporter, &report()));
+}
+
+#[test]
+fn markdown() {
+    insta::assert_snapshot!("markdown", text(&MarkdownExporter, &report()));
 }
 
 #[test]

@@ -61,6 +61,21 @@ impl Subsampling {
     }
 }
 
+impl EncoderKind {
+    /// The quality and chroma subsampling the encoder really applies, given
+    /// what was asked: none for raw frames; image-rs encodes 4:4:4 whatever
+    /// `--subsampling` says (it has no setting for it).
+    pub fn applied(self, asked: EncodeSettings) -> (Option<u8>, Option<Subsampling>) {
+        match self {
+            EncoderKind::None => (None, None),
+            EncoderKind::ImageRs => (Some(asked.quality), Some(Subsampling::S444)),
+            EncoderKind::Turbojpeg | EncoderKind::Nvjpeg => {
+                (Some(asked.quality), Some(asked.subsampling))
+            }
+        }
+    }
+}
+
 /// Settings every JPEG encoder takes.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct EncodeSettings {
@@ -134,6 +149,47 @@ mod tests {
             (0.5..=4.0).contains(&image_rs),
             "image-rs natural: {image_rs}"
         );
+    }
+
+    /// The chroma subsampling a baseline JPEG declares in its SOF0 header.
+    fn declared_subsampling(jpeg: &[u8]) -> Option<Subsampling> {
+        let at = jpeg.windows(2).position(|w| w == [0xFF, 0xC0])?;
+        let components = &jpeg[at + 10..];
+        let (luma, chroma) = (components[1], components[4]);
+        match (luma, chroma) {
+            (0x11, 0x11) => Some(Subsampling::S444),
+            (0x21, 0x11) => Some(Subsampling::S422),
+            (0x22, 0x11) => Some(Subsampling::S420),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_report_states_the_subsampling_each_encoder_really_applies() {
+        let frame = generate(Content::Natural, "64x64".parse().unwrap(), 1, 0);
+        for asked in [Subsampling::S420, Subsampling::S422, Subsampling::S444] {
+            let settings = EncodeSettings {
+                quality: 90,
+                subsampling: asked,
+            };
+            for kind in [EncoderKind::Turbojpeg, EncoderKind::ImageRs] {
+                let jpeg = make_encoder(kind, settings)
+                    .unwrap()
+                    .encode(&frame)
+                    .unwrap();
+                let (_, stated) = kind.applied(settings);
+                assert_eq!(
+                    declared_subsampling(&jpeg),
+                    stated,
+                    "{kind:?} asked {asked:?}"
+                );
+            }
+        }
+        let none = EncodeSettings {
+            quality: 50,
+            subsampling: Subsampling::S420,
+        };
+        assert_eq!(EncoderKind::None.applied(none), (None, None));
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub struct LinkSpec {
     /// Bits per second each way; `None` is unlimited.
     pub bits_per_second: Option<f64>,
     /// Round-trip time; each direction adds half of it.
+    #[serde(rename = "rtt_ns", serialize_with = "duration_ns")]
     pub rtt: Duration,
 }
 
@@ -212,4 +213,12 @@ mod tests {
             assert!(err.to_string().starts_with("--link"), "{bad}: {err}");
         }
     }
+}
+
+/// Durations in reports are whole nanoseconds.
+fn duration_ns<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
 }

@@ -3,14 +3,14 @@
 //! version and gRPC - REST/2 is gRPC's own framing and protobuf. The stage
 //! that differs most says where the gap sits.
 
-use super::text::align;
+use super::text::{align, wrap};
 use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
 
 /// One row per size x payload where the run measured both REST/1.1 and
 /// gRPC; empty when it did not.
-pub fn render(report: &BenchReport) -> String {
+pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     let find = |cell: &ScenarioReport, protocol: Protocol| {
         report
             .scenario(Scenario {
@@ -23,10 +23,10 @@ pub fn render(report: &BenchReport) -> String {
         "size",
         "payload",
         "REST/1.1",
-        "+HTTP/2 (REST/2-REST/1.1)",
-        "+gRPC framing (gRPC-REST/2)",
+        "+HTTP/2",
+        "+gRPC framing",
         "gRPC-REST/1.1",
-        "largest stage gap per request",
+        "largest stage gap",
     ]
     .map(String::from)
     .to_vec()];
@@ -40,7 +40,7 @@ pub fn render(report: &BenchReport) -> String {
         };
         let h2 = find(s, Protocol::RestH2);
         split &= h2.is_some();
-        let mean = |r: &ScenarioReport| r.seconds_per_burst.mean;
+        let mean = |r: &ScenarioReport| r.burst.mean_s();
         let delta = |d: f64| format!("{d:+.4}");
         rows.push(vec![
             s.scenario.size.to_string(),
@@ -61,15 +61,21 @@ pub fn render(report: &BenchReport) -> String {
             row.drain(3..5);
         }
     }
-    let mut out = String::from(
-        "\nWhere gRPC and REST/1.1 part (seconds per burst; each column changes one factor)\n",
-    );
+    let mut out = String::from("\n");
+    out.push_str(&wrap(
+        "Where gRPC and REST/1.1 part (seconds per burst; each column changes one factor)",
+        width,
+        "",
+    ));
     out.push_str(&align(&rows, 2));
-    if !split {
-        out.push_str(
-            "  (add rest-h2 to --protocols to split the gap into HTTP/2 and gRPC's own framing)\n",
-        );
-    }
+    let legend = if split {
+        "  (+HTTP/2 is REST/2 - REST/1.1, the same bodies over HTTP/2; +gRPC framing is gRPC - \
+         REST/2; the largest stage gap is the request stage whose mean differs most)"
+    } else {
+        "  (the largest stage gap is the request stage whose mean differs most; add rest-h2 to \
+         --protocols to split the gap into HTTP/2 and gRPC's own framing)"
+    };
+    out.push_str(&wrap(legend, width, "   "));
     out
 }
 

@@ -3,10 +3,14 @@
 //! file per output format (terminal tables, JSON, CSV, trace). The run
 //! produces these; nothing here depends on how it ran.
 
+mod color;
 pub mod csv;
 mod factors;
+mod header;
 pub mod json;
+pub mod markdown;
 pub mod records;
+mod stages;
 pub mod summary;
 pub mod table;
 mod text;
@@ -19,20 +23,23 @@ use crate::protocol::Protocol;
 use crate::stage::Stage;
 use crate::wire::PayloadKind;
 use anyhow::Result;
+pub use color::{paint, wanted as color_wanted};
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 pub use summary::Summary;
-pub use text::format_bytes;
+pub use text::{align as align_columns, format_bytes};
 
 /// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A whole `imgwire bench` run.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     pub schema_version: u32,
     pub imgwire_version: &'static str,
+    /// When and where the run began: `2026-11-25T15:45:12Z-4242` (UTC, pid).
+    pub run_id: String,
     /// False while the run is still going or when it stopped early.
     pub complete: bool,
     pub settings: Settings,
@@ -50,12 +57,15 @@ pub struct Settings {
     pub frames: String,
     pub frame_pool_size: usize,
     pub encoder: EncoderKind,
-    pub quality: u8,
-    pub subsampling: crate::encode::Subsampling,
+    /// JPEG quality and chroma subsampling as the encoder used them (null
+    /// for raw frames; image-rs always encodes 4:4:4).
+    pub quality: Option<u8>,
+    pub subsampling: Option<crate::encode::Subsampling>,
     /// `built-in` or the remote server's settings as far as they are known.
     pub server: String,
     pub server_decoder: Option<crate::server::ServerDecoder>,
-    pub infer_ms: f64,
+    /// CPU work per image request standing in for a model (`--infer-ms`).
+    pub infer_ns: u64,
     pub max_message_bytes: usize,
     pub rest_target: String,
     pub grpc_target: String,
@@ -74,39 +84,61 @@ pub struct Settings {
     pub server_threads: Option<usize>,
 }
 
-/// Seconds per burst over the counted bursts.
+/// Burst durations over the counted bursts, from the first request's
+/// serialization to the last response parsed.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct BurstSeconds {
-    pub mean: f64,
-    pub p50: f64,
-    pub p99: f64,
-    pub min: f64,
-    pub max: f64,
+pub struct BurstTimes {
+    pub count: usize,
+    pub mean_ns: u64,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub min_ns: u64,
+    pub max_ns: u64,
 }
 
-/// Bytes per request, as means over the counted requests.
+impl BurstTimes {
+    /// Mean seconds per burst, as the tables show it.
+    pub fn mean_s(&self) -> f64 {
+        self.mean_ns as f64 / 1e9
+    }
+
+    pub fn p50_s(&self) -> f64 {
+        self.p50_ns as f64 / 1e9
+    }
+
+    pub fn p99_s(&self) -> f64 {
+        self.p99_ns as f64 / 1e9
+    }
+}
+
+/// Bytes per request, as means over the counted requests (rounded).
 #[derive(Clone, Copy, Debug, Default, Serialize)]
 pub struct ByteCounts {
     /// The raw frame before encoding (0 for `basic`).
-    pub raw_frame_bytes: usize,
+    pub raw_frame_bytes: u64,
     /// The encoded image (JPEG or raw), before any wire format.
-    pub image_bytes: f64,
+    pub image_bytes: u64,
     /// The request body: JSON, base64 JSON, protobuf or raw bytes.
-    pub request_body_bytes: f64,
-    pub response_body_bytes: f64,
+    pub request_body_bytes: u64,
+    pub response_body_bytes: u64,
     /// Encoded bits per pixel (0 for `basic`).
     pub image_bits_per_pixel: f64,
     /// Bytes the client wrote to its sockets, per request: body plus HTTP
     /// headers, HTTP/2 frames, gRPC and floor length prefixes, base64 growth.
-    pub wire_sent_bytes: f64,
-    pub wire_received_bytes: f64,
+    pub wire_sent_bytes: u64,
+    pub wire_received_bytes: u64,
     /// Bytes the built-in server's sockets read and wrote, per request
     /// (absent for a remote server). On a clean link, what the client sent.
-    pub server_wire_received_bytes: Option<f64>,
-    pub server_wire_sent_bytes: Option<f64>,
+    pub server_wire_received_bytes: Option<u64>,
+    pub server_wire_sent_bytes: Option<u64>,
     /// How much more was sent than the payload (the image, or the basic
     /// request's body), in percent.
     pub wire_overhead_percent: f64,
+}
+
+/// Megabytes (10^6 bytes), as the tables show sizes.
+pub fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
 }
 
 /// One point of the matrix: size x payload x protocol.
@@ -165,8 +197,9 @@ pub struct ScenarioReport {
     pub errors: usize,
     pub error_examples: Vec<String>,
     pub timing_warnings: usize,
-    pub seconds_per_burst: BurstSeconds,
-    pub warmup_seconds_per_burst: Vec<f64>,
+    pub burst: BurstTimes,
+    /// Each warm-up burst's duration (run first, reported apart).
+    pub warmup_burst_ns: Vec<u64>,
     /// Each stage's summary under its name (`serialize`, `server.decode`...).
     /// `generate` and `encode` are per frame of the pool, the rest per request.
     #[serde(serialize_with = "stages_by_name")]
@@ -204,8 +237,9 @@ pub struct RelayCost {
     pub scenario: String,
     /// Counted bursts each way (after one warm-up burst each).
     pub bursts: usize,
-    pub direct_seconds_per_burst: f64,
-    pub relayed_seconds_per_burst: f64,
+    /// Mean burst duration straight to the server and through the relay.
+    pub direct_burst_mean_ns: u64,
+    pub relayed_burst_mean_ns: u64,
     /// (relayed - direct) / direct, in percent.
     pub added_percent: f64,
 }

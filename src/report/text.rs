@@ -1,5 +1,6 @@
 //! Plain-text layout shared by the terminal tables: column alignment,
-//! first-seen ordering, and byte sizes in binary units.
+//! wrapping prose to the terminal's width, first-seen ordering, plurals, and
+//! byte sizes in binary units.
 
 use std::fmt::Write;
 
@@ -31,6 +32,43 @@ pub fn align(rows: &[Vec<String>], left_columns: usize) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Wraps `text` at spaces so no line passes `width` (a word longer than
+/// that keeps its own line); lines after the first start with `indent`.
+/// `None` keeps the text on one line.
+pub fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
+    let Some(width) = width else {
+        return format!("{text}\n");
+    };
+    let body = text.trim_start_matches(' ');
+    let mut out = String::new();
+    let mut line = text[..text.len() - body.len()].to_string();
+    let mut words_on_line = 0;
+    for word in body.split(' ').filter(|w| !w.is_empty()) {
+        let room = line.chars().count() + 1 + word.chars().count();
+        if words_on_line > 0 && room > width {
+            out.push_str(&line);
+            out.push('\n');
+            line = indent.to_string();
+            words_on_line = 0;
+        } else if words_on_line > 0 {
+            line.push(' ');
+        }
+        line.push_str(word);
+        words_on_line += 1;
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// `1 burst`, `2 bursts`.
+pub fn plural(count: usize, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        n => format!("{n} {noun}s"),
+    }
 }
 
 /// The distinct items in the order first seen.
@@ -65,6 +103,19 @@ mod tests {
         assert_eq!(format_bytes(1536 << 10), "1536 KiB");
         assert_eq!(format_bytes(1000), "1000 B");
         assert_eq!(format_bytes(0), "0 B");
+    }
+
+    #[test]
+    fn prose_wraps_at_spaces_with_an_indent() {
+        let text = "aaaa bbbb cccc dddd";
+        assert_eq!(wrap(text, Some(10), "  "), "aaaa bbbb\n  cccc\n  dddd\n");
+        assert_eq!(wrap(text, None, "  "), "aaaa bbbb cccc dddd\n");
+        assert_eq!(
+            wrap("averyveryverylongword x", Some(5), ""),
+            "averyveryverylongword\nx\n"
+        );
+        assert_eq!(plural(1, "burst"), "1 burst");
+        assert_eq!(plural(3, "burst"), "3 bursts");
     }
 
     #[test]

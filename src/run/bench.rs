@@ -5,11 +5,17 @@
 
 use crate::encode::EncoderKind;
 use crate::frame::Size;
+use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::report::csv::CsvExporter;
 use crate::report::json::JsonExporter;
+use crate::report::markdown::MarkdownExporter;
+use crate::report::table::{View, WIDTH};
 use crate::report::trace::Trace;
-use crate::report::{export, table, BenchReport, ScenarioReport, Settings, SCHEMA_VERSION};
+use crate::report::{
+    color_wanted, export, paint, table, BenchReport, Exporter, ScenarioReport, Settings,
+    SCHEMA_VERSION,
+};
 use crate::run::burst::RequestPlan;
 use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
@@ -20,6 +26,7 @@ use crate::server::thread_namer;
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 /// Called with the report after every change, for outputs beyond the plan's.
@@ -52,8 +59,9 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     let source = FrameSource::open(&plan.frames.source)?;
     let targets = Targets::start(plan)?;
     let mut report = new_report(plan, &source, &targets);
-    let mut publish =
-        |report: &BenchReport| write_outputs(&plan.outputs, report).and_then(|()| progress(report));
+    let mut publish = |report: &BenchReport| {
+        write_outputs(&plan.outputs, report, false).and_then(|()| progress(report))
+    };
     publish(&report)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.load.client_threads)
@@ -70,13 +78,8 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     ));
     report.complete = outcome.is_ok();
     publish(&report)?;
-    // A run that measured nothing has no table to show, only its error.
-    match plan.outputs.tables {
-        _ if report.scenarios.is_empty() => {}
-        Tables::Full => print!("{}", table::render(&report, false)),
-        Tables::Brief => print!("{}", table::render(&report, true)),
-        Tables::None => {}
-    }
+    write_outputs(&plan.outputs, &report, true)?;
+    print_tables(&plan.outputs, &report);
     drop(runtime);
     drop(targets);
     outcome?;
@@ -177,11 +180,37 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Benc
     BenchReport {
         schema_version: SCHEMA_VERSION,
         imgwire_version: env!("CARGO_PKG_VERSION"),
+        run_id: run_id(std::time::SystemTime::now()),
         complete: false,
         settings: settings(plan, source, targets),
         relay_cost: None,
         scenarios: Vec::new(),
     }
+}
+
+/// `2026-11-25T15:45:12Z-4242`: when the run began (UTC) and its process.
+fn run_id(now: std::time::SystemTime) -> String {
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z-{}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        std::process::id()
+    )
 }
 
 fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
@@ -190,6 +219,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         .any(|p| plan.targets.url(p).is_some());
     let builtin = targets.builtin();
     let pool_size = plan.frames.pool_size;
+    let (quality, subsampling) = plan.frames.encoder.applied(plan.frames.encode);
     Settings {
         concurrency: plan.load.concurrency,
         bursts: plan.load.bursts,
@@ -202,22 +232,22 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
                 FramesOn::Gpu => ", made by CUDA kernels",
             },
             if pool_size == 1 {
-                "one frame reused by every request (as the seed)".into()
+                "one frame reused by every request".into()
             } else {
                 format!("a pool of {pool_size} frames, requests cycle through it")
             }
         ),
         frame_pool_size: pool_size,
         encoder: plan.frames.encoder,
-        quality: plan.frames.encode.quality,
-        subsampling: plan.frames.encode.subsampling,
+        quality,
+        subsampling,
         server: match (builtin, remote) {
             (true, false) => "built-in, in process".into(),
             (true, true) => "built-in for some protocols, remote for others".into(),
             _ => "remote".into(),
         },
         server_decoder: builtin.then_some(plan.server.decoder),
-        infer_ms: plan.server.infer.as_secs_f64() * 1e3,
+        infer_ns: crate::report::summary::nanos(plan.server.infer),
         max_message_bytes: plan.server.max_message_bytes,
         rest_target: targets.get(Protocol::Rest).url.clone(),
         grpc_target: targets.get(Protocol::Grpc).url.clone(),
@@ -242,8 +272,8 @@ fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
     format!(
         "[{n}/{total}] {:<24} {:.4} s/burst (p99 {:.4}), dominant {}{errors}",
         s.label(),
-        s.seconds_per_burst.mean,
-        s.seconds_per_burst.p99,
+        s.burst.mean_s(),
+        s.burst.p99_s(),
         s.dominant_stage.map_or("none", |d| d.name())
     )
 }
@@ -267,13 +297,67 @@ fn kept_note(outputs: &OutputPlan, finished: usize, total: usize) -> String {
     }
 }
 
-/// Rewrites the report files the plan names.
-fn write_outputs(outputs: &OutputPlan, report: &BenchReport) -> Result<()> {
-    if let Some(path) = &outputs.json {
-        export(&JsonExporter, report, path)?;
-    }
-    if let Some(path) = &outputs.csv {
-        export(&CsvExporter, report, path)?;
+/// Rewrites the report files the plan names; one going to stdout is
+/// written once, when the run is over (`last`).
+fn write_outputs(outputs: &OutputPlan, report: &BenchReport, last: bool) -> Result<()> {
+    let exports: [(&Option<OutputPath>, &dyn Exporter); 3] = [
+        (&outputs.json, &JsonExporter),
+        (&outputs.csv, &CsvExporter),
+        (&outputs.markdown, &MarkdownExporter),
+    ];
+    for (path, exporter) in exports {
+        match path {
+            Some(path) if path.is_stdout() == last => export(exporter, report, path)?,
+            _ => {}
+        }
     }
     Ok(())
+}
+
+/// The tables, on stdout (on stderr when an export takes stdout), in colour
+/// where wanted. A run that measured nothing has no table, only its error.
+fn print_tables(outputs: &OutputPlan, report: &BenchReport) {
+    let brief = match outputs.tables {
+        _ if report.scenarios.is_empty() => return,
+        Tables::None => return,
+        Tables::Full => false,
+        Tables::Brief => true,
+    };
+    let view = View {
+        brief,
+        width: (!outputs.wide).then_some(WIDTH),
+    };
+    let text = table::render(report, view);
+    let exports = [&outputs.json, &outputs.csv, &outputs.markdown];
+    let to_stderr = exports.into_iter().flatten().any(OutputPath::is_stdout);
+    let terminal = match to_stderr {
+        true => std::io::stderr().is_terminal(),
+        false => std::io::stdout().is_terminal(),
+    };
+    let text = match color_wanted(outputs.color, terminal) {
+        true => paint(&text),
+        false => text,
+    };
+    match to_stderr {
+        true => eprint!("{text}"),
+        false => print!("{text}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn run_ids_carry_the_utc_date_and_time() {
+        let at = |secs| run_id(UNIX_EPOCH + Duration::from_secs(secs));
+        assert!(at(0).starts_with("1970-01-01T00:00:00Z-"));
+        assert!(
+            at(1_795_189_512).starts_with("2026-11-20T15:45:12Z-"),
+            "{}",
+            at(1_795_189_512)
+        );
+        assert!(at(951_782_400).starts_with("2000-02-29T00:00:00Z-"));
+    }
 }

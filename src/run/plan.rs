@@ -114,8 +114,13 @@ impl TargetPlan {
 #[derive(Clone, Debug)]
 pub struct OutputPlan {
     pub tables: Tables,
+    /// Long lines whole (`--wide`) instead of wrapped to 100 columns.
+    pub wide: bool,
+    /// Colour where the terminal takes it (off with `--no-color`).
+    pub color: bool,
     pub json: Option<OutputPath>,
     pub csv: Option<OutputPath>,
+    pub markdown: Option<OutputPath>,
     pub trace: Option<OutputPath>,
     pub flamegraph: Option<FlamegraphPlan>,
 }
@@ -204,8 +209,13 @@ impl BenchPlan {
     /// Checks, before anything is measured, that every output can be
     /// written where the user asked: each error names the flag.
     pub fn check_outputs(&self) -> Result<()> {
-        let files = [&self.outputs.json, &self.outputs.csv, &self.outputs.trace];
-        for output in files.into_iter().flatten() {
+        let o = &self.outputs;
+        let files = [&o.json, &o.csv, &o.markdown, &o.trace];
+        let files: Vec<&OutputPath> = files.into_iter().flatten().collect();
+        if files.iter().filter(|f| f.is_stdout()).count() > 1 {
+            bail!("only one output can go to stdout (`-`)");
+        }
+        for output in files.into_iter().filter(|f| !f.is_stdout()) {
             check_parent(&output.path, output.flag)?;
         }
         if let Some(flamegraph) = &self.outputs.flamegraph {

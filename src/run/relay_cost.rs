@@ -107,8 +107,8 @@ impl RelayCheck {
             }
             .label(),
             bursts,
-            direct_seconds_per_burst: direct_s,
-            relayed_seconds_per_burst: relayed_s,
+            direct_burst_mean_ns: (direct_s * 1e9).round() as u64,
+            relayed_burst_mean_ns: (relayed_s * 1e9).round() as u64,
             added_percent: if direct_s > 0.0 {
                 (relayed_s / direct_s - 1.0) * 100.0
             } else {

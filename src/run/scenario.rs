@@ -5,8 +5,8 @@ use crate::encode::EncoderKind;
 use crate::frame::Size;
 use crate::protocol::Protocol;
 use crate::report::records::{BurstResult, RequestRecord};
-use crate::report::summary::{nanos, seconds, summarize};
-use crate::report::{BurstSeconds, ByteCounts, Scenario, ScenarioReport, Summary};
+use crate::report::summary::{nanos, summarize};
+use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
 use crate::transport::counting::WireBytes;
@@ -89,8 +89,8 @@ impl ScenarioRun<'_> {
                 .map(|e| e.to_string())
                 .collect(),
             timing_warnings: totals.timing_warnings,
-            seconds_per_burst: burst_seconds(&self.counted),
-            warmup_seconds_per_burst: self.warmup.iter().map(|b| seconds(b.elapsed)).collect(),
+            burst: burst_times(&self.counted),
+            warmup_burst_ns: self.warmup.iter().map(|b| nanos(b.elapsed)).collect(),
             residual_share: residual_share(&stages),
             dominant_stage: dominant_stage(&stages),
             bytes: self.byte_counts(&totals),
@@ -119,24 +119,25 @@ impl ScenarioRun<'_> {
     }
 
     fn byte_counts(&self, totals: &RequestTotals) -> ByteCounts {
-        let per_request = |total: usize| total as f64 / totals.requests.max(1) as f64;
+        let requests = totals.requests.max(1) as f64;
+        let per_request = |total: u64| (total as f64 / requests).round() as u64;
         let image_bytes = self.pool.map_or(0.0, FramePool::mean_bytes);
         let payload = if self.scenario.payload.carries_image() {
             image_bytes
         } else {
-            per_request(totals.request_bytes)
+            totals.request_bytes as f64 / requests
         };
-        let sent = per_request(self.wire.sent as usize);
+        let sent = self.wire.sent as f64 / requests;
         ByteCounts {
-            raw_frame_bytes: self.pool.map_or(0, |p| p.raw_bytes),
-            image_bytes,
-            request_body_bytes: per_request(totals.request_bytes),
-            response_body_bytes: per_request(totals.response_bytes),
+            raw_frame_bytes: self.pool.map_or(0, |p| p.raw_bytes as u64),
+            image_bytes: image_bytes.round() as u64,
+            request_body_bytes: per_request(totals.request_bytes as u64),
+            response_body_bytes: per_request(totals.response_bytes as u64),
             image_bits_per_pixel: image_bytes * 8.0 / self.scenario.size.pixels() as f64,
-            wire_sent_bytes: sent,
-            wire_received_bytes: per_request(self.wire.received as usize),
-            server_wire_received_bytes: self.server_wire.map(|w| per_request(w.received as usize)),
-            server_wire_sent_bytes: self.server_wire.map(|w| per_request(w.sent as usize)),
+            wire_sent_bytes: per_request(self.wire.sent),
+            wire_received_bytes: per_request(self.wire.received),
+            server_wire_received_bytes: self.server_wire.map(|w| per_request(w.received)),
+            server_wire_sent_bytes: self.server_wire.map(|w| per_request(w.sent)),
             wire_overhead_percent: if payload > 0.0 {
                 (sent / payload - 1.0) * 100.0
             } else {
@@ -164,17 +165,18 @@ fn dominant_stage(stages: &BTreeMap<Stage, Summary>) -> Option<Stage> {
         .map(|(stage, _)| stage)
 }
 
-fn burst_seconds(bursts: &[BurstResult]) -> BurstSeconds {
+fn burst_times(bursts: &[BurstResult]) -> BurstTimes {
     let ns: Vec<u64> = bursts.iter().map(|b| nanos(b.elapsed)).collect();
     let Some(&min_ns) = ns.iter().min() else {
-        return BurstSeconds::default();
+        return BurstTimes::default();
     };
     let s = summarize(&ns);
-    BurstSeconds {
-        mean: s.mean_ns as f64 / 1e9,
-        p50: s.p50_ns as f64 / 1e9,
-        p99: s.p99_ns as f64 / 1e9,
-        min: min_ns as f64 / 1e9,
-        max: s.max_ns as f64 / 1e9,
+    BurstTimes {
+        count: s.count,
+        mean_ns: s.mean_ns,
+        p50_ns: s.p50_ns,
+        p99_ns: s.p99_ns,
+        min_ns,
+        max_ns: s.max_ns,
     }
 }

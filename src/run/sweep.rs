@@ -5,7 +5,7 @@
 //! value, rewritten as each scenario finishes.
 
 use crate::output::OutputPath;
-use crate::report::{format_bytes, BenchReport};
+use crate::report::{align_columns, format_bytes, BenchReport};
 use crate::run::bench::measure;
 use crate::run::plan::{BenchPlan, SweepFactor, Tables};
 use crate::wire::gzip::Compression;
@@ -96,6 +96,11 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> B
     plan.outputs.tables = Tables::None;
     plan.outputs.json = None;
     plan.outputs.csv = base.outputs.csv.as_ref().map(|p| p.with_suffix(&suffix));
+    plan.outputs.markdown = base
+        .outputs
+        .markdown
+        .as_ref()
+        .map(|p| p.with_suffix(&suffix));
     plan.outputs.trace = base.outputs.trace.as_ref().map(|p| p.with_suffix(&suffix));
     if let Some(flamegraph) = &mut plan.outputs.flamegraph {
         flamegraph.dir = flamegraph.dir.join(&suffix);
@@ -163,7 +168,7 @@ fn write_json(
     path.write(&bytes)
 }
 
-/// Rows: the factor's values; columns: each scenario's seconds per burst.
+/// Rows: each scenario; columns: the factor's values (seconds per burst).
 fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPlan) -> String {
     let Some((_, first)) = points.first() else {
         return String::new();
@@ -172,19 +177,24 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
         "\nSweep of {}: seconds per burst (mean), everything else fixed\n",
         factor.name()
     );
-    let _ = write!(out, "  {:<10}", factor.name());
-    for s in &first.scenarios {
-        let _ = write!(out, "  {:>24}", s.label());
+    let header =
+        std::iter::once("scenario".to_string()).chain(points.iter().map(|(v, _)| v.clone()));
+    let mut rows = vec![header.collect::<Vec<_>>()];
+    for (index, scenario) in first.scenarios.iter().enumerate() {
+        let cells = points.iter().map(|(_, report)| {
+            report
+                .scenarios
+                .get(index)
+                .map_or("-".to_string(), |s| format!("{:.4}", s.burst.mean_s()))
+        });
+        rows.push(std::iter::once(scenario.label()).chain(cells).collect());
     }
-    out.push('\n');
-    for (value, report) in points {
-        let _ = write!(out, "  {value:<10}");
-        for s in &report.scenarios {
-            let _ = write!(out, "  {:>24.4}", s.seconds_per_burst.mean);
-        }
-        out.push('\n');
-    }
-    let per_value = [&plan.outputs.csv, &plan.outputs.trace];
+    out.push_str(&align_columns(&rows, 1));
+    let per_value = [
+        &plan.outputs.csv,
+        &plan.outputs.markdown,
+        &plan.outputs.trace,
+    ];
     for path in per_value.into_iter().flatten() {
         let example = path.with_suffix(&format!("{}-VALUE", factor.name()));
         let _ = writeln!(
