@@ -148,11 +148,14 @@ fn bench_talks_to_a_server_in_another_process() {
         assert!(s["stages"]["server.receive"]["count"].as_u64().unwrap() > 0);
     }
     let csv = std::fs::read_to_string(csv).unwrap();
-    assert!(csv.starts_with("size,payload,protocol,encoder,content,stage,"));
+    assert!(csv.starts_with("run_id,size,payload,protocol,encoder,quality,subsampling,content,"));
+    let run_id = report["run_id"].as_str().unwrap();
+    let row = format!(
+        "{run_id},64x96,binary,grpc,turbojpeg,95,4:2:0,noise,4,2,none,remote,server.decode,"
+    );
     assert!(
-        csv.lines()
-            .any(|l| l.starts_with("64x96,binary,grpc,turbojpeg,noise,server.decode,")),
-        "{csv}"
+        csv.lines().any(|l| l.starts_with(&row)),
+        "no row {row}:\n{csv}"
     );
 }
 
@@ -357,8 +360,11 @@ fn bad_urls_and_output_paths_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nodir").join("x.json");
     for (args, flag) in [
-        (vec!["--json", missing.to_str().unwrap()], "--json"),
-        (vec!["--csv", dir.path().to_str().unwrap()], "--csv"),
+        (vec!["--json", missing.to_str().unwrap()], "--export-json"),
+        (
+            vec!["--export-csv", dir.path().to_str().unwrap()],
+            "--export-csv",
+        ),
         (
             vec!["--protocols", "rest", "--rest-url", "localhost:8080"],
             "--rest-url",

@@ -55,9 +55,14 @@ pub async fn run_scenario(
         }
         let result = run_burst(&inputs.requests, plan.load.concurrency, burst).await;
         if result.records.is_empty() && !result.errors.is_empty() {
+            let protocol = inputs.scenario.protocol;
+            let whose = match plan.targets.url(protocol) {
+                Some(url) => format!("the server at {} ({url})", TargetPlan::flag(protocol)),
+                None => "the built-in server".to_string(),
+            };
             bursts.fatal = Some(anyhow!(
-                "every {} request of a burst failed, so the run stopped: {}",
-                inputs.scenario.protocol.label(),
+                "every {} request of a burst to {whose} failed, so the run stopped: {}",
+                protocol.label(),
                 result.errors[0]
             ));
         }
