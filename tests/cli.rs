@@ -52,6 +52,24 @@ fn unreachable_targets_fail_fast_naming_the_url_flag() {
     }
 }
 
+/// Waits (at most 60 s) until the JSON report at `json` holds a scenario.
+fn wait_for_a_finished_scenario(json: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let finished = || {
+        std::fs::read(json)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .is_some_and(|r| !r["scenarios"].as_array().unwrap().is_empty())
+    };
+    while !finished() {
+        assert!(
+            Instant::now() < deadline,
+            "no scenario finished within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 struct Server(Child);
 
 impl Drop for Server {
@@ -190,21 +208,7 @@ fn a_server_dying_mid_run_keeps_partial_results_and_fails_clearly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let written = std::fs::read(&json)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|r| !r["scenarios"].as_array().unwrap().is_empty());
-        if written {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no scenario finished within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_a_finished_scenario(&json);
     server.0.kill().unwrap();
     let out = bench.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -437,18 +441,7 @@ fn ctrl_c_keeps_what_was_measured_and_says_so() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !std::fs::read(&json)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .is_some_and(|r| !r["scenarios"].as_array().unwrap().is_empty())
-    {
-        assert!(
-            Instant::now() < deadline,
-            "no scenario finished within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_a_finished_scenario(&json);
     // SAFETY: kill() sends SIGINT to the child we started, which is alive.
     unsafe { libc::kill(bench.id() as i32, libc::SIGINT) };
     let status = bench.wait().unwrap();

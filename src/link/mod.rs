@@ -189,6 +189,14 @@ impl Drop for Links {
     }
 }
 
+/// Durations in reports are whole nanoseconds.
+fn duration_ns<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,12 +221,4 @@ mod tests {
             assert!(err.to_string().starts_with("--link"), "{bad}: {err}");
         }
     }
-}
-
-/// Durations in reports are whole nanoseconds.
-fn duration_ns<S: serde::Serializer>(
-    duration: &Duration,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u64(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
 }
