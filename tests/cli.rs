@@ -274,7 +274,7 @@ fn serve_profiling_answers_a_pprof_profile() {
 #[test]
 fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
     use std::io::Read;
-    let (_server, rest, grpc) = serve_with(&["--profiling"]);
+    let (_server, rest, grpc) = serve_with(&["--profiling", "--infer-ms", "20"]);
     let dir = tempfile::tempdir().unwrap();
     let fg = dir.path().join("fg");
     let json = dir.path().join("r.json");
@@ -307,6 +307,20 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
         .read_to_end(&mut profile)
         .unwrap();
     assert!(!profile.is_empty());
+    // The remote profile is drawn too, and its samples make the summary.
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let summary = &report["scenarios"][0]["profile"];
+    let files = summary["files"].to_string();
+    assert!(files.contains("server-remote.svg"), "{files}");
+    assert!(summary["server_samples"].as_u64().unwrap() > 0, "{summary}");
+    for file in std::fs::read_dir(&fg).unwrap() {
+        let file = file.unwrap();
+        assert!(
+            file.metadata().unwrap().len() > 0,
+            "empty {:?}",
+            file.path()
+        );
+    }
 
     let (_plain, rest_plain, grpc_plain) = serve();
     let (ok, _, stderr) = run(&[
@@ -455,4 +469,31 @@ fn ctrl_c_keeps_what_was_measured_and_says_so() {
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["complete"], false);
     assert!(!report["scenarios"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn an_export_can_take_stdout_with_the_tables_on_stderr() {
+    let args = [
+        "bench", "-c", "2", "-n", "1", "--warmup", "0", "--sizes", "32x32",
+    ];
+    let rest = [
+        "--payloads",
+        "basic",
+        "--protocols",
+        "rest",
+        "--export-json",
+        "-",
+    ];
+    let argv: Vec<&str> = args.iter().chain(rest.iter()).copied().collect();
+    let (ok, stdout, stderr) = run(&argv);
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout).expect("stdout is the JSON alone");
+    assert_eq!(report["settings"]["concurrency"], 2);
+    assert_eq!(report["settings"]["bursts"], 1);
+    assert!(
+        stderr.contains("Seconds per burst"),
+        "the tables go to stderr: {stderr}"
+    );
+    assert!(!stderr.contains("\x1b["), "no colour off a terminal");
 }

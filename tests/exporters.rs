@@ -271,3 +271,34 @@ fn trace() {
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     insta::assert_json_snapshot!("trace", written);
 }
+
+#[test]
+fn the_header_states_what_ran() {
+    let brief = table::View {
+        brief: true,
+        width: Some(table::WIDTH),
+    };
+    let mut report = report();
+    report.settings.encoder = EncoderKind::None;
+    report.settings.quality = None;
+    report.settings.subsampling = None;
+    report.settings.bursts = 1;
+    report.settings.warmup_bursts = 0;
+    report
+        .scenarios
+        .retain(|s| s.scenario.protocol != Protocol::Tcp);
+    let text = table::render(&report, brief);
+    assert!(
+        text.contains("encoder: none (raw RGB bytes, no compression)"),
+        "{text}"
+    );
+    assert!(text.contains("x 1 counted burst (no warm-up)"), "{text}");
+    assert!(
+        !text.contains("TCP is the floor"),
+        "no floor in this run: {text}"
+    );
+    report.settings.encoder = EncoderKind::ImageRs;
+    report.settings.quality = Some(95);
+    report.settings.subsampling = Some(Subsampling::S444);
+    assert!(table::render(&report, brief).contains("encoder: image-rs q95 4:4:4"));
+}
