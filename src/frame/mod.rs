@@ -66,7 +66,7 @@ impl std::str::FromStr for Size {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Content {
-    /// Uniform noise, as the seed post used: the worst case for JPEG.
+    /// Uniform noise: the worst case for JPEG (what simple benchmarks send).
     Noise,
     /// A smooth gradient: the best case.
     Smooth,

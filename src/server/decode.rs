@@ -16,7 +16,7 @@ use turbojpeg::{Decompressor, Image, PixelFormat};
 pub enum ServerDecoder {
     /// Decode with libjpeg-turbo and check the size against what the client declared.
     Turbojpeg,
-    /// Only receive and deserialize, as the seed post's servers did.
+    /// Only receive and deserialize, no decoding (as simple benchmark servers do).
     None,
     /// Decode with NVIDIA nvJPEG into GPU memory and check the size (needs a GPU, its driver and libnvjpeg at run time).
     Nvjpeg,
