@@ -72,20 +72,21 @@ is_running() {
   [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null
 }
 
-# stop_pidfile PIDFILE: ends the process (group) the PID file names, if alive.
+# stop_pidfile PIDFILE [SIGNAL]: sends SIGNAL (default TERM) to the process
+# the PID file names, waits up to 30 s for it to exit (servers clean up on
+# their own), then kills whatever is left of its process group.
 stop_pidfile() {
-  local pidfile="$1"
+  local pidfile="$1" signal="${2:-TERM}"
   if is_running "$pidfile"; then
-    local pid
+    local pid i
     pid="$(cat "$pidfile")"
-    log "stopping pid $pid ($(basename "$pidfile"))"
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for i in $(seq 1 50); do
+    log "stopping pid $pid with SIG$signal ($(basename "$pidfile"))"
+    kill "-$signal" "$pid" 2>/dev/null || true
+    for i in $(seq 1 150); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL -- "-$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
 }
