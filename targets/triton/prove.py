@@ -59,6 +59,32 @@ def hand_built_calls(http_port: int, jpeg: bytes) -> None:
     print(f"hand-built JSON request (data: [base64 text], {len(doc)} B) -> {status} {resp_headers}\n  body: {body.decode()}")
 
 
+def hand_built_grpc(grpc_port: int, jpeg: bytes) -> None:
+    """ModelInfer built field by field, as a client without tritonclient must."""
+    import grpc
+    from tritonclient.grpc import service_pb2, service_pb2_grpc
+
+    options = [("grpc.max_send_message_length", 64 << 20)]
+    with grpc.insecure_channel(f"127.0.0.1:{grpc_port}", options=options) as channel:
+        stub = service_pb2_grpc.GRPCInferenceServiceStub(channel)
+        for label, raw in (("u32 LE length + JPEG", len(jpeg).to_bytes(4, "little") + jpeg),
+                           ("JPEG alone", jpeg)):
+            request = service_pb2.ModelInferRequest(
+                model_name=MODEL,
+                inputs=[service_pb2.ModelInferRequest.InferInputTensor(name="image", datatype="BYTES", shape=[1])],
+                raw_input_contents=[raw],
+            )
+            try:
+                reply = stub.ModelInfer(request, timeout=30)
+                out = reply.outputs[0]
+                size = np.frombuffer(reply.raw_output_contents[0], dtype="<i4").tolist()
+                print(f"hand-built gRPC ModelInfer, raw_input_contents[0] = {label}: output {out.name} "
+                      f"{out.datatype} shape {list(out.shape)}, raw_output_contents[0] "
+                      f"{reply.raw_output_contents[0].hex()} = {size} (little-endian i32)")
+            except grpc.RpcError as err:
+                print(f"hand-built gRPC ModelInfer, raw_input_contents[0] = {label}: {err.code()} {err.details()[:200]}")
+
+
 def get(http_port: int, path: str) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{http_port}{path}", timeout=10) as resp:
         return resp.read().decode()
@@ -70,5 +96,6 @@ if __name__ == "__main__":
     print(f"JPEG {jpeg_path}: {len(jpeg)} bytes")
     tritonclient_calls(http_port, grpc_port, jpeg)
     hand_built_calls(http_port, jpeg)
+    hand_built_grpc(grpc_port, jpeg)
     for path in ("/v2", f"/v2/models/{MODEL}", f"/v2/models/{MODEL}/stats"):
         print(f"GET {path}: {get(http_port, path)}")
