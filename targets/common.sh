@@ -74,7 +74,8 @@ is_running() {
 
 # stop_pidfile PIDFILE [SIGNAL]: sends SIGNAL (default TERM) to the process
 # the PID file names, waits up to 30 s for it to exit (servers clean up on
-# their own), then kills whatever is left of its process group.
+# their own), then kills whatever is left of its process group and waits
+# (up to 15 s more) until none of the group is left.
 stop_pidfile() {
   local pidfile="$1" signal="${2:-TERM}"
   if is_running "$pidfile"; then
@@ -87,6 +88,11 @@ stop_pidfile() {
       sleep 0.2
     done
     kill -KILL -- "-$pid" 2>/dev/null || true
+    # Children (TorchServe's Java) may still be exiting and holding ports.
+    for i in $(seq 1 75); do
+      [ -z "$(ps -o pid= -g "$pid" 2>/dev/null)" ] && break
+      sleep 0.2
+    done
   fi
   rm -f "$pidfile"
 }
