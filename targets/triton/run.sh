@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Starts a real Triton Inference Server (PyTriton's bundled tritonserver, on
+# CPU) on 127.0.0.1 with the Python model `decode` (JPEG in, [height, width]
+# out), in a venv of Debian's python3.11 made on first use, and waits for
+# GET /v2/health/ready. Running it again restarts it. Stop: targets/triton/stop.sh
+# Usage: targets/triton/run.sh HTTP_PORT GRPC_PORT [METRICS_PORT]
+# (METRICS_PORT defaults to GRPC_PORT + 1.)
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+source "$HERE/../common.sh"
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: $0 HTTP_PORT GRPC_PORT [METRICS_PORT]" >&2; exit 2; }
+HTTP_PORT="$1" GRPC_PORT="$2" METRICS_PORT="${3:-$(($2 + 1))}"
+
+VENV="$(make_venv triton "$HERE/requirements.txt")"
+"$HERE/stop.sh"
+started=$SECONDS
+start_bg "$RUN_DIR/triton.pid" "$LOG_DIR/triton.log" \
+  "$VENV/bin/python" "$HERE/server.py" "$HTTP_PORT" "$GRPC_PORT" "$METRICS_PORT"
+wait_until 180 "$RUN_DIR/triton.pid" "$LOG_DIR/triton.log" \
+  http_ok "http://127.0.0.1:$HTTP_PORT/v2/health/ready"
+wait_until 60 "$RUN_DIR/triton.pid" "$LOG_DIR/triton.log" \
+  http_ok "http://127.0.0.1:$HTTP_PORT/v2/models/decode/ready"
+log "triton ready in $((SECONDS - started)) s: HTTP http://127.0.0.1:$HTTP_PORT, gRPC 127.0.0.1:$GRPC_PORT, metrics :$METRICS_PORT, model 'decode'"
