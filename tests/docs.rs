@@ -30,6 +30,13 @@ const OTHER_TOOLS: &[&str] = &[
     "--fmad",
     "--gpu-architecture",
     "--std",
+    // curl, torchserve and torch-model-archiver, in docs/targets.md
+    "--data-binary",
+    "--foreground",
+    "--handler",
+    "--model-name",
+    "--ncs",
+    "--start",
     // clap's own
     "--help",
     "--version",
