@@ -1,8 +1,12 @@
 //! The slice of NVIDIA's `nvjpeg.h` imgwire uses, declared by hand and bound
 //! at run time with libloading, so building needs no CUDA toolkit.
 //!
-//! Types, values and signatures follow nvjpeg.h (CUDA 12.x/13.x; these have
-//! not changed since nvJPEG 11). C enums are passed as `c_int`.
+//! Types, values and signatures follow nvjpeg.h 13.x. C enums are passed as
+//! `c_int` (each has its own alias below, named after the C type). What is
+//! declared here is also described as data ([`DECLARED_FUNCTIONS`], next to
+//! the declarations, and [`declared`]), which tests/nvjpeg_abi.rs compiles
+//! against the real nvjpeg.h and resolves in the real libnvjpeg.so.13 (from
+//! PyPI, by scripts/install-nvjpeg.sh).
 
 use super::libs::{describe_dirs, open_first, search_dirs, NVJPEG_NAMES};
 use anyhow::{bail, Result};
@@ -11,9 +15,35 @@ use std::ffi::c_int;
 use std::marker::{PhantomData, PhantomPinned};
 use std::sync::OnceLock;
 
+pub mod declared;
+use declared::DeclaredFunction;
+
 /// `nvjpegStatus_t`.
 pub type Status = c_int;
-pub const NVJPEG_STATUS_SUCCESS: Status = 0;
+
+/// Declares the `NVJPEG_STATUS_*` constants and [`STATUS_NAMES`] from one
+/// list, so a status cannot have a value without a name.
+macro_rules! nvjpeg_statuses {
+    ($($name:ident = $value:literal,)*) => {
+        $(pub const $name: Status = $value;)*
+        /// Every `nvjpegStatus_t` value, with its C name.
+        const STATUS_NAMES: &[(&str, Status)] = &[$((stringify!($name), $name)),*];
+    };
+}
+
+nvjpeg_statuses! {
+    NVJPEG_STATUS_SUCCESS = 0,
+    NVJPEG_STATUS_NOT_INITIALIZED = 1,
+    NVJPEG_STATUS_INVALID_PARAMETER = 2,
+    NVJPEG_STATUS_BAD_JPEG = 3,
+    NVJPEG_STATUS_JPEG_NOT_SUPPORTED = 4,
+    NVJPEG_STATUS_ALLOCATOR_FAILURE = 5,
+    NVJPEG_STATUS_EXECUTION_FAILED = 6,
+    NVJPEG_STATUS_ARCH_MISMATCH = 7,
+    NVJPEG_STATUS_INTERNAL_ERROR = 8,
+    NVJPEG_STATUS_IMPLEMENTATION_NOT_SUPPORTED = 9,
+    NVJPEG_STATUS_INCOMPLETE_BITSTREAM = 10,
+}
 
 /// Declares an opaque C struct that only nvJPEG creates: zero-sized, not
 /// constructible, `!Send`, `!Sync` and `!Unpin` (the pattern the Rustonomicon
@@ -62,6 +92,12 @@ pub type EncoderState = *mut NvjpegEncoderState;
 /// `nvjpegEncoderParams_t`.
 pub type EncoderParams = *mut NvjpegEncoderParams;
 
+/// `nvjpegChromaSubsampling_t` as passed to and from C.
+pub type RawChromaSubsampling = c_int;
+pub const NVJPEG_CSS_444: RawChromaSubsampling = 0;
+pub const NVJPEG_CSS_422: RawChromaSubsampling = 1;
+pub const NVJPEG_CSS_420: RawChromaSubsampling = 2;
+
 /// `nvjpegChromaSubsampling_t`, the values nvJPEG's encoder accepts here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChromaSubsampling {
@@ -72,18 +108,28 @@ pub enum ChromaSubsampling {
 
 impl ChromaSubsampling {
     /// The C enum's value.
-    pub fn raw(self) -> c_int {
+    pub fn raw(self) -> RawChromaSubsampling {
         match self {
-            ChromaSubsampling::Css444 => 0,
-            ChromaSubsampling::Css422 => 1,
-            ChromaSubsampling::Css420 => 2,
+            ChromaSubsampling::Css444 => NVJPEG_CSS_444,
+            ChromaSubsampling::Css422 => NVJPEG_CSS_422,
+            ChromaSubsampling::Css420 => NVJPEG_CSS_420,
         }
     }
 }
-/// `nvjpegInputFormat_t::NVJPEG_INPUT_RGBI`: interleaved RGB in channel 0.
-pub const NVJPEG_INPUT_RGBI: c_int = 5;
-/// `nvjpegOutputFormat_t::NVJPEG_OUTPUT_RGBI`: interleaved RGB in channel 0.
-pub const NVJPEG_OUTPUT_RGBI: c_int = 5;
+
+/// `nvjpegInputFormat_t`.
+pub type InputFormat = c_int;
+/// Interleaved RGB in channel 0.
+pub const NVJPEG_INPUT_RGBI: InputFormat = 5;
+/// `nvjpegOutputFormat_t`.
+pub type OutputFormat = c_int;
+/// Interleaved RGB in channel 0.
+pub const NVJPEG_OUTPUT_RGBI: OutputFormat = 5;
+/// `libraryPropertyType` (from CUDA's library_types.h).
+pub type LibraryProperty = c_int;
+pub const PROPERTY_MAJOR_VERSION: LibraryProperty = 0;
+pub const PROPERTY_MINOR_VERSION: LibraryProperty = 1;
+pub const PROPERTY_PATCH_LEVEL: LibraryProperty = 2;
 /// `NVJPEG_MAX_COMPONENT`.
 pub const MAX_COMPONENT: usize = 4;
 
@@ -108,68 +154,139 @@ impl Image {
     }
 }
 
-// `cudaStream_t` and the driver's `CUstream` are the same pointer type.
-type FnCreateSimple = unsafe extern "C" fn(*mut Handle) -> Status;
-type FnDestroy = unsafe extern "C" fn(Handle) -> Status;
-type FnEncoderStateCreate = unsafe extern "C" fn(Handle, *mut EncoderState, CUstream) -> Status;
-type FnEncoderStateDestroy = unsafe extern "C" fn(EncoderState) -> Status;
-type FnEncoderParamsCreate = unsafe extern "C" fn(Handle, *mut EncoderParams, CUstream) -> Status;
-type FnEncoderParamsDestroy = unsafe extern "C" fn(EncoderParams) -> Status;
-type FnEncoderParamsSetInt = unsafe extern "C" fn(EncoderParams, c_int, CUstream) -> Status;
-type FnEncodeImage = unsafe extern "C" fn(
-    Handle,
-    EncoderState,
-    EncoderParams,
-    *const Image,
-    c_int, // nvjpegInputFormat_t
-    c_int, // width
-    c_int, // height
-    CUstream,
-) -> Status;
-type FnEncodeRetrieveBitstream =
-    unsafe extern "C" fn(Handle, EncoderState, *mut u8, *mut usize, CUstream) -> Status;
-type FnJpegStateCreate = unsafe extern "C" fn(Handle, *mut JpegState) -> Status;
-type FnJpegStateDestroy = unsafe extern "C" fn(JpegState) -> Status;
-type FnGetImageInfo = unsafe extern "C" fn(
-    Handle,
-    *const u8,
-    usize,
-    *mut c_int, // nComponents
-    *mut c_int, // nvjpegChromaSubsampling_t
-    *mut c_int, // widths[NVJPEG_MAX_COMPONENT]
-    *mut c_int, // heights[NVJPEG_MAX_COMPONENT]
-) -> Status;
-type FnDecode = unsafe extern "C" fn(
-    Handle,
-    JpegState,
-    *const u8,
-    usize,
-    c_int, // nvjpegOutputFormat_t
-    *mut Image,
-    CUstream,
-) -> Status;
+/// Declares the entry points once; from the list come the [`Api`] struct,
+/// the symbol lookups in `load` and [`DECLARED_FUNCTIONS`], so the three
+/// cannot disagree. Parameter names are nvjpeg.h's.
+macro_rules! nvjpeg_entry_points {
+    ($($field:ident = $symbol:ident($($param:ident: $ty:ty),* $(,)?);)*) => {
+        /// The loaded library and the entry points imgwire calls.
+        pub struct Api {
+            $(pub $field: unsafe extern "C" fn($($ty),*) -> Status,)*
+            /// Where the library was found, for messages and reports.
+            pub path: String,
+            // Last, and never dropped while the pointers above are reachable:
+            // the `Api` lives in a process-wide static.
+            _lib: libloading::Library,
+        }
 
-/// The loaded library and the entry points imgwire calls.
-pub struct Api {
-    pub create_simple: FnCreateSimple,
-    pub destroy: FnDestroy,
-    pub encoder_state_create: FnEncoderStateCreate,
-    pub encoder_state_destroy: FnEncoderStateDestroy,
-    pub encoder_params_create: FnEncoderParamsCreate,
-    pub encoder_params_destroy: FnEncoderParamsDestroy,
-    pub encoder_params_set_quality: FnEncoderParamsSetInt,
-    pub encoder_params_set_sampling_factors: FnEncoderParamsSetInt,
-    pub encode_image: FnEncodeImage,
-    pub encode_retrieve_bitstream: FnEncodeRetrieveBitstream,
-    pub jpeg_state_create: FnJpegStateCreate,
-    pub jpeg_state_destroy: FnJpegStateDestroy,
-    pub get_image_info: FnGetImageInfo,
-    pub decode: FnDecode,
-    /// Where the library was found, for messages and reports.
-    pub path: String,
-    // Last, and never dropped while the pointers above are reachable: the
-    // `Api` lives in a process-wide static.
-    _lib: libloading::Library,
+        /// Every entry point [`Api`] holds, in declaration order.
+        pub const DECLARED_FUNCTIONS: &[DeclaredFunction] = &[$(DeclaredFunction {
+            field: stringify!($field),
+            symbol: stringify!($symbol),
+            params: &[$(stringify!($ty)),*],
+        },)*];
+
+        fn resolve_entry_points(lib: libloading::Library, path: String) -> Result<Api> {
+            Ok(Api {
+                $($field: {
+                    // SAFETY: the symbol is stored with the type declared for
+                    // it in `nvjpeg_entry_points!`, which matches nvjpeg.h
+                    // (tests/nvjpeg_abi.rs compiles it against the header);
+                    // the fn pointer is copied out and stays valid because
+                    // `_lib` is kept in the same `Api` for the process's life.
+                    let symbol = unsafe {
+                        lib.get::<unsafe extern "C" fn($($ty),*) -> Status>(
+                            stringify!($symbol).as_bytes(),
+                        )
+                    };
+                    match symbol {
+                        Ok(symbol) => *symbol,
+                        Err(e) => bail!(
+                            "nvJPEG at {path} lacks {}: {e}; use nvJPEG from CUDA 11 or newer",
+                            stringify!($symbol)
+                        ),
+                    }
+                },)*
+                path,
+                _lib: lib,
+            })
+        }
+    };
+}
+
+// `cudaStream_t` and the driver's `CUstream` are the same pointer type.
+nvjpeg_entry_points! {
+    get_property = nvjpegGetProperty(kind: LibraryProperty, value: *mut c_int);
+    create_simple = nvjpegCreateSimple(handle: *mut Handle);
+    destroy = nvjpegDestroy(handle: Handle);
+    encoder_state_create = nvjpegEncoderStateCreate(
+        handle: Handle,
+        encoder_state: *mut EncoderState,
+        stream: CUstream,
+    );
+    encoder_state_destroy = nvjpegEncoderStateDestroy(encoder_state: EncoderState);
+    encoder_params_create = nvjpegEncoderParamsCreate(
+        handle: Handle,
+        encoder_params: *mut EncoderParams,
+        stream: CUstream,
+    );
+    encoder_params_destroy = nvjpegEncoderParamsDestroy(encoder_params: EncoderParams);
+    encoder_params_set_quality = nvjpegEncoderParamsSetQuality(
+        encoder_params: EncoderParams,
+        quality: c_int,
+        stream: CUstream,
+    );
+    encoder_params_set_sampling_factors = nvjpegEncoderParamsSetSamplingFactors(
+        encoder_params: EncoderParams,
+        chroma_subsampling: RawChromaSubsampling,
+        stream: CUstream,
+    );
+    encode_image = nvjpegEncodeImage(
+        handle: Handle,
+        encoder_state: EncoderState,
+        encoder_params: EncoderParams,
+        source: *const Image,
+        input_format: InputFormat,
+        image_width: c_int,
+        image_height: c_int,
+        stream: CUstream,
+    );
+    encode_retrieve_bitstream = nvjpegEncodeRetrieveBitstream(
+        handle: Handle,
+        encoder_state: EncoderState,
+        data: *mut u8,
+        length: *mut usize,
+        stream: CUstream,
+    );
+    jpeg_state_create = nvjpegJpegStateCreate(handle: Handle, jpeg_handle: *mut JpegState);
+    jpeg_state_destroy = nvjpegJpegStateDestroy(jpeg_handle: JpegState);
+    // `widths` and `heights` point at NVJPEG_MAX_COMPONENT ints each.
+    get_image_info = nvjpegGetImageInfo(
+        handle: Handle,
+        data: *const u8,
+        length: usize,
+        n_components: *mut c_int,
+        subsampling: *mut RawChromaSubsampling,
+        widths: *mut c_int,
+        heights: *mut c_int,
+    );
+    decode = nvjpegDecode(
+        handle: Handle,
+        jpeg_handle: JpegState,
+        data: *const u8,
+        length: usize,
+        output_format: OutputFormat,
+        destination: *mut Image,
+        stream: CUstream,
+    );
+}
+
+impl Api {
+    /// The library's own version, `(major, minor, patch)`; needs no GPU.
+    pub fn version(&self) -> Result<(c_int, c_int, c_int), NvjpegCallError> {
+        let property = |kind: LibraryProperty| {
+            let mut value: c_int = 0;
+            // SAFETY: nvjpegGetProperty writes one int through the pointer,
+            // which is to a live local; it needs no handle and no device.
+            let status = unsafe { (self.get_property)(kind, &mut value) };
+            check(status, "nvjpegGetProperty").map(|()| value)
+        };
+        Ok((
+            property(PROPERTY_MAJOR_VERSION)?,
+            property(PROPERTY_MINOR_VERSION)?,
+            property(PROPERTY_PATCH_LEVEL)?,
+        ))
+    }
 }
 
 /// Loads nvJPEG once per process; later calls return the same result.
@@ -189,44 +306,12 @@ fn load() -> Result<Api> {
             describe_dirs(&dirs)
         );
     };
-    macro_rules! sym {
-        ($name:literal) => {{
-            // SAFETY: the symbol is declared in nvjpeg.h with exactly the
-            // signature of the field it is stored in (see the type aliases
-            // above); the fn pointer is copied out and stays valid because
-            // `_lib` is kept in the same `Api` for the life of the process.
-            match unsafe { lib.get($name.as_bytes()) } {
-                Ok(symbol) => *symbol,
-                Err(e) => bail!(
-                    "nvJPEG at {path} lacks {}: {e}; use nvJPEG from CUDA 11 or newer",
-                    $name
-                ),
-            }
-        }};
-    }
-    Ok(Api {
-        create_simple: sym!("nvjpegCreateSimple"),
-        destroy: sym!("nvjpegDestroy"),
-        encoder_state_create: sym!("nvjpegEncoderStateCreate"),
-        encoder_state_destroy: sym!("nvjpegEncoderStateDestroy"),
-        encoder_params_create: sym!("nvjpegEncoderParamsCreate"),
-        encoder_params_destroy: sym!("nvjpegEncoderParamsDestroy"),
-        encoder_params_set_quality: sym!("nvjpegEncoderParamsSetQuality"),
-        encoder_params_set_sampling_factors: sym!("nvjpegEncoderParamsSetSamplingFactors"),
-        encode_image: sym!("nvjpegEncodeImage"),
-        encode_retrieve_bitstream: sym!("nvjpegEncodeRetrieveBitstream"),
-        jpeg_state_create: sym!("nvjpegJpegStateCreate"),
-        jpeg_state_destroy: sym!("nvjpegJpegStateDestroy"),
-        get_image_info: sym!("nvjpegGetImageInfo"),
-        decode: sym!("nvjpegDecode"),
-        path,
-        _lib: lib,
-    })
+    resolve_entry_points(lib, path)
 }
 
 /// A failed nvJPEG call: which one, and the status it returned.
 #[derive(Debug, thiserror::Error)]
-#[error("{call} failed: NVJPEG_STATUS_{} ({status})", status_name(*.status))]
+#[error("{call} failed: {} ({status})", status_name(*.status))]
 pub struct NvjpegCallError {
     pub call: &'static str,
     pub status: Status,
@@ -236,7 +321,12 @@ impl NvjpegCallError {
     /// Whether the bytes were at fault (not a JPEG, a kind nvJPEG does not
     /// decode, cut short), as opposed to the GPU or the library.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self.status, 3 | 4 | 10)
+        matches!(
+            self.status,
+            NVJPEG_STATUS_BAD_JPEG
+                | NVJPEG_STATUS_JPEG_NOT_SUPPORTED
+                | NVJPEG_STATUS_INCOMPLETE_BITSTREAM
+        )
     }
 }
 
@@ -249,26 +339,18 @@ pub fn check(status: Status, call: &'static str) -> Result<(), NvjpegCallError> 
     }
 }
 
-/// `NVJPEG_STATUS_*` without the prefix.
+/// `NVJPEG_STATUS_*`'s C name.
 fn status_name(status: Status) -> &'static str {
-    match status {
-        1 => "NOT_INITIALIZED",
-        2 => "INVALID_PARAMETER",
-        3 => "BAD_JPEG",
-        4 => "JPEG_NOT_SUPPORTED",
-        5 => "ALLOCATOR_FAILURE",
-        6 => "EXECUTION_FAILED",
-        7 => "ARCH_MISMATCH",
-        8 => "INTERNAL_ERROR",
-        9 => "IMPLEMENTATION_NOT_SUPPORTED",
-        10 => "INCOMPLETE_BITSTREAM",
-        _ => "unknown status",
-    }
+    STATUS_NAMES
+        .iter()
+        .find(|&&(_, value)| value == status)
+        .map_or("unknown NVJPEG_STATUS", |&(name, _)| name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::mem::size_of;
 
     #[test]
     fn image_layout_matches_nvjpeg_h() {
@@ -289,6 +371,10 @@ mod tests {
             "nvjpegDecode failed: NVJPEG_STATUS_BAD_JPEG (3)"
         );
         assert!(!check(6, "nvjpegDecode").unwrap_err().is_bad_input());
+        assert_eq!(
+            check(99, "nvjpegDecode").unwrap_err().to_string(),
+            "nvjpegDecode failed: unknown NVJPEG_STATUS (99)"
+        );
     }
 
     #[test]
@@ -300,5 +386,20 @@ mod tests {
         ]
         .map(ChromaSubsampling::raw);
         assert_eq!(raw, [0, 1, 2]);
+    }
+
+    #[test]
+    fn every_api_entry_point_is_in_the_declared_table() {
+        // `Api` is its fn pointers, the path and the library handle; counting
+        // pointer-sized slots catches a field added outside the macro.
+        let pointer_fields =
+            (size_of::<Api>() - size_of::<String>() - size_of::<libloading::Library>())
+                / size_of::<fn()>();
+        assert_eq!(pointer_fields, DECLARED_FUNCTIONS.len());
+        let mut symbols: Vec<&str> = DECLARED_FUNCTIONS.iter().map(|f| f.symbol).collect();
+        symbols.sort_unstable();
+        symbols.dedup();
+        assert_eq!(symbols.len(), DECLARED_FUNCTIONS.len(), "a symbol twice");
+        assert!(symbols.iter().all(|s| s.starts_with("nvjpeg")));
     }
 }
