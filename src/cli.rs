@@ -221,7 +221,7 @@ pub struct EncodeArgs {
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<Vec<u32>>,
     /// Frames timed per encoder, quality and thread count (after one warm-up frame per thread).
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100000))]
     pub frames: u32,
     /// Seed for generated frames.
     #[arg(long, default_value_t = 1)]

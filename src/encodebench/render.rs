@@ -153,8 +153,9 @@ fn same_quality_table(
         return String::new();
     };
     let qualities = &report.settings.reference_qualities;
-    let out = wrap(
-        &format!(
+    let out = "\n".to_string()
+        + &wrap(
+            &format!(
             "Same quality: each encoder beside turbojpeg (tj) at the quality whose RGB PSNR is \
              closest (tj swept over q{}-q{}, {}, {} each); speed at {}",
             qualities.first().copied().unwrap_or(0),
@@ -163,9 +164,9 @@ fn same_quality_table(
             plural(report.settings.reference_frames_per_measurement, "frame"),
             plural(first.threads, "thread"),
         ),
-        width,
-        "  ",
-    );
+            width,
+            "  ",
+        );
     let mut table = vec![[
         "encoder",
         "q",
