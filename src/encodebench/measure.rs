@@ -10,7 +10,7 @@ use crate::report::summary::{nanos, summarize};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 use std::sync::Barrier;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What timing one encoder at one thread count found.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -20,7 +20,7 @@ pub struct Speed {
     pub p50_frame_ns: u64,
     pub p99_frame_ns: u64,
     pub mean_frame_ns: u64,
-    /// From the threads' common start to the last frame done.
+    /// From the first thread's start to the last thread's last frame.
     pub wall_ns: u64,
     /// Every frame's pixels over the wall time, all threads together.
     pub megapixels_per_s: f64,
@@ -48,8 +48,8 @@ where
     F: Fn() -> Result<Box<dyn PoolEncoder + 'a>> + Sync,
 {
     let threads = threads.max(1);
-    let barrier = Barrier::new(threads + 1);
-    let (per_thread, wall) = std::thread::scope(|scope| {
+    let barrier = Barrier::new(threads);
+    let shares: Vec<Result<Share>> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|first| {
                 let (make, barrier) = (&make, &barrier);
@@ -63,21 +63,22 @@ where
                 })
             })
             .collect();
-        barrier.wait();
-        let start = Instant::now();
-        let results: Vec<Result<Vec<u64>>> = workers
+        workers
             .into_iter()
             .map(|w| {
                 w.join()
                     .unwrap_or_else(|_| Err(anyhow!("an encoder thread panicked")))
             })
-            .collect();
-        (results, start.elapsed())
+            .collect()
     });
-    let mut samples = Vec::with_capacity(count);
-    for result in per_thread {
-        samples.extend(result?);
-    }
+    let shares = shares.into_iter().collect::<Result<Vec<Share>>>()?;
+    let start = shares.iter().map(|s| s.start).min();
+    let end = shares.iter().map(|s| s.end).max();
+    let wall = match (start, end) {
+        (Some(start), Some(end)) => end - start,
+        _ => Duration::ZERO,
+    };
+    let samples: Vec<u64> = shares.into_iter().flat_map(|s| s.frame_ns).collect();
     let summary = summarize(&samples);
     let total_pixels = pixels_per_frame as f64 * samples.len() as f64;
     Ok(Speed {
@@ -91,22 +92,37 @@ where
     })
 }
 
+/// One thread's frames: when it began and ended, and each frame's time.
+struct Share {
+    start: Instant,
+    end: Instant,
+    frame_ns: Vec<u64>,
+}
+
 /// One thread's share: frames `first`, `first + step`, ... below `count`,
-/// each timed.
+/// each timed. The wall clock spans the earliest start to the latest end
+/// of all shares, each read on its own thread, so a main thread that wakes
+/// late from the barrier cannot shorten it.
 fn encode_share(
     mut encoder: Box<dyn PoolEncoder + '_>,
     first: usize,
     count: usize,
     step: usize,
-) -> Result<Vec<u64>> {
-    (first..count)
+) -> Result<Share> {
+    let start = Instant::now();
+    let frame_ns = (first..count)
         .step_by(step)
         .map(|index| {
-            let start = Instant::now();
+            let begun = Instant::now();
             encoder.encode(index)?;
-            Ok(nanos(start.elapsed()))
+            Ok(nanos(begun.elapsed()))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Share {
+        start,
+        end: Instant::now(),
+        frame_ns,
+    })
 }
 
 /// Encodes each frame of the pool once with `encoder`, decodes it with

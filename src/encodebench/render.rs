@@ -227,8 +227,8 @@ fn sweep_line(report: &EncodeReport, size: &str, width: Option<usize>) -> String
 pub fn notes(report: &EncodeReport) -> Vec<String> {
     let encoders = &report.settings.encoders;
     let mut notes = vec![
-        "MP/s counts every frame's pixels over the wall time from the threads' common start \
-         to the last frame done; p50/p99 are per frame, over all threads."
+        "MP/s counts every frame's pixels over the wall time from the first thread's start \
+         to the last thread's last frame; p50/p99 are per frame, over all threads."
             .to_string(),
     ];
     if encoders.contains(&super::EncoderChoice::ImageRs) {
