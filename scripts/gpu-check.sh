@@ -49,6 +49,12 @@ else
     echo "gpu-tests: skipped (no test binary; set GPU_TEST_BIN)" | tee -a "$summary"
 fi
 
+# Every encoder side by side (CPU threads, nvJPEG from host and device
+# memory, streams as threads), natural content, q90 4:2:0.
+step encode-compare "$bin" encode --sizes 1080x1920 --content natural --quality 90 \
+    --subsampling 420 --encoders turbojpeg,image-rs,nvjpeg,nvjpeg-device \
+    --json "$out/encode-compare.json" --csv "$out/encode-compare.csv"
+
 common=(bench --sizes 1080x1920 --payloads binary --content natural --bursts 5 --brief)
 for encoder in turbojpeg nvjpeg; do
     step "encode-$encoder" "$bin" "${common[@]}" --encoder "$encoder" \

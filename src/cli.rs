@@ -33,6 +33,8 @@ pub enum Command {
     Bench(Box<BenchArgs>),
     /// Run the built-in REST and gRPC servers until Ctrl-C.
     Serve(ServeArgs),
+    /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
+    Encode(Box<EncodeArgs>),
 }
 
 /// Settings the built-in servers take, in `bench` and in `serve`.
@@ -191,6 +193,89 @@ pub struct BenchArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+pub struct EncodeArgs {
+    /// Frame sizes as HEIGHTxWIDTH, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1080x1920")]
+    pub sizes: Vec<Size>,
+    /// Generated frame content (ignored with --images).
+    #[arg(long, value_enum, default_value_t = Content::Natural)]
+    pub content: Content,
+    /// A folder of .jpg/.png photographs to encode instead of generated frames (scaled and cropped to each size; scripts/fetch-photos.sh fetches some).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
+    /// JPEG qualities, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "90", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Vec<u8>,
+    /// JPEG chroma subsampling (turbojpeg and nvJPEG; image-rs always encodes 4:4:4).
+    #[arg(long, value_enum, default_value_t = Subsampling::S420)]
+    pub subsampling: Subsampling,
+    /// Encoders, comma-separated (nvjpeg uploads each frame; nvjpeg-device encodes frames already on the GPU).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "turbojpeg,image-rs,nvjpeg,nvjpeg-device"
+    )]
+    pub encoders: Vec<crate::encodebench::EncoderChoice>,
+    /// Thread counts, comma-separated; each thread its own encoder (nvJPEG: its own CUDA stream). Default: 1, each power of two below the core count, and the core count.
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<Vec<u32>>,
+    /// Frames timed per encoder, quality and thread count (after one warm-up frame per thread).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub frames: u32,
+    /// Seed for generated frames.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the results as JSON (`-`: stdout; the table then goes to stderr).
+    #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write one CSV line per measured row and per reference point (`-`: stdout).
+    #[arg(long = "export-csv", visible_alias = "csv", value_name = "PATH")]
+    pub csv: Option<PathBuf>,
+    /// Print long lines whole instead of wrapping them to 100 columns.
+    #[arg(long)]
+    pub wide: bool,
+}
+
+impl EncodeArgs {
+    /// Resolves the flags into the comparison's plan: lists without
+    /// repeats, threads in rising order, defaults from the machine.
+    pub fn plan(&self) -> crate::encodebench::EncodePlan {
+        let mut threads: Vec<usize> = match &self.threads {
+            Some(list) => list.iter().map(|&t| t as usize).collect(),
+            None => crate::encodebench::machine::default_threads(available_cpus()),
+        };
+        threads.sort_unstable();
+        threads.dedup();
+        let distinct = |items: &[u8]| crate::report::unique(items.iter().copied());
+        crate::encodebench::EncodePlan {
+            sizes: crate::report::unique(self.sizes.iter().copied()),
+            source: match &self.images {
+                Some(dir) => crate::encodebench::FrameSource::Files(dir.clone()),
+                None => crate::encodebench::FrameSource::Pattern {
+                    content: self.content,
+                    seed: self.seed,
+                },
+            },
+            qualities: distinct(&self.quality),
+            subsampling: self.subsampling,
+            encoders: crate::report::unique(self.encoders.iter().copied()),
+            threads,
+            frames: self.frames as usize,
+            wide: self.wide,
+            json: self
+                .json
+                .as_ref()
+                .map(|p| OutputPath::new(p, "--export-json")),
+            csv: self
+                .csv
+                .as_ref()
+                .map(|p| OutputPath::new(p, "--export-csv")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Where the REST server listens (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -235,6 +320,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve(args) => serve(&args),
+        Command::Encode(args) => crate::encodebench::run(&args.plan()).map(|_| ()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod encode;
+pub mod encodebench;
 pub mod frame;
 pub mod gpu;
 pub mod interrupt;

@@ -28,7 +28,7 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 pub use summary::Summary;
-pub use text::{align as align_columns, format_bytes};
+pub use text::{align as align_columns, format_bytes, plural, unique, wrap};
 
 /// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
 pub const SCHEMA_VERSION: u32 = 2;

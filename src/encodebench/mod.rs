@@ -1,0 +1,311 @@
+//! `imgwire encode`: JPEG encoders compared on one machine, CPU against
+//! GPU. Per size x encoder x quality x thread count: ms per frame, megapixels
+//! per second, bits per pixel, and PSNR/SSIM after a turbojpeg decode; then
+//! each encoder beside turbojpeg at the same PSNR.
+
+pub mod encoders;
+pub mod export;
+pub mod machine;
+pub mod matching;
+pub mod measure;
+pub mod quality;
+pub mod render;
+pub mod results;
+
+pub use encoders::EncoderChoice;
+pub use results::EncodeReport;
+
+use crate::encode::{EncodeSettings, Subsampling};
+use crate::frame::{generate, Content, FileFrames, Frame, Size};
+use crate::gpu::GpuUse;
+use crate::output::OutputPath;
+use anyhow::{bail, Result};
+use results::{Machine, ReferencePoint, Row, RunSettings, ENCODE_SCHEMA_VERSION};
+use std::path::PathBuf;
+
+/// Distinct generated frames per size: enough that no encoder sees one
+/// frame over and over, few enough to make quickly.
+pub const GENERATED_POOL: usize = 4;
+/// Frames timed per quality of the turbojpeg reference sweep, at most.
+pub const REFERENCE_FRAMES: usize = 20;
+
+/// Where the frames come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameSource {
+    Pattern { content: Content, seed: u64 },
+    Files(PathBuf),
+}
+
+/// `imgwire encode`'s flags, resolved once.
+#[derive(Clone, Debug)]
+pub struct EncodePlan {
+    pub sizes: Vec<Size>,
+    pub source: FrameSource,
+    pub qualities: Vec<u8>,
+    pub subsampling: Subsampling,
+    pub encoders: Vec<EncoderChoice>,
+    pub threads: Vec<usize>,
+    pub frames: usize,
+    pub wide: bool,
+    pub json: Option<OutputPath>,
+    pub csv: Option<OutputPath>,
+}
+
+/// The turbojpeg qualities other encoders are matched against.
+pub fn reference_qualities() -> Vec<u8> {
+    (70..=98).step_by(4).collect()
+}
+
+/// Runs the comparison, prints its table (to stderr when an output goes
+/// to stdout) and writes the outputs asked for.
+pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
+    check_outputs(plan)?;
+    let machine = machine_and_gpu(plan);
+    if let Some(error) = &machine.gpu_error {
+        if plan.encoders.iter().all(|e| e.on_gpu()) {
+            bail!("{error}");
+        }
+    }
+    let mut report = empty_report(plan, machine);
+    for &size in &plan.sizes {
+        let frames = load_frames(&plan.source, size)?;
+        for &choice in &plan.encoders {
+            report.rows.extend(measure_encoder(
+                plan,
+                &report.machine,
+                size,
+                &frames,
+                choice,
+            )?);
+        }
+        if needs_reference(&report.rows) {
+            report
+                .reference_sweep
+                .extend(reference_sweep(plan, size, &frames)?);
+        }
+    }
+    if let Some(error) = nothing_ran(&report.rows) {
+        bail!("{error}");
+    }
+    let threads = plan.threads.first().copied().unwrap_or(1);
+    report.same_quality = matching::same_quality(&report.rows, &report.reference_sweep, threads);
+    report.notes = render::notes(&report);
+    let table = render::render(&report, (!plan.wide).then_some(render::WIDTH));
+    let to_stdout = [&plan.json, &plan.csv]
+        .into_iter()
+        .flatten()
+        .any(OutputPath::is_stdout);
+    if to_stdout {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    if let Some(path) = &plan.json {
+        path.write(&export::json(&report)?)?;
+    }
+    if let Some(path) = &plan.csv {
+        path.write(&export::csv(&report))?;
+    }
+    Ok(report)
+}
+
+fn empty_report(plan: &EncodePlan, machine: Machine) -> EncodeReport {
+    EncodeReport {
+        schema_version: ENCODE_SCHEMA_VERSION,
+        imgwire_version: env!("CARGO_PKG_VERSION"),
+        command: "encode",
+        machine,
+        settings: RunSettings {
+            sizes: plan.sizes.iter().map(Size::to_string).collect(),
+            frames: describe_source(&plan.source),
+            frames_per_measurement: plan.frames,
+            warmup_frames_per_thread: 1,
+            qualities: plan.qualities.clone(),
+            subsampling: plan.subsampling,
+            encoders: plan.encoders.clone(),
+            threads: plan.threads.clone(),
+            reference_qualities: reference_qualities(),
+            reference_frames_per_measurement: plan.frames.min(REFERENCE_FRAMES),
+            quality_method: "decoded with turbojpeg; PSNR on BT.601 luma and on RGB; SSIM on \
+                             luma, 11x11 gaussian window (sigma 1.5), K1 0.01, K2 0.03, L 255; \
+                             each the mean over the frame pool",
+        },
+        rows: Vec::new(),
+        reference_sweep: Vec::new(),
+        same_quality: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+fn describe_source(source: &FrameSource) -> String {
+    match source {
+        FrameSource::Pattern { content, seed } => format!("{} (seed {seed})", content.name()),
+        FrameSource::Files(dir) => format!("files in {}", dir.display()),
+    }
+}
+
+/// The CPU, and the GPU when a GPU encoder was asked for: described where
+/// it works, the one-line reason where it does not.
+fn machine_and_gpu(plan: &EncodePlan) -> Machine {
+    let (gpu, gpu_error) = if plan.encoders.iter().any(|e| e.on_gpu()) {
+        match crate::gpu::probe(GpuUse::Encoder) {
+            Ok(description) => (Some(description), None),
+            Err(error) => (None, Some(format!("{error:#}"))),
+        }
+    } else {
+        (None, None)
+    };
+    Machine {
+        cpu_model: machine::cpu_model(),
+        cpu_cores: machine::cpu_cores(),
+        gpu,
+        gpu_error,
+    }
+}
+
+/// The pool of distinct frames for `size`.
+fn load_frames(source: &FrameSource, size: Size) -> Result<Vec<Frame>> {
+    match source {
+        FrameSource::Pattern { content, seed } => Ok((0..GENERATED_POOL as u64)
+            .map(|index| generate(*content, size, *seed, index))
+            .collect()),
+        FrameSource::Files(dir) => {
+            let files = FileFrames::open(dir)?;
+            (0..files.len()).map(|i| files.load(i, size)).collect()
+        }
+    }
+}
+
+/// Every row of one encoder at one size: per quality, its fidelity and one
+/// speed per thread count. A GPU encoder that cannot run gives rows that
+/// say why, instead of ending the run.
+fn measure_encoder(
+    plan: &EncodePlan,
+    machine: &Machine,
+    size: Size,
+    frames: &[Frame],
+    choice: EncoderChoice,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for &quality in &plan.qualities {
+        let settings = EncodeSettings {
+            quality,
+            subsampling: plan.subsampling,
+        };
+        let row = Row {
+            size: size.to_string(),
+            encoder: choice,
+            quality,
+            subsampling: choice.applied_subsampling(plan.subsampling),
+            frame_pool_size: frames.len(),
+            error: None,
+            speed: None,
+            fidelity: None,
+        };
+        let outcome = match (&machine.gpu_error, choice.on_gpu()) {
+            (Some(error), true) => Err(anyhow::anyhow!("{error}")),
+            _ => measure_setting(plan, size, frames, choice, settings, &row),
+        };
+        match outcome {
+            Ok(measured) => rows.extend(measured),
+            Err(error) if choice.on_gpu() => rows.push(Row {
+                error: Some(format!("{error:#}")),
+                ..row
+            }),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(rows)
+}
+
+fn measure_setting(
+    plan: &EncodePlan,
+    size: Size,
+    frames: &[Frame],
+    choice: EncoderChoice,
+    settings: EncodeSettings,
+    template: &Row,
+) -> Result<Vec<Row>> {
+    let make = || encoders::make(choice, settings, frames);
+    let fidelity = measure::judge(make()?.as_mut(), frames)?;
+    plan.threads
+        .iter()
+        .map(|&threads| {
+            let speed = measure::time_encoder(make, size.pixels(), plan.frames, threads)?;
+            Ok(Row {
+                speed: Some(speed),
+                fidelity: Some(fidelity),
+                ..template.clone()
+            })
+        })
+        .collect()
+}
+
+/// Where no encoder could run, the first reason.
+fn nothing_ran(rows: &[Row]) -> Option<String> {
+    if rows.iter().any(|row| row.speed.is_some()) {
+        return None;
+    }
+    Some(
+        rows.iter()
+            .find_map(|row| row.error.clone())
+            .unwrap_or_else(|| "no encoder ran".to_string()),
+    )
+}
+
+/// Whether some encoder other than turbojpeg was measured, and so needs
+/// the reference sweep to be paired with.
+fn needs_reference(rows: &[Row]) -> bool {
+    rows.iter()
+        .any(|row| row.encoder != EncoderChoice::Turbojpeg && row.speed.is_some())
+}
+
+/// turbojpeg over the reference qualities at the first thread count.
+fn reference_sweep(plan: &EncodePlan, size: Size, frames: &[Frame]) -> Result<Vec<ReferencePoint>> {
+    let threads = plan.threads.first().copied().unwrap_or(1);
+    reference_qualities()
+        .into_iter()
+        .map(|quality| {
+            let settings = EncodeSettings {
+                quality,
+                subsampling: plan.subsampling,
+            };
+            let make = || encoders::make(EncoderChoice::Turbojpeg, settings, frames);
+            let count = plan.frames.min(REFERENCE_FRAMES);
+            Ok(ReferencePoint {
+                size: size.to_string(),
+                quality,
+                subsampling: plan.subsampling,
+                fidelity: measure::judge(make()?.as_mut(), frames)?,
+                speed: measure::time_encoder(make, size.pixels(), count, threads)?,
+            })
+        })
+        .collect()
+}
+
+/// Every output's folder exists and no two go to stdout, before anything
+/// is measured.
+fn check_outputs(plan: &EncodePlan) -> Result<()> {
+    let outputs: Vec<&OutputPath> = [&plan.json, &plan.csv].into_iter().flatten().collect();
+    if outputs.iter().filter(|o| o.is_stdout()).count() > 1 {
+        bail!("only one of --export-json and --export-csv can go to stdout (`-`)");
+    }
+    for output in outputs.iter().filter(|o| !o.is_stdout()) {
+        if output.path.is_dir() {
+            bail!(
+                "{} '{}' is a folder; it needs a file name",
+                output.flag,
+                output.path.display()
+            );
+        }
+        let parent = output.path.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) {
+            bail!(
+                "{} '{}': the folder it would go in does not exist",
+                output.flag,
+                output.path.display()
+            );
+        }
+    }
+    Ok(())
+}

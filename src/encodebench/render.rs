@@ -1,0 +1,259 @@
+//! The terminal report of `imgwire encode`: a header naming the machine and
+//! method, per size one table of every encoder x quality x thread count and
+//! the same-quality pairs, then notes; 100 columns unless `--wide`.
+
+use super::results::{EncodeReport, Row, SameQuality};
+use crate::report::{align_columns, plural, wrap};
+use std::fmt::Write;
+
+/// Columns the report fits in unless `--wide`.
+pub const WIDTH: usize = 100;
+
+/// The whole report as text; `width` `None` keeps long lines whole.
+pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
+    let mut out = header(report, width);
+    for size in &report.settings.sizes {
+        out.push('\n');
+        let rows: Vec<&Row> = report.rows.iter().filter(|r| &r.size == size).collect();
+        out += &size_table(size, &rows, width);
+        let pairs: Vec<&SameQuality> = report
+            .same_quality
+            .iter()
+            .filter(|p| &p.size == size)
+            .collect();
+        out += &same_quality_table(report, &pairs, width);
+        out += &sweep_line(report, size, width);
+    }
+    if !report.notes.is_empty() {
+        out.push('\n');
+    }
+    for note in &report.notes {
+        out += &wrap(&format!("note: {note}"), width, "  ");
+    }
+    out
+}
+
+fn header(report: &EncodeReport, width: Option<usize>) -> String {
+    let s = &report.settings;
+    let m = &report.machine;
+    let gpu = match (&m.gpu, &m.gpu_error) {
+        (Some(gpu), _) => gpu.clone(),
+        (None, Some(_)) => "none usable (the nvjpeg rows say why)".to_string(),
+        (None, None) => "not asked for".to_string(),
+    };
+    let mut out = wrap(
+        &format!(
+            "imgwire {} encode: {} per measurement after {} per thread; each thread its own \
+             encoder, frames split across the threads",
+            report.imgwire_version,
+            plural(s.frames_per_measurement, "frame"),
+            plural(s.warmup_frames_per_thread, "warm-up frame"),
+        ),
+        width,
+        "  ",
+    );
+    out += &wrap(
+        &format!(
+            "cpu: {}, {}; gpu: {gpu}",
+            m.cpu_model,
+            plural(m.cpu_cores, "core")
+        ),
+        width,
+        "  ",
+    );
+    out += &wrap(&format!("frames: {}", s.frames), width, "  ");
+    out += &wrap(&format!("quality: {}", s.quality_method), width, "  ");
+    out
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.3}", ns as f64 / 1e6)
+}
+
+fn db(value: Option<f64>) -> String {
+    value.map_or_else(|| "inf".to_string(), |v| format!("{v:.2}"))
+}
+
+/// One size's rows: measured ones aligned, encoders that could not run
+/// after them, one line per reason.
+fn size_table(size: &str, rows: &[&Row], width: Option<usize>) -> String {
+    let pool = rows.first().map_or(0, |r| r.frame_pool_size);
+    let mut out = format!("{size}: {}\n", plural(pool, "distinct frame"));
+    let mut table = vec![[
+        "encoder", "q", "chroma", "threads", "p50 ms", "p99 ms", "MP/s", "bits/px", "PSNR Y",
+        "PSNR RGB", "SSIM Y",
+    ]
+    .map(String::from)
+    .to_vec()];
+    let mut previous: Option<(&str, u8)> = None;
+    for row in rows {
+        let (Some(speed), Some(fidelity)) = (row.speed, row.fidelity) else {
+            continue;
+        };
+        let first_of_setting = previous != Some((row.encoder.name(), row.quality));
+        previous = Some((row.encoder.name(), row.quality));
+        let shown = |text: String| {
+            if first_of_setting {
+                text
+            } else {
+                String::new()
+            }
+        };
+        table.push(vec![
+            shown(row.encoder.name().to_string()),
+            shown(row.quality.to_string()),
+            shown(row.subsampling.label().to_string()),
+            speed.threads.to_string(),
+            ms(speed.p50_frame_ns),
+            ms(speed.p99_frame_ns),
+            format!("{:.1}", speed.megapixels_per_s),
+            shown(format!("{:.3}", fidelity.bits_per_pixel)),
+            shown(db(fidelity.quality.psnr_y_db)),
+            shown(db(fidelity.quality.psnr_rgb_db)),
+            shown(format!("{:.4}", fidelity.quality.ssim_y)),
+        ]);
+    }
+    if table.len() > 1 {
+        out += &align_columns(&table, 1);
+    }
+    out + &unavailable_lines(rows, width)
+}
+
+/// `  nvjpeg, nvjpeg-device: n/a: REASON`, one line per distinct reason.
+fn unavailable_lines(rows: &[&Row], width: Option<usize>) -> String {
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+    for row in rows {
+        let Some(error) = row.error.as_deref() else {
+            continue;
+        };
+        match reasons.iter_mut().find(|(reason, _)| *reason == error) {
+            Some((_, names)) if names.contains(&row.encoder.name()) => {}
+            Some((_, names)) => names.push(row.encoder.name()),
+            None => reasons.push((error, vec![row.encoder.name()])),
+        }
+    }
+    reasons
+        .iter()
+        .map(|(reason, names)| {
+            wrap(
+                &format!("  {}: n/a: {reason}", names.join(", ")),
+                width,
+                "    ",
+            )
+        })
+        .collect()
+}
+
+fn same_quality_table(
+    report: &EncodeReport,
+    pairs: &[&SameQuality],
+    width: Option<usize>,
+) -> String {
+    let Some(first) = pairs.first() else {
+        return String::new();
+    };
+    let qualities = &report.settings.reference_qualities;
+    let out = "\n".to_string()
+        + &wrap(
+            &format!(
+            "Same quality: each encoder beside turbojpeg (tj) at the quality whose RGB PSNR is \
+             closest (tj swept over q{}-q{}, {}, {} each); speed at {}",
+            qualities.first().copied().unwrap_or(0),
+            qualities.last().copied().unwrap_or(0),
+            report.settings.subsampling.label(),
+            plural(report.settings.reference_frames_per_measurement, "frame"),
+            plural(first.threads, "thread"),
+        ),
+            width,
+            "  ",
+        );
+    let mut table = vec![[
+        "encoder",
+        "q",
+        "PSNR RGB",
+        "MP/s",
+        "bits/px",
+        "tj q",
+        "tj PSNR",
+        "tj MP/s",
+        "tj bits/px",
+        "speed",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for pair in pairs {
+        table.push(vec![
+            pair.encoder.name().to_string(),
+            pair.quality.to_string(),
+            format!("{:.2}", pair.psnr_rgb_db),
+            format!("{:.1}", pair.megapixels_per_s),
+            format!("{:.3}", pair.bits_per_pixel),
+            pair.reference_quality.to_string(),
+            format!("{:.2}", pair.reference_psnr_rgb_db),
+            format!("{:.1}", pair.reference_megapixels_per_s),
+            format!("{:.3}", pair.reference_bits_per_pixel),
+            format!("{:.2}x", pair.speed_ratio),
+        ]);
+    }
+    out + &align_columns(&table, 1)
+}
+
+/// The reference sweep in one wrapped line: quality, RGB PSNR, MP/s.
+fn sweep_line(report: &EncodeReport, size: &str, width: Option<usize>) -> String {
+    let mut line = String::new();
+    for point in report.reference_sweep.iter().filter(|p| p.size == size) {
+        if line.is_empty() {
+            let _ = write!(
+                line,
+                "  tj sweep (q: RGB PSNR dB, MP/s at {}):",
+                plural(point.speed.threads, "thread")
+            );
+        }
+        let _ = write!(
+            line,
+            " q{} {}, {:.1};",
+            point.quality,
+            db(point.fidelity.quality.psnr_rgb_db),
+            point.speed.megapixels_per_s
+        );
+    }
+    if line.is_empty() {
+        return line;
+    }
+    wrap(line.trim_end_matches(';'), width, "    ")
+}
+
+/// What a reader needs to read the figures right, as far as this run goes.
+pub fn notes(report: &EncodeReport) -> Vec<String> {
+    let encoders = &report.settings.encoders;
+    let mut notes = vec![
+        "MP/s counts every frame's pixels over the wall time from the first thread's start \
+         to the last thread's last frame; p50/p99 are per frame, over all threads."
+            .to_string(),
+    ];
+    if encoders.contains(&super::EncoderChoice::ImageRs) {
+        notes.push(
+            "image-rs always encodes 4:4:4 (it has no subsampling setting), so its files are \
+             larger at a given quality; the same-quality view pairs encoders by PSNR whatever \
+             their subsampling."
+                .to_string(),
+        );
+    }
+    if encoders.iter().any(|e| e.on_gpu()) {
+        notes.push(
+            "nvjpeg: threads are host threads, each with its own CUDA stream and nvJPEG state; \
+             a frame's time is host wall clock from the upload (nvjpeg) or from a frame already \
+             in device memory (nvjpeg-device) to its JPEG bytes back in host memory. Batched \
+             encoding is not measured: nvJPEG's encoder, as the gpu module binds it, takes one \
+             image per call."
+                .to_string(),
+        );
+    }
+    if report.same_quality.is_empty() && encoders.len() > 1 {
+        notes.push(
+            "no same-quality pairs: they need turbojpeg's sweep and another encoder that ran."
+                .to_string(),
+        );
+    }
+    notes
+}
