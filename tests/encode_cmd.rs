@@ -31,7 +31,7 @@ fn rows<'a>(report: &'a Value, encoder: &str) -> Vec<&'a Value> {
 }
 
 const NO_DRIVER: &str =
-    "no CUDA driver library (libcuda.so) found: --encoder nvjpeg needs an NVIDIA GPU and driver";
+    "no CUDA driver library (libcuda.so) found: --encoders nvjpeg needs an NVIDIA GPU and driver";
 
 #[test]
 fn cpu_encoders_are_measured_at_every_thread_count_with_sane_quality() {

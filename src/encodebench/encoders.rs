@@ -106,7 +106,7 @@ pub fn make<'a>(
 }
 
 fn device_encoder(settings: EncodeSettings, frames: &[Frame]) -> Result<DevicePoolEncoder> {
-    let gpu = GpuContext::new(GpuUse::Encoder)?;
+    let gpu = GpuContext::new(GpuUse::EncodeComparison)?;
     let encoder = NvjpegEncoder::new(gpu.clone(), settings.quality, chroma(settings.subsampling))?;
     gpu.ctx.bind_to_thread()?;
     let frames = frames

@@ -148,7 +148,7 @@ fn describe_source(source: &FrameSource) -> String {
 /// it works, the one-line reason where it does not.
 fn machine_and_gpu(plan: &EncodePlan) -> Machine {
     let (gpu, gpu_error) = if plan.encoders.iter().any(|e| e.on_gpu()) {
-        match crate::gpu::probe(GpuUse::Encoder) {
+        match crate::gpu::probe(GpuUse::EncodeComparison) {
             Ok(description) => (Some(description), None),
             Err(error) => (None, Some(format!("{error:#}"))),
         }

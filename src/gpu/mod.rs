@@ -128,7 +128,7 @@ impl GpuTimer {
 pub fn probe(purpose: GpuUse) -> Result<String> {
     let gpu = GpuContext::new(purpose)?;
     let library = match purpose {
-        GpuUse::Encoder | GpuUse::ServerDecoder => {
+        GpuUse::Encoder | GpuUse::ServerDecoder | GpuUse::EncodeComparison => {
             format!("nvJPEG from {}", nvjpeg_api::api()?.path)
         }
         GpuUse::Frames => format!("NVRTC from {}", libs::ensure_nvrtc()?),
