@@ -6,7 +6,7 @@ use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::run::plan::{
     available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, FramesOn, LoadPlan,
-    MatrixPlan, OutputPlan, SweepFactor, Tables, TargetPlan,
+    MatrixPlan, OutputPlan, SweepFactor, Tables, TargetKind, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -124,6 +124,9 @@ pub struct BenchArgs {
     /// Seed for generated frames.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// What serves the requests: imgwire's own servers, or the seed post's FastAPI and grpcio servers (needs --rest-url/--grpc-url; targets/seed/run.sh starts them).
+    #[arg(long, value_enum, default_value_t = TargetKind::Imgwire)]
+    pub target: TargetKind,
     /// Send REST requests to this server instead of the built-in one (http://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub rest_url: Option<String>,
@@ -372,6 +375,7 @@ impl BenchArgs {
             },
             server,
             targets: TargetPlan {
+                kind: self.target,
                 rest_url: self.rest_url.clone(),
                 grpc_url: self.grpc_url.clone(),
                 tcp_url: self.tcp_url.clone(),

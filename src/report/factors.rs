@@ -3,6 +3,7 @@
 //! version and gRPC - REST/2 is gRPC's own framing and protobuf. The stage
 //! that differs most says where the gap sits.
 
+use super::stages::shown_name;
 use super::text::{align, wrap};
 use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
@@ -83,7 +84,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
 fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
     let gap = |stage: &Stage| {
         let mean = |r: &ScenarioReport| r.stage(*stage).map_or(0, |m| m.mean_ns) as f64;
-        (stage.name(), mean(grpc) - mean(rest))
+        (shown_name(rest, *stage), mean(grpc) - mean(rest))
     };
     Stage::IN_REQUEST
         .iter()

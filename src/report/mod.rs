@@ -30,6 +30,10 @@ use std::collections::BTreeMap;
 pub use summary::Summary;
 pub use text::{align as align_columns, format_bytes, plural, unique, wrap};
 
+/// `settings.server` for `--target seed`: the seed post's servers, which
+/// decode nothing and send no `Server-Timing`.
+pub const SEED_SERVERS: &str = "the seed post's FastAPI and grpcio servers (remote)";
+
 /// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
 pub const SCHEMA_VERSION: u32 = 2;
 

@@ -13,7 +13,7 @@ pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) ->
     let mut out = wrap(&headline(s), width, "  ");
     out.push_str(&wrap(&details(report, s), width, "    "));
     out.push_str(&stage_rows(s));
-    out.push_str(&notes(s, width));
+    out.push_str(&notes(report, s, width));
     out
 }
 
@@ -60,7 +60,8 @@ fn details(report: &BenchReport, s: &ScenarioReport) -> String {
             let _ = write!(line, ", the server read {:.3} MB", megabytes(read));
         }
     }
-    let _ = write!(line, "; dominant: {}", stage_name(s.dominant_stage));
+    let dominant = s.dominant_stage.map_or("none", |d| shown_name(s, d));
+    let _ = write!(line, "; dominant: {dominant}");
     if let Some(ratio) = versus_floor(report, s) {
         let _ = write!(line, "; transport {ratio:.1}x the tcp floor");
     }
@@ -101,7 +102,7 @@ fn stage_rows(s: &ScenarioReport) -> String {
         let name = if per_frame {
             format!("{} (per frame)", stage.name())
         } else {
-            stage.name().to_string()
+            shown_name(s, stage).to_string()
         };
         let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
         rows.push(vec![name, ms(m.mean_ns), ms(m.p50_ns), ms(m.p99_ns), share]);
@@ -110,7 +111,7 @@ fn stage_rows(s: &ScenarioReport) -> String {
 }
 
 /// Errors, the profile's findings and timing warnings under a stage table.
-fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
+fn notes(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) -> String {
     let mut lines = Vec::new();
     if s.errors > 0 {
         lines.push(format!(
@@ -137,6 +138,15 @@ fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
         lines.push(format!("  files: {}", p.files.join(" ")));
         lines.extend(p.warnings.iter().map(|w| format!("  warning: {w}")));
     }
+    if no_server_timings(s) {
+        lines.push(format!(
+            "  the server reports no timings ({}): transport includes the server's time",
+            match report.settings.server == super::SEED_SERVERS {
+                true => "the seed's servers send no Server-Timing",
+                false => "no Server-Timing came back",
+            }
+        ));
+    }
     if s.timing_warnings > 0 {
         lines.push(format!(
             "  {} responses had unreadable Server-Timing text",
@@ -144,6 +154,23 @@ fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
         ));
     }
     lines.iter().map(|l| wrap(l, width, "    ")).collect()
+}
+
+/// Whether a scenario's server sent no stage timings: a server that is not
+/// imgwire's (the tcp floor's echo has no server stages by design).
+pub(super) fn no_server_timings(s: &ScenarioReport) -> bool {
+    s.scenario.protocol != Protocol::Tcp
+        && s.stage(Stage::Transport).is_some()
+        && !Stage::SERVER.iter().any(|stage| s.stage(*stage).is_some())
+}
+
+/// A stage's name as the tables show it: `transport` is `transport+server`
+/// where the server's time could not be taken out of it.
+pub(super) fn shown_name(s: &ScenarioReport, stage: Stage) -> &'static str {
+    match stage == Stage::Transport && no_server_timings(s) {
+        true => "transport+server",
+        false => stage.name(),
+    }
 }
 
 /// A stage's name, or `none`.

@@ -17,11 +17,11 @@ use crate::report::{
     SCHEMA_VERSION,
 };
 use crate::run::burst::RequestPlan;
-use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
+use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables, TargetKind};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::scenario::matrix;
 use crate::run::scenario_run::{run_scenario, ScenarioInputs};
-use crate::run::targets::Targets;
+use crate::run::targets::{check_ready, Targets};
 use crate::server::thread_namer;
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
@@ -117,13 +117,20 @@ async fn run_matrix(
         let client = Client::connect(protocol, &targets.get(protocol).url, &plan.client).await?;
         clients.insert(protocol, Arc::new(client));
     }
+    check_ready(plan, &clients).await?;
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
     if let Some(check) = &targets.relay_check {
         let pool = prepare_pool(source, check.size, &plan.frames)?;
         let bursts = plan.load.bursts.clamp(3, 10);
         eprintln!("measuring the relay's own cost ({bursts} bursts each way, no limits)");
         let cost = check
-            .measure(&pool, &plan.client, plan.load.concurrency, bursts)
+            .measure(
+                &pool,
+                &plan.client,
+                plan.load.concurrency,
+                bursts,
+                plan.targets.kind,
+            )
             .await?;
         pools.insert(check.size, pool);
         report.relay_cost = Some(cost);
@@ -149,6 +156,7 @@ async fn run_matrix(
             scenario,
             requests: RequestPlan {
                 client: clients[&scenario.protocol].clone(),
+                target: plan.targets.kind,
                 protocol: scenario.protocol,
                 payload: scenario.payload,
                 images: pool.map(|p| p.images.clone()).unwrap_or_default(),
@@ -242,11 +250,16 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         quality,
         subsampling,
         server: match (builtin, remote) {
+            _ if plan.targets.kind == TargetKind::Seed => crate::report::SEED_SERVERS.into(),
             (true, false) => "built-in, in process".into(),
             (true, true) => "built-in for some protocols, remote for others".into(),
             _ => "remote".into(),
         },
-        server_decoder: builtin.then_some(plan.server.decoder),
+        // The seed's servers read the image and decode nothing.
+        server_decoder: match plan.targets.kind {
+            TargetKind::Seed => Some(crate::server::ServerDecoder::None),
+            TargetKind::Imgwire => builtin.then_some(plan.server.decoder),
+        },
         infer_ns: crate::report::summary::nanos(plan.server.infer),
         max_message_bytes: plan.server.max_message_bytes,
         rest_target: targets.get(Protocol::Rest).url.clone(),

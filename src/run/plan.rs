@@ -79,10 +79,33 @@ pub enum FramesOn {
     Gpu,
 }
 
-/// Where requests go: URLs the user gave (the rest go to built-in servers)
-/// and the emulated link in front of them.
+/// What kind of server the requests go to, and so which requests and
+/// answers the client speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetKind {
+    /// imgwire's own servers (built in, or `imgwire serve` at the URLs).
+    #[default]
+    Imgwire,
+    /// The seed post's FastAPI and grpcio servers at --rest-url/--grpc-url
+    /// (targets/seed): its routes, its gRPC service, its answers.
+    Seed,
+}
+
+impl TargetKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetKind::Imgwire => "imgwire",
+            TargetKind::Seed => "seed",
+        }
+    }
+}
+
+/// Where requests go: the kind of server, URLs the user gave (the rest go
+/// to built-in servers) and the emulated link in front of them.
 #[derive(Clone, Debug, Default)]
 pub struct TargetPlan {
+    pub kind: TargetKind,
     pub rest_url: Option<String>,
     pub grpc_url: Option<String>,
     pub tcp_url: Option<String>,
@@ -183,6 +206,15 @@ impl BenchPlan {
     /// servers with built-in ones (their figures would not compare).
     pub fn check_targets(&self) -> Result<()> {
         let protocols = &self.matrix.protocols;
+        if self.targets.kind == TargetKind::Seed {
+            check_seed_target(&self.targets, protocols)?;
+            if self.outputs.flamegraph.is_some() {
+                bail!(
+                    "--flamegraph fetches the server's profile from /debug/pprof/profile, which \
+                     the seed's servers do not serve; leave --flamegraph out with --target seed"
+                );
+            }
+        }
         for &protocol in protocols {
             if let Some(url) = self.targets.url(protocol) {
                 check_url(protocol, url)?;
@@ -234,6 +266,35 @@ impl BenchPlan {
         }
         Ok(())
     }
+}
+
+/// `--target seed`: the seed has REST/1.1 and gRPC servers only, and none
+/// built in, so every protocol of the run needs its URL.
+fn check_seed_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()> {
+    if let Some(p) = protocols
+        .iter()
+        .find(|p| matches!(p, Protocol::Tcp | Protocol::RestH2))
+    {
+        bail!(
+            "--target seed has no {} server (the seed post's servers are REST over HTTP/1.1 \
+             and gRPC); leave {} out of --protocols, e.g. --protocols rest,grpc",
+            p.label(),
+            p.name()
+        );
+    }
+    let missing: Vec<String> = protocols
+        .iter()
+        .filter(|p| targets.url(**p).is_none())
+        .map(|p| format!("{} for {}", TargetPlan::flag(*p), p.label()))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--target seed needs --rest-url/--grpc-url for the protocols it runs (it starts \
+             no server of its own; targets/seed/run.sh does): give {}",
+            missing.join(" and ")
+        );
+    }
+    Ok(())
 }
 
 /// A target URL: `SCHEME://HOST:PORT[/path]`, the scheme the protocol takes.

@@ -8,6 +8,7 @@ use crate::link::{LinkSpec, Links};
 use crate::protocol::Protocol;
 use crate::report::{RelayCost, Scenario};
 use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::plan::TargetKind;
 use crate::run::prepare::FramePool;
 use crate::transport::{Client, ClientSettings};
 use crate::wire::PayloadKind;
@@ -72,12 +73,14 @@ impl RelayCheck {
         settings: &ClientSettings,
         concurrency: usize,
         bursts: usize,
+        target: TargetKind,
     ) -> Result<RelayCost> {
         let Some(relayed_url) = self.relay.url(self.protocol) else {
             bail!("the relay check has no relay for {}", self.protocol.name());
         };
         let plan = |client: Client| RequestPlan {
             client: Arc::new(client),
+            target,
             protocol: self.protocol,
             payload: PayloadKind::Binary,
             images: pool.images.clone(),

@@ -118,8 +118,9 @@ fn hint(code: tonic::Code) -> &'static str {
         tonic::Code::Unavailable => " (is the server at --grpc-url up?)",
         tonic::Code::DeadlineExceeded => " (raise --timeout-s)",
         tonic::Code::Unimplemented => {
-            " (the server there does not serve imgwire's gRPC service: is --grpc-url the REST \
-             port? Point it at the gRPC port, `imgwire serve --grpc-addr`, 50051 by default)"
+            " (the server there does not serve this method: is --grpc-url the REST port, or a \
+             server of another kind than --target names? imgwire's own gRPC port is \
+             `imgwire serve --grpc-addr`, 50051 by default)"
         }
         _ => "",
     }

@@ -7,6 +7,7 @@ pub mod gzip;
 pub mod json;
 pub mod payload;
 pub mod proto;
+pub mod seed;
 pub mod server_timing;
 
 use clap::ValueEnum;

@@ -1,0 +1,250 @@
+//! The seed post's own wire format, spoken as a client (`--target seed`):
+//! its REST bodies (`/basic` JSON, `/base64` `{"image": ...}`, `/binary` a
+//! raw body), its gRPC service `ai.statsbomb.com.GrpcBenchmarkApiService`
+//! (proto/seed/v1/seed.proto), and its answer, checked: 100 scores and the
+//! map `{"0": 0, ..., "99": 99}`.
+
+use super::payload::{rest_path, WireRequest};
+use super::proto::seed as pb;
+use super::{content, EncodedImage, PayloadKind};
+use crate::protocol::Protocol;
+use base64::Engine;
+use bytes::Bytes;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// gRPC method paths of `ai.statsbomb.com.GrpcBenchmarkApiService`.
+pub mod paths {
+    pub const BASIC: &str = "/ai.statsbomb.com.GrpcBenchmarkApiService/BenchmarkBasicRequest";
+    pub const BASE64: &str = "/ai.statsbomb.com.GrpcBenchmarkApiService/BenchmarkB64Image";
+    pub const BINARY: &str = "/ai.statsbomb.com.GrpcBenchmarkApiService/BenchmarkBinaryImage";
+}
+
+/// Scores in the seed's answer (`prediction1`).
+pub const SEED_SCORES: usize = 100;
+/// Entries in the seed's answer map (`prediction2`: `"i"` -> `i`).
+pub const SEED_LABELS: usize = 100;
+
+/// What can go wrong speaking the seed's format.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedWireError {
+    #[error("payload '{0}' needs an image")]
+    NoImage(&'static str),
+    #[error("the {0} protocol has no seed server (the seed post has REST/1.1 and gRPC only)")]
+    NoSeedServer(&'static str),
+    #[error("could not write the seed's JSON request: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the seed's REST answer is not its prediction JSON: {0}")]
+    RestAnswer(serde_json::Error),
+    #[error("the seed's gRPC answer is not a BasicResponse: {0}")]
+    GrpcAnswer(prost::DecodeError),
+    #[error(
+        "unexpected seed answer: {scores} scores and {labels} map entries, expected \
+         {SEED_SCORES} and {SEED_LABELS}"
+    )]
+    Shape { scores: usize, labels: usize },
+    #[error("unexpected seed answer: {0}")]
+    Content(String),
+}
+
+/// `POST /base64`: exactly what the seed's `ImageBase64Request` takes.
+#[derive(Serialize)]
+struct Base64Request<'a> {
+    image: &'a str,
+}
+
+/// The seed's answer as JSON: `{"prediction1": [...], "prediction2": {...}}`.
+#[derive(Deserialize)]
+struct Answer {
+    prediction1: Vec<f64>,
+    prediction2: BTreeMap<String, i64>,
+}
+
+/// Builds one request in the seed's format: the `serialize` stage.
+pub fn serialize(
+    protocol: Protocol,
+    payload: PayloadKind,
+    image: Option<&EncodedImage>,
+) -> Result<WireRequest, SeedWireError> {
+    let image = || image.ok_or(SeedWireError::NoImage(payload.name()));
+    let base64 =
+        |image: &EncodedImage| base64::engine::general_purpose::STANDARD.encode(&image.bytes);
+    let (path, body, content_type) = match (protocol, payload) {
+        (Protocol::Rest, PayloadKind::Basic) => (
+            rest_path(payload),
+            serde_json::to_vec(&content::basic_json())?,
+            "application/json",
+        ),
+        (Protocol::Rest, PayloadKind::B64) => {
+            let text = base64(image()?);
+            let body = serde_json::to_vec(&Base64Request { image: &text })?;
+            (rest_path(payload), body, "application/json")
+        }
+        (Protocol::Rest, PayloadKind::Binary) => (
+            rest_path(payload),
+            image()?.bytes.clone(),
+            "application/octet-stream",
+        ),
+        (Protocol::Grpc, PayloadKind::Basic) => (paths::BASIC, basic_proto().encode_to_vec(), ""),
+        (Protocol::Grpc, PayloadKind::B64) => {
+            let message = pb::ImageBase64Request {
+                image: base64(image()?),
+            };
+            (paths::BASE64, message.encode_to_vec(), "")
+        }
+        (Protocol::Grpc, PayloadKind::Binary) => {
+            let message = pb::ImageBinaryRequest {
+                image: Bytes::copy_from_slice(&image()?.bytes),
+            };
+            (paths::BINARY, message.encode_to_vec(), "")
+        }
+        (other, _) => return Err(SeedWireError::NoSeedServer(other.label())),
+    };
+    Ok(WireRequest {
+        path,
+        body: Bytes::from(body),
+        content_type: match protocol {
+            Protocol::Grpc => "application/grpc",
+            _ => content_type,
+        },
+        headers: vec![],
+    })
+}
+
+/// imgwire's basic request (the same content on every target) as the
+/// seed's `BasicRequest`.
+fn basic_proto() -> pb::BasicRequest {
+    let json = content::basic_json();
+    pb::BasicRequest {
+        field1: json.field1,
+        field2: json.field2,
+        field3: json.field3,
+        field4: json.field4.into_iter().collect(),
+    }
+}
+
+/// Parses and checks the seed's answer: the `response` stage.
+pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<(), SeedWireError> {
+    let (scores, labels): (Vec<f64>, Vec<(String, i64)>) = match protocol {
+        Protocol::Rest => {
+            let answer: Answer = serde_json::from_slice(body).map_err(SeedWireError::RestAnswer)?;
+            (answer.prediction1, answer.prediction2.into_iter().collect())
+        }
+        Protocol::Grpc => {
+            let answer = pb::BasicResponse::decode(body).map_err(SeedWireError::GrpcAnswer)?;
+            let scores = answer.prediction1.into_iter().map(f64::from).collect();
+            let labels = answer
+                .prediction2
+                .into_iter()
+                .map(|(k, v)| (k, i64::from(v)))
+                .collect();
+            (scores, labels)
+        }
+        other => return Err(SeedWireError::NoSeedServer(other.label())),
+    };
+    check_answer(&scores, &labels)
+}
+
+/// 100 scores in [0, 1) (Python's `random.random()`) and the map
+/// `"i"` -> `i` for i in 0..100, as the seed's servers answer.
+fn check_answer(scores: &[f64], labels: &[(String, i64)]) -> Result<(), SeedWireError> {
+    if scores.len() != SEED_SCORES || labels.len() != SEED_LABELS {
+        return Err(SeedWireError::Shape {
+            scores: scores.len(),
+            labels: labels.len(),
+        });
+    }
+    if let Some(score) = scores.iter().find(|s| !(0.0..1.0).contains(*s)) {
+        return Err(SeedWireError::Content(format!(
+            "score {score} is outside [0, 1)"
+        )));
+    }
+    if let Some((key, value)) = labels
+        .iter()
+        .find(|(k, v)| k.parse::<i64>().ok() != Some(*v))
+    {
+        return Err(SeedWireError::Content(format!(
+            "map entry \"{key}\": {value}, expected the key's own number"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{ImageFormat, ImageMeta};
+
+    fn image() -> EncodedImage {
+        EncodedImage {
+            bytes: vec![0xff, 0xd8, 1, 2, 3],
+            meta: ImageMeta {
+                width: 2,
+                height: 1,
+                channels: 3,
+                format: ImageFormat::Jpeg,
+            },
+        }
+    }
+
+    fn seed_answer() -> pb::BasicResponse {
+        pb::BasicResponse {
+            prediction1: (0..SEED_SCORES).map(|i| i as f32 / 200.0).collect(),
+            prediction2: (0..SEED_LABELS as i32)
+                .map(|i| (i.to_string(), i))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn requests_are_exactly_what_the_seed_routes_take() {
+        let image = image();
+        let b64 = serialize(Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
+        assert_eq!(
+            (b64.path, b64.content_type),
+            ("/base64", "application/json")
+        );
+        assert_eq!(&b64.body[..], br#"{"image":"/9gBAgM="}"#);
+        let binary = serialize(Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap();
+        assert_eq!(binary.content_type, "application/octet-stream");
+        assert!(binary.headers.is_empty());
+        assert_eq!(&binary.body[..], &image.bytes[..]);
+        let grpc = serialize(Protocol::Grpc, PayloadKind::Binary, Some(&image)).unwrap();
+        assert_eq!(grpc.path, paths::BINARY);
+        let sent = pb::ImageBinaryRequest::decode(grpc.body).unwrap();
+        assert_eq!(&sent.image[..], &image.bytes[..]);
+        let basic = serialize(Protocol::Grpc, PayloadKind::Basic, None).unwrap();
+        assert_eq!(
+            pb::BasicRequest::decode(basic.body).unwrap().field4.len(),
+            100
+        );
+        assert!(serialize(Protocol::Tcp, PayloadKind::Basic, None).is_err());
+        assert!(serialize(Protocol::Rest, PayloadKind::B64, None).is_err());
+    }
+
+    #[test]
+    fn the_seed_answer_passes_and_a_wrong_one_is_an_error() {
+        parse_response(Protocol::Grpc, &seed_answer().encode_to_vec()).unwrap();
+        let json = serde_json::json!({
+            "prediction1": seed_answer().prediction1,
+            "prediction2": seed_answer().prediction2,
+        });
+        parse_response(Protocol::Rest, json.to_string().as_bytes()).unwrap();
+
+        let mut short = seed_answer();
+        short.prediction1.pop();
+        let err = parse_response(Protocol::Grpc, &short.encode_to_vec()).unwrap_err();
+        assert!(
+            matches!(err, SeedWireError::Shape { scores: 99, .. }),
+            "{err}"
+        );
+        let mut wrong = seed_answer();
+        wrong.prediction2.insert("7".into(), 8);
+        let err = parse_response(Protocol::Grpc, &wrong.encode_to_vec()).unwrap_err();
+        assert!(err.to_string().contains("\"7\": 8"), "{err}");
+        let imgwire_answer = content::prediction_proto().encode_to_vec();
+        assert!(parse_response(Protocol::Grpc, &imgwire_answer).is_err());
+        assert!(parse_response(Protocol::Rest, b"{\"detail\": []}").is_err());
+    }
+}
