@@ -51,6 +51,16 @@ pub enum Subsampling {
 }
 
 impl Subsampling {
+    /// The same layout as nvJPEG spells it.
+    pub fn nvjpeg(self) -> crate::gpu::ChromaSubsampling {
+        use crate::gpu::ChromaSubsampling;
+        match self {
+            Subsampling::S420 => ChromaSubsampling::Css420,
+            Subsampling::S422 => ChromaSubsampling::Css422,
+            Subsampling::S444 => ChromaSubsampling::Css444,
+        }
+    }
+
     /// The usual J:a:b notation.
     pub fn label(self) -> &'static str {
         match self {

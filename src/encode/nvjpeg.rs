@@ -1,9 +1,9 @@
 //! `--encoder nvjpeg`: the GPU's nvJPEG encoder behind the [`Encoder`]
 //! trait. The GPU side (`gpu::NvjpegEncoder`) knows nothing of this trait.
 
-use super::{EncodeSettings, Encoder, Subsampling};
+use super::{EncodeSettings, Encoder};
 use crate::frame::Frame;
-use crate::gpu::{ChromaSubsampling, GpuContext, GpuUse, NvjpegEncoder};
+use crate::gpu::{GpuContext, GpuUse, NvjpegEncoder};
 use crate::wire::ImageFormat;
 use anyhow::Result;
 
@@ -18,7 +18,7 @@ impl NvjpegJpegEncoder {
     pub fn new(settings: EncodeSettings) -> Result<Self> {
         let gpu = GpuContext::new(GpuUse::Encoder)?;
         Ok(NvjpegJpegEncoder {
-            gpu: NvjpegEncoder::new(gpu, settings.quality, chroma(settings.subsampling))?,
+            gpu: NvjpegEncoder::new(gpu, settings.quality, settings.subsampling.nvjpeg())?,
         })
     }
 }
@@ -33,23 +33,15 @@ impl Encoder for NvjpegJpegEncoder {
     }
 }
 
-/// `--subsampling` as nvJPEG spells it.
-fn chroma(subsampling: Subsampling) -> ChromaSubsampling {
-    match subsampling {
-        Subsampling::S420 => ChromaSubsampling::Css420,
-        Subsampling::S422 => ChromaSubsampling::Css422,
-        Subsampling::S444 => ChromaSubsampling::Css444,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::encode::Subsampling;
+    use crate::gpu::ChromaSubsampling;
 
     #[test]
     fn subsampling_maps_to_the_same_nvjpeg_layout() {
-        assert_eq!(chroma(Subsampling::S420), ChromaSubsampling::Css420);
-        assert_eq!(chroma(Subsampling::S422), ChromaSubsampling::Css422);
-        assert_eq!(chroma(Subsampling::S444), ChromaSubsampling::Css444);
+        assert_eq!(Subsampling::S420.nvjpeg(), ChromaSubsampling::Css420);
+        assert_eq!(Subsampling::S422.nvjpeg(), ChromaSubsampling::Css422);
+        assert_eq!(Subsampling::S444.nvjpeg(), ChromaSubsampling::Css444);
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::encode::{make_encoder, EncodeSettings, Encoder, EncoderKind, Subsampling};
 use crate::frame::Frame;
-use crate::gpu::{ChromaSubsampling, DeviceFrame, GpuContext, GpuUse, NvjpegEncoder};
+use crate::gpu::{DeviceFrame, GpuContext, GpuUse, NvjpegEncoder};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use serde::Serialize;
@@ -107,7 +107,7 @@ pub fn make<'a>(
 
 fn device_encoder(settings: EncodeSettings, frames: &[Frame]) -> Result<DevicePoolEncoder> {
     let gpu = GpuContext::new(GpuUse::EncodeComparison)?;
-    let encoder = NvjpegEncoder::new(gpu.clone(), settings.quality, chroma(settings.subsampling))?;
+    let encoder = NvjpegEncoder::new(gpu.clone(), settings.quality, settings.subsampling.nvjpeg())?;
     gpu.ctx.bind_to_thread()?;
     let frames = frames
         .iter()
@@ -127,15 +127,6 @@ fn device_encoder(settings: EncodeSettings, frames: &[Frame]) -> Result<DevicePo
         .synchronize()
         .context("could not finish the frames' upload")?;
     Ok(DevicePoolEncoder { encoder, frames })
-}
-
-/// `--subsampling` as nvJPEG spells it.
-fn chroma(subsampling: Subsampling) -> ChromaSubsampling {
-    match subsampling {
-        Subsampling::S420 => ChromaSubsampling::Css420,
-        Subsampling::S422 => ChromaSubsampling::Css422,
-        Subsampling::S444 => ChromaSubsampling::Css444,
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use super::measure::{Fidelity, Speed};
 use super::results::EncodeReport;
+use crate::report::csv_field;
 use anyhow::Result;
 
 pub fn json(report: &EncodeReport) -> Result<Vec<u8>> {
@@ -56,7 +57,7 @@ fn line(
     fidelity: Option<&Fidelity>,
     error: Option<&str>,
 ) -> String {
-    let mut cells: Vec<String> = lead.iter().map(|c| quote(c)).collect();
+    let mut cells: Vec<String> = lead.iter().map(|c| csv_field(c)).collect();
     let speed_cells = speed.map(|s| {
         vec![
             s.threads.to_string(),
@@ -81,29 +82,13 @@ fn line(
         ]
     });
     cells.extend(fidelity_cells.unwrap_or_else(|| vec![String::new(); 5]));
-    cells.push(quote(error.unwrap_or("")));
+    cells.push(csv_field(error.unwrap_or("")));
     cells.join(",") + "\n"
-}
-
-/// A CSV cell, quoted where it holds a comma, a quote or a line break.
-fn quote(cell: &str) -> String {
-    if cell.contains([',', '"', '\n']) {
-        format!("\"{}\"", cell.replace('"', "\"\""))
-    } else {
-        cell.to_string()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_with_commas_or_quotes_are_quoted() {
-        assert_eq!(quote("plain"), "plain");
-        assert_eq!(quote("a, b"), "\"a, b\"");
-        assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 
     #[test]
     fn every_line_has_as_many_cells_as_the_header() {

@@ -3,6 +3,7 @@
 //! runs concatenate; durations are integer nanoseconds, stages come in
 //! request order.
 
+use super::text::csv_field;
 use super::{BenchReport, Exporter, ScenarioReport};
 use crate::stage::Stage;
 use anyhow::Result;
@@ -59,7 +60,7 @@ fn settings_fields(report: &BenchReport, s: &ScenarioReport) -> Vec<String> {
     // Quality and subsampling mean nothing for a request without an image.
     let image = s.encoder != crate::encode::EncoderKind::None;
     vec![
-        quoted(&report.run_id),
+        csv_field(&report.run_id),
         s.scenario.size.to_string(),
         s.scenario.payload.name().into(),
         s.scenario.protocol.name().into(),
@@ -72,7 +73,7 @@ fn settings_fields(report: &BenchReport, s: &ScenarioReport) -> Vec<String> {
             .subsampling
             .filter(|_| image)
             .map_or(String::new(), |sub| sub.label().to_string()),
-        quoted(&s.content),
+        csv_field(&s.content),
         settings.concurrency.to_string(),
         settings.bursts.to_string(),
         settings.compression.name().into(),
@@ -80,25 +81,4 @@ fn settings_fields(report: &BenchReport, s: &ScenarioReport) -> Vec<String> {
             .server_decoder
             .map_or("remote".to_string(), |d| d.name().to_string()),
     ]
-}
-
-/// A field as CSV has it: quoted (with quotes doubled) when it holds a
-/// comma, a quote or a line break.
-fn quoted(field: &str) -> String {
-    match field.contains([',', '"', '\n', '\r']) {
-        true => format!("\"{}\"", field.replace('"', "\"\"")),
-        false => field.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_with_commas_or_quotes_are_quoted() {
-        assert_eq!(quoted("noise"), "noise");
-        assert_eq!(quoted("files:a,b"), "\"files:a,b\"");
-        assert_eq!(quoted("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }

@@ -28,7 +28,7 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 pub use summary::Summary;
-pub use text::{align as align_columns, format_bytes, plural, unique, wrap};
+pub use text::{align as align_columns, csv_field, format_bytes, plural, unique, wrap};
 
 /// `settings.server` for `--target seed`: the seed post's servers, which
 /// decode nothing and send no `Server-Timing`.

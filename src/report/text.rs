@@ -71,6 +71,15 @@ pub fn plural(count: usize, noun: &str) -> String {
     }
 }
 
+/// A field as CSV has it: quoted (with quotes doubled) when it holds a
+/// comma, a quote or a line break.
+pub fn csv_field(field: &str) -> String {
+    match field.contains([',', '"', '\n', '\r']) {
+        true => format!("\"{}\"", field.replace('"', "\"\"")),
+        false => field.to_string(),
+    }
+}
+
 /// The distinct items in the order first seen.
 pub fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
     let mut seen = Vec::new();
@@ -116,6 +125,13 @@ mod tests {
         );
         assert_eq!(plural(1, "burst"), "1 burst");
         assert_eq!(plural(3, "burst"), "3 bursts");
+    }
+
+    #[test]
+    fn csv_fields_with_commas_or_quotes_are_quoted() {
+        assert_eq!(csv_field("noise"), "noise");
+        assert_eq!(csv_field("files:a,b"), "\"files:a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
     }
 
     #[test]
