@@ -1,5 +1,6 @@
 """The seed post's gRPC server (grpc.aio): GrpcBenchmarkApiService from
-proto/seed.proto, compiled at start-up; every method answers 100 random
+the repository's proto/seed/v1/seed.proto (the schema imgwire's client is
+built from), compiled at start-up; every method answers 100 random
 floats and a 100-entry string->int map, decoding nothing."""
 
 import asyncio
@@ -12,11 +13,11 @@ import grpc
 from grpc_tools import protoc
 
 RESPONSE_SIZE = 100
-PROTO_DIR = Path(__file__).resolve().parent / "proto"
+PROTO_DIR = Path(__file__).resolve().parents[2] / "proto" / "seed" / "v1"
 
 
 def load_stubs(out_dir: str):
-    """Compiles proto/seed.proto into out_dir and imports the modules."""
+    """Compiles proto/seed/v1/seed.proto into out_dir and imports the modules."""
     os.makedirs(out_dir, exist_ok=True)
     rc = protoc.main([
         "grpc_tools.protoc", f"-I{PROTO_DIR}", f"--python_out={out_dir}",
