@@ -48,12 +48,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     if plan.frames.frames_on == FramesOn::Gpu {
         crate::gpu::probe(crate::gpu::GpuUse::Frames)?;
     }
-    let builtin = plan
-        .matrix
-        .protocols
-        .iter()
-        .any(|p| plan.targets.url(*p).is_none());
-    if builtin {
+    if plan.uses_builtin_servers() {
         crate::server::check_decoder_available(plan.server.decoder)?;
     }
     let source = FrameSource::open(&plan.frames.source)?;
@@ -222,9 +217,6 @@ fn run_id(now: std::time::SystemTime) -> String {
 }
 
 fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
-    let remote = [Protocol::Rest, Protocol::Grpc, Protocol::Tcp]
-        .into_iter()
-        .any(|p| plan.targets.url(p).is_some());
     let builtin = targets.builtin();
     let pool_size = plan.frames.pool_size;
     let (quality, subsampling) = plan.frames.encoder.applied(plan.frames.encode);
@@ -249,11 +241,11 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         encoder: plan.frames.encoder,
         quality,
         subsampling,
-        server: match (builtin, remote) {
-            _ if plan.targets.kind == TargetKind::Seed => crate::report::SEED_SERVERS.into(),
-            (true, false) => "built-in, in process".into(),
-            (true, true) => "built-in for some protocols, remote for others".into(),
-            _ => "remote".into(),
+        // A run never mixes built-in and remote servers (`check_targets`).
+        server: match (plan.targets.kind, builtin) {
+            (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),
+            (TargetKind::Imgwire, true) => "built-in, in process".into(),
+            (TargetKind::Imgwire, false) => "remote".into(),
         },
         // The seed's servers read the image and decode nothing.
         server_decoder: match plan.targets.kind {

@@ -195,6 +195,13 @@ impl SweepFactor {
 }
 
 impl BenchPlan {
+    /// Whether a protocol of the run has no URL, so the built-in servers
+    /// answer it (`check_targets` makes that all of them or none).
+    pub fn uses_builtin_servers(&self) -> bool {
+        let protocols = &self.matrix.protocols;
+        protocols.iter().any(|p| self.targets.url(*p).is_none())
+    }
+
     /// Checks everything the user named before anything starts: outputs
     /// (`check_outputs`) and targets (`check_targets`).
     pub fn check(&self) -> Result<()> {

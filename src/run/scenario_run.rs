@@ -44,7 +44,7 @@ pub async fn run_scenario(
         if burst == warmup {
             bursts.wire_start = Some(wire_now(&inputs.requests));
             if let Some(flamegraph) = &plan.outputs.flamegraph {
-                match Profiler::start(flamegraph, &plan.targets, &bursts.warmup, plan) {
+                match Profiler::start(flamegraph, &bursts.warmup, plan) {
                     Ok(p) => profiler = Some(p),
                     Err(e) => {
                         bursts.fatal = Some(e);
@@ -145,11 +145,10 @@ struct Profiler {
 impl Profiler {
     fn start(
         flamegraph: &FlamegraphPlan,
-        targets: &TargetPlan,
         warmup: &[BurstResult],
         plan: &BenchPlan,
     ) -> Result<Self> {
-        let remote = targets.rest_url.clone().map(|url| {
+        let remote = plan.targets.rest_url.clone().map(|url| {
             let seconds = profile_window(warmup, plan.load.bursts);
             let timeout = plan.client.request_timeout;
             tokio::spawn(async move { fetch_remote(&url, seconds, timeout).await })

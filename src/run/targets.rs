@@ -42,10 +42,7 @@ impl Targets {
     pub fn start(plan: &BenchPlan) -> Result<Targets> {
         let shaped = kernel_link(plan)?;
         let servers = plan
-            .matrix
-            .protocols
-            .iter()
-            .any(|p| plan.targets.url(*p).is_none())
+            .uses_builtin_servers()
             .then(|| match &shaped {
                 Some(tc) => Servers::start_on(
                     plan.server.clone(),
