@@ -10,9 +10,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_client(false)
         .build_server(false)
         .bytes(".")
+        // TorchServe's answer nests google.rpc.Status; its module lives at
+        // wire::proto::google_rpc, not where the package path would put it.
+        .extern_path(".google.rpc", "crate::wire::proto::google_rpc")
         .compile_protos(
-            &["proto/imgwire/v1/imgwire.proto", "proto/seed/v1/seed.proto"],
+            &[
+                "proto/imgwire/v1/imgwire.proto",
+                "proto/seed/v1/seed.proto",
+                "proto/kserve/v2/open_inference_grpc.proto",
+                "proto/torchserve/v1/inference.proto",
+            ],
             &["proto"],
         )?;
+    // The nested Status, on its own so the extern path above can name it.
+    tonic_prost_build::configure()
+        .build_client(false)
+        .build_server(false)
+        .compile_protos(&["proto/google/rpc/status.proto"], &["proto"])?;
     Ok(())
 }

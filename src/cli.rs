@@ -124,9 +124,21 @@ pub struct BenchArgs {
     /// Seed for generated frames.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// What serves the requests: imgwire's own servers, or the seed post's FastAPI and grpcio servers (needs --rest-url/--grpc-url; targets/seed/run.sh starts them).
+    /// What serves the requests: imgwire's own servers, or a server of another kind at --rest-url/--grpc-url (targets/ starts each here).
     #[arg(long, value_enum, default_value_t = TargetKind::Imgwire)]
     pub target: TargetKind,
+    /// The model to call on a kserve-v2 or torchserve target (its name on that server).
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// kserve-v2: the image input's name (default: the model's metadata says).
+    #[arg(long, value_name = "NAME")]
+    pub input_name: Option<String>,
+    /// kserve-v2: the image input's datatype, BYTES or UINT8 (default: the model's metadata says).
+    #[arg(long, value_name = "TYPE")]
+    pub input_datatype: Option<String>,
+    /// Where the server's own statistics are read (default: Triton/KServe --rest-url; TorchServe the metrics port 8082 on --rest-url's host).
+    #[arg(long, value_name = "URL")]
+    pub stats_url: Option<String>,
     /// Send REST requests to this server instead of the built-in one (http://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub rest_url: Option<String>,
@@ -381,6 +393,10 @@ impl BenchArgs {
                 tcp_url: self.tcp_url.clone(),
                 link: self.link,
                 link_backend: self.link_backend,
+                model: self.model.clone(),
+                input_name: self.input_name.clone(),
+                input_datatype: self.input_datatype.clone(),
+                stats_url: self.stats_url.clone(),
             },
             outputs: self.output_plan(),
             sweep: self.sweep,

@@ -115,6 +115,7 @@ fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) 
             server_wire_sent_bytes: Some(1_400),
             wire_overhead_percent: 0.07,
         },
+        server_stats: None,
         profile: None,
     }
 }
@@ -176,6 +177,7 @@ fn report() -> BenchReport {
         complete: true,
         settings: settings(),
         relay_cost: None,
+        not_applicable: Vec::new(),
         scenarios,
     }
 }

@@ -106,7 +106,7 @@ fn nvjpeg_server_outcomes(requests: Vec<(Vec<u8>, u32, u32)>) -> Vec<String> {
         let mut outcomes = Vec::new();
         for (body, width, height) in requests {
             let request = WireRequest {
-                path: "/binary",
+                path: "/binary".into(),
                 body: Bytes::from(body),
                 content_type: "application/octet-stream",
                 headers: vec![

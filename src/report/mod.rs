@@ -10,6 +10,7 @@ mod header;
 pub mod json;
 pub mod markdown;
 pub mod records;
+pub mod server_stats;
 mod stages;
 pub mod summary;
 pub mod table;
@@ -50,6 +51,8 @@ pub struct BenchReport {
     /// Under `--link`: what the relay adds by itself, with no limits set.
     pub relay_cost: Option<RelayCost>,
     pub scenarios: Vec<ScenarioReport>,
+    /// Cells of the matrix the target cannot take, and why (not measured).
+    pub not_applicable: Vec<server_stats::NotApplicable>,
 }
 
 /// Every choice that shaped the numbers.
@@ -215,6 +218,10 @@ pub struct ScenarioReport {
     #[serde(serialize_with = "stage_or_none")]
     pub dominant_stage: Option<Stage>,
     pub bytes: ByteCounts,
+    /// The server's own figures for its stages, where a target that is not
+    /// imgwire's reports them (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_stats: Option<server_stats::ServerStats>,
     /// What `--flamegraph` wrote and found (absent when not asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::profile::ProfileSummary>,

@@ -17,11 +17,12 @@ use crate::report::{
     SCHEMA_VERSION,
 };
 use crate::run::burst::RequestPlan;
+use crate::run::foreign;
 use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables, TargetKind};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
-use crate::run::scenario::matrix;
+use crate::run::scenario::{matrix, not_applicable};
 use crate::run::scenario_run::{run_scenario, ScenarioInputs};
-use crate::run::targets::{check_ready, Targets};
+use crate::run::targets::Targets;
 use crate::server::thread_namer;
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
@@ -100,6 +101,16 @@ fn check_errors(report: &BenchReport) -> Result<()> {
     bail!("{failed} requests failed (first: {example}); every scenario's errors are in the report")
 }
 
+/// One connected client per protocol of the run.
+async fn connect_clients(plan: &BenchPlan, targets: &Targets) -> Result<foreign::Clients> {
+    let mut clients = HashMap::new();
+    for &protocol in &plan.matrix.protocols {
+        let client = Client::connect(protocol, &targets.get(protocol).url, &plan.client).await?;
+        clients.insert(protocol, Arc::new(client));
+    }
+    Ok(clients)
+}
+
 async fn run_matrix(
     plan: &BenchPlan,
     source: &FrameSource,
@@ -107,12 +118,9 @@ async fn run_matrix(
     report: &mut BenchReport,
     publish: &mut Progress<'_>,
 ) -> Result<()> {
-    let mut clients = HashMap::new();
-    for &protocol in &plan.matrix.protocols {
-        let client = Client::connect(protocol, &targets.get(protocol).url, &plan.client).await?;
-        clients.insert(protocol, Arc::new(client));
-    }
-    check_ready(plan, &clients).await?;
+    let clients = connect_clients(plan, targets).await?;
+    let foreign = foreign::connect(plan, &clients).await?;
+    report.not_applicable = not_applicable(&plan.matrix, &foreign.wire);
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
     if let Some(check) = &targets.relay_check {
         let pool = prepare_pool(source, check.size, &plan.frames)?;
@@ -124,7 +132,7 @@ async fn run_matrix(
                 &plan.client,
                 plan.load.concurrency,
                 bursts,
-                plan.targets.kind,
+                &foreign.wire,
             )
             .await?;
         pools.insert(check.size, pool);
@@ -133,11 +141,12 @@ async fn run_matrix(
     }
     let epoch = std::time::Instant::now();
     let mut trace = plan.outputs.trace.as_ref().map(|_| Trace::default());
-    let scenarios = matrix(
+    let mut scenarios = matrix(
         &plan.matrix.sizes,
         &plan.matrix.payloads,
         &plan.matrix.protocols,
     );
+    scenarios.retain(|s| foreign.wire.refusal(s.protocol, s.payload).is_none());
     for (index, &scenario) in scenarios.iter().enumerate() {
         let carries_image = scenario.payload.carries_image();
         if carries_image && !pools.contains_key(&scenario.size) {
@@ -151,7 +160,7 @@ async fn run_matrix(
             scenario,
             requests: RequestPlan {
                 client: clients[&scenario.protocol].clone(),
-                target: plan.targets.kind,
+                target: foreign.wire.clone(),
                 protocol: scenario.protocol,
                 payload: scenario.payload,
                 images: pool.map(|p| p.images.clone()).unwrap_or_default(),
@@ -160,6 +169,7 @@ async fn run_matrix(
             },
             pool,
             content: source.content_label(),
+            stats: foreign.stats.as_ref(),
         };
         let outcome = run_scenario(plan, inputs, trace.as_mut()).await;
         eprintln!(
@@ -187,6 +197,7 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Benc
         complete: false,
         settings: settings(plan, source, targets),
         relay_cost: None,
+        not_applicable: Vec::new(),
         scenarios: Vec::new(),
     }
 }
@@ -246,11 +257,18 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
             (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),
             (TargetKind::Imgwire, true) => "built-in, in process".into(),
             (TargetKind::Imgwire, false) => "remote".into(),
+            (TargetKind::KserveV2 | TargetKind::Torchserve, _) => format!(
+                "a {} server, model {} (remote)",
+                plan.targets.kind.name(),
+                plan.targets.model.as_deref().unwrap_or("?")
+            ),
         },
-        // The seed's servers read the image and decode nothing.
+        // The seed's servers read the image and decode nothing; what another
+        // server does with it is its own (its model's) business.
         server_decoder: match plan.targets.kind {
             TargetKind::Seed => Some(crate::server::ServerDecoder::None),
             TargetKind::Imgwire => builtin.then_some(plan.server.decoder),
+            TargetKind::KserveV2 | TargetKind::Torchserve => None,
         },
         infer_ns: crate::report::summary::nanos(plan.server.infer),
         max_message_bytes: plan.server.max_message_bytes,

@@ -4,12 +4,10 @@
 
 use crate::protocol::Protocol;
 use crate::report::records::{BurstResult, RequestRecord};
-use crate::run::plan::TargetKind;
 use crate::stage::Stage;
 use crate::transport::Client;
-use crate::wire::payload::{self, WireRequest};
-use crate::wire::seed;
 use crate::wire::server_timing::ServerTimings;
+use crate::wire::target::TargetWire;
 use crate::wire::EncodedImage;
 use crate::wire::PayloadKind;
 use anyhow::Result;
@@ -20,8 +18,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone)]
 pub struct RequestPlan {
     pub client: Arc<Client>,
-    /// Whose requests and answers: imgwire's, or the seed's.
-    pub target: TargetKind,
+    /// Whose requests and answers: imgwire's, the seed's, a v2 server's...
+    pub target: Arc<TargetWire>,
     pub protocol: Protocol,
     pub payload: PayloadKind,
     pub images: Arc<Vec<EncodedImage>>,
@@ -65,12 +63,14 @@ async fn one_request(plan: &RequestPlan, worker: usize, frame: usize) -> Result<
         None
     };
     let start = Instant::now();
-    let request = serialize(plan, image)?;
+    let request = plan.target.serialize(plan.protocol, plan.payload, image)?;
     let serialized = start.elapsed();
     let request_bytes = request.body.len();
     let exchange = plan.client.call(worker, request).await?;
     let parse_start = Instant::now();
-    parse_response(plan, &exchange.body)?;
+    let sent = image.map(|i| &i.meta);
+    plan.target
+        .parse_response(plan.protocol, plan.payload, &exchange.body, sent)?;
     let response = parse_start.elapsed();
     let wall = start.elapsed();
 
@@ -103,20 +103,4 @@ async fn one_request(plan: &RequestPlan, worker: usize, frame: usize) -> Result<
         .push((Stage::Residual, wall.saturating_sub(attributed)));
     record.stages.push((Stage::Wall, wall));
     Ok(record)
-}
-
-/// The request body in the target's format.
-fn serialize(plan: &RequestPlan, image: Option<&EncodedImage>) -> Result<WireRequest> {
-    Ok(match plan.target {
-        TargetKind::Imgwire => payload::serialize(plan.protocol, plan.payload, image)?,
-        TargetKind::Seed => seed::serialize(plan.protocol, plan.payload, image)?,
-    })
-}
-
-/// Parses and checks the answer in the target's format.
-fn parse_response(plan: &RequestPlan, body: &[u8]) -> Result<()> {
-    match plan.target {
-        TargetKind::Imgwire => payload::parse_response(plan.protocol, body),
-        TargetKind::Seed => Ok(seed::parse_response(plan.protocol, body)?),
-    }
 }

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod burst;
+pub mod foreign;
 pub mod plan;
 pub mod prepare;
 pub mod relay_cost;

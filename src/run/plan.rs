@@ -90,6 +90,14 @@ pub enum TargetKind {
     /// The seed post's FastAPI and grpcio servers at --rest-url/--grpc-url
     /// (targets/seed): its routes, its gRPC service, its answers.
     Seed,
+    /// The Open Inference Protocol (KServe v2) of Triton, KServe, MLServer
+    /// and `imgwire serve`: `/v2/models/{model}/infer` and gRPC ModelInfer.
+    #[value(name = "kserve-v2")]
+    #[serde(rename = "kserve-v2")]
+    KserveV2,
+    /// TorchServe's inference API: `/predictions/{model}` and gRPC
+    /// `Predictions`.
+    Torchserve,
 }
 
 impl TargetKind {
@@ -97,7 +105,20 @@ impl TargetKind {
         match self {
             TargetKind::Imgwire => "imgwire",
             TargetKind::Seed => "seed",
+            TargetKind::KserveV2 => "kserve-v2",
+            TargetKind::Torchserve => "torchserve",
         }
+    }
+
+    /// Whether the target is a server that is not imgwire's, so it needs
+    /// URLs and serves REST/1.1 and gRPC only.
+    pub fn is_foreign(self) -> bool {
+        self != TargetKind::Imgwire
+    }
+
+    /// Whether requests name a model (`--model`).
+    pub fn needs_model(self) -> bool {
+        matches!(self, TargetKind::KserveV2 | TargetKind::Torchserve)
     }
 }
 
@@ -111,6 +132,15 @@ pub struct TargetPlan {
     pub tcp_url: Option<String>,
     pub link: Option<LinkSpec>,
     pub link_backend: LinkBackend,
+    /// The model's name on a kserve-v2 or torchserve server (`--model`).
+    pub model: Option<String>,
+    /// kserve-v2: the image input's name and datatype, where the user
+    /// overrides the model's metadata (`--input-name`, `--input-datatype`).
+    pub input_name: Option<String>,
+    pub input_datatype: Option<String>,
+    /// Where the server's own statistics are read (`--stats-url`); None:
+    /// the target's default (Triton: --rest-url; TorchServe: port 8082).
+    pub stats_url: Option<String>,
 }
 
 impl TargetPlan {
@@ -213,12 +243,14 @@ impl BenchPlan {
     /// servers with built-in ones (their figures would not compare).
     pub fn check_targets(&self) -> Result<()> {
         let protocols = &self.matrix.protocols;
-        if self.targets.kind == TargetKind::Seed {
-            check_seed_target(&self.targets, protocols)?;
+        let kind = self.targets.kind;
+        if kind.is_foreign() {
+            check_foreign_target(&self.targets, protocols)?;
             if self.outputs.flamegraph.is_some() {
                 bail!(
                     "--flamegraph fetches the server's profile from /debug/pprof/profile, which \
-                     the seed's servers do not serve; leave --flamegraph out with --target seed"
+                     only imgwire's servers serve; leave --flamegraph out with --target {}",
+                    kind.name()
                 );
             }
         }
@@ -277,17 +309,23 @@ impl BenchPlan {
 
 /// `--target seed`: the seed has REST/1.1 and gRPC servers only, and none
 /// built in, so every protocol of the run needs its URL.
-fn check_seed_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()> {
+/// A server that is not imgwire's: REST/1.1 and gRPC only, every protocol
+/// with its URL, and a model where the target's requests name one.
+fn check_foreign_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()> {
+    let kind = targets.kind.name();
     if let Some(p) = protocols
         .iter()
         .find(|p| matches!(p, Protocol::Tcp | Protocol::RestH2))
     {
         bail!(
-            "--target seed has no {} server (the seed post's servers are REST over HTTP/1.1 \
-             and gRPC); leave {} out of --protocols, e.g. --protocols rest,grpc",
+            "--target {kind} has no {} server (it is measured over REST/1.1 and gRPC); leave \
+             {} out of --protocols, e.g. --protocols rest,grpc",
             p.label(),
             p.name()
         );
+    }
+    if targets.kind.needs_model() && targets.model.as_deref().is_none_or(str::is_empty) {
+        bail!("--target {kind} needs --model NAME (the model's name on that server)");
     }
     let missing: Vec<String> = protocols
         .iter()
@@ -296,8 +334,8 @@ fn check_seed_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()>
         .collect();
     if !missing.is_empty() {
         bail!(
-            "--target seed needs --rest-url/--grpc-url for the protocols it runs (it starts \
-             no server of its own; targets/seed/run.sh does): give {}",
+            "--target {kind} needs --rest-url/--grpc-url for the protocols it runs (it starts \
+             no server of its own; targets/README.md starts one here): give {}",
             missing.join(" and ")
         );
     }

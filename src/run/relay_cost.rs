@@ -8,9 +8,9 @@ use crate::link::{LinkSpec, Links};
 use crate::protocol::Protocol;
 use crate::report::{RelayCost, Scenario};
 use crate::run::burst::{run_burst, RequestPlan};
-use crate::run::plan::TargetKind;
 use crate::run::prepare::FramePool;
 use crate::transport::{Client, ClientSettings};
+use crate::wire::target::TargetWire;
 use crate::wire::PayloadKind;
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -73,14 +73,14 @@ impl RelayCheck {
         settings: &ClientSettings,
         concurrency: usize,
         bursts: usize,
-        target: TargetKind,
+        target: &Arc<TargetWire>,
     ) -> Result<RelayCost> {
         let Some(relayed_url) = self.relay.url(self.protocol) else {
             bail!("the relay check has no relay for {}", self.protocol.name());
         };
         let plan = |client: Client| RequestPlan {
             client: Arc::new(client),
-            target,
+            target: target.clone(),
             protocol: self.protocol,
             payload: PayloadKind::Binary,
             images: pool.images.clone(),

@@ -5,11 +5,14 @@ use crate::encode::EncoderKind;
 use crate::frame::Size;
 use crate::protocol::Protocol;
 use crate::report::records::{BurstResult, RequestRecord};
+use crate::report::server_stats::NotApplicable;
 use crate::report::summary::{nanos, summarize};
 use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
+use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
 use crate::transport::counting::WireBytes;
+use crate::wire::target::TargetWire;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;
 
@@ -31,6 +34,27 @@ pub fn matrix(sizes: &[Size], payloads: &[PayloadKind], protocols: &[Protocol]) 
         }
     }
     scenarios
+}
+
+/// The payload x protocol cells of the matrix that the target cannot take,
+/// each once with the target's reason.
+pub fn not_applicable(matrix: &MatrixPlan, wire: &TargetWire) -> Vec<NotApplicable> {
+    let cells = matrix.payloads.iter().flat_map(|&payload| {
+        matrix
+            .protocols
+            .iter()
+            .map(move |&protocol| (payload, protocol))
+    });
+    cells
+        .filter_map(|(payload, protocol)| {
+            let reason = wire.refusal(protocol, payload)?;
+            Some(NotApplicable {
+                payload,
+                protocol,
+                reason,
+            })
+        })
+        .collect()
 }
 
 /// Everything a scenario's report is made from.
@@ -95,6 +119,7 @@ impl ScenarioRun<'_> {
             dominant_stage: dominant_stage(&stages),
             bytes: self.byte_counts(&totals),
             stages,
+            server_stats: None,
             profile: None,
         }
     }

@@ -3,9 +3,11 @@
 
 use crate::profile::{fetch_remote, write_profiles, ProfileSummary, Sampler, SideProfile};
 use crate::report::records::BurstResult;
+use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
 use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::foreign::{StatsReading, StatsSource};
 use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;
 use crate::run::scenario::ScenarioRun;
@@ -21,6 +23,8 @@ pub struct ScenarioInputs<'a> {
     pub pool: Option<&'a FramePool>,
     /// The frames' content as the report names it.
     pub content: String,
+    /// The target's own statistics, read around the counted bursts.
+    pub stats: Option<&'a StatsSource>,
 }
 
 /// A scenario's report, and the error that stopped the run after it (the
@@ -43,6 +47,9 @@ pub async fn run_scenario(
     for burst in 0..warmup + plan.load.bursts {
         if burst == warmup {
             bursts.wire_start = Some(wire_now(&inputs.requests));
+            if let Some(stats) = inputs.stats {
+                bursts.stats_start = Some(stats.read().await);
+            }
             if let Some(flamegraph) = &plan.outputs.flamegraph {
                 match Profiler::start(flamegraph, &bursts.warmup, plan) {
                     Ok(p) => profiler = Some(p),
@@ -75,6 +82,10 @@ pub async fn run_scenario(
         }
     }
     let (wire, server_wire) = bursts.wire_since_start(&inputs.requests);
+    let server_stats = match (inputs.stats, bursts.stats_start.take()) {
+        (Some(stats), Some(before)) => Some(server_stats_since(stats, before).await),
+        _ => None,
+    };
     if let Some(trace) = trace {
         trace.add_scenario(&inputs.scenario.label(), &bursts.warmup, &bursts.counted);
     }
@@ -89,6 +100,7 @@ pub async fn run_scenario(
         server_wire,
     }
     .into_report();
+    report.server_stats = server_stats;
     let mut fatal = bursts.fatal;
     if let (Some(profiler), Some(flamegraph)) = (profiler, &plan.outputs.flamegraph) {
         let stem = inputs.scenario.file_stem();
@@ -110,6 +122,8 @@ struct Bursts {
     counted: Vec<BurstResult>,
     /// Client and server socket counters when the counted bursts began.
     wire_start: Option<(WireBytes, Option<WireBytes>)>,
+    /// The target's own counters when the counted bursts began.
+    stats_start: Option<Result<StatsReading>>,
     fatal: Option<anyhow::Error>,
 }
 
@@ -125,6 +139,16 @@ impl Bursts {
             client_now.since(client),
             server_now.zip(server).map(|(now, then)| now.since(then)),
         )
+    }
+}
+
+/// The server's own figures for the counted bursts: its counters now, less
+/// `before`. A failed reading is reported in place of the figures.
+async fn server_stats_since(stats: &StatsSource, before: Result<StatsReading>) -> ServerStats {
+    let source = stats.describe();
+    match (before, stats.read().await) {
+        (Ok(before), Ok(after)) => after.since(&before, source),
+        (Err(e), _) | (_, Err(e)) => ServerStats::failed(source, format!("{e:#}")),
     }
 }
 

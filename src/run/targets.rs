@@ -6,13 +6,10 @@
 use crate::link::tc::TcLink;
 use crate::link::{LinkBackend, Links};
 use crate::protocol::Protocol;
-use crate::run::burst::{run_burst, RequestPlan};
-use crate::run::plan::{BenchPlan, TargetKind, TargetPlan};
+use crate::run::plan::BenchPlan;
 use crate::run::relay_cost::RelayCheck;
 use crate::server::{Binds, Listeners, Servers};
 use crate::transport::counting::WireCounters;
-use crate::transport::Client;
-use crate::wire::PayloadKind;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -148,35 +145,4 @@ fn kernel_link(plan: &BenchPlan) -> Result<Option<TcLink>> {
             Ok(Some(TcLink::create(spec)?))
         }
     }
-}
-
-/// `--target seed` has no health route: one `basic` request per protocol,
-/// answered and checked, before anything is measured, so a server that is
-/// down or is not the seed's fails here with one line naming its flag.
-pub async fn check_ready(plan: &BenchPlan, clients: &HashMap<Protocol, Arc<Client>>) -> Result<()> {
-    if plan.targets.kind != TargetKind::Seed {
-        return Ok(());
-    }
-    for &protocol in &plan.matrix.protocols {
-        let request = RequestPlan {
-            client: clients[&protocol].clone(),
-            target: plan.targets.kind,
-            protocol,
-            payload: PayloadKind::Basic,
-            images: Arc::default(),
-            epoch: std::time::Instant::now(),
-            server_wire: None,
-        };
-        let answer = run_burst(&request, 1, 0).await;
-        if let Some(error) = answer.errors.first() {
-            bail!(
-                "the seed's {} server at {} ({}) did not answer a first basic request \
-                 (is targets/seed/run.sh running there?): {error}",
-                protocol.label(),
-                plan.targets.url(protocol).unwrap_or("?"),
-                TargetPlan::flag(protocol),
-            );
-        }
-    }
-    Ok(())
 }

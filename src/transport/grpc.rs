@@ -76,7 +76,11 @@ impl GrpcClient {
         if self.settings.compression == Compression::Gzip {
             grpc = grpc.send_compressed(tonic::codec::CompressionEncoding::Gzip);
         }
-        let path = PathAndQuery::from_static(request.path);
+        let path = match request.path {
+            std::borrow::Cow::Borrowed(path) => PathAndQuery::from_static(path),
+            std::borrow::Cow::Owned(path) => PathAndQuery::try_from(path)
+                .map_err(|e| anyhow!("'{e}' is not a gRPC method path"))?,
+        };
         let start = Instant::now();
         grpc.ready().await.map_err(|e| {
             let e: Box<dyn std::error::Error + Send + Sync> = e.into();

@@ -5,10 +5,13 @@ pub mod codec;
 pub mod content;
 pub mod gzip;
 pub mod json;
+pub mod kserve;
 pub mod payload;
 pub mod proto;
 pub mod seed;
 pub mod server_timing;
+pub mod target;
+pub mod torchserve;
 
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};

@@ -15,7 +15,8 @@ use std::borrow::Cow;
 /// A request ready to send: where, what, and the REST headers it needs.
 #[derive(Clone, Debug)]
 pub struct WireRequest {
-    pub path: &'static str,
+    /// The REST path or the gRPC method path (`/package.Service/Method`).
+    pub path: Cow<'static, str>,
     pub body: Bytes,
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
@@ -80,7 +81,7 @@ fn serialize_rest<'a>(
         }
     };
     Ok(WireRequest {
-        path,
+        path: Cow::Borrowed(path),
         body: Bytes::from(body),
         content_type,
         headers,
@@ -111,7 +112,7 @@ fn serialize_grpc<'a>(
         }
     };
     Ok(WireRequest {
-        path,
+        path: Cow::Borrowed(path),
         body: Bytes::from(body),
         content_type: "application/grpc",
         headers: vec![],

@@ -10,6 +10,22 @@ pub mod seed {
     tonic::include_proto!("ai.statsbomb.com");
 }
 
+/// The Open Inference Protocol (KServe v2) that Triton, KServe and MLServer
+/// serve (proto/kserve/v2/open_inference_grpc.proto).
+pub mod kserve {
+    tonic::include_proto!("inference");
+}
+
+/// TorchServe's own inference API (proto/torchserve/v1/inference.proto).
+pub mod torchserve {
+    tonic::include_proto!("org.pytorch.serve.grpc.inference");
+}
+
+/// `google.rpc.Status`, which TorchServe's answers carry.
+pub mod google_rpc {
+    include!(concat!(env!("OUT_DIR"), "/google.rpc.rs"));
+}
+
 /// gRPC method paths of `imgwire.v1.ImageService`.
 pub mod paths {
     pub const SERVICE: &str = "imgwire.v1.ImageService";

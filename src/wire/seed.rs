@@ -102,7 +102,7 @@ pub fn serialize(
         (other, _) => return Err(SeedWireError::NoSeedServer(other.label())),
     };
     Ok(WireRequest {
-        path,
+        path: path.into(),
         body: Bytes::from(body),
         content_type: match protocol {
             Protocol::Grpc => "application/grpc",
@@ -202,7 +202,7 @@ mod tests {
         let image = image();
         let b64 = serialize(Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
         assert_eq!(
-            (b64.path, b64.content_type),
+            (b64.path.as_ref(), b64.content_type),
             ("/base64", "application/json")
         );
         assert_eq!(&b64.body[..], br#"{"image":"/9gBAgM="}"#);

@@ -1,0 +1,159 @@
+//! Servers that are not imgwire's (`--target seed|kserve-v2|torchserve`):
+//! checked ready before anything is measured (one line naming the URL and
+//! its flag when not), asked what their model takes, and read for their own
+//! statistics around each scenario. What a target says of its time is
+//! reported as it says it; where it says nothing, nothing is invented.
+
+pub mod kserve;
+pub mod torchserve;
+
+use crate::protocol::Protocol;
+use crate::report::server_stats::ServerStats;
+use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::plan::{BenchPlan, TargetKind, TargetPlan};
+use crate::stage::Stage;
+use crate::transport::Client;
+use crate::wire::target::TargetWire;
+use crate::wire::PayloadKind;
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// The clients of a run, by protocol.
+pub type Clients = HashMap<Protocol, Arc<Client>>;
+
+/// What the client learnt of the target before measuring.
+pub struct Foreign {
+    /// The language the requests are written in.
+    pub wire: Arc<TargetWire>,
+    /// Where the server's own statistics are read, where it has some.
+    pub stats: Option<StatsSource>,
+}
+
+/// Checks that the plan's target is ready and learns what it takes.
+pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
+    let plain = |wire| Foreign {
+        wire: Arc::new(wire),
+        stats: None,
+    };
+    match plan.targets.kind {
+        TargetKind::Imgwire => Ok(plain(TargetWire::Imgwire)),
+        TargetKind::Seed => {
+            seed_ready(plan, clients).await?;
+            Ok(plain(TargetWire::Seed))
+        }
+        TargetKind::KserveV2 => kserve::connect(plan, clients).await,
+        TargetKind::Torchserve => torchserve::connect(plan, clients).await,
+    }
+}
+
+/// A server's own statistics, read before and after each scenario.
+pub enum StatsSource {
+    Triton(kserve::TritonStats),
+    Torchserve(torchserve::TorchserveMetrics),
+}
+
+impl StatsSource {
+    /// The cumulative counters now.
+    pub async fn read(&self) -> Result<StatsReading> {
+        match self {
+            StatsSource::Triton(stats) => stats.read().await,
+            StatsSource::Torchserve(metrics) => metrics.read().await,
+        }
+    }
+
+    /// Where the figures come from, in words, for the report.
+    pub fn describe(&self) -> String {
+        match self {
+            StatsSource::Triton(stats) => stats.describe(),
+            StatsSource::Torchserve(metrics) => metrics.describe(),
+        }
+    }
+}
+
+/// One reading of a server's cumulative counters: requests it completed,
+/// and per stage the total time it spent there.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatsReading {
+    pub requests: u64,
+    pub total_ns: BTreeMap<Stage, u64>,
+}
+
+impl StatsReading {
+    /// The scenario's share: the counters' change since `before`, as a mean
+    /// per request the server counted in between.
+    pub fn since(&self, before: &StatsReading, source: String) -> ServerStats {
+        let requests = self.requests.saturating_sub(before.requests);
+        if requests == 0 {
+            return ServerStats::failed(
+                source,
+                "the server counted no requests between its two readings".into(),
+            );
+        }
+        let means = self
+            .total_ns
+            .iter()
+            .map(|(stage, total)| {
+                let then = before.total_ns.get(stage).copied().unwrap_or(0);
+                (*stage, total.saturating_sub(then) / requests)
+            })
+            .collect();
+        ServerStats::new(source, requests, means)
+    }
+}
+
+/// `--target seed` has no health route: one `basic` request per protocol,
+/// answered and checked, before anything is measured, so a server that is
+/// down or is not the seed's fails here with one line naming its flag.
+async fn seed_ready(plan: &BenchPlan, clients: &Clients) -> Result<()> {
+    for &protocol in &plan.matrix.protocols {
+        let request = RequestPlan {
+            client: clients[&protocol].clone(),
+            target: Arc::new(TargetWire::Seed),
+            protocol,
+            payload: PayloadKind::Basic,
+            images: Arc::default(),
+            epoch: std::time::Instant::now(),
+            server_wire: None,
+        };
+        let answer = run_burst(&request, 1, 0).await;
+        if let Some(error) = answer.errors.first() {
+            bail!(
+                "the seed's {} server at {} ({}) did not answer a first basic request \
+                 (is targets/seed/run.sh running there?): {error}",
+                protocol.label(),
+                plan.targets.url(protocol).unwrap_or("?"),
+                TargetPlan::flag(protocol),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading(requests: u64, queue: u64, infer: u64) -> StatsReading {
+        StatsReading {
+            requests,
+            total_ns: [(Stage::ServerQueue, queue), (Stage::ServerInfer, infer)].into(),
+        }
+    }
+
+    #[test]
+    fn a_scenario_gets_the_change_as_a_mean_per_request() {
+        let stats = reading(30, 9_000, 90_000).since(&reading(10, 1_000, 10_000), "s".into());
+        assert_eq!(stats.requests, 20);
+        assert_eq!(stats.mean_ns[&Stage::ServerQueue], 400);
+        assert_eq!(stats.mean_ns[&Stage::ServerInfer], 4_000);
+        assert!(stats.problem.is_none());
+    }
+
+    #[test]
+    fn no_requests_counted_is_said_not_divided_by() {
+        let stats = reading(10, 1_000, 10_000).since(&reading(10, 1_000, 10_000), "s".into());
+        assert!(stats.mean_ns.is_empty());
+        assert!(stats.problem.unwrap().contains("no requests"));
+    }
+}
