@@ -179,6 +179,9 @@ pub struct BenchArgs {
     /// Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
+    /// Write each scenario's first request (body, and method, path and headers) to DIR, so another load generator can replay exactly what imgwire sent (docs/validation.md).
+    #[arg(long, value_name = "DIR")]
+    pub save_requests: Option<PathBuf>,
     /// Profile each scenario's counted bursts: client and server flamegraph SVGs and pprof .pb.gz files in DIR.
     #[arg(long, value_name = "DIR")]
     pub flamegraph: Option<PathBuf>,
@@ -421,6 +424,7 @@ impl BenchArgs {
                 dir: dir.clone(),
                 hz: self.profile_hz,
             }),
+            save_requests: self.save_requests.clone(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod foreign;
 pub mod plan;
 pub mod prepare;
 pub mod relay_cost;
+pub mod replay;
 pub mod scenario;
 pub mod scenario_run;
 pub mod sweep;

@@ -176,6 +176,8 @@ pub struct OutputPlan {
     pub markdown: Option<OutputPath>,
     pub trace: Option<OutputPath>,
     pub flamegraph: Option<FlamegraphPlan>,
+    /// `--save-requests DIR`: each scenario's first request, to replay.
+    pub save_requests: Option<PathBuf>,
 }
 
 /// How much of the report goes to the terminal.
@@ -290,18 +292,10 @@ impl BenchPlan {
             check_parent(&output.path, output.flag)?;
         }
         if let Some(flamegraph) = &self.outputs.flamegraph {
-            if flamegraph.dir.is_file() {
-                bail!(
-                    "--flamegraph '{}' is a file; it needs a folder",
-                    flamegraph.dir.display()
-                );
-            }
-            std::fs::create_dir_all(&flamegraph.dir).map_err(|e| {
-                anyhow::anyhow!(
-                    "could not create the --flamegraph folder '{}': {e}",
-                    flamegraph.dir.display()
-                )
-            })?;
+            make_folder(&flamegraph.dir, "--flamegraph")?;
+        }
+        if let Some(dir) = &self.outputs.save_requests {
+            make_folder(dir, "--save-requests")?;
         }
         Ok(())
     }
@@ -340,6 +334,19 @@ fn check_foreign_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<
         );
     }
     Ok(())
+}
+
+/// Makes the folder an output flag names, or says why it cannot.
+fn make_folder(dir: &std::path::Path, flag: &str) -> Result<()> {
+    if dir.is_file() {
+        bail!("{flag} '{}' is a file; it needs a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "could not create the {flag} folder '{}': {e}",
+            dir.display()
+        )
+    })
 }
 
 /// A target URL: `SCHEME://HOST:PORT[/path]`, the scheme the protocol takes.

@@ -42,9 +42,15 @@ pub async fn run_scenario(
     trace: Option<&mut Trace>,
 ) -> ScenarioOutcome {
     let mut bursts = Bursts::default();
+    if let Some(dir) = &plan.outputs.save_requests {
+        bursts.fatal = save_first_request(dir, &inputs).err();
+    }
     let mut profiler = None;
     let warmup = plan.load.warmup_bursts;
     for burst in 0..warmup + plan.load.bursts {
+        if bursts.fatal.is_some() {
+            break;
+        }
         if burst == warmup {
             bursts.wire_start = Some(wire_now(&inputs.requests));
             if let Some(stats) = inputs.stats {
@@ -76,9 +82,6 @@ pub async fn run_scenario(
         match burst < warmup {
             true => bursts.warmup.push(result),
             false => bursts.counted.push(result),
-        }
-        if bursts.fatal.is_some() {
-            break;
         }
     }
     let (wire, server_wire) = bursts.wire_since_start(&inputs.requests);
@@ -140,6 +143,19 @@ impl Bursts {
             server_now.zip(server).map(|(now, then)| now.since(then)),
         )
     }
+}
+
+/// `--save-requests`: the scenario's first request, as it will be sent.
+fn save_first_request(dir: &std::path::Path, inputs: &ScenarioInputs) -> Result<()> {
+    let requests = &inputs.requests;
+    let image = requests
+        .images
+        .first()
+        .filter(|_| requests.payload.carries_image());
+    let request = requests
+        .target
+        .serialize(requests.protocol, requests.payload, image)?;
+    crate::run::replay::save_request(dir, &inputs.scenario, &request)
 }
 
 /// The server's own figures for the counted bursts: its counters now, less

@@ -105,6 +105,9 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> B
     if let Some(flamegraph) = &mut plan.outputs.flamegraph {
         flamegraph.dir = flamegraph.dir.join(&suffix);
     }
+    if let Some(dir) = &mut plan.outputs.save_requests {
+        *dir = dir.join(&suffix);
+    }
     plan
 }
 
@@ -204,13 +207,18 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
             example.path.display()
         );
     }
-    if let Some(flamegraph) = &plan.outputs.flamegraph {
-        let dir = flamegraph.dir.join(format!("{}-VALUE", factor.name()));
-        let _ = writeln!(
-            out,
-            "  --flamegraph: one folder per value, {}",
-            dir.display()
-        );
+    let folders = [
+        (
+            "--flamegraph",
+            plan.outputs.flamegraph.as_ref().map(|f| &f.dir),
+        ),
+        ("--save-requests", plan.outputs.save_requests.as_ref()),
+    ];
+    for (flag, dir) in folders {
+        if let Some(dir) = dir {
+            let dir = dir.join(format!("{}-VALUE", factor.name()));
+            let _ = writeln!(out, "  {flag}: one folder per value, {}", dir.display());
+        }
     }
     out
 }
