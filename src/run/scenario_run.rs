@@ -67,18 +67,7 @@ pub async fn run_scenario(
             }
         }
         let result = run_burst(&inputs.requests, plan.load.concurrency, burst).await;
-        if result.records.is_empty() && !result.errors.is_empty() {
-            let protocol = inputs.scenario.protocol;
-            let whose = match plan.targets.url(protocol) {
-                Some(url) => format!("the server at {} ({url})", TargetPlan::flag(protocol)),
-                None => "the built-in server".to_string(),
-            };
-            bursts.fatal = Some(anyhow!(
-                "every {} request of a burst to {whose} failed, so the run stopped: {}",
-                protocol.label(),
-                result.errors[0]
-            ));
-        }
+        bursts.fatal = every_request_failed(plan, inputs.scenario.protocol, &result);
         match burst < warmup {
             true => bursts.warmup.push(result),
             false => bursts.counted.push(result),
@@ -116,6 +105,27 @@ pub async fn run_scenario(
         }
     }
     ScenarioOutcome { report, fatal }
+}
+
+/// A burst in which no request succeeded stops the run: the server is down
+/// or refuses everything, and more bursts would only repeat it.
+fn every_request_failed(
+    plan: &BenchPlan,
+    protocol: crate::protocol::Protocol,
+    result: &BurstResult,
+) -> Option<anyhow::Error> {
+    let first = result
+        .errors
+        .first()
+        .filter(|_| result.records.is_empty())?;
+    let whose = match plan.targets.url(protocol) {
+        Some(url) => format!("the server at {} ({url})", TargetPlan::flag(protocol)),
+        None => "the built-in server".to_string(),
+    };
+    Some(anyhow!(
+        "every {} request of a burst to {whose} failed, so the run stopped: {first}",
+        protocol.label(),
+    ))
 }
 
 /// The bursts of one scenario as they come in.
