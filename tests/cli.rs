@@ -287,7 +287,7 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
         "--protocols",
         "rest",
         "--bursts",
-        "3",
+        "10",
         "--concurrency",
         "2",
         "--rest-url",
