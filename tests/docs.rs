@@ -37,6 +37,11 @@ const OTHER_TOOLS: &[&str] = &[
     "--model-name",
     "--ncs",
     "--start",
+    // cargo install, oha and h2load, in scripts/validate.sh and docs/validation.md
+    "--locked",
+    "--no-tui",
+    "--output-format",
+    "--max-concurrent-streams",
     // clap's own
     "--help",
     "--version",
