@@ -150,8 +150,9 @@ fn every_accepted_cell_runs_checked_with_server_stats(triton: &Triton) {
     );
 }
 
-fn jpeg(width: u32, height: u32) -> EncodedImage {
-    let size = format!("{width}x{height}").parse().expect("a size");
+/// A JPEG of `size` (HEIGHTxWIDTH).
+fn jpeg(size: &str) -> EncodedImage {
+    let size = size.parse().expect("a size");
     let frame = generate(Content::Noise, size, 1, 0);
     let settings = EncodeSettings {
         quality: 90,
@@ -170,7 +171,7 @@ fn a_real_answer_for_another_size_is_refused(triton: &Triton) {
         input: "image".into(),
         datatype: "BYTES".into(),
     });
-    let image = jpeg(160, 120);
+    let image = jpeg("120x160");
     let transposed = ImageMeta {
         width: image.meta.height,
         height: image.meta.width,
