@@ -2,10 +2,37 @@
 //! `/v2/models/{model}/infer` (JSON, and the binary tensor data extension)
 //! and gRPC `inference.GRPCInferenceService/ModelInfer`
 //! (proto/kserve/v2/open_inference_grpc.proto), and the answer, checked.
+//!
+//! What each payload sends depends on the model's input datatype:
+//! - `BYTES` (one element, shape `[1]`): `b64` the base64 text, `binary` the
+//!   JPEG; in raw form (the binary extension, gRPC `raw_input_contents`)
+//!   each element is a u32 little-endian length, then its bytes.
+//! - `UINT8` (shape `[len]`): `binary` the JPEG's bytes as they are; base64
+//!   text is not a UINT8 tensor, so `b64` is not sent.
+//! - `FP32`: `basic`, a small vector of floats; no image payload.
+//!
+//! Every other combination is refused with its reason (the report's `n/a`).
 
-use super::payload::WireRequest;
-use super::{EncodedImage, ImageMeta, PayloadKind};
+mod answer;
+mod request;
+
+pub use answer::parse_response;
+pub use request::serialize;
+
 use crate::protocol::Protocol;
+use crate::wire::PayloadKind;
+
+/// gRPC method paths of `inference.GRPCInferenceService`.
+pub mod paths {
+    pub const SERVER_READY: &str = "/inference.GRPCInferenceService/ServerReady";
+    pub const MODEL_READY: &str = "/inference.GRPCInferenceService/ModelReady";
+    pub const MODEL_METADATA: &str = "/inference.GRPCInferenceService/ModelMetadata";
+    pub const MODEL_INFER: &str = "/inference.GRPCInferenceService/ModelInfer";
+}
+
+/// The REST header that says how long the JSON part of a binary-extension
+/// body is.
+pub const HEADER_LENGTH: &str = "inference-header-content-length";
 
 /// What the client sends to a v2 model: from its metadata, where flags do
 /// not override it.
@@ -18,32 +45,136 @@ pub struct KserveModel {
     pub datatype: String,
 }
 
+impl KserveModel {
+    /// The REST route requests are posted to.
+    pub fn infer_path(&self) -> String {
+        format!("/v2/models/{}/infer", self.name)
+    }
+
+    fn input_kind(&self) -> InputKind {
+        match self.datatype.to_ascii_uppercase().as_str() {
+            "BYTES" => InputKind::Bytes,
+            "UINT8" => InputKind::Uint8,
+            "FP32" => InputKind::Fp32,
+            _ => InputKind::Other,
+        }
+    }
+}
+
+/// The input datatypes the client knows how to fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InputKind {
+    Bytes,
+    Uint8,
+    Fp32,
+    Other,
+}
+
 /// What can go wrong speaking the v2 protocol.
 #[derive(Debug, thiserror::Error)]
 pub enum KserveWireError {
-    #[error("the kserve-v2 client is not built yet")]
-    NotBuilt,
+    #[error("payload '{0}' needs an image")]
+    NoImage(&'static str),
+    #[error("the {0} protocol has no v2 server (the Open Inference Protocol is REST and gRPC)")]
+    NoServer(&'static str),
+    #[error("this model cannot take the request: {0}")]
+    Refused(String),
+    #[error("could not write the v2 JSON request: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the v2 server's REST answer is not inference JSON: {0}")]
+    RestAnswer(serde_json::Error),
+    #[error("the v2 server's gRPC answer is not a ModelInferResponse: {0}")]
+    GrpcAnswer(prost::DecodeError),
+    #[error("the v2 server answered an error: {0}")]
+    Server(String),
+    #[error("the v2 server's answer has no outputs")]
+    NoOutputs,
+    #[error("the v2 server's output `{name}` is malformed: {problem}")]
+    Output { name: String, problem: String },
+    #[error(
+        "the model answered {got:?} for a {width}x{height} image; expected [height, width] = \
+         [{height}, {width}]"
+    )]
+    WrongSize {
+        got: Vec<i64>,
+        height: u32,
+        width: u32,
+    },
 }
 
-pub fn serialize(
-    _model: &KserveModel,
-    _protocol: Protocol,
-    _payload: PayloadKind,
-    _image: Option<&EncodedImage>,
-) -> Result<WireRequest, KserveWireError> {
-    Err(KserveWireError::NotBuilt)
+/// Why this model cannot take `payload` over `protocol`, where it cannot:
+/// the report shows the cell as `n/a` with this reason.
+pub fn refusal(model: &KserveModel, protocol: Protocol, payload: PayloadKind) -> Option<String> {
+    if matches!(protocol, Protocol::Tcp) {
+        return Some("the Open Inference Protocol is REST and gRPC; tcp has no v2 server".into());
+    }
+    let input = &model.input;
+    let datatype = &model.datatype;
+    let override_hint = "(--input-name/--input-datatype override the model's metadata)";
+    match (payload, model.input_kind()) {
+        (PayloadKind::Basic, InputKind::Fp32)
+        | (PayloadKind::B64, InputKind::Bytes)
+        | (PayloadKind::Binary, InputKind::Bytes | InputKind::Uint8) => None,
+        (PayloadKind::Basic, _) => Some(format!(
+            "the model's input `{input}` is {datatype}; basic sends an FP32 tensor"
+        )),
+        (PayloadKind::B64, InputKind::Uint8) => Some(format!(
+            "the model's input `{input}` is UINT8; base64 text is not a UINT8 tensor (b64 needs \
+             a BYTES input)"
+        )),
+        (PayloadKind::B64 | PayloadKind::Binary, _) => Some(format!(
+            "the model's input `{input}` is {datatype}; an image goes in a BYTES or UINT8 \
+             tensor {override_hint}"
+        )),
+    }
 }
 
-pub fn parse_response(
-    _model: &KserveModel,
-    _protocol: Protocol,
-    _payload: PayloadKind,
-    _body: &[u8],
-    _sent: Option<&ImageMeta>,
-) -> Result<(), KserveWireError> {
-    Err(KserveWireError::NotBuilt)
+/// imgwire's basic request (the same content on every target) as a small
+/// FP32 vector: the values of its 100-entry map.
+pub fn basic_values() -> Vec<f32> {
+    crate::wire::content::basic_json()
+        .field4
+        .values()
+        .map(|&v| v as f32)
+        .collect()
 }
 
-pub fn refusal(_model: &KserveModel, _protocol: Protocol, _payload: PayloadKind) -> Option<String> {
-    None
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(datatype: &str) -> KserveModel {
+        KserveModel {
+            name: "decode".into(),
+            input: "image".into(),
+            datatype: datatype.into(),
+        }
+    }
+
+    #[test]
+    fn each_datatype_takes_the_payloads_it_can_carry() {
+        let bytes = model("BYTES");
+        let reason = refusal(&bytes, Protocol::Rest, PayloadKind::Basic).unwrap();
+        assert_eq!(
+            reason,
+            "the model's input `image` is BYTES; basic sends an FP32 tensor"
+        );
+        for protocol in [Protocol::Rest, Protocol::Grpc] {
+            assert!(refusal(&bytes, protocol, PayloadKind::B64).is_none());
+            assert!(refusal(&bytes, protocol, PayloadKind::Binary).is_none());
+        }
+        let uint8 = model("uint8");
+        assert!(refusal(&uint8, Protocol::Rest, PayloadKind::Binary).is_none());
+        let reason = refusal(&uint8, Protocol::Grpc, PayloadKind::B64).unwrap();
+        assert!(
+            reason.contains("UINT8") && reason.contains("BYTES"),
+            "{reason}"
+        );
+        let fp32 = model("FP32");
+        assert!(refusal(&fp32, Protocol::Grpc, PayloadKind::Basic).is_none());
+        let reason = refusal(&fp32, Protocol::Rest, PayloadKind::Binary).unwrap();
+        assert!(reason.contains("--input-datatype"), "{reason}");
+        assert!(refusal(&bytes, Protocol::Tcp, PayloadKind::Binary).is_some());
+        assert_eq!(basic_values().len(), 100);
+    }
 }

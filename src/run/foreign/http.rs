@@ -47,7 +47,7 @@ async fn fetch(url: &str, flag: &str) -> Result<Answer> {
         .ok_or_else(|| anyhow!("{flag}: '{url}' has no host"))?;
     let stream = tokio::net::TcpStream::connect(&authority)
         .await
-        .with_context(|| format!("could not connect to {authority} (check {flag})"))?;
+        .with_context(|| format!("GET {url}: could not connect to {authority} (check {flag})"))?;
     let (mut sender, connection) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
     tokio::spawn(connection);

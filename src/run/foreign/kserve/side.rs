@@ -1,0 +1,161 @@
+//! A v2 server's routes besides inference, over REST (`/v2/health/ready`,
+//! `/v2/models/{model}/ready`, `/v2/models/{model}`) or gRPC (`ServerReady`,
+//! `ModelReady`, `ModelMetadata`): each failure is one line that names the
+//! URL asked and the flag that fixes it.
+
+use crate::run::foreign::http;
+use crate::transport::Client;
+use crate::wire::kserve::paths;
+use crate::wire::payload::WireRequest;
+use crate::wire::proto::kserve as pb;
+use anyhow::{anyhow, bail, Result};
+use bytes::Bytes;
+use prost::Message;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::time::Duration;
+
+/// Where the side routes are asked.
+#[derive(Clone)]
+pub enum SideRoutes<'a> {
+    Rest { url: &'a str, timeout: Duration },
+    Grpc { client: &'a Client, url: &'a str },
+}
+
+/// A model's first input, as its metadata gives it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct InputMetadata {
+    pub name: String,
+    pub datatype: String,
+}
+
+/// `GET /v2/models/{model}`: what is read of it.
+#[derive(Deserialize)]
+struct MetadataJson {
+    #[serde(default)]
+    inputs: Vec<TensorJson>,
+}
+
+#[derive(Deserialize)]
+struct TensorJson {
+    name: String,
+    datatype: String,
+}
+
+impl SideRoutes<'_> {
+    /// Where the routes are, in words, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            SideRoutes::Rest { url, .. } => format!("{url} (--rest-url)"),
+            SideRoutes::Grpc { url, .. } => format!("{url} (--grpc-url)"),
+        }
+    }
+
+    /// The server says it is ready, then the model does.
+    pub async fn check_ready(&self, model: &str) -> Result<()> {
+        match self {
+            SideRoutes::Rest { url, timeout } => {
+                let base = url.trim_end_matches('/');
+                let server = format!("{base}/v2/health/ready");
+                let answer = http::get(&server, *timeout, "--rest-url").await?;
+                if !answer.status.is_success() {
+                    bail!(
+                        "GET {server} answered {} ({}): the server at --rest-url is not a ready \
+                         Open Inference (v2) server (is targets/triton/run.sh running there?)",
+                        answer.status,
+                        answer.text()
+                    );
+                }
+                let ready = format!("{base}/v2/models/{model}/ready");
+                let answer = http::get(&ready, *timeout, "--rest-url").await?;
+                if !answer.status.is_success() {
+                    bail!(
+                        "GET {ready} answered {} ({}): the server has no ready model '{model}' \
+                         (check --model)",
+                        answer.status,
+                        answer.text()
+                    );
+                }
+                Ok(())
+            }
+            SideRoutes::Grpc { client, url } => {
+                let server = pb::ServerReadyResponse::decode(
+                    grpc_call(client, url, paths::SERVER_READY, pb::ServerReadyRequest {}).await?,
+                )?;
+                if !server.ready {
+                    bail!("the gRPC server at {url} (--grpc-url) says it is not ready");
+                }
+                let request = pb::ModelReadyRequest {
+                    name: model.to_string(),
+                    version: String::new(),
+                };
+                let answer = grpc_call(client, url, paths::MODEL_READY, request)
+                    .await
+                    .map_err(|e| anyhow!("{e:#} (check --model)"))?;
+                if !pb::ModelReadyResponse::decode(answer)?.ready {
+                    bail!("the gRPC server at {url} has no ready model '{model}' (check --model)");
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The model's first input, from its metadata (None where it lists no
+    /// inputs).
+    pub async fn first_input(&self, model: &str) -> Result<Option<InputMetadata>> {
+        match self {
+            SideRoutes::Rest { url, timeout } => {
+                let route = format!("{}/v2/models/{model}", url.trim_end_matches('/'));
+                let answer = http::get(&route, *timeout, "--rest-url").await?;
+                if !answer.status.is_success() {
+                    bail!(
+                        "GET {route} answered {} ({}): no metadata for the model '{model}' \
+                         (check --model, or give --input-name and --input-datatype)",
+                        answer.status,
+                        answer.text()
+                    );
+                }
+                let metadata: MetadataJson = serde_json::from_slice(&answer.body).map_err(|e| {
+                    anyhow!("GET {route} did not answer a v2 model's metadata JSON: {e}")
+                })?;
+                Ok(metadata.inputs.into_iter().next().map(|t| InputMetadata {
+                    name: t.name,
+                    datatype: t.datatype,
+                }))
+            }
+            SideRoutes::Grpc { client, url } => {
+                let request = pb::ModelMetadataRequest {
+                    name: model.to_string(),
+                    version: String::new(),
+                };
+                let answer = grpc_call(client, url, paths::MODEL_METADATA, request).await?;
+                let metadata = pb::ModelMetadataResponse::decode(answer)?;
+                Ok(metadata.inputs.into_iter().next().map(|t| InputMetadata {
+                    name: t.name,
+                    datatype: t.datatype,
+                }))
+            }
+        }
+    }
+}
+
+/// One unary call on the run's gRPC client, outside any measurement.
+async fn grpc_call(
+    client: &Client,
+    url: &str,
+    path: &'static str,
+    message: impl Message,
+) -> Result<Bytes> {
+    let request = WireRequest {
+        path: Cow::Borrowed(path),
+        body: Bytes::from(message.encode_to_vec()),
+        content_type: "application/grpc",
+        headers: vec![],
+    };
+    let method = path.rsplit('/').next().unwrap_or(path);
+    let exchange = client
+        .call(0, request)
+        .await
+        .map_err(|e| anyhow!("gRPC {method} to {url} (--grpc-url) failed: {e:#}"))?;
+    Ok(exchange.body)
+}

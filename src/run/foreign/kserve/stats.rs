@@ -1,0 +1,170 @@
+//! Triton's statistics extension (`GET /v2/models/{model}/stats`) as a
+//! model's server stages: cumulative successes and, per stage, cumulative
+//! nanoseconds (queue, compute_input, compute_infer, compute_output).
+
+use crate::run::foreign::http;
+use crate::run::foreign::StatsReading;
+use crate::stage::Stage;
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Where a v2 model's statistics are read.
+pub struct TritonStats {
+    pub url: String,
+    model: String,
+    timeout: Duration,
+    /// The flag that gave the URL, for errors.
+    flag: &'static str,
+}
+
+/// `GET .../stats`: one entry per model version.
+#[derive(Deserialize)]
+struct StatsJson {
+    #[serde(default)]
+    model_stats: Vec<ModelStatsJson>,
+}
+
+#[derive(Deserialize)]
+struct ModelStatsJson {
+    #[serde(default)]
+    name: String,
+    inference_stats: InferenceStatsJson,
+}
+
+#[derive(Deserialize)]
+struct InferenceStatsJson {
+    success: CountJson,
+    queue: CountJson,
+    compute_input: CountJson,
+    compute_infer: CountJson,
+    compute_output: CountJson,
+}
+
+#[derive(Deserialize)]
+struct CountJson {
+    #[serde(default)]
+    count: u64,
+    #[serde(default)]
+    ns: u64,
+}
+
+/// Why the statistics cannot be read, where the server answered.
+pub enum Unusable {
+    /// It answered, but not with statistics (no such extension, refused).
+    Answer(String),
+    /// It could not be asked at all.
+    Unreachable(anyhow::Error),
+}
+
+impl TritonStats {
+    /// `base` is the server's URL (`--rest-url`, or `--stats-url` without
+    /// a path); a `--stats-url` with a path is read as it is.
+    pub fn new(base: &str, flag: &'static str, model: &str, timeout: Duration) -> TritonStats {
+        let has_path = base
+            .parse::<::http::Uri>()
+            .is_ok_and(|uri| !uri.path().trim_matches('/').is_empty());
+        let url = match has_path {
+            true => base.to_string(),
+            false => format!("{}/v2/models/{model}/stats", base.trim_end_matches('/')),
+        };
+        TritonStats {
+            url,
+            model: model.to_string(),
+            timeout,
+            flag,
+        }
+    }
+
+    /// The cumulative counters now.
+    pub async fn read(&self) -> Result<StatsReading> {
+        match self.try_read().await {
+            Ok(reading) => Ok(reading),
+            Err(Unusable::Answer(problem)) => bail!("{problem}"),
+            Err(Unusable::Unreachable(e)) => Err(e),
+        }
+    }
+
+    /// The counters now, or why they cannot be read.
+    pub async fn try_read(&self) -> Result<StatsReading, Unusable> {
+        let answer = http::get(&self.url, self.timeout, self.flag)
+            .await
+            .map_err(Unusable::Unreachable)?;
+        if !answer.status.is_success() {
+            return Err(Unusable::Answer(format!(
+                "GET {} answered {}: {}",
+                self.url,
+                answer.status,
+                answer.text()
+            )));
+        }
+        parse_stats(&answer.body, &self.model)
+            .with_context(|| format!("GET {} did not answer Triton statistics", self.url))
+            .map_err(|e| Unusable::Answer(format!("{e:#}")))
+    }
+
+    pub fn describe(&self) -> String {
+        format!("Triton statistics extension, GET {}", self.url)
+    }
+}
+
+/// The model's counters, summed over its versions.
+fn parse_stats(body: &[u8], model: &str) -> Result<StatsReading> {
+    let stats: StatsJson = serde_json::from_slice(body)?;
+    let entries: Vec<&InferenceStatsJson> = stats
+        .model_stats
+        .iter()
+        .filter(|entry| entry.name == model || entry.name.is_empty())
+        .map(|entry| &entry.inference_stats)
+        .collect();
+    if entries.is_empty() {
+        bail!("`model_stats` has no entry for the model '{model}'");
+    }
+    let mut reading = StatsReading::default();
+    for stats in entries {
+        reading.requests += stats.success.count;
+        let stages = [
+            (Stage::ServerQueue, &stats.queue),
+            (Stage::ServerDeserialize, &stats.compute_input),
+            (Stage::ServerInfer, &stats.compute_infer),
+            (Stage::ServerRespond, &stats.compute_output),
+        ];
+        for (stage, count) in stages {
+            *reading.total_ns.entry(stage).or_default() += count.ns;
+        }
+    }
+    Ok(reading)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Triton 2.51's answer, as observed (cache and batch figures cut).
+    const TRITON: &str = r#"{"model_stats":[{"name":"decode","version":"1","last_inference":1,"inference_count":6,"execution_count":6,"inference_stats":{"success":{"count":6,"ns":379215651},"fail":{"count":1,"ns":349873},"queue":{"count":6,"ns":10366304},"compute_input":{"count":6,"ns":3302163},"compute_infer":{"count":6,"ns":364406022},"compute_output":{"count":6,"ns":1104682},"cache_hit":{"count":0,"ns":0},"cache_miss":{"count":0,"ns":0}},"response_stats":{},"batch_stats":[],"memory_usage":[]}]}"#;
+
+    #[test]
+    fn tritons_counters_become_server_stages() {
+        let reading = parse_stats(TRITON.as_bytes(), "decode").unwrap();
+        assert_eq!(reading.requests, 6);
+        assert_eq!(reading.total_ns[&Stage::ServerQueue], 10_366_304);
+        assert_eq!(reading.total_ns[&Stage::ServerDeserialize], 3_302_163);
+        assert_eq!(reading.total_ns[&Stage::ServerInfer], 364_406_022);
+        assert_eq!(reading.total_ns[&Stage::ServerRespond], 1_104_682);
+        let err = parse_stats(TRITON.as_bytes(), "other").unwrap_err();
+        assert!(err.to_string().contains("'other'"), "{err}");
+        assert!(parse_stats(b"{\"error\":\"x\"}", "decode").is_err());
+    }
+
+    #[test]
+    fn the_stats_url_is_the_servers_route_unless_given_whole() {
+        let second = Duration::from_secs(1);
+        let base = TritonStats::new("http://h:8000/", "--rest-url", "decode", second);
+        assert_eq!(base.url, "http://h:8000/v2/models/decode/stats");
+        assert!(base
+            .describe()
+            .starts_with("Triton statistics extension, GET http://h:8000/"));
+        let whole = TritonStats::new("http://h:9/s/stats", "--stats-url", "decode", second);
+        assert_eq!(whole.url, "http://h:9/s/stats");
+    }
+}

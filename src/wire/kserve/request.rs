@@ -1,0 +1,363 @@
+//! v2 inference requests: the REST JSON body (`b64`, `basic`), the REST
+//! binary tensor data extension (`binary`: a JSON header, then the tensor's
+//! raw bytes), and gRPC `ModelInferRequest` with the tensor in
+//! `raw_input_contents[0]`.
+
+use super::{basic_values, paths, refusal, InputKind, KserveModel, KserveWireError, HEADER_LENGTH};
+use crate::protocol::Protocol;
+use crate::wire::payload::WireRequest;
+use crate::wire::proto::kserve as pb;
+use crate::wire::{EncodedImage, PayloadKind};
+use base64::Engine;
+use bytes::Bytes;
+use prost::Message;
+use serde::Serialize;
+use std::borrow::Cow;
+
+/// `{"inputs": [ONE], "parameters": {...}}`.
+#[derive(Serialize)]
+struct InferRequestJson<'a, D: Serialize> {
+    inputs: [InputJson<'a, D>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<RequestParameters>,
+}
+
+/// One input tensor: its data inline (JSON), or its size in the binary part.
+#[derive(Serialize)]
+struct InputJson<'a, D: Serialize> {
+    name: &'a str,
+    shape: [usize; 1],
+    datatype: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<D>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parameters: Option<InputParameters>,
+}
+
+#[derive(Serialize)]
+struct InputParameters {
+    binary_data_size: usize,
+}
+
+/// Outputs as JSON, though the input went as binary.
+#[derive(Serialize)]
+struct RequestParameters {
+    binary_data_output: bool,
+}
+
+/// One tensor in raw form: datatype, element count, and its bytes (a BYTES
+/// element is its u32 little-endian length, then the bytes).
+struct RawTensor<'a> {
+    datatype: &'static str,
+    elements: usize,
+    length_prefix: Option<[u8; 4]>,
+    data: Cow<'a, [u8]>,
+}
+
+impl RawTensor<'_> {
+    fn byte_len(&self) -> usize {
+        self.length_prefix.map_or(0, |p| p.len()) + self.data.len()
+    }
+
+    fn write_to(&self, out: &mut Vec<u8>) {
+        if let Some(prefix) = self.length_prefix {
+            out.extend_from_slice(&prefix);
+        }
+        out.extend_from_slice(&self.data);
+    }
+
+    fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.byte_len());
+        self.write_to(&mut out);
+        out
+    }
+}
+
+/// Builds one v2 request: the `serialize` stage.
+pub fn serialize(
+    model: &KserveModel,
+    protocol: Protocol,
+    payload: PayloadKind,
+    image: Option<&EncodedImage>,
+) -> Result<WireRequest, KserveWireError> {
+    if let Some(reason) = refusal(model, protocol, payload) {
+        return Err(KserveWireError::Refused(reason));
+    }
+    let image = || image.ok_or(KserveWireError::NoImage(payload.name()));
+    match (protocol, payload) {
+        (Protocol::Rest | Protocol::RestH2, PayloadKind::Basic) => {
+            let values = basic_values();
+            rest_json(model, "FP32", values.len(), values)
+        }
+        (Protocol::Rest | Protocol::RestH2, PayloadKind::B64) => {
+            rest_json(model, "BYTES", 1, [base64_text(image()?)])
+        }
+        (Protocol::Rest | Protocol::RestH2, PayloadKind::Binary) => {
+            rest_binary(model, &raw_tensor(model, payload, image)?)
+        }
+        (Protocol::Grpc, _) => grpc(model, &raw_tensor(model, payload, image)?),
+        (Protocol::Tcp, _) => Err(KserveWireError::NoServer(protocol.label())),
+    }
+}
+
+fn base64_text(image: &EncodedImage) -> String {
+    base64::engine::general_purpose::STANDARD.encode(&image.bytes)
+}
+
+/// The payload as the model's input tensor in raw form.
+fn raw_tensor<'a>(
+    model: &KserveModel,
+    payload: PayloadKind,
+    image: impl Fn() -> Result<&'a EncodedImage, KserveWireError>,
+) -> Result<RawTensor<'a>, KserveWireError> {
+    let bytes_element = |data: Cow<'a, [u8]>| {
+        let length = u32::try_from(data.len()).map_err(|_| {
+            KserveWireError::Refused("a BYTES element holds at most 4 GiB".to_string())
+        })?;
+        Ok(RawTensor {
+            datatype: "BYTES",
+            elements: 1,
+            length_prefix: Some(length.to_le_bytes()),
+            data,
+        })
+    };
+    match (payload, model.input_kind()) {
+        (PayloadKind::Basic, _) => {
+            let values = basic_values();
+            let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+            Ok(RawTensor {
+                datatype: "FP32",
+                elements: values.len(),
+                length_prefix: None,
+                data: Cow::Owned(data),
+            })
+        }
+        (PayloadKind::B64, _) => bytes_element(Cow::Owned(base64_text(image()?).into_bytes())),
+        (PayloadKind::Binary, InputKind::Uint8) => {
+            let bytes = &image()?.bytes;
+            Ok(RawTensor {
+                datatype: "UINT8",
+                elements: bytes.len(),
+                length_prefix: None,
+                data: Cow::Borrowed(bytes),
+            })
+        }
+        (PayloadKind::Binary, _) => bytes_element(Cow::Borrowed(&image()?.bytes)),
+    }
+}
+
+/// `POST /v2/models/{model}/infer` with the tensor's `elements` values
+/// inline.
+fn rest_json<D: Serialize>(
+    model: &KserveModel,
+    datatype: &'static str,
+    elements: usize,
+    data: D,
+) -> Result<WireRequest, KserveWireError> {
+    let body = InferRequestJson {
+        inputs: [InputJson {
+            name: &model.input,
+            shape: [elements],
+            datatype,
+            data: Some(data),
+            parameters: None,
+        }],
+        parameters: None,
+    };
+    Ok(WireRequest {
+        path: Cow::Owned(model.infer_path()),
+        body: Bytes::from(serde_json::to_vec(&body)?),
+        content_type: "application/json",
+        headers: vec![],
+    })
+}
+
+/// `POST /v2/models/{model}/infer`, binary tensor data extension: the JSON
+/// header (its length in `Inference-Header-Content-Length`), then the
+/// tensor's raw bytes; outputs asked for as JSON.
+fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWireError> {
+    let header = InferRequestJson {
+        inputs: [InputJson::<()> {
+            name: &model.input,
+            shape: [tensor.elements],
+            datatype: tensor.datatype,
+            data: None,
+            parameters: Some(InputParameters {
+                binary_data_size: tensor.byte_len(),
+            }),
+        }],
+        parameters: Some(RequestParameters {
+            binary_data_output: false,
+        }),
+    };
+    let header = serde_json::to_vec(&header)?;
+    let mut body = Vec::with_capacity(header.len() + tensor.byte_len());
+    body.extend_from_slice(&header);
+    tensor.write_to(&mut body);
+    Ok(WireRequest {
+        path: Cow::Owned(model.infer_path()),
+        body: Bytes::from(body),
+        content_type: "application/octet-stream",
+        headers: vec![(HEADER_LENGTH, header.len().to_string())],
+    })
+}
+
+/// gRPC `ModelInfer` with the tensor in `raw_input_contents[0]`.
+fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWireError> {
+    let message = pb::ModelInferRequest {
+        model_name: model.name.clone(),
+        inputs: vec![pb::model_infer_request::InferInputTensor {
+            name: model.input.clone(),
+            datatype: tensor.datatype.to_string(),
+            shape: vec![tensor.elements as i64],
+            ..Default::default()
+        }],
+        raw_input_contents: vec![Bytes::from(tensor.to_vec())],
+        ..Default::default()
+    };
+    Ok(WireRequest {
+        path: Cow::Borrowed(paths::MODEL_INFER),
+        body: Bytes::from(message.encode_to_vec()),
+        content_type: "application/grpc",
+        headers: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{ImageFormat, ImageMeta};
+
+    fn model(datatype: &str) -> KserveModel {
+        KserveModel {
+            name: "decode".into(),
+            input: "image".into(),
+            datatype: datatype.into(),
+        }
+    }
+
+    fn image() -> EncodedImage {
+        EncodedImage {
+            bytes: vec![0xff, 0xd8, 1, 2, 3],
+            meta: ImageMeta {
+                width: 2,
+                height: 1,
+                channels: 3,
+                format: ImageFormat::Jpeg,
+            },
+        }
+    }
+
+    fn header_length(request: &WireRequest) -> usize {
+        let (name, value) = &request.headers[0];
+        assert_eq!(*name, HEADER_LENGTH);
+        value.parse().unwrap()
+    }
+
+    #[test]
+    fn rest_binary_is_a_json_header_then_a_length_prefixed_bytes_element() {
+        let request = serialize(
+            &model("BYTES"),
+            Protocol::Rest,
+            PayloadKind::Binary,
+            Some(&image()),
+        )
+        .unwrap();
+        assert_eq!(request.path, "/v2/models/decode/infer");
+        assert_eq!(request.content_type, "application/octet-stream");
+        let split = header_length(&request);
+        let header: serde_json::Value = serde_json::from_slice(&request.body[..split]).unwrap();
+        assert_eq!(
+            header,
+            serde_json::json!({
+                "inputs": [{"name": "image", "shape": [1], "datatype": "BYTES",
+                            "parameters": {"binary_data_size": 9}}],
+                "parameters": {"binary_data_output": false},
+            })
+        );
+        assert_eq!(&request.body[split..], &[5, 0, 0, 0, 0xff, 0xd8, 1, 2, 3]);
+    }
+
+    #[test]
+    fn rest_binary_of_a_uint8_input_is_the_bytes_alone() {
+        let request = serialize(
+            &model("UINT8"),
+            Protocol::Rest,
+            PayloadKind::Binary,
+            Some(&image()),
+        )
+        .unwrap();
+        let split = header_length(&request);
+        let header: serde_json::Value = serde_json::from_slice(&request.body[..split]).unwrap();
+        assert_eq!(header["inputs"][0]["shape"], serde_json::json!([5]));
+        assert_eq!(header["inputs"][0]["datatype"], "UINT8");
+        assert_eq!(header["inputs"][0]["parameters"]["binary_data_size"], 5);
+        assert_eq!(&request.body[split..], &image().bytes[..]);
+    }
+
+    #[test]
+    fn rest_json_carries_the_base64_text_or_the_basic_floats() {
+        let b64 = serialize(
+            &model("BYTES"),
+            Protocol::Rest,
+            PayloadKind::B64,
+            Some(&image()),
+        )
+        .unwrap();
+        assert_eq!(b64.content_type, "application/json");
+        assert!(b64.headers.is_empty());
+        assert_eq!(
+            &b64.body[..],
+            br#"{"inputs":[{"name":"image","shape":[1],"datatype":"BYTES","data":["/9gBAgM="]}]}"#
+        );
+        let basic = serialize(&model("FP32"), Protocol::Rest, PayloadKind::Basic, None).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&basic.body).unwrap();
+        assert_eq!(json["inputs"][0]["shape"], serde_json::json!([100]));
+        assert_eq!(json["inputs"][0]["data"][99], 99.0);
+    }
+
+    #[test]
+    fn grpc_puts_the_length_prefixed_element_in_raw_input_contents() {
+        let request = serialize(
+            &model("BYTES"),
+            Protocol::Grpc,
+            PayloadKind::Binary,
+            Some(&image()),
+        )
+        .unwrap();
+        assert_eq!(request.path, paths::MODEL_INFER);
+        let sent = pb::ModelInferRequest::decode(request.body).unwrap();
+        assert_eq!(sent.model_name, "decode");
+        let input = &sent.inputs[0];
+        assert_eq!((&input.name[..], &input.datatype[..]), ("image", "BYTES"));
+        assert_eq!(input.shape, [1]);
+        assert!(input.contents.is_none());
+        assert_eq!(
+            &sent.raw_input_contents[0][..],
+            &[5, 0, 0, 0, 0xff, 0xd8, 1, 2, 3]
+        );
+        let b64 = serialize(
+            &model("BYTES"),
+            Protocol::Grpc,
+            PayloadKind::B64,
+            Some(&image()),
+        )
+        .unwrap();
+        let sent = pb::ModelInferRequest::decode(b64.body).unwrap();
+        assert_eq!(&sent.raw_input_contents[0][..], b"\x08\0\0\0/9gBAgM=");
+        let basic = serialize(&model("FP32"), Protocol::Grpc, PayloadKind::Basic, None).unwrap();
+        let sent = pb::ModelInferRequest::decode(basic.body).unwrap();
+        assert_eq!(sent.inputs[0].shape, [100]);
+        assert_eq!(sent.raw_input_contents[0].len(), 400);
+    }
+
+    #[test]
+    fn refused_cells_and_missing_images_are_errors_not_requests() {
+        let bytes = model("BYTES");
+        let err = serialize(&bytes, Protocol::Rest, PayloadKind::Basic, None).unwrap_err();
+        assert!(err.to_string().contains("FP32"), "{err}");
+        let err = serialize(&bytes, Protocol::Grpc, PayloadKind::Binary, None).unwrap_err();
+        assert!(matches!(err, KserveWireError::NoImage("binary")), "{err}");
+        assert!(serialize(&bytes, Protocol::Tcp, PayloadKind::Binary, Some(&image())).is_err());
+    }
+}
