@@ -91,14 +91,27 @@ impl StatsReading {
                 "the server counted no requests between its two readings".into(),
             );
         }
-        let means = self
+        // A timer that did not move while requests were counted did not
+        // time them (TorchServe 0.12 times REST jobs only): no figure, not 0.
+        let means: BTreeMap<Stage, u64> = self
             .total_ns
             .iter()
             .map(|(stage, total)| {
                 let then = before.total_ns.get(stage).copied().unwrap_or(0);
-                (*stage, total.saturating_sub(then) / requests)
+                (*stage, total.saturating_sub(then))
             })
+            .filter(|(_, spent)| *spent > 0)
+            .map(|(stage, spent)| (stage, spent / requests))
             .collect();
+        if means.is_empty() && !self.total_ns.is_empty() {
+            return ServerStats {
+                problem: Some(format!(
+                    "the server counted {requests} requests but none of its timers moved: it \
+                     does not time these requests"
+                )),
+                ..ServerStats::new(source, requests, means)
+            };
+        }
         ServerStats::new(source, requests, means)
     }
 }
@@ -149,6 +162,18 @@ mod tests {
         assert_eq!(stats.mean_ns[&Stage::ServerQueue], 400);
         assert_eq!(stats.mean_ns[&Stage::ServerInfer], 4_000);
         assert!(stats.problem.is_none());
+    }
+
+    #[test]
+    fn timers_that_did_not_move_give_no_figure_not_zero() {
+        let stats = reading(30, 1_000, 90_000).since(&reading(10, 1_000, 10_000), "s".into());
+        assert_eq!(stats.mean_ns.get(&Stage::ServerQueue), None);
+        assert_eq!(stats.mean_ns[&Stage::ServerInfer], 4_000);
+        assert!(stats.problem.is_none());
+        let stats = reading(30, 1_000, 10_000).since(&reading(10, 1_000, 10_000), "s".into());
+        assert_eq!(stats.requests, 20);
+        assert!(stats.mean_ns.is_empty());
+        assert!(stats.problem.unwrap().contains("none of its timers moved"));
     }
 
     #[test]

@@ -1,0 +1,312 @@
+//! `imgwire bench --target torchserve` against a real TorchServe 0.12
+//! (targets/torchserve/run.sh on free ports: model `decode`, a Pillow
+//! handler answering `{"height", "width"}`), its metrics read as server
+//! stages, and the readiness failures a user meets first.
+
+use clap::Parser;
+use imgwire::cli::Command;
+use imgwire::report::BenchReport;
+use imgwire::stage::Stage;
+use imgwire::wire::PayloadKind;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command as Process;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// run.sh keeps one TorchServe per cache (one PID file, one worker socket
+/// in /tmp), so the tests that start it take turns.
+static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn torchserve_script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("targets/torchserve")
+        .join(name)
+}
+
+/// Ports nothing listens on right now: inference, gRPC (whose next port,
+/// gRPC management, is free too), metrics, management.
+fn free_ports() -> [u16; 4] {
+    let mut held = Vec::new();
+    let inference = hold_free_port(&mut held);
+    let grpc = loop {
+        let candidate = hold_free_port(&mut held);
+        let next = candidate.checked_add(1);
+        if let Some(listener) = next.and_then(|p| TcpListener::bind(("127.0.0.1", p)).ok()) {
+            held.push(listener);
+            break candidate;
+        }
+    };
+    [
+        inference,
+        grpc,
+        hold_free_port(&mut held),
+        hold_free_port(&mut held),
+    ]
+}
+
+/// A free port, held open in `held` so the next one differs.
+fn hold_free_port(held: &mut Vec<TcpListener>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("a bound address").port();
+    held.push(listener);
+    port
+}
+
+/// TorchServe started by run.sh (which waits for /ping and a READY worker)
+/// and stopped by stop.sh when dropped.
+struct Torchserve {
+    rest_url: String,
+    grpc_url: String,
+    stats_url: String,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Torchserve {
+    fn start() -> Torchserve {
+        let turn = ONE_SERVER_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let [inference, grpc, metrics, management] = free_ports();
+        let status = Process::new(torchserve_script("run.sh"))
+            .args([inference, grpc, metrics, management].map(|p| p.to_string()))
+            .status()
+            .expect("targets/torchserve/run.sh runs");
+        let server = Torchserve {
+            rest_url: format!("http://127.0.0.1:{inference}"),
+            grpc_url: format!("http://127.0.0.1:{grpc}"),
+            stats_url: format!("http://127.0.0.1:{metrics}/metrics"),
+            _turn: turn,
+        };
+        assert!(
+            status.success(),
+            "targets/torchserve/run.sh failed: {status}"
+        );
+        wait_for_port(grpc);
+        server
+    }
+}
+
+/// run.sh waits for REST and a READY worker; TorchServe opens its gRPC
+/// port a moment after (once the models are loaded).
+fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "TorchServe's gRPC port {port} did not open within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Drop for Torchserve {
+    fn drop(&mut self) {
+        let _ = Process::new(torchserve_script("stop.sh")).status();
+    }
+}
+
+/// Parses `imgwire bench ARGS` and runs it in process, keeping the report.
+fn bench(args: &[&str]) -> anyhow::Result<BenchReport> {
+    let mut argv = vec!["imgwire", "bench"];
+    argv.extend_from_slice(args);
+    let cli = imgwire::Cli::try_parse_from(argv).expect("test arguments parse");
+    let Command::Bench(bench_args) = cli.command else {
+        unreachable!("a bench command line")
+    };
+    imgwire::run::bench::run(&bench_args.plan())
+}
+
+const LOAD: [&str; 6] = ["-c", "4", "-n", "2", "--warmup", "1"];
+
+#[test]
+#[ignore = "needs Java and Python: starts targets/torchserve/run.sh"]
+fn every_image_cell_runs_against_torchserve_with_its_metrics() {
+    let server = Torchserve::start();
+    let mut args = vec![
+        "--target",
+        "torchserve",
+        "--model",
+        "decode",
+        "--rest-url",
+        &server.rest_url,
+        "--grpc-url",
+        &server.grpc_url,
+        "--stats-url",
+        &server.stats_url,
+        "--protocols",
+        "rest,grpc",
+        "--payloads",
+        "basic,b64,binary",
+        "--sizes",
+        "120x160,1080x1920",
+    ];
+    args.extend(LOAD);
+    let report = bench(&args).expect("the run against TorchServe succeeds");
+    assert!(report.complete);
+    let refused: Vec<_> = report
+        .not_applicable
+        .iter()
+        .map(|n| (n.payload, n.protocol.name(), n.reason.as_str()))
+        .collect();
+    let reason = "TorchServe's handler decodes an image; basic carries none";
+    assert_eq!(
+        refused,
+        [
+            (PayloadKind::Basic, "rest", reason),
+            (PayloadKind::Basic, "grpc", reason)
+        ]
+    );
+    assert_eq!(
+        report.scenarios.len(),
+        8,
+        "2 sizes x b64, binary x REST, gRPC"
+    );
+    for s in &report.scenarios {
+        let label = s.label();
+        assert_eq!(
+            (s.errors, s.requests),
+            (0, 8),
+            "{label}: {:?}",
+            s.error_examples
+        );
+        assert!(s.bytes.image_bytes > 1000, "{label}: {:?}", s.bytes);
+        let stats = s
+            .server_stats
+            .as_ref()
+            .expect("server stats every scenario");
+        assert!(
+            stats.source.contains(&server.stats_url),
+            "{label}: {stats:?}"
+        );
+        assert!(stats.requests >= 8, "{label}: {stats:?}");
+        if s.scenario.protocol.name() == "rest" {
+            assert!(stats.problem.is_none(), "{label}: {stats:?}");
+            assert!(stats.mean_ns[&Stage::ServerInfer] > 0, "{label}: {stats:?}");
+            assert!(
+                stats.mean_ns.contains_key(&Stage::ServerQueue),
+                "{label}: {stats:?}"
+            );
+        } else {
+            // TorchServe 0.12 counts gRPC requests but times REST jobs only.
+            assert!(stats.mean_ns.is_empty(), "{label}: {stats:?}");
+            let problem = stats.problem.as_deref().unwrap_or_default();
+            assert!(
+                problem.contains("none of its timers moved"),
+                "{label}: {stats:?}"
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs Java and Python: starts targets/torchserve/run.sh"]
+fn grpc_alone_is_checked_with_ping_and_runs_without_an_unreachable_metrics_page() {
+    let server = Torchserve::start();
+    let unreachable_metrics = format!("http://127.0.0.1:{}/metrics", free_ports()[0]);
+    let mut args = vec![
+        "--target",
+        "torchserve",
+        "--model",
+        "decode",
+        "--grpc-url",
+        &server.grpc_url,
+        "--stats-url",
+        &unreachable_metrics,
+        "--protocols",
+        "grpc",
+        "--payloads",
+        "binary",
+        "--sizes",
+        "120x160",
+    ];
+    args.extend(LOAD);
+    let report = bench(&args).expect("the gRPC-only run succeeds");
+    assert_eq!(report.scenarios.len(), 1);
+    let s = &report.scenarios[0];
+    assert_eq!((s.errors, s.requests), (0, 8), "{:?}", s.error_examples);
+    assert!(s.server_stats.is_none(), "{:?}", s.server_stats);
+
+    let mut args = vec![
+        "--target",
+        "torchserve",
+        "--model",
+        "nope",
+        "--rest-url",
+        &server.rest_url,
+        "--protocols",
+        "rest",
+        "--sizes",
+        "120x160",
+    ];
+    args.extend(LOAD);
+    let err = format!("{:#}", bench(&args).unwrap_err());
+    assert!(!err.contains('\n'), "one line: {err}");
+    assert!(
+        err.contains("--model 'nope'") && err.contains("--rest-url") && err.contains("not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_rest_url_fails_fast_naming_the_flag() {
+    let port = free_ports()[0];
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    let err = bench(&[
+        "--target",
+        "torchserve",
+        "--model",
+        "decode",
+        "--rest-url",
+        &url,
+        "--protocols",
+        "rest",
+        "--sizes",
+        "120x160",
+    ])
+    .unwrap_err();
+    let err = format!("{err:#}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{err}");
+    assert!(!err.contains('\n'), "one line: {err}");
+    assert!(
+        err.contains("--rest-url") && err.contains(&port.to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_server_that_is_not_torchserve_fails_the_ping() {
+    let servers = imgwire::server::Servers::start(
+        imgwire::cli::ServerArgs::config(&serve_args()),
+        &imgwire::server::Binds::loopback(),
+    )
+    .expect("built-in servers start on 127.0.0.1:0");
+    let rest_url = format!("http://{}", servers.rest_addr);
+    let err = bench(&[
+        "--target",
+        "torchserve",
+        "--model",
+        "decode",
+        "--protocols",
+        "rest",
+        "--rest-url",
+        &rest_url,
+        "--sizes",
+        "120x160",
+    ])
+    .unwrap_err();
+    let err = format!("{err:#}");
+    assert!(!err.contains('\n'), "one line: {err}");
+    assert!(
+        err.contains(&format!("{rest_url}/ping")) && err.contains("--rest-url"),
+        "{err}"
+    );
+}
+
+fn serve_args() -> imgwire::cli::ServerArgs {
+    match imgwire::Cli::parse_from(["imgwire", "serve"]).command {
+        Command::Serve(args) => args.server,
+        _ => unreachable!("a serve command line"),
+    }
+}
