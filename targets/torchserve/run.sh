@@ -41,4 +41,7 @@ healthy() { curl -sf --max-time 2 "http://127.0.0.1:$INFERENCE_PORT/ping" | grep
 worker_ready() { curl -sf --max-time 2 "http://127.0.0.1:$MANAGEMENT_PORT/models/decode" | grep -q '"status": "READY"'; }
 wait_until 180 "$RUN_DIR/torchserve.pid" "$LOG_DIR/torchserve.log" healthy
 wait_until 120 "$RUN_DIR/torchserve.pid" "$LOG_DIR/torchserve.log" worker_ready
+# The gRPC port opens only after the model has loaded, later than /ping.
+grpc_open() { (exec 3<>"/dev/tcp/127.0.0.1/$GRPC_PORT") 2>/dev/null; }
+wait_until 60 "$RUN_DIR/torchserve.pid" "$LOG_DIR/torchserve.log" grpc_open
 log "torchserve ready in $((SECONDS - started)) s: REST http://127.0.0.1:$INFERENCE_PORT/predictions/decode, gRPC 127.0.0.1:$GRPC_PORT, metrics http://127.0.0.1:$METRICS_PORT/metrics, management :$MANAGEMENT_PORT; logs in $LOG_DIR/torchserve"
