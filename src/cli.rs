@@ -307,6 +307,9 @@ pub struct ServeArgs {
     /// Serve CPU profiles at GET /debug/pprof/profile?seconds=N on the REST port (pprof protobuf, gzip).
     #[arg(long)]
     pub profiling: bool,
+    /// The model name the KServe v2 (Open Inference Protocol) routes answer to, on the REST and gRPC ports.
+    #[arg(long, value_name = "NAME", default_value = crate::server::DEFAULT_V2_MODEL, value_parser = crate::server::parse_v2_model)]
+    pub v2_model: String,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -432,6 +435,7 @@ impl BenchArgs {
 fn serve(args: &ServeArgs) -> Result<()> {
     let config = crate::server::ServerConfig {
         profiling: args.profiling,
+        v2_model: args.v2_model.clone(),
         ..args.server.config()
     };
     crate::server::check_decoder_available(config.decoder)?;
@@ -444,8 +448,14 @@ fn serve(args: &ServeArgs) -> Result<()> {
         },
     )?;
     let mut banner = format!(
-        "REST listening on http://{}\ngRPC listening on http://{}\nTCP echo listening on tcp://{}\n",
-        servers.rest_addr, servers.grpc_addr, servers.tcp_addr
+        "REST listening on http://{}\ngRPC listening on http://{}\nTCP echo listening on tcp://{}\n\
+         KServe v2 model '{}' at http://{}/v2/models/{} and gRPC inference.GRPCInferenceService\n",
+        servers.rest_addr,
+        servers.grpc_addr,
+        servers.tcp_addr,
+        args.v2_model,
+        servers.rest_addr,
+        args.v2_model
     );
     if args.profiling {
         banner += &format!(
@@ -476,6 +486,7 @@ impl ServerArgs {
                 .server_threads
                 .map_or_else(available_cpus, |t| t as usize),
             profiling: false,
+            v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             h2: self.h2_tuning(),
         }
     }

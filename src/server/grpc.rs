@@ -2,10 +2,12 @@
 //! hand over a raw-bytes codec so protobuf decoding and encoding are timed as
 //! server stages. An adapter: tonic receives and unframes the message, the
 //! shared request path answers it, and the stage durations go back in the
-//! `server-timing` trailer (or the error status's metadata).
+//! `server-timing` trailer (or the error status's metadata). The Open
+//! Inference Protocol's service, added beside it, runs its calls through the
+//! same unary plumbing (`unary_with_timing`, `reply`).
 
 use super::bodies::GrpcBodies;
-use super::request::{answer, Received};
+use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
 use crate::wire::codec::RawCodec;
 use crate::wire::proto::paths;
@@ -24,11 +26,14 @@ use tonic::body::Body;
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// Serves `imgwire.v1.ImageService` and the services in `others` (the
+/// Open Inference Protocol's) on one port.
 pub async fn serve(
     incoming: super::counted::CountingListener,
     state: Arc<ServerState>,
+    others: tonic::service::Routes,
     signal: watch::Receiver<bool>,
 ) {
     let h2 = state.config.h2;
@@ -37,6 +42,7 @@ pub async fn serve(
         .initial_connection_window_size(h2.connection_window_bytes)
         .http2_adaptive_window(Some(h2.adaptive_window))
         .max_frame_size(h2.max_frame_bytes)
+        .add_routes(others)
         .add_service(ImageService { state })
         .serve_with_incoming_shutdown(incoming, stopped(signal))
         .await;
@@ -76,27 +82,67 @@ impl tower::Service<http::Request<Body>> for ImageService {
         };
         let state = self.state.clone();
         Box::pin(async move {
-            let timing = Arc::new(Mutex::new(None));
+            let slot = TimingSlot::default();
             let method = Method {
                 state: state.clone(),
                 payload,
                 arrived,
-                timing: timing.clone(),
+                slot: slot.clone(),
             };
-            let limit = Some(state.config.max_message_bytes);
-            // gzip'd requests are taken (inflated while receiving); answers go plain.
-            let mut grpc = Grpc::new(RawCodec)
-                .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
-                .apply_max_message_size_config(limit, limit);
-            let response = grpc.unary(method, request).await;
-            let trailer = timing.lock().ok().and_then(|mut slot| slot.take());
-            Ok(response.map(|body| {
-                Body::new(WithTrailer {
-                    inner: body,
-                    trailer,
-                })
-            }))
+            Ok(unary_with_timing(&state, method, slot, request).await)
         })
+    }
+}
+
+/// Where a call leaves its `server-timing` value for the trailers.
+pub type TimingSlot = Arc<Mutex<Option<http::HeaderValue>>>;
+
+/// Runs one unary call of `method` over the raw codec, with the server's
+/// message limits and gzip'd requests accepted (inflated while receiving;
+/// answers go plain); the `server-timing` value `method` leaves in `slot`
+/// goes in the trailers beside `grpc-status`.
+pub async fn unary_with_timing<M>(
+    state: &ServerState,
+    method: M,
+    slot: TimingSlot,
+    request: http::Request<Body>,
+) -> http::Response<Body>
+where
+    M: UnaryService<Bytes, Response = Bytes>,
+{
+    let limit = Some(state.config.max_message_bytes);
+    let mut grpc = Grpc::new(RawCodec)
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
+        .apply_max_message_size_config(limit, limit);
+    let response = grpc.unary(method, request).await;
+    let trailer = slot.lock().ok().and_then(|mut slot| slot.take());
+    response.map(|body| {
+        Body::new(WithTrailer {
+            inner: body,
+            trailer,
+        })
+    })
+}
+
+/// An answer of the shared request path as a gRPC reply: its stage
+/// durations go in `slot` (for the trailers) when it succeeded, in the
+/// status's metadata when it was refused.
+pub fn reply(answered: Answer, slot: &TimingSlot) -> Result<Response<Bytes>, Status> {
+    let text = answered.timings.to_header();
+    match answered.result {
+        Ok(body) => {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = http::HeaderValue::from_str(&text).ok();
+            }
+            Ok(Response::new(body))
+        }
+        Err(err) => {
+            let mut status = err.grpc_status();
+            if let Ok(value) = text.parse() {
+                status.metadata_mut().insert(server_timing::HEADER, value);
+            }
+            Err(status)
+        }
     }
 }
 
@@ -105,7 +151,7 @@ struct Method {
     state: Arc<ServerState>,
     payload: PayloadKind,
     arrived: Instant,
-    timing: Arc<Mutex<Option<http::HeaderValue>>>,
+    slot: TimingSlot,
 }
 
 impl UnaryService<Bytes> for Method {
@@ -119,25 +165,10 @@ impl UnaryService<Bytes> for Method {
             body: request.into_inner(),
             receive: self.arrived.elapsed(),
         };
-        let (state, slot) = (self.state.clone(), self.timing.clone());
+        let (state, slot) = (self.state.clone(), self.slot.clone());
         Box::pin(async move {
             let answered = answer(&state, received, &GrpcBodies).await;
-            let text = answered.timings.to_header();
-            match answered.result {
-                Ok(body) => {
-                    if let Ok(mut slot) = slot.lock() {
-                        *slot = http::HeaderValue::from_str(&text).ok();
-                    }
-                    Ok(Response::new(body))
-                }
-                Err(err) => {
-                    let mut status = err.grpc_status();
-                    if let Ok(value) = text.parse() {
-                        status.metadata_mut().insert(server_timing::HEADER, value);
-                    }
-                    Err(status)
-                }
-            }
+            reply(answered, &slot)
         })
     }
 }

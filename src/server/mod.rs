@@ -1,7 +1,8 @@
 //! The built-in benchmark servers: axum (REST, HTTP/1.1 and HTTP/2), tonic
 //! (gRPC, HTTP/2) and the TCP echo floor, on their own tokio runtime, whose
 //! threads are named `server-*`. This module starts and stops them; REST and
-//! gRPC answer through one shared request path (`request`).
+//! gRPC answer through one shared request path (`request`), for imgwire's own
+//! routes and for the Open Inference Protocol's (`v2`, KServe v2) alike.
 
 mod bodies;
 mod counted;
@@ -13,6 +14,7 @@ mod refusal;
 mod request;
 mod rest;
 mod tcp;
+mod v2;
 
 pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
@@ -42,6 +44,25 @@ pub struct ServerConfig {
     pub h2: crate::transport::H2Tuning,
     /// Serve `GET /debug/pprof/profile?seconds=N` on the REST port.
     pub profiling: bool,
+    /// The model name the Open Inference Protocol (KServe v2) routes answer
+    /// to (`--v2-model`).
+    pub v2_model: String,
+}
+
+/// The v2 model's name unless `imgwire serve --v2-model` renames it (the
+/// name the Triton target in targets/triton gives its model).
+pub const DEFAULT_V2_MODEL: &str = "decode";
+
+/// `--v2-model`: a name that fits in a URL path segment as it is.
+pub fn parse_v2_model(text: &str) -> Result<String, String> {
+    let fits = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
+    if !text.is_empty() && text.len() <= 128 && text.chars().all(fits) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "'{text}' is not a model name (1 to 128 letters, digits, '-', '_' or '.')"
+        ))
+    }
 }
 
 /// Where each server listens (port 0 picks a free port).
@@ -132,8 +153,19 @@ impl Servers {
                 ))
             })
             .map_err(ServerError::Listener)?;
-        runtime.spawn(rest::serve(rest, state.clone(), signal.clone()));
-        runtime.spawn(grpc::serve(grpc, state.clone(), signal.clone()));
+        let v2 = Arc::new(v2::V2Service::new(state.clone()));
+        runtime.spawn(rest::serve(
+            rest,
+            state.clone(),
+            v2::rest_routes(v2.clone()),
+            signal.clone(),
+        ));
+        runtime.spawn(grpc::serve(
+            grpc,
+            state.clone(),
+            v2::grpc_routes(v2),
+            signal.clone(),
+        ));
         runtime.spawn(tcp::serve(tcp, state, signal));
         Ok(Servers {
             rest_addr,

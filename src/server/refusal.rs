@@ -14,6 +14,9 @@ pub enum RequestError {
     Mismatch(String),
     #[error("server error: {0}")]
     Internal(String),
+    /// The request names something this server does not serve (a v2 model).
+    #[error("{0}")]
+    NotFound(String),
 }
 
 impl RequestError {
@@ -25,6 +28,7 @@ impl RequestError {
                 http::StatusCode::UNPROCESSABLE_ENTITY
             }
             RequestError::Internal(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::NotFound(_) => http::StatusCode::NOT_FOUND,
         }
     }
 
@@ -36,6 +40,7 @@ impl RequestError {
             }
             RequestError::TooLarge(_) => tonic::Status::resource_exhausted(message),
             RequestError::Internal(_) => tonic::Status::internal(message),
+            RequestError::NotFound(_) => tonic::Status::not_found(message),
         }
     }
 }

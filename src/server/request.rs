@@ -118,6 +118,7 @@ mod tests {
             threads: 1,
             h2: Default::default(),
             profiling: false,
+            v2_model: crate::server::DEFAULT_V2_MODEL.into(),
         })
     }
 

@@ -1,7 +1,9 @@
 //! The REST server (axum, HTTP/1.1 and HTTP/2 cleartext): the seed's routes
-//! `POST /basic`, `/base64` and `/binary`. An adapter: it reads and inflates
-//! the body, hands it to the shared request path and turns the answer into a
-//! response with a `Server-Timing` header.
+//! `POST /basic`, `/base64` and `/binary`, beside the routes another module
+//! brings (the Open Inference Protocol's, which reuse the reading and
+//! answering here). An adapter: it reads and inflates the body, hands it to
+//! the shared request path and turns the answer into a response with a
+//! `Server-Timing` header.
 
 use super::bodies::RestBodies;
 use super::refusal::{too_large, RequestError};
@@ -22,9 +24,12 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::watch;
 
+/// Serves the seed's routes and the routes in `others` (the Open Inference
+/// Protocol's) on one port.
 pub async fn serve(
     listener: super::counted::CountingListener,
     state: Arc<ServerState>,
+    others: Router,
     signal: watch::Receiver<bool>,
 ) {
     let route = |payload: PayloadKind| {
@@ -43,7 +48,10 @@ pub async fn serve(
     if profiling {
         app = app.route("/debug/pprof/profile", get(profile_route::profile));
     }
-    let app = app.layer(DefaultBodyLimit::disable()).with_state(state);
+    let app = app
+        .with_state(state)
+        .merge(others)
+        .layer(DefaultBodyLimit::disable());
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(stopped(signal))
         .await;
@@ -78,7 +86,7 @@ async fn handle(state: Arc<ServerState>, payload: PayloadKind, request: Request)
 
 /// The answer as JSON (the prediction, or `{"error": ...}` with the status
 /// that fits), with its stage durations in `Server-Timing`.
-fn into_response(answered: Answer) -> Response {
+pub fn into_response(answered: Answer) -> Response {
     let json = [(header::CONTENT_TYPE, "application/json")];
     let mut response = match answered.result {
         Ok(body) => (json, body).into_response(),
@@ -97,7 +105,7 @@ fn into_response(answered: Answer) -> Response {
 }
 
 /// `server.receive`: the whole body, refused past the limit or if cut short.
-async fn receive(body: Body, limit: usize) -> Result<Bytes, RequestError> {
+pub async fn receive(body: Body, limit: usize) -> Result<Bytes, RequestError> {
     axum::body::to_bytes(body, limit).await.map_err(|err| {
         let too_big = std::error::Error::source(&err)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
@@ -113,7 +121,7 @@ async fn receive(body: Body, limit: usize) -> Result<Bytes, RequestError> {
 
 /// Undoes `Content-Encoding: gzip` (part of receiving, as tonic's gRPC
 /// decompression is); any other coding is refused by name.
-fn inflate(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, RequestError> {
+pub fn inflate(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, RequestError> {
     let coding = headers
         .get(header::CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
