@@ -334,8 +334,8 @@ fn a_server_that_counts_requests_but_times_nothing_says_so() {
     };
     let tables = table::render(&report, view);
     let expected = format!(
-        "  no stage times {SERVER_STATS_LABEL}: it counted 40 requests but timed none of them; \
-         source: {STATS_URL}\n"
+        "  no stage times {SERVER_STATS_LABEL}: the server counted 40 requests but timed none \
+         of them; source: {STATS_URL}\n"
     );
     assert!(tables.ends_with(&expected), "{tables}");
     assert!(

@@ -87,7 +87,8 @@ fn server_stats_table(report: &BenchReport) -> Result<String> {
     stages.sort();
     let sources = unique(all().map(|st| st.source.as_str()));
     let mut out = format!(
-        "\nThe server's own stages, {}; source: {}\n\n| size | payload | protocol | requests counted |",
+        "\nThe server's own stages, {}; source: {}\n\n\
+         | size | payload | protocol | requests counted |",
         first.label,
         escape(&sources.join("; "))
     );

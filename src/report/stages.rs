@@ -196,7 +196,7 @@ fn server_stats_heading(s: &ScenarioReport, stats: &ServerStats) -> String {
     };
     match stats.mean_ns.is_empty() {
         true => format!(
-            "  no stage times {label}: it counted {counted}{sent} but timed none of them; \
+            "  no stage times {label}: the server counted {counted}{sent} but timed none of them; \
              source: {source}"
         ),
         false => format!(
