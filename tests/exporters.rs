@@ -13,6 +13,7 @@ use imgwire::report::csv::CsvExporter;
 use imgwire::report::json::JsonExporter;
 use imgwire::report::markdown::MarkdownExporter;
 use imgwire::report::records::{BurstResult, RequestRecord};
+use imgwire::report::server_stats::{NotApplicable, ServerStats, SERVER_STATS_LABEL};
 use imgwire::report::trace::Trace;
 use imgwire::report::{
     table, BenchReport, BurstTimes, ByteCounts, Exporter, RelayCost, Scenario, ScenarioReport,
@@ -182,6 +183,76 @@ fn report() -> BenchReport {
     }
 }
 
+/// A scenario against a server that is not imgwire's: no Server-Timing, so
+/// the server's time stays in `transport`, and no server socket counts.
+fn foreign_scenario(payload: PayloadKind, protocol: Protocol, seconds: f64) -> ScenarioReport {
+    let mut s = scenario(payload, protocol, seconds, 1);
+    let server_us: u64 = Stage::SERVER
+        .iter()
+        .filter_map(|stage| s.stages.remove(stage))
+        .map(|m| m.mean_ns / 1000)
+        .sum();
+    s.stages.insert(Stage::Transport, summary(900 + server_us));
+    s.dominant_stage = Some(Stage::Transport);
+    s.bytes.server_wire_received_bytes = None;
+    s.bytes.server_wire_sent_bytes = None;
+    s
+}
+
+const STATS_URL: &str =
+    "Triton statistics extension, GET http://127.0.0.1:18101/v2/models/decode/stats";
+
+/// Triton through kserve-v2: binary REST with the server's statistics,
+/// binary gRPC whose statistics could not be read, b64 REST where the
+/// server counted more requests than imgwire sent, and cells it cannot take.
+fn foreign_report() -> BenchReport {
+    let mut report = report();
+    report.settings.server = "kserve-v2: model decode at http://127.0.0.1:18100 (remote)".into();
+    report.settings.server_decoder = None;
+    let means = |queue: u64, infer: u64| {
+        BTreeMap::from([
+            (Stage::ServerQueue, queue),
+            (Stage::ServerDeserialize, 95_000),
+            (Stage::ServerInfer, infer),
+            (Stage::ServerRespond, 12_000),
+        ])
+    };
+    let mut binary_rest = foreign_scenario(PayloadKind::Binary, Protocol::Rest, 0.0121);
+    binary_rest.server_stats = Some(ServerStats::new(
+        STATS_URL.into(),
+        40,
+        means(41_000, 1_650_000),
+    ));
+    let mut binary_grpc = foreign_scenario(PayloadKind::Binary, Protocol::Grpc, 0.0118);
+    binary_grpc.server_stats = Some(ServerStats::failed(
+        STATS_URL.into(),
+        "GET http://127.0.0.1:18101/v2/models/decode/stats: 403 Forbidden".into(),
+    ));
+    let mut b64_rest = foreign_scenario(PayloadKind::B64, Protocol::Rest, 0.0163);
+    b64_rest.server_stats = Some(ServerStats::new(
+        STATS_URL.into(),
+        44,
+        means(38_000, 1_720_000),
+    ));
+    report.scenarios = vec![b64_rest, binary_rest, binary_grpc];
+    let cannot = |payload, protocol, reason: &str| NotApplicable {
+        payload,
+        protocol,
+        reason: reason.into(),
+    };
+    let bytes_input = "the model's input image is BYTES: the FP32 basic tensor does not fit it";
+    report.not_applicable = vec![
+        cannot(PayloadKind::Basic, Protocol::Rest, bytes_input),
+        cannot(PayloadKind::Basic, Protocol::Grpc, bytes_input),
+        cannot(
+            PayloadKind::B64,
+            Protocol::Grpc,
+            "the model reads base64 text from JSON only, not from gRPC raw contents",
+        ),
+    ];
+    report
+}
+
 fn text(exporter: &dyn Exporter, report: &BenchReport) -> String {
     String::from_utf8(exporter.render(report).unwrap()).unwrap()
 }
@@ -223,6 +294,81 @@ fn terminal_tables_under_a_link() {
         width: Some(table::WIDTH),
     };
     insta::assert_snapshot!("tables_link", table::render(&report, view));
+}
+
+#[test]
+fn terminal_tables_for_a_foreign_server() {
+    let report = foreign_report();
+    let view = |width| table::View {
+        brief: false,
+        width,
+    };
+    let full = table::render(&report, view(Some(table::WIDTH)));
+    assert!(
+        full.lines().all(|l| l.chars().count() <= table::WIDTH),
+        "a line passes {} columns:\n{full}",
+        table::WIDTH
+    );
+    assert_eq!(full.matches(SERVER_STATS_LABEL).count(), 3, "{full}");
+    insta::assert_snapshot!("tables_foreign", full);
+    insta::assert_snapshot!("tables_foreign_wide", table::render(&report, view(None)));
+}
+
+#[test]
+fn exports_for_a_foreign_server() {
+    let report = foreign_report();
+    insta::assert_snapshot!("json_foreign", text(&JsonExporter, &report));
+    insta::assert_snapshot!("csv_foreign", text(&CsvExporter, &report));
+    insta::assert_snapshot!("markdown_foreign", text(&MarkdownExporter, &report));
+}
+
+#[test]
+fn a_server_that_counts_requests_but_times_nothing_says_so() {
+    let mut report = foreign_report();
+    let grpc = &mut report.scenarios[2];
+    assert_eq!(grpc.label(), "360x640 binary gRPC");
+    grpc.server_stats = Some(ServerStats::new(STATS_URL.into(), 40, BTreeMap::new()));
+    let view = table::View {
+        brief: false,
+        width: None,
+    };
+    let tables = table::render(&report, view);
+    let expected = format!(
+        "  no stage times {SERVER_STATS_LABEL}: the server counted 40 requests but timed none \
+         of them; source: {STATS_URL}\n"
+    );
+    assert!(tables.ends_with(&expected), "{tables}");
+    assert!(
+        tables.contains("its statistics give no split (below)"),
+        "{tables}"
+    );
+    let csv = text(&CsvExporter, &report);
+    let row = csv
+        .lines()
+        .find(|l| l.contains(",server_stats,\"the server counted"));
+    assert!(
+        row.is_some_and(|r| r.contains("binary,grpc,") && r.contains(",remote,,40,,")),
+        "{csv}"
+    );
+}
+
+#[test]
+fn every_csv_row_has_every_column() {
+    for report in [report(), foreign_report()] {
+        let csv = text(&CsvExporter, &report);
+        let columns = |line: &str| {
+            let mut quoted = false;
+            let commas = line.chars().filter(|&c| {
+                quoted ^= c == '"';
+                c == ',' && !quoted
+            });
+            commas.count() + 1
+        };
+        let header = columns(csv.lines().next().unwrap());
+        for line in csv.lines() {
+            assert_eq!(columns(line), header, "{line}");
+        }
+    }
 }
 
 #[test]

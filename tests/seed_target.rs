@@ -124,7 +124,7 @@ fn every_cell_runs_against_the_seed_servers() {
     let text = table::render(&report, view);
     assert!(text.contains("transport+server"), "{text}");
     assert!(
-        text.contains("the seed's servers send no Server-Timing"),
+        text.contains("the server sends no Server-Timing: transport includes the server's time"),
         "{text}"
     );
 }

@@ -1,8 +1,12 @@
 //! `--export-csv PATH`: one row per scenario x stage, for spreadsheets and
-//! pandas. Every row carries the run and its settings, so files from many
-//! runs concatenate; durations are integer nanoseconds, stages come in
-//! request order.
+//! pandas; for a server that is not imgwire's, one more row per stage its
+//! statistics give (or one saying why they gave none), and one row per cell
+//! the target cannot take. Every row carries the run and its settings, so
+//! files from many runs concatenate; durations are integer nanoseconds,
+//! stages come in request order; `kind` says what a row is.
 
+use super::server_stats::{NotApplicable, ServerStats};
+use super::stages::no_server_timings;
 use super::text::csv_field;
 use super::{BenchReport, Exporter, ScenarioReport};
 use crate::stage::Stage;
@@ -12,59 +16,169 @@ pub struct CsvExporter;
 
 pub const HEADER: &str = "run_id,size,payload,protocol,encoder,quality,subsampling,content,\
 concurrency,bursts,compression,server_decoder,stage,count,mean_ns,p50_ns,p90_ns,p99_ns,max_ns,\
-wall_percent,burst_mean_ns,requests,errors,request_body_bytes,wire_sent_bytes";
+wall_percent,burst_mean_ns,requests,errors,request_body_bytes,wire_sent_bytes,kind,note";
+
+/// `kind` of a stage imgwire timed (its clocks, or the server's Server-Timing).
+pub const MEASURED: &str = "measured";
+/// `kind` of a stage's mean from the server's own statistics.
+pub const SERVER_STATS: &str = "server_stats";
+/// `kind` of the row saying why the server's statistics gave no figures.
+pub const SERVER_STATS_FAILED: &str = "server_stats_failed";
+/// `kind` of a cell the target cannot take (not measured).
+pub const NOT_APPLICABLE: &str = "n/a";
 
 impl Exporter for CsvExporter {
     fn render(&self, report: &BenchReport) -> Result<Vec<u8>> {
         let mut out = String::from(HEADER);
         out.push('\n');
+        let mut push = |row: Vec<String>| {
+            out.push_str(&row.join(","));
+            out.push('\n');
+        };
         for s in &report.scenarios {
-            let settings = settings_fields(report, s);
-            let wall = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
-            for stage in Stage::ALL {
-                let Some(m) = s.stage(stage) else {
-                    continue;
-                };
-                let in_request = !matches!(stage, Stage::Generate | Stage::Encode | Stage::Wall);
-                let wall_percent = match in_request && wall > 0 {
-                    true => format!("{:.2}", m.mean_ns as f64 / wall as f64 * 100.0),
-                    false => String::new(),
-                };
-                let fields = [
-                    stage.name().to_string(),
-                    m.count.to_string(),
-                    m.mean_ns.to_string(),
-                    m.p50_ns.to_string(),
-                    m.p90_ns.to_string(),
-                    m.p99_ns.to_string(),
-                    m.max_ns.to_string(),
-                    wall_percent,
-                    s.burst.mean_ns.to_string(),
-                    s.requests.to_string(),
-                    s.errors.to_string(),
-                    s.bytes.request_body_bytes.to_string(),
-                    s.bytes.wire_sent_bytes.to_string(),
-                ];
-                let row: Vec<String> = settings.iter().cloned().chain(fields).collect();
-                out.push_str(&row.join(","));
-                out.push('\n');
+            measured_rows(report, s).into_iter().for_each(&mut push);
+            if let Some(stats) = &s.server_stats {
+                server_stats_rows(report, s, stats)
+                    .into_iter()
+                    .for_each(&mut push);
             }
+        }
+        for cell in &report.not_applicable {
+            push(not_applicable_row(report, cell));
         }
         Ok(out.into_bytes())
     }
 }
 
-/// The columns every row of a scenario shares, up to the stage.
-fn settings_fields(report: &BenchReport, s: &ScenarioReport) -> Vec<String> {
+/// A row per stage imgwire timed.
+fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
+    let wall = wall_mean(s);
+    let mut rows = Vec::new();
+    for stage in Stage::ALL {
+        let Some(m) = s.stage(stage) else {
+            continue;
+        };
+        let in_request = !matches!(stage, Stage::Generate | Stage::Encode | Stage::Wall);
+        let note = match stage == Stage::Transport && no_server_timings(s) {
+            true => "transport+server: the server sends no Server-Timing",
+            false => "",
+        };
+        let figures = [
+            stage.name().to_string(),
+            m.count.to_string(),
+            m.mean_ns.to_string(),
+            m.p50_ns.to_string(),
+            m.p90_ns.to_string(),
+            m.p99_ns.to_string(),
+            m.max_ns.to_string(),
+            wall_percent(m.mean_ns, wall, in_request),
+        ];
+        rows.push(row(report, s, figures, MEASURED, note));
+    }
+    rows
+}
+
+/// A row per stage of the server's statistics (a mean, no percentiles), or
+/// one row with no stage saying why there are none (the requests the
+/// server counted, where it counted but timed nothing).
+fn server_stats_rows(
+    report: &BenchReport,
+    s: &ScenarioReport,
+    stats: &ServerStats,
+) -> Vec<Vec<String>> {
+    if let Some(problem) = &stats.problem {
+        let note = format!("{problem}; source: {}", stats.source);
+        return vec![row(report, s, empty(), SERVER_STATS_FAILED, &note)];
+    }
+    let note = format!("{}; source: {}", stats.label, stats.source);
+    if stats.mean_ns.is_empty() {
+        let mut figures = empty();
+        figures[1] = stats.requests.to_string();
+        let note = format!("the server counted requests but timed no stage; {note}");
+        return vec![row(report, s, figures, SERVER_STATS, &note)];
+    }
+    let wall = wall_mean(s);
+    let rows = stats.mean_ns.iter().map(|(stage, &mean)| {
+        let mut figures = empty();
+        figures[0] = stage.name().into();
+        figures[1] = stats.requests.to_string();
+        figures[2] = mean.to_string();
+        figures[7] = wall_percent(mean, wall, true);
+        row(report, s, figures, SERVER_STATS, &note)
+    });
+    rows.collect()
+}
+
+/// The stage, count, mean, p50, p90, p99, max and wall_percent fields, empty.
+fn empty() -> [String; 8] {
+    Default::default()
+}
+
+fn wall_mean(s: &ScenarioReport) -> u64 {
+    s.stage(Stage::Wall).map_or(0, |m| m.mean_ns)
+}
+
+/// A mean as a percentage of the mean wall time, for stages in a request.
+fn wall_percent(mean: u64, wall: u64, in_request: bool) -> String {
+    match in_request && wall > 0 {
+        true => format!("{:.2}", mean as f64 / wall as f64 * 100.0),
+        false => String::new(),
+    }
+}
+
+/// A scenario's row: its settings, the stage's figures, the scenario's
+/// totals, the row's kind and note.
+fn row(
+    report: &BenchReport,
+    s: &ScenarioReport,
+    figures: [String; 8],
+    kind: &str,
+    note: &str,
+) -> Vec<String> {
+    let totals = [
+        s.burst.mean_ns.to_string(),
+        s.requests.to_string(),
+        s.errors.to_string(),
+        s.bytes.request_body_bytes.to_string(),
+        s.bytes.wire_sent_bytes.to_string(),
+        kind.to_string(),
+        csv_field(note),
+    ];
+    let settings = settings_fields(report, Some(s), s.scenario.payload, s.scenario.protocol);
+    settings.into_iter().chain(figures).chain(totals).collect()
+}
+
+/// A cell the target cannot take: no size (it holds for every size), no
+/// figures, its reason as the note.
+fn not_applicable_row(report: &BenchReport, cell: &NotApplicable) -> Vec<String> {
+    let settings = settings_fields(report, None, cell.payload, cell.protocol);
+    let totals: [String; 5] = Default::default();
+    let end = [NOT_APPLICABLE.to_string(), csv_field(&cell.reason)];
+    settings
+        .into_iter()
+        .chain(empty())
+        .chain(totals)
+        .chain(end)
+        .collect()
+}
+
+/// The columns every row of a cell shares, up to the stage; the size,
+/// encoder, quality, subsampling and content are empty without a scenario.
+fn settings_fields(
+    report: &BenchReport,
+    s: Option<&ScenarioReport>,
+    payload: crate::wire::PayloadKind,
+    protocol: crate::protocol::Protocol,
+) -> Vec<String> {
     let settings = &report.settings;
     // Quality and subsampling mean nothing for a request without an image.
-    let image = s.encoder != crate::encode::EncoderKind::None;
+    let image = s.is_some_and(|s| s.encoder != crate::encode::EncoderKind::None);
     vec![
         csv_field(&report.run_id),
-        s.scenario.size.to_string(),
-        s.scenario.payload.name().into(),
-        s.scenario.protocol.name().into(),
-        s.encoder.name().into(),
+        s.map_or(String::new(), |s| s.scenario.size.to_string()),
+        payload.name().into(),
+        protocol.name().into(),
+        s.map_or(String::new(), |s| s.encoder.name().into()),
         settings
             .quality
             .filter(|_| image)
@@ -73,7 +187,7 @@ fn settings_fields(report: &BenchReport, s: &ScenarioReport) -> Vec<String> {
             .subsampling
             .filter(|_| image)
             .map_or(String::new(), |sub| sub.label().to_string()),
-        csv_field(&s.content),
+        s.map_or(String::new(), |s| csv_field(&s.content)),
         settings.concurrency.to_string(),
         settings.bursts.to_string(),
         settings.compression.name().into(),

@@ -68,3 +68,82 @@ pub struct NotApplicable {
     pub protocol: Protocol,
     pub reason: String,
 }
+
+impl NotApplicable {
+    /// How the tables name the cell: `basic x REST`.
+    pub fn cell(&self) -> String {
+        format!("{} x {}", self.payload.name(), self.protocol.label())
+    }
+}
+
+/// Each distinct reason once, in first-seen order, with the cells it
+/// covers (`basic x REST`), as the tables list them under the figures.
+pub fn by_reason(cells: &[NotApplicable]) -> Vec<(&str, Vec<String>)> {
+    let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
+    for cell in cells {
+        match reasons.iter_mut().find(|(r, _)| *r == cell.reason) {
+            Some((_, covered)) => covered.push(cell.cell()),
+            None => reasons.push((&cell.reason, vec![cell.cell()])),
+        }
+    }
+    reasons
+}
+
+/// Whether the target cannot take `payload` over `protocol`.
+pub fn cannot_take(cells: &[NotApplicable], payload: PayloadKind, protocol: Protocol) -> bool {
+    cells
+        .iter()
+        .any(|c| c.payload == payload && c.protocol == protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(payload: PayloadKind, protocol: Protocol, reason: &str) -> NotApplicable {
+        NotApplicable {
+            payload,
+            protocol,
+            reason: reason.into(),
+        }
+    }
+
+    #[test]
+    fn cells_group_by_reason_in_first_seen_order() {
+        let cells = [
+            cell(PayloadKind::Basic, Protocol::Rest, "images only"),
+            cell(PayloadKind::B64, Protocol::Grpc, "no text"),
+            cell(PayloadKind::Basic, Protocol::Grpc, "images only"),
+        ];
+        assert_eq!(
+            by_reason(&cells),
+            vec![
+                (
+                    "images only",
+                    vec!["basic x REST".into(), "basic x gRPC".into()]
+                ),
+                ("no text", vec!["b64 x gRPC".into()]),
+            ]
+        );
+        assert!(cannot_take(&cells, PayloadKind::B64, Protocol::Grpc));
+        assert!(!cannot_take(&cells, PayloadKind::B64, Protocol::Rest));
+    }
+
+    #[test]
+    fn stats_serialize_stage_names_and_leave_out_no_problem() {
+        let means = BTreeMap::from([(Stage::ServerInfer, 1_500), (Stage::ServerQueue, 20)]);
+        let json = serde_json::to_value(ServerStats::new("here".into(), 4, means)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "source": "here", "label": SERVER_STATS_LABEL, "requests": 4,
+                "mean_ns": { "server.infer": 1500, "server.queue": 20 }
+            })
+        );
+        let failed = ServerStats::failed("there".into(), "no answer".into());
+        assert_eq!(
+            serde_json::to_value(failed).unwrap()["problem"],
+            "no answer"
+        );
+    }
+}

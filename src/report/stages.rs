@@ -1,8 +1,11 @@
 //! One scenario's stage table: a few lines saying what it measured (burst
 //! times, bytes, the dominant stage, the transport against the floor), then
-//! mean, p50, p99 and share of wall time per stage, then its notes.
+//! mean, p50, p99 and share of wall time per stage, then, for a server that
+//! is not imgwire's, the server's own stages from its statistics (means
+//! only), then its notes.
 
-use super::text::{align, wrap};
+use super::server_stats::ServerStats;
+use super::text::{align, plural, wrap};
 use super::{megabytes, BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
@@ -12,8 +15,24 @@ use std::fmt::Write;
 pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) -> String {
     let mut out = wrap(&headline(s), width, "  ");
     out.push_str(&wrap(&details(report, s), width, "    "));
-    out.push_str(&stage_rows(s));
-    out.push_str(&notes(report, s, width));
+    let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
+    let mut rows = request_rows(s, wall_mean);
+    let per_request = rows.len();
+    if let Some(stats) = &s.server_stats {
+        rows.extend(server_stats_rows(stats, wall_mean));
+    }
+    // One alignment for both kinds of row, so their columns line up.
+    let aligned = align(&rows, 1);
+    let (request_lines, stats_lines) = split_after_lines(&aligned, per_request);
+    out.push_str(request_lines);
+    if no_server_timings(s) {
+        out.push_str(&wrap(&no_timings_line(s), width, "    "));
+    }
+    if let Some(stats) = &s.server_stats {
+        out.push_str(&wrap(&server_stats_heading(s, stats), width, "    "));
+        out.push_str(stats_lines);
+    }
+    out.push_str(&notes(s, width));
     out
 }
 
@@ -60,7 +79,7 @@ fn details(report: &BenchReport, s: &ScenarioReport) -> String {
             let _ = write!(line, ", the server read {:.3} MB", megabytes(read));
         }
     }
-    let dominant = s.dominant_stage.map_or("none", |d| shown_name(s, d));
+    let dominant = dominant_name(s);
     let _ = write!(line, "; dominant: {dominant}");
     if let Some(ratio) = versus_floor(report, s) {
         let _ = write!(line, "; transport {ratio:.1}x the tcp floor");
@@ -83,9 +102,9 @@ fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
     (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)
 }
 
-/// Mean, p50, p99 and share of wall time of each stage the scenario has.
-fn stage_rows(s: &ScenarioReport) -> String {
-    let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns) as f64;
+/// The header and, per stage the scenario has, its mean, p50, p99 and
+/// share of wall time.
+fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String>> {
     let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
         .map(String::from)
         .to_vec()];
@@ -94,24 +113,101 @@ fn stage_rows(s: &ScenarioReport) -> String {
             continue;
         };
         let per_frame = matches!(stage, Stage::Generate | Stage::Encode);
-        let share = if per_frame || stage == Stage::Wall || wall_mean == 0.0 {
-            "-".to_string()
-        } else {
-            format!("{:.1}", m.mean_ns as f64 / wall_mean * 100.0)
+        let share = match per_frame || stage == Stage::Wall {
+            true => "-".to_string(),
+            false => share_of_wall(m.mean_ns, wall_mean),
         };
         let name = if per_frame {
             format!("{} (per frame)", stage.name())
         } else {
             shown_name(s, stage).to_string()
         };
-        let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
         rows.push(vec![name, ms(m.mean_ns), ms(m.p50_ns), ms(m.p99_ns), share]);
     }
-    align(&rows, 1)
+    rows
+}
+
+/// The server's own stages, indented under their heading: a mean each and
+/// its share of wall time; no percentiles, since the server gives means.
+fn server_stats_rows(stats: &ServerStats, wall_mean: u64) -> Vec<Vec<String>> {
+    stats
+        .mean_ns
+        .iter()
+        .map(|(stage, &mean)| {
+            vec![
+                format!("  {}", stage.name()),
+                ms(mean),
+                "-".into(),
+                "-".into(),
+                share_of_wall(mean, wall_mean),
+            ]
+        })
+        .collect()
+}
+
+/// Milliseconds as the stage table shows them.
+fn ms(ns: u64) -> String {
+    format!("{:.3}", ns as f64 / 1e6)
+}
+
+/// `mean` as a percentage of the mean wall time, or `-` without one.
+fn share_of_wall(mean: u64, wall_mean: u64) -> String {
+    match wall_mean {
+        0 => "-".into(),
+        wall => format!("{:.1}", mean as f64 / wall as f64 * 100.0),
+    }
+}
+
+/// `text` cut after its first `lines` lines, and the rest.
+fn split_after_lines(text: &str, lines: usize) -> (&str, &str) {
+    let at = text
+        .match_indices('\n')
+        .nth(lines.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| i + 1);
+    text.split_at(at)
+}
+
+/// Why the round trip is `transport+server`, and where the server's own
+/// split is, if anywhere.
+fn no_timings_line(s: &ScenarioReport) -> String {
+    let mut line =
+        String::from("  the server sends no Server-Timing: transport includes the server's time");
+    match &s.server_stats {
+        Some(stats) if !stats.mean_ns.is_empty() => {
+            line.push_str("; its own split is shown below, from its statistics")
+        }
+        Some(_) => line.push_str("; its statistics give no split (below)"),
+        None => {}
+    }
+    line
+}
+
+/// The line over the server's own stages: their label, how many requests
+/// the server counted, and where they were read; or why there are none.
+fn server_stats_heading(s: &ScenarioReport, stats: &ServerStats) -> String {
+    let (label, source) = (stats.label, &stats.source);
+    if let Some(problem) = &stats.problem {
+        return format!("  no figures {label}: {problem}; source: {source}");
+    }
+    let counted = plural(stats.requests as usize, "request");
+    let sent = match stats.requests == s.requests as u64 {
+        true => String::new(),
+        false => format!(" (imgwire sent {})", s.requests),
+    };
+    match stats.mean_ns.is_empty() {
+        true => format!(
+            "  no stage times {label}: the server counted {counted}{sent} but timed none of them; \
+             source: {source}"
+        ),
+        false => format!(
+            "  the server's own stages, {label} over the {counted} it counted{sent}; \
+             source: {source}"
+        ),
+    }
 }
 
 /// Errors, the profile's findings and timing warnings under a stage table.
-fn notes(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) -> String {
+fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
     let mut lines = Vec::new();
     if s.errors > 0 {
         lines.push(format!(
@@ -137,15 +233,6 @@ fn notes(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) -> Stri
         ));
         lines.push(format!("  files: {}", p.files.join(" ")));
         lines.extend(p.warnings.iter().map(|w| format!("  warning: {w}")));
-    }
-    if no_server_timings(s) {
-        lines.push(format!(
-            "  the server reports no timings ({}): transport includes the server's time",
-            match report.settings.server == super::SEED_SERVERS {
-                true => "the seed's servers send no Server-Timing",
-                false => "no Server-Timing came back",
-            }
-        ));
     }
     if s.timing_warnings > 0 {
         lines.push(format!(
@@ -173,7 +260,7 @@ pub(super) fn shown_name(s: &ScenarioReport, stage: Stage) -> &'static str {
     }
 }
 
-/// A stage's name, or `none`.
-pub(super) fn stage_name(stage: Option<Stage>) -> &'static str {
-    stage.map_or("none", Stage::name)
+/// The dominant stage as the tables name it, or `none`.
+pub(super) fn dominant_name(s: &ScenarioReport) -> &'static str {
+    s.dominant_stage.map_or("none", |d| shown_name(s, d))
 }

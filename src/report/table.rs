@@ -1,12 +1,15 @@
 //! Terminal tables: the run's header, the seed post's layout (seconds per
-//! burst per size x protocol x payload), where gRPC and REST part, then one
-//! stage table per scenario. Prose fits the width asked for.
+//! burst per size x protocol x payload, `n/a` where the target cannot take
+//! a cell, with the reason under the table), where gRPC and REST part, then
+//! one stage table per scenario. Prose fits the width asked for.
 
+use super::server_stats::{by_reason, cannot_take};
 use super::text::{align, unique, wrap};
 use super::{megabytes, BenchReport, Scenario};
 use crate::frame::Size;
 use crate::protocol::Protocol;
 use crate::wire::PayloadKind;
+use clap::ValueEnum;
 use std::fmt::Write;
 
 /// The terminal width prose is wrapped to, unless `--wide`.
@@ -39,8 +42,17 @@ pub fn render(report: &BenchReport, view: View) -> String {
 /// seconds per burst, payload MB, and `xN` on the faster protocol.
 fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
     let scenarios = || report.scenarios.iter().map(|s| s.scenario);
-    let payloads: Vec<PayloadKind> = unique(scenarios().map(|s| s.payload));
-    let protocols: Vec<Protocol> = unique(scenarios().map(|s| s.protocol));
+    let cannot = &report.not_applicable;
+    let payloads: Vec<PayloadKind> = with_missing(
+        unique(scenarios().map(|s| s.payload)),
+        cannot.iter().map(|c| c.payload),
+        PayloadKind::value_variants(),
+    );
+    let protocols: Vec<Protocol> = with_missing(
+        unique(scenarios().map(|s| s.protocol)),
+        cannot.iter().map(|c| c.protocol),
+        Protocol::value_variants(),
+    );
     let sizes: Vec<Size> = unique(scenarios().map(|s| s.size));
     let mut rows = vec![std::iter::once("size".to_string())
         .chain(std::iter::once("protocol".to_string()))
@@ -88,12 +100,41 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
         ));
     }
     out.push_str(&align(&rows, 2));
+    for (reason, cells) in by_reason(cannot) {
+        let line = format!("  n/a: {reason} ({})", cells.join(", "));
+        out.push_str(&wrap(&line, width, "    "));
+    }
     out
 }
 
+/// `seen` with the items of `extra` it lacks, each placed before the first
+/// item of `seen` that `canonical` orders after it: a payload no scenario
+/// measured keeps its place among the columns.
+fn with_missing<T: Copy + PartialEq>(
+    mut seen: Vec<T>,
+    extra: impl Iterator<Item = T>,
+    canonical: &[T],
+) -> Vec<T> {
+    let rank = |item: &T| canonical.iter().position(|c| c == item);
+    for item in unique(extra) {
+        if seen.contains(&item) {
+            continue;
+        }
+        let at = seen
+            .iter()
+            .position(|s| rank(s) > rank(&item))
+            .unwrap_or(seen.len());
+        seen.insert(at, item);
+    }
+    seen
+}
+
+/// A cell of the seed's table: seconds per burst, `n/a` where the target
+/// cannot take it, `-` where the run did not measure it.
 fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
     let Some(cell) = report.scenario(wanted) else {
-        return "-".into();
+        let cannot = cannot_take(&report.not_applicable, wanted.payload, wanted.protocol);
+        return if cannot { "n/a" } else { "-" }.into();
     };
     let mut text = format!(
         "{:.4} ({:.3})",
@@ -120,4 +161,20 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         let _ = write!(text, " [{} errors]", cell.errors);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_column_no_scenario_measured_keeps_its_place() {
+        let all = [1, 2, 3, 4];
+        assert_eq!(with_missing(vec![2, 3], [1].into_iter(), &all), [1, 2, 3]);
+        assert_eq!(
+            with_missing(vec![3, 1], [2, 4].into_iter(), &all),
+            [2, 3, 1, 4]
+        );
+        assert_eq!(with_missing(vec![1, 2], [2].into_iter(), &all), [1, 2]);
+    }
 }
