@@ -1,8 +1,9 @@
 """Calls TorchServe's gRPC APIs with a JPEG and prints what they answered:
-InferenceAPIsService Ping and Predictions (input {"data": JPEG}) from
-proto/inference.proto, and the Open Inference ModelInfer from
-proto/open_inference_grpc.proto (package org.pytorch.serve.grpc.openinference).
-Stubs are compiled with grpcio-tools into GEN_DIR.
+InferenceAPIsService Ping and Predictions (input {"data": JPEG}) from the
+repository's proto/torchserve/v1/inference.proto, and the Open Inference
+ModelInfer from proto/kserve/v2/open_inference_grpc.proto put back in
+TorchServe's package (org.pytorch.serve.grpc.openinference), as TorchServe
+declares it. Stubs are compiled with grpcio-tools into GEN_DIR.
 
 Usage: prove_grpc.py GRPC_PORT GEN_DIR JPEG
 """
@@ -16,17 +17,31 @@ import grpc_tools
 from google.protobuf import empty_pb2
 from grpc_tools import protoc
 
-PROTO_DIR = Path(__file__).resolve().parent / "proto"
+REPO_PROTO = Path(__file__).resolve().parents[2] / "proto"
+TORCHSERVE_OIP_PACKAGE = "org.pytorch.serve.grpc.openinference"
+
+
+def torchserve_open_inference(out_dir: Path) -> Path:
+    """KServe's schema in the package TorchServe serves it under."""
+    text = (REPO_PROTO / "kserve/v2/open_inference_grpc.proto").read_text()
+    text = text.replace("\npackage inference;\n", f"\npackage {TORCHSERVE_OIP_PACKAGE};\n", 1)
+    src = out_dir / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "open_inference_grpc.proto").write_text(text)
+    return src
 
 
 def compile_stubs(out_dir: str) -> None:
     os.makedirs(out_dir, exist_ok=True)
     well_known = Path(grpc_tools.__file__).parent / "_proto"
-    for name in ("inference.proto", "open_inference_grpc.proto", "google/rpc/status.proto"):
-        rc = protoc.main(["protoc", f"-I{PROTO_DIR}", f"-I{well_known}", f"--python_out={out_dir}",
-                          f"--grpc_python_out={out_dir}", str(PROTO_DIR / name)])
+    oip_dir = torchserve_open_inference(Path(out_dir))
+    includes = [REPO_PROTO / "torchserve/v1", REPO_PROTO, oip_dir, well_known]
+    for path in (REPO_PROTO / "torchserve/v1/inference.proto", REPO_PROTO / "google/rpc/status.proto",
+                 oip_dir / "open_inference_grpc.proto"):
+        rc = protoc.main(["protoc", *(f"-I{d}" for d in includes), f"--python_out={out_dir}",
+                          f"--grpc_python_out={out_dir}", str(path)])
         if rc != 0:
-            raise SystemExit(f"protoc failed on {name}")
+            raise SystemExit(f"protoc failed on {path}")
     sys.path.insert(0, out_dir)
 
 
