@@ -115,7 +115,7 @@ fn a_jpeg_header_declaring_60000x60000_is_refused_on_every_route_whatever_the_de
             "--max-pixels",
         );
         let v2 = Grpc::connect(&servers).infer(model_infer("decode", element(&bomb)));
-        let v2 = v2.err().expect("the v2 gRPC infer is refused");
+        let v2 = v2.expect_err("the v2 gRPC infer is refused");
         assert_status(&v2, tonic::Code::ResourceExhausted, "--max-pixels");
         let after = post_image(&servers, &good, (24, 16, 3), "jpeg", octets);
         assert_eq!(after.status, 200, "{decoder}: {}", after.text());
