@@ -51,6 +51,9 @@ pub struct ServerArgs {
     /// Largest request body or gRPC message, in MiB, on both server and client.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=2048))]
     pub max_message_mb: u32,
+    /// Most pixels (width x height) an image sent to the built-in server may declare, in its request or its JPEG header; checked before decoding, so a small request cannot make the server allocate gigabytes (a 60000x60000 JPEG header alone asks for 10.8 GB). `bench` raises it to its largest --sizes.
+    #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pixels: u64,
     /// HTTP/2 initial stream window in bytes, gRPC and REST/2, client and server (default: the library's, 64 KiB).
     #[arg(long, value_name = "BYTES")]
     pub h2_stream_window: Option<u32>,
@@ -330,7 +333,10 @@ impl BenchArgs {
     /// Resolves the flags into the plan the run follows: defaults applied,
     /// units converted, once.
     pub fn plan(&self) -> BenchPlan {
-        let server = self.server.config();
+        let mut server = self.server.config();
+        // The built-in server must accept every size this bench sends.
+        let largest = self.sizes.iter().map(|size| size.pixels()).max();
+        server.max_pixels = server.max_pixels.max(largest.unwrap_or(0));
         let concurrency = self.concurrency as usize;
         BenchPlan {
             matrix: MatrixPlan {
@@ -418,6 +424,7 @@ impl ServerArgs {
         crate::server::ServerConfig {
             decoder: self.server_decoder,
             max_message_bytes: self.max_message_mb as usize * 1024 * 1024,
+            max_pixels: self.max_pixels,
             infer: std::time::Duration::from_secs_f64(self.infer_ms / 1000.0),
             threads: self
                 .server_threads

@@ -1,5 +1,5 @@
 //! `imgwire serve`: its flags, and running the built-in servers until
-//! Ctrl-C.
+//! Ctrl-C, then saying how many requests they refused.
 
 use super::ServerArgs;
 use anyhow::Result;
@@ -68,5 +68,8 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
     let _ = stdout
         .write_all(banner.as_bytes())
         .and_then(|()| stdout.flush());
-    Ok(servers.wait_for_ctrl_c()?)
+    let refusals = std::sync::Arc::clone(&servers.refusals);
+    let served = servers.wait_for_ctrl_c();
+    let _ = writeln!(stdout, "{}", refusals.snapshot());
+    Ok(served?)
 }

@@ -1,7 +1,10 @@
 //! Each protocol's request and response bodies, as the shared request path
 //! reads and writes them: JSON, base64 in JSON and raw bytes with `x-image-*`
-//! headers for REST; protobuf for gRPC.
+//! headers for REST; protobuf for gRPC. A REST body whose Content-Type
+//! contradicts its route, or an image whose declared channel count its
+//! format does not have, is refused here.
 
+use super::image_limits::check_channels;
 use super::refusal::RequestError;
 use super::request::{BodyFormat, Deserialized};
 use crate::wire::json::{self, Base64Json, BasicJson};
@@ -19,6 +22,7 @@ pub struct RestBodies<'a> {
 
 impl BodyFormat for RestBodies<'_> {
     fn deserialize(&self, payload: PayloadKind, body: Bytes) -> Result<Deserialized, RequestError> {
+        check_content_type(self.headers, payload)?;
         match payload {
             PayloadKind::Basic => {
                 serde_json::from_slice::<BasicJson>(&body).map_err(|e| {
@@ -30,9 +34,11 @@ impl BodyFormat for RestBodies<'_> {
                 let parsed: Base64Json = serde_json::from_slice(&body).map_err(|e| {
                     RequestError::Malformed(format!("body is not the base64 JSON request: {e}"))
                 })?;
+                let meta = parsed.meta();
+                check_channels(&meta, "field `channels`")?;
                 Ok(Deserialized::Image {
                     bytes: decode_base64(&parsed.image)?,
-                    meta: parsed.meta(),
+                    meta,
                 })
             }
             PayloadKind::Binary => Ok(Deserialized::Image {
@@ -94,7 +100,42 @@ fn decode_base64(text: &str) -> Result<Bytes, RequestError> {
 }
 
 fn meta_from_info(info: Option<pb::ImageInfo>) -> Result<ImageMeta, RequestError> {
-    ImageMeta::try_from(info).map_err(|e| RequestError::Malformed(e.to_string()))
+    let meta = ImageMeta::try_from(info).map_err(|e| RequestError::Malformed(e.to_string()))?;
+    check_channels(&meta, "info.channels")?;
+    Ok(meta)
+}
+
+/// The media types that contradict a route: JSON or text sent to
+/// `/binary`, an image or a form sent to a JSON route. No Content-Type at
+/// all, `application/octet-stream` and anything else are accepted.
+fn check_content_type(headers: &HeaderMap, payload: PayloadKind) -> Result<(), RequestError> {
+    let Some(value) = headers.get(http::header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or("?");
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let is_json = essence == "application/json" || essence.ends_with("+json");
+    let (contradicts, expected) = match payload {
+        PayloadKind::Binary => (
+            is_json || essence.starts_with("text/"),
+            "application/octet-stream",
+        ),
+        PayloadKind::Basic | PayloadKind::B64 => (
+            essence.starts_with("image/") || essence.starts_with("multipart/"),
+            "application/json",
+        ),
+    };
+    if !contradicts {
+        return Ok(());
+    }
+    Err(RequestError::UnsupportedMediaType(format!(
+        "Content-Type '{text}' does not fit this route; send {expected} (or no Content-Type)"
+    )))
 }
 
 fn meta_from_headers(headers: &HeaderMap) -> Result<ImageMeta, RequestError> {
@@ -110,7 +151,7 @@ fn meta_from_headers(headers: &HeaderMap) -> Result<ImageMeta, RequestError> {
             .map_err(|_| RequestError::Malformed(format!("header {name} is not a whole number")))
     };
     let format = text(json::headers::FORMAT)?;
-    Ok(ImageMeta {
+    let meta = ImageMeta {
         width: number(json::headers::WIDTH)?,
         height: number(json::headers::HEIGHT)?,
         channels: number(json::headers::CHANNELS)?,
@@ -119,5 +160,7 @@ fn meta_from_headers(headers: &HeaderMap) -> Result<ImageMeta, RequestError> {
                 "header x-image-format '{format}' is not jpeg or raw"
             ))
         })?,
-    })
+    };
+    check_channels(&meta, "header x-image-channels")?;
+    Ok(meta)
 }

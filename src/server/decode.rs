@@ -2,6 +2,7 @@
 //! was started with (`--server-decoder`), checked against the size the
 //! client declared. Each server thread keeps its own decoder.
 
+use super::image_limits::raw_len;
 use super::refusal::RequestError;
 use crate::gpu::{GpuContext, GpuUse, NvjpegDecoder};
 use crate::wire::{ImageFormat, ImageMeta};
@@ -66,7 +67,7 @@ pub fn decode(
 }
 
 fn check_raw(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
-    let expected = meta.width as usize * meta.height as usize * meta.channels as usize;
+    let expected = raw_len(meta)?;
     if meta.channels == 0 || meta.width == 0 || meta.height == 0 || bytes.len() != expected {
         return Err(RequestError::Mismatch(format!(
             "raw image is {} bytes but {}x{}x{} (width x height x channels) needs {expected}",
@@ -125,8 +126,15 @@ fn decompress(
         .read_header(bytes)
         .map_err(|e| unreadable(bytes, e))?;
     check_declared_size(header.width, header.height, meta)?;
-    let pitch = header.width * 3;
-    let mut pixels = vec![0u8; pitch * header.height];
+    let pitch = header.width.checked_mul(3);
+    let len = pitch.and_then(|pitch| pitch.checked_mul(header.height));
+    let (Some(pitch), Some(len)) = (pitch, len) else {
+        return Err(RequestError::TooManyPixels(format!(
+            "JPEG {}x{} (width x height) is too large to decode (see --max-pixels)",
+            header.width, header.height
+        )));
+    };
+    let mut pixels = vec![0u8; len];
     let image = Image {
         pixels: pixels.as_mut_slice(),
         width: header.width,

@@ -7,6 +7,7 @@
 //! same unary plumbing (`unary_with_timing`, `reply`).
 
 use super::bodies::GrpcBodies;
+use super::refusal::restate_message_limit;
 use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
 use crate::wire::codec::RawCodec;
@@ -115,6 +116,7 @@ where
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
         .apply_max_message_size_config(limit, limit);
     let response = grpc.unary(method, request).await;
+    let response = restate_message_limit(response, state.config.max_message_bytes, &state.refusals);
     let trailer = slot.lock().ok().and_then(|mut slot| slot.take());
     response.map(|body| {
         Body::new(WithTrailer {

@@ -8,18 +8,22 @@ mod bodies;
 mod counted;
 mod decode;
 mod grpc;
+mod image_limits;
+mod jpeg_size;
 mod pipeline;
 mod profile_route;
 mod refusal;
 mod request;
 mod rest;
+mod stats_route;
 mod tcp;
 mod v2;
 
 pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
+pub use image_limits::DEFAULT_MAX_PIXELS;
 pub use pipeline::ServerState;
-pub use refusal::RequestError;
+pub use refusal::{RefusalCounts, RefusalSnapshot, RequestError};
 
 use crate::protocol::Protocol;
 use crate::transport::counting::WireCounters;
@@ -36,6 +40,8 @@ pub struct ServerConfig {
     pub decoder: ServerDecoder,
     /// Largest request body or gRPC message accepted (`--max-message-mb`).
     pub max_message_bytes: usize,
+    /// Most pixels (width x height) an image may declare (`--max-pixels`).
+    pub max_pixels: u64,
     /// CPU time spent per image request in a stand-in for a model (`--infer-ms`).
     pub infer: Duration,
     /// Worker threads of the server runtime.
@@ -111,6 +117,8 @@ pub struct Servers {
     pub tcp_addr: SocketAddr,
     /// Bytes each server's sockets moved, counted at accept.
     pub wire: Arc<ServerWire>,
+    /// Requests refused, of each kind (`GET /stats` on the REST port).
+    pub refusals: Arc<RefusalCounts>,
     shutdown: watch::Sender<bool>,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -131,6 +139,7 @@ impl Servers {
             .map_err(ServerError::Runtime)?;
         let (shutdown, signal) = watch::channel(false);
         let state = Arc::new(ServerState::new(config));
+        let refusals = Arc::clone(&state.refusals);
         let wire = Arc::new(ServerWire::default());
         let local =
             |listener: &std::net::TcpListener| listener.local_addr().map_err(ServerError::Listener);
@@ -172,6 +181,7 @@ impl Servers {
             grpc_addr,
             tcp_addr,
             wire,
+            refusals,
             shutdown,
             runtime: Some(runtime),
         })

@@ -1,12 +1,14 @@
 //! The server's work once a body is deserialized, shared by REST and gRPC:
 //! decode and check, and the stand-in model.
 
-use super::refusal::RequestError;
+use super::image_limits::check_image;
+use super::refusal::{RefusalCounts, RequestError};
 use super::{decode, ServerConfig, ServerDecoder};
 use crate::stage::Stage;
 use crate::wire::server_timing::ServerTimings;
 use crate::wire::ImageMeta;
 use bytes::Bytes;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -20,10 +22,12 @@ pub fn timed<T>(timings: &mut ServerTimings, stage: Stage, work: impl FnOnce() -
 
 /// A server's settings and the slots that bound how many images it decodes
 /// at once (one per server thread), so waiting for CPU shows as
-/// `server.queue` instead of hiding in whichever stage happened to wait.
+/// `server.queue` instead of hiding in whichever stage happened to wait;
+/// and how many requests it refused, of each kind.
 pub struct ServerState {
     pub config: ServerConfig,
     decode_slots: Semaphore,
+    pub refusals: Arc<RefusalCounts>,
 }
 
 impl ServerState {
@@ -32,12 +36,15 @@ impl ServerState {
         ServerState {
             config,
             decode_slots: Semaphore::new(slots),
+            refusals: Arc::default(),
         }
     }
 }
 
 /// Decode (unless `--server-decoder none`) and the stand-in model, off the
 /// I/O threads so that receiving other requests never waits behind them.
+/// Whatever the decoder, an image over `--max-pixels` (as declared, or as
+/// its JPEG header says) is refused first.
 pub async fn process_image(
     state: &ServerState,
     bytes: Bytes,
@@ -45,6 +52,7 @@ pub async fn process_image(
     timings: &mut ServerTimings,
 ) -> Result<(), RequestError> {
     let config = &state.config;
+    check_image(&bytes, &meta, config.max_pixels)?;
     if config.decoder == ServerDecoder::None && config.infer.is_zero() {
         return Ok(());
     }

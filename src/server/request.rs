@@ -49,7 +49,9 @@ pub struct Answer {
 
 impl Answer {
     /// A request refused before its body was whole: no stage was timed.
-    pub fn refused(error: RequestError) -> Self {
+    /// It is counted among `state`'s refusals.
+    pub fn refused(state: &ServerState, error: RequestError) -> Self {
+        state.refusals.record(&error);
         Answer {
             result: Err(error),
             timings: ServerTimings::default(),
@@ -57,11 +59,15 @@ impl Answer {
     }
 }
 
-/// Answers one received request, in `format`'s bodies.
+/// Answers one received request, in `format`'s bodies; a refusal is
+/// counted among `state`'s.
 pub async fn answer(state: &ServerState, request: Received, format: &impl BodyFormat) -> Answer {
     let mut timings = ServerTimings::default();
     timings.record(Stage::ServerReceive, request.receive);
     let result = respond(state, request, format, &mut timings).await;
+    if let Err(error) = &result {
+        state.refusals.record(error);
+    }
     Answer { result, timings }
 }
 
@@ -114,6 +120,7 @@ mod tests {
         ServerState::new(ServerConfig {
             decoder: ServerDecoder::Turbojpeg,
             max_message_bytes,
+            max_pixels: crate::server::DEFAULT_MAX_PIXELS,
             infer: Duration::ZERO,
             threads: 1,
             h2: Default::default(),
@@ -165,5 +172,16 @@ mod tests {
         let error = over.result.as_ref().unwrap_err();
         assert!(error.to_string().contains("--max-message-mb"), "{error}");
         assert_eq!(stages(&over), [Stage::ServerReceive]);
+        let refused = refusals_after(&[b"garbage", b"structured", b"structured"]);
+        assert_eq!(refused.refused["malformed"], 1);
+        assert_eq!(refused.refused_total, 1);
+    }
+
+    fn refusals_after(bodies: &[&'static [u8]]) -> crate::server::RefusalSnapshot {
+        let state = state(100);
+        for body in bodies {
+            run(&state, body);
+        }
+        state.refusals.snapshot()
     }
 }

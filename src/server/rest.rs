@@ -8,7 +8,7 @@
 use super::bodies::RestBodies;
 use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
-use super::{profile_route, stopped, ServerState};
+use super::{profile_route, stats_route, stopped, ServerState};
 use crate::wire::gzip::{self, GunzipError};
 use crate::wire::json::ErrorJson;
 use crate::wire::server_timing;
@@ -44,7 +44,8 @@ pub async fn serve(
         .route("/basic", route(PayloadKind::Basic))
         .route("/base64", route(PayloadKind::B64))
         .route("/binary", route(PayloadKind::Binary))
-        .route("/healthz", get(|| async { "ok" }));
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/stats", get(stats_route::stats));
     if profiling {
         app = app.route("/debug/pprof/profile", get(profile_route::profile));
     }
@@ -79,7 +80,7 @@ async fn handle(state: Arc<ServerState>, payload: PayloadKind, request: Request)
             };
             answer(&state, received, &format).await
         }
-        Err(err) => Answer::refused(err),
+        Err(err) => Answer::refused(&state, err),
     };
     into_response(answered)
 }

@@ -12,7 +12,6 @@
 
 mod grpc;
 mod grpc_bodies;
-mod jpeg_size;
 mod metadata;
 mod rest;
 mod rest_bodies;

@@ -132,7 +132,7 @@ async fn infer(
             };
             answer(&service.state, received, &format).await
         }
-        Err(err) => Answer::refused(err),
+        Err(err) => Answer::refused(&service.state, err),
     };
     service.stats.record(&answered);
     let mut response = into_response(answered);

@@ -3,7 +3,7 @@
 //! read (u32 little-endian length, then the bytes), what the model makes of
 //! an element (a JPEG, or base64 text of one), and the one output `size`.
 
-use super::jpeg_size;
+use crate::server::jpeg_size;
 use crate::server::refusal::RequestError;
 use crate::server::request::Deserialized;
 use crate::wire::{ImageFormat, ImageMeta};

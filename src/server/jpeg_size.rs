@@ -1,7 +1,7 @@
 //! The size a JPEG declares in its frame header (SOFn), read by walking the
-//! marker segments without decoding anything: the v2 model answers
-//! [height, width] even with `--server-decoder none`, and with a decoder
-//! the decode checks the pixels against this size.
+//! marker segments without decoding anything: the server refuses a JPEG
+//! over `--max-pixels` before any decoder allocates for it, and the v2
+//! model answers [height, width] even with `--server-decoder none`.
 
 /// What a JPEG's frame header declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
