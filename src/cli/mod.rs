@@ -66,6 +66,24 @@ pub struct ServerArgs {
     /// Worker threads of the server runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub server_threads: Option<u32>,
+    /// Seconds an HTTP/1 client has to send a request's headers, from connecting or from its previous answer (so also the keep-alive limit); any client's first byte is due within it too.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = crate::server::parse_timeout_s)]
+    pub header_timeout_s: std::time::Duration,
+    /// Seconds a request body or gRPC message has to arrive whole, from its headers.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = crate::server::parse_timeout_s)]
+    pub body_timeout_s: std::time::Duration,
+    /// Seconds the server takes at most to answer a request, from its headers (503 or DEADLINE_EXCEEDED past it).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
+    pub request_timeout_s: std::time::Duration,
+    /// Seconds a connection may sit with no byte moving either way before the server closes it (keep it at or above --request-timeout-s).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
+    pub idle_timeout_s: std::time::Duration,
+    /// Connections the servers hold open at once, all servers together; one more is accepted and closed at once.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+    /// Concurrent HTTP/2 streams per connection (REST/2 and gRPC).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_streams: u32,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -425,6 +443,14 @@ impl ServerArgs {
             profiling: false,
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             h2: self.h2_tuning(),
+            limits: crate::server::ConnectionLimits {
+                header: self.header_timeout_s,
+                body: self.body_timeout_s,
+                request: self.request_timeout_s,
+                idle: self.idle_timeout_s,
+                max_connections: self.max_connections as usize,
+                max_streams: self.max_streams,
+            },
         }
     }
 

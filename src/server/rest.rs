@@ -6,6 +6,8 @@
 //! `Server-Timing` header.
 
 use super::bodies::RestBodies;
+use super::counted::CountingListener;
+use super::deadlines::rest_deadlines;
 use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stopped, ServerState};
@@ -15,23 +17,67 @@ use crate::wire::server_timing;
 use crate::wire::PayloadKind;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// Serves the seed's routes and the routes in `others` (the Open Inference
-/// Protocol's) on one port.
+/// Protocol's) on one port, under the connection limits (headers within
+/// `--header-timeout-s`, bodies within `--body-timeout-s`, answers within
+/// `--request-timeout-s`, `--max-streams` per HTTP/2 connection).
 pub async fn serve(
-    listener: super::counted::CountingListener,
+    listener: CountingListener,
     state: Arc<ServerState>,
     others: Router,
     signal: watch::Receiver<bool>,
 ) {
+    let limits = state.config.limits;
+    let app = routes(state)
+        .merge(others)
+        .layer(DefaultBodyLimit::disable());
+    let app = app.layer(middleware::from_fn_with_state(limits, rest_deadlines));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_streams);
+    let connections = GracefulShutdown::new();
+    let stop = stopped(signal);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            stream = listener.accept_guarded() => {
+                let service = TowerToHyperService::new(app.clone());
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                // A connection's end (a client gone, a limit passed) is not
+                // the server's error: the client got the answer or the close.
+                tokio::spawn(connections.watch(connection));
+            }
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(1), connections.shutdown()).await;
+}
+
+/// The seed's routes (and the profiler's, when asked for).
+fn routes(state: Arc<ServerState>) -> Router {
     let route = |payload: PayloadKind| {
         post(
             move |State(state): State<Arc<ServerState>>, request: Request| {
@@ -48,16 +94,7 @@ pub async fn serve(
     if profiling {
         app = app.route("/debug/pprof/profile", get(profile_route::profile));
     }
-    let app = app
-        .with_state(state)
-        .merge(others)
-        .layer(DefaultBodyLimit::disable());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(stopped(signal))
-        .await;
-    if let Err(err) = result {
-        eprintln!("error: the REST server stopped: {err}");
-    }
+    app.with_state(state)
 }
 
 async fn handle(state: Arc<ServerState>, payload: PayloadKind, request: Request) -> Response {
