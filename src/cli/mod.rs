@@ -34,7 +34,7 @@ pub enum Command {
     /// Send images over REST and gRPC (to built-in servers unless --rest-url/--grpc-url/--tcp-url) and show where the time goes.
     Bench(Box<BenchArgs>),
     /// Run the built-in REST and gRPC servers until Ctrl-C.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
     Encode(Box<EncodeArgs>),
 }
