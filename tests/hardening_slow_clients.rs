@@ -280,3 +280,20 @@ fn http2_peers_are_told_the_stream_limit() {
     assert_eq!(announced_max_streams(servers.grpc_addr), Some(7));
     assert_eq!(announced_max_streams(servers.rest_addr), Some(7));
 }
+
+#[test]
+fn a_quiet_request_in_flight_is_not_idle_and_a_profile_not_cut_short() {
+    let config = imgwire::server::ServerConfig {
+        profiling: true,
+        ..common::server_config(&["--idle-timeout-s", "0.3", "--request-timeout-s", "0.3"])
+    };
+    let servers = common::start_servers(config);
+    let mut client = connect(servers.rest_addr);
+    client
+        .write_all(
+            b"GET /debug/pprof/profile?seconds=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let answered = assert_closed(&mut client, "a profile request");
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered:.200}");
+}

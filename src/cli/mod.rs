@@ -75,7 +75,7 @@ pub struct ServerArgs {
     /// Seconds the server takes at most to answer a request, from its headers (503 or DEADLINE_EXCEEDED past it).
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
     pub request_timeout_s: std::time::Duration,
-    /// Seconds a connection may sit with no byte moving either way before the server closes it (keep it at or above --request-timeout-s).
+    /// Seconds a connection with no request in flight may sit with no byte moving either way before the server closes it.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
     pub idle_timeout_s: std::time::Duration,
     /// Connections the servers hold open at once, all servers together; one more is accepted and closed at once.

@@ -8,6 +8,7 @@
 
 use super::bodies::GrpcBodies;
 use super::deadlines::DeadlineBody;
+use super::guarded::Activity;
 use super::limits::request_timeout_message;
 use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
@@ -124,6 +125,8 @@ where
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
         .apply_max_message_size_config(limit, limit);
     let limits = state.config.limits;
+    let activity = request.extensions().get::<Activity>().cloned();
+    let _in_flight = activity.as_ref().map(Activity::busy);
     let request = request.map(|body| Body::new(DeadlineBody::new(body, limits.body)));
     let call = tokio::time::timeout(limits.request, grpc.unary(method, request));
     let Ok(response) = call.await else {

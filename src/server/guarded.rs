@@ -1,7 +1,8 @@
 //! One accepted server connection under its limits: it holds a permit out
 //! of `--max-connections` until it drops, and fails with a timed-out error
 //! once no byte has moved either way for `--idle-timeout-s` (before its
-//! first byte: `--header-timeout-s`) while the server waits on it, so whichever server reads it (hyper, tonic, the TCP
+//! first byte: `--header-timeout-s`) while the server waits on it with no
+//! request in flight (a request's own time is the request limits'), so whichever server reads it (hyper, tonic, the TCP
 //! floor) closes it and frees what it held.
 
 use super::limits::{idle_timeout_message, silent_client_message, ConnectionLimits};
@@ -9,11 +10,39 @@ use crate::transport::counting::CountingStream;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
+
+/// How many requests a connection has in flight: while any is, the
+/// connection is not idle, however quiet (a long answer, a profile).
+#[derive(Clone, Debug, Default)]
+pub struct Activity(Arc<AtomicUsize>);
+
+impl Activity {
+    /// Marks a request in flight until the returned guard drops.
+    pub fn busy(&self) -> Busy {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Busy(Arc::clone(&self.0))
+    }
+
+    fn is_busy(&self) -> bool {
+        self.0.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// A request in flight on a connection (see `Activity::busy`).
+pub struct Busy(Arc<AtomicUsize>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// A counted connection with its permit and idle deadline.
 pub struct GuardedStream {
@@ -27,6 +56,7 @@ pub struct GuardedStream {
     last_progress: Instant,
     /// Wakes the waiting reader or writer to look at `last_progress`.
     deadline: Pin<Box<Sleep>>,
+    activity: Activity,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -44,12 +74,14 @@ impl GuardedStream {
             heard: false,
             last_progress: now,
             deadline: Box::pin(tokio::time::sleep_until(now + limits.header)),
+            activity: Activity::default(),
             _permit: permit,
         }
     }
 
-    pub fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
-        self.inner.peer_addr()
+    /// The connection's requests in flight, for the server to mark.
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
     }
 
     fn progressed(&mut self, bytes: usize) {
@@ -63,6 +95,9 @@ impl GuardedStream {
     /// `Pending` with the deadline armed to wake this task.
     fn poll_idle<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
         loop {
+            if self.activity.is_busy() {
+                self.last_progress = Instant::now();
+            }
             let window = if self.heard {
                 self.idle
             } else {
@@ -151,10 +186,12 @@ impl AsyncWrite for GuardedStream {
     }
 }
 
+/// What tonic puts in each request's extensions: the connection's
+/// `Activity`, for a call to mark itself in flight.
 impl tonic::transport::server::Connected for GuardedStream {
-    type ConnectInfo = Option<std::net::SocketAddr>;
+    type ConnectInfo = Activity;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.peer_addr().ok()
+        self.activity()
     }
 }

@@ -21,8 +21,9 @@ pub struct ConnectionLimits {
     pub body: Duration,
     /// A request must be answered within this, counted from its headers.
     pub request: Duration,
-    /// A connection on which no byte moves either way for this long is
-    /// closed (every server: HTTP/1, HTTP/2, gRPC, the TCP floor).
+    /// A connection on which no byte moves either way for this long, with
+    /// no request in flight, is closed (every server: HTTP/1, HTTP/2, gRPC,
+    /// the TCP floor).
     pub idle: Duration,
     /// Connections open at once, over all the servers together; one more is
     /// accepted and closed at once.

@@ -8,6 +8,7 @@
 use super::bodies::RestBodies;
 use super::counted::CountingListener;
 use super::deadlines::rest_deadlines;
+use super::guarded::Activity;
 use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stopped, ServerState};
@@ -30,6 +31,7 @@ use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use tower::ServiceExt;
 
 /// Serves the seed's routes and the routes in `others` (the Open Inference
 /// Protocol's) on one port, under the connection limits (headers within
@@ -42,10 +44,15 @@ pub async fn serve(
     signal: watch::Receiver<bool>,
 ) {
     let limits = state.config.limits;
+    let profiling = state.config.profiling;
     let app = routes(state)
         .merge(others)
         .layer(DefaultBodyLimit::disable());
-    let app = app.layer(middleware::from_fn_with_state(limits, rest_deadlines));
+    let mut app = app.layer(middleware::from_fn_with_state(limits, rest_deadlines));
+    if profiling {
+        // Added after the limits: a profile takes as long as it was asked to.
+        app = app.route("/debug/pprof/profile", get(profile_route::profile));
+    }
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -61,7 +68,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             stream = listener.accept_guarded() => {
-                let service = TowerToHyperService::new(app.clone());
+                let service = TowerToHyperService::new(in_flight(&app, stream.activity()));
                 let connection = builder
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)
                     .into_owned();
@@ -76,7 +83,29 @@ pub async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(1), connections.shutdown()).await;
 }
 
-/// The seed's routes (and the profiler's, when asked for).
+/// `app`, marking each request in flight on its connection until answered.
+fn in_flight(
+    app: &Router,
+    activity: Activity,
+) -> impl tower::Service<
+    Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone {
+    let app = app.clone();
+    tower::service_fn(move |request: Request<hyper::body::Incoming>| {
+        let busy = activity.busy();
+        let answer = app.clone().oneshot(request);
+        async move {
+            let response = answer.await;
+            drop(busy);
+            response
+        }
+    })
+}
+
+/// The seed's routes.
 fn routes(state: Arc<ServerState>) -> Router {
     let route = |payload: PayloadKind| {
         post(
@@ -85,16 +114,12 @@ fn routes(state: Arc<ServerState>) -> Router {
             },
         )
     };
-    let profiling = state.config.profiling;
-    let mut app = Router::new()
+    Router::new()
         .route("/basic", route(PayloadKind::Basic))
         .route("/base64", route(PayloadKind::B64))
         .route("/binary", route(PayloadKind::Binary))
-        .route("/healthz", get(|| async { "ok" }));
-    if profiling {
-        app = app.route("/debug/pprof/profile", get(profile_route::profile));
-    }
-    app.with_state(state)
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
 }
 
 async fn handle(state: Arc<ServerState>, payload: PayloadKind, request: Request) -> Response {
