@@ -297,3 +297,22 @@ fn a_quiet_request_in_flight_is_not_idle_and_a_profile_not_cut_short() {
     let answered = assert_closed(&mut client, "a profile request");
     assert!(answered.starts_with("HTTP/1.1 200"), "{answered:.200}");
 }
+
+/// The limits `imgwire bench ARGS` gives its built-in servers.
+fn bench_limits(args: &[&str]) -> imgwire::server::ConnectionLimits {
+    use clap::Parser;
+    let mut argv = vec!["imgwire", "bench"];
+    argv.extend_from_slice(args);
+    match imgwire::Cli::parse_from(argv).command {
+        imgwire::cli::Command::Bench(bench) => bench.plan().server.limits,
+        _ => unreachable!("a bench command line"),
+    }
+}
+
+#[test]
+fn bench_raises_its_own_servers_limits_to_its_load_unless_told() {
+    let loaded = bench_limits(&["-c", "2000"]);
+    assert!(loaded.max_connections >= 4 * 2000 && loaded.max_streams >= 2000);
+    let told = bench_limits(&["-c", "2000", "--max-connections", "5", "--max-streams", "3"]);
+    assert_eq!((told.max_connections, told.max_streams), (5, 3));
+}

@@ -78,12 +78,12 @@ pub struct ServerArgs {
     /// Seconds a connection with no request in flight may sit with no byte moving either way before the server closes it.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
     pub idle_timeout_s: std::time::Duration,
-    /// Connections the servers hold open at once, all servers together; one more is accepted and closed at once.
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub max_connections: u32,
-    /// Concurrent HTTP/2 streams per connection (REST/2 and gRPC).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
-    pub max_streams: u32,
+    /// Connections the servers hold open at once, all servers together; one more is accepted and closed at once (default: 1024; in bench, enough for --concurrency too).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+    /// Concurrent HTTP/2 streams per connection, REST/2 and gRPC (default: 256; in bench, at least --concurrency).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_streams: Option<u32>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -348,8 +348,18 @@ impl BenchArgs {
     /// Resolves the flags into the plan the run follows: defaults applied,
     /// units converted, once.
     pub fn plan(&self) -> BenchPlan {
-        let server = self.server.config();
         let concurrency = self.concurrency as usize;
+        let mut server = self.server.config();
+        // The built-in servers must hold the load this run puts on them
+        // (every protocol's connections, every request's stream) unless a
+        // limit was asked for.
+        if self.server.max_connections.is_none() {
+            let run_needs = 4 * concurrency + self.grpc_channels as usize + 64;
+            server.limits.max_connections = server.limits.max_connections.max(run_needs);
+        }
+        if self.server.max_streams.is_none() {
+            server.limits.max_streams = server.limits.max_streams.max(self.concurrency);
+        }
         BenchPlan {
             matrix: MatrixPlan {
                 sizes: self.sizes.clone(),
@@ -443,14 +453,21 @@ impl ServerArgs {
             profiling: false,
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             h2: self.h2_tuning(),
-            limits: crate::server::ConnectionLimits {
-                header: self.header_timeout_s,
-                body: self.body_timeout_s,
-                request: self.request_timeout_s,
-                idle: self.idle_timeout_s,
-                max_connections: self.max_connections as usize,
-                max_streams: self.max_streams,
-            },
+            limits: self.limits(),
+        }
+    }
+
+    fn limits(&self) -> crate::server::ConnectionLimits {
+        let defaults = crate::server::ConnectionLimits::default();
+        crate::server::ConnectionLimits {
+            header: self.header_timeout_s,
+            body: self.body_timeout_s,
+            request: self.request_timeout_s,
+            idle: self.idle_timeout_s,
+            max_connections: self
+                .max_connections
+                .map_or(defaults.max_connections, |n| n as usize),
+            max_streams: self.max_streams.unwrap_or(defaults.max_streams),
         }
     }
 
