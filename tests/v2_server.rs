@@ -392,7 +392,11 @@ fn grpc_model_infer_answers_the_jpeg_s_height_and_width() {
         .infer(model_infer("decode", element(&vec![0; 1 << 20])))
         .unwrap_err();
     assert_eq!(big.code(), tonic::Code::ResourceExhausted);
-    assert!(big.message().contains("--max-message-mb"), "{}", big.message());
+    assert!(
+        big.message().contains("--max-message-mb"),
+        "{}",
+        big.message()
+    );
     assert!(
         grpc.infer(model_infer("decode", element(&image))).is_ok(),
         "still answering"

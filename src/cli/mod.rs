@@ -34,7 +34,7 @@ pub enum Command {
     /// Send images over REST and gRPC (to built-in servers unless --rest-url/--grpc-url/--tcp-url) and show where the time goes.
     Bench(Box<BenchArgs>),
     /// Run the built-in REST and gRPC servers until Ctrl-C.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
     Encode(Box<EncodeArgs>),
 }
@@ -69,6 +69,24 @@ pub struct ServerArgs {
     /// Worker threads of the server runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub server_threads: Option<u32>,
+    /// Seconds an HTTP/1 client has to send a request's headers, from connecting or from its previous answer (so also the keep-alive limit); any client's first byte is due within it too.
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = crate::server::parse_timeout_s)]
+    pub header_timeout_s: std::time::Duration,
+    /// Seconds a request body or gRPC message has to arrive whole, from its headers.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = crate::server::parse_timeout_s)]
+    pub body_timeout_s: std::time::Duration,
+    /// Seconds the server takes at most to answer a request, from its headers (503 or DEADLINE_EXCEEDED past it).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
+    pub request_timeout_s: std::time::Duration,
+    /// Seconds a connection with no request in flight may sit with no byte moving either way before the server closes it.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
+    pub idle_timeout_s: std::time::Duration,
+    /// Connections the servers hold open at once, all servers together; one more is accepted and closed at once (default: 1024; in bench, enough for --concurrency too).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: Option<u32>,
+    /// Concurrent HTTP/2 streams per connection, REST/2 and gRPC (default: 256; in bench, at least --concurrency).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_streams: Option<u32>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -333,11 +351,21 @@ impl BenchArgs {
     /// Resolves the flags into the plan the run follows: defaults applied,
     /// units converted, once.
     pub fn plan(&self) -> BenchPlan {
+        let concurrency = self.concurrency as usize;
         let mut server = self.server.config();
         // The built-in server must accept every size this bench sends.
         let largest = self.sizes.iter().map(|size| size.pixels()).max();
         server.max_pixels = server.max_pixels.max(largest.unwrap_or(0));
-        let concurrency = self.concurrency as usize;
+        // The built-in servers must hold the load this run puts on them
+        // (every protocol's connections, every request's stream) unless a
+        // limit was asked for.
+        if self.server.max_connections.is_none() {
+            let run_needs = 4 * concurrency + self.grpc_channels as usize + 64;
+            server.limits.max_connections = server.limits.max_connections.max(run_needs);
+        }
+        if self.server.max_streams.is_none() {
+            server.limits.max_streams = server.limits.max_streams.max(self.concurrency);
+        }
         BenchPlan {
             matrix: MatrixPlan {
                 sizes: self.sizes.clone(),
@@ -432,6 +460,21 @@ impl ServerArgs {
             profiling: false,
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             h2: self.h2_tuning(),
+            limits: self.limits(),
+        }
+    }
+
+    fn limits(&self) -> crate::server::ConnectionLimits {
+        let defaults = crate::server::ConnectionLimits::default();
+        crate::server::ConnectionLimits {
+            header: self.header_timeout_s,
+            body: self.body_timeout_s,
+            request: self.request_timeout_s,
+            idle: self.idle_timeout_s,
+            max_connections: self
+                .max_connections
+                .map_or(defaults.max_connections, |n| n as usize),
+            max_streams: self.max_streams.unwrap_or(defaults.max_streams),
         }
     }
 

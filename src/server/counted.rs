@@ -1,13 +1,18 @@
 //! Bytes on the wire at the server's sockets: listeners that wrap every
 //! accepted connection in a `CountingStream`, so a run can set what the
-//! server received beside what the client sent.
+//! server received beside what the client sent, and admit it only within
+//! the servers' connection limit.
 
+use super::guarded::GuardedStream;
+use super::limits::{connection_limit_message, ConnectionLimits};
 use crate::transport::counting::{CountingStream, WireCounters};
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 /// The counters of every built-in server, one per listening port.
 #[derive(Debug, Default)]
@@ -18,70 +23,112 @@ pub struct ServerWire {
 }
 
 /// A TCP listener whose connections count their bytes (Nagle off, as the
-/// clients have it). Serves axum directly and tonic as a stream.
+/// clients have it) and live under the servers' limits: each holds a permit
+/// of the `--max-connections` shared by every server until it closes, and
+/// is closed once idle past `--idle-timeout-s`. A connection over the limit
+/// is accepted and closed at once (the client sees the close rather than a
+/// connect that hangs in the backlog, and the backlog keeps draining).
+/// Serves hyper connections directly and tonic as a stream.
 pub struct CountingListener {
     inner: TcpListener,
     counters: Arc<WireCounters>,
+    guard: ConnectionGuard,
+}
+
+/// What every server's listener shares: the permits of `--max-connections`,
+/// the time limits, and when a refusal was last logged.
+#[derive(Clone)]
+pub struct ConnectionGuard {
+    permits: Arc<Semaphore>,
+    limits: ConnectionLimits,
+    refusal_logged: Arc<Mutex<Option<Instant>>>,
+}
+
+impl ConnectionGuard {
+    pub fn new(limits: &ConnectionLimits) -> Self {
+        ConnectionGuard {
+            permits: Arc::new(Semaphore::new(limits.max_connections)),
+            limits: *limits,
+            refusal_logged: Arc::default(),
+        }
+    }
+
+    /// The connection under its limits, or `None` (and it is closed) when
+    /// the servers hold `--max-connections` already.
+    fn admit(&self, stream: CountingStream) -> Option<GuardedStream> {
+        match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => Some(GuardedStream::new(stream, &self.limits, permit)),
+            Err(_) => {
+                self.log_refusal();
+                None
+            }
+        }
+    }
+
+    /// Says so at most once every 10 seconds: a flood of refusals must not
+    /// become a flood of log lines.
+    fn log_refusal(&self) {
+        let Ok(mut last) = self.refusal_logged.lock() else {
+            return;
+        };
+        if last.is_none_or(|at| at.elapsed() >= Duration::from_secs(10)) {
+            *last = Some(Instant::now());
+            eprintln!("{}", connection_limit_message(self.limits.max_connections));
+        }
+    }
 }
 
 impl CountingListener {
-    pub fn new(inner: TcpListener, counters: Arc<WireCounters>) -> Self {
-        CountingListener { inner, counters }
+    pub fn new(inner: TcpListener, counters: Arc<WireCounters>, guard: ConnectionGuard) -> Self {
+        CountingListener {
+            inner,
+            counters,
+            guard,
+        }
     }
 
-    fn wrap(&self, stream: tokio::net::TcpStream) -> CountingStream {
+    /// The accepted socket counted and under the limits, or `None` when it
+    /// was over `--max-connections` (and is closed by the drop).
+    fn admit(&self, stream: tokio::net::TcpStream) -> Option<GuardedStream> {
         let _ = stream.set_nodelay(true);
-        CountingStream::new(stream, self.counters.clone())
+        self.guard
+            .admit(CountingStream::new(stream, self.counters.clone()))
     }
 
-    /// Accepts the next connection, waiting out transient errors (too many
-    /// open files, a connection reset before accept) as axum's own listener does.
-    pub async fn accept_counted(&self) -> CountingStream {
+    /// Accepts the next connection within the limits, waiting out transient
+    /// errors (too many open files, a connection reset before accept) as
+    /// axum's own listener does.
+    pub async fn accept_guarded(&self) -> GuardedStream {
         loop {
             match self.inner.accept().await {
-                Ok((stream, _)) => return self.wrap(stream),
+                Ok((stream, _)) => {
+                    if let Some(stream) = self.admit(stream) {
+                        return stream;
+                    }
+                }
                 Err(err) => {
                     eprintln!("warning: a server could not accept a connection: {err}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
         }
     }
 }
 
-impl axum::serve::Listener for CountingListener {
-    type Io = CountingStream;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let stream = self.accept_counted().await;
-        let addr = stream
-            .peer_addr()
-            .unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());
-        (stream, addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.inner.local_addr()
-    }
-}
-
 impl futures_core::Stream for CountingListener {
-    type Item = io::Result<CountingStream>;
+    type Item = io::Result<GuardedStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self.inner.poll_accept(cx) {
-            Poll::Ready(Ok((stream, _))) => Poll::Ready(Some(Ok(self.wrap(stream)))),
-            Poll::Ready(Err(err)) => Poll::Ready(Some(Err(err))),
-            Poll::Pending => Poll::Pending,
+        loop {
+            match self.inner.poll_accept(cx) {
+                Poll::Ready(Ok((stream, _))) => {
+                    if let Some(stream) = self.admit(stream) {
+                        return Poll::Ready(Some(Ok(stream)));
+                    }
+                }
+                Poll::Ready(Err(err)) => return Poll::Ready(Some(Err(err))),
+                Poll::Pending => return Poll::Pending,
+            }
         }
-    }
-}
-
-impl tonic::transport::server::Connected for CountingStream {
-    type ConnectInfo = Option<std::net::SocketAddr>;
-
-    fn connect_info(&self) -> Self::ConnectInfo {
-        self.peer_addr().ok()
     }
 }

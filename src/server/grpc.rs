@@ -7,6 +7,9 @@
 //! same unary plumbing (`unary_with_timing`, `reply`).
 
 use super::bodies::GrpcBodies;
+use super::deadlines::DeadlineBody;
+use super::guarded::Activity;
+use super::limits::request_timeout_message;
 use super::refusal::restate_message_limit;
 use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
@@ -38,7 +41,11 @@ pub async fn serve(
     signal: watch::Receiver<bool>,
 ) {
     let h2 = state.config.h2;
+    let limits = state.config.limits;
+    // No keep-alive pings: an idle connection must go quiet for the idle
+    // limit (`guarded`) to close it; a dead peer goes quiet as well.
     let result = tonic::transport::Server::builder()
+        .max_concurrent_streams(limits.max_streams)
         .initial_stream_window_size(h2.stream_window_bytes)
         .initial_connection_window_size(h2.connection_window_bytes)
         .http2_adaptive_window(Some(h2.adaptive_window))
@@ -101,7 +108,10 @@ pub type TimingSlot = Arc<Mutex<Option<http::HeaderValue>>>;
 /// Runs one unary call of `method` over the raw codec, with the server's
 /// message limits and gzip'd requests accepted (inflated while receiving;
 /// answers go plain); the `server-timing` value `method` leaves in `slot`
-/// goes in the trailers beside `grpc-status`.
+/// goes in the trailers beside `grpc-status`. The message must arrive
+/// within `--body-timeout-s` and the call end within `--request-timeout-s`
+/// (`DEADLINE_EXCEEDED` otherwise, naming the flag); either drops what the
+/// call held.
 pub async fn unary_with_timing<M>(
     state: &ServerState,
     method: M,
@@ -115,7 +125,15 @@ where
     let mut grpc = Grpc::new(RawCodec)
         .accept_compressed(tonic::codec::CompressionEncoding::Gzip)
         .apply_max_message_size_config(limit, limit);
-    let response = grpc.unary(method, request).await;
+    let limits = state.config.limits;
+    let activity = request.extensions().get::<Activity>().cloned();
+    let _in_flight = activity.as_ref().map(Activity::busy);
+    let request = request.map(|body| Body::new(DeadlineBody::new(body, limits.body)));
+    let call = tokio::time::timeout(limits.request, grpc.unary(method, request));
+    let Ok(response) = call.await else {
+        let message = request_timeout_message(limits.request);
+        return Status::deadline_exceeded(message).into_http();
+    };
     let response = restate_message_limit(response, state.config.max_message_bytes, &state.refusals);
     let trailer = slot.lock().ok().and_then(|mut slot| slot.take());
     response.map(|body| {

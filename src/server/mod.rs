@@ -6,10 +6,13 @@
 
 mod bodies;
 mod counted;
+mod deadlines;
 mod decode;
 mod grpc;
+mod guarded;
 mod image_limits;
 mod jpeg_size;
+mod limits;
 mod pipeline;
 mod profile_route;
 mod refusal;
@@ -22,12 +25,13 @@ mod v2;
 pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
 pub use image_limits::DEFAULT_MAX_PIXELS;
+pub use limits::{parse_timeout_s, ConnectionLimits};
 pub use pipeline::ServerState;
 pub use refusal::{RefusalCounts, RefusalSnapshot, RequestError};
 
 use crate::protocol::Protocol;
 use crate::transport::counting::WireCounters;
-use counted::CountingListener;
+use counted::{ConnectionGuard, CountingListener};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +57,8 @@ pub struct ServerConfig {
     /// The model name the Open Inference Protocol (KServe v2) routes answer
     /// to (`--v2-model`).
     pub v2_model: String,
+    /// How long the servers wait on a client and how many they hold.
+    pub limits: ConnectionLimits,
 }
 
 /// The v2 model's name unless `imgwire serve --v2-model` renames it (the
@@ -148,12 +154,14 @@ impl Servers {
             local(&listeners.grpc)?,
             local(&listeners.tcp)?,
         );
+        let guard = ConnectionGuard::new(&state.config.limits);
         let (rest, grpc, tcp) = runtime
             .block_on(async {
                 let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {
                     listener.set_nonblocking(true)?;
                     let listener = tokio::net::TcpListener::from_std(listener)?;
-                    std::io::Result::Ok(CountingListener::new(listener, Arc::clone(counters)))
+                    let counters = Arc::clone(counters);
+                    std::io::Result::Ok(CountingListener::new(listener, counters, guard.clone()))
                 };
                 std::io::Result::Ok((
                     counted(listeners.rest, &wire.rest)?,

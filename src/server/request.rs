@@ -126,6 +126,7 @@ mod tests {
             h2: Default::default(),
             profiling: false,
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
+            limits: Default::default(),
         })
     }
 

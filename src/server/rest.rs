@@ -6,6 +6,9 @@
 //! `Server-Timing` header.
 
 use super::bodies::RestBodies;
+use super::counted::CountingListener;
+use super::deadlines::rest_deadlines;
+use super::guarded::Activity;
 use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stats_route, stopped, ServerState};
@@ -15,23 +18,95 @@ use crate::wire::server_timing;
 use crate::wire::PayloadKind;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use tower::ServiceExt;
 
 /// Serves the seed's routes and the routes in `others` (the Open Inference
-/// Protocol's) on one port.
+/// Protocol's) on one port, under the connection limits (headers within
+/// `--header-timeout-s`, bodies within `--body-timeout-s`, answers within
+/// `--request-timeout-s`, `--max-streams` per HTTP/2 connection).
 pub async fn serve(
-    listener: super::counted::CountingListener,
+    listener: CountingListener,
     state: Arc<ServerState>,
     others: Router,
     signal: watch::Receiver<bool>,
 ) {
+    let limits = state.config.limits;
+    let profiling = state.config.profiling;
+    let app = routes(state)
+        .merge(others)
+        .layer(DefaultBodyLimit::disable());
+    let mut app = app.layer(middleware::from_fn_with_state(limits, rest_deadlines));
+    if profiling {
+        // Added after the limits: a profile takes as long as it was asked to.
+        app = app.route("/debug/pprof/profile", get(profile_route::profile));
+    }
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(limits.max_streams);
+    let connections = GracefulShutdown::new();
+    let stop = stopped(signal);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            stream = listener.accept_guarded() => {
+                let service = TowerToHyperService::new(in_flight(&app, stream.activity()));
+                let connection = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                // A connection's end (a client gone, a limit passed) is not
+                // the server's error: the client got the answer or the close.
+                tokio::spawn(connections.watch(connection));
+            }
+            () = &mut stop => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(1), connections.shutdown()).await;
+}
+
+/// `app`, marking each request in flight on its connection until answered.
+fn in_flight(
+    app: &Router,
+    activity: Activity,
+) -> impl tower::Service<
+    Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Send,
+> + Clone {
+    let app = app.clone();
+    tower::service_fn(move |request: Request<hyper::body::Incoming>| {
+        let busy = activity.busy();
+        let answer = app.clone().oneshot(request);
+        async move {
+            let response = answer.await;
+            drop(busy);
+            response
+        }
+    })
+}
+
+/// The seed's routes.
+fn routes(state: Arc<ServerState>) -> Router {
     let route = |payload: PayloadKind| {
         post(
             move |State(state): State<Arc<ServerState>>, request: Request| {
@@ -39,26 +114,13 @@ pub async fn serve(
             },
         )
     };
-    let profiling = state.config.profiling;
-    let mut app = Router::new()
+    Router::new()
         .route("/basic", route(PayloadKind::Basic))
         .route("/base64", route(PayloadKind::B64))
         .route("/binary", route(PayloadKind::Binary))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/stats", get(stats_route::stats));
-    if profiling {
-        app = app.route("/debug/pprof/profile", get(profile_route::profile));
-    }
-    let app = app
+        .route("/stats", get(stats_route::stats))
         .with_state(state)
-        .merge(others)
-        .layer(DefaultBodyLimit::disable());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(stopped(signal))
-        .await;
-    if let Err(err) = result {
-        eprintln!("error: the REST server stopped: {err}");
-    }
 }
 
 async fn handle(state: Arc<ServerState>, payload: PayloadKind, request: Request) -> Response {

@@ -1,13 +1,16 @@
 //! The TCP echo server behind the `tcp` floor: reads a 4-byte big-endian
 //! length and that many bytes, writes them back the same way. A length over
-//! the limit closes the connection: there is no way to answer within the
-//! protocol, and reading on would only buffer what the limit forbids.
+//! the limit closes the connection at once: there is no way to answer
+//! within the protocol, and reading on would only buffer what the limit
+//! forbids. A message's memory grows as its bytes arrive, never ahead of
+//! them on the prefix's word, and a connection that goes quiet for
+//! `--idle-timeout-s` is closed (its stream fails, see `guarded`).
 
 use super::counted::CountingListener;
+use super::guarded::GuardedStream;
 use super::{stopped, ServerState};
-use crate::transport::counting::CountingStream;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
 pub async fn serve(
@@ -18,7 +21,7 @@ pub async fn serve(
     let limit = state.config.max_message_bytes;
     let accept = async {
         loop {
-            let stream = listener.accept_counted().await;
+            let stream = listener.accept_guarded().await;
             tokio::spawn(echo_connection(stream, limit));
         }
     };
@@ -28,7 +31,7 @@ pub async fn serve(
     }
 }
 
-async fn echo_connection(mut stream: CountingStream, limit: usize) {
+async fn echo_connection(mut stream: GuardedStream, limit: usize) {
     let mut buffer = Vec::new();
     while let Ok(len) = stream.read_u32().await {
         let len = len as usize;
@@ -36,13 +39,59 @@ async fn echo_connection(mut stream: CountingStream, limit: usize) {
             eprintln!("error: a TCP message of {len} bytes is over the limit (raise --max-message-mb); closing");
             return;
         }
-        buffer.resize(len, 0);
-        if stream.read_exact(&mut buffer).await.is_err() {
+        if read_message(&mut stream, len, &mut buffer).await.is_err() {
             return;
         }
         let prefix = (len as u32).to_be_bytes();
         if stream.write_all(&prefix).await.is_err() || stream.write_all(&buffer).await.is_err() {
             return;
         }
+    }
+}
+
+/// Reads exactly `len` bytes into `buffer` (emptied first), reserving
+/// memory only as they arrive: a prefix that promises much and sends
+/// little costs what was sent. Fails if the stream ends early.
+async fn read_message<R: AsyncRead + Unpin>(
+    stream: &mut R,
+    len: usize,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    buffer.clear();
+    // Keeps what an earlier message reserved only while it is modest.
+    buffer.shrink_to(1 << 20);
+    stream.take(len as u64).read_to_end(buffer).await?;
+    if buffer.len() == len {
+        Ok(())
+    } else {
+        Err(std::io::ErrorKind::UnexpectedEof.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_prefix_reserves_nothing_ahead_of_its_bytes() {
+        let mut sent: &[u8] = &[7; 1000];
+        let mut buffer = Vec::new();
+        let read = read_message(&mut sent, 64 << 20, &mut buffer).await;
+        assert!(read.is_err(), "a message cut short is an error");
+        assert_eq!(buffer.len(), 1000);
+        assert!(
+            buffer.capacity() < 1 << 20,
+            "{} reserved",
+            buffer.capacity()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_whole_message_is_read_and_the_next_left() {
+        let mut sent: &[u8] = b"abcdefgh";
+        let mut buffer = vec![1, 2, 3];
+        read_message(&mut sent, 5, &mut buffer).await.unwrap();
+        assert_eq!(buffer, b"abcde");
+        assert_eq!(sent, b"fgh");
     }
 }
