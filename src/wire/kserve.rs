@@ -140,15 +140,23 @@ pub fn basic_values() -> Vec<f32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn model(datatype: &str) -> KserveModel {
+impl KserveModel {
+    /// Model `decode` with input `image` of `datatype`, as the targets have.
+    pub(crate) fn for_test(datatype: &str) -> Self {
         KserveModel {
             name: "decode".into(),
             input: "image".into(),
             datatype: datatype.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(datatype: &str) -> KserveModel {
+        KserveModel::for_test(datatype)
     }
 
     #[test]

@@ -82,3 +82,18 @@ impl PayloadKind {
         self != PayloadKind::Basic
     }
 }
+
+/// A few bytes that start like a JPEG, declared as `width` x `height` RGB:
+/// what the wire formats' tests serialize (none of them decodes it).
+#[cfg(test)]
+pub(crate) fn test_image(width: u32, height: u32) -> EncodedImage {
+    EncodedImage {
+        bytes: vec![0xff, 0xd8, 1, 2, 3],
+        meta: ImageMeta {
+            width,
+            height,
+            channels: 3,
+            format: ImageFormat::Jpeg,
+        },
+    }
+}

@@ -174,18 +174,9 @@ fn check_answer(scores: &[f64], labels: &[(String, i64)]) -> Result<(), SeedWire
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{ImageFormat, ImageMeta};
 
     fn image() -> EncodedImage {
-        EncodedImage {
-            bytes: vec![0xff, 0xd8, 1, 2, 3],
-            meta: ImageMeta {
-                width: 2,
-                height: 1,
-                channels: 3,
-                format: ImageFormat::Jpeg,
-            },
-        }
+        crate::wire::test_image(2, 1)
     }
 
     fn seed_answer() -> pb::BasicResponse {

@@ -235,15 +235,7 @@ mod tests {
     }
 
     fn image() -> EncodedImage {
-        EncodedImage {
-            bytes: vec![0xff, 0xd8, 1, 2, 3],
-            meta: ImageMeta {
-                width: 16,
-                height: 8,
-                channels: 3,
-                format: ImageFormat::Jpeg,
-            },
-        }
+        crate::wire::test_image(16, 8)
     }
 
     fn grpc_answer(prediction: &[u8]) -> Vec<u8> {

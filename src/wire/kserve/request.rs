@@ -226,26 +226,13 @@ fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{ImageFormat, ImageMeta};
 
     fn model(datatype: &str) -> KserveModel {
-        KserveModel {
-            name: "decode".into(),
-            input: "image".into(),
-            datatype: datatype.into(),
-        }
+        KserveModel::for_test(datatype)
     }
 
     fn image() -> EncodedImage {
-        EncodedImage {
-            bytes: vec![0xff, 0xd8, 1, 2, 3],
-            meta: ImageMeta {
-                width: 2,
-                height: 1,
-                channels: 3,
-                format: ImageFormat::Jpeg,
-            },
-        }
+        crate::wire::test_image(2, 1)
     }
 
     fn header_length(request: &WireRequest) -> usize {
