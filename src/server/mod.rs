@@ -22,6 +22,9 @@ mod stats_route;
 mod tcp;
 mod v2;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
 pub use image_limits::DEFAULT_MAX_PIXELS;

@@ -13,6 +13,9 @@ pub mod server_timing;
 pub mod target;
 pub mod torchserve;
 
+#[cfg(test)]
+pub(crate) mod fuzz;
+
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 

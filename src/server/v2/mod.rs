@@ -18,6 +18,9 @@ mod rest_bodies;
 mod stats;
 mod tensor;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use grpc::routes as grpc_routes;
 pub use rest::routes as rest_routes;
 

@@ -161,4 +161,24 @@ mod tests {
             assert_eq!((err.line, err.why), (3, why), "{line}");
         }
     }
+
+    const PAGE: &str = "# TYPE ts_inference_requests_total counter\n\
+                        ts_inference_requests_total{model_name=\"a,b\",note=\"\\\"x\\n\",} 2.0 17\n\
+                        up 1\n";
+
+    proptest::proptest! {
+        #![proptest_config(crate::wire::fuzz::config())]
+
+        /// Whatever a metrics port answers, the page is read or a line named.
+        #[test]
+        fn any_page_is_read_or_a_line_is_named(page in proptest::prelude::any::<String>()) {
+            let _ = samples(&page);
+        }
+
+        #[test]
+        fn edited_pages_are_read_or_a_line_is_named(edits in crate::wire::fuzz::edits()) {
+            let page = crate::wire::fuzz::apply(PAGE.as_bytes(), &edits);
+            let _ = samples(&String::from_utf8_lossy(&page));
+        }
+    }
 }
