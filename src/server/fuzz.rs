@@ -209,3 +209,31 @@ proptest! {
         serve(RestBodies { headers: &headers }.deserialize(PayloadKind::Binary, jpeg.into()));
     }
 }
+
+/// The valid bodies the edits start from are read, and their image passes
+/// the checks and decodes.
+#[test]
+fn the_unedited_bodies_are_read_and_decode() {
+    let jpeg = small_jpeg();
+    let headers = header_map(None, ["16", "8", "3", "jpeg"].map(String::from));
+    let rest = PAYLOADS
+        .into_iter()
+        .zip(valid_rest_bodies(&jpeg))
+        .map(|(payload, body)| {
+            RestBodies { headers: &headers }.deserialize(payload, Bytes::from(body))
+        });
+    let grpc_bodies = valid_grpc_bodies(&jpeg, info(16, 8, 3, pb::ImageFormat::Jpeg as i32));
+    let grpc = PAYLOADS
+        .into_iter()
+        .zip(grpc_bodies)
+        .map(|(payload, body)| GrpcBodies.deserialize(payload, Bytes::from(body)));
+    for read in rest.chain(grpc) {
+        match read.unwrap() {
+            Deserialized::Structured => {}
+            Deserialized::Image { bytes, meta } => {
+                check_image(&bytes, &meta, MAX_PIXELS).unwrap();
+                decode(ServerDecoder::Turbojpeg, &bytes, &meta).unwrap();
+            }
+        }
+    }
+}

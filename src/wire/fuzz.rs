@@ -256,3 +256,36 @@ proptest! {
         }
     }
 }
+
+/// The valid answers the edits start from pass, so the edits probe the
+/// parsers' accepting paths as well as their refusals.
+#[test]
+fn the_unedited_answers_pass() {
+    let sent = jpeg_meta(40, 24);
+    let model = KserveModel::for_test("BYTES");
+    let check = |protocol, body: &[u8]| {
+        kserve::parse_response(&model, protocol, PayloadKind::Binary, body, Some(&sent))
+    };
+    let raw: Vec<u8> = [24i32, 40].iter().flat_map(|v| v.to_le_bytes()).collect();
+    assert!(ServerTimings::parse(std::str::from_utf8(&valid_timings()).unwrap()).is_ok());
+    check(Protocol::Rest, &kserve_rest_answer("INT32", None, &[])).unwrap();
+    check(Protocol::Rest, &kserve_rest_answer("INT32", Some(8), &raw)).unwrap();
+    check(
+        Protocol::Grpc,
+        &kserve_grpc_answer("INT32".into(), raw, vec![]),
+    )
+    .unwrap();
+    let torchserve_model = TorchserveModel {
+        name: "decode".into(),
+    };
+    let answer = torchserve_grpc_answer(br#"{"height": 24, "width": 40}"#, 0);
+    torchserve::parse_response(
+        &torchserve_model,
+        Protocol::Grpc,
+        PayloadKind::B64,
+        &answer,
+        Some(&sent),
+    )
+    .unwrap();
+    seed::parse_response(Protocol::Grpc, &seed_grpc_answer()).unwrap();
+}

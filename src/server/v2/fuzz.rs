@@ -166,3 +166,25 @@ proptest! {
         let _ = tensor::single_element(Bytes::from(data));
     }
 }
+
+/// The valid requests the edits start from are read and answered.
+#[test]
+fn the_unedited_requests_are_read() {
+    let jpeg = small_jpeg();
+    let binary = element(&jpeg, None);
+    let (body, header) = binary_body(&binary, binary.len());
+    let header = header.to_string();
+    let format = RestInfer::new(DEFAULT_V2_MODEL, Some(&header));
+    format
+        .deserialize(PayloadKind::Binary, body.into())
+        .unwrap();
+    assert!(format.binary_header_length().is_none());
+    assert!(!format.prediction().is_empty());
+    let service = service();
+    let format = GrpcInfer::new(&service);
+    let request = grpc_request(vec![element(&jpeg, None)], vec![]);
+    format
+        .deserialize(PayloadKind::Binary, request.into())
+        .unwrap();
+    assert!(!format.prediction().is_empty());
+}
