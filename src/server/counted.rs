@@ -5,6 +5,7 @@
 
 use super::guarded::GuardedStream;
 use super::limits::{connection_limit_message, ConnectionLimits};
+use super::refusal::{RefusalCounts, RefusalKind};
 use crate::transport::counting::{CountingStream, WireCounters};
 use std::io;
 use std::pin::Pin;
@@ -36,29 +37,39 @@ pub struct CountingListener {
 }
 
 /// What every server's listener shares: the permits of `--max-connections`,
-/// the time limits, and when a refusal was last logged.
+/// the time limits, when a refusal was last logged, and where refused and
+/// idle-closed connections are counted.
 #[derive(Clone)]
 pub struct ConnectionGuard {
     permits: Arc<Semaphore>,
     limits: ConnectionLimits,
     refusal_logged: Arc<Mutex<Option<Instant>>>,
+    refusals: Arc<RefusalCounts>,
 }
 
 impl ConnectionGuard {
-    pub fn new(limits: &ConnectionLimits) -> Self {
+    pub fn new(limits: &ConnectionLimits, refusals: Arc<RefusalCounts>) -> Self {
         ConnectionGuard {
             permits: Arc::new(Semaphore::new(limits.max_connections)),
             limits: *limits,
             refusal_logged: Arc::default(),
+            refusals,
         }
     }
 
     /// The connection under its limits, or `None` (and it is closed) when
-    /// the servers hold `--max-connections` already.
+    /// the servers hold `--max-connections` already (counted as
+    /// `connection_limit`).
     fn admit(&self, stream: CountingStream) -> Option<GuardedStream> {
         match Arc::clone(&self.permits).try_acquire_owned() {
-            Ok(permit) => Some(GuardedStream::new(stream, &self.limits, permit)),
+            Ok(permit) => Some(GuardedStream::new(
+                stream,
+                &self.limits,
+                permit,
+                Arc::clone(&self.refusals),
+            )),
             Err(_) => {
+                self.refusals.count(RefusalKind::ConnectionLimit);
                 self.log_refusal();
                 None
             }

@@ -154,7 +154,7 @@ impl Servers {
             local(&listeners.grpc)?,
             local(&listeners.tcp)?,
         );
-        let guard = ConnectionGuard::new(&state.config.limits);
+        let guard = ConnectionGuard::new(&state.config.limits, Arc::clone(&refusals));
         let (rest, grpc, tcp) = runtime
             .block_on(async {
                 let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {

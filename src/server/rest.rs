@@ -7,7 +7,7 @@
 
 use super::bodies::RestBodies;
 use super::counted::CountingListener;
-use super::deadlines::rest_deadlines;
+use super::deadlines::{is_body_timeout, rest_deadlines, RestDeadlines};
 use super::guarded::Activity;
 use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
@@ -45,10 +45,14 @@ pub async fn serve(
 ) {
     let limits = state.config.limits;
     let profiling = state.config.profiling;
+    let deadlines = RestDeadlines {
+        limits,
+        refusals: Arc::clone(&state.refusals),
+    };
     let app = routes(state)
         .merge(others)
         .layer(DefaultBodyLimit::disable());
-    let mut app = app.layer(middleware::from_fn_with_state(limits, rest_deadlines));
+    let mut app = app.layer(middleware::from_fn_with_state(deadlines, rest_deadlines));
     if profiling {
         // Added after the limits: a profile takes as long as it was asked to.
         app = app.route("/debug/pprof/profile", get(profile_route::profile));
@@ -167,13 +171,16 @@ pub fn into_response(answered: Answer) -> Response {
     response
 }
 
-/// `server.receive`: the whole body, refused past the limit or if cut short.
+/// `server.receive`: the whole body, refused past the limit, past
+/// `--body-timeout-s` or if cut short.
 pub async fn receive(body: Body, limit: usize) -> Result<Bytes, RequestError> {
     axum::body::to_bytes(body, limit).await.map_err(|err| {
         let too_big = std::error::Error::source(&err)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
         if too_big {
             too_large(limit)
+        } else if is_body_timeout(&err) {
+            RequestError::BodyTimedOut(err.to_string())
         } else {
             RequestError::Malformed(format!(
                 "the request body could not be read (truncated?): {err}"
