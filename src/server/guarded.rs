@@ -11,6 +11,7 @@ use super::refusal::{RefusalCounts, RefusalKind};
 use crate::transport::counting::CountingStream;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -59,6 +60,8 @@ pub struct GuardedStream {
     /// Wakes the waiting reader or writer to look at `last_progress`.
     deadline: Pin<Box<Sleep>>,
     activity: Activity,
+    /// The client's address, as accepted.
+    peer: SocketAddr,
     /// Where the idle close is counted, once.
     refusals: Arc<RefusalCounts>,
     close_counted: bool,
@@ -68,6 +71,7 @@ pub struct GuardedStream {
 impl GuardedStream {
     pub fn new(
         inner: CountingStream,
+        peer: SocketAddr,
         limits: &ConnectionLimits,
         permit: OwnedSemaphorePermit,
         refusals: Arc<RefusalCounts>,
@@ -81,6 +85,7 @@ impl GuardedStream {
             last_progress: now,
             deadline: Box::pin(tokio::time::sleep_until(now + limits.header)),
             activity: Activity::default(),
+            peer,
             refusals,
             close_counted: false,
             _permit: permit,
@@ -90,6 +95,11 @@ impl GuardedStream {
     /// The connection's requests in flight, for the server to mark.
     pub fn activity(&self) -> Activity {
         self.activity.clone()
+    }
+
+    /// The client's address, as accepted.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
     }
 
     fn progressed(&mut self, bytes: usize) {

@@ -54,6 +54,9 @@ pub struct ServerConfig {
     pub h2: crate::transport::H2Tuning,
     /// Serve `GET /debug/pprof/profile?seconds=N` on the REST port.
     pub profiling: bool,
+    /// Serve those profiles to any client, not only loopback ones
+    /// (`--profiling-public`).
+    pub profiling_public: bool,
     /// The model name the Open Inference Protocol (KServe v2) routes answer
     /// to (`--v2-model`).
     pub v2_model: String,
