@@ -4,7 +4,8 @@
 //! a gRPC message is closed or refused; connections past
 //! `--max-connections` are closed at once; HTTP/2 peers are told
 //! `--max-streams`. Each test asserts only that the server acted within a
-//! bound far above the limit set, never how fast.
+//! bound far above the limit set, never how fast; and where it counts the
+//! refusal, that `GET /stats` shows it.
 
 mod common;
 
@@ -53,11 +54,26 @@ fn assert_closed(stream: &mut TcpStream, what: &str) -> String {
         .unwrap_or_else(|| panic!("the server still held {what} after {BOUND:?}"))
 }
 
+/// How many refusals of `kind` `GET /stats` shows.
+fn refused(servers: &Servers, kind: &str) -> u64 {
+    let mut client = connect(servers.rest_addr);
+    client
+        .write_all(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let answer = assert_closed(&mut client, "a /stats request");
+    let (_, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let stats: serde_json::Value = serde_json::from_str(body).expect("JSON stats");
+    stats["refused"][kind]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {kind} in {stats}"))
+}
+
 #[test]
 fn rest_closes_a_client_that_sends_nothing() {
     let servers = servers(&["--header-timeout-s", "0.3"]);
     let mut client = connect(servers.rest_addr);
     assert_closed(&mut client, "a silent REST connection");
+    assert_eq!(refused(&servers, "idle_closed"), 1);
 }
 
 #[test]
@@ -102,6 +118,8 @@ fn rest_closes_an_upload_that_stops_short_of_its_length() {
     if !answered.is_empty() {
         assert!(answered.contains("--body-timeout-s"), "{answered}");
     }
+    assert_eq!(refused(&servers, "body_timeout"), 1);
+    assert_eq!(refused(&servers, "malformed"), 0);
 }
 
 #[test]
@@ -111,6 +129,7 @@ fn rest_answers_503_past_the_request_timeout() {
     let answered = assert_closed(&mut client, "a REST request past its timeout");
     assert!(answered.starts_with("HTTP/1.1 503"), "{answered}");
     assert!(answered.contains("--request-timeout-s"), "{answered}");
+    assert_eq!(refused(&servers, "request_timeout"), 1);
 }
 
 #[test]
@@ -195,12 +214,16 @@ fn run_async<F: std::future::Future>(future: F) -> F::Output {
 
 #[test]
 fn grpc_ends_a_call_whose_message_stops_midway() {
-    for flag in ["--body-timeout-s", "--request-timeout-s"] {
+    for (flag, kind) in [
+        ("--body-timeout-s", "body_timeout"),
+        ("--request-timeout-s", "request_timeout"),
+    ] {
         let servers = servers(&[flag, "0.3"]);
         let ended = run_async(stalled_grpc_call(servers.grpc_addr));
         let (status, message) = ended.expect("the call is answered with a status");
-        assert!(!status.is_empty() && status != "0", "grpc-status {status}");
+        assert_eq!(status, "4", "{flag}: DEADLINE_EXCEEDED, not {status}");
         assert!(message.contains(flag), "{flag}: {message}");
+        assert_eq!(refused(&servers, kind), 1, "{flag}");
     }
 }
 
@@ -248,6 +271,7 @@ fn connections_past_the_limit_are_closed_and_room_comes_back() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    assert!(refused(&servers, "connection_limit") >= 3);
 }
 
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -458,6 +458,7 @@ impl ServerArgs {
                 .server_threads
                 .map_or_else(available_cpus, |t| t as usize),
             profiling: false,
+            profiling_public: false,
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             h2: self.h2_tuning(),
             limits: self.limits(),

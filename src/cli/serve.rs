@@ -20,6 +20,9 @@ pub struct ServeArgs {
     /// Serve CPU profiles at GET /debug/pprof/profile?seconds=N on the REST port (pprof protobuf, gzip).
     #[arg(long)]
     pub profiling: bool,
+    /// Serve those profiles to any client; without it only loopback clients get one (others: 403).
+    #[arg(long, requires = "profiling")]
+    pub profiling_public: bool,
     /// The model name the KServe v2 (Open Inference Protocol) routes answer to, on the REST and gRPC ports.
     #[arg(long, value_name = "NAME", default_value = crate::server::DEFAULT_V2_MODEL, value_parser = crate::server::parse_v2_model)]
     pub v2_model: String,
@@ -30,10 +33,14 @@ pub struct ServeArgs {
 pub(super) fn serve(args: &ServeArgs) -> Result<()> {
     let config = crate::server::ServerConfig {
         profiling: args.profiling,
+        profiling_public: args.profiling_public,
         v2_model: args.v2_model.clone(),
         ..args.server.config()
     };
     crate::server::check_decoder_available(config.decoder)?;
+    if let Some(warning) = plaintext_warning(args) {
+        eprintln!("{warning}");
+    }
     let servers = crate::server::Servers::start(
         config,
         &crate::server::Binds {
@@ -72,4 +79,54 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
     let served = servers.wait_for_ctrl_c();
     let _ = writeln!(stdout, "{}", refusals.snapshot());
     Ok(served?)
+}
+
+/// One line when any server listens beyond loopback: they speak plain
+/// text (no TLS), so anyone on the network can read and send requests.
+pub fn plaintext_warning(args: &ServeArgs) -> Option<String> {
+    let exposed: Vec<String> = [
+        ("--rest-addr", args.rest_addr),
+        ("--grpc-addr", args.grpc_addr),
+        ("--tcp-addr", args.tcp_addr),
+    ]
+    .iter()
+    .filter(|(_, address)| !address.ip().to_canonical().is_loopback())
+    .map(|(flag, address)| format!("{flag} {address}"))
+    .collect();
+    (!exposed.is_empty()).then(|| {
+        format!(
+            "warning: {} not loopback: the servers speak plain text (no TLS) to the network, \
+             unauthenticated; bind 127.0.0.1 unless the network is trusted",
+            exposed.join(", ") + if exposed.len() == 1 { " is" } else { " are" }
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let mut argv = vec!["imgwire", "serve"];
+        argv.extend_from_slice(flags);
+        match crate::Cli::parse_from(argv).command {
+            super::super::Command::Serve(args) => *args,
+            _ => unreachable!("a serve command line"),
+        }
+    }
+
+    #[test]
+    fn warns_once_naming_every_address_beyond_loopback() {
+        assert_eq!(plaintext_warning(&serve_args(&[])), None);
+        assert_eq!(
+            plaintext_warning(&serve_args(&["--rest-addr", "[::1]:0"])),
+            None
+        );
+        let exposed = serve_args(&["--rest-addr", "0.0.0.0:0", "--tcp-addr", "10.1.2.3:9"]);
+        let warning = plaintext_warning(&exposed).unwrap();
+        assert!(!warning.contains('\n'), "{warning}");
+        assert!(warning.contains("--rest-addr 0.0.0.0:0, --tcp-addr 10.1.2.3:9 are"));
+        assert!(warning.contains("no TLS"), "{warning}");
+    }
 }

@@ -5,8 +5,10 @@
 
 use super::guarded::GuardedStream;
 use super::limits::{connection_limit_message, ConnectionLimits};
+use super::refusal::{RefusalCounts, RefusalKind};
 use crate::transport::counting::{CountingStream, WireCounters};
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -36,29 +38,40 @@ pub struct CountingListener {
 }
 
 /// What every server's listener shares: the permits of `--max-connections`,
-/// the time limits, and when a refusal was last logged.
+/// the time limits, when a refusal was last logged, and where refused and
+/// idle-closed connections are counted.
 #[derive(Clone)]
 pub struct ConnectionGuard {
     permits: Arc<Semaphore>,
     limits: ConnectionLimits,
     refusal_logged: Arc<Mutex<Option<Instant>>>,
+    refusals: Arc<RefusalCounts>,
 }
 
 impl ConnectionGuard {
-    pub fn new(limits: &ConnectionLimits) -> Self {
+    pub fn new(limits: &ConnectionLimits, refusals: Arc<RefusalCounts>) -> Self {
         ConnectionGuard {
             permits: Arc::new(Semaphore::new(limits.max_connections)),
             limits: *limits,
             refusal_logged: Arc::default(),
+            refusals,
         }
     }
 
     /// The connection under its limits, or `None` (and it is closed) when
-    /// the servers hold `--max-connections` already.
-    fn admit(&self, stream: CountingStream) -> Option<GuardedStream> {
+    /// the servers hold `--max-connections` already (counted as
+    /// `connection_limit`).
+    fn admit(&self, stream: CountingStream, peer: SocketAddr) -> Option<GuardedStream> {
         match Arc::clone(&self.permits).try_acquire_owned() {
-            Ok(permit) => Some(GuardedStream::new(stream, &self.limits, permit)),
+            Ok(permit) => Some(GuardedStream::new(
+                stream,
+                peer,
+                &self.limits,
+                permit,
+                Arc::clone(&self.refusals),
+            )),
             Err(_) => {
+                self.refusals.count(RefusalKind::ConnectionLimit);
                 self.log_refusal();
                 None
             }
@@ -89,10 +102,10 @@ impl CountingListener {
 
     /// The accepted socket counted and under the limits, or `None` when it
     /// was over `--max-connections` (and is closed by the drop).
-    fn admit(&self, stream: tokio::net::TcpStream) -> Option<GuardedStream> {
+    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr) -> Option<GuardedStream> {
         let _ = stream.set_nodelay(true);
         self.guard
-            .admit(CountingStream::new(stream, self.counters.clone()))
+            .admit(CountingStream::new(stream, self.counters.clone()), peer)
     }
 
     /// Accepts the next connection within the limits, waiting out transient
@@ -101,8 +114,8 @@ impl CountingListener {
     pub async fn accept_guarded(&self) -> GuardedStream {
         loop {
             match self.inner.accept().await {
-                Ok((stream, _)) => {
-                    if let Some(stream) = self.admit(stream) {
+                Ok((stream, peer)) => {
+                    if let Some(stream) = self.admit(stream, peer) {
                         return stream;
                     }
                 }
@@ -121,8 +134,8 @@ impl futures_core::Stream for CountingListener {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
             match self.inner.poll_accept(cx) {
-                Poll::Ready(Ok((stream, _))) => {
-                    if let Some(stream) = self.admit(stream) {
+                Poll::Ready(Ok((stream, peer))) => {
+                    if let Some(stream) = self.admit(stream, peer) {
                         return Poll::Ready(Some(Ok(stream)));
                     }
                 }

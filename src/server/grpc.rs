@@ -9,8 +9,8 @@
 use super::bodies::GrpcBodies;
 use super::deadlines::DeadlineBody;
 use super::guarded::Activity;
-use super::limits::request_timeout_message;
-use super::refusal::restate_message_limit;
+use super::limits::{body_timeout_message, request_timeout_message};
+use super::refusal::{restate_message_limit, RefusalKind, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
 use crate::wire::codec::RawCodec;
@@ -110,8 +110,8 @@ pub type TimingSlot = Arc<Mutex<Option<http::HeaderValue>>>;
 /// answers go plain); the `server-timing` value `method` leaves in `slot`
 /// goes in the trailers beside `grpc-status`. The message must arrive
 /// within `--body-timeout-s` and the call end within `--request-timeout-s`
-/// (`DEADLINE_EXCEEDED` otherwise, naming the flag); either drops what the
-/// call held.
+/// (`DEADLINE_EXCEEDED` otherwise, naming the flag, counted as
+/// `body_timeout` or `request_timeout`); either drops what the call held.
 pub async fn unary_with_timing<M>(
     state: &ServerState,
     method: M,
@@ -128,12 +128,21 @@ where
     let limits = state.config.limits;
     let activity = request.extensions().get::<Activity>().cloned();
     let _in_flight = activity.as_ref().map(Activity::busy);
-    let request = request.map(|body| Body::new(DeadlineBody::new(body, limits.body)));
+    let (parts, body) = request.into_parts();
+    let body = DeadlineBody::new(body, limits.body);
+    let body_late = body.deadline_passed();
+    let request = http::Request::from_parts(parts, Body::new(body));
     let call = tokio::time::timeout(limits.request, grpc.unary(method, request));
     let Ok(response) = call.await else {
+        state.refusals.count(RefusalKind::RequestTimeout);
         let message = request_timeout_message(limits.request);
         return Status::deadline_exceeded(message).into_http();
     };
+    if body_late.passed() {
+        let error = RequestError::BodyTimedOut(body_timeout_message(limits.body));
+        state.refusals.record(&error);
+        return error.grpc_status().into_http();
+    }
     let response = restate_message_limit(response, state.config.max_message_bytes, &state.refusals);
     let trailer = slot.lock().ok().and_then(|mut slot| slot.take());
     response.map(|body| {

@@ -2,13 +2,16 @@
 //! of `--max-connections` until it drops, and fails with a timed-out error
 //! once no byte has moved either way for `--idle-timeout-s` (before its
 //! first byte: `--header-timeout-s`) while the server waits on it with no
-//! request in flight (a request's own time is the request limits'), so whichever server reads it (hyper, tonic, the TCP
-//! floor) closes it and frees what it held.
+//! request in flight (a request's own time is the request limits'), so
+//! whichever server reads it (hyper, tonic, the TCP floor) closes it and
+//! frees what it held; the close is counted (`idle_closed` at `GET /stats`).
 
 use super::limits::{idle_timeout_message, silent_client_message, ConnectionLimits};
+use super::refusal::{RefusalCounts, RefusalKind};
 use crate::transport::counting::CountingStream;
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -57,14 +60,21 @@ pub struct GuardedStream {
     /// Wakes the waiting reader or writer to look at `last_progress`.
     deadline: Pin<Box<Sleep>>,
     activity: Activity,
+    /// The client's address, as accepted.
+    peer: SocketAddr,
+    /// Where the idle close is counted, once.
+    refusals: Arc<RefusalCounts>,
+    close_counted: bool,
     _permit: OwnedSemaphorePermit,
 }
 
 impl GuardedStream {
     pub fn new(
         inner: CountingStream,
+        peer: SocketAddr,
         limits: &ConnectionLimits,
         permit: OwnedSemaphorePermit,
+        refusals: Arc<RefusalCounts>,
     ) -> Self {
         let now = Instant::now();
         GuardedStream {
@@ -75,6 +85,9 @@ impl GuardedStream {
             last_progress: now,
             deadline: Box::pin(tokio::time::sleep_until(now + limits.header)),
             activity: Activity::default(),
+            peer,
+            refusals,
+            close_counted: false,
             _permit: permit,
         }
     }
@@ -82,6 +95,11 @@ impl GuardedStream {
     /// The connection's requests in flight, for the server to mark.
     pub fn activity(&self) -> Activity {
         self.activity.clone()
+    }
+
+    /// The client's address, as accepted.
+    pub fn peer(&self) -> SocketAddr {
+        self.peer
     }
 
     fn progressed(&mut self, bytes: usize) {
@@ -105,6 +123,10 @@ impl GuardedStream {
             };
             let due = self.last_progress + window;
             if Instant::now() >= due {
+                if !self.close_counted {
+                    self.close_counted = true;
+                    self.refusals.count(RefusalKind::IdleClosed);
+                }
                 let message = if self.heard {
                     idle_timeout_message(self.idle)
                 } else {

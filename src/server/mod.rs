@@ -57,6 +57,9 @@ pub struct ServerConfig {
     pub h2: crate::transport::H2Tuning,
     /// Serve `GET /debug/pprof/profile?seconds=N` on the REST port.
     pub profiling: bool,
+    /// Serve those profiles to any client, not only loopback ones
+    /// (`--profiling-public`).
+    pub profiling_public: bool,
     /// The model name the Open Inference Protocol (KServe v2) routes answer
     /// to (`--v2-model`).
     pub v2_model: String,
@@ -157,7 +160,7 @@ impl Servers {
             local(&listeners.grpc)?,
             local(&listeners.tcp)?,
         );
-        let guard = ConnectionGuard::new(&state.config.limits);
+        let guard = ConnectionGuard::new(&state.config.limits, Arc::clone(&refusals));
         let (rest, grpc, tcp) = runtime
             .block_on(async {
                 let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {

@@ -29,9 +29,13 @@ pub enum RequestError {
     /// The request names something this server does not serve (a v2 model).
     #[error("{0}")]
     NotFound(String),
+    /// The body did not arrive whole within `--body-timeout-s`.
+    #[error("{0}")]
+    BodyTimedOut(String),
 }
 
-/// A refusal's kind, as `GET /stats` counts it.
+/// A refusal's kind, as `GET /stats` counts it: a request refused, or a
+/// connection the servers closed on a slow or idle client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalKind {
@@ -43,10 +47,20 @@ pub enum RefusalKind {
     Mismatch,
     Internal,
     NotFound,
+    /// A connection closed at once: `--max-connections` were open.
+    ConnectionLimit,
+    /// A connection closed because nothing moved on it for
+    /// `--idle-timeout-s` (or nothing came within `--header-timeout-s` of
+    /// connecting).
+    IdleClosed,
+    /// A request body or gRPC message not whole within `--body-timeout-s`.
+    BodyTimeout,
+    /// A request not answered within `--request-timeout-s`.
+    RequestTimeout,
 }
 
 impl RefusalKind {
-    pub const ALL: [RefusalKind; 8] = [
+    pub const ALL: [RefusalKind; 12] = [
         RefusalKind::Malformed,
         RefusalKind::TooLarge,
         RefusalKind::TooManyPixels,
@@ -55,6 +69,10 @@ impl RefusalKind {
         RefusalKind::Mismatch,
         RefusalKind::Internal,
         RefusalKind::NotFound,
+        RefusalKind::ConnectionLimit,
+        RefusalKind::IdleClosed,
+        RefusalKind::BodyTimeout,
+        RefusalKind::RequestTimeout,
     ];
 
     /// The name `GET /stats` shows.
@@ -68,6 +86,10 @@ impl RefusalKind {
             RefusalKind::Mismatch => "mismatch",
             RefusalKind::Internal => "internal",
             RefusalKind::NotFound => "not_found",
+            RefusalKind::ConnectionLimit => "connection_limit",
+            RefusalKind::IdleClosed => "idle_closed",
+            RefusalKind::BodyTimeout => "body_timeout",
+            RefusalKind::RequestTimeout => "request_timeout",
         }
     }
 }
@@ -83,33 +105,40 @@ impl RequestError {
             RequestError::Mismatch(_) => RefusalKind::Mismatch,
             RequestError::Internal(_) => RefusalKind::Internal,
             RequestError::NotFound(_) => RefusalKind::NotFound,
+            RequestError::BodyTimedOut(_) => RefusalKind::BodyTimeout,
         }
     }
 
     pub fn http_status(&self) -> http::StatusCode {
         use http::StatusCode;
-        match self.kind() {
-            RefusalKind::Malformed => StatusCode::BAD_REQUEST,
-            RefusalKind::TooLarge | RefusalKind::TooManyPixels => StatusCode::PAYLOAD_TOO_LARGE,
-            RefusalKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RefusalKind::BadImage | RefusalKind::Mismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            RefusalKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            RefusalKind::NotFound => StatusCode::NOT_FOUND,
+        match self {
+            RequestError::Malformed(_) => StatusCode::BAD_REQUEST,
+            RequestError::TooLarge(_) | RequestError::TooManyPixels(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            RequestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            RequestError::BadImage(_) | RequestError::Mismatch(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            RequestError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::NotFound(_) => StatusCode::NOT_FOUND,
+            RequestError::BodyTimedOut(_) => StatusCode::REQUEST_TIMEOUT,
         }
     }
 
     pub fn grpc_status(&self) -> tonic::Status {
         let message = self.to_string();
-        match self.kind() {
-            RefusalKind::Malformed
-            | RefusalKind::UnsupportedMediaType
-            | RefusalKind::BadImage
-            | RefusalKind::Mismatch => tonic::Status::invalid_argument(message),
-            RefusalKind::TooLarge | RefusalKind::TooManyPixels => {
+        match self {
+            RequestError::Malformed(_)
+            | RequestError::UnsupportedMediaType(_)
+            | RequestError::BadImage(_)
+            | RequestError::Mismatch(_) => tonic::Status::invalid_argument(message),
+            RequestError::TooLarge(_) | RequestError::TooManyPixels(_) => {
                 tonic::Status::resource_exhausted(message)
             }
-            RefusalKind::Internal => tonic::Status::internal(message),
-            RefusalKind::NotFound => tonic::Status::not_found(message),
+            RequestError::Internal(_) => tonic::Status::internal(message),
+            RequestError::NotFound(_) => tonic::Status::not_found(message),
+            RequestError::BodyTimedOut(_) => tonic::Status::deadline_exceeded(message),
         }
     }
 }
@@ -139,8 +168,13 @@ pub struct RefusalSnapshot {
 impl RefusalCounts {
     /// Counts one refused request.
     pub fn record(&self, error: &RequestError) {
-        let index = error.kind() as usize;
-        self.counts[index].fetch_add(1, Ordering::Relaxed);
+        self.count(error.kind());
+    }
+
+    /// Counts one refusal of `kind` (a connection closed has no
+    /// `RequestError`).
+    pub fn count(&self, kind: RefusalKind) {
+        self.counts[kind as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn snapshot(&self) -> RefusalSnapshot {
@@ -229,6 +263,20 @@ mod tests {
             snapshot.to_string(),
             "refused requests: 3 (malformed 2, too_many_pixels 1)"
         );
+    }
+
+    #[test]
+    fn closed_connections_count_beside_refused_requests() {
+        let counts = RefusalCounts::default();
+        counts.count(RefusalKind::ConnectionLimit);
+        counts.count(RefusalKind::IdleClosed);
+        counts.record(&RequestError::BodyTimedOut("late".into()));
+        let snapshot = counts.snapshot();
+        assert_eq!(snapshot.refused["connection_limit"], 1);
+        assert_eq!(snapshot.refused["idle_closed"], 1);
+        assert_eq!(snapshot.refused["body_timeout"], 1);
+        assert_eq!(snapshot.refused["request_timeout"], 0);
+        assert_eq!(snapshot.refused_total, 3);
     }
 
     #[test]

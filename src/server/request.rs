@@ -125,6 +125,7 @@ mod tests {
             threads: 1,
             h2: Default::default(),
             profiling: false,
+            profiling_public: false,
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             limits: Default::default(),
         })

@@ -7,7 +7,7 @@
 
 use super::bodies::RestBodies;
 use super::counted::CountingListener;
-use super::deadlines::rest_deadlines;
+use super::deadlines::{is_body_timeout, rest_deadlines, RestDeadlines};
 use super::guarded::Activity;
 use super::refusal::{too_large, RequestError};
 use super::request::{answer, Answer, Received};
@@ -17,7 +17,7 @@ use crate::wire::json::ErrorJson;
 use crate::wire::server_timing;
 use crate::wire::PayloadKind;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,6 +28,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -45,13 +46,19 @@ pub async fn serve(
 ) {
     let limits = state.config.limits;
     let profiling = state.config.profiling;
+    let public = state.config.profiling_public;
+    let deadlines = RestDeadlines {
+        limits,
+        refusals: Arc::clone(&state.refusals),
+    };
     let app = routes(state)
         .merge(others)
         .layer(DefaultBodyLimit::disable());
-    let mut app = app.layer(middleware::from_fn_with_state(limits, rest_deadlines));
+    let mut app = app.layer(middleware::from_fn_with_state(deadlines, rest_deadlines));
     if profiling {
         // Added after the limits: a profile takes as long as it was asked to.
-        app = app.route("/debug/pprof/profile", get(profile_route::profile));
+        let profile = move |peer, uri| profile_route::profile(peer, uri, public);
+        app = app.route("/debug/pprof/profile", get(profile));
     }
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -68,7 +75,8 @@ pub async fn serve(
     loop {
         tokio::select! {
             stream = listener.accept_guarded() => {
-                let service = TowerToHyperService::new(in_flight(&app, stream.activity()));
+                let connection = Connection { activity: stream.activity(), peer: stream.peer() };
+                let service = TowerToHyperService::new(in_flight(&app, connection));
                 let connection = builder
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)
                     .into_owned();
@@ -83,10 +91,17 @@ pub async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(1), connections.shutdown()).await;
 }
 
-/// `app`, marking each request in flight on its connection until answered.
+/// What a request learns of the connection it came on.
+struct Connection {
+    activity: Activity,
+    peer: SocketAddr,
+}
+
+/// `app`, marking each request in flight on its connection until answered,
+/// with the client's address in its extensions (as axum's `ConnectInfo`).
 fn in_flight(
     app: &Router,
-    activity: Activity,
+    connection: Connection,
 ) -> impl tower::Service<
     Request<hyper::body::Incoming>,
     Response = Response,
@@ -94,8 +109,11 @@ fn in_flight(
     Future = impl Send,
 > + Clone {
     let app = app.clone();
-    tower::service_fn(move |request: Request<hyper::body::Incoming>| {
-        let busy = activity.busy();
+    tower::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+        let busy = connection.activity.busy();
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(connection.peer));
         let answer = app.clone().oneshot(request);
         async move {
             let response = answer.await;
@@ -167,13 +185,16 @@ pub fn into_response(answered: Answer) -> Response {
     response
 }
 
-/// `server.receive`: the whole body, refused past the limit or if cut short.
+/// `server.receive`: the whole body, refused past the limit, past
+/// `--body-timeout-s` or if cut short.
 pub async fn receive(body: Body, limit: usize) -> Result<Bytes, RequestError> {
     axum::body::to_bytes(body, limit).await.map_err(|err| {
         let too_big = std::error::Error::source(&err)
             .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
         if too_big {
             too_large(limit)
+        } else if is_body_timeout(&err) {
+            RequestError::BodyTimedOut(err.to_string())
         } else {
             RequestError::Malformed(format!(
                 "the request body could not be read (truncated?): {err}"

@@ -29,6 +29,7 @@ fn service() -> V2Service {
         threads: 1,
         h2: Default::default(),
         profiling: false,
+        profiling_public: false,
         v2_model: DEFAULT_V2_MODEL.into(),
         limits: Default::default(),
     })))
