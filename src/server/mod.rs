@@ -83,6 +83,26 @@ pub fn parse_v2_model(text: &str) -> Result<String, String> {
     }
 }
 
+#[cfg(test)]
+impl ServerConfig {
+    /// One server thread, turbojpeg, no stand-in model, default limits:
+    /// what the server's own unit tests answer with.
+    pub(crate) fn for_tests(max_message_bytes: usize) -> Self {
+        ServerConfig {
+            decoder: ServerDecoder::Turbojpeg,
+            max_message_bytes,
+            max_pixels: DEFAULT_MAX_PIXELS,
+            infer: Duration::ZERO,
+            threads: 1,
+            h2: Default::default(),
+            profiling: false,
+            profiling_public: false,
+            v2_model: DEFAULT_V2_MODEL.into(),
+            limits: Default::default(),
+        }
+    }
+}
+
 /// Where each server listens (port 0 picks a free port).
 #[derive(Clone, Copy, Debug)]
 pub struct Binds {

@@ -93,7 +93,7 @@ async fn respond(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::{ServerConfig, ServerDecoder};
+    use crate::server::ServerConfig;
 
     /// Bodies that are the prediction themselves: `b"structured"` is the
     /// basic request, anything else is refused as malformed.
@@ -117,18 +117,7 @@ mod tests {
     }
 
     fn state(max_message_bytes: usize) -> ServerState {
-        ServerState::new(ServerConfig {
-            decoder: ServerDecoder::Turbojpeg,
-            max_message_bytes,
-            max_pixels: crate::server::DEFAULT_MAX_PIXELS,
-            infer: Duration::ZERO,
-            threads: 1,
-            h2: Default::default(),
-            profiling: false,
-            profiling_public: false,
-            v2_model: crate::server::DEFAULT_V2_MODEL.into(),
-            limits: Default::default(),
-        })
+        ServerState::new(ServerConfig::for_tests(max_message_bytes))
     }
 
     fn run(state: &ServerState, body: &'static [u8]) -> Answer {

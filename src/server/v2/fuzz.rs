@@ -10,7 +10,7 @@ use super::rest_bodies::RestInfer;
 use super::{tensor, V2Service};
 use crate::server::fuzz::{serve, small_jpeg};
 use crate::server::request::BodyFormat;
-use crate::server::{ServerConfig, ServerDecoder, ServerState, DEFAULT_V2_MODEL};
+use crate::server::{ServerConfig, ServerState, DEFAULT_V2_MODEL};
 use crate::wire::fuzz::{apply, bytes, config, edits};
 use crate::wire::proto::kserve as pb;
 use crate::wire::PayloadKind;
@@ -18,21 +18,9 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use prost::Message;
 use std::sync::Arc;
-use std::time::Duration;
 
 fn service() -> V2Service {
-    V2Service::new(Arc::new(ServerState::new(ServerConfig {
-        decoder: ServerDecoder::Turbojpeg,
-        max_message_bytes: 1 << 20,
-        max_pixels: crate::server::DEFAULT_MAX_PIXELS,
-        infer: Duration::ZERO,
-        threads: 1,
-        h2: Default::default(),
-        profiling: false,
-        profiling_public: false,
-        v2_model: DEFAULT_V2_MODEL.into(),
-        limits: Default::default(),
-    })))
+    V2Service::new(Arc::new(ServerState::new(ServerConfig::for_tests(1 << 20))))
 }
 
 /// Reads `body` as a REST infer request, then answers it where it passed.
