@@ -1,7 +1,7 @@
 //! Fetching a remote `imgwire serve --profiling` server's CPU profile over
 //! its REST port, bounded in time so a silent server cannot hang the run.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::time::Duration;
 
 /// Asks a remote `imgwire serve --profiling` for `seconds` of CPU profile,
@@ -19,26 +19,13 @@ pub async fn fetch_remote(base_url: &str, seconds: u64, slack: Duration) -> Resu
 }
 
 async fn fetch_profile(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
-    use http_body_util::{BodyExt, Empty};
-    let uri: http::Uri = format!(
+    let url = format!(
         "{}/debug/pprof/profile?seconds={seconds}",
         base_url.trim_end_matches('/')
-    )
-    .parse()
-    .context("--rest-url is not a URL")?;
-    let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-    let stream = tokio::net::TcpStream::connect(&authority)
-        .await
-        .with_context(|| format!("could not connect to {authority} for its profile"))?;
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    let request = http::Request::get(uri.path_and_query().map_or("/", |p| p.as_str()))
-        .header(http::header::HOST, &authority)
-        .body(Empty::<bytes::Bytes>::new())?;
-    let response = sender.send_request(request).await?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
+    );
+    // A profile is as large as it is: no cap beyond what memory allows.
+    let answer = crate::transport::http_get::fetch(&url, "--rest-url", usize::MAX).await?;
+    let (status, body) = (answer.status, answer.body);
     if status == http::StatusCode::NOT_FOUND {
         anyhow::bail!("the server at --rest-url serves no /debug/pprof/profile (start it with `imgwire serve --profiling`)");
     }

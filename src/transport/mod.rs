@@ -3,6 +3,7 @@
 
 pub mod counting;
 mod grpc;
+pub mod http_get;
 mod rest;
 mod tcp;
 

@@ -4,7 +4,6 @@
 //! statistics around each scenario. What a target says of its time is
 //! reported as it says it; where it says nothing, nothing is invented.
 
-pub mod http;
 pub mod kserve;
 pub mod torchserve;
 

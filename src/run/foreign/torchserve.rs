@@ -5,12 +5,13 @@
 
 mod prometheus;
 
-use super::{http, Clients, Foreign, StatsReading, StatsSource};
+use super::{Clients, Foreign, StatsReading, StatsSource};
 use crate::encode::{encode_frame, make_encoder, EncoderKind};
 use crate::frame::{generate, Content, Size};
 use crate::protocol::Protocol;
 use crate::run::plan::{BenchPlan, TargetPlan};
 use crate::stage::Stage;
+use crate::transport::http_get as http;
 use crate::transport::Client;
 use crate::wire::payload::WireRequest;
 use crate::wire::proto::torchserve as pb;

@@ -3,7 +3,7 @@
 //! `ModelReady`, `ModelMetadata`): each failure is one line that names the
 //! URL asked and the flag that fixes it.
 
-use crate::run::foreign::http;
+use crate::transport::http_get as http;
 use crate::transport::Client;
 use crate::wire::kserve::paths;
 use crate::wire::payload::WireRequest;

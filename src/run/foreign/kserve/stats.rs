@@ -2,9 +2,9 @@
 //! model's server stages: cumulative successes and, per stage, cumulative
 //! nanoseconds (queue, compute_input, compute_infer, compute_output).
 
-use crate::run::foreign::http;
 use crate::run::foreign::StatsReading;
 use crate::stage::Stage;
+use crate::transport::http_get as http;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::time::Duration;

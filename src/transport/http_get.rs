@@ -1,14 +1,15 @@
-//! Plain HTTP/1.1 GETs to a target's side routes (health, metadata,
-//! statistics, metrics), bounded in time so a silent server cannot hang the
-//! run. Measured requests never come here; they go through `transport`.
+//! Plain HTTP/1.1 GETs to a server's side routes (health, metadata,
+//! statistics, metrics, a remote profile), bounded in time and size so a
+//! silent or flooding server cannot hang the run. Measured requests never
+//! come here; they go through the protocol clients beside it.
 
 use anyhow::{anyhow, Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use std::time::Duration;
 
-/// Largest side-route answer read (metadata, statistics, metrics pages).
-const MAX_ANSWER_BYTES: usize = 16 << 20;
+/// Largest side-route answer `get` reads (metadata, statistics, metrics).
+pub const MAX_ANSWER_BYTES: usize = 16 << 20;
 
 /// An answer: its status and whole body.
 pub struct Answer {
@@ -26,7 +27,7 @@ impl Answer {
 /// `GET url`, giving up after `timeout`; `flag` names the flag that gave
 /// the URL, for the error a user reads.
 pub async fn get(url: &str, timeout: Duration, flag: &str) -> Result<Answer> {
-    tokio::time::timeout(timeout, fetch(url, flag))
+    tokio::time::timeout(timeout, fetch(url, flag, MAX_ANSWER_BYTES))
         .await
         .map_err(|_| {
             anyhow!(
@@ -37,7 +38,9 @@ pub async fn get(url: &str, timeout: Duration, flag: &str) -> Result<Answer> {
         })?
 }
 
-async fn fetch(url: &str, flag: &str) -> Result<Answer> {
+/// `GET url` with no time limit of its own (the caller bounds it), reading
+/// at most `max_bytes` of answer.
+pub async fn fetch(url: &str, flag: &str, max_bytes: usize) -> Result<Answer> {
     let uri: http::Uri = url
         .parse()
         .with_context(|| format!("{flag}: '{url}' is not a URL"))?;
@@ -59,7 +62,7 @@ async fn fetch(url: &str, flag: &str) -> Result<Answer> {
         .await
         .with_context(|| format!("GET {url} failed (check {flag})"))?;
     let status = response.status();
-    let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+    let body = Limited::new(response.into_body(), max_bytes)
         .collect()
         .await
         .map_err(|e| anyhow!("could not read the answer to GET {url}: {e}"))?
