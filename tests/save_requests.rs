@@ -1,10 +1,12 @@
 //! `--save-requests DIR`: the files hold exactly what imgwire sends, so
 //! another load generator replaying them gets the answer imgwire got.
 
+mod common;
+
 use clap::Parser;
+use common::raw_http::{http, Exchange};
 use imgwire::cli::Command;
 use prost::Message;
-use std::io::{Read, Write};
 
 fn run_bench(args: &[&str]) -> imgwire::report::BenchReport {
     let mut argv = vec![
@@ -18,28 +20,15 @@ fn run_bench(args: &[&str]) -> imgwire::report::BenchReport {
 }
 
 /// Sends a saved REST request (`.http` head, `.body`) over a plain socket
-/// and returns the status line and body of the answer.
-fn replay_rest(authority: &str, head: &str, body: &[u8]) -> (String, Vec<u8>) {
+/// and returns the answer.
+fn replay_rest(addr: std::net::SocketAddr, head: &str, body: &[u8]) -> Exchange {
     let mut lines = head.lines();
     let request_line = lines.next().expect("a request line");
-    let mut stream = std::net::TcpStream::connect(authority).unwrap();
-    let mut text = format!("{request_line} HTTP/1.1\r\nhost: {authority}\r\nconnection: close\r\n");
-    for header in lines {
-        text.push_str(header);
-        text.push_str("\r\n");
-    }
-    text.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
-    stream.write_all(text.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = String::from_utf8_lossy(&raw[..split])
-        .lines()
-        .next()
-        .unwrap()
-        .to_string();
-    (status, raw[split + 4..].to_vec())
+    let (method, path) = request_line.split_once(' ').expect("METHOD PATH");
+    let headers: Vec<(&str, &str)> = lines
+        .map(|line| line.split_once(": ").expect("name: value"))
+        .collect();
+    http(addr, method, path, &headers, body)
 }
 
 #[test]
@@ -66,9 +55,9 @@ fn saved_requests_replay_to_the_same_answer() {
         let stem = saved.join(format!("48x64-{payload}-rest"));
         let head = std::fs::read_to_string(stem.with_extension("http")).unwrap();
         let body = std::fs::read(stem.with_extension("body")).unwrap();
-        let (status, answer) = replay_rest(&servers.rest_addr.to_string(), &head, &body);
-        assert!(status.contains("200"), "{payload}: {status}");
-        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap();
+        let answer = replay_rest(servers.rest_addr, &head, &body);
+        assert_eq!(answer.status, 200, "{payload}: {}", answer.text());
+        let answer = answer.json();
         assert_eq!(answer["prediction1"].as_array().unwrap().len(), 100);
     }
 

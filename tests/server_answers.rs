@@ -6,6 +6,7 @@
 mod common;
 
 use bytes::Bytes;
+use common::raw_http::{http, Exchange};
 use common::{server_config, start_servers};
 use imgwire::protocol::Protocol;
 use imgwire::wire::codec::RawCodec;
@@ -13,7 +14,6 @@ use imgwire::wire::content;
 use imgwire::wire::proto::{imgwire as pb, paths};
 use imgwire::wire::server_timing::ServerTimings;
 use prost::Message;
-use std::io::{Read, Write};
 
 /// The stages of a request answered with an image decoded.
 const ANSWERED: [&str; 5] = [
@@ -27,68 +27,14 @@ const ANSWERED: [&str; 5] = [
 /// The stages a request refused by the decoder went through before it.
 const REFUSED_AT_DECODE: [&str; 3] = ["server.receive", "server.deserialize", "server.queue"];
 
-/// One HTTP/1.1 exchange over a plain socket: status, headers, body as sent.
-struct RawAnswer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl RawAnswer {
-    fn header(&self, name: &str) -> Option<&str> {
-        let found = self.headers.iter().find(|(k, _)| k == name);
-        found.map(|(_, v)| v.as_str())
-    }
-
-    /// The stage names in `Server-Timing` (none when the header is absent).
-    fn stages(&self) -> Vec<&'static str> {
-        let text = self.header("server-timing").unwrap_or_default();
-        let timings = ServerTimings::parse(text).unwrap();
-        timings.entries().iter().map(|(s, _)| s.name()).collect()
-    }
-}
-
+/// `POST path` over a plain socket, as sent and answered.
 fn post_raw(
     addr: std::net::SocketAddr,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> RawAnswer {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head += &format!("{name}: {value}\r\n");
-    }
-    stream.write_all(format!("{head}\r\n").as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete head");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    RawAnswer {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
+) -> Exchange {
+    http(addr, "POST", path, headers, body)
 }
 
 #[test]

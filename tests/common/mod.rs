@@ -2,6 +2,8 @@
 //! library against real servers on 127.0.0.1:0, and read its JSON back.
 #![allow(dead_code)]
 
+pub mod raw_http;
+
 use clap::Parser;
 use imgwire::cli::{Command, ServerArgs};
 use imgwire::server::{ServerConfig, Servers};

@@ -1,5 +1,5 @@
-//! The v2 test's clients and requests: one HTTP/1.1 exchange over a plain
-//! socket, `inference.GRPCInferenceService` calls over tonic's raw codec,
+//! The v2 test's clients and requests: HTTP/1.1 exchanges (tests/common),
+//! `inference.GRPCInferenceService` calls over tonic's raw codec,
 //! JPEGs of a known size, and the infer requests tritonclient would send.
 
 use base64::Engine;
@@ -11,81 +11,8 @@ use imgwire::wire::proto::kserve as pb;
 use imgwire::wire::server_timing::ServerTimings;
 use prost::Message;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
-use std::net::SocketAddr;
 
-/// One HTTP/1.1 exchange over a plain socket, as sent and answered.
-pub struct Exchange {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Exchange {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let found = self.headers.iter().find(|(k, _)| k == name);
-        found.map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    pub fn text(&self) -> &str {
-        std::str::from_utf8(&self.body).unwrap()
-    }
-
-    pub fn stages(&self) -> Vec<&'static str> {
-        let text = self.header("server-timing").expect("Server-Timing sent");
-        let timings = ServerTimings::parse(text).unwrap();
-        timings.entries().iter().map(|(s, _)| s.name()).collect()
-    }
-}
-
-pub fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Exchange {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head += &format!("{name}: {value}\r\n");
-    }
-    stream.write_all(format!("{head}\r\n").as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a whole head");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Exchange {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
-}
+pub use super::common::raw_http::{http, Exchange};
 
 /// A gRPC client of `inference.GRPCInferenceService` over the raw codec.
 pub struct Grpc {
