@@ -3,20 +3,11 @@
 //! it reports its time must agree: the statistics route's per-request means
 //! equal the means of the per-request Server-Timing stages they sum.
 
-use clap::Parser;
-use imgwire::cli::Command;
+mod common;
+
+use common::{bench_report, default_server_config, start_servers};
 use imgwire::report::ScenarioReport;
 use imgwire::stage::Stage;
-
-fn serve_config() -> imgwire::server::ServerConfig {
-    match imgwire::Cli::parse_from(["imgwire", "serve"]).command {
-        Command::Serve(args) => imgwire::server::ServerConfig {
-            v2_model: args.v2_model.clone(),
-            ..imgwire::cli::ServerArgs::config(&args.server)
-        },
-        _ => unreachable!("a serve command line"),
-    }
-}
 
 fn mean_ms(scenario: &ScenarioReport, stages: &[Stage]) -> f64 {
     let total: u64 = stages
@@ -29,14 +20,10 @@ fn mean_ms(scenario: &ScenarioReport, stages: &[Stage]) -> f64 {
 
 #[test]
 fn the_statistics_route_agrees_with_server_timing() {
-    let servers =
-        imgwire::server::Servers::start(serve_config(), &imgwire::server::Binds::loopback())
-            .expect("built-in servers start");
+    let servers = start_servers(default_server_config());
     let rest = format!("http://{}", servers.rest_addr);
     let grpc = format!("http://{}", servers.grpc_addr);
-    let argv = [
-        "imgwire",
-        "bench",
+    let args = [
         "--target",
         "kserve-v2",
         "--model",
@@ -56,10 +43,7 @@ fn the_statistics_route_agrees_with_server_timing() {
         "--warmup",
         "1",
     ];
-    let Command::Bench(args) = imgwire::Cli::parse_from(argv).command else {
-        unreachable!("a bench command line")
-    };
-    let report = imgwire::run::bench::run(&args.plan()).expect("the run completes");
+    let report = bench_report(&args).expect("the run completes");
 
     assert_eq!(report.scenarios.len(), 4, "b64 and binary on REST and gRPC");
     assert_eq!(report.not_applicable.len(), 2, "basic is refused on both");

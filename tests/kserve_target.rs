@@ -5,32 +5,18 @@
 //! statistics become each scenario's server stages, and a wrong URL or model
 //! fails before anything is measured with one line naming its flag.
 
-use clap::Parser;
-use imgwire::cli::Command;
+mod common;
+
+use common::{bench_plan as plan, bench_report as bench, free_port, target_script};
 use imgwire::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};
 use imgwire::frame::{generate, Content};
 use imgwire::protocol::Protocol;
-use imgwire::report::BenchReport;
-use imgwire::run::plan::BenchPlan;
 use imgwire::stage::Stage;
 use imgwire::transport::Client;
 use imgwire::wire::kserve::{KserveModel, KserveWireError};
 use imgwire::wire::target::TargetWire;
 use imgwire::wire::{EncodedImage, ImageMeta, PayloadKind};
-use std::path::PathBuf;
 use std::process::Command as Process;
-
-fn triton_script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("targets/triton")
-        .join(name)
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("a bound address").port()
-}
 
 /// Triton, started by run.sh (which waits until the model is ready) and
 /// stopped by stop.sh when dropped.
@@ -42,7 +28,7 @@ struct Triton {
 impl Triton {
     fn start() -> Triton {
         let (http, grpc, metrics) = (free_port(), free_port(), free_port());
-        let status = Process::new(triton_script("run.sh"))
+        let status = Process::new(target_script("triton", "run.sh"))
             .args([http.to_string(), grpc.to_string(), metrics.to_string()])
             .status()
             .expect("targets/triton/run.sh runs");
@@ -57,24 +43,8 @@ impl Triton {
 
 impl Drop for Triton {
     fn drop(&mut self) {
-        let _ = Process::new(triton_script("stop.sh")).status();
+        let _ = Process::new(target_script("triton", "stop.sh")).status();
     }
-}
-
-/// The plan `imgwire bench ARGS` resolves to.
-fn plan(args: &[&str]) -> BenchPlan {
-    let mut argv = vec!["imgwire", "bench"];
-    argv.extend_from_slice(args);
-    let cli = imgwire::Cli::try_parse_from(argv).expect("test arguments parse");
-    let Command::Bench(bench_args) = cli.command else {
-        unreachable!("a bench command line")
-    };
-    bench_args.plan()
-}
-
-/// Runs `imgwire bench ARGS` in process, keeping the report.
-fn bench(args: &[&str]) -> anyhow::Result<BenchReport> {
-    imgwire::run::bench::run(&plan(args))
 }
 
 /// A small load, so the whole matrix runs in seconds on CPU.

@@ -3,20 +3,13 @@
 
 mod common;
 
-use clap::Parser;
 use common::raw_http::{http, Exchange};
-use imgwire::cli::Command;
 use prost::Message;
 
 fn run_bench(args: &[&str]) -> imgwire::report::BenchReport {
-    let mut argv = vec![
-        "imgwire", "bench", "--bursts", "1", "--warmup", "0", "-c", "2",
-    ];
+    let mut argv = vec!["--bursts", "1", "--warmup", "0", "-c", "2"];
     argv.extend_from_slice(args);
-    let Command::Bench(bench_args) = imgwire::Cli::parse_from(argv).command else {
-        unreachable!("a bench command line")
-    };
-    imgwire::run::bench::run(&bench_args.plan()).expect("the bench runs")
+    common::bench_report(&argv).expect("the bench runs")
 }
 
 /// Sends a saved REST request (`.http` head, `.body`) over a plain socket
@@ -48,9 +41,7 @@ fn saved_requests_replay_to_the_same_answer() {
     assert_eq!(report.scenarios.len(), 4);
 
     // REST: replayed by hand to a fresh built-in server, it is answered.
-    let servers =
-        imgwire::server::Servers::start(serve_config(), &imgwire::server::Binds::loopback())
-            .unwrap();
+    let servers = common::start_servers(common::default_server_config());
     for payload in ["b64", "binary"] {
         let stem = saved.join(format!("48x64-{payload}-rest"));
         let head = std::fs::read_to_string(stem.with_extension("http")).unwrap();
@@ -76,11 +67,4 @@ fn saved_requests_replay_to_the_same_answer() {
     assert_eq!(&message.image[..2], &[0xff, 0xd8]);
     let info = message.info.unwrap();
     assert_eq!((info.width, info.height), (64, 48));
-}
-
-fn serve_config() -> imgwire::server::ServerConfig {
-    match imgwire::Cli::parse_from(["imgwire", "serve"]).command {
-        Command::Serve(args) => imgwire::cli::ServerArgs::config(&args.server),
-        _ => unreachable!("a serve command line"),
-    }
 }

@@ -2,26 +2,16 @@
 //! (FastAPI + uvicorn and grpcio, started by targets/seed/run.sh on free
 //! ports), and the flags it refuses before anything runs.
 
-use clap::Parser;
-use imgwire::cli::Command;
+mod common;
+
+use common::{
+    bench_report as bench, default_server_config, free_port, start_servers, target_script,
+};
 use imgwire::report::table::{self, View};
-use imgwire::report::{BenchReport, SEED_SERVERS};
+use imgwire::report::SEED_SERVERS;
 use imgwire::stage::Stage;
 use imgwire::wire::PayloadKind;
-use std::path::PathBuf;
 use std::process::Command as Process;
-
-fn seed_script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("targets/seed")
-        .join(name)
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("a bound address").port()
-}
 
 /// The seed's servers, started by run.sh (which waits until both answer)
 /// and stopped by stop.sh when dropped.
@@ -33,7 +23,7 @@ struct SeedServers {
 impl SeedServers {
     fn start() -> SeedServers {
         let (rest, grpc) = (free_port(), free_port());
-        let status = Process::new(seed_script("run.sh"))
+        let status = Process::new(target_script("seed", "run.sh"))
             .args([rest.to_string(), grpc.to_string()])
             .status()
             .expect("targets/seed/run.sh runs");
@@ -48,19 +38,8 @@ impl SeedServers {
 
 impl Drop for SeedServers {
     fn drop(&mut self) {
-        let _ = Process::new(seed_script("stop.sh")).status();
+        let _ = Process::new(target_script("seed", "stop.sh")).status();
     }
-}
-
-/// Parses `imgwire bench ARGS` and runs it in process, keeping the report.
-fn bench(args: &[&str]) -> anyhow::Result<BenchReport> {
-    let mut argv = vec!["imgwire", "bench"];
-    argv.extend_from_slice(args);
-    let cli = imgwire::Cli::try_parse_from(argv).expect("test arguments parse");
-    let Command::Bench(bench_args) = cli.command else {
-        unreachable!("a bench command line")
-    };
-    imgwire::run::bench::run(&bench_args.plan())
 }
 
 #[test]
@@ -169,11 +148,7 @@ fn the_seed_target_refuses_what_the_seed_has_no_server_for() {
 
 #[test]
 fn a_server_that_is_not_the_seeds_fails_the_readiness_check() {
-    let servers = imgwire::server::Servers::start(
-        imgwire::cli::ServerArgs::config(&serve_args()),
-        &imgwire::server::Binds::loopback(),
-    )
-    .expect("built-in servers start on 127.0.0.1:0");
+    let servers = start_servers(default_server_config());
     let rest_url = format!("http://{}", servers.rest_addr);
     let err = bench(&[
         "--target",
@@ -191,11 +166,4 @@ fn a_server_that_is_not_the_seeds_fails_the_readiness_check() {
         err.contains(&rest_url) && err.contains("--rest-url") && err.contains("first basic"),
         "{err}"
     );
-}
-
-fn serve_args() -> imgwire::cli::ServerArgs {
-    match imgwire::Cli::parse_from(["imgwire", "serve"]).command {
-        Command::Serve(args) => args.server,
-        _ => unreachable!("a serve command line"),
-    }
 }

@@ -3,13 +3,12 @@
 //! handler answering `{"height", "width"}`), its metrics read as server
 //! stages, and the readiness failures a user meets first.
 
-use clap::Parser;
-use imgwire::cli::Command;
-use imgwire::report::BenchReport;
+mod common;
+
+use common::{bench_report as bench, default_server_config, start_servers, target_script};
 use imgwire::stage::Stage;
 use imgwire::wire::PayloadKind;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Command as Process;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,12 +16,6 @@ use std::time::{Duration, Instant};
 /// run.sh keeps one TorchServe per cache (one PID file, one worker socket
 /// in /tmp), so the tests that start it take turns.
 static ONE_SERVER_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn torchserve_script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("targets/torchserve")
-        .join(name)
-}
 
 /// Ports nothing listens on right now: inference, gRPC (whose next port,
 /// gRPC management, is free too), metrics, management.
@@ -68,7 +61,7 @@ impl Torchserve {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let [inference, grpc, metrics, management] = free_ports();
-        let status = Process::new(torchserve_script("run.sh"))
+        let status = Process::new(target_script("torchserve", "run.sh"))
             .args([inference, grpc, metrics, management].map(|p| p.to_string()))
             .status()
             .expect("targets/torchserve/run.sh runs");
@@ -102,19 +95,8 @@ fn wait_for_port(port: u16) {
 
 impl Drop for Torchserve {
     fn drop(&mut self) {
-        let _ = Process::new(torchserve_script("stop.sh")).status();
+        let _ = Process::new(target_script("torchserve", "stop.sh")).status();
     }
-}
-
-/// Parses `imgwire bench ARGS` and runs it in process, keeping the report.
-fn bench(args: &[&str]) -> anyhow::Result<BenchReport> {
-    let mut argv = vec!["imgwire", "bench"];
-    argv.extend_from_slice(args);
-    let cli = imgwire::Cli::try_parse_from(argv).expect("test arguments parse");
-    let Command::Bench(bench_args) = cli.command else {
-        unreachable!("a bench command line")
-    };
-    imgwire::run::bench::run(&bench_args.plan())
 }
 
 const LOAD: [&str; 6] = ["-c", "4", "-n", "2", "--warmup", "1"];
@@ -277,11 +259,7 @@ fn an_unreachable_rest_url_fails_fast_naming_the_flag() {
 
 #[test]
 fn a_server_that_is_not_torchserve_fails_the_ping() {
-    let servers = imgwire::server::Servers::start(
-        imgwire::cli::ServerArgs::config(&serve_args()),
-        &imgwire::server::Binds::loopback(),
-    )
-    .expect("built-in servers start on 127.0.0.1:0");
+    let servers = start_servers(default_server_config());
     let rest_url = format!("http://{}", servers.rest_addr);
     let err = bench(&[
         "--target",
@@ -302,11 +280,4 @@ fn a_server_that_is_not_torchserve_fails_the_ping() {
         err.contains(&format!("{rest_url}/ping")) && err.contains("--rest-url"),
         "{err}"
     );
-}
-
-fn serve_args() -> imgwire::cli::ServerArgs {
-    match imgwire::Cli::parse_from(["imgwire", "serve"]).command {
-        Command::Serve(args) => args.server,
-        _ => unreachable!("a serve command line"),
-    }
 }

@@ -11,6 +11,36 @@ use imgwire::transport::ClientSettings;
 use std::path::Path;
 use std::time::Duration;
 
+/// The plan `imgwire bench ARGS` resolves to.
+pub fn bench_plan(args: &[&str]) -> imgwire::run::plan::BenchPlan {
+    let mut argv = vec!["imgwire", "bench"];
+    argv.extend_from_slice(args);
+    let cli = imgwire::Cli::try_parse_from(argv).expect("test arguments parse");
+    let Command::Bench(bench_args) = cli.command else {
+        unreachable!("a bench command line")
+    };
+    bench_args.plan()
+}
+
+/// Runs `imgwire bench ARGS` in process, keeping the report.
+pub fn bench_report(args: &[&str]) -> anyhow::Result<imgwire::report::BenchReport> {
+    imgwire::run::bench::run(&bench_plan(args))
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("a bound address").port()
+}
+
+/// A script of `targets/TARGET/` (run.sh, stop.sh).
+pub fn target_script(target: &str, name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("targets")
+        .join(target)
+        .join(name)
+}
+
 /// Runs `imgwire bench ARGS --json DIR/out.json` in process; returns the
 /// command's result and the JSON it wrote (if any).
 pub fn bench(dir: &Path, args: &[&str]) -> (anyhow::Result<()>, Option<serde_json::Value>) {
