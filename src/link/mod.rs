@@ -6,6 +6,7 @@
 //! reading more, so a slow link pushes back on the sender as TCP would.
 
 mod relay;
+mod schedule;
 mod splice;
 pub mod tc;
 

@@ -2,21 +2,18 @@
 //! bytes both ways through one emulated link per direction, with splice(2)
 //! (`splice.rs`, the default) or through user-space buffers (`carry`).
 
+use super::schedule::Direction;
 use super::splice;
 use super::LinkSpec;
 use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
 use serde::Serialize;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-
-/// How late a tokio timer may wake on a busy machine: a few of its
-/// millisecond ticks.
-const TIMER_SLACK: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// How the relay moves bytes between its two sockets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -26,38 +23,6 @@ pub enum Forwarding {
     Splice,
     /// read(2) into a buffer and write(2) out of it: two copies a byte.
     Copy,
-}
-
-/// One direction of the link: when it is next free.
-pub(super) struct Direction {
-    free_at: Mutex<Instant>,
-}
-
-impl Direction {
-    fn new() -> Arc<Direction> {
-        Arc::new(Direction {
-            free_at: Mutex::new(Instant::now()),
-        })
-    }
-
-    /// Books the link for `bytes` read now; returns when they have left.
-    pub(super) fn depart(&self, spec: &LinkSpec, bytes: usize) -> Instant {
-        let mut free_at = self.free_at.lock().unwrap_or_else(|e| e.into_inner());
-        let start = (*free_at).max(Instant::now());
-        *free_at = start + spec.serialization(bytes);
-        *free_at
-    }
-
-    /// The sender's queue drains at the link's pace: push back on it, but
-    /// stay ahead of the link by a chunk or by the timer's slack (tokio
-    /// wakes sleepers on millisecond ticks, often a tick late), whichever is
-    /// longer, so a lone busy connection never leaves the link idle.
-    pub(super) async fn pace(&self, spec: &LinkSpec, departed: Instant, chunk: usize) {
-        let lookahead = spec.serialization(chunk).max(TIMER_SLACK);
-        if departed > Instant::now() + lookahead {
-            tokio::time::sleep_until(departed - lookahead).await;
-        }
-    }
 }
 
 /// A running relay in front of one target.

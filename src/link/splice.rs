@@ -6,7 +6,7 @@
 //! `MAX_PIPES` wait per direction: past that the reader waits for one to
 //! come back, which pushes back on the sender as a full buffer would.
 
-use super::relay::Direction;
+use super::schedule::Direction;
 use super::LinkSpec;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
