@@ -299,3 +299,40 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> BenchPlan {
+        let argv = ["imgwire", "bench"].iter().chain(args).copied();
+        match crate::Cli::parse_from(argv).command {
+            crate::cli::Command::Bench(args) => args.plan(),
+            _ => unreachable!("a bench command line"),
+        }
+    }
+
+    #[test]
+    fn tls_on_gives_the_servers_a_certificate_the_client_trusts() {
+        let base = plan(&["--tls-ca", "ca.pem"]);
+        let values = values(SweepFactor::Tls);
+        assert_eq!(
+            values.iter().map(|v| v.label()).collect::<Vec<_>>(),
+            ["off", "on"]
+        );
+        let off = point_plan(&base, SweepFactor::Tls, values[0]).unwrap();
+        assert!(off.server.tls.is_none() && off.client.tls.pinned.is_empty());
+        let on = point_plan(&base, SweepFactor::Tls, values[1]).unwrap();
+        assert!(on.server.tls.is_some());
+        assert_eq!(on.client.tls.pinned.len(), 1);
+        assert_eq!(on.client.tls.ca_file, base.client.tls.ca_file);
+    }
+
+    #[test]
+    fn tls_against_remote_urls_is_refused_before_anything_runs() {
+        let remote = plan(&["--protocols", "rest", "--rest-url", "http://127.0.0.1:9"]);
+        let err = run(&remote, SweepFactor::Tls).unwrap_err().to_string();
+        assert!(err.contains("--sweep tls"), "{err}");
+    }
+}
