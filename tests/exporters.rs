@@ -179,6 +179,7 @@ fn report() -> BenchReport {
         settings: settings(),
         relay_cost: None,
         not_applicable: Vec::new(),
+        connects: Vec::new(),
         scenarios,
     }
 }

@@ -162,12 +162,15 @@ pub struct BenchArgs {
     /// Where the server's own statistics are read (default: Triton/KServe --rest-url; TorchServe the metrics port 8082 on --rest-url's host).
     #[arg(long, value_name = "URL")]
     pub stats_url: Option<String>,
-    /// Send REST requests to this server instead of the built-in one (http://HOST:PORT).
+    /// Send REST requests to this server instead of the built-in one (http://HOST:PORT, or https:// for TLS).
     #[arg(long, value_name = "URL")]
     pub rest_url: Option<String>,
-    /// Send gRPC requests to this server instead of the built-in one (http://HOST:PORT).
+    /// Send gRPC requests to this server instead of the built-in one (http://HOST:PORT, or https:// for TLS).
     #[arg(long, value_name = "URL")]
     pub grpc_url: Option<String>,
+    /// Trust the CA or self-signed certificates in this PEM file for https:// URLs (instead of the system's CA certificates, read from disk by rustls-native-certs).
+    #[arg(long, value_name = "PEM")]
+    pub tls_ca: Option<PathBuf>,
     /// Send `tcp` floor messages to this echo server instead of the built-in one (tcp://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub tcp_url: Option<String>,
@@ -405,6 +408,10 @@ impl BenchArgs {
                 grpc_channels: self.grpc_channels as usize,
                 rest_pool: self.rest_pool.map_or(concurrency, |n| n as usize),
                 compression: self.compression,
+                tls: crate::transport::trust::ClientTrust {
+                    ca_file: self.tls_ca.clone(),
+                    pinned: Vec::new(),
+                },
             },
             server,
             targets: TargetPlan {
@@ -462,6 +469,7 @@ impl ServerArgs {
             v2_model: crate::server::DEFAULT_V2_MODEL.into(),
             h2: self.h2_tuning(),
             limits: self.limits(),
+            tls: None,
         }
     }
 

@@ -1,10 +1,12 @@
 //! `imgwire serve`: its flags, and running the built-in servers until
-//! Ctrl-C, then saying how many requests they refused.
+//! Ctrl-C, then saying how many requests they refused. With `--tls-cert`
+//! and `--tls-key`, REST and gRPC speak TLS (the TCP floor stays plain).
 
 use super::ServerArgs;
 use anyhow::Result;
 use clap::Args;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -26,6 +28,12 @@ pub struct ServeArgs {
     /// The model name the KServe v2 (Open Inference Protocol) routes answer to, on the REST and gRPC ports.
     #[arg(long, value_name = "NAME", default_value = crate::server::DEFAULT_V2_MODEL, value_parser = crate::server::parse_v2_model)]
     pub v2_model: String,
+    /// Serve REST and gRPC over TLS with this PEM certificate chain (needs --tls-key; the TCP floor stays plain).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -35,9 +43,15 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
         profiling: args.profiling,
         profiling_public: args.profiling_public,
         v2_model: args.v2_model.clone(),
+        tls: server_tls(args)?,
         ..args.server.config()
     };
     crate::server::check_decoder_available(config.decoder)?;
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     if let Some(warning) = plaintext_warning(args) {
         eprintln!("{warning}");
     }
@@ -50,8 +64,8 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
         },
     )?;
     let mut banner = format!(
-        "REST listening on http://{}\ngRPC listening on http://{}\nTCP echo listening on tcp://{}\n\
-         KServe v2 model '{}' at http://{}/v2/models/{} and gRPC inference.GRPCInferenceService\n",
+        "REST listening on {scheme}://{}\ngRPC listening on {scheme}://{}\nTCP echo listening on tcp://{}\n\
+         KServe v2 model '{}' at {scheme}://{}/v2/models/{} and gRPC inference.GRPCInferenceService\n",
         servers.rest_addr,
         servers.grpc_addr,
         servers.tcp_addr,
@@ -61,7 +75,7 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
     );
     if args.profiling {
         banner += &format!(
-            "CPU profiles at http://{}/debug/pprof/profile?seconds=N\n",
+            "CPU profiles at {scheme}://{}/debug/pprof/profile?seconds=N\n",
             servers.rest_addr
         );
     }
@@ -81,22 +95,38 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
     Ok(served?)
 }
 
-/// One line when any server listens beyond loopback: they speak plain
-/// text (no TLS), so anyone on the network can read and send requests.
+/// `--tls-cert` and `--tls-key` read (clap makes it both or neither); an
+/// unreadable or invalid file is an error naming its flag.
+fn server_tls(args: &ServeArgs) -> Result<Option<crate::server::ServerTls>> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Ok(None);
+    };
+    Ok(Some(crate::server::ServerTls::from_pem_files(cert, key)?))
+}
+
+/// One line when a server listens beyond loopback in plain text (REST and
+/// gRPC without `--tls-cert`; the TCP floor always): anyone on the network
+/// can read and send requests.
 pub fn plaintext_warning(args: &ServeArgs) -> Option<String> {
+    let tls = args.tls_cert.is_some();
     let exposed: Vec<String> = [
-        ("--rest-addr", args.rest_addr),
-        ("--grpc-addr", args.grpc_addr),
-        ("--tcp-addr", args.tcp_addr),
+        ("--rest-addr", args.rest_addr, tls),
+        ("--grpc-addr", args.grpc_addr, tls),
+        ("--tcp-addr", args.tcp_addr, false),
     ]
     .iter()
-    .filter(|(_, address)| !address.ip().to_canonical().is_loopback())
-    .map(|(flag, address)| format!("{flag} {address}"))
+    .filter(|(_, address, encrypted)| !encrypted && !address.ip().to_canonical().is_loopback())
+    .map(|(flag, address, _)| format!("{flag} {address}"))
     .collect();
+    let what = if tls {
+        "the TCP echo floor is never encrypted"
+    } else {
+        "the servers speak plain text (no TLS) to the network, unauthenticated (--tls-cert and \
+         --tls-key encrypt REST and gRPC)"
+    };
     (!exposed.is_empty()).then(|| {
         format!(
-            "warning: {} not loopback: the servers speak plain text (no TLS) to the network, \
-             unauthenticated; bind 127.0.0.1 unless the network is trusted",
+            "warning: {} not loopback: {what}; bind 127.0.0.1 unless the network is trusted",
             exposed.join(", ") + if exposed.len() == 1 { " is" } else { " are" }
         )
     })
@@ -128,5 +158,12 @@ mod tests {
         assert!(!warning.contains('\n'), "{warning}");
         assert!(warning.contains("--rest-addr 0.0.0.0:0, --tcp-addr 10.1.2.3:9 are"));
         assert!(warning.contains("no TLS"), "{warning}");
+        let tls = ["--tls-cert", "c.pem", "--tls-key", "k.pem"];
+        let encrypted = serve_args(&[&["--rest-addr", "0.0.0.0:0"][..], &tls].concat());
+        assert_eq!(plaintext_warning(&encrypted), None);
+        let floor = serve_args(&[&["--tcp-addr", "0.0.0.0:9"][..], &tls].concat());
+        let warning = plaintext_warning(&floor).unwrap();
+        assert!(warning.contains("--tcp-addr 0.0.0.0:9 is"), "{warning}");
+        assert!(!warning.contains("no TLS"), "{warning}");
     }
 }

@@ -53,6 +53,10 @@ pub struct BenchReport {
     pub scenarios: Vec<ScenarioReport>,
     /// Cells of the matrix the target cannot take, and why (not measured).
     pub not_applicable: Vec<server_stats::NotApplicable>,
+    /// Each protocol's client: connections opened over the run and their
+    /// mean time to open (TCP connect plus any TLS handshake).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub connects: Vec<crate::transport::ConnectTimes>,
 }
 
 /// Every choice that shaped the numbers.

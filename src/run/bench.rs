@@ -177,6 +177,7 @@ async fn run_matrix(
             progress_line(index + 1, scenarios.len(), &outcome.report)
         );
         report.scenarios.push(outcome.report);
+        report.connects = crate::transport::ConnectTimes::of(&plan.matrix.protocols, &clients);
         publish(report)?;
         crate::interrupt::set_note(kept_note(&plan.outputs, index + 1, scenarios.len()));
         if let (Some(trace), Some(path)) = (&trace, &plan.outputs.trace) {
@@ -198,6 +199,7 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Benc
         settings: settings(plan, source, targets),
         relay_cost: None,
         not_applicable: Vec::new(),
+        connects: Vec::new(),
         scenarios: Vec::new(),
     }
 }

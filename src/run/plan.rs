@@ -212,6 +212,9 @@ pub enum SweepFactor {
     Compression,
     /// REST/1.1 connection pool size.
     Pool,
+    /// REST and gRPC plain, then over TLS (built-in servers, a certificate
+    /// made for the run; the tcp floor stays plain).
+    Tls,
 }
 
 impl SweepFactor {
@@ -222,6 +225,7 @@ impl SweepFactor {
             SweepFactor::Channels => "channels",
             SweepFactor::Compression => "compression",
             SweepFactor::Pool => "pool",
+            SweepFactor::Tls => "tls",
         }
     }
 }
@@ -349,15 +353,18 @@ fn make_folder(dir: &std::path::Path, flag: &str) -> Result<()> {
     })
 }
 
-/// A target URL: `SCHEME://HOST:PORT[/path]`, the scheme the protocol takes.
+/// A target URL: `SCHEME://HOST:PORT[/path]`, the scheme the protocol takes
+/// (`http` protocols take `https` too, for TLS).
 fn check_url(protocol: Protocol, url: &str) -> Result<()> {
     let flag = TargetPlan::flag(protocol);
     let scheme = protocol.url_scheme();
     let uri: http::Uri = url.parse().map_err(|e| {
         anyhow::anyhow!("{flag} '{url}' is not a URL ({e}); expected {scheme}://HOST:PORT")
     })?;
-    if uri.scheme_str() != Some(scheme) {
-        bail!("{flag} '{url}' must start with {scheme}://");
+    let secure = scheme == "http" && uri.scheme_str() == Some("https");
+    if uri.scheme_str() != Some(scheme) && !secure {
+        let or_https = if scheme == "http" { " or https://" } else { "" };
+        bail!("{flag} '{url}' must start with {scheme}://{or_https}");
     }
     if uri.host().is_none_or(str::is_empty) || uri.port_u16().is_none() {
         bail!("{flag} '{url}' needs a host and a port ({scheme}://HOST:PORT)");
@@ -400,9 +407,12 @@ mod tests {
     fn target_urls_are_checked_naming_the_flag() {
         check_url(Protocol::Rest, "http://127.0.0.1:8080").unwrap();
         check_url(Protocol::Tcp, "tcp://example:50052").unwrap();
+        check_url(Protocol::Grpc, "https://h:1").unwrap();
+        check_url(Protocol::RestH2, "https://[::1]:8443/api").unwrap();
         for (protocol, url) in [
             (Protocol::Rest, "127.0.0.1:8080"),
-            (Protocol::Grpc, "https://h:1"),
+            (Protocol::Grpc, "ftp://h:1"),
+            (Protocol::Tcp, "https://h:1"),
             (Protocol::Tcp, "http://h:1"),
             (Protocol::Rest, "http://h"),
             (Protocol::Grpc, "not a url"),

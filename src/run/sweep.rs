@@ -2,14 +2,16 @@
 //! transport factor, everything else fixed, folded into one table. Each
 //! value is a plan of its own: `--csv` and `--trace` get one file per value,
 //! `--flamegraph` one folder per value, and `--json` one file holding every
-//! value, rewritten as each scenario finishes.
+//! value, rewritten as each scenario finishes. `--sweep tls` also shows what
+//! TLS adds to each burst, and each client's time to open a connection.
 
 use crate::output::OutputPath;
+use crate::protocol::Protocol;
 use crate::report::{align_columns, format_bytes, BenchReport};
 use crate::run::bench::measure;
 use crate::run::plan::{BenchPlan, SweepFactor, Tables};
 use crate::wire::gzip::Compression;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -21,6 +23,8 @@ pub enum SweepValue {
     Bytes(u32),
     Count(u32),
     Compression(Compression),
+    /// REST and gRPC over TLS, or not.
+    Tls(bool),
 }
 
 impl SweepValue {
@@ -31,6 +35,7 @@ impl SweepValue {
             SweepValue::Bytes(bytes) => format_bytes(bytes.into()),
             SweepValue::Count(n) => n.to_string(),
             SweepValue::Compression(c) => c.name().into(),
+            SweepValue::Tls(on) => if on { "on" } else { "off" }.into(),
         }
     }
 
@@ -63,12 +68,14 @@ pub fn values(factor: SweepFactor) -> Vec<SweepValue> {
             SweepValue::Compression(Compression::Gzip),
         ],
         SweepFactor::Pool => [1, 2, 5, 10, 20].map(Count).to_vec(),
+        SweepFactor::Tls => vec![SweepValue::Tls(false), SweepValue::Tls(true)],
     }
 }
 
 /// The plan of one point: `base` with the factor set to `value` (on client
-/// and server alike) and outputs of its own.
-pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> BenchPlan {
+/// and server alike) and outputs of its own. TLS on: the built-in servers
+/// get a certificate made now, and the client trusts it.
+pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> Result<BenchPlan> {
     let mut plan = base.clone();
     let bytes = match value {
         SweepValue::Bytes(b) => Some(b),
@@ -89,6 +96,12 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> B
         (SweepFactor::Channels, SweepValue::Count(n)) => plan.client.grpc_channels = n as usize,
         (SweepFactor::Pool, SweepValue::Count(n)) => plan.client.rest_pool = n as usize,
         (SweepFactor::Compression, SweepValue::Compression(c)) => plan.client.compression = c,
+        (SweepFactor::Tls, SweepValue::Tls(false)) => plan.server.tls = None,
+        (SweepFactor::Tls, SweepValue::Tls(true)) => {
+            let (tls, certificate) = crate::server::ServerTls::self_signed()?;
+            plan.server.tls = Some(tls);
+            plan.client.tls.pinned = vec![certificate];
+        }
         (factor, value) => unreachable!("{factor:?} never takes {value:?}"),
     }
     let suffix = format!("{}-{}", factor.name(), value.slug());
@@ -108,7 +121,42 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> B
     if let Some(dir) = &mut plan.outputs.save_requests {
         *dir = dir.join(&suffix);
     }
-    plan
+    Ok(plan)
+}
+
+/// Rows: each protocol; columns: the factor's values; cells: the client's
+/// mean time to open a connection (TCP connect plus any TLS handshake) and
+/// how many it opened over the run.
+fn connect_table(points: &[(String, BenchReport)]) -> String {
+    let Some((_, first)) = points.first() else {
+        return String::new();
+    };
+    let header =
+        std::iter::once("connect".to_string()).chain(points.iter().map(|(v, _)| v.clone()));
+    let mut rows = vec![header.collect::<Vec<_>>()];
+    for protocol in first.connects.iter().map(|c| c.protocol) {
+        let cells = points.iter().map(|(_, report)| {
+            report
+                .connects
+                .iter()
+                .find(|c| c.protocol == protocol)
+                .map_or("-".to_string(), |c| {
+                    format!("{:.3} ms x{}", c.mean_ms(), c.connections)
+                })
+        });
+        rows.push(
+            std::iter::once(protocol.label().to_string())
+                .chain(cells)
+                .collect(),
+        );
+    }
+    if rows.len() == 1 {
+        return String::new();
+    }
+    format!(
+        "\nTime to open a connection (TCP connect + TLS handshake), mean ms x connections opened\n{}",
+        align_columns(&rows, 1)
+    )
 }
 
 /// One value's run.
@@ -122,11 +170,17 @@ struct SweepPoint<'a> {
 /// returns the last point's report.
 pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     plan.check()?;
+    if factor == SweepFactor::Tls && !plan.uses_builtin_servers() {
+        bail!(
+            "--sweep tls runs the built-in servers plain, then over TLS; against a remote \
+             server, run once with http:// and once with https:// URLs (--tls-ca for a private CA)"
+        );
+    }
     let mut done: Vec<(String, BenchReport)> = Vec::new();
     for value in values(factor) {
         let label = value.label();
         eprintln!("sweep {} = {label}", factor.name());
-        let point = point_plan(plan, factor, value);
+        let point = point_plan(plan, factor, value)?;
         let mut progress = |partial: &BenchReport| {
             write_json(
                 plan.outputs.json.as_ref(),
@@ -171,28 +225,51 @@ fn write_json(
     path.write(&bytes)
 }
 
-/// Rows: each scenario; columns: the factor's values (seconds per burst).
+/// Rows: each scenario; columns: the factor's values (seconds per burst);
+/// under `--sweep tls`, what TLS adds, and each client's time to connect.
 fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPlan) -> String {
     let Some((_, first)) = points.first() else {
         return String::new();
     };
+    let tls = factor == SweepFactor::Tls;
     let mut out = format!(
         "\nSweep of {}: seconds per burst (mean), everything else fixed\n",
         factor.name()
     );
-    let header =
-        std::iter::once("scenario".to_string()).chain(points.iter().map(|(v, _)| v.clone()));
+    let header = std::iter::once("scenario".to_string())
+        .chain(points.iter().map(|(v, _)| v.clone()))
+        .chain(tls.then(|| "TLS adds".to_string()));
     let mut rows = vec![header.collect::<Vec<_>>()];
     for (index, scenario) in first.scenarios.iter().enumerate() {
-        let cells = points.iter().map(|(_, report)| {
-            report
-                .scenarios
-                .get(index)
-                .map_or("-".to_string(), |s| format!("{:.4}", s.burst.mean_s()))
+        let means: Vec<Option<f64>> = points
+            .iter()
+            .map(|(_, report)| report.scenarios.get(index).map(|s| s.burst.mean_s()))
+            .collect();
+        let cells = means
+            .iter()
+            .map(|mean| mean.map_or("-".to_string(), |m| format!("{m:.4}")));
+        let added = tls.then(|| match (scenario.scenario.protocol, means.as_slice()) {
+            (Protocol::Tcp, _) => "- (no TLS)".to_string(),
+            (_, [Some(off), Some(on)]) if *off > 0.0 => {
+                format!("{:+.1} %", (on / off - 1.0) * 100.0)
+            }
+            _ => "-".to_string(),
         });
-        rows.push(std::iter::once(scenario.label()).chain(cells).collect());
+        rows.push(
+            std::iter::once(scenario.label())
+                .chain(cells)
+                .chain(added)
+                .collect(),
+        );
     }
     out.push_str(&align_columns(&rows, 1));
+    if tls {
+        out.push_str(&connect_table(points));
+        out.push_str(
+            "  the tcp floor has no TLS: its rows are plain in both columns; TLS adds: \
+             (on / off - 1) of the mean burst\n",
+        );
+    }
     let per_value = [
         &plan.outputs.csv,
         &plan.outputs.markdown,
@@ -221,4 +298,41 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn plan(args: &[&str]) -> BenchPlan {
+        let argv = ["imgwire", "bench"].iter().chain(args).copied();
+        match crate::Cli::parse_from(argv).command {
+            crate::cli::Command::Bench(args) => args.plan(),
+            _ => unreachable!("a bench command line"),
+        }
+    }
+
+    #[test]
+    fn tls_on_gives_the_servers_a_certificate_the_client_trusts() {
+        let base = plan(&["--tls-ca", "ca.pem"]);
+        let values = values(SweepFactor::Tls);
+        assert_eq!(
+            values.iter().map(|v| v.label()).collect::<Vec<_>>(),
+            ["off", "on"]
+        );
+        let off = point_plan(&base, SweepFactor::Tls, values[0]).unwrap();
+        assert!(off.server.tls.is_none() && off.client.tls.pinned.is_empty());
+        let on = point_plan(&base, SweepFactor::Tls, values[1]).unwrap();
+        assert!(on.server.tls.is_some());
+        assert_eq!(on.client.tls.pinned.len(), 1);
+        assert_eq!(on.client.tls.ca_file, base.client.tls.ca_file);
+    }
+
+    #[test]
+    fn tls_against_remote_urls_is_refused_before_anything_runs() {
+        let remote = plan(&["--protocols", "rest", "--rest-url", "http://127.0.0.1:9"]);
+        let err = run(&remote, SweepFactor::Tls).unwrap_err().to_string();
+        assert!(err.contains("--sweep tls"), "{err}");
+    }
 }

@@ -1,4 +1,4 @@
-//! The gRPC server (tonic, HTTP/2) for `imgwire.v1.ImageService`, written by
+//! The gRPC server (tonic, HTTP/2, cleartext or over TLS) for `imgwire.v1.ImageService`, written by
 //! hand over a raw-bytes codec so protobuf decoding and encoding are timed as
 //! server stages. An adapter: tonic receives and unframes the message, the
 //! shared request path answers it, and the stage durations go back in the
@@ -33,9 +33,10 @@ use tonic::{Request, Response, Status};
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Serves `imgwire.v1.ImageService` and the services in `others` (the
-/// Open Inference Protocol's) on one port.
+/// Open Inference Protocol's) on one port, over the connections `incoming`
+/// hands over (plain or TLS).
 pub async fn serve(
-    incoming: super::counted::CountingListener,
+    incoming: super::accept::Incoming,
     state: Arc<ServerState>,
     others: tonic::service::Routes,
     signal: watch::Receiver<bool>,

@@ -1,9 +1,11 @@
 //! The built-in benchmark servers: axum (REST, HTTP/1.1 and HTTP/2), tonic
-//! (gRPC, HTTP/2) and the TCP echo floor, on their own tokio runtime, whose
+//! (gRPC, HTTP/2), both over TLS when given a certificate (`tls`, through
+//! one accept path, `accept`), and the TCP echo floor (always plain), on their own tokio runtime, whose
 //! threads are named `server-*`. This module starts and stops them; REST and
 //! gRPC answer through one shared request path (`request`), for imgwire's own
 //! routes and for the Open Inference Protocol's (`v2`, KServe v2) alike.
 
+mod accept;
 mod bodies;
 mod counted;
 mod deadlines;
@@ -20,6 +22,7 @@ mod request;
 mod rest;
 mod stats_route;
 mod tcp;
+mod tls;
 mod v2;
 
 #[cfg(test)]
@@ -31,9 +34,11 @@ pub use image_limits::DEFAULT_MAX_PIXELS;
 pub use limits::{parse_timeout_s, ConnectionLimits};
 pub use pipeline::ServerState;
 pub use refusal::{RefusalCounts, RefusalSnapshot, RequestError};
+pub use tls::ServerTls;
 
 use crate::protocol::Protocol;
 use crate::transport::counting::WireCounters;
+use accept::Incoming;
 use counted::{ConnectionGuard, CountingListener};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -65,6 +70,9 @@ pub struct ServerConfig {
     pub v2_model: String,
     /// How long the servers wait on a client and how many they hold.
     pub limits: ConnectionLimits,
+    /// REST and gRPC over TLS with this certificate (`--tls-cert`,
+    /// `--tls-key`); `None`: plain text. The TCP floor is always plain.
+    pub tls: Option<ServerTls>,
 }
 
 /// The v2 model's name unless `imgwire serve --v2-model` renames it (the
@@ -99,6 +107,7 @@ impl ServerConfig {
             profiling_public: false,
             v2_model: DEFAULT_V2_MODEL.into(),
             limits: Default::default(),
+            tls: None,
         }
     }
 }
@@ -147,6 +156,8 @@ pub struct Servers {
     pub rest_addr: SocketAddr,
     pub grpc_addr: SocketAddr,
     pub tcp_addr: SocketAddr,
+    /// `https` when REST and gRPC speak TLS, `http` otherwise.
+    http_scheme: &'static str,
     /// Bytes each server's sockets moved, counted at accept.
     pub wire: Arc<ServerWire>,
     /// Requests refused, of each kind (`GET /stats` on the REST port).
@@ -196,6 +207,14 @@ impl Servers {
                 ))
             })
             .map_err(ServerError::Listener)?;
+        let tls = state.config.tls.clone();
+        let acceptor = |alpn| tls.as_ref().map(|tls| tls.acceptor(alpn));
+        let (rest, grpc) = runtime.block_on(async {
+            (
+                Incoming::start(rest, acceptor(tls::Alpn::Rest)),
+                Incoming::start(grpc, acceptor(tls::Alpn::Grpc)),
+            )
+        });
         let v2 = Arc::new(v2::V2Service::new(state.clone()));
         runtime.spawn(rest::serve(
             rest,
@@ -214,6 +233,7 @@ impl Servers {
             rest_addr,
             grpc_addr,
             tcp_addr,
+            http_scheme: if tls.is_some() { "https" } else { "http" },
             wire,
             refusals,
             shutdown,
@@ -236,8 +256,10 @@ impl Servers {
     /// it: REST/1.1 and REST/2 share the REST server.
     fn answering(&self, protocol: Protocol) -> Answering<'_> {
         let (scheme, address, counters) = match protocol {
-            Protocol::Rest | Protocol::RestH2 => ("http", self.rest_addr, &self.wire.rest),
-            Protocol::Grpc => ("http", self.grpc_addr, &self.wire.grpc),
+            Protocol::Rest | Protocol::RestH2 => {
+                (self.http_scheme, self.rest_addr, &self.wire.rest)
+            }
+            Protocol::Grpc => (self.http_scheme, self.grpc_addr, &self.wire.grpc),
             Protocol::Tcp => ("tcp", self.tcp_addr, &self.wire.tcp),
         };
         Answering {

@@ -1,12 +1,13 @@
-//! The REST server (axum, HTTP/1.1 and HTTP/2 cleartext): the seed's routes
+//! The REST server (axum, HTTP/1.1 and HTTP/2, cleartext or over TLS with
+//! ALPN when the servers have a certificate): the seed's routes
 //! `POST /basic`, `/base64` and `/binary`, beside the routes another module
 //! brings (the Open Inference Protocol's, which reuse the reading and
 //! answering here). An adapter: it reads and inflates the body, hands it to
 //! the shared request path and turns the answer into a response with a
 //! `Server-Timing` header.
 
+use super::accept::Incoming;
 use super::bodies::RestBodies;
-use super::counted::CountingListener;
 use super::deadlines::{is_body_timeout, rest_deadlines, RestDeadlines};
 use super::guarded::Activity;
 use super::refusal::{too_large, RequestError};
@@ -37,9 +38,10 @@ use tower::ServiceExt;
 /// Serves the seed's routes and the routes in `others` (the Open Inference
 /// Protocol's) on one port, under the connection limits (headers within
 /// `--header-timeout-s`, bodies within `--body-timeout-s`, answers within
-/// `--request-timeout-s`, `--max-streams` per HTTP/2 connection).
+/// `--request-timeout-s`, `--max-streams` per HTTP/2 connection), over
+/// the connections `incoming` hands over (plain or TLS).
 pub async fn serve(
-    listener: CountingListener,
+    mut incoming: Incoming,
     state: Arc<ServerState>,
     others: Router,
     signal: watch::Receiver<bool>,
@@ -74,8 +76,9 @@ pub async fn serve(
     tokio::pin!(stop);
     loop {
         tokio::select! {
-            stream = listener.accept_guarded() => {
-                let connection = Connection { activity: stream.activity(), peer: stream.peer() };
+            Some(stream) = incoming.next() => {
+                let guarded = stream.get_ref();
+                let connection = Connection { activity: guarded.activity(), peer: guarded.peer() };
                 let service = TowerToHyperService::new(in_flight(&app, connection));
                 let connection = builder
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)
@@ -87,7 +90,7 @@ pub async fn serve(
             () = &mut stop => break,
         }
     }
-    drop(listener);
+    drop(incoming);
     let _ = tokio::time::timeout(Duration::from_secs(1), connections.shutdown()).await;
 }
 

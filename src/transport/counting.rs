@@ -18,6 +18,10 @@ pub struct WireCounters {
     sent: AtomicU64,
     received: AtomicU64,
     connections: AtomicU64,
+    /// Time spent opening connections (client: TCP connect plus any TLS
+    /// handshake), in nanoseconds, over `connects`.
+    connect_nanos: AtomicU64,
+    connects: AtomicU64,
 }
 
 /// A reading of the counters.
@@ -41,6 +45,20 @@ impl WireCounters {
     /// Connections opened (client) or accepted (server) so far.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    /// A connection opened (TCP connect and any TLS handshake) in `took`.
+    pub fn record_connect(&self, took: std::time::Duration) {
+        let nanos = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        self.connect_nanos.fetch_add(nanos, Ordering::Relaxed);
+        self.connects.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections whose opening was timed, and their mean opening time.
+    pub fn connect_times(&self) -> (u64, std::time::Duration) {
+        let count = self.connects.load(Ordering::Relaxed);
+        let total = self.connect_nanos.load(Ordering::Relaxed);
+        (count, std::time::Duration::from_nanos(total / count.max(1)))
     }
 
     pub fn read(&self) -> WireBytes {

@@ -1,8 +1,11 @@
 //! gRPC over HTTP/2 with tonic: one channel (one connection) for every
 //! request, as the seed's grpcio client had, and a raw-bytes codec so the
 //! protobuf work stays in the client's own `serialize` and `response` stages.
+//! `https://` URLs: the connector runs the TLS handshake itself (ALPN h2),
+//! timed with the TCP connect.
 
 use super::counting::{CountingStream, WireCounters};
+use super::tls::{Secured, ALPN_H2};
 use super::{ClientSettings, Exchange};
 use crate::wire::codec::RawCodec;
 use crate::wire::gzip::Compression;
@@ -37,13 +40,30 @@ impl GrpcClient {
             .max_frame_size(settings.h2.max_frame_bytes);
         let counters = Arc::new(WireCounters::default());
         let connector_counters = counters.clone();
+        let tls = match url.split_once("://").map(|(scheme, _)| scheme) {
+            Some("https") => Some(settings.tls.client_config(ALPN_H2)?),
+            _ => None,
+        };
         let connector = tower::service_fn(move |uri: http::Uri| {
             let counters = connector_counters.clone();
+            let tls = tls.clone();
             async move {
+                let started = Instant::now();
                 let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
                 let stream = tokio::net::TcpStream::connect(authority).await?;
                 stream.set_nodelay(true)?;
-                Ok::<_, std::io::Error>(TokioIo::new(CountingStream::new(stream, counters)))
+                let stream = CountingStream::new(stream, counters.clone());
+                let stream = match tls {
+                    None => Secured::Plain(stream),
+                    Some(config) => {
+                        let host = uri.host().unwrap_or_default();
+                        super::tls::handshake(stream, host, config, "--grpc-url")
+                            .await
+                            .map_err(|e| std::io::Error::other(format!("{e:#}")))?
+                    }
+                };
+                counters.record_connect(started.elapsed());
+                Ok::<_, std::io::Error>(TokioIo::new(stream))
             }
         });
         let mut channels = Vec::new();
@@ -121,6 +141,10 @@ fn hint(code: tonic::Code) -> &'static str {
         tonic::Code::OutOfRange | tonic::Code::ResourceExhausted => " (raise --max-message-mb)",
         tonic::Code::Unavailable => " (is the server at --grpc-url up?)",
         tonic::Code::DeadlineExceeded => " (raise --timeout-s)",
+        tonic::Code::Internal => {
+            " (an HTTP/2 protocol error here often means the server speaks TLS: give --grpc-url \
+             as https://)"
+        }
         tonic::Code::Unimplemented => {
             " (the server there does not serve this method: is --grpc-url the REST port, or a \
              server of another kind than --target names? imgwire's own gRPC port is \
@@ -134,8 +158,12 @@ fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        // Layers that restate their source say it once.
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

@@ -6,6 +6,8 @@ mod grpc;
 pub mod http_get;
 mod rest;
 mod tcp;
+pub mod tls;
+pub mod trust;
 
 use crate::protocol::Protocol;
 use crate::wire::payload::WireRequest;
@@ -39,6 +41,41 @@ pub struct ClientSettings {
     pub rest_pool: usize,
     /// Request body compression, REST and gRPC (not the tcp floor).
     pub compression: crate::wire::gzip::Compression,
+    /// What `https://` URLs are trusted by (`--tls-ca`).
+    pub tls: trust::ClientTrust,
+}
+
+/// How long one protocol's client took to open its connections.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ConnectTimes {
+    pub protocol: Protocol,
+    /// Connections opened and timed (the tcp floor's are not timed).
+    pub connections: u64,
+    /// Mean time to open one: TCP connect plus any TLS handshake.
+    pub mean_ns: u64,
+}
+
+impl ConnectTimes {
+    /// Every client of `protocols` that timed a connection, in that order.
+    pub fn of(
+        protocols: &[Protocol],
+        clients: &std::collections::HashMap<Protocol, std::sync::Arc<Client>>,
+    ) -> Vec<ConnectTimes> {
+        let timed = |protocol: &Protocol| {
+            let (connections, mean) = clients.get(protocol)?.connect_times();
+            (connections > 0).then(|| ConnectTimes {
+                protocol: *protocol,
+                connections,
+                mean_ns: u64::try_from(mean.as_nanos()).unwrap_or(u64::MAX),
+            })
+        };
+        protocols.iter().filter_map(timed).collect()
+    }
+
+    /// The mean in milliseconds, as tables show it.
+    pub fn mean_ms(&self) -> f64 {
+        self.mean_ns as f64 / 1e6
+    }
 }
 
 /// One completed exchange, as the client saw it.
@@ -71,6 +108,17 @@ impl Client {
             Protocol::Grpc => Client::Grpc(grpc::GrpcClient::connect(url, settings).await?),
             Protocol::Tcp => Client::Tcp(tcp::TcpClient::connect(url, settings).await?),
         })
+    }
+
+    /// Connections this client opened and timed, and their mean time to
+    /// open (TCP connect plus any TLS handshake); the tcp floor's are not
+    /// timed.
+    pub fn connect_times(&self) -> (u64, Duration) {
+        match self {
+            Client::Rest(client) => client.counters.connect_times(),
+            Client::Grpc(client) => client.counters.connect_times(),
+            Client::Tcp(client) => client.counters.connect_times(),
+        }
     }
 
     /// Bytes written to and read from this client's sockets so far.

@@ -1,11 +1,14 @@
 //! REST with hyper. HTTP/1.1: a pool of keep-alive connections, by default
 //! one per concurrent request, as a pooled HTTP client (the seed's httpx)
 //! ends up with under a burst; `--rest-pool N` caps it.
-//! HTTP/2 (`rest-h2`, cleartext, prior knowledge): one connection for every
-//! request, as gRPC has, so REST/1.1 vs REST/2 vs gRPC separates the HTTP
-//! version from the message format.
+//! HTTP/2 (`rest-h2`, cleartext with prior knowledge, or `https://` with
+//! ALPN h2): one connection for every request, as gRPC has, so REST/1.1 vs
+//! REST/2 vs gRPC separates the HTTP version from the message format.
+//! `https://` URLs: TLS on every connection (`tls`), its handshake timed
+//! with the TCP connect.
 
 use super::counting::{connect_counted, WireCounters};
+use super::tls::{Secured, ALPN_H2, ALPN_HTTP1};
 use super::{ClientSettings, Exchange};
 use crate::wire::gzip::{self, Compression};
 use crate::wire::json::ErrorJson;
@@ -28,6 +31,8 @@ pub struct RestClient {
     base_path: String,
     settings: ClientSettings,
     http2: bool,
+    /// `https://`: the TLS config every connection handshakes with.
+    tls: Option<Arc<rustls::ClientConfig>>,
     /// HTTP/1.1: connections not in use; HTTP/2: the one shared connection.
     idle: StdMutex<Vec<Sender>>,
     /// HTTP/1.1: how many connections may be in use at once (`--rest-pool`).
@@ -89,9 +94,14 @@ impl RestClient {
         let uri: http::Uri = url.parse().with_context(|| {
             format!("--rest-url '{url}' is not a URL (expected http://HOST:PORT)")
         })?;
-        if uri.scheme_str() != Some("http") {
-            bail!("--rest-url '{url}' must start with http:// (TLS is not supported)");
-        }
+        let tls = match uri.scheme_str() {
+            Some("http") => None,
+            Some("https") => {
+                let alpn = if http2 { ALPN_H2 } else { ALPN_HTTP1 };
+                Some(settings.tls.client_config(alpn)?)
+            }
+            _ => bail!("--rest-url '{url}' must start with http:// or https://"),
+        };
         let authority = uri
             .authority()
             .ok_or_else(|| anyhow!("--rest-url '{url}' has no host"))?
@@ -102,6 +112,7 @@ impl RestClient {
             base_path: uri.path().trim_end_matches('/').to_string(),
             settings: settings.clone(),
             http2,
+            tls,
             idle: StdMutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(settings.rest_pool.max(1))),
         };
@@ -159,6 +170,7 @@ impl RestClient {
     }
 
     async fn open(&self) -> Result<Sender> {
+        let started = Instant::now();
         let stream = connect_counted(
             &self.authority,
             self.settings.connect_timeout,
@@ -167,6 +179,21 @@ impl RestClient {
             "--rest-url",
         )
         .await?;
+        let stream = match &self.tls {
+            None => Secured::Plain(stream),
+            Some(config) => {
+                let host = self.authority.rsplit_once(':').map_or("", |(host, _)| host);
+                let handshake = super::tls::handshake(stream, host, config.clone(), "--rest-url");
+                tokio::time::timeout(self.settings.connect_timeout, handshake)
+                    .await
+                    .map_err(|_| {
+                        anyhow!(
+                            "the TLS handshake with the REST server timed out (check --rest-url)"
+                        )
+                    })??
+            }
+        };
+        self.counters.record_connect(started.elapsed());
         let io = TokioIo::new(stream);
         if self.http2 {
             let h2 = self.settings.h2;
@@ -268,7 +295,7 @@ fn send_failure(error: &hyper::Error, http2: bool) -> anyhow::Error {
     };
     anyhow!(
         "the server at --rest-url {what} ({error}); if --rest-url is a gRPC (HTTP/2-only) port, \
-         point it at the REST port (`imgwire serve --rest-addr`, 8080 by default); if not, did \
-         the server stop?"
+         point it at the REST port (`imgwire serve --rest-addr`, 8080 by default); if the server \
+         speaks TLS, give --rest-url as https://; if not, did the server stop?"
     )
 }

@@ -68,6 +68,7 @@ pub fn client_settings(concurrency: usize, rest_pool: usize) -> ClientSettings {
         grpc_channels: 1,
         rest_pool,
         compression: Default::default(),
+        tls: Default::default(),
     }
 }
 
