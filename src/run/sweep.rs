@@ -1,8 +1,8 @@
 //! `imgwire bench --sweep FACTOR`: the same matrix run once per value of one
 //! transport factor, everything else fixed, folded into one table. Each
-//! value is a plan of its own: `--csv` and `--trace` get one file per value,
-//! `--flamegraph` one folder per value, and `--json` one file holding every
-//! value, rewritten as each scenario finishes.
+//! value is a plan of its own: `--csv`, `--html` and `--trace` get one file
+//! per value, `--flamegraph` and `--charts` one folder per value, and
+//! `--json` one file holding every value, rewritten as each scenario finishes.
 
 use crate::output::OutputPath;
 use crate::report::{align_columns, format_bytes, BenchReport};
@@ -101,6 +101,8 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> B
         .markdown
         .as_ref()
         .map(|p| p.with_suffix(&suffix));
+    plan.outputs.html = base.outputs.html.as_ref().map(|p| p.with_suffix(&suffix));
+    plan.outputs.charts = base.outputs.charts.as_ref().map(|d| d.join(&suffix));
     plan.outputs.trace = base.outputs.trace.as_ref().map(|p| p.with_suffix(&suffix));
     if let Some(flamegraph) = &mut plan.outputs.flamegraph {
         flamegraph.dir = flamegraph.dir.join(&suffix);
@@ -125,7 +127,9 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     let mut done: Vec<(String, BenchReport)> = Vec::new();
     for value in values(factor) {
         let label = value.label();
-        eprintln!("sweep {} = {label}", factor.name());
+        if !plan.outputs.quiet {
+            eprintln!("sweep {} = {label}", factor.name());
+        }
         let point = point_plan(plan, factor, value);
         let mut progress = |partial: &BenchReport| {
             write_json(
@@ -196,6 +200,7 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
     let per_value = [
         &plan.outputs.csv,
         &plan.outputs.markdown,
+        &plan.outputs.html,
         &plan.outputs.trace,
     ];
     for path in per_value.into_iter().flatten() {
@@ -213,6 +218,7 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
             plan.outputs.flamegraph.as_ref().map(|f| &f.dir),
         ),
         ("--save-requests", plan.outputs.save_requests.as_ref()),
+        ("--charts", plan.outputs.charts.as_ref()),
     ];
     for (flag, dir) in folders {
         if let Some(dir) = dir {
