@@ -5,8 +5,8 @@ use crate::frame::{Content, Size};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::run::plan::{
-    available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, FramesOn, LoadPlan,
-    MatrixPlan, OutputPlan, SweepFactor, Tables, TargetKind, TargetPlan,
+    available_cpus, BenchPlan, FramePlan, FrameSpec, FramesOn, LoadPlan, MatrixPlan, SweepFactor,
+    TargetKind, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -15,6 +15,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod outputs;
 mod serve;
 pub use serve::ServeArgs;
 
@@ -433,35 +434,6 @@ impl BenchArgs {
             },
             outputs: self.output_plan(),
             sweep: self.sweep,
-        }
-    }
-
-    fn output_plan(&self) -> OutputPlan {
-        let file = |path: &Option<PathBuf>, flag| path.as_ref().map(|p| OutputPath::new(p, flag));
-        OutputPlan {
-            tables: if self.brief {
-                Tables::Brief
-            } else {
-                Tables::Full
-            },
-            wide: self.wide,
-            color: !self.no_color,
-            json: file(&self.json, "--export-json"),
-            csv: file(&self.csv, "--export-csv"),
-            markdown: file(&self.markdown, "--export-markdown"),
-            html: file(&self.html, "--export-html"),
-            charts: self.charts.clone(),
-            trace: file(&self.trace, "--trace"),
-            flamegraph: self.flamegraph.as_ref().map(|dir| FlamegraphPlan {
-                dir: dir.clone(),
-                hz: self.profile_hz,
-                threads: match self.flamegraph_threads {
-                    true => crate::profile::ThreadView::PerThread,
-                    false => crate::profile::ThreadView::PerPool,
-                },
-            }),
-            save_requests: self.save_requests.clone(),
-            quiet: self.quiet,
         }
     }
 }

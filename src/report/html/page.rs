@@ -223,9 +223,9 @@ fn profile_links(s: &ScenarioReport, links_from: &Path) -> String {
         .iter()
         .map(|h| format!("{} {:.0}%", h.function, h.self_share * 100.0))
         .collect();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "&middot; hottest on the {} side (self time): {}</p>\n",
+        "&middot; hottest on the {} side (self time): {}</p>",
         profile.hottest_side.name(),
         escape(&hot.join(", "))
     );
