@@ -263,6 +263,47 @@ fn chromium_loads_a_real_runs_report_quietly_and_draws_its_charts() {
     assert_eq!(count(&loaded.dom, "<section class=\"scenario\""), 4);
 }
 
+#[test]
+fn a_sweep_writes_a_page_and_a_charts_folder_per_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let charts = dir.path().join("charts");
+    let (html_arg, charts_arg) = (html.to_str().unwrap(), charts.to_str().unwrap());
+    let plan = common::bench_plan(&[
+        "--sweep",
+        "compression",
+        "--sizes",
+        "360x640",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "-n",
+        "2",
+        "-c",
+        "1",
+        "--warmup",
+        "0",
+        "--quiet",
+        "--html",
+        html_arg,
+        "--charts",
+        charts_arg,
+    ]);
+    imgwire::run::sweep::run(&plan, imgwire::run::plan::SweepFactor::Compression)
+        .expect("the sweep succeeds");
+    for value in ["compression-none", "compression-gzip"] {
+        let page = std::fs::read_to_string(dir.path().join(format!("report-{value}.html")))
+            .unwrap_or_else(|e| panic!("no page for {value}: {e}"));
+        assert_eq!(count(&page, "<svg"), 2, "{value}");
+        assert!(charts
+            .join(value)
+            .join("stages-360x640-binary.svg")
+            .is_file());
+    }
+    assert!(!html.exists(), "a sweep writes a page per value only");
+}
+
 /// The console check above would see a page that failed: a script error
 /// and a blocked fetch both reach the log it reads.
 #[test]
