@@ -43,7 +43,7 @@ impl RunProgress {
     pub fn with_bar(quiet: bool, bar: bool) -> Self {
         let bar = bar.then(|| {
             let style = ProgressStyle::with_template(
-                "{spinner} [{bar:28}] {pos}/{len} bursts {elapsed} {msg}",
+                "{spinner} [{bar:28}] {pos}/{len} bursts {elapsed} {wide_msg}",
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
