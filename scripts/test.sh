@@ -22,6 +22,13 @@ if nvjpeg_dirs="$(./scripts/install-nvjpeg.sh)"; then
 else
   echo "test.sh: nvJPEG could not be installed; the nvJPEG ABI test will fail and say why" >&2
 fi
+# Headless Chromium lets tests/html_report.rs open the --html report and count
+# its charts; that test fails, saying to run scripts/install-chromium.sh, without it.
+if CHROMIUM="$(./scripts/install-chromium.sh)"; then
+  export CHROMIUM
+else
+  echo "test.sh: Chromium could not be installed; the HTML report test will fail and say why" >&2
+fi
 # --no-fail-fast: one run reports every failing test binary, not the first;
 # the ABI test runs even when the suite failed, and either fails the script.
 status=0

@@ -42,6 +42,11 @@ const OTHER_TOOLS: &[&str] = &[
     "--no-tui",
     "--output-format",
     "--max-concurrent-streams",
+    // chromium and apt-get, in the README and scripts/install-chromium.sh
+    "--headless",
+    "--screenshot",
+    "--window-size",
+    "--no-install-recommends",
     // clap's own
     "--help",
     "--version",

@@ -5,8 +5,8 @@ use crate::frame::{Content, Size};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::run::plan::{
-    available_cpus, BenchPlan, FlamegraphPlan, FramePlan, FrameSpec, FramesOn, LoadPlan,
-    MatrixPlan, OutputPlan, SweepFactor, Tables, TargetKind, TargetPlan,
+    available_cpus, BenchPlan, FramePlan, FrameSpec, FramesOn, LoadPlan, MatrixPlan, SweepFactor,
+    TargetKind, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -15,6 +15,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod outputs;
 mod serve;
 pub use serve::ServeArgs;
 
@@ -202,6 +203,12 @@ pub struct BenchArgs {
         value_name = "PATH"
     )]
     pub markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page (tables, stage and latency charts, flamegraph links; opens offline), rewritten as each scenario finishes (`-`: stdout, once at the end).
+    #[arg(long = "export-html", visible_alias = "html", value_name = "PATH")]
+    pub html: Option<PathBuf>,
+    /// Write the HTML report's charts alone to DIR, one .svg file each.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
     /// Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing).
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
@@ -214,6 +221,9 @@ pub struct BenchArgs {
     /// Samples per second per CPU when profiling (the kernel tick may deliver fewer; the report says how many came).
     #[arg(long, default_value_t = 997, value_parser = clap::value_parser!(i32).range(1..=10000))]
     pub profile_hz: i32,
+    /// Root each flamegraph's stacks at their own thread (server-0, server-1...) instead of merging each thread pool's under one root (server).
+    #[arg(long)]
+    pub flamegraph_threads: bool,
     /// Put an emulated link between client and server, e.g. bw=1gbit,rtt=2ms (a relay inside imgwire; no root needed).
     #[arg(long, value_name = "SPEC")]
     pub link: Option<crate::link::LinkSpec>,
@@ -229,6 +239,9 @@ pub struct BenchArgs {
     /// Print long lines whole instead of wrapping them to 100 columns.
     #[arg(long)]
     pub wide: bool,
+    /// Print the results only: no progress bar and no lines about the run's progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// No colour in the tables (also when NO_COLOR is set or stdout is not a terminal).
     #[arg(long)]
     pub no_color: bool,
@@ -428,28 +441,6 @@ impl BenchArgs {
             },
             outputs: self.output_plan(),
             sweep: self.sweep,
-        }
-    }
-
-    fn output_plan(&self) -> OutputPlan {
-        let file = |path: &Option<PathBuf>, flag| path.as_ref().map(|p| OutputPath::new(p, flag));
-        OutputPlan {
-            tables: if self.brief {
-                Tables::Brief
-            } else {
-                Tables::Full
-            },
-            wide: self.wide,
-            color: !self.no_color,
-            json: file(&self.json, "--export-json"),
-            csv: file(&self.csv, "--export-csv"),
-            markdown: file(&self.markdown, "--export-markdown"),
-            trace: file(&self.trace, "--trace"),
-            flamegraph: self.flamegraph.as_ref().map(|dir| FlamegraphPlan {
-                dir: dir.clone(),
-                hz: self.profile_hz,
-            }),
-            save_requests: self.save_requests.clone(),
         }
     }
 }

@@ -4,6 +4,9 @@
 //! side (`server-*`, or a remote server's own profile), written as
 //! flamegraph SVGs and pprof protobufs (`.pb.gz`, for `go tool pprof`,
 //! speedscope, Pyroscope). Off by default: nothing is sampled unless asked.
+//! The SVGs merge each thread pool's stacks under one root unless
+//! `--flamegraph-threads` asks for a root per thread; the protobufs keep
+//! every thread.
 
 mod remote;
 mod stacks;
@@ -76,6 +79,17 @@ fn warm_up_unwinder() -> Result<()> {
     result
 }
 
+/// How a flamegraph roots its stacks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ThreadView {
+    /// The threads of one pool (`server-0`, `server-1`...) under one root,
+    /// the pool's name (`server`).
+    #[default]
+    PerPool,
+    /// A root per thread, as sampled (`--flamegraph-threads`).
+    PerThread,
+}
+
 /// A function and its share of a side's samples (self time).
 #[derive(Clone, Debug, Serialize)]
 pub struct HotFunction {
@@ -116,6 +130,7 @@ pub fn write_profiles(
     stem: &str,
     hz: i32,
     dominant_stage: Option<Stage>,
+    threads: ThreadView,
 ) -> Result<ProfileSummary> {
     let hottest_side = dominant_stage.map_or(Side::Client, Stage::side);
     let mut summary = ProfileSummary {
@@ -139,7 +154,7 @@ pub fn write_profiles(
                 continue;
             }
         };
-        let stacks = Stacks::from_pprof_gz(&pprof_gz)?;
+        let stacks = Stacks::from_pprof_gz(&pprof_gz)?.rooted(threads);
         let samples = stacks.samples();
         match side {
             Side::Client => summary.client_samples = samples,

@@ -1,12 +1,14 @@
 //! A profile as folded stacks (thread;root;...;leaf and a count), read from
 //! gzip'd pprof protobuf, so that this process's samples and a remote
-//! server's are drawn and summarised by the same code.
+//! server's are drawn and summarised by the same code. The threads of one
+//! pool (`server-0`, `server-1`...) run the same code, so by default their
+//! stacks merge under the pool's name and the flamegraph shows one tower.
 
-use super::HotFunction;
+use super::{HotFunction, ThreadView};
 use anyhow::{anyhow, Context, Result};
 use flate2::read::GzDecoder;
 use pprof::protos::{Message, Profile};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 /// Folded stacks: frames from the thread down to the leaf, and a count.
@@ -72,6 +74,24 @@ impl Stacks {
         Ok(Stacks { stacks })
     }
 
+    /// The stacks rooted as `view` asks: per thread as sampled, or each
+    /// pool's threads merged under the pool's name (identical stacks summed).
+    pub fn rooted(self, view: ThreadView) -> Stacks {
+        if view == ThreadView::PerThread {
+            return self;
+        }
+        let mut merged: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+        for (mut frames, count) in self.stacks {
+            if let Some(root) = frames.first_mut() {
+                *root = pool_name(root).to_string();
+            }
+            *merged.entry(frames).or_default() += count;
+        }
+        Stacks {
+            stacks: merged.into_iter().collect(),
+        }
+    }
+
     pub fn samples(&self) -> i64 {
         self.stacks.iter().map(|(_, count)| count).sum()
     }
@@ -113,5 +133,96 @@ impl Stacks {
         inferno::flamegraph::from_lines(&mut options, lines.iter().map(String::as_str), &mut svg)
             .map_err(|e| anyhow!("could not draw the flamegraph '{title}': {e}"))?;
         Ok(Some(svg))
+    }
+}
+
+/// The pool a thread belongs to: its name less a trailing `-N` index
+/// (`server-3` -> `server`); a name without one is its own pool.
+pub fn pool_name(thread: &str) -> &str {
+    match thread.rsplit_once('-') {
+        Some((pool, index))
+            if !pool.is_empty()
+                && !index.is_empty()
+                && index.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            pool
+        }
+        _ => thread,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Stacks from folded lines: `frame;frame;... count`.
+    fn folded(lines: &[&str]) -> Stacks {
+        let stacks = lines
+            .iter()
+            .map(|line| {
+                let (frames, count) = line.rsplit_once(' ').unwrap();
+                let frames = frames.split(';').map(String::from).collect();
+                (frames, count.parse().unwrap())
+            })
+            .collect();
+        Stacks { stacks }
+    }
+
+    fn lines(stacks: &Stacks) -> Vec<String> {
+        let mut lines: Vec<String> = stacks
+            .stacks
+            .iter()
+            .map(|(frames, count)| format!("{} {count}", frames.join(";")))
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    #[test]
+    fn a_pools_threads_merge_under_one_root() {
+        let stacks = folded(&[
+            "server-0;run;decode;idct 3",
+            "server-1;run;decode;idct 2",
+            "server-5;run;respond 1",
+            "client-0;send;memcpy 4",
+            "client-1;send;memcpy 1",
+            "main;wait 2",
+        ]);
+        let merged = stacks.rooted(ThreadView::PerPool);
+        assert_eq!(
+            lines(&merged),
+            [
+                "client;send;memcpy 5",
+                "main;wait 2",
+                "server;run;decode;idct 5",
+                "server;run;respond 1",
+            ]
+        );
+        assert_eq!(merged.samples(), 13);
+        let svg = merged.flamegraph_svg("merged").unwrap().unwrap();
+        let svg = String::from_utf8(svg).unwrap();
+        assert!(
+            svg.contains(">server<") || svg.contains("server ("),
+            "{svg}"
+        );
+        assert!(!svg.contains("server-0"));
+    }
+
+    #[test]
+    fn the_per_thread_view_keeps_every_thread() {
+        let stacks = folded(&["server-0;decode 3", "server-1;decode 2"]);
+        let kept = stacks.rooted(ThreadView::PerThread);
+        assert_eq!(lines(&kept), ["server-0;decode 3", "server-1;decode 2"]);
+    }
+
+    #[test]
+    fn only_a_trailing_index_is_stripped() {
+        assert_eq!(pool_name("server-12"), "server");
+        assert_eq!(pool_name("client-0"), "client");
+        assert_eq!(pool_name("tokio-runtime-worker"), "tokio-runtime-worker");
+        assert_eq!(pool_name("main"), "main");
+        assert_eq!(pool_name("-3"), "-3");
+        assert_eq!(pool_name("server-"), "server-");
+        assert_eq!(pool_name("relay-io-2"), "relay-io");
     }
 }

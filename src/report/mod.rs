@@ -1,12 +1,13 @@
 //! The results of a run, owned here and rendered here: one serde struct
 //! (the unit in every field name), the records the load produces, and one
-//! file per output format (terminal tables, JSON, CSV, trace). The run
-//! produces these; nothing here depends on how it ran.
+//! file per output format (terminal tables, JSON, CSV, HTML, trace). The
+//! run produces these; nothing here depends on how it ran.
 
 mod color;
 pub mod csv;
 mod factors;
 mod header;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod records;

@@ -37,7 +37,7 @@ pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) ->
 }
 
 /// `1080x1920 b64 REST: 0.3725 s/burst (p50 ..., p99 ...; warm-up ...), 200 requests`
-fn headline(s: &ScenarioReport) -> String {
+pub(super) fn headline(s: &ScenarioReport) -> String {
     let mut line = format!(
         "{}: {:.4} s/burst (p50 {:.4}, p99 {:.4}",
         s.label(),
@@ -58,7 +58,7 @@ fn headline(s: &ScenarioReport) -> String {
 }
 
 /// Bytes, the dominant stage and the transport against the floor.
-fn details(report: &BenchReport, s: &ScenarioReport) -> String {
+pub(super) fn details(report: &BenchReport, s: &ScenarioReport) -> String {
     let mut line = format!("  {:.3} MB/request", megabytes(s.bytes.request_body_bytes));
     if s.bytes.image_bits_per_pixel > 0.0 {
         let _ = write!(
@@ -104,7 +104,7 @@ fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
 
 /// The header and, per stage the scenario has, its mean, p50, p99 and
 /// share of wall time.
-fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String>> {
+pub(super) fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String>> {
     let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
         .map(String::from)
         .to_vec()];
@@ -129,7 +129,7 @@ fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String>> {
 
 /// The server's own stages, indented under their heading: a mean each and
 /// its share of wall time; no percentiles, since the server gives means.
-fn server_stats_rows(stats: &ServerStats, wall_mean: u64) -> Vec<Vec<String>> {
+pub(super) fn server_stats_rows(stats: &ServerStats, wall_mean: u64) -> Vec<Vec<String>> {
     stats
         .mean_ns
         .iter()
@@ -184,7 +184,7 @@ fn no_timings_line(s: &ScenarioReport) -> String {
 
 /// The line over the server's own stages: their label, how many requests
 /// the server counted, and where they were read; or why there are none.
-fn server_stats_heading(s: &ScenarioReport, stats: &ServerStats) -> String {
+pub(super) fn server_stats_heading(s: &ScenarioReport, stats: &ServerStats) -> String {
     let (label, source) = (stats.label, &stats.source);
     if let Some(problem) = &stats.problem {
         return format!("  no figures {label}: {problem}; source: {source}");

@@ -38,9 +38,42 @@ pub fn render(report: &BenchReport, view: View) -> String {
     out
 }
 
+/// What the seed's table says above its cells.
+pub(super) const SEED_CAPTION: &str = "Seconds per burst (mean of the counted bursts); request \
+     body MB in brackets; xN: how many times faster than the other protocol";
+
+/// The line under the caption when the run measured the tcp floor.
+pub(super) const FLOOR_NOTE: &str = "(TCP is the floor: the same body, length-prefixed over \
+     plain TCP and echoed back; no decoding, no HTTP)";
+
 /// The seed's table: rows REST and gRPC per size, a column per payload with
 /// seconds per burst, payload MB, and `xN` on the faster protocol.
 fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
+    let rows = seed_rows(report);
+    let mut out = wrap(SEED_CAPTION, width, "");
+    if seed_protocols(report).contains(&Protocol::Tcp) {
+        out.push_str(&wrap(FLOOR_NOTE, width, " "));
+    }
+    out.push_str(&align(&rows, 2));
+    for (reason, cells) in by_reason(&report.not_applicable) {
+        let line = format!("  n/a: {reason} ({})", cells.join(", "));
+        out.push_str(&wrap(&line, width, "    "));
+    }
+    out
+}
+
+/// The protocols of the seed's table, measured or not applicable.
+pub(super) fn seed_protocols(report: &BenchReport) -> Vec<Protocol> {
+    with_missing(
+        unique(report.scenarios.iter().map(|s| s.scenario.protocol)),
+        report.not_applicable.iter().map(|c| c.protocol),
+        Protocol::value_variants(),
+    )
+}
+
+/// The seed's table as cells: a header row, then a row per size x
+/// protocol (the size on its first row only), a cell per payload.
+pub(super) fn seed_rows(report: &BenchReport) -> Vec<Vec<String>> {
     let scenarios = || report.scenarios.iter().map(|s| s.scenario);
     let cannot = &report.not_applicable;
     let payloads: Vec<PayloadKind> = with_missing(
@@ -48,11 +81,7 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
         cannot.iter().map(|c| c.payload),
         PayloadKind::value_variants(),
     );
-    let protocols: Vec<Protocol> = with_missing(
-        unique(scenarios().map(|s| s.protocol)),
-        cannot.iter().map(|c| c.protocol),
-        Protocol::value_variants(),
-    );
+    let protocols = seed_protocols(report);
     let sizes: Vec<Size> = unique(scenarios().map(|s| s.size));
     let mut rows = vec![std::iter::once("size".to_string())
         .chain(std::iter::once("protocol".to_string()))
@@ -85,26 +114,7 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
             rows.push(row);
         }
     }
-    let mut out = wrap(
-        "Seconds per burst (mean of the counted bursts); request body MB in brackets; xN: how \
-         many times faster than the other protocol",
-        width,
-        "",
-    );
-    if protocols.contains(&Protocol::Tcp) {
-        out.push_str(&wrap(
-            "(TCP is the floor: the same body, length-prefixed over plain TCP and echoed back; \
-             no decoding, no HTTP)",
-            width,
-            " ",
-        ));
-    }
-    out.push_str(&align(&rows, 2));
-    for (reason, cells) in by_reason(cannot) {
-        let line = format!("  n/a: {reason} ({})", cells.join(", "));
-        out.push_str(&wrap(&line, width, "    "));
-    }
-    out
+    rows
 }
 
 /// `seen` with the items of `extra` it lacks, each placed before the first

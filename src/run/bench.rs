@@ -20,6 +20,7 @@ use crate::run::burst::RequestPlan;
 use crate::run::foreign;
 use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables, TargetKind};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
+use crate::run::progress::RunProgress;
 use crate::run::scenario::{matrix, not_applicable};
 use crate::run::scenario_run::{run_scenario, ScenarioInputs};
 use crate::run::targets::Targets;
@@ -121,11 +122,14 @@ async fn run_matrix(
     let clients = connect_clients(plan, targets).await?;
     let foreign = foreign::connect(plan, &clients).await?;
     report.not_applicable = not_applicable(&plan.matrix, &foreign.wire);
+    let progress = RunProgress::new(plan.outputs.quiet);
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
     if let Some(check) = &targets.relay_check {
         let pool = prepare_pool(source, check.size, &plan.frames)?;
         let bursts = plan.load.bursts.clamp(3, 10);
-        eprintln!("measuring the relay's own cost ({bursts} bursts each way, no limits)");
+        progress.note(&format!(
+            "measuring the relay's own cost ({bursts} bursts each way, no limits)"
+        ));
         let cost = check
             .measure(
                 &pool,
@@ -147,6 +151,7 @@ async fn run_matrix(
         &plan.matrix.protocols,
     );
     scenarios.retain(|s| foreign.wire.refusal(s.protocol, s.payload).is_none());
+    progress.plan(scenarios.len(), plan.load.warmup_bursts + plan.load.bursts);
     for (index, &scenario) in scenarios.iter().enumerate() {
         let carries_image = scenario.payload.carries_image();
         if carries_image && !pools.contains_key(&scenario.size) {
@@ -156,6 +161,7 @@ async fn run_matrix(
             );
         }
         let pool = carries_image.then(|| &pools[&scenario.size]);
+        progress.start_scenario(index, scenarios.len(), &scenario.label());
         let inputs = ScenarioInputs {
             scenario,
             requests: RequestPlan {
@@ -170,12 +176,10 @@ async fn run_matrix(
             pool,
             content: source.content_label(),
             stats: foreign.stats.as_ref(),
+            progress: &progress,
         };
         let outcome = run_scenario(plan, inputs, trace.as_mut()).await;
-        eprintln!(
-            "{}",
-            progress_line(index + 1, scenarios.len(), &outcome.report)
-        );
+        progress.finish_scenario(&progress_line(index + 1, scenarios.len(), &outcome.report));
         report.scenarios.push(outcome.report);
         report.connects = crate::transport::ConnectTimes::of(&plan.matrix.protocols, &clients);
         publish(report)?;
@@ -309,7 +313,7 @@ fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
 /// What an interrupted run keeps, in words: the files rewritten after each
 /// scenario hold every finished one.
 fn kept_note(outputs: &OutputPlan, finished: usize, total: usize) -> String {
-    let files: Vec<String> = [&outputs.json, &outputs.csv, &outputs.trace]
+    let files: Vec<String> = [&outputs.json, &outputs.csv, &outputs.html, &outputs.trace]
         .into_iter()
         .flatten()
         .map(|o| format!("'{}'", o.path.display()))
@@ -339,7 +343,8 @@ fn write_outputs(outputs: &OutputPlan, report: &BenchReport, last: bool) -> Resu
             _ => {}
         }
     }
-    Ok(())
+    let charts = outputs.charts.as_deref();
+    crate::report::html::write(outputs.html.as_ref(), charts, report, last)
 }
 
 /// The tables, on stdout (on stderr when an export takes stdout), in colour
@@ -356,7 +361,12 @@ fn print_tables(outputs: &OutputPlan, report: &BenchReport) {
         width: (!outputs.wide).then_some(WIDTH),
     };
     let text = table::render(report, view);
-    let exports = [&outputs.json, &outputs.csv, &outputs.markdown];
+    let exports = [
+        &outputs.json,
+        &outputs.csv,
+        &outputs.markdown,
+        &outputs.html,
+    ];
     let to_stderr = exports.into_iter().flatten().any(OutputPath::is_stdout);
     let terminal = match to_stderr {
         true => std::io::stderr().is_terminal(),

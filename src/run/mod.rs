@@ -7,6 +7,7 @@ pub mod burst;
 pub mod foreign;
 pub mod plan;
 pub mod prepare;
+pub mod progress;
 pub mod relay_cost;
 pub mod replay;
 pub mod scenario;

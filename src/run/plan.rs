@@ -174,10 +174,17 @@ pub struct OutputPlan {
     pub json: Option<OutputPath>,
     pub csv: Option<OutputPath>,
     pub markdown: Option<OutputPath>,
+    /// `--html PATH`: one self-contained page of tables and charts.
+    pub html: Option<OutputPath>,
+    /// `--charts DIR`: the HTML report's charts alone, one .svg file each.
+    pub charts: Option<PathBuf>,
     pub trace: Option<OutputPath>,
     pub flamegraph: Option<FlamegraphPlan>,
     /// `--save-requests DIR`: each scenario's first request, to replay.
     pub save_requests: Option<PathBuf>,
+    /// Results only (`--quiet`): no progress bar, no lines about the run's
+    /// progress on stderr.
+    pub quiet: bool,
 }
 
 /// How much of the report goes to the terminal.
@@ -196,6 +203,9 @@ pub enum Tables {
 pub struct FlamegraphPlan {
     pub dir: PathBuf,
     pub hz: i32,
+    /// How the flamegraph SVGs root their stacks: one root per thread pool
+    /// (`server`), or one per thread (`--flamegraph-threads`).
+    pub threads: crate::profile::ThreadView,
 }
 
 /// The transport factors a sweep can vary.
@@ -287,7 +297,7 @@ impl BenchPlan {
     /// written where the user asked: each error names the flag.
     pub fn check_outputs(&self) -> Result<()> {
         let o = &self.outputs;
-        let files = [&o.json, &o.csv, &o.markdown, &o.trace];
+        let files = [&o.json, &o.csv, &o.markdown, &o.html, &o.trace];
         let files: Vec<&OutputPath> = files.into_iter().flatten().collect();
         if files.iter().filter(|f| f.is_stdout()).count() > 1 {
             bail!("only one output can go to stdout (`-`)");
@@ -300,6 +310,9 @@ impl BenchPlan {
         }
         if let Some(dir) = &self.outputs.save_requests {
             make_folder(dir, "--save-requests")?;
+        }
+        if let Some(dir) = &self.outputs.charts {
+            make_folder(dir, "--charts")?;
         }
         Ok(())
     }

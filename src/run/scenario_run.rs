@@ -25,6 +25,7 @@ pub struct ScenarioInputs<'a> {
     pub content: String,
     /// The target's own statistics, read around the counted bursts.
     pub stats: Option<&'a StatsSource>,
+    pub progress: &'a crate::run::progress::RunProgress,
 }
 
 /// A scenario's report, and the error that stopped the run after it (the
@@ -67,6 +68,7 @@ pub async fn run_scenario(
             }
         }
         let result = run_burst(&inputs.requests, plan.load.concurrency, burst).await;
+        inputs.progress.burst_done(result.elapsed);
         bursts.fatal = every_request_failed(plan, inputs.scenario.protocol, &result);
         match burst < warmup {
             true => bursts.warmup.push(result),
@@ -224,7 +226,7 @@ impl Profiler {
             }),
         };
         let (dir, hz) = (&flamegraph.dir, flamegraph.hz);
-        write_profiles(&report, server, dir, stem, hz, dominant)
+        write_profiles(&report, server, dir, stem, hz, dominant, flamegraph.threads)
     }
 }
 

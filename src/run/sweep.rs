@@ -1,9 +1,10 @@
 //! `imgwire bench --sweep FACTOR`: the same matrix run once per value of one
 //! transport factor, everything else fixed, folded into one table. Each
-//! value is a plan of its own: `--csv` and `--trace` get one file per value,
-//! `--flamegraph` one folder per value, and `--json` one file holding every
-//! value, rewritten as each scenario finishes. `--sweep tls` also shows what
-//! TLS adds to each burst, and each client's time to open a connection.
+//! value is a plan of its own: `--csv`, `--html` and `--trace` get one file
+//! per value, `--flamegraph` and `--charts` one folder per value, and
+//! `--json` one file holding every value, rewritten as each scenario finishes.
+//! `--sweep tls` also shows what TLS adds to each burst, and each client's
+//! time to open a connection.
 
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
@@ -114,6 +115,8 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> R
         .markdown
         .as_ref()
         .map(|p| p.with_suffix(&suffix));
+    plan.outputs.html = base.outputs.html.as_ref().map(|p| p.with_suffix(&suffix));
+    plan.outputs.charts = base.outputs.charts.as_ref().map(|d| d.join(&suffix));
     plan.outputs.trace = base.outputs.trace.as_ref().map(|p| p.with_suffix(&suffix));
     if let Some(flamegraph) = &mut plan.outputs.flamegraph {
         flamegraph.dir = flamegraph.dir.join(&suffix);
@@ -179,7 +182,9 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     let mut done: Vec<(String, BenchReport)> = Vec::new();
     for value in values(factor) {
         let label = value.label();
-        eprintln!("sweep {} = {label}", factor.name());
+        if !plan.outputs.quiet {
+            eprintln!("sweep {} = {label}", factor.name());
+        }
         let point = point_plan(plan, factor, value)?;
         let mut progress = |partial: &BenchReport| {
             write_json(
@@ -273,6 +278,7 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
     let per_value = [
         &plan.outputs.csv,
         &plan.outputs.markdown,
+        &plan.outputs.html,
         &plan.outputs.trace,
     ];
     for path in per_value.into_iter().flatten() {
@@ -290,6 +296,7 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
             plan.outputs.flamegraph.as_ref().map(|f| &f.dir),
         ),
         ("--save-requests", plan.outputs.save_requests.as_ref()),
+        ("--charts", plan.outputs.charts.as_ref()),
     ];
     for (flag, dir) in folders {
         if let Some(dir) = dir {

@@ -1,0 +1,152 @@
+//! The throughput-latency chart: for each scenario, requests per second
+//! against latency as the load rises, p50 solid and p99 dashed, each point
+//! named by its concurrency. Drawn from plain points, so any run that
+//! measures a scenario at several loads can feed it.
+
+use super::charts::{draw, ms, Chart, ChartError, FONT};
+use crate::report::text::unique;
+use crate::report::BenchReport;
+use crate::stage::Stage;
+use plotters::prelude::*;
+
+/// One load level of a scenario.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadPoint {
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    pub requests_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// A scenario's points, in rising concurrency.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadCurve {
+    /// The scenario, e.g. `360x640 binary REST`.
+    pub label: String,
+    pub points: Vec<LoadPoint>,
+}
+
+/// The curves of runs of the same matrix at several concurrencies: per
+/// scenario, requests/s as concurrency over the mean burst time, and the
+/// end-to-end p50 and p99. Scenarios that completed nothing are left out.
+pub fn load_curves(runs: &[(usize, &BenchReport)]) -> Vec<LoadCurve> {
+    let all = || {
+        runs.iter()
+            .flat_map(|(c, r)| r.scenarios.iter().map(move |s| (*c, s)))
+    };
+    let labels = unique(all().map(|(_, s)| s.label()));
+    let curves = labels.into_iter().map(|label| {
+        let mut points: Vec<LoadPoint> = all()
+            .filter(|(_, s)| s.label() == label && s.requests > 0 && s.burst.mean_ns > 0)
+            .filter_map(|(concurrency, s)| {
+                let wall = s.stage(Stage::Wall)?;
+                Some(LoadPoint {
+                    concurrency,
+                    requests_per_s: concurrency as f64 / s.burst.mean_s(),
+                    p50_ms: ms(wall.p50_ns),
+                    p99_ms: ms(wall.p99_ns),
+                })
+            })
+            .collect();
+        points.sort_by_key(|p| p.concurrency);
+        LoadCurve { label, points }
+    });
+    curves.filter(|c| !c.points.is_empty()).collect()
+}
+
+/// A curve's colour: a fixed cycle, so the same scenario order gives the
+/// same colours.
+fn curve_color(index: usize) -> RGBColor {
+    const CYCLE: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+    ];
+    CYCLE[index % CYCLE.len()]
+}
+
+/// Requests/s across, latency up: per curve a solid p50 line and a dashed
+/// p99 line, points named `cN` by their concurrency.
+pub fn throughput_latency(curves: &[LoadCurve]) -> Result<Chart, ChartError> {
+    let title = "Throughput against latency (p50 solid, p99 dashed)".to_string();
+    let points = || curves.iter().flat_map(|c| &c.points);
+    let x_max = points().map(|p| p.requests_per_s).fold(0.0, f64::max);
+    let y_max = points().map(|p| p.p99_ms.max(p.p50_ms)).fold(0.0, f64::max);
+    let (x_max, y_max) = (x_max.max(1e-3) * 1.1, y_max.max(1e-3) * 1.1);
+    draw("throughput-latency".into(), title.clone(), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(&title, (FONT, 22))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .label_style((FONT, 16))
+            .axis_desc_style((FONT, 16))
+            .x_desc("requests/s")
+            .y_desc("ms, end to end")
+            .draw()?;
+        for (index, curve) in curves.iter().enumerate() {
+            let color = curve_color(index);
+            let p50 = curve.points.iter().map(|p| (p.requests_per_s, p.p50_ms));
+            let p99 = curve.points.iter().map(|p| (p.requests_per_s, p.p99_ms));
+            chart
+                .draw_series(LineSeries::new(p50.clone(), color.stroke_width(2)))?
+                .label(curve.label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+            chart.draw_series(DashedLineSeries::new(p99, 6, 4, color.stroke_width(1)))?;
+            chart.draw_series(p50.map(|p| Circle::new(p, 3, color.filled())))?;
+            let names = curve.points.iter().map(|p| {
+                let at = (p.requests_per_s, p.p50_ms);
+                Text::new(format!("c{}", p.concurrency), at, (FONT, 14))
+            });
+            chart.draw_series(names)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK.mix(0.4))
+            .label_font((FONT, 16))
+            .draw()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_names_each_point_by_its_concurrency() {
+        let curve = |label: &str, scale: f64| LoadCurve {
+            label: label.into(),
+            points: [1, 2, 4]
+                .map(|c| LoadPoint {
+                    concurrency: c,
+                    requests_per_s: 100.0 * c as f64 * scale,
+                    p50_ms: 2.0 * c as f64,
+                    p99_ms: 3.0 * c as f64,
+                })
+                .to_vec(),
+        };
+        let chart = throughput_latency(&[curve("a REST", 1.0), curve("a gRPC", 0.8)]).unwrap();
+        assert_eq!(chart.slug, "throughput-latency");
+        assert!(chart.svg.starts_with("<svg"), "{}", &chart.svg[..80]);
+        // plotters writes each text on a line of its own.
+        for text in ["c1", "c4", "a REST", "a gRPC", "requests/s"] {
+            let line = format!("\n{text}\n");
+            assert!(chart.svg.contains(&line), "no {text} in the chart");
+        }
+    }
+}
