@@ -109,4 +109,21 @@ mod tests {
             .unwrap();
         assert!(err.to_string().contains("--rest-url"), "{err}");
     }
+
+    #[tokio::test]
+    async fn https_side_routes_are_refused_naming_the_flag() {
+        let err = get(
+            "https://127.0.0.1:9/metrics",
+            Duration::from_secs(1),
+            "--stats-url",
+        )
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("--stats-url") && err.contains("http://"),
+            "{err}"
+        );
+    }
 }
