@@ -6,9 +6,11 @@
 //! reading more, so a slow link pushes back on the sender as TCP would.
 
 mod relay;
+mod schedule;
+mod splice;
 pub mod tc;
 
-pub use relay::Relay;
+pub use relay::{Forwarding, Relay};
 
 use crate::protocol::Protocol;
 use anyhow::Result;
@@ -17,13 +19,26 @@ use std::time::Duration;
 
 /// What puts the link between client and server.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum LinkBackend {
-    /// A relay inside imgwire: works anywhere, no root; bandwidth and delay.
+    /// A relay inside imgwire: works anywhere, no root; bandwidth and delay. Bytes move between its sockets with splice(2), never through user space.
     #[default]
     Relay,
+    /// The same relay moving bytes with read(2) and write(2) through user-space buffers (what splice saves: two copies a byte).
+    RelayCopy,
     /// The built-in servers in a network namespace behind a veth pair shaped by tc (root; delay needs netem).
     Tc,
+}
+
+impl LinkBackend {
+    /// How the relay forwards bytes (`None` for tc, which has no relay).
+    pub fn forwarding(self) -> Option<Forwarding> {
+        match self {
+            LinkBackend::Relay => Some(Forwarding::Splice),
+            LinkBackend::RelayCopy => Some(Forwarding::Copy),
+            LinkBackend::Tc => None,
+        }
+    }
 }
 
 /// A link's bandwidth (per direction) and round-trip time.
@@ -147,7 +162,11 @@ pub struct Links {
 
 impl Links {
     /// Starts one relay per target URL (`scheme://host:port[/path]`).
-    pub fn start(spec: LinkSpec, targets: &[(Protocol, String)]) -> Result<Links> {
+    pub fn start(
+        spec: LinkSpec,
+        forwarding: Forwarding,
+        targets: &[(Protocol, String)],
+    ) -> Result<Links> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name_fn(crate::server::thread_namer("link"))
@@ -161,7 +180,7 @@ impl Links {
         for (protocol, url) in targets {
             let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
             let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let relay = runtime.block_on(Relay::start(spec, authority.to_string()))?;
+            let relay = runtime.block_on(Relay::start(spec, forwarding, authority.to_string()))?;
             links
                 .urls
                 .push((*protocol, format!("{scheme}://{}{path}", relay.addr)));

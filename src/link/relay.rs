@@ -1,23 +1,28 @@
 //! The relay: accepts connections, connects each to the target, and moves
-//! bytes both ways through one emulated link per direction.
+//! bytes both ways through one emulated link per direction, with splice(2)
+//! (`splice.rs`, the default) or through user-space buffers (`carry`).
 
+use super::schedule::Direction;
+use super::splice;
 use super::LinkSpec;
 use anyhow::{Context, Result};
 use bytes::{Bytes, BytesMut};
+use serde::Serialize;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// How late a tokio timer may wake on a busy machine: a few of its
-/// millisecond ticks.
-const TIMER_SLACK: std::time::Duration = std::time::Duration::from_millis(5);
-
-/// One direction of the link: when it is next free.
-struct Direction {
-    free_at: Mutex<Instant>,
+/// How the relay moves bytes between its two sockets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forwarding {
+    /// splice(2) through kernel pipes: the bytes never enter user space.
+    Splice,
+    /// read(2) into a buffer and write(2) out of it: two copies a byte.
+    Copy,
 }
 
 /// A running relay in front of one target.
@@ -35,17 +40,12 @@ impl Drop for Relay {
 impl Relay {
     /// Starts a relay on 127.0.0.1 (a free port) in front of `target`, on the
     /// current tokio runtime.
-    pub async fn start(spec: LinkSpec, target: String) -> Result<Relay> {
+    pub async fn start(spec: LinkSpec, forwarding: Forwarding, target: String) -> Result<Relay> {
         let listener = TcpListener::bind(("127.0.0.1", 0))
             .await
             .context("could not start the --link relay")?;
         let addr = listener.local_addr()?;
-        let up = Arc::new(Direction {
-            free_at: Mutex::new(Instant::now()),
-        });
-        let down = Arc::new(Direction {
-            free_at: Mutex::new(Instant::now()),
-        });
+        let (up, down) = (Direction::new(), Direction::new());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (target, up, down) = (target.clone(), up.clone(), down.clone());
@@ -54,17 +54,46 @@ impl Relay {
                         return; // the client sees the connection close
                     };
                     let _ = (client.set_nodelay(true), server.set_nodelay(true));
-                    let (client_read, client_write) = client.into_split();
-                    let (server_read, server_write) = server.into_split();
-                    tokio::join!(
-                        carry(client_read, server_write, spec, up),
-                        carry(server_read, client_write, spec, down)
-                    );
+                    match forwarding {
+                        Forwarding::Splice => splice_both(client, server, spec, up, down).await,
+                        Forwarding::Copy => copy_both(client, server, spec, up, down).await,
+                    }
                 });
             }
         });
         Ok(Relay { addr, task })
     }
+}
+
+/// Both directions of one connection through splice(2).
+async fn splice_both(
+    client: TcpStream,
+    server: TcpStream,
+    spec: LinkSpec,
+    up: Arc<Direction>,
+    down: Arc<Direction>,
+) {
+    let (client, server) = (Arc::new(client), Arc::new(server));
+    tokio::join!(
+        splice::carry(client.clone(), server.clone(), spec, up),
+        splice::carry(server, client, spec, down)
+    );
+}
+
+/// Both directions of one connection through user-space buffers.
+async fn copy_both(
+    client: TcpStream,
+    server: TcpStream,
+    spec: LinkSpec,
+    up: Arc<Direction>,
+    down: Arc<Direction>,
+) {
+    let (client_read, client_write) = client.into_split();
+    let (server_read, server_write) = server.into_split();
+    tokio::join!(
+        carry(client_read, server_write, spec, up),
+        carry(server_read, client_write, spec, down)
+    );
 }
 
 /// Moves one direction's bytes: each chunk departs when the link is free,
@@ -100,26 +129,14 @@ async fn carry(
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
-        let departed = {
-            let mut free_at = link.free_at.lock().unwrap_or_else(|e| e.into_inner());
-            let start = (*free_at).max(Instant::now());
-            *free_at = start + spec.serialization(read);
-            *free_at
-        };
+        let departed = link.depart(&spec, read);
         if queue
             .send((departed + spec.one_way_delay(), buffer.split().freeze()))
             .is_err()
         {
             break;
         }
-        // The sender's queue drains at the link's pace: push back on it, but
-        // stay ahead of the link by a chunk or by the timer's slack (tokio
-        // wakes sleepers on millisecond ticks, often a tick late), whichever
-        // is longer, so a lone busy connection never leaves the link idle.
-        let lookahead = spec.serialization(read_limit).max(TIMER_SLACK);
-        if departed > Instant::now() + lookahead {
-            tokio::time::sleep_until(departed - lookahead).await;
-        }
+        link.pace(&spec, departed, read_limit).await;
     }
     drop(queue);
     let _ = writer.await;

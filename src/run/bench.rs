@@ -282,7 +282,10 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         rest_pool: plan.client.rest_pool,
         compression: plan.client.compression,
         link: plan.targets.link,
-        link_shaping: plan.targets.link.map(|_| targets.link_shaping()),
+        link_shaping: plan
+            .targets
+            .link
+            .map(|_| targets.link_shaping(plan.targets.link_backend)),
         client_threads: plan.load.client_threads,
         server_threads: builtin.then_some(plan.server.threads),
     }

@@ -4,7 +4,7 @@
 //! under `--link` is the emulator rather than the link.
 
 use crate::frame::Size;
-use crate::link::{LinkSpec, Links};
+use crate::link::{Forwarding, LinkSpec, Links};
 use crate::protocol::Protocol;
 use crate::report::{RelayCost, Scenario};
 use crate::run::burst::{run_burst, RequestPlan};
@@ -31,6 +31,7 @@ impl RelayCheck {
     pub fn start(
         sizes: &[Size],
         protocols: &[Protocol],
+        forwarding: Forwarding,
         direct_url: impl Fn(Protocol) -> String,
     ) -> Result<Option<RelayCheck>> {
         let Some(&protocol) = protocols
@@ -57,7 +58,7 @@ impl RelayCheck {
             rtt: std::time::Duration::ZERO,
         };
         let direct_url = direct_url(protocol);
-        let relay = Links::start(unlimited, &[(protocol, direct_url.clone())])?;
+        let relay = Links::start(unlimited, forwarding, &[(protocol, direct_url.clone())])?;
         Ok(Some(RelayCheck {
             protocol,
             size,

@@ -4,7 +4,7 @@
 //! order: relays, then servers, then the namespace.
 
 use crate::link::tc::TcLink;
-use crate::link::{LinkBackend, Links};
+use crate::link::{Forwarding, LinkBackend, Links};
 use crate::protocol::Protocol;
 use crate::run::plan::BenchPlan;
 use crate::run::relay_cost::RelayCheck;
@@ -61,14 +61,19 @@ impl Targets {
                 .or_else(|| servers.as_ref().map(|s| s.url(protocol)))
                 .unwrap_or_default()
         };
-        let relayed = plan.targets.link.filter(|_| shaped.is_none());
+        let forwarding = plan.targets.link_backend.forwarding();
+        let relayed = plan
+            .targets
+            .link
+            .filter(|_| shaped.is_none())
+            .zip(forwarding);
         let (links, relay_check) = match relayed {
-            Some(spec) => {
+            Some((spec, forwarding)) => {
                 let protocols = &plan.matrix.protocols;
                 let targets: Vec<_> = protocols.iter().map(|&p| (p, direct(p))).collect();
                 (
-                    Some(Links::start(spec, &targets)?),
-                    RelayCheck::start(&plan.matrix.sizes, protocols, direct)?,
+                    Some(Links::start(spec, forwarding, &targets)?),
+                    RelayCheck::start(&plan.matrix.sizes, protocols, forwarding, direct)?,
                 )
             }
             None => (None, None),
@@ -112,9 +117,13 @@ impl Targets {
     }
 
     /// What emulates `--link`, in words.
-    pub fn link_shaping(&self) -> String {
+    pub fn link_shaping(&self, backend: LinkBackend) -> String {
+        let forwarding = match backend.forwarding() {
+            Some(Forwarding::Copy) => "read/write copies",
+            _ => "splice(2)",
+        };
         self.shaped.as_ref().map_or_else(
-            || "emulated by a relay inside imgwire".to_string(),
+            || format!("emulated by a relay inside imgwire ({forwarding})"),
             TcLink::describe,
         )
     }
@@ -124,7 +133,7 @@ impl Targets {
 /// the built-in servers move. Only the built-in servers can move.
 fn kernel_link(plan: &BenchPlan) -> Result<Option<TcLink>> {
     match (plan.targets.link_backend, plan.targets.link) {
-        (LinkBackend::Relay, _) => Ok(None),
+        (LinkBackend::Relay | LinkBackend::RelayCopy, _) => Ok(None),
         (LinkBackend::Tc, None) => {
             bail!("--link-backend tc needs --link (for example --link bw=1gbit,rtt=0ms)")
         }
