@@ -7,11 +7,8 @@ use super::guarded::GuardedStream;
 use super::limits::{connection_limit_message, ConnectionLimits};
 use super::refusal::{RefusalCounts, RefusalKind};
 use crate::transport::counting::{CountingStream, WireCounters};
-use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -30,7 +27,7 @@ pub struct ServerWire {
 /// is closed once idle past `--idle-timeout-s`. A connection over the limit
 /// is accepted and closed at once (the client sees the close rather than a
 /// connect that hangs in the backlog, and the backlog keeps draining).
-/// Serves hyper connections directly and tonic as a stream.
+/// REST and gRPC take its connections through `accept::Incoming`.
 pub struct CountingListener {
     inner: TcpListener,
     counters: Arc<WireCounters>,
@@ -123,24 +120,6 @@ impl CountingListener {
                     eprintln!("warning: a server could not accept a connection: {err}");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-            }
-        }
-    }
-}
-
-impl futures_core::Stream for CountingListener {
-    type Item = io::Result<GuardedStream>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            match self.inner.poll_accept(cx) {
-                Poll::Ready(Ok((stream, peer))) => {
-                    if let Some(stream) = self.admit(stream, peer) {
-                        return Poll::Ready(Some(Ok(stream)));
-                    }
-                }
-                Poll::Ready(Err(err)) => return Poll::Ready(Some(Err(err))),
-                Poll::Pending => return Poll::Pending,
             }
         }
     }

@@ -207,13 +207,3 @@ impl AsyncWrite for GuardedStream {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
-
-/// What tonic puts in each request's extensions: the connection's
-/// `Activity`, for a call to mark itself in flight.
-impl tonic::transport::server::Connected for GuardedStream {
-    type ConnectInfo = Activity;
-
-    fn connect_info(&self) -> Self::ConnectInfo {
-        self.activity()
-    }
-}

@@ -61,9 +61,9 @@ impl ServerTls {
         let config = rustls::ServerConfig::builder_with_provider(crypto())
             .with_safe_default_protocol_versions()
             .and_then(|builder| builder.with_no_client_auth().with_single_cert(chain, key))
-            .map_err(|source| TlsError::Rejected {
+            .map_err(|error| TlsError::Rejected {
                 what: "the certificate (--tls-cert) and key (--tls-key)".into(),
-                source,
+                error,
             })?;
         let offering = |protocols: &[&[u8]]| {
             let mut config = config.clone();

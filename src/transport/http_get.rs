@@ -3,7 +3,7 @@
 //! silent or flooding server cannot hang the run. Measured requests never
 //! come here; they go through the protocol clients beside it.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
 use std::time::Duration;
@@ -44,6 +44,13 @@ pub async fn fetch(url: &str, flag: &str, max_bytes: usize) -> Result<Answer> {
     let uri: http::Uri = url
         .parse()
         .with_context(|| format!("{flag}: '{url}' is not a URL"))?;
+    if uri.scheme_str() == Some("https") {
+        bail!(
+            "GET {url}: side routes (health, model metadata, statistics, profiles) are read \
+             over plain HTTP only so far, though measured requests can go over https://; give \
+             {flag} as http://"
+        );
+    }
     let authority = uri
         .authority()
         .map(|a| a.to_string())
@@ -101,5 +108,22 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("--rest-url"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn https_side_routes_are_refused_naming_the_flag() {
+        let err = get(
+            "https://127.0.0.1:9/metrics",
+            Duration::from_secs(1),
+            "--stats-url",
+        )
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            err.contains("--stats-url") && err.contains("http://"),
+            "{err}"
+        );
     }
 }

@@ -20,11 +20,11 @@ pub const ALPN_HTTP1: &[u8] = b"http/1.1";
 /// Why TLS could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("could not read {flag} '{}': {source}", path.display())]
+    #[error("could not read {flag} '{}': {error}", path.display())]
     Read {
         flag: &'static str,
         path: PathBuf,
-        source: io::Error,
+        error: io::Error,
     },
     #[error("{flag} '{}' is not a PEM file of {what}: {detail}", path.display())]
     Pem {
@@ -33,14 +33,14 @@ pub enum TlsError {
         what: &'static str,
         detail: String,
     },
-    #[error("{what} refused by TLS: {source}")]
-    Rejected { what: String, source: rustls::Error },
+    #[error("{what} refused by TLS: {error}")]
+    Rejected { what: String, error: rustls::Error },
     #[error(
         "no certificate to trust for https:// ({0}): the system has no CA certificates \
          rustls-native-certs can read; give --tls-ca PEM"
     )]
     NoTrust(String),
-    #[error("could not make a self-signed certificate: {0}")]
+    #[error("could not make a self-signed certificate")]
     Generate(#[from] rcgen::Error),
 }
 
@@ -79,10 +79,10 @@ pub fn read_private_key(
 }
 
 fn read(path: &Path, flag: &'static str) -> Result<Vec<u8>, TlsError> {
-    std::fs::read(path).map_err(|source| TlsError::Read {
+    std::fs::read(path).map_err(|error| TlsError::Read {
         flag,
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 

@@ -28,7 +28,7 @@ impl ClientTrust {
     pub fn client_config(&self, alpn: &[u8]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
         let rejected = |what: &str| {
             let what = what.to_string();
-            move |source| TlsError::Rejected { what, source }
+            move |error| TlsError::Rejected { what, error }
         };
         let mut given = self.pinned.clone();
         if let Some(path) = &self.ca_file {
