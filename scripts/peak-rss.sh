@@ -8,6 +8,8 @@
 # so that a memory change is seen with its speed. Not part of CI: figures
 # depend on the machine (the built-in servers run a thread per core).
 # Usage: scripts/peak-rss.sh [extra bench flags...]
+#   On a heavily loaded machine add --idle-timeout-s 600, or the TCP floor's
+#   connections can idle out between scenarios (docs/design.md, "Memory").
 #   SIZES=1080x1920 CONCURRENCY=20 REPEAT=1 BIN=path/to/imgwire
 #   LIMIT_MB=256: exits 1 if an all-payload run peaks at or over it.
 set -euo pipefail
