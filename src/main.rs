@@ -2,9 +2,36 @@
 use clap::Parser;
 
 fn main() {
+    limit_malloc_arenas();
     let cli = imgwire::Cli::parse();
     if let Err(err) = imgwire::run(cli) {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
 }
+
+/// One glibc malloc arena per core instead of glibc's eight: a request's
+/// megabytes (bodies, base64 text, decoded images) are allocated and freed
+/// on whichever runtime or decode thread runs it, and memory freed in one
+/// arena serves only the threads of that arena, so with many arenas each
+/// keeps its own high water and the process's peak RSS adds them up
+/// (measured in docs/design.md, "Memory"). No more threads than cores run
+/// at once, and glibc hands a thread whichever arena is free, so they seldom
+/// wait for one. `MALLOC_ARENA_MAX` in the environment still decides where
+/// it is set.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let arenas = i32::try_from(cores).unwrap_or(i32::MAX);
+    // SAFETY: mallopt only sets one of malloc's tuning parameters, and it
+    // runs first thing in main, before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, arenas);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}

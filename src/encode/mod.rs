@@ -8,6 +8,7 @@ mod turbo;
 use crate::frame::Frame;
 use crate::wire::{EncodedImage, ImageFormat, ImageMeta};
 use anyhow::Result;
+use bytes::Bytes;
 use clap::ValueEnum;
 use serde::Serialize;
 
@@ -112,7 +113,7 @@ pub fn make_encoder(kind: EncoderKind, settings: EncodeSettings) -> Result<Box<d
 /// Encodes `frame` and attaches the metadata the server checks against.
 pub fn encode_frame(encoder: &mut dyn Encoder, frame: &Frame) -> Result<EncodedImage> {
     Ok(EncodedImage {
-        bytes: encoder.encode(frame)?,
+        bytes: Bytes::from(encoder.encode(frame)?),
         meta: ImageMeta {
             width: frame.width,
             height: frame.height,

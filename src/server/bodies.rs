@@ -37,7 +37,7 @@ impl BodyFormat for RestBodies<'_> {
                 let meta = parsed.meta();
                 check_channels(&meta, "field `channels`")?;
                 Ok(Deserialized::Image {
-                    bytes: decode_base64(&parsed.image)?,
+                    bytes: decode_base64(parsed.image.as_bytes())?,
                     meta,
                 })
             }
@@ -67,7 +67,12 @@ impl BodyFormat for GrpcBodies {
                 Ok(Deserialized::Structured)
             }
             PayloadKind::B64 => {
-                let request = pb::Base64ImageRequest::decode(body)
+                // `Base64ImageRequest` and `BinaryImageRequest` differ only
+                // in field 1's type, string or bytes, which protobuf writes
+                // alike: read as bytes, the text is a slice of the body
+                // instead of a copy into a `String` (and base64 decoding
+                // refuses anything not base64, invalid UTF-8 included).
+                let request = pb::BinaryImageRequest::decode(body)
                     .map_err(|e| malformed("Base64ImageRequest", e))?;
                 let bytes = decode_base64(&request.image)?;
                 Ok(Deserialized::Image {
@@ -92,9 +97,9 @@ impl BodyFormat for GrpcBodies {
 }
 
 /// The `image` field of a base64 request, as bytes.
-fn decode_base64(text: &str) -> Result<Bytes, RequestError> {
+fn decode_base64(text: &[u8]) -> Result<Bytes, RequestError> {
     base64::engine::general_purpose::STANDARD
-        .decode(text.as_bytes())
+        .decode(text)
         .map(Bytes::from)
         .map_err(|e| RequestError::Malformed(format!("field `image` is not valid base64: {e}")))
 }

@@ -53,16 +53,68 @@ thread_local! {
 
 /// Decodes (JPEG) or checks (raw) the image with `decoder`; returns the
 /// decoded pixel buffer's size. `ServerDecoder::None` decodes nothing (0).
-pub fn decode(
+#[cfg(test)]
+pub(crate) fn decode(
     decoder: ServerDecoder,
     bytes: &[u8],
     meta: &ImageMeta,
 ) -> Result<usize, RequestError> {
+    decode_into(decoder, bytes, meta, &mut Vec::new())
+}
+
+/// [`decode`], with turbojpeg's pixels written into `pixels` (resized to
+/// fit; a buffer kept from an earlier image of the same size is written
+/// over as it is, neither allocated nor zeroed again).
+pub fn decode_into(
+    decoder: ServerDecoder,
+    bytes: &[u8],
+    meta: &ImageMeta,
+    pixels: &mut Vec<u8>,
+) -> Result<usize, RequestError> {
     match (decoder, meta.format) {
         (ServerDecoder::None, _) => Ok(0),
         (_, ImageFormat::Raw) => check_raw(bytes, meta),
-        (ServerDecoder::Turbojpeg, ImageFormat::Jpeg) => decode_turbojpeg(bytes, meta),
+        (ServerDecoder::Turbojpeg, ImageFormat::Jpeg) => decode_turbojpeg(bytes, meta, pixels),
         (ServerDecoder::Nvjpeg, ImageFormat::Jpeg) => decode_nvjpeg(bytes, meta),
+    }
+}
+
+/// Pixel buffers for turbojpeg to decode into, kept between requests: as
+/// many as decodes ever ran at once (the server's decode slots bound
+/// that), so the server neither allocates, zeroes and frees an image's
+/// pixels per request nor scatters them over the allocator's per-thread
+/// arenas. A buffer over [`PixelBuffers::KEEP_AT_MOST`] is freed instead of
+/// kept, so one huge image does not hold its memory for good.
+#[derive(Default)]
+pub struct PixelBuffers {
+    idle: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl PixelBuffers {
+    /// 32 MiB: a 3840x2160 RGB frame (24.9 MB) is kept, anything much larger is not.
+    pub const KEEP_AT_MOST: usize = 32 << 20;
+
+    /// An idle buffer, or a new empty one.
+    pub fn take(&self) -> Vec<u8> {
+        self.lock().pop().unwrap_or_default()
+    }
+
+    /// Returns `pixels` for the next decode, unless it is over the limit.
+    pub fn give_back(&self, pixels: Vec<u8>) {
+        if pixels.capacity() <= Self::KEEP_AT_MOST {
+            self.lock().push(pixels);
+        }
+    }
+
+    /// How many buffers wait, and their bytes in all (capacity).
+    #[cfg(test)]
+    pub(crate) fn idle(&self) -> (usize, usize) {
+        let idle = self.lock();
+        (idle.len(), idle.iter().map(Vec::capacity).sum())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -98,7 +150,11 @@ fn unreadable(bytes: &[u8], reason: impl std::fmt::Display) -> RequestError {
     ))
 }
 
-fn decode_turbojpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
+fn decode_turbojpeg(
+    bytes: &[u8],
+    meta: &ImageMeta,
+    pixels: &mut Vec<u8>,
+) -> Result<usize, RequestError> {
     let result = DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         let decompressor = match &mut *slot {
@@ -107,7 +163,7 @@ fn decode_turbojpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestErro
                 RequestError::Internal(format!("could not create a turbojpeg decompressor: {e}"))
             })?),
         };
-        decompress(decompressor, bytes, meta)
+        decompress(decompressor, bytes, meta, pixels)
     });
     if result.is_err() {
         // libjpeg-turbo can leave a handle in a bad state after a failed
@@ -121,6 +177,7 @@ fn decompress(
     decompressor: &mut Decompressor,
     bytes: &[u8],
     meta: &ImageMeta,
+    pixels: &mut Vec<u8>,
 ) -> Result<usize, RequestError> {
     let header = decompressor
         .read_header(bytes)
@@ -134,7 +191,11 @@ fn decompress(
             header.width, header.height
         )));
     };
-    let mut pixels = vec![0u8; len];
+    if pixels.capacity() < len {
+        *pixels = Vec::with_capacity(len); // what it held is not worth copying
+    }
+    // Only bytes the buffer never held are zeroed; turbojpeg writes them all.
+    pixels.resize(len, 0);
     let image = Image {
         pixels: pixels.as_mut_slice(),
         width: header.width,
@@ -145,7 +206,7 @@ fn decompress(
     decompressor
         .decompress(bytes, image)
         .map_err(|e| RequestError::BadImage(format!("JPEG could not be decoded: {e}")))?;
-    Ok(std::hint::black_box(pixels).len())
+    Ok(std::hint::black_box(pixels.len()))
 }
 
 fn decode_nvjpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {

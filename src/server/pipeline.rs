@@ -1,9 +1,10 @@
 //! The server's work once a body is deserialized, shared by REST and gRPC:
 //! decode and check, and the stand-in model.
 
+use super::decode::{self, PixelBuffers};
 use super::image_limits::check_image;
 use super::refusal::{RefusalCounts, RequestError};
-use super::{decode, ServerConfig, ServerDecoder};
+use super::{ServerConfig, ServerDecoder};
 use crate::stage::Stage;
 use crate::wire::server_timing::ServerTimings;
 use crate::wire::ImageMeta;
@@ -27,6 +28,8 @@ pub fn timed<T>(timings: &mut ServerTimings, stage: Stage, work: impl FnOnce() -
 pub struct ServerState {
     pub config: ServerConfig,
     decode_slots: Semaphore,
+    /// turbojpeg's output buffers, one per decode slot that has run.
+    pixels: PixelBuffers,
     pub refusals: Arc<RefusalCounts>,
 }
 
@@ -36,6 +39,7 @@ impl ServerState {
         ServerState {
             config,
             decode_slots: Semaphore::new(slots),
+            pixels: PixelBuffers::default(),
             refusals: Arc::default(),
         }
     }
@@ -64,19 +68,27 @@ pub async fn process_image(
         .map_err(|_| RequestError::Internal("the server is shutting down".into()))?;
     timings.record(Stage::ServerQueue, queued.elapsed());
     let (decoder, infer) = (config.decoder, config.infer);
+    let mut pixels = state.pixels.take();
     let work = tokio::task::spawn_blocking(move || {
         let mut timings = ServerTimings::default();
-        if decoder != ServerDecoder::None {
-            timed(&mut timings, Stage::ServerDecode, || {
-                decode::decode(decoder, &bytes, &meta)
-            })?;
+        let decoded = match decoder {
+            ServerDecoder::None => Ok(0),
+            _ => timed(&mut timings, Stage::ServerDecode, || {
+                decode::decode_into(decoder, &bytes, &meta, &mut pixels)
+            }),
+        };
+        // The compressed bytes go as soon as they are decoded, not after the model.
+        drop(bytes);
+        if decoded.is_ok() {
+            run_infer(infer, &mut timings);
         }
-        run_infer(infer, &mut timings);
-        Ok::<_, RequestError>(timings)
+        (decoded.map(|_| timings), pixels)
     });
-    let worker_timings = work
+    let (worker_timings, pixels) = work
         .await
-        .map_err(|e| RequestError::Internal(format!("decode worker failed: {e}")))??;
+        .map_err(|e| RequestError::Internal(format!("decode worker failed: {e}")))?;
+    state.pixels.give_back(pixels);
+    let worker_timings = worker_timings?;
     for (stage, duration) in worker_timings.entries() {
         timings.record(*stage, *duration);
     }
@@ -97,4 +109,68 @@ fn run_infer(duration: Duration, timings: &mut ServerTimings) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ImageFormat;
+
+    fn jpeg(width: u32, height: u32) -> (Bytes, ImageMeta) {
+        let size = format!("{height}x{width}").parse().unwrap();
+        let frame = crate::frame::generate(crate::frame::Content::Smooth, size, 1, 0);
+        let mut compressor = turbojpeg::Compressor::new().unwrap();
+        let jpeg = compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: frame.pixels.as_slice(),
+                width: width as usize,
+                pitch: width as usize * 3,
+                height: height as usize,
+                format: turbojpeg::PixelFormat::RGB,
+            })
+            .unwrap();
+        let meta = ImageMeta {
+            width,
+            height,
+            channels: 3,
+            format: ImageFormat::Jpeg,
+        };
+        (Bytes::from(jpeg), meta)
+    }
+
+    #[tokio::test]
+    async fn decodes_reuse_one_pixel_buffer_per_slot() {
+        let state = ServerState::new(ServerConfig::for_tests(1 << 20));
+        assert_eq!(state.pixels.idle(), (0, 0));
+        for (width, height) in [(64, 32), (64, 32), (32, 16)] {
+            let (bytes, meta) = jpeg(width, height);
+            let mut timings = ServerTimings::default();
+            process_image(&state, bytes, meta, &mut timings)
+                .await
+                .unwrap();
+            let (buffers, bytes) = state.pixels.idle();
+            assert_eq!(buffers, 1, "one slot, one buffer");
+            assert_eq!(bytes, 64 * 32 * 3, "the largest image's pixels, kept");
+        }
+        let (bytes, mut meta) = jpeg(64, 32);
+        meta.width = 32;
+        let mut timings = ServerTimings::default();
+        let refused = process_image(&state, bytes, meta, &mut timings).await;
+        assert!(matches!(refused, Err(RequestError::Mismatch(_))));
+        assert_eq!(
+            state.pixels.idle().0,
+            1,
+            "a refused image gives its buffer back"
+        );
+    }
+
+    #[test]
+    fn a_buffer_over_the_limit_is_freed() {
+        let buffers = PixelBuffers::default();
+        buffers.give_back(Vec::with_capacity(PixelBuffers::KEEP_AT_MOST + 1));
+        assert_eq!(buffers.idle(), (0, 0));
+        buffers.give_back(Vec::with_capacity(10));
+        assert_eq!(buffers.take().capacity(), 10);
+        assert_eq!(buffers.take().capacity(), 0, "none idle: a new one");
+    }
 }

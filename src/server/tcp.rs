@@ -46,6 +46,9 @@ async fn echo_connection(mut stream: GuardedStream, limit: usize) {
         if stream.write_all(&prefix).await.is_err() || stream.write_all(&buffer).await.is_err() {
             return;
         }
+        // An idle connection keeps no more than a modest buffer.
+        buffer.clear();
+        buffer.shrink_to(1 << 20);
     }
 }
 
@@ -58,8 +61,6 @@ async fn read_message<R: AsyncRead + Unpin>(
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     buffer.clear();
-    // Keeps what an earlier message reserved only while it is modest.
-    buffer.shrink_to(1 << 20);
     stream.take(len as u64).read_to_end(buffer).await?;
     if buffer.len() == len {
         Ok(())

@@ -59,7 +59,7 @@ impl TcpClient {
         let stream = slot.as_mut().expect("just opened");
         let limit = self.settings.max_message_bytes;
         let start = Instant::now();
-        let exchange = echo(stream, &request.body, limit);
+        let exchange = echo(stream, request.body, limit);
         let result = tokio::time::timeout(self.settings.request_timeout, exchange)
             .await
             .map_err(|_| {
@@ -81,7 +81,9 @@ impl TcpClient {
     }
 }
 
-async fn echo(stream: &mut CountingStream, body: &[u8], limit: usize) -> Result<Bytes> {
+/// Sends `body` and reads its echo; the body is let go once written, so a
+/// request never holds both it and its echo.
+async fn echo(stream: &mut CountingStream, body: Bytes, limit: usize) -> Result<Bytes> {
     let len =
         u32::try_from(body.len()).map_err(|_| anyhow!("a TCP message is limited to 4 GiB"))?;
     stream
@@ -89,9 +91,10 @@ async fn echo(stream: &mut CountingStream, body: &[u8], limit: usize) -> Result<
         .await
         .context("the TCP echo server closed the connection")?;
     stream
-        .write_all(body)
+        .write_all(&body)
         .await
         .context("the TCP echo server closed the connection")?;
+    drop(body);
     let back = stream
         .read_u32()
         .await

@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod content;
 pub mod gzip;
+pub mod image_body;
 pub mod json;
 pub mod kserve;
 pub mod payload;
@@ -16,6 +17,7 @@ pub mod torchserve;
 #[cfg(test)]
 pub(crate) mod fuzz;
 
+use bytes::Bytes;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
@@ -53,10 +55,13 @@ pub struct ImageMeta {
     pub format: ImageFormat,
 }
 
-/// Compressed bytes and what a server needs to check them.
+/// Compressed bytes and what a server needs to check them. The bytes are
+/// shared, not copied: every request that sends them as they are (a REST
+/// `/binary` body, a protobuf `bytes` field) holds a reference to this one
+/// buffer.
 #[derive(Clone, Debug)]
 pub struct EncodedImage {
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
     pub meta: ImageMeta,
 }
 
@@ -91,7 +96,7 @@ impl PayloadKind {
 #[cfg(test)]
 pub(crate) fn test_image(width: u32, height: u32) -> EncodedImage {
     EncodedImage {
-        bytes: vec![0xff, 0xd8, 1, 2, 3],
+        bytes: Bytes::from_static(&[0xff, 0xd8, 1, 2, 3]),
         meta: ImageMeta {
             width,
             height,

@@ -1,13 +1,12 @@
 //! Client-side (de)serialisation: compressed bytes -> request body for a
 //! protocol and payload kind, and response body -> checked prediction.
 
-use super::json::{self, Base64Json, PredictionJson};
+use super::json::{self, PredictionJson};
 use super::proto::{imgwire as pb, paths};
-use super::{content, PayloadKind};
+use super::{content, image_body, PayloadKind};
 use crate::protocol::Protocol;
 use crate::wire::EncodedImage;
 use anyhow::{anyhow, Context, Result};
-use base64::Engine;
 use bytes::Bytes;
 use prost::Message;
 use std::borrow::Cow;
@@ -52,22 +51,15 @@ fn serialize_rest<'a>(
     let path = rest_path(payload);
     let (body, content_type, headers) = match payload {
         PayloadKind::Basic => (
-            serde_json::to_vec(&content::basic_json())?,
+            Bytes::from(serde_json::to_vec(&content::basic_json())?),
             "application/json",
             vec![],
         ),
-        PayloadKind::B64 => {
-            let image = image()?;
-            let text = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-            let body = Base64Json {
-                image: Cow::Owned(text),
-                width: image.meta.width,
-                height: image.meta.height,
-                channels: image.meta.channels,
-                format: image.meta.format,
-            };
-            (serde_json::to_vec(&body)?, "application/json", vec![])
-        }
+        PayloadKind::B64 => (
+            Bytes::from(image_body::base64_json(image()?)),
+            "application/json",
+            vec![],
+        ),
         PayloadKind::Binary => {
             let image = image()?;
             let meta = image.meta;
@@ -77,12 +69,13 @@ fn serialize_rest<'a>(
                 (json::headers::CHANNELS, meta.channels.to_string()),
                 (json::headers::FORMAT, meta.format.name().to_string()),
             ];
+            // The image's own buffer: the body is a reference, not a copy.
             (image.bytes.clone(), "application/octet-stream", headers)
         }
     };
     Ok(WireRequest {
         path: Cow::Borrowed(path),
-        body: Bytes::from(body),
+        body,
         content_type,
         headers,
     })
@@ -94,22 +87,8 @@ fn serialize_grpc<'a>(
 ) -> Result<WireRequest> {
     let (path, body) = match payload {
         PayloadKind::Basic => (paths::BASIC, content::basic_proto().encode_to_vec()),
-        PayloadKind::B64 => {
-            let image = image()?;
-            let message = pb::Base64ImageRequest {
-                image: base64::engine::general_purpose::STANDARD.encode(&image.bytes),
-                info: Some(image.meta.into()),
-            };
-            (paths::BASE64, message.encode_to_vec())
-        }
-        PayloadKind::Binary => {
-            let image = image()?;
-            let message = pb::BinaryImageRequest {
-                image: Bytes::copy_from_slice(&image.bytes),
-                info: Some(image.meta.into()),
-            };
-            (paths::BINARY, message.encode_to_vec())
-        }
+        PayloadKind::B64 => (paths::BASE64, image_body::base64_proto(image()?)),
+        PayloadKind::Binary => (paths::BINARY, image_body::binary_proto(image()?)),
     };
     Ok(WireRequest {
         path: Cow::Borrowed(path),
@@ -136,4 +115,39 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
         Protocol::Tcp => return Ok(()),
     };
     Ok(content::check_prediction(scores, labels)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rest_binary_body_is_the_images_own_buffer() {
+        let image = crate::wire::test_image(2, 1);
+        for protocol in [Protocol::Rest, Protocol::RestH2, Protocol::Tcp] {
+            let request = serialize(protocol, PayloadKind::Binary, Some(&image)).unwrap();
+            assert_eq!(request.body, image.bytes);
+            assert_eq!(
+                request.body.as_ptr(),
+                image.bytes.as_ptr(),
+                "{protocol:?}: the body shares the image's bytes, it is no copy"
+            );
+        }
+    }
+
+    #[test]
+    fn image_bodies_are_exactly_as_long_as_their_text() {
+        let image = crate::wire::test_image(2, 1);
+        let text_len = image.bytes.len().div_ceil(3) * 4;
+        let rest = serialize(Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
+        let parsed: json::Base64Json = serde_json::from_slice(&rest.body).unwrap();
+        assert_eq!(parsed.image.len(), text_len);
+        assert_eq!(parsed.meta(), image.meta);
+        let grpc = serialize(Protocol::Grpc, PayloadKind::B64, Some(&image)).unwrap();
+        let message = pb::Base64ImageRequest::decode(&grpc.body[..]).unwrap();
+        assert_eq!(message.image, parsed.image);
+        let binary = serialize(Protocol::Grpc, PayloadKind::Binary, Some(&image)).unwrap();
+        let message = pb::BinaryImageRequest::decode(&binary.body[..]).unwrap();
+        assert_eq!(message.image, image.bytes);
+    }
 }

@@ -73,37 +73,39 @@ pub fn serialize(
     let (path, body, content_type) = match (protocol, payload) {
         (Protocol::Rest, PayloadKind::Basic) => (
             rest_path(payload),
-            serde_json::to_vec(&content::basic_json())?,
+            Bytes::from(serde_json::to_vec(&content::basic_json())?),
             "application/json",
         ),
         (Protocol::Rest, PayloadKind::B64) => {
             let text = base64(image()?);
             let body = serde_json::to_vec(&Base64Request { image: &text })?;
-            (rest_path(payload), body, "application/json")
+            (rest_path(payload), Bytes::from(body), "application/json")
         }
         (Protocol::Rest, PayloadKind::Binary) => (
             rest_path(payload),
             image()?.bytes.clone(),
             "application/octet-stream",
         ),
-        (Protocol::Grpc, PayloadKind::Basic) => (paths::BASIC, basic_proto().encode_to_vec(), ""),
+        (Protocol::Grpc, PayloadKind::Basic) => {
+            (paths::BASIC, Bytes::from(basic_proto().encode_to_vec()), "")
+        }
         (Protocol::Grpc, PayloadKind::B64) => {
             let message = pb::ImageBase64Request {
                 image: base64(image()?),
             };
-            (paths::BASE64, message.encode_to_vec(), "")
+            (paths::BASE64, Bytes::from(message.encode_to_vec()), "")
         }
         (Protocol::Grpc, PayloadKind::Binary) => {
             let message = pb::ImageBinaryRequest {
-                image: Bytes::copy_from_slice(&image()?.bytes),
+                image: image()?.bytes.clone(),
             };
-            (paths::BINARY, message.encode_to_vec(), "")
+            (paths::BINARY, Bytes::from(message.encode_to_vec()), "")
         }
         (other, _) => return Err(SeedWireError::NoSeedServer(other.label())),
     };
     Ok(WireRequest {
         path: path.into(),
-        body: Bytes::from(body),
+        body,
         content_type: match protocol {
             Protocol::Grpc => "application/grpc",
             _ => content_type,

@@ -127,9 +127,11 @@ pub fn serialize(
     }
     let (data, rest_type) = match payload {
         PayloadKind::B64 => (
-            base64::engine::general_purpose::STANDARD
-                .encode(&image.bytes)
-                .into_bytes(),
+            Bytes::from(
+                base64::engine::general_purpose::STANDARD
+                    .encode(&image.bytes)
+                    .into_bytes(),
+            ),
             "text/plain",
         ),
         _ => (image.bytes.clone(), "application/octet-stream"),
@@ -143,18 +145,18 @@ pub fn serialize(
         },
         _ => WireRequest {
             path: model.rest_path().into(),
-            body: Bytes::from(data),
+            body: data,
             content_type: rest_type,
             headers: vec![],
         },
     })
 }
 
-fn predictions_request(model: &TorchserveModel, data: Vec<u8>) -> pb::PredictionsRequest {
+fn predictions_request(model: &TorchserveModel, data: Bytes) -> pb::PredictionsRequest {
     pb::PredictionsRequest {
         model_name: model.name.clone(),
         model_version: String::new(),
-        input: HashMap::from([(INPUT_KEY.to_string(), data.into())]),
+        input: HashMap::from([(INPUT_KEY.to_string(), data)]),
         sequence_id: None,
     }
 }
@@ -266,7 +268,7 @@ mod tests {
     fn grpc_requests_name_the_model_and_carry_the_image_under_data() {
         let image = image();
         for (payload, data) in [
-            (PayloadKind::Binary, image.bytes.clone()),
+            (PayloadKind::Binary, image.bytes.to_vec()),
             (PayloadKind::B64, b"/9gBAgM=".to_vec()),
         ] {
             let request = serialize(&model(), Protocol::Grpc, payload, Some(&image)).unwrap();

@@ -1,0 +1,173 @@
+//! imgwire's image request bodies, each built in one buffer of its exact
+//! size: base64 text is written straight into the JSON or protobuf around
+//! it (no intermediate `String` and no growing `Vec` left with spare
+//! capacity), and a protobuf `bytes` field takes the image's shared buffer
+//! instead of a copy of it. The bytes are the same serde_json and prost
+//! write for `Base64Json`, `Base64ImageRequest` and `BinaryImageRequest`.
+
+use super::proto::imgwire as pb;
+use super::EncodedImage;
+use base64::Engine;
+use prost::Message;
+
+/// `POST /base64`'s JSON: `{"image":"<base64>","width":..,"height":..,
+/// "channels":..,"format":".."}`, the fields in `Base64Json`'s order.
+/// Base64 text needs no JSON escaping, and the rest are numbers and a
+/// lowercase format name.
+pub fn base64_json(image: &EncodedImage) -> Vec<u8> {
+    let meta = image.meta;
+    let tail = format!(
+        "\",\"width\":{},\"height\":{},\"channels\":{},\"format\":\"{}\"}}",
+        meta.width,
+        meta.height,
+        meta.channels,
+        meta.format.name()
+    );
+    const HEAD: &str = "{\"image\":\"";
+    let mut json = String::with_capacity(HEAD.len() + base64_len(&image.bytes) + tail.len());
+    json.push_str(HEAD);
+    base64::engine::general_purpose::STANDARD.encode_string(&image.bytes, &mut json);
+    json.push_str(&tail);
+    json.into_bytes()
+}
+
+/// `Base64ImageRequest` as protobuf: field 1 (`image`, the base64 text),
+/// then field 2 (`info`), as prost orders them.
+pub fn base64_proto(image: &EncodedImage) -> Vec<u8> {
+    let text_len = base64_len(&image.bytes);
+    let info = pb::Base64ImageRequest {
+        image: String::new(), // proto3 leaves an empty field out: `info` alone
+        info: Some(image.meta.into()),
+    };
+    let info = info.encode_to_vec();
+    let mut body = Vec::with_capacity(1 + 10 + text_len + info.len());
+    if text_len > 0 {
+        // proto3 leaves an empty field out, as prost does
+        body.push(IMAGE_FIELD_KEY);
+        push_varint(&mut body, text_len as u64);
+    }
+    let start = body.len();
+    body.resize(start + text_len, 0);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(&image.bytes, &mut body[start..])
+        .unwrap_or_default();
+    debug_assert_eq!(written, text_len);
+    body.extend_from_slice(&info);
+    body
+}
+
+/// `BinaryImageRequest` as protobuf, its `image` field the image's own
+/// buffer (a reference count, not a copy) until prost writes it out.
+pub fn binary_proto(image: &EncodedImage) -> Vec<u8> {
+    pb::BinaryImageRequest {
+        image: image.bytes.clone(),
+        info: Some(image.meta.into()),
+    }
+    .encode_to_vec()
+}
+
+/// Field 1, length-delimited (wire type 2): `(1 << 3) | 2`.
+const IMAGE_FIELD_KEY: u8 = 0x0a;
+
+/// The length of `bytes` as padded base64 text.
+fn base64_len(bytes: &[u8]) -> usize {
+    bytes.len().div_ceil(3) * 4
+}
+
+/// A protobuf varint: seven bits a byte, low bits first, the top bit set on
+/// every byte but the last.
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::json::Base64Json;
+    use crate::wire::{ImageFormat, ImageMeta};
+    use bytes::Bytes;
+    use std::borrow::Cow;
+
+    /// Images whose base64 text is 0, 4, 8 ... long, and one whose length
+    /// needs a two-byte varint (over 127 characters) or a three-byte one.
+    fn images() -> Vec<EncodedImage> {
+        [0usize, 1, 2, 3, 4, 95, 96, 97, 20_000]
+            .into_iter()
+            .map(|len| EncodedImage {
+                bytes: Bytes::from((0..len).map(|i| (i * 7 % 256) as u8).collect::<Vec<u8>>()),
+                meta: ImageMeta {
+                    width: 1920,
+                    height: 1080,
+                    channels: 3,
+                    format: if len % 2 == 0 {
+                        ImageFormat::Jpeg
+                    } else {
+                        ImageFormat::Raw
+                    },
+                },
+            })
+            .collect()
+    }
+
+    fn text(image: &EncodedImage) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&image.bytes)
+    }
+
+    #[test]
+    fn the_json_is_what_serde_json_writes() {
+        for image in images() {
+            let serde = serde_json::to_vec(&Base64Json {
+                image: Cow::Owned(text(&image)),
+                width: image.meta.width,
+                height: image.meta.height,
+                channels: image.meta.channels,
+                format: image.meta.format,
+            })
+            .unwrap();
+            let built = base64_json(&image);
+            assert_eq!(String::from_utf8(built.clone()), String::from_utf8(serde));
+            assert_eq!(built.len(), built.capacity(), "exactly sized");
+        }
+    }
+
+    #[test]
+    fn the_protobuf_is_what_prost_writes() {
+        for image in images() {
+            let prost = pb::Base64ImageRequest {
+                image: text(&image),
+                info: Some(image.meta.into()),
+            }
+            .encode_to_vec();
+            let built = base64_proto(&image);
+            assert_eq!(built, prost, "{} image bytes", image.bytes.len());
+            let binary = binary_proto(&image);
+            let decoded = pb::BinaryImageRequest::decode(&binary[..]).unwrap();
+            assert_eq!(decoded.image, image.bytes);
+        }
+    }
+
+    #[test]
+    fn varints_match_prosts() {
+        for value in [
+            0u64,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u32::MAX as u64,
+            u64::MAX,
+        ] {
+            let mut ours = Vec::new();
+            push_varint(&mut ours, value);
+            let mut prosts = Vec::new();
+            prost::encoding::encode_varint(value, &mut prosts);
+            assert_eq!(ours, prosts, "{value}");
+        }
+    }
+}
