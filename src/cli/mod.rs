@@ -15,7 +15,9 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod compare;
 mod serve;
+pub use compare::CompareArgs;
 pub use serve::ServeArgs;
 
 #[derive(Debug, Parser)]
@@ -37,6 +39,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
     Encode(Box<EncodeArgs>),
+    /// Compare two `bench --json` reports: per scenario and stage, the change B vs A with its 95 % interval, and whether it exceeds the noise.
+    Compare(Box<CompareArgs>),
 }
 
 /// Settings the built-in servers take, in `bench` and in `serve`.
@@ -344,6 +348,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Serve(args) => serve::serve(&args),
         Command::Encode(args) => crate::encodebench::run(&args.plan()).map(|_| ()),
+        Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
     }
 }
 
