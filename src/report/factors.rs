@@ -76,11 +76,12 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         "  (+HTTP/2 is REST/2 - REST/1.1, the same bodies over HTTP/2; +gRPC framing is gRPC - \
          REST/2; faster: which of the two, how many times, and the 95 % interval of that ratio \
          (bootstrap over the bursts); the largest stage gap is the request stage whose mean \
-         differs most)"
+         differs most, ~ where the interval of its ratio holds 1)"
     } else {
         "  (faster: which of the two, how many times, and the 95 % interval of that ratio \
          (bootstrap over the bursts); the largest stage gap is the request stage whose mean \
-         differs most; add rest-h2 to --protocols to split the gap into HTTP/2 and gRPC's own framing)"
+         differs most, ~ where the interval of its ratio holds 1; add rest-h2 to --protocols to \
+         split the gap into HTTP/2 and gRPC's own framing)"
     };
     out.push_str(&wrap(legend, width, "   "));
     out
@@ -101,7 +102,7 @@ fn faster_of(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
 }
 
 /// The request stage whose mean differs most between gRPC and REST/1.1,
-/// marked where the interval of its ratio holds 1.
+/// marked `~` where the interval of its ratio holds 1.
 fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
     let gap = |stage: &Stage| {
         let mean = |r: &ScenarioReport| r.stage(*stage).map_or(0, |m| m.mean_ns) as f64;
@@ -117,7 +118,7 @@ fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
     let mut text = format!("{} {:+.1} ms", shown_name(rest, stage), ns / 1e6);
     let ratio = Ratio::of_stage(grpc, rest, stage);
     if ratio.and_then(|r| r.direction()) == Some(super::interval::Direction::NoClearDifference) {
-        text.push_str(&format!(" ({NO_CLEAR_DIFFERENCE})"));
+        text.push_str(" ~");
     }
     text
 }

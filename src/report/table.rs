@@ -5,7 +5,7 @@
 
 use super::server_stats::{by_reason, cannot_take};
 use super::text::{align, unique, wrap};
-use super::versus::{seconds_with_interval, times_faster, Ratio};
+use super::versus::{seconds_plus_minus, times_faster_brief, Ratio};
 use super::{megabytes, BenchReport, Scenario};
 use crate::frame::Size;
 use crate::protocol::Protocol;
@@ -60,7 +60,7 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
         .chain(
             payloads
                 .iter()
-                .map(|p| format!("{} s/burst [95% interval] (MB)", p.name())),
+                .map(|p| format!("{} s/burst (MB)", p.name())),
         )
         .collect::<Vec<_>>()];
     for size in &sizes {
@@ -87,10 +87,10 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
         }
     }
     let mut out = wrap(
-        "Seconds per burst (mean of the counted bursts) with its 95 % interval in square \
-         brackets (bootstrap over the bursts); request body MB in parentheses; xN (lo-hi): how \
-         many times faster than the other protocol, with the ratio's 95 % interval; \
-         \"no clear difference\" where that interval holds 1",
+        "Seconds per burst (mean of the counted bursts) ± the wider half of its 95 % interval \
+         (bootstrap over the bursts); request body MB in brackets; xN: how many times faster \
+         than the other protocol, where the 95 % interval of that ratio excludes 1; ~: no clear \
+         difference (the interval holds 1)",
         width,
         "",
     );
@@ -141,7 +141,7 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
     };
     let mut text = format!(
         "{} ({:.3})",
-        seconds_with_interval(cell.burst.mean_s(), cell.burst.mean_ci95_s(), 4),
+        seconds_plus_minus(cell.burst.mean_s(), cell.burst.mean_ci95_s()),
         megabytes(cell.bytes.request_body_bytes)
     );
     // The tcp floor is a reference, not a contender: xN compares the others.
@@ -158,7 +158,7 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         fastest_other.filter(|o| contender && mine > 0.0 && mine < o.burst.mean_s())
     {
         if let Some(ratio) = Ratio::of_bursts(other, cell) {
-            let _ = write!(text, " {}", times_faster(ratio));
+            let _ = write!(text, " {}", times_faster_brief(ratio));
         }
     }
     if cell.errors > 0 {

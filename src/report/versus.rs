@@ -91,6 +91,16 @@ pub fn times_faster(ratio: Ratio) -> String {
     }
 }
 
+/// The seed table's short form, where width is scarce: `x1.4` where the
+/// ratio's interval excludes 1 (or there is no interval), `~` where it
+/// holds 1 (no clear difference).
+pub fn times_faster_brief(ratio: Ratio) -> String {
+    match ratio.direction() {
+        Some(Direction::NoClearDifference) => "~".into(),
+        _ => format!("x{}", factor(ratio.value)),
+    }
+}
+
 /// The change of a time B against A (ratio B/A): `slower +23 % (+15..+31)`,
 /// `faster -12 % (-18..-5)`, `no clear difference (+2 %, -3..+8)`, or the
 /// bare change when there are too few values for an interval.
@@ -123,9 +133,23 @@ pub fn seconds_with_interval(mean_s: f64, interval_s: Option<[f64; 2]>, decimals
     }
 }
 
-/// A factor: two decimals below 2 (where 1.04 and 1.0 differ), one above.
+/// The seed table's short form of a mean in seconds and its interval:
+/// `0.0101 ±4%`, the larger of the interval's two half-widths as a whole
+/// percentage of the mean (`±<1%` below one), or the bare mean.
+pub fn seconds_plus_minus(mean_s: f64, interval_s: Option<[f64; 2]>) -> String {
+    let Some([lo, hi]) = interval_s.filter(|_| mean_s > 0.0) else {
+        return format!("{mean_s:.4}");
+    };
+    let half = (mean_s - lo).max(hi - mean_s) / mean_s * 100.0;
+    match half < 1.0 {
+        true => format!("{mean_s:.4} ±<1%"),
+        false => format!("{mean_s:.4} ±{half:.0}%"),
+    }
+}
+
+/// A factor: two decimals below 1.1 (where 1.04 and 1.0 differ), one above.
 fn factor(value: f64) -> String {
-    match value < 2.0 {
+    match value < 1.1 {
         true => format!("{value:.2}"),
         false => format!("{value:.1}"),
     }
@@ -153,14 +177,30 @@ mod tests {
 
     #[test]
     fn a_factor_shows_its_interval_unless_it_holds_one() {
-        assert_eq!(times_faster(ratio(1.2, 1.1, 1.3)), "x1.20 (1.10-1.30)");
+        assert_eq!(times_faster(ratio(1.2, 1.1, 1.3)), "x1.2 (1.1-1.3)");
+        assert_eq!(times_faster(ratio(1.2, 1.04, 1.3)), "x1.2 (1.04-1.3)");
+        assert_eq!(times_faster_brief(ratio(1.2, 1.1, 1.3)), "x1.2");
+        assert_eq!(times_faster_brief(ratio(1.02, 0.97, 1.08)), "~");
         assert_eq!(times_faster(ratio(3.21, 2.9, 3.5)), "x3.2 (2.9-3.5)");
         assert_eq!(times_faster(ratio(1.02, 0.97, 1.08)), NO_CLEAR_DIFFERENCE);
         let bare = Ratio {
             value: 1.5,
             interval: None,
         };
-        assert_eq!(times_faster(bare), "x1.50");
+        assert_eq!(times_faster(bare), "x1.5");
+    }
+
+    #[test]
+    fn a_mean_shows_its_widest_half_interval_in_percent() {
+        assert_eq!(
+            seconds_plus_minus(0.0100, Some([0.0096, 0.0105])),
+            "0.0100 ±5%"
+        );
+        assert_eq!(
+            seconds_plus_minus(0.0100, Some([0.00999, 0.01002])),
+            "0.0100 ±<1%"
+        );
+        assert_eq!(seconds_plus_minus(0.0100, None), "0.0100");
     }
 
     #[test]
