@@ -87,6 +87,10 @@ pub struct ScenarioChange {
     /// Each stage of the request both measured (wall included; not the
     /// pool's per-frame generate and encode), in report order.
     pub stages: Vec<StageChange>,
+    /// Stages only one side measured (`server.infer` appears with
+    /// `--infer-ms`), by name: not compared.
+    pub stages_only_in_a: Vec<String>,
+    pub stages_only_in_b: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -145,5 +149,16 @@ fn scenario_change(a: &Scenario, b: &Scenario) -> ScenarioChange {
         errors: [a.errors, b.errors],
         burst: Change::between(a.burst.mean_ns, b.burst.mean_ns, &a.burst_ns, &b.burst_ns),
         stages,
+        stages_only_in_a: stages_missing_from(a, b),
+        stages_only_in_b: stages_missing_from(b, a),
     }
+}
+
+/// The names of the stages `from` has and `other` lacks.
+fn stages_missing_from(from: &Scenario, other: &Scenario) -> Vec<String> {
+    let missing = from
+        .stages
+        .keys()
+        .filter(|name| !other.stages.contains_key(*name));
+    missing.cloned().collect()
 }

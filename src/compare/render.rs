@@ -12,8 +12,8 @@ use std::fmt::Write;
 /// Renders the whole comparison.
 pub fn render(comparison: &Comparison) -> String {
     let mut out = String::from(
-        "imgwire compare: B against A, the change in mean time with its 95 % interval \
-         (bootstrap over the bursts); \"no clear difference\" where the interval holds 0\n",
+        "imgwire compare: B against A, the change in mean time with its 95 % interval (bootstrap \
+         over\nthe bursts); \"no clear difference\" where the interval holds 0\n",
     );
     for (name, file) in [("A", &comparison.a), ("B", &comparison.b)] {
         let _ = writeln!(
@@ -80,6 +80,15 @@ fn scenario_lines(s: &ScenarioChange) -> String {
         ]);
     }
     out.push_str(&align_columns(&rows, 2));
+    for (name, stages) in [("A", &s.stages_only_in_a), ("B", &s.stages_only_in_b)] {
+        if !stages.is_empty() {
+            let _ = writeln!(
+                out,
+                "  only in {name} (not compared): {}",
+                stages.join(", ")
+            );
+        }
+    }
     out
 }
 
