@@ -162,3 +162,46 @@ fn stages_missing_from(from: &Scenario, other: &Scenario) -> Vec<String> {
         .filter(|name| !other.stages.contains_key(*name));
     missing.cloned().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change_within(lo: f64, hi: f64) -> Change {
+        Change {
+            a_mean_ns: 100,
+            b_mean_ns: 120,
+            change_percent: Some(20.0),
+            change_ci95_percent: Some([lo, hi]),
+            verdict: Verdict::Slower,
+            ratio: None,
+        }
+    }
+
+    #[test]
+    fn a_limit_fails_only_an_interval_wholly_above_it() {
+        assert!(change_within(12.0, 30.0).slower_beyond(10.0));
+        assert!(!change_within(8.0, 30.0).slower_beyond(10.0));
+        assert!(!change_within(10.0, 30.0).slower_beyond(10.0));
+        let no_interval = Change {
+            change_ci95_percent: None,
+            ..change_within(50.0, 60.0)
+        };
+        assert!(!no_interval.slower_beyond(0.0));
+    }
+
+    #[test]
+    fn identical_bursts_make_no_clear_difference_and_ten_times_slower_is_slower() {
+        let bursts = [90, 100, 110, 95, 105];
+        let same = Change::between(100, 100, &bursts, &bursts);
+        assert_eq!(same.verdict, Verdict::NoClearDifference);
+        let slower: Vec<u64> = bursts.iter().map(|b| b * 10).collect();
+        let change = Change::between(100, 1_000, &bursts, &slower);
+        assert_eq!(change.verdict, Verdict::Slower);
+        assert!(change.slower_beyond(500.0));
+        assert_eq!(
+            Change::between(100, 100, &[100], &[100]).verdict,
+            Verdict::Unknown
+        );
+    }
+}
