@@ -123,6 +123,7 @@ fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) 
         warmup_burst_ns: vec![ns * 2],
         throughput: Throughput {
             requests_per_s,
+            requests_per_s_ci95: Some([requests_per_s * 0.95, requests_per_s * 1.05]),
             images_per_s: if image { requests_per_s } else { 0.0 },
             request_body_megabytes_per_s: requests_per_s * body as f64 / 1e6,
         },

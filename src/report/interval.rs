@@ -112,6 +112,33 @@ impl Bootstrap {
     }
 }
 
+impl Bootstrap {
+    /// The 95 % interval of sum(`numerator`) / sum(`denominator`) over
+    /// paired units (unit i gave numerator[i] and denominator[i]: a burst's
+    /// or a window's requests and its seconds), the pairs resampled
+    /// together; None for fewer than two pairs, slices of unequal length or
+    /// a non-finite value.
+    pub fn ratio_of_sums_ci(&self, numerator: &[f64], denominator: &[f64]) -> Option<Interval> {
+        let pairs = numerator.len();
+        let finite = numerator.iter().chain(denominator).all(|v| v.is_finite());
+        if pairs < 2 || denominator.len() != pairs || !finite {
+            return None;
+        }
+        let mut draws = Draws::new(self.seed);
+        let ratios = (0..self.resamples).filter_map(|_| {
+            let (mut top, mut bottom) = (0.0, 0.0);
+            for _ in 0..pairs {
+                let i = draws.index(pairs);
+                top += numerator[i];
+                bottom += denominator[i];
+            }
+            (bottom != 0.0).then(|| top / bottom)
+        });
+        let ratios: Vec<f64> = ratios.collect();
+        (!ratios.is_empty()).then(|| middle(ratios, pairs))
+    }
+}
+
 /// [`Bootstrap::mean_ci`] with the default resampling.
 pub fn bootstrap_mean_ci(values: &[f64]) -> Option<Interval> {
     Bootstrap::default().mean_ci(values)
@@ -120,6 +147,11 @@ pub fn bootstrap_mean_ci(values: &[f64]) -> Option<Interval> {
 /// [`Bootstrap::ratio_ci`] with the default resampling.
 pub fn bootstrap_ratio_ci(numerator: &[f64], denominator: &[f64]) -> Option<Interval> {
     Bootstrap::default().ratio_ci(numerator, denominator)
+}
+
+/// [`Bootstrap::ratio_of_sums_ci`] with the default resampling.
+pub fn bootstrap_ratio_of_sums_ci(numerator: &[f64], denominator: &[f64]) -> Option<Interval> {
+    Bootstrap::default().ratio_of_sums_ci(numerator, denominator)
 }
 
 /// The arithmetic mean, None for no values.
@@ -273,6 +305,16 @@ mod tests {
         let same = bootstrap_ratio_ci(&base, &spread(10)).unwrap();
         assert_eq!(direction(same), Direction::NoClearDifference);
         assert_eq!(bootstrap_ratio_ci(&base, &[0.0, 0.0]), None);
+    }
+
+    #[test]
+    fn a_rate_over_paired_units_holds_the_overall_rate() {
+        let requests = [20.0, 20.0, 19.0, 20.0, 18.0, 20.0];
+        let seconds: Vec<f64> = spread(6).iter().map(|v| v / 1000.0).collect();
+        let rate = requests.iter().sum::<f64>() / seconds.iter().sum::<f64>();
+        let ci = bootstrap_ratio_of_sums_ci(&requests, &seconds).unwrap();
+        assert!(ci.contains(rate) && ci.lo < ci.hi, "{ci:?} {rate}");
+        assert_eq!(bootstrap_ratio_of_sums_ci(&requests, &seconds[..5]), None);
     }
 
     #[test]

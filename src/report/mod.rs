@@ -134,6 +134,9 @@ impl BurstTimes {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Throughput {
     pub requests_per_s: f64,
+    /// Its 95 % interval, the bursts resampled with their requests and
+    /// durations paired (null with fewer than two bursts).
+    pub requests_per_s_ci95: Option<[f64; 2]>,
     /// 0 for payloads without an image.
     pub images_per_s: f64,
     /// Megabytes (10^6 bytes) of request bodies.

@@ -4,7 +4,7 @@
 use crate::encode::EncoderKind;
 use crate::frame::Size;
 use crate::protocol::Protocol;
-use crate::report::interval::{as_f64, bootstrap_mean_ci};
+use crate::report::interval::{as_f64, bootstrap_mean_ci, bootstrap_ratio_of_sums_ci};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::NotApplicable;
 use crate::report::summary::{nanos, seconds, summarize};
@@ -165,8 +165,14 @@ impl ScenarioRun<'_> {
             return Throughput::default();
         }
         let requests_per_s = totals.requests as f64 / busy_s;
+        let per_burst = |f: fn(&BurstResult) -> f64| self.counted.iter().map(f).collect::<Vec<_>>();
+        let interval = bootstrap_ratio_of_sums_ci(
+            &per_burst(|b| b.records.len() as f64),
+            &per_burst(|b| seconds(b.elapsed)),
+        );
         Throughput {
             requests_per_s,
+            requests_per_s_ci95: interval.map(|ci| [ci.lo, ci.hi]),
             images_per_s: match self.scenario.payload.carries_image() {
                 true => requests_per_s,
                 false => 0.0,
