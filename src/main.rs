@@ -1,4 +1,5 @@
-//! The `imgwire` binary: parse, run, print `error: ...` and exit non-zero.
+//! The `imgwire` binary: parse, run, print `error: ...` and exit non-zero
+//! (3 when `compare --fail-if-slower` finds a regression, 1 otherwise).
 use clap::Parser;
 
 fn main() {
@@ -6,7 +7,12 @@ fn main() {
     let cli = imgwire::Cli::parse();
     if let Err(err) = imgwire::run(cli) {
         eprintln!("error: {err:#}");
-        std::process::exit(1);
+        let slower = err.is::<imgwire::compare::SlowerThanAllowed>();
+        std::process::exit(if slower {
+            imgwire::compare::EXIT_SLOWER
+        } else {
+            1
+        });
     }
 }
 

@@ -10,6 +10,7 @@ use imgwire::output::OutputPath;
 use imgwire::profile::{HotFunction, ProfileSummary};
 use imgwire::protocol::Protocol;
 use imgwire::report::csv::CsvExporter;
+use imgwire::report::interval::{as_f64, bootstrap_mean_ci};
 use imgwire::report::json::JsonExporter;
 use imgwire::report::markdown::MarkdownExporter;
 use imgwire::report::records::{BurstResult, RequestRecord};
@@ -17,7 +18,7 @@ use imgwire::report::server_stats::{NotApplicable, ServerStats, SERVER_STATS_LAB
 use imgwire::report::trace::Trace;
 use imgwire::report::{
     table, BenchReport, BurstTimes, ByteCounts, Exporter, RelayCost, Scenario, ScenarioReport,
-    Settings, Summary,
+    Settings, Summary, Throughput,
 };
 use imgwire::server::ServerDecoder;
 use imgwire::stage::{Side, Stage};
@@ -36,11 +37,29 @@ fn summary(mean_us: u64) -> Summary {
     Summary {
         count: 40,
         mean_ns: ns,
+        mean_ci95_ns: Some([ns - ns / 25, ns + ns / 20]),
         p50_ns: ns - ns / 10,
         p90_ns: ns + ns / 5,
         p99_ns: ns * 2,
+        p999_ns: ns * 2 + ns / 2,
         max_ns: ns * 3,
     }
+}
+
+/// Ten per-burst values whose mean is `mean` (a multiple of 100).
+fn per_burst(mean: u64) -> Vec<u64> {
+    [90, 95, 100, 105, 110, 92, 98, 102, 108, 100]
+        .map(|pct| mean / 100 * pct)
+        .to_vec()
+}
+
+/// The per-burst means of every stage but the pool's per-frame ones.
+fn stage_burst_means(stages: &BTreeMap<Stage, Summary>) -> BTreeMap<Stage, Vec<u64>> {
+    stages
+        .iter()
+        .filter(|(s, _)| !matches!(s, Stage::Generate | Stage::Encode))
+        .map(|(s, m)| (*s, per_burst(m.mean_ns)))
+        .collect()
 }
 
 /// Stage means in microseconds; `scale` sets one protocol apart.
@@ -71,7 +90,10 @@ fn stages(image: bool, scale: u64) -> BTreeMap<Stage, Summary> {
 fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) -> ScenarioReport {
     let image = payload.carries_image();
     let body: u64 = if image { 272_000 } else { 1_100 };
-    let ns = (seconds * 1e9) as u64;
+    let ns = (seconds * 1e9).round() as u64;
+    let burst_ns = per_burst(ns);
+    let stages = stages(image, scale);
+    let requests_per_s = 40.0 / (seconds * 10.0);
     ScenarioReport {
         scenario: Scenario {
             size: SIZE,
@@ -91,13 +113,22 @@ fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) 
         burst: BurstTimes {
             count: 10,
             mean_ns: ns,
+            mean_ci95_ns: bootstrap_mean_ci(&as_f64(&burst_ns)).map(|ci| ci.as_ns()),
             p50_ns: ns / 20 * 19,
             p99_ns: ns / 10 * 14,
             min_ns: ns / 10 * 9,
             max_ns: ns / 10 * 15,
         },
+        burst_ns,
         warmup_burst_ns: vec![ns * 2],
-        stages: stages(image, scale),
+        throughput: Throughput {
+            requests_per_s,
+            requests_per_s_ci95: Some([requests_per_s * 0.95, requests_per_s * 1.05]),
+            images_per_s: if image { requests_per_s } else { 0.0 },
+            request_body_megabytes_per_s: requests_per_s * body as f64 / 1e6,
+        },
+        stage_burst_means_ns: stage_burst_means(&stages),
+        stages,
         residual_share: 0.001,
         dominant_stage: Some(if scale > 1 {
             Stage::Transport
@@ -194,6 +225,7 @@ fn foreign_scenario(payload: PayloadKind, protocol: Protocol, seconds: f64) -> S
         .map(|m| m.mean_ns / 1000)
         .sum();
     s.stages.insert(Stage::Transport, summary(900 + server_us));
+    s.stage_burst_means_ns = stage_burst_means(&s.stages);
     s.dominant_stage = Some(Stage::Transport);
     s.bytes.server_wire_received_bytes = None;
     s.bytes.server_wire_sent_bytes = None;

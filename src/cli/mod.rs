@@ -16,7 +16,9 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 mod outputs;
+mod compare;
 mod serve;
+pub use compare::CompareArgs;
 pub use serve::ServeArgs;
 
 #[derive(Debug, Parser)]
@@ -38,6 +40,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
     Encode(Box<EncodeArgs>),
+    /// Compare two `bench --json` reports: per scenario and stage, the change B vs A with its 95 % interval, and whether it exceeds the noise.
+    Compare(Box<CompareArgs>),
 }
 
 /// Settings the built-in servers take, in `bench` and in `serve`.
@@ -360,6 +364,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         }
         Command::Serve(args) => serve::serve(&args),
         Command::Encode(args) => crate::encodebench::run(&args.plan()).map(|_| ()),
+        Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
     }
 }
 

@@ -15,8 +15,15 @@ use anyhow::Result;
 pub struct CsvExporter;
 
 pub const HEADER: &str = "run_id,size,payload,protocol,encoder,quality,subsampling,content,\
-concurrency,bursts,compression,server_decoder,stage,count,mean_ns,p50_ns,p90_ns,p99_ns,max_ns,\
-wall_percent,burst_mean_ns,requests,errors,request_body_bytes,wire_sent_bytes,kind,note";
+concurrency,bursts,compression,server_decoder,stage,count,mean_ns,mean_ci95_lo_ns,mean_ci95_hi_ns,\
+p50_ns,p90_ns,p99_ns,p999_ns,max_ns,wall_percent,burst_mean_ns,burst_mean_ci95_lo_ns,\
+burst_mean_ci95_hi_ns,requests_per_s,images_per_s,request_body_megabytes_per_s,requests,errors,\
+request_body_bytes,wire_sent_bytes,kind,note";
+
+/// The stage's columns of a row, `stage` to `wall_percent`.
+const FIGURES: usize = 11;
+/// The scenario's columns of a row, `burst_mean_ns` to `wire_sent_bytes`.
+const TOTALS: usize = 10;
 
 /// `kind` of a stage imgwire timed (its clocks, or the server's Server-Timing).
 pub const MEASURED: &str = "measured";
@@ -63,13 +70,17 @@ fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
             true => "transport+server: the server sends no Server-Timing",
             false => "",
         };
+        let [ci_lo, ci_hi] = interval_fields(m.mean_ci95_ns);
         let figures = [
             stage.name().to_string(),
             m.count.to_string(),
             m.mean_ns.to_string(),
+            ci_lo,
+            ci_hi,
             m.p50_ns.to_string(),
             m.p90_ns.to_string(),
             m.p99_ns.to_string(),
+            m.p999_ns.to_string(),
             m.max_ns.to_string(),
             wall_percent(m.mean_ns, wall, in_request),
         ];
@@ -103,15 +114,21 @@ fn server_stats_rows(
         figures[0] = stage.name().into();
         figures[1] = stats.requests.to_string();
         figures[2] = mean.to_string();
-        figures[7] = wall_percent(mean, wall, true);
+        figures[FIGURES - 1] = wall_percent(mean, wall, true);
         row(report, s, figures, SERVER_STATS, &note)
     });
     rows.collect()
 }
 
-/// The stage, count, mean, p50, p90, p99, max and wall_percent fields, empty.
-fn empty() -> [String; 8] {
+/// The stage's fields (stage, count, mean, its interval, percentiles, max,
+/// wall_percent), empty.
+fn empty() -> [String; FIGURES] {
     Default::default()
+}
+
+/// An interval's bounds, or two empty fields without one.
+fn interval_fields(interval: Option<[u64; 2]>) -> [String; 2] {
+    interval.map_or_else(Default::default, |ci| ci.map(|ns| ns.to_string()))
 }
 
 fn wall_mean(s: &ScenarioReport) -> u64 {
@@ -131,28 +148,35 @@ fn wall_percent(mean: u64, wall: u64, in_request: bool) -> String {
 fn row(
     report: &BenchReport,
     s: &ScenarioReport,
-    figures: [String; 8],
+    figures: [String; FIGURES],
     kind: &str,
     note: &str,
 ) -> Vec<String> {
-    let totals = [
+    let [burst_lo, burst_hi] = interval_fields(s.burst.mean_ci95_ns);
+    let rate = |per_s: f64| format!("{per_s:.3}");
+    let totals: [String; TOTALS] = [
         s.burst.mean_ns.to_string(),
+        burst_lo,
+        burst_hi,
+        rate(s.throughput.requests_per_s),
+        rate(s.throughput.images_per_s),
+        rate(s.throughput.request_body_megabytes_per_s),
         s.requests.to_string(),
         s.errors.to_string(),
         s.bytes.request_body_bytes.to_string(),
         s.bytes.wire_sent_bytes.to_string(),
-        kind.to_string(),
-        csv_field(note),
     ];
+    let end = [kind.to_string(), csv_field(note)];
     let settings = settings_fields(report, Some(s), s.scenario.payload, s.scenario.protocol);
-    settings.into_iter().chain(figures).chain(totals).collect()
+    let row = settings.into_iter().chain(figures).chain(totals);
+    row.chain(end).collect()
 }
 
 /// A cell the target cannot take: no size (it holds for every size), no
 /// figures, its reason as the note.
 fn not_applicable_row(report: &BenchReport, cell: &NotApplicable) -> Vec<String> {
     let settings = settings_fields(report, None, cell.payload, cell.protocol);
-    let totals: [String; 5] = Default::default();
+    let totals: [String; TOTALS] = Default::default();
     let end = [NOT_APPLICABLE.to_string(), csv_field(&cell.reason)];
     settings
         .into_iter()

@@ -5,6 +5,7 @@
 
 use super::stages::shown_name;
 use super::text::{align, wrap};
+use super::versus::{times_faster, Ratio, NO_CLEAR_DIFFERENCE};
 use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
@@ -27,6 +28,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         "+HTTP/2",
         "+gRPC framing",
         "gRPC-REST/1.1",
+        "faster [95% interval]",
         "largest stage gap",
     ]
     .map(String::from)
@@ -50,6 +52,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
             h2.map_or("-".into(), |h| delta(mean(h) - mean(s))),
             h2.map_or("-".into(), |h| delta(mean(grpc) - mean(h))),
             delta(mean(grpc) - mean(s)),
+            faster_of(s, grpc),
             largest_stage_gap(s, grpc),
         ]);
     }
@@ -71,26 +74,51 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     out.push_str(&align(&rows, 2));
     let legend = if split {
         "  (+HTTP/2 is REST/2 - REST/1.1, the same bodies over HTTP/2; +gRPC framing is gRPC - \
-         REST/2; the largest stage gap is the request stage whose mean differs most)"
+         REST/2; faster: which of the two, how many times, and the 95 % interval of that ratio \
+         (bootstrap over the bursts); the largest stage gap is the request stage whose mean \
+         differs most, ~ where the interval of its ratio holds 1)"
     } else {
-        "  (the largest stage gap is the request stage whose mean differs most; add rest-h2 to \
-         --protocols to split the gap into HTTP/2 and gRPC's own framing)"
+        "  (faster: which of the two, how many times, and the 95 % interval of that ratio \
+         (bootstrap over the bursts); the largest stage gap is the request stage whose mean \
+         differs most, ~ where the interval of its ratio holds 1; add rest-h2 to --protocols to \
+         split the gap into HTTP/2 and gRPC's own framing)"
     };
     out.push_str(&wrap(legend, width, "   "));
     out
 }
 
-/// The request stage whose mean differs most between gRPC and REST/1.1.
+/// Which of REST/1.1 and gRPC is faster per burst, by how many times with
+/// the ratio's interval, or `no clear difference`.
+fn faster_of(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
+    let (slow, fast) = match grpc.burst.mean_ns < rest.burst.mean_ns {
+        true => (rest, grpc),
+        false => (grpc, rest),
+    };
+    match Ratio::of_bursts(slow, fast).map(times_faster) {
+        Some(text) if text == NO_CLEAR_DIFFERENCE => text,
+        Some(text) => format!("{} {text}", fast.scenario.protocol.label()),
+        None => "-".into(),
+    }
+}
+
+/// The request stage whose mean differs most between gRPC and REST/1.1,
+/// marked `~` where the interval of its ratio holds 1.
 fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
     let gap = |stage: &Stage| {
         let mean = |r: &ScenarioReport| r.stage(*stage).map_or(0, |m| m.mean_ns) as f64;
-        (shown_name(rest, *stage), mean(grpc) - mean(rest))
+        (*stage, mean(grpc) - mean(rest))
     };
-    Stage::IN_REQUEST
+    let Some((stage, ns)) = Stage::IN_REQUEST
         .iter()
         .map(gap)
         .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
-        .map_or("-".into(), |(name, ns)| {
-            format!("{name} {:+.1} ms", ns / 1e6)
-        })
+    else {
+        return "-".into();
+    };
+    let mut text = format!("{} {:+.1} ms", shown_name(rest, stage), ns / 1e6);
+    let ratio = Ratio::of_stage(grpc, rest, stage);
+    if ratio.and_then(|r| r.direction()) == Some(super::interval::Direction::NoClearDifference) {
+        text.push_str(" ~");
+    }
+    text
 }

@@ -1,5 +1,6 @@
 //! `--export-markdown PATH`: one Markdown table of every scenario (seconds
-//! per burst, p99, bytes, the dominant stage), `n/a` rows for the cells the
+//! per burst with its 95 % interval, p99, requests/s, bytes, the dominant
+//! stage), `n/a` rows for the cells the
 //! target cannot take with their reasons under it, and, for a server that
 //! is not imgwire's, a table of its own stages from its statistics; to
 //! paste into a pull request.
@@ -7,6 +8,7 @@
 use super::server_stats::by_reason;
 use super::stages::dominant_name;
 use super::text::unique;
+use super::versus::seconds_with_interval;
 use super::{megabytes, BenchReport, Exporter, ScenarioReport};
 use crate::stage::Stage;
 use anyhow::Result;
@@ -35,18 +37,19 @@ impl Exporter for MarkdownExporter {
 /// distinct reason for those under the table.
 fn scenario_table(report: &BenchReport) -> Result<String> {
     let mut out = String::from(
-        "| size | payload | protocol | s/burst | p99 s/burst | MB/request | wire MB sent | dominant stage | errors |\n\
-         | --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: |\n",
+        "| size | payload | protocol | s/burst [95% interval] | p99 s/burst | requests/s | MB/request | wire MB sent | dominant stage | errors |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n",
     );
     for r in &report.scenarios {
         writeln!(
             out,
-            "| {} | {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {} | {:.4} | {:.1} | {:.3} | {:.3} | {} | {} |",
             r.scenario.size,
             r.scenario.payload.name(),
             r.scenario.protocol.label(),
-            r.burst.mean_s(),
+            seconds_with_interval(r.burst.mean_s(), r.burst.mean_ci95_s(), 4),
             r.burst.p99_s(),
+            r.throughput.requests_per_s,
             megabytes(r.bytes.request_body_bytes),
             megabytes(r.bytes.wire_sent_bytes),
             dominant_name(r),
@@ -56,7 +59,7 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
     for cell in &report.not_applicable {
         writeln!(
             out,
-            "| all sizes | {} | {} | n/a | - | - | - | - | - |",
+            "| all sizes | {} | {} | n/a | - | - | - | - | - | - |",
             cell.payload.name(),
             cell.protocol.label()
         )?;

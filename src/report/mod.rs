@@ -8,6 +8,7 @@ pub mod csv;
 mod factors;
 mod header;
 pub mod html;
+pub mod interval;
 pub mod json;
 pub mod markdown;
 pub mod records;
@@ -17,6 +18,7 @@ pub mod summary;
 pub mod table;
 mod text;
 pub mod trace;
+pub mod versus;
 
 use crate::encode::EncoderKind;
 use crate::frame::Size;
@@ -37,7 +39,7 @@ pub use text::{align as align_columns, csv_field, format_bytes, plural, unique, 
 pub const SEED_SERVERS: &str = "the seed post's FastAPI and grpcio servers (remote)";
 
 /// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A whole `imgwire bench` run.
 #[derive(Clone, Debug, Serialize)]
@@ -102,6 +104,9 @@ pub struct Settings {
 pub struct BurstTimes {
     pub count: usize,
     pub mean_ns: u64,
+    /// The 95 % interval of the mean, by bootstrap over the counted bursts
+    /// (null with fewer than two).
+    pub mean_ci95_ns: Option<[u64; 2]>,
     pub p50_ns: u64,
     pub p99_ns: u64,
     pub min_ns: u64,
@@ -114,6 +119,11 @@ impl BurstTimes {
         self.mean_ns as f64 / 1e9
     }
 
+    /// The interval of the mean in seconds, where there is one.
+    pub fn mean_ci95_s(&self) -> Option<[f64; 2]> {
+        self.mean_ci95_ns.map(|ci| ci.map(|ns| ns as f64 / 1e9))
+    }
+
     pub fn p50_s(&self) -> f64 {
         self.p50_ns as f64 / 1e9
     }
@@ -121,6 +131,21 @@ impl BurstTimes {
     pub fn p99_s(&self) -> f64 {
         self.p99_ns as f64 / 1e9
     }
+}
+
+/// What the counted bursts moved per second of burst time: their
+/// completed requests, the images among them, and request body bytes,
+/// over the sum of their durations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Throughput {
+    pub requests_per_s: f64,
+    /// Its 95 % interval, the bursts resampled with their requests and
+    /// durations paired (null with fewer than two bursts).
+    pub requests_per_s_ci95: Option<[f64; 2]>,
+    /// 0 for payloads without an image.
+    pub images_per_s: f64,
+    /// Megabytes (10^6 bytes) of request bodies.
+    pub request_body_megabytes_per_s: f64,
 }
 
 /// Bytes per request, as means over the counted requests (rounded).
@@ -210,12 +235,21 @@ pub struct ScenarioReport {
     pub error_examples: Vec<String>,
     pub timing_warnings: usize,
     pub burst: BurstTimes,
+    /// Each counted burst's duration, in the order they ran: what the
+    /// intervals resample (and `imgwire compare` resamples again).
+    pub burst_ns: Vec<u64>,
     /// Each warm-up burst's duration (run first, reported apart).
     pub warmup_burst_ns: Vec<u64>,
+    pub throughput: Throughput,
     /// Each stage's summary under its name (`serialize`, `server.decode`...).
     /// `generate` and `encode` are per frame of the pool, the rest per request.
-    #[serde(serialize_with = "stages_by_name")]
+    #[serde(serialize_with = "by_stage_name")]
     pub stages: BTreeMap<Stage, Summary>,
+    /// Per request stage, the mean of each counted burst's requests, in the
+    /// bursts' order (a burst with no sample of the stage left out): what
+    /// the stage intervals resample.
+    #[serde(serialize_with = "by_stage_name")]
+    pub stage_burst_means_ns: BTreeMap<Stage, Vec<u64>>,
     /// Median residual over median wall: how much time no stage claims.
     pub residual_share: f64,
     /// The stage with the largest mean among the request's stages (`none`
@@ -233,11 +267,11 @@ pub struct ScenarioReport {
 }
 
 /// Stages in JSON are keyed and ordered by name, as schema version 1 has them.
-fn stages_by_name<S: Serializer>(
-    stages: &BTreeMap<Stage, Summary>,
+fn by_stage_name<S: Serializer, T: Serialize>(
+    stages: &BTreeMap<Stage, T>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let by_name: BTreeMap<&str, &Summary> = stages.iter().map(|(s, m)| (s.name(), m)).collect();
+    let by_name: BTreeMap<&str, &T> = stages.iter().map(|(s, m)| (s.name(), m)).collect();
     by_name.serialize(serializer)
 }
 

@@ -1,11 +1,13 @@
 //! One scenario's stage table: a few lines saying what it measured (burst
-//! times, bytes, the dominant stage, the transport against the floor), then
-//! mean, p50, p99 and share of wall time per stage, then, for a server that
+//! times with the mean's 95 % interval, throughput, bytes, the dominant
+//! stage, the transport against the floor), then mean, its interval, p50,
+//! p99, p99.9 and share of wall time per stage, then, for a server that
 //! is not imgwire's, the server's own stages from its statistics (means
 //! only), then its notes.
 
 use super::server_stats::ServerStats;
 use super::text::{align, plural, wrap};
+use super::versus::seconds_with_interval;
 use super::{megabytes, BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
@@ -36,12 +38,13 @@ pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) ->
     out
 }
 
-/// `1080x1920 b64 REST: 0.3725 s/burst (p50 ..., p99 ...; warm-up ...), 200 requests`
+/// `1080x1920 b64 REST: 0.3725 [0.3701-0.3750] s/burst (p50 ..., p99 ...;
+/// warm-up ...), 200 requests, 537.0 requests/s, 146.1 MB/s`
 pub(super) fn headline(s: &ScenarioReport) -> String {
     let mut line = format!(
-        "{}: {:.4} s/burst (p50 {:.4}, p99 {:.4}",
+        "{}: {} s/burst (p50 {:.4}, p99 {:.4}",
         s.label(),
-        s.burst.mean_s(),
+        seconds_with_interval(s.burst.mean_s(), s.burst.mean_ci95_s(), 4),
         s.burst.p50_s(),
         s.burst.p99_s(),
     );
@@ -53,7 +56,11 @@ pub(super) fn headline(s: &ScenarioReport) -> String {
             .collect();
         let _ = write!(line, "; warm-up {}", warmup.join(", "));
     }
-    let _ = write!(line, "), {} requests", s.requests);
+    let _ = write!(
+        line,
+        "), {} requests, {:.1} requests/s, {:.1} MB/s",
+        s.requests, s.throughput.requests_per_s, s.throughput.request_body_megabytes_per_s
+    );
     line
 }
 
@@ -102,12 +109,19 @@ fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
     (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)
 }
 
-/// The header and, per stage the scenario has, its mean, p50, p99 and
-/// share of wall time.
+/// The header and, per stage the scenario has, its mean, the mean's 95 %
+/// interval, p50, p99, p99.9 and share of wall time.
 pub(super) fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String>> {
-    let mut rows = vec![["stage", "mean ms", "p50 ms", "p99 ms", "% wall"]
-        .map(String::from)
-        .to_vec()];
+    let header = [
+        "stage",
+        "mean ms",
+        "95% interval",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "% wall",
+    ];
+    let mut rows = vec![header.map(String::from).to_vec()];
     for stage in Stage::ALL {
         let Some(m) = s.stage(stage) else {
             continue;
@@ -122,25 +136,34 @@ pub(super) fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String
         } else {
             shown_name(s, stage).to_string()
         };
-        rows.push(vec![name, ms(m.mean_ns), ms(m.p50_ns), ms(m.p99_ns), share]);
+        let interval = m
+            .mean_ci95_ns
+            .map_or("-".into(), |[lo, hi]| format!("{}-{}", ms(lo), ms(hi)));
+        rows.push(vec![
+            name,
+            ms(m.mean_ns),
+            interval,
+            ms(m.p50_ns),
+            ms(m.p99_ns),
+            ms(m.p999_ns),
+            share,
+        ]);
     }
     rows
 }
 
 /// The server's own stages, indented under their heading: a mean each and
-/// its share of wall time; no percentiles, since the server gives means.
+/// its share of wall time; no interval or percentiles, since the server
+/// gives means.
 pub(super) fn server_stats_rows(stats: &ServerStats, wall_mean: u64) -> Vec<Vec<String>> {
     stats
         .mean_ns
         .iter()
         .map(|(stage, &mean)| {
-            vec![
-                format!("  {}", stage.name()),
-                ms(mean),
-                "-".into(),
-                "-".into(),
-                share_of_wall(mean, wall_mean),
-            ]
+            let mut row = vec![format!("  {}", stage.name()), ms(mean)];
+            row.extend(["-"; 4].map(String::from));
+            row.push(share_of_wall(mean, wall_mean));
+            row
         })
         .collect()
 }

@@ -5,6 +5,7 @@
 
 use super::server_stats::{by_reason, cannot_take};
 use super::text::{align, unique, wrap};
+use super::versus::{seconds_plus_minus, times_faster_brief, Ratio};
 use super::{megabytes, BenchReport, Scenario};
 use crate::frame::Size;
 use crate::protocol::Protocol;
@@ -39,8 +40,10 @@ pub fn render(report: &BenchReport, view: View) -> String {
 }
 
 /// What the seed's table says above its cells.
-pub(super) const SEED_CAPTION: &str = "Seconds per burst (mean of the counted bursts); request \
-     body MB in brackets; xN: how many times faster than the other protocol";
+pub(super) const SEED_CAPTION: &str = "Seconds per burst (mean of the counted bursts) ± the \
+     wider half of its 95 % interval (bootstrap over the bursts); request body MB in brackets; \
+     xN: how many times faster than the other protocol, where the 95 % interval of that ratio \
+     excludes 1; ~: no clear difference (the interval holds 1)";
 
 /// The line under the caption when the run measured the tcp floor.
 pub(super) const FLOOR_NOTE: &str = "(TCP is the floor: the same body, length-prefixed over \
@@ -147,25 +150,26 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         return if cannot { "n/a" } else { "-" }.into();
     };
     let mut text = format!(
-        "{:.4} ({:.3})",
-        cell.burst.mean_s(),
+        "{} ({:.3})",
+        seconds_plus_minus(cell.burst.mean_s(), cell.burst.mean_ci95_s()),
         megabytes(cell.bytes.request_body_bytes)
     );
     // The tcp floor is a reference, not a contender: xN compares the others.
     let fastest_other = report
         .scenarios
         .iter()
-        .map(|s| (s.scenario, s))
-        .filter(|(s, _)| s.size == wanted.size && s.payload == wanted.payload)
-        .filter(|(s, _)| s.protocol != wanted.protocol && s.protocol != Protocol::Tcp)
-        .map(|(_, s)| s)
+        .filter(|s| s.scenario.size == wanted.size && s.scenario.payload == wanted.payload)
+        .filter(|s| s.scenario.protocol != wanted.protocol && s.scenario.protocol != Protocol::Tcp)
         .filter(|s| s.requests > 0)
-        .map(|s| s.burst.mean_s())
-        .fold(f64::INFINITY, f64::min);
-    let mine = cell.burst.mean_s();
+        .min_by(|a, b| a.burst.mean_s().total_cmp(&b.burst.mean_s()));
     let contender = wanted.protocol != Protocol::Tcp && cell.requests > 0;
-    if contender && fastest_other.is_finite() && mine > 0.0 && mine < fastest_other {
-        let _ = write!(text, " x{:.1}", fastest_other / mine);
+    let mine = cell.burst.mean_s();
+    if let Some(other) =
+        fastest_other.filter(|o| contender && mine > 0.0 && mine < o.burst.mean_s())
+    {
+        if let Some(ratio) = Ratio::of_bursts(other, cell) {
+            let _ = write!(text, " {}", times_faster_brief(ratio));
+        }
     }
     if cell.errors > 0 {
         let _ = write!(text, " [{} errors]", cell.errors);

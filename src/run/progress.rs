@@ -135,11 +135,9 @@ impl Drop for RunProgress {
     }
 }
 
-/// The median of the bursts so far (nearest rank), None before the first.
+/// The median of the bursts so far, None before the first.
 fn running_median(burst_ns: &[u64]) -> Option<u64> {
-    let mut sorted = burst_ns.to_vec();
-    sorted.sort_unstable();
-    (!sorted.is_empty()).then(|| crate::report::summary::percentile(&sorted, 50.0))
+    (!burst_ns.is_empty()).then(|| crate::report::summary::summarize(burst_ns).p50_ns)
 }
 
 #[cfg(test)]

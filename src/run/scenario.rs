@@ -4,10 +4,11 @@
 use crate::encode::EncoderKind;
 use crate::frame::Size;
 use crate::protocol::Protocol;
+use crate::report::interval::{as_f64, bootstrap_mean_ci, bootstrap_ratio_of_sums_ci};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::NotApplicable;
-use crate::report::summary::{nanos, summarize};
-use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
+use crate::report::summary::{nanos, seconds, summarize};
+use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary, Throughput};
 use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
@@ -83,7 +84,8 @@ struct RequestTotals {
 impl ScenarioRun<'_> {
     pub fn into_report(self) -> ScenarioReport {
         let records: Vec<&RequestRecord> = self.counted.iter().flat_map(|b| &b.records).collect();
-        let stages = self.stage_summaries(&records);
+        let stage_burst_means_ns = stage_burst_means(&self.counted);
+        let stages = self.stage_summaries(&records, &stage_burst_means_ns);
         let totals = records.iter().fold(RequestTotals::default(), |mut t, r| {
             t.requests += 1;
             t.request_bytes += r.request_bytes;
@@ -114,19 +116,27 @@ impl ScenarioRun<'_> {
                 .collect(),
             timing_warnings: totals.timing_warnings,
             burst: burst_times(&self.counted),
+            burst_ns: self.counted.iter().map(|b| nanos(b.elapsed)).collect(),
             warmup_burst_ns: self.warmup.iter().map(|b| nanos(b.elapsed)).collect(),
+            throughput: self.throughput(&totals),
             residual_share: residual_share(&stages),
             dominant_stage: dominant_stage(&stages),
             bytes: self.byte_counts(&totals),
             stages,
+            stage_burst_means_ns,
             server_stats: None,
             profile: None,
         }
     }
 
-    /// Each stage's summary: the pool's per-frame stages, then every
-    /// counted request's.
-    fn stage_summaries(&self, records: &[&RequestRecord]) -> BTreeMap<Stage, Summary> {
+    /// Each stage's summary: the pool's per-frame stages (their mean's
+    /// interval over the frames), then every counted request's (over the
+    /// bursts' means).
+    fn stage_summaries(
+        &self,
+        records: &[&RequestRecord],
+        burst_means: &BTreeMap<Stage, Vec<u64>>,
+    ) -> BTreeMap<Stage, Summary> {
         let mut samples: BTreeMap<Stage, Vec<u64>> = BTreeMap::new();
         if let Some(pool) = self.pool {
             samples.insert(Stage::Generate, pool.generate_ns.clone());
@@ -137,10 +147,38 @@ impl ScenarioRun<'_> {
                 samples.entry(*stage).or_default().push(nanos(*duration));
             }
         }
+        let resampled = |stage: &Stage, samples: &[u64]| match burst_means.get(stage) {
+            Some(means) => bootstrap_mean_ci(&as_f64(means)),
+            None => bootstrap_mean_ci(&as_f64(samples)),
+        };
         samples
             .iter()
-            .map(|(stage, v)| (*stage, summarize(v)))
+            .map(|(stage, v)| (*stage, summarize(v).with_mean_ci(resampled(stage, v))))
             .collect()
+    }
+
+    /// Requests, images and request body megabytes per second of the
+    /// counted bursts' summed durations.
+    fn throughput(&self, totals: &RequestTotals) -> Throughput {
+        let busy_s: f64 = self.counted.iter().map(|b| seconds(b.elapsed)).sum();
+        if busy_s <= 0.0 {
+            return Throughput::default();
+        }
+        let requests_per_s = totals.requests as f64 / busy_s;
+        let per_burst = |f: fn(&BurstResult) -> f64| self.counted.iter().map(f).collect::<Vec<_>>();
+        let interval = bootstrap_ratio_of_sums_ci(
+            &per_burst(|b| b.records.len() as f64),
+            &per_burst(|b| seconds(b.elapsed)),
+        );
+        Throughput {
+            requests_per_s,
+            requests_per_s_ci95: interval.map(|ci| [ci.lo, ci.hi]),
+            images_per_s: match self.scenario.payload.carries_image() {
+                true => requests_per_s,
+                false => 0.0,
+            },
+            request_body_megabytes_per_s: totals.request_bytes as f64 / 1e6 / busy_s,
+        }
     }
 
     fn byte_counts(&self, totals: &RequestTotals) -> ByteCounts {
@@ -199,9 +237,28 @@ fn burst_times(bursts: &[BurstResult]) -> BurstTimes {
     BurstTimes {
         count: s.count,
         mean_ns: s.mean_ns,
+        mean_ci95_ns: bootstrap_mean_ci(&as_f64(&ns)).map(|ci| ci.as_ns()),
         p50_ns: s.p50_ns,
         p99_ns: s.p99_ns,
         min_ns,
         max_ns: s.max_ns,
     }
+}
+
+/// Per request stage, the mean over each burst's requests that have it, in
+/// the bursts' order.
+fn stage_burst_means(bursts: &[BurstResult]) -> BTreeMap<Stage, Vec<u64>> {
+    let mut means: BTreeMap<Stage, Vec<u64>> = BTreeMap::new();
+    for burst in bursts {
+        let mut sums: BTreeMap<Stage, (u128, u128)> = BTreeMap::new();
+        for (stage, duration) in burst.records.iter().flat_map(|r| &r.stages) {
+            let (total, count) = sums.entry(*stage).or_default();
+            *total += u128::from(nanos(*duration));
+            *count += 1;
+        }
+        for (stage, (total, count)) in sums {
+            means.entry(stage).or_default().push((total / count) as u64);
+        }
+    }
+    means
 }

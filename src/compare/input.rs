@@ -1,0 +1,122 @@
+//! Reading a `bench --json` report for `compare`: only the fields a
+//! comparison needs, from a file whose schema version this build writes;
+//! every failure names the file.
+
+use crate::report::SCHEMA_VERSION;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why a report could not be read for comparison.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("could not read '{}': {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{}' is not JSON: {source}", path.display())]
+    NotJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("'{}' has no schema_version: is it a report from `imgwire bench --json`?", path.display())]
+    NoSchemaVersion { path: PathBuf },
+    #[error(
+        "'{}' has schema_version {found}; this imgwire compares version {SCHEMA_VERSION} only \
+         (version {found} lacks the per-burst times the intervals need): run `imgwire bench \
+         --json` again with this version",
+        path.display()
+    )]
+    SchemaVersion { path: PathBuf, found: u64 },
+    #[error("'{}' is not a complete bench report: {source}", path.display())]
+    Shape {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// The parts of a report a comparison reads.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Report {
+    pub run_id: String,
+    pub complete: bool,
+    pub settings: Settings,
+    pub scenarios: Vec<Scenario>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub bursts: usize,
+    pub infer_ns: u64,
+    pub server: String,
+}
+
+/// One scenario: its key, its burst times and its stages.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Scenario {
+    pub size: String,
+    pub payload: String,
+    pub protocol: String,
+    pub requests: usize,
+    pub errors: usize,
+    pub burst: Burst,
+    pub burst_ns: Vec<u64>,
+    pub stages: BTreeMap<String, Stage>,
+    pub stage_burst_means_ns: BTreeMap<String, Vec<u64>>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct Burst {
+    pub mean_ns: u64,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct Stage {
+    pub mean_ns: u64,
+}
+
+impl Scenario {
+    /// What matches a scenario across two reports: size, payload, protocol.
+    pub fn key(&self) -> (String, String, String) {
+        (
+            self.size.clone(),
+            self.payload.clone(),
+            self.protocol.clone(),
+        )
+    }
+
+    /// How the comparison names it: `120x160 binary rest`.
+    pub fn label(&self) -> String {
+        format!("{} {} {}", self.size, self.payload, self.protocol)
+    }
+}
+
+/// Reads and checks one report.
+pub fn read(path: &Path) -> Result<Report, InputError> {
+    let owned = || path.to_path_buf();
+    let bytes = std::fs::read(path).map_err(|source| InputError::Read {
+        path: owned(),
+        source,
+    })?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|source| InputError::NotJson {
+            path: owned(),
+            source,
+        })?;
+    let found = value
+        .get("schema_version")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(|| InputError::NoSchemaVersion { path: owned() })?;
+    if found != u64::from(SCHEMA_VERSION) {
+        return Err(InputError::SchemaVersion {
+            path: owned(),
+            found,
+        });
+    }
+    serde_json::from_value(value).map_err(|source| InputError::Shape {
+        path: owned(),
+        source,
+    })
+}

@@ -1,0 +1,124 @@
+//! The comparison as text: which files, then per matched scenario its
+//! burst mean in A and B with the change and its interval, a row per
+//! stage, then the scenarios only one file has and the --fail-if-slower
+//! outcome.
+
+use super::change::{Change, ScenarioChange};
+use super::Comparison;
+use crate::report::align_columns;
+use crate::report::versus::time_change;
+use std::fmt::Write;
+
+/// Renders the whole comparison.
+pub fn render(comparison: &Comparison) -> String {
+    let mut out = String::from(
+        "imgwire compare: B against A, the change in mean time with its 95 % interval (bootstrap \
+         over\nthe bursts); \"no clear difference\" where the interval holds 0\n",
+    );
+    for (name, file) in [("A", &comparison.a), ("B", &comparison.b)] {
+        let _ = writeln!(
+            out,
+            "  {name}: {} (run {}, {} bursts x {} requests{}{})",
+            file.path,
+            file.run_id,
+            file.bursts,
+            file.concurrency,
+            match file.infer_ns {
+                0 => String::new(),
+                ns => format!(", --infer-ms {}", ns as f64 / 1e6),
+            },
+            if file.complete { "" } else { ", incomplete" }
+        );
+    }
+    for scenario in &comparison.scenarios {
+        out.push('\n');
+        out.push_str(&scenario_lines(scenario));
+    }
+    for (name, labels) in [("A", &comparison.only_in_a), ("B", &comparison.only_in_b)] {
+        if !labels.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nOnly in {name} (not compared): {}",
+                labels.join(", ")
+            );
+        }
+    }
+    if let Some(limit) = comparison.fail_if_slower_percent {
+        out.push_str(&limit_line(limit, &comparison.slower_than_allowed));
+    }
+    out
+}
+
+/// A scenario's headline and its stage table.
+fn scenario_lines(s: &ScenarioChange) -> String {
+    let mut out = format!(
+        "{}: {} -> {} s/burst: {}\n",
+        s.scenario,
+        seconds(s.burst.a_mean_ns),
+        seconds(s.burst.b_mean_ns),
+        change_text(&s.burst)
+    );
+    if s.errors != [0, 0] {
+        let _ = writeln!(
+            out,
+            "  errors: {} of {} requests in A, {} of {} in B",
+            s.errors[0],
+            s.requests[0] + s.errors[0],
+            s.errors[1],
+            s.requests[1] + s.errors[1]
+        );
+    }
+    let mut rows = vec![["stage", "change of the mean", "A ms", "B ms"]
+        .map(String::from)
+        .to_vec()];
+    for stage in &s.stages {
+        rows.push(vec![
+            stage.stage.clone(),
+            change_text(&stage.change),
+            ms(stage.change.a_mean_ns),
+            ms(stage.change.b_mean_ns),
+        ]);
+    }
+    out.push_str(&align_columns(&rows, 2));
+    for (name, stages) in [("A", &s.stages_only_in_a), ("B", &s.stages_only_in_b)] {
+        if !stages.is_empty() {
+            let _ = writeln!(
+                out,
+                "  only in {name} (not compared): {}",
+                stages.join(", ")
+            );
+        }
+    }
+    out
+}
+
+/// The verdict line of one change, through the reports' shared formatter.
+fn change_text(change: &Change) -> String {
+    match change.ratio {
+        Some(ratio) => time_change(ratio),
+        None => "- (A's mean is zero)".into(),
+    }
+}
+
+/// Whether --fail-if-slower held, and which scenarios broke it.
+fn limit_line(limit: f64, slower: &[String]) -> String {
+    match slower.is_empty() {
+        true => format!(
+            "\n--fail-if-slower {limit}: no scenario is slower by more than {limit} % beyond the \
+             noise\n"
+        ),
+        false => format!(
+            "\n--fail-if-slower {limit}: slower by more than {limit} % with the whole interval \
+             above it: {}\n",
+            slower.join(", ")
+        ),
+    }
+}
+
+fn seconds(ns: u64) -> String {
+    format!("{:.4}", ns as f64 / 1e9)
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:.3}", ns as f64 / 1e6)
+}
