@@ -118,6 +118,7 @@ fn scenario(payload: PayloadKind, protocol: Protocol, seconds: f64, scale: u64) 
         },
         server_stats: None,
         profile: None,
+        load: Default::default(),
     }
 }
 
@@ -146,6 +147,7 @@ fn settings() -> Settings {
         link_shaping: None,
         client_threads: 2,
         server_threads: Some(2),
+        load: Default::default(),
     }
 }
 

@@ -16,7 +16,7 @@ pub struct CsvExporter;
 
 pub const HEADER: &str = "run_id,size,payload,protocol,encoder,quality,subsampling,content,\
 concurrency,bursts,compression,server_decoder,stage,count,mean_ns,p50_ns,p90_ns,p99_ns,max_ns,\
-wall_percent,burst_mean_ns,requests,errors,request_body_bytes,wire_sent_bytes,kind,note";
+wall_percent,burst_mean_ns,requests,errors,request_body_bytes,wire_sent_bytes,kind,note,stable";
 
 /// `kind` of a stage imgwire timed (its clocks, or the server's Server-Timing).
 pub const MEASURED: &str = "measured";
@@ -143,6 +143,7 @@ fn row(
         s.bytes.wire_sent_bytes.to_string(),
         kind.to_string(),
         csv_field(note),
+        super::load::csv_stable(&s.load),
     ];
     let settings = settings_fields(report, Some(s), s.scenario.payload, s.scenario.protocol);
     settings.into_iter().chain(figures).chain(totals).collect()
@@ -153,7 +154,11 @@ fn row(
 fn not_applicable_row(report: &BenchReport, cell: &NotApplicable) -> Vec<String> {
     let settings = settings_fields(report, None, cell.payload, cell.protocol);
     let totals: [String; 5] = Default::default();
-    let end = [NOT_APPLICABLE.to_string(), csv_field(&cell.reason)];
+    let end = [
+        NOT_APPLICABLE.to_string(),
+        csv_field(&cell.reason),
+        String::new(),
+    ];
     settings
         .into_iter()
         .chain(empty())

@@ -41,11 +41,12 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
     for r in &report.scenarios {
         writeln!(
             out,
-            "| {} | {} | {} | {:.4} | {:.4} | {:.3} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {:.4}{} | {:.4} | {:.3} | {:.3} | {} | {} |",
             r.scenario.size,
             r.scenario.payload.name(),
             r.scenario.protocol.label(),
             r.burst.mean_s(),
+            super::load::marker(&r.load),
             r.burst.p99_s(),
             megabytes(r.bytes.request_body_bytes),
             megabytes(r.bytes.wire_sent_bytes),
@@ -67,6 +68,17 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
     }
     for (reason, cells) in reasons {
         writeln!(out, "- n/a: {} ({})", escape(reason), cells.join(", "))?;
+    }
+    if report
+        .scenarios
+        .iter()
+        .any(|r| r.load.stable == Some(false))
+    {
+        let marker = super::load::UNSTABLE_MARKER;
+        writeln!(
+            out,
+            "\n{marker}: unstable, the warm-up never agreed within --stability"
+        )?;
     }
     Ok(out)
 }

@@ -29,6 +29,7 @@ pub fn render(report: &BenchReport, view: View) -> String {
     let mut out = super::header::render(report, view.width);
     out.push_str(&seed_table(report, view.width));
     out.push_str(&super::factors::render(report, view.width));
+    out.push_str(&super::load_view::render(report, view.width));
     if !view.brief {
         for scenario in &report.scenarios {
             out.push('\n');
@@ -93,8 +94,8 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
     );
     if protocols.contains(&Protocol::Tcp) {
         out.push_str(&wrap(
-            "(TCP is the floor: the same body, length-prefixed over plain TCP and echoed back; \
-             no decoding, no HTTP)",
+            "(TCP is the floor: the same body, length-prefixed over plain TCP, one way, and the smallest \
+             answer back; no decoding, no HTTP)",
             width,
             " ",
         ));
@@ -137,8 +138,9 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         return if cannot { "n/a" } else { "-" }.into();
     };
     let mut text = format!(
-        "{:.4} ({:.3})",
+        "{:.4}{} ({:.3})",
         cell.burst.mean_s(),
+        super::load::marker(&cell.load),
         megabytes(cell.bytes.request_body_bytes)
     );
     // The tcp floor is a reference, not a contender: xN compares the others.

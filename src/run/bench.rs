@@ -41,6 +41,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check()?;
+    crate::run::load::check(plan)?;
     crate::interrupt::set_note("no scenario had finished yet".into());
     // Before any server starts: without a GPU, one clear line.
     if plan.frames.encoder == EncoderKind::Nvjpeg {
@@ -283,6 +284,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         link_shaping: plan.targets.link.map(|_| targets.link_shaping()),
         client_threads: plan.load.client_threads,
         server_threads: builtin.then_some(plan.server.threads),
+        load: crate::run::load::settings(&plan.load),
     }
 }
 

@@ -121,6 +121,7 @@ impl ScenarioRun<'_> {
             stages,
             server_stats: None,
             profile: None,
+            load: Default::default(),
         }
     }
 

@@ -41,7 +41,7 @@ impl SweepValue {
 }
 
 /// The values a sweep of `factor` runs, in order.
-pub fn values(factor: SweepFactor) -> Vec<SweepValue> {
+pub fn values(plan: &BenchPlan, factor: SweepFactor) -> Vec<SweepValue> {
     use SweepValue::{Bytes, Count, LibraryDefault};
     match factor {
         SweepFactor::Window => vec![
@@ -63,6 +63,12 @@ pub fn values(factor: SweepFactor) -> Vec<SweepValue> {
             SweepValue::Compression(Compression::Gzip),
         ],
         SweepFactor::Pool => [1, 2, 5, 10, 20].map(Count).to_vec(),
+        SweepFactor::Concurrency => {
+            let levels = plan.load.concurrency_levels.iter();
+            levels
+                .map(|&c| Count(u32::try_from(c).unwrap_or(u32::MAX)))
+                .collect()
+        }
     }
 }
 
@@ -89,6 +95,9 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> B
         (SweepFactor::Channels, SweepValue::Count(n)) => plan.client.grpc_channels = n as usize,
         (SweepFactor::Pool, SweepValue::Count(n)) => plan.client.rest_pool = n as usize,
         (SweepFactor::Compression, SweepValue::Compression(c)) => plan.client.compression = c,
+        (SweepFactor::Concurrency, SweepValue::Count(n)) => {
+            crate::run::load::set_concurrency(&mut plan, n as usize);
+        }
         (factor, value) => unreachable!("{factor:?} never takes {value:?}"),
     }
     let suffix = format!("{}-{}", factor.name(), value.slug());
@@ -122,8 +131,9 @@ struct SweepPoint<'a> {
 /// returns the last point's report.
 pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     plan.check()?;
+    crate::run::load::check(plan)?;
     let mut done: Vec<(String, BenchReport)> = Vec::new();
-    for value in values(factor) {
+    for value in values(plan, factor) {
         let label = value.label();
         eprintln!("sweep {} = {label}", factor.name());
         let point = point_plan(plan, factor, value);
@@ -141,6 +151,9 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     }
     write_json(plan.outputs.json.as_ref(), factor, &done, None)?;
     print!("{}", render(factor, &done, plan));
+    if factor == SweepFactor::Concurrency {
+        print!("{}", crate::run::load::render_curves(&done));
+    }
     done.pop()
         .map(|(_, report)| report)
         .context("a sweep has at least one value")
@@ -165,7 +178,11 @@ fn write_json(
             report,
         })
         .collect();
-    let body = serde_json::json!({ "sweep": factor, "points": points });
+    let mut body = serde_json::json!({ "sweep": factor, "points": points });
+    if factor == SweepFactor::Concurrency {
+        let reports: Vec<&BenchReport> = points.iter().map(|p| p.report).collect();
+        body["curves"] = serde_json::to_value(crate::report::curve::curves(&reports))?;
+    }
     let mut bytes = serde_json::to_vec_pretty(&body)?;
     bytes.push(b'\n');
     path.write(&bytes)

@@ -1,5 +1,8 @@
-//! The TCP echo server behind the `tcp` floor: reads a 4-byte big-endian
-//! length and that many bytes, writes them back the same way. A length over
+//! The TCP server behind the `tcp` floor: reads a 4-byte big-endian length
+//! and that many bytes, and answers with the built-in servers' prediction
+//! in its smallest form (gRPC's protobuf bytes), length-prefixed the same
+//! way. So the floor moves the request body one way and the smallest answer
+//! a built-in server gives back: no protocol can move less. A length over
 //! the limit closes the connection at once: there is no way to answer
 //! within the protocol, and reading on would only buffer what the limit
 //! forbids. A message's memory grows as its bytes arrive, never ahead of
@@ -9,6 +12,8 @@
 use super::counted::CountingListener;
 use super::guarded::GuardedStream;
 use super::{stopped, ServerState};
+use bytes::Bytes;
+use prost::Message;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -19,10 +24,11 @@ pub async fn serve(
     signal: watch::Receiver<bool>,
 ) {
     let limit = state.config.max_message_bytes;
+    let answer = framed_answer();
     let accept = async {
         loop {
             let stream = listener.accept_guarded().await;
-            tokio::spawn(echo_connection(stream, limit));
+            tokio::spawn(answer_connection(stream, limit, answer.clone()));
         }
     };
     tokio::select! {
@@ -31,7 +37,17 @@ pub async fn serve(
     }
 }
 
-async fn echo_connection(mut stream: GuardedStream, limit: usize) {
+/// The floor's answer as it goes on the wire: the 4-byte length, then the
+/// prediction the built-in gRPC server sends (the smaller of its two
+/// encodings; REST's JSON is longer).
+fn framed_answer() -> Bytes {
+    let prediction = crate::wire::content::prediction_proto().encode_to_vec();
+    let mut framed = (prediction.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(&prediction);
+    Bytes::from(framed)
+}
+
+async fn answer_connection(mut stream: GuardedStream, limit: usize, answer: Bytes) {
     let mut buffer = Vec::new();
     while let Ok(len) = stream.read_u32().await {
         let len = len as usize;
@@ -42,8 +58,7 @@ async fn echo_connection(mut stream: GuardedStream, limit: usize) {
         if read_message(&mut stream, len, &mut buffer).await.is_err() {
             return;
         }
-        let prefix = (len as u32).to_be_bytes();
-        if stream.write_all(&prefix).await.is_err() || stream.write_all(&buffer).await.is_err() {
+        if stream.write_all(&answer).await.is_err() {
             return;
         }
     }
@@ -84,6 +99,17 @@ mod tests {
             "{} reserved",
             buffer.capacity()
         );
+    }
+
+    #[test]
+    fn the_answer_is_the_prediction_length_prefixed() {
+        let answer = framed_answer();
+        let len = u32::from_be_bytes(answer[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, answer.len() - 4);
+        let proto = crate::wire::content::prediction_proto().encode_to_vec();
+        assert_eq!(&answer[4..], &proto[..]);
+        let json = serde_json::to_vec(&crate::wire::content::prediction_json()).unwrap();
+        assert!(len < json.len(), "the smallest built-in answer");
     }
 
     #[tokio::test]
