@@ -27,10 +27,10 @@ pub struct LoadArgs {
     /// Warm-up bursts (or windows) run at most beyond --warmup while the last 3 disagree.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=10000))]
     pub warmup_max: u32,
-    /// Seconds a closed or open run lasts (default: 10 when --requests is not given); warm-up windows last a --bursts-th of it.
+    /// Seconds a closed or open run lasts (default: 10 when --requests is not given); each warm-up window lasts it divided by --bursts.
     #[arg(long, value_name = "SECONDS", conflicts_with = "requests", value_parser = positive_seconds)]
     pub duration: Option<f64>,
-    /// Requests a closed or open run sends, exactly; warm-up windows send a --bursts-th of them.
+    /// Requests a closed or open run sends, exactly; each warm-up window sends them divided by --bursts.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub requests: Option<u64>,
     /// Requests per second of --load open, on a fixed schedule.

@@ -106,8 +106,8 @@ mod tests {
         let answer = framed_answer();
         let len = u32::from_be_bytes(answer[..4].try_into().unwrap()) as usize;
         assert_eq!(len, answer.len() - 4);
-        let proto = crate::wire::content::prediction_proto().encode_to_vec();
-        assert_eq!(&answer[4..], &proto[..]);
+        let decoded = crate::wire::proto::imgwire::PredictionResponse::decode(&answer[4..]);
+        assert_eq!(decoded.unwrap(), crate::wire::content::prediction_proto());
         let json = serde_json::to_vec(&crate::wire::content::prediction_json()).unwrap();
         assert!(len < json.len(), "the smallest built-in answer");
     }
