@@ -1,7 +1,10 @@
-//! Each protocol's transport as a multiple of the floor's: the `tcp`
+//! Each protocol's wire time as a multiple of the floor's: the `tcp`
 //! scenario of the same size and payload moves the same request body one
-//! way and the smallest answer back over plain TCP, so its transport time
-//! is what no protocol can beat on this link.
+//! way and the smallest answer back over plain TCP, so its round trip is
+//! what no protocol can beat on this link. A protocol's wire time is its
+//! round trip less the server's queue, decode and model (transport plus
+//! `server.receive`, `server.deserialize` and `server.respond`): the
+//! server's receiving of the body is moving bytes, as it is for the floor.
 
 use super::text::{align, wrap};
 use super::{BenchReport, Scenario, ScenarioReport};
@@ -17,13 +20,23 @@ pub fn multiple(report: &BenchReport, cell: &ScenarioReport) -> Option<f64> {
         protocol: Protocol::Tcp,
         ..cell.scenario
     })?;
-    let transport = |s: &ScenarioReport| {
-        s.stage(Stage::Transport)
-            .filter(|_| s.requests > 0)
-            .map(|m| m.mean_ns)
-    };
-    let (mine, floor) = (transport(cell)?, transport(floor)?);
+    let (mine, floor) = (wire_time_ns(cell)?, wire_time_ns(floor)?);
     (floor > 0).then(|| mine as f64 / floor as f64)
+}
+
+/// The stages that move or frame bytes, as opposed to the server's work.
+const WIRE_STAGES: [Stage; 4] = [
+    Stage::Transport,
+    Stage::ServerReceive,
+    Stage::ServerDeserialize,
+    Stage::ServerRespond,
+];
+
+/// The mean round trip less the server's queue, decode and model.
+fn wire_time_ns(s: &ScenarioReport) -> Option<u64> {
+    s.stage(Stage::Transport).filter(|_| s.requests > 0)?;
+    let means = WIRE_STAGES.iter().filter_map(|&stage| s.stage(stage));
+    Some(means.map(|m| m.mean_ns).sum())
 }
 
 /// One row per size x payload with a floor: the floor's mean transport and
@@ -42,9 +55,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         if floor.scenario.protocol != Protocol::Tcp || floor.requests == 0 {
             continue;
         }
-        let floor_ms = floor
-            .stage(Stage::Transport)
-            .map_or(0.0, |m| m.mean_ns as f64 / 1e6);
+        let floor_ms = wire_time_ns(floor).unwrap_or(0) as f64 / 1e6;
         let mut row = vec![
             floor.scenario.size.to_string(),
             floor.scenario.payload.name().to_string(),
@@ -65,8 +76,9 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     }
     let mut out = String::from("\n");
     out.push_str(&wrap(
-        "Transport as a multiple of the floor (mean transport stage over the tcp floor's: the \
-         same body one way over plain TCP, the smallest answer back)",
+        "Wire time as a multiple of the floor's (mean round trip less the server's queue, \
+         decode and model; the floor: the same body one way over plain TCP, the smallest answer \
+         back)",
         width,
         "",
     ));

@@ -64,6 +64,9 @@ async fn answer_connection(mut stream: GuardedStream, limit: usize, answer: Byte
     }
 }
 
+/// The most a connection's buffer keeps between messages.
+const KEPT_BYTES: usize = 16 << 20;
+
 /// Reads exactly `len` bytes into `buffer` (emptied first), reserving
 /// memory only as they arrive: a prefix that promises much and sends
 /// little costs what was sent. Fails if the stream ends early.
@@ -73,8 +76,9 @@ async fn read_message<R: AsyncRead + Unpin>(
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     buffer.clear();
-    // Keeps what an earlier message reserved only while it is modest.
-    buffer.shrink_to(1 << 20);
+    // Keeps what earlier messages reserved (bytes that did arrive) up to
+    // KEPT_BYTES, so same-sized messages do not regrow it each time.
+    buffer.shrink_to(KEPT_BYTES);
     stream.take(len as u64).read_to_end(buffer).await?;
     if buffer.len() == len {
         Ok(())
@@ -95,7 +99,7 @@ mod tests {
         assert!(read.is_err(), "a message cut short is an error");
         assert_eq!(buffer.len(), 1000);
         assert!(
-            buffer.capacity() < 1 << 20,
+            buffer.capacity() < KEPT_BYTES,
             "{} reserved",
             buffer.capacity()
         );
