@@ -270,3 +270,14 @@ fn load_flags_that_disagree_are_refused_naming_the_flag() {
     let err = parsed.unwrap_err().to_string();
     assert!(err.contains("--rate"), "{err}");
 }
+
+/// `--load` and `--model` are two flags: naming a model leaves the load
+/// model alone, and the other way round.
+#[test]
+fn the_load_model_and_the_target_model_are_apart() {
+    let plan = common::bench_plan(&["--model", "decode", "--load", "closed"]);
+    assert_eq!(plan.load.model, imgwire::run::plan::LoadModel::Closed);
+    assert_eq!(plan.targets.model.as_deref(), Some("decode"));
+    let plan = common::bench_plan(&["--model", "decode"]);
+    assert_eq!(plan.load.model, imgwire::run::plan::LoadModel::Bursts);
+}

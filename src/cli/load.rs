@@ -10,8 +10,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
     /// How requests are offered: bursts of --concurrency requests (the seed's), a closed loop of --concurrency workers each sending when its last reply came, or an open loop at --rate requests per second over --concurrency connections.
-    #[arg(long = "load", value_enum, default_value_t = LoadModel::Bursts)]
-    pub model: LoadModel,
+    #[arg(long, value_enum, default_value_t = LoadModel::Bursts)]
+    pub load: LoadModel,
     /// Concurrent requests per burst, or workers (connections) under closed and open load; several values, comma-separated (e.g. 1,2,4,8), run once each and print a throughput-latency curve per scenario.
     #[arg(short = 'c', long, value_delimiter = ',', default_value = "20", value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub concurrency: Vec<u32>,
@@ -34,7 +34,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub requests: Option<u64>,
     /// Requests per second of --load open, on a fixed schedule.
-    #[arg(long, value_name = "R", required_if_eq("model", "open"), value_parser = positive_rate)]
+    #[arg(long, value_name = "R", required_if_eq("load", "open"), value_parser = positive_rate)]
     pub rate: Option<f64>,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -54,7 +54,7 @@ impl LoadArgs {
 
     /// The load part of the plan; `rest_pool_given`: `--rest-pool` was set.
     pub fn plan(&self, rest_pool_given: bool) -> LoadPlan {
-        let stop = match (self.model, self.duration, self.requests) {
+        let stop = match (self.load, self.duration, self.requests) {
             (_, _, Some(n)) => Some(LoadStop::Requests(n as usize)),
             (_, Some(s), None) => Some(LoadStop::Duration(Duration::from_secs_f64(s))),
             (LoadModel::Bursts, None, None) => None,
@@ -63,7 +63,7 @@ impl LoadArgs {
             ))),
         };
         LoadPlan {
-            model: self.model,
+            model: self.load,
             concurrency: self.first_concurrency(),
             concurrency_levels: crate::report::unique(self.concurrency.iter().map(|&c| c as usize)),
             bursts: self.bursts as usize,
