@@ -281,3 +281,43 @@ fn the_load_model_and_the_target_model_are_apart() {
     let plan = common::bench_plan(&["--model", "decode"]);
     assert_eq!(plan.load.model, imgwire::run::plan::LoadModel::Bursts);
 }
+
+/// Under open load CSV and Markdown carry the latency from the due time
+/// and from the actual send, side by side.
+#[test]
+fn open_load_latency_reaches_csv_and_markdown_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, md) = (dir.path().join("r.csv"), dir.path().join("r.md"));
+    let mut args = ONE_CELL.to_vec();
+    args.extend_from_slice(&[
+        "--protocols",
+        "tcp",
+        "--load",
+        "open",
+        "--rate",
+        "100",
+        "--requests",
+        "20",
+        "--warmup",
+        "0",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    let (result, _) = bench(dir.path(), &args);
+    result.unwrap();
+    let csv = std::fs::read_to_string(csv).unwrap();
+    for kind in ["latency_uncorrected", "latency_corrected"] {
+        let row = csv
+            .lines()
+            .find(|l| l.contains(kind))
+            .unwrap_or_else(|| panic!("{csv}"));
+        assert!(row.contains(",latency,20,"), "{row}");
+    }
+    let md = std::fs::read_to_string(md).unwrap();
+    assert!(
+        md.contains("| p50 | p99 | p50 uncorrected | p99 uncorrected |"),
+        "{md}"
+    );
+}

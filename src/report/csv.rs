@@ -37,6 +37,23 @@ impl Exporter for CsvExporter {
         };
         for s in &report.scenarios {
             measured_rows(report, s).into_iter().for_each(&mut push);
+            let model = report.settings.load.load_model;
+            for (kind, m) in super::load::latency_rows(&s.load, model) {
+                let figures = [
+                    m.count as u64,
+                    m.mean_ns,
+                    m.p50_ns,
+                    m.p90_ns,
+                    m.p99_ns,
+                    m.max_ns,
+                ];
+                let mut fields = empty();
+                fields[0] = "latency".into();
+                for (field, value) in fields[1..7].iter_mut().zip(figures) {
+                    *field = value.to_string();
+                }
+                push(row(report, s, fields, kind, ""));
+            }
             if let Some(stats) = &s.server_stats {
                 server_stats_rows(report, s, stats)
                     .into_iter()

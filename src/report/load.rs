@@ -114,3 +114,50 @@ pub fn marker(figures: &LoadFigures) -> &'static str {
 pub fn csv_stable(figures: &LoadFigures) -> String {
     figures.stable.map_or(String::new(), |s| s.to_string())
 }
+
+/// CSV `kind`s of the per-request latency rows a closed or open run adds.
+pub const LATENCY_UNCORRECTED: &str = "latency_uncorrected";
+pub const LATENCY_CORRECTED: &str = "latency_corrected";
+
+/// The latency summaries a closed or open scenario adds to CSV, each with
+/// its `kind`: from the actual send, and (open load) from the due time.
+pub fn latency_rows(figures: &LoadFigures, model: LoadModel) -> Vec<(&'static str, Summary)> {
+    if model == LoadModel::Bursts {
+        return Vec::new();
+    }
+    let latency = &figures.latency;
+    let corrected = latency.corrected.map(|c| (LATENCY_CORRECTED, c));
+    std::iter::once((LATENCY_UNCORRECTED, latency.uncorrected))
+        .chain(corrected)
+        .collect()
+}
+
+/// Markdown: a closed or open run's requests/s and latency per scenario,
+/// corrected and uncorrected under open load (empty under bursts).
+pub fn markdown_table(report: &super::BenchReport) -> String {
+    let model = report.settings.load.load_model;
+    if model == LoadModel::Bursts {
+        return String::new();
+    }
+    let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
+    let mut out = format!(
+        "\nLoad {}: latency per request in ms (corrected: from the scheduled send)\n\n\
+         | scenario | req/s | p50 | p99 | p50 uncorrected | p99 uncorrected |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |\n",
+        model.name()
+    );
+    for s in &report.scenarios {
+        let (l, u) = (s.load.latency.headline(), &s.load.latency.uncorrected);
+        out.push_str(&format!(
+            "| {}{} | {:.1} | {} | {} | {} | {} |\n",
+            s.label(),
+            marker(&s.load),
+            s.load.throughput_rps,
+            ms(l.p50_ns),
+            ms(l.p99_ns),
+            ms(u.p50_ns),
+            ms(u.p99_ns)
+        ));
+    }
+    out
+}

@@ -26,6 +26,7 @@ impl Exporter for MarkdownExporter {
             s.compression.name()
         );
         out.push_str(&scenario_table(report)?);
+        out.push_str(&super::load::markdown_table(report));
         out.push_str(&server_stats_table(report)?);
         Ok(out.into_bytes())
     }
