@@ -17,7 +17,7 @@ pub enum Protocol {
     RestH2,
     /// Protobuf over HTTP/2 (tonic), one channel shared by all requests.
     Grpc,
-    /// The floor: the same body, length-prefixed over plain TCP and echoed back.
+    /// The floor: the same body, length-prefixed over plain TCP, one way; the smallest prediction back.
     Tcp,
 }
 

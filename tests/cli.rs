@@ -116,7 +116,7 @@ fn serve_all(extra: &[&str]) -> (Server, String, String, String) {
     };
     let rest = url("REST listening on ");
     let grpc = url("gRPC listening on ");
-    let tcp = url("TCP echo listening on ");
+    let tcp = url("TCP floor listening on ");
     // Keep reading so the server's later output never meets a closed pipe.
     std::thread::spawn(move || lines.for_each(drop));
     (Server(child), rest, grpc, tcp)

@@ -5,8 +5,8 @@
 //! scripts/install-chromium.sh, which scripts/test.sh runs.
 
 mod common;
-#[path = "html_report/fixture.rs"]
-mod fixture;
+
+use common::fixture;
 
 use imgwire::report::html::{latency_points, load_curves, HtmlExporter};
 use imgwire::report::{BenchReport, Exporter};
@@ -56,10 +56,10 @@ fn the_page_holds_every_table_and_chart_and_fetches_nothing() {
     assert!(html.contains("End-to-end latency: 360x640 basic (CDF)"));
     // The seed table: REST's binary cell is the faster one, marked.
     assert!(
-        html.contains("<td class=\"faster\">0.0101 (0.272) x1.4</td>"),
+        html.contains("<td class=\"faster\">0.0101 ±5% (0.272) x1.4</td>"),
         "{html}"
     );
-    assert!(html.contains("<td>0.0143 (0.272)</td>"));
+    assert!(html.contains("<td>0.0143 ±5% (0.272)</td>"));
     assert!(html.contains("n/a: the model reads base64 text from JSON only (b64 x gRPC)"));
     // A section and a stage table per scenario, server stages by name.
     assert_eq!(count(&html, "<section class=\"scenario\""), 5);
@@ -91,10 +91,10 @@ fn latency_points_rise_from_the_median_to_the_slowest() {
     let report = fixture::report();
     let points = latency_points(&report.scenarios[0]);
     let percentiles: Vec<f64> = points.iter().map(|p| p.0).collect();
-    assert_eq!(percentiles, [50.0, 90.0, 99.0, 100.0]);
+    assert_eq!(percentiles, [50.0, 90.0, 99.0, 99.9, 100.0]);
     assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "{points:?}");
-    // Wall time: 150 + 900 + 15 + 5 + 400 + 1800 µs, its p50 90% of that.
-    assert!((points[0].1 - 3.27 * 0.9).abs() < 1e-9, "{points:?}");
+    // Wall time: the fixture's request stages sum to 3440 µs; p50 is 90 % of it.
+    assert!((points[0].1 - 3.44 * 0.9).abs() < 1e-9, "{points:?}");
     let mut nothing = report.scenarios[0].clone();
     nothing.stages.clear();
     assert!(latency_points(&nothing).is_empty());

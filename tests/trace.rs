@@ -67,6 +67,8 @@ fn the_trace_is_valid_trace_event_json_with_nested_stages() {
             "2",
             "--warmup",
             "1",
+            "--warmup-max",
+            "0",
             "--concurrency",
             "3",
             "--protocols",

@@ -5,8 +5,8 @@ use crate::frame::{Content, Size};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::run::plan::{
-    available_cpus, BenchPlan, FramePlan, FrameSpec, FramesOn, LoadPlan, MatrixPlan, SweepFactor,
-    TargetKind, TargetPlan,
+    available_cpus, BenchPlan, FramePlan, FrameSpec, FramesOn, MatrixPlan, SweepFactor, TargetKind,
+    TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -15,10 +15,12 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-mod outputs;
 mod compare;
+mod load;
+mod outputs;
 mod serve;
 pub use compare::CompareArgs;
+pub use load::LoadArgs;
 pub use serve::ServeArgs;
 
 #[derive(Debug, Parser)]
@@ -111,7 +113,7 @@ pub struct BenchArgs {
         default_value = "basic,b64,binary"
     )]
     pub payloads: Vec<PayloadKind>,
-    /// Protocols, comma-separated (`tcp` is the floor: the same body over plain TCP, echoed).
+    /// Protocols, comma-separated (`tcp` is the floor: the same body over plain TCP, one way, the smallest answer back).
     #[arg(
         long,
         value_enum,
@@ -119,15 +121,8 @@ pub struct BenchArgs {
         default_value = "rest,grpc,tcp"
     )]
     pub protocols: Vec<Protocol>,
-    /// Concurrent requests per burst.
-    #[arg(short = 'c', long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub concurrency: u32,
-    /// Counted bursts per scenario.
-    #[arg(short = 'n', long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
-    pub bursts: u32,
-    /// Warm-up bursts per scenario, run first and reported apart.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
-    pub warmup: u32,
+    #[command(flatten)]
+    pub load: load::LoadArgs,
     /// Generated frame content (ignored with --images).
     #[arg(long, value_enum, default_value_t = Content::Noise)]
     pub content: Content,
@@ -176,7 +171,7 @@ pub struct BenchArgs {
     /// Trust the CA or self-signed certificates in this PEM file for https:// URLs (instead of the system's CA certificates, read from disk by rustls-native-certs).
     #[arg(long, value_name = "PEM")]
     pub tls_ca: Option<PathBuf>,
-    /// Send `tcp` floor messages to this echo server instead of the built-in one (tcp://HOST:PORT).
+    /// Send `tcp` floor messages to this floor server (`imgwire serve`) instead of the built-in one (tcp://HOST:PORT).
     #[arg(long, value_name = "URL")]
     pub tcp_url: Option<String>,
     /// gRPC channels (HTTP/2 connections); requests spread over them.
@@ -188,9 +183,6 @@ pub struct BenchArgs {
     /// Compress request bodies: gzip is `Content-Encoding: gzip` on REST and gRPC message compression (the tcp floor never compresses).
     #[arg(long, value_enum, default_value_t = crate::wire::gzip::Compression::None)]
     pub compression: crate::wire::gzip::Compression,
-    /// Worker threads of the client runtime (default: the number of CPUs).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub client_threads: Option<u32>,
     /// Seconds before one request is given up.
     #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
     pub timeout_s: f64,
@@ -372,7 +364,8 @@ impl BenchArgs {
     /// Resolves the flags into the plan the run follows: defaults applied,
     /// units converted, once.
     pub fn plan(&self) -> BenchPlan {
-        let concurrency = self.concurrency as usize;
+        let concurrency = self.load.first_concurrency();
+        let most = self.load.most_concurrency();
         let mut server = self.server.config();
         // The built-in server must accept every size this bench sends.
         let largest = self.sizes.iter().map(|size| size.pixels()).max();
@@ -381,11 +374,12 @@ impl BenchArgs {
         // (every protocol's connections, every request's stream) unless a
         // limit was asked for.
         if self.server.max_connections.is_none() {
-            let run_needs = 4 * concurrency + self.grpc_channels as usize + 64;
+            let run_needs = 4 * most + self.grpc_channels as usize + 64;
             server.limits.max_connections = server.limits.max_connections.max(run_needs);
         }
         if self.server.max_streams.is_none() {
-            server.limits.max_streams = server.limits.max_streams.max(self.concurrency);
+            let most = u32::try_from(most).unwrap_or(u32::MAX);
+            server.limits.max_streams = server.limits.max_streams.max(most);
         }
         BenchPlan {
             matrix: MatrixPlan {
@@ -393,14 +387,7 @@ impl BenchArgs {
                 payloads: self.payloads.clone(),
                 protocols: self.protocols.clone(),
             },
-            load: LoadPlan {
-                concurrency,
-                bursts: self.bursts as usize,
-                warmup_bursts: self.warmup as usize,
-                client_threads: self
-                    .client_threads
-                    .map_or_else(available_cpus, |t| t as usize),
-            },
+            load: self.load.plan(self.rest_pool.is_some()),
             frames: FramePlan {
                 source: match &self.images {
                     Some(dir) => FrameSpec::Files(dir.clone()),
@@ -445,7 +432,10 @@ impl BenchArgs {
                 stats_url: self.stats_url.clone(),
             },
             outputs: self.output_plan(),
-            sweep: self.sweep,
+            sweep: match self.load.concurrency.len() {
+                1 => self.sweep,
+                _ => self.sweep.or(Some(SweepFactor::Concurrency)),
+            },
         }
     }
 }

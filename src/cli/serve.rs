@@ -16,7 +16,7 @@ pub struct ServeArgs {
     /// Where the gRPC server listens (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:50051")]
     pub grpc_addr: SocketAddr,
-    /// Where the TCP echo server (the `tcp` floor) listens (port 0 picks a free port).
+    /// Where the TCP floor server (the `tcp` protocol) listens (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:50052")]
     pub tcp_addr: SocketAddr,
     /// Serve CPU profiles at GET /debug/pprof/profile?seconds=N on the REST port (pprof protobuf, gzip).
@@ -64,7 +64,7 @@ pub(super) fn serve(args: &ServeArgs) -> Result<()> {
         },
     )?;
     let mut banner = format!(
-        "REST listening on {scheme}://{}\ngRPC listening on {scheme}://{}\nTCP echo listening on tcp://{}\n\
+        "REST listening on {scheme}://{}\ngRPC listening on {scheme}://{}\nTCP floor listening on tcp://{}\n\
          KServe v2 model '{}' at {scheme}://{}/v2/models/{} and gRPC inference.GRPCInferenceService\n",
         servers.rest_addr,
         servers.grpc_addr,

@@ -18,7 +18,7 @@ pub const HEADER: &str = "run_id,size,payload,protocol,encoder,quality,subsampli
 concurrency,bursts,compression,server_decoder,stage,count,mean_ns,mean_ci95_lo_ns,mean_ci95_hi_ns,\
 p50_ns,p90_ns,p99_ns,p999_ns,max_ns,wall_percent,burst_mean_ns,burst_mean_ci95_lo_ns,\
 burst_mean_ci95_hi_ns,requests_per_s,images_per_s,request_body_megabytes_per_s,requests,errors,\
-request_body_bytes,wire_sent_bytes,kind,note";
+request_body_bytes,wire_sent_bytes,kind,note,stable";
 
 /// The stage's columns of a row, `stage` to `wall_percent`.
 const FIGURES: usize = 11;
@@ -44,6 +44,23 @@ impl Exporter for CsvExporter {
         };
         for s in &report.scenarios {
             measured_rows(report, s).into_iter().for_each(&mut push);
+            let model = report.settings.load.load_model;
+            for (kind, m) in super::load::latency_rows(&s.load, model) {
+                let figures = [
+                    m.count as u64,
+                    m.mean_ns,
+                    m.p50_ns,
+                    m.p90_ns,
+                    m.p99_ns,
+                    m.max_ns,
+                ];
+                let mut fields = empty();
+                fields[0] = "latency".into();
+                for (field, value) in fields[1..7].iter_mut().zip(figures) {
+                    *field = value.to_string();
+                }
+                push(row(report, s, fields, kind, ""));
+            }
             if let Some(stats) = &s.server_stats {
                 server_stats_rows(report, s, stats)
                     .into_iter()
@@ -166,7 +183,11 @@ fn row(
         s.bytes.request_body_bytes.to_string(),
         s.bytes.wire_sent_bytes.to_string(),
     ];
-    let end = [kind.to_string(), csv_field(note)];
+    let end = [
+        kind.to_string(),
+        csv_field(note),
+        super::load::csv_stable(&s.load),
+    ];
     let settings = settings_fields(report, Some(s), s.scenario.payload, s.scenario.protocol);
     let row = settings.into_iter().chain(figures).chain(totals);
     row.chain(end).collect()
@@ -177,7 +198,11 @@ fn row(
 fn not_applicable_row(report: &BenchReport, cell: &NotApplicable) -> Vec<String> {
     let settings = settings_fields(report, None, cell.payload, cell.protocol);
     let totals: [String; TOTALS] = Default::default();
-    let end = [NOT_APPLICABLE.to_string(), csv_field(&cell.reason)];
+    let end = [
+        NOT_APPLICABLE.to_string(),
+        csv_field(&cell.reason),
+        String::new(),
+    ];
     settings
         .into_iter()
         .chain(empty())

@@ -28,6 +28,7 @@ impl Exporter for MarkdownExporter {
             s.compression.name()
         );
         out.push_str(&scenario_table(report)?);
+        out.push_str(&super::load::markdown_table(report));
         out.push_str(&server_stats_table(report)?);
         Ok(out.into_bytes())
     }
@@ -43,11 +44,12 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
     for r in &report.scenarios {
         writeln!(
             out,
-            "| {} | {} | {} | {} | {:.4} | {:.1} | {:.3} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {}{} | {:.4} | {:.1} | {:.3} | {:.3} | {} | {} |",
             r.scenario.size,
             r.scenario.payload.name(),
             r.scenario.protocol.label(),
             seconds_with_interval(r.burst.mean_s(), r.burst.mean_ci95_s(), 4),
+            super::load::marker(&r.load),
             r.burst.p99_s(),
             r.throughput.requests_per_s,
             megabytes(r.bytes.request_body_bytes),
@@ -70,6 +72,17 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
     }
     for (reason, cells) in reasons {
         writeln!(out, "- n/a: {} ({})", escape(reason), cells.join(", "))?;
+    }
+    if report
+        .scenarios
+        .iter()
+        .any(|r| r.load.stable == Some(false))
+    {
+        let marker = super::load::UNSTABLE_MARKER;
+        writeln!(
+            out,
+            "\n{marker}: unstable, the warm-up never agreed within --stability"
+        )?;
     }
     Ok(out)
 }

@@ -5,11 +5,15 @@
 
 mod color;
 pub mod csv;
+pub mod curve;
 mod factors;
+mod floor;
 mod header;
 pub mod html;
 pub mod interval;
 pub mod json;
+pub mod load;
+mod load_view;
 pub mod markdown;
 pub mod records;
 pub mod server_stats;
@@ -96,6 +100,9 @@ pub struct Settings {
     pub link_shaping: Option<String>,
     pub client_threads: usize,
     pub server_threads: Option<usize>,
+    /// The load model and its settings (`load_model`, `rate_per_s`...).
+    #[serde(flatten)]
+    pub load: load::LoadSettings,
 }
 
 /// Burst durations over the counted bursts, from the first request's
@@ -264,6 +271,10 @@ pub struct ScenarioReport {
     /// What `--flamegraph` wrote and found (absent when not asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<crate::profile::ProfileSummary>,
+    /// The load's figures: `stable`, throughput, latency (corrected under
+    /// open load), the per-burst or per-window values.
+    #[serde(flatten)]
+    pub load: load::LoadFigures,
 }
 
 /// Stages in JSON are keyed and ordered by name, as schema version 1 has them.

@@ -267,7 +267,7 @@ fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
 }
 
 /// Whether a scenario's server sent no stage timings: a server that is not
-/// imgwire's (the tcp floor's echo has no server stages by design).
+/// imgwire's (the tcp floor has no server stages by design).
 pub(super) fn no_server_timings(s: &ScenarioReport) -> bool {
     s.scenario.protocol != Protocol::Tcp
         && s.stage(Stage::Transport).is_some()

@@ -30,6 +30,7 @@ pub fn render(report: &BenchReport, view: View) -> String {
     let mut out = super::header::render(report, view.width);
     out.push_str(&seed_table(report, view.width));
     out.push_str(&super::factors::render(report, view.width));
+    out.push_str(&super::load_view::render(report, view.width));
     if !view.brief {
         for scenario in &report.scenarios {
             out.push('\n');
@@ -47,7 +48,7 @@ pub(super) const SEED_CAPTION: &str = "Seconds per burst (mean of the counted bu
 
 /// The line under the caption when the run measured the tcp floor.
 pub(super) const FLOOR_NOTE: &str = "(TCP is the floor: the same body, length-prefixed over \
-     plain TCP and echoed back; no decoding, no HTTP)";
+     plain TCP, one way, and the smallest answer back; no decoding, no HTTP)";
 
 /// The seed's table: rows REST and gRPC per size, a column per payload with
 /// seconds per burst, payload MB, and `xN` on the faster protocol.
@@ -150,8 +151,9 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         return if cannot { "n/a" } else { "-" }.into();
     };
     let mut text = format!(
-        "{} ({:.3})",
+        "{}{} ({:.3})",
         seconds_plus_minus(cell.burst.mean_s(), cell.burst.mean_ci95_s()),
+        super::load::marker(&cell.load),
         megabytes(cell.bytes.request_body_bytes)
     );
     // The tcp floor is a reference, not a contender: xN compares the others.

@@ -42,6 +42,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check()?;
+    crate::run::load::check(plan)?;
     crate::interrupt::set_note("no scenario had finished yet".into());
     // Before any server starts: without a GPU, one clear line.
     if plan.frames.encoder == EncoderKind::Nvjpeg {
@@ -126,21 +127,9 @@ async fn run_matrix(
     let mut pools: HashMap<Size, FramePool> = HashMap::new();
     if let Some(check) = &targets.relay_check {
         let pool = prepare_pool(source, check.size, &plan.frames)?;
-        let bursts = plan.load.bursts.clamp(3, 10);
-        progress.note(&format!(
-            "measuring the relay's own cost ({bursts} bursts each way, no limits)"
-        ));
-        let cost = check
-            .measure(
-                &pool,
-                &plan.client,
-                plan.load.concurrency,
-                bursts,
-                &foreign.wire,
-            )
-            .await?;
+        report.relay_cost =
+            Some(measure_relay_cost(plan, check, &pool, &foreign.wire, &progress).await?);
         pools.insert(check.size, pool);
-        report.relay_cost = Some(cost);
         publish(report)?;
     }
     let epoch = std::time::Instant::now();
@@ -192,6 +181,23 @@ async fn run_matrix(
         }
     }
     Ok(())
+}
+
+/// What the `--link` relay costs by itself, before the matrix.
+async fn measure_relay_cost(
+    plan: &BenchPlan,
+    check: &crate::run::relay_cost::RelayCheck,
+    pool: &FramePool,
+    wire: &Arc<crate::wire::target::TargetWire>,
+    progress: &RunProgress,
+) -> Result<crate::report::RelayCost> {
+    let bursts = plan.load.bursts.clamp(3, 10);
+    progress.note(&format!(
+        "measuring the relay's own cost ({bursts} bursts each way, no limits)"
+    ));
+    check
+        .measure(pool, &plan.client, plan.load.concurrency, bursts, wire)
+        .await
 }
 
 fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> BenchReport {
@@ -292,6 +298,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
             .map(|_| targets.link_shaping(plan.targets.link_backend)),
         client_threads: plan.load.client_threads,
         server_threads: builtin.then_some(plan.server.threads),
+        load: crate::run::load::settings(&plan.load),
     }
 }
 

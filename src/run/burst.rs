@@ -56,7 +56,11 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
     result
 }
 
-async fn one_request(plan: &RequestPlan, worker: usize, frame: usize) -> Result<RequestRecord> {
+pub(crate) async fn one_request(
+    plan: &RequestPlan,
+    worker: usize,
+    frame: usize,
+) -> Result<RequestRecord> {
     let image = if plan.payload.carries_image() && !plan.images.is_empty() {
         Some(&plan.images[frame % plan.images.len()])
     } else {

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod burst;
 pub mod foreign;
+pub mod load;
 pub mod plan;
 pub mod prepare;
 pub mod progress;

@@ -7,6 +7,7 @@ use crate::frame::{Content, Size};
 use crate::link::{LinkBackend, LinkSpec};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
+pub use crate::report::load::LoadModel;
 use crate::server::ServerConfig;
 use crate::transport::ClientSettings;
 use crate::wire::PayloadKind;
@@ -39,16 +40,46 @@ pub struct MatrixPlan {
     pub protocols: Vec<Protocol>,
 }
 
-/// The burst load: `concurrency` requests at once, `warmup_bursts` first
-/// (reported apart), then `bursts` counted.
-#[derive(Clone, Copy, Debug)]
+/// The load: its model, `concurrency` requests (bursts) or workers (closed,
+/// open) at once, `warmup_bursts` bursts or windows first (reported apart,
+/// extended until stable), then `bursts` counted bursts or windows.
+#[derive(Clone, Debug)]
 pub struct LoadPlan {
+    pub model: LoadModel,
     pub concurrency: usize,
+    /// `--concurrency` with several values: the run is repeated per value
+    /// (a sweep) and each scenario gets a throughput-latency curve.
+    pub concurrency_levels: Vec<usize>,
+    /// Counted bursts; under closed and open load, the windows the counted
+    /// run is cut into.
     pub bursts: usize,
     pub warmup_bursts: usize,
+    /// How long a closed or open run lasts (None under bursts).
+    pub stop: Option<LoadStop>,
+    /// Requests per second of an open load (`--rate`; None otherwise).
+    pub rate_per_s: Option<f64>,
+    /// Warm-up goes on until its last bursts or windows agree within this
+    /// many percent of their mean (`--stability`).
+    pub stability_percent: f64,
+    /// Warm-up bursts or windows run at most beyond `warmup_bursts` while
+    /// they disagree (`--warmup-max`).
+    pub warmup_max: usize,
     /// Worker threads of the client runtime.
     pub client_threads: usize,
+    /// Whether the REST pool follows the concurrency (no `--rest-pool`).
+    pub rest_pool_follows: bool,
 }
+
+/// When a closed or open run ends: after a time, or a number of requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoadStop {
+    Duration(std::time::Duration),
+    Requests(usize),
+}
+
+/// Seconds of a closed or open run when neither --duration nor --requests
+/// is given.
+pub const DEFAULT_LOAD_SECONDS: u64 = 10;
 
 /// What the requests carry and how it is made.
 #[derive(Clone, Debug)]
@@ -225,6 +256,9 @@ pub enum SweepFactor {
     /// REST and gRPC plain, then over TLS (built-in servers, a certificate
     /// made for the run; the tcp floor stays plain).
     Tls,
+    /// Concurrent requests or workers (`--concurrency` with several values).
+    #[value(skip)]
+    Concurrency,
 }
 
 impl SweepFactor {
@@ -236,6 +270,7 @@ impl SweepFactor {
             SweepFactor::Compression => "compression",
             SweepFactor::Pool => "pool",
             SweepFactor::Tls => "tls",
+            SweepFactor::Concurrency => "concurrency",
         }
     }
 }

@@ -126,6 +126,7 @@ impl ScenarioRun<'_> {
             stage_burst_means_ns,
             server_stats: None,
             profile: None,
+            load: Default::default(),
         }
     }
 

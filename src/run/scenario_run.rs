@@ -1,13 +1,16 @@
-//! Measuring one scenario: its warm-up and counted bursts, the socket byte
-//! counters around the counted ones, and the CPU profiler over them.
+//! Measuring one scenario: its warm-up (until stable) and counted bursts or
+//! windows, the socket byte counters around the counted ones, and the CPU
+//! profiler over them.
 
 use crate::profile::{fetch_remote, write_profiles, ProfileSummary, Sampler, SideProfile};
+use crate::report::load::LoadFigures;
 use crate::report::records::BurstResult;
 use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
-use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::burst::RequestPlan;
 use crate::run::foreign::{StatsReading, StatsSource};
+use crate::run::load::Load;
 use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;
 use crate::run::scenario::ScenarioRun;
@@ -46,35 +49,7 @@ pub async fn run_scenario(
     if let Some(dir) = &plan.outputs.save_requests {
         bursts.fatal = save_first_request(dir, &inputs).err();
     }
-    let mut profiler = None;
-    let warmup = plan.load.warmup_bursts;
-    for burst in 0..warmup + plan.load.bursts {
-        if bursts.fatal.is_some() {
-            break;
-        }
-        if burst == warmup {
-            bursts.wire_start = Some(wire_now(&inputs.requests));
-            if let Some(stats) = inputs.stats {
-                bursts.stats_start = Some(stats.read().await);
-            }
-            if let Some(flamegraph) = &plan.outputs.flamegraph {
-                match Profiler::start(flamegraph, &bursts.warmup, plan) {
-                    Ok(p) => profiler = Some(p),
-                    Err(e) => {
-                        bursts.fatal = Some(e);
-                        break;
-                    }
-                }
-            }
-        }
-        let result = run_burst(&inputs.requests, plan.load.concurrency, burst).await;
-        inputs.progress.burst_done(result.elapsed);
-        bursts.fatal = every_request_failed(plan, inputs.scenario.protocol, &result);
-        match burst < warmup {
-            true => bursts.warmup.push(result),
-            false => bursts.counted.push(result),
-        }
-    }
+    let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
     let (wire, server_wire) = bursts.wire_since_start(&inputs.requests);
     let server_stats = match (inputs.stats, bursts.stats_start.take()) {
         (Some(stats), Some(before)) => Some(server_stats_since(stats, before).await),
@@ -95,6 +70,7 @@ pub async fn run_scenario(
     }
     .into_report();
     report.server_stats = server_stats;
+    report.load = figures;
     let mut fatal = bursts.fatal;
     if let (Some(profiler), Some(flamegraph)) = (profiler, &plan.outputs.flamegraph) {
         let stem = inputs.scenario.file_stem();
@@ -107,6 +83,48 @@ pub async fn run_scenario(
         }
     }
     ScenarioOutcome { report, fatal }
+}
+
+/// The scenario's warm-up, until stable or capped, then its counted bursts
+/// or windows; the profiler runs over the counted ones where asked.
+async fn run_load(
+    plan: &BenchPlan,
+    inputs: &ScenarioInputs<'_>,
+    bursts: &mut Bursts,
+) -> (Option<Profiler>, LoadFigures) {
+    let load = Load {
+        plan: &plan.load,
+        requests: &inputs.requests,
+    };
+    while bursts.fatal.is_none() && load.keeps_warming(&bursts.warmup) {
+        let result = load.warmup_unit(bursts.warmup.len()).await;
+        inputs.progress.burst_done(result.elapsed);
+        bursts.fatal = every_request_failed(plan, inputs.scenario.protocol, &result);
+        bursts.warmup.push(result);
+    }
+    let mut profiler = None;
+    if bursts.fatal.is_none() {
+        profiler = bursts.start_counting(plan, inputs).await;
+    }
+    let mut figures = LoadFigures::default();
+    if bursts.fatal.is_none() {
+        let protocol = inputs.scenario.protocol;
+        let mut fatal = None;
+        let counted = load
+            .counted(bursts.warmup.len(), |burst| {
+                inputs.progress.burst_done(burst.elapsed);
+                fatal = every_request_failed(plan, protocol, burst);
+                fatal.is_some()
+            })
+            .await;
+        bursts.fatal = fatal;
+        bursts.counted = counted.bursts;
+        figures = counted.figures;
+    }
+    figures.stable = load.stability(&bursts.warmup);
+    figures.warmup_extra = bursts.warmup.len().saturating_sub(plan.load.warmup_bursts);
+    figures.concurrency = plan.load.concurrency;
+    (profiler, figures)
 }
 
 /// A burst in which no request succeeded stops the run: the server is down
@@ -143,6 +161,23 @@ struct Bursts {
 }
 
 impl Bursts {
+    /// Reads the counters the counted bursts are measured against and
+    /// starts the profiler where asked (None, or `fatal` set, otherwise).
+    async fn start_counting(
+        &mut self,
+        plan: &BenchPlan,
+        inputs: &ScenarioInputs<'_>,
+    ) -> Option<Profiler> {
+        self.wire_start = Some(wire_now(&inputs.requests));
+        if let Some(stats) = inputs.stats {
+            self.stats_start = Some(stats.read().await);
+        }
+        let flamegraph = plan.outputs.flamegraph.as_ref()?;
+        Profiler::start(flamegraph, &self.warmup, plan)
+            .map_err(|e| self.fatal = Some(e))
+            .ok()
+    }
+
     /// What the client's (and the built-in server's) sockets moved during
     /// the counted bursts.
     fn wire_since_start(&self, requests: &RequestPlan) -> (WireBytes, Option<WireBytes>) {

@@ -47,7 +47,7 @@ impl SweepValue {
 }
 
 /// The values a sweep of `factor` runs, in order.
-pub fn values(factor: SweepFactor) -> Vec<SweepValue> {
+pub fn values(plan: &BenchPlan, factor: SweepFactor) -> Vec<SweepValue> {
     use SweepValue::{Bytes, Count, LibraryDefault};
     match factor {
         SweepFactor::Window => vec![
@@ -70,6 +70,12 @@ pub fn values(factor: SweepFactor) -> Vec<SweepValue> {
         ],
         SweepFactor::Pool => [1, 2, 5, 10, 20].map(Count).to_vec(),
         SweepFactor::Tls => vec![SweepValue::Tls(false), SweepValue::Tls(true)],
+        SweepFactor::Concurrency => {
+            let levels = plan.load.concurrency_levels.iter();
+            levels
+                .map(|&c| Count(u32::try_from(c).unwrap_or(u32::MAX)))
+                .collect()
+        }
     }
 }
 
@@ -102,6 +108,9 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> R
             let (tls, certificate) = crate::server::ServerTls::self_signed()?;
             plan.server.tls = Some(tls);
             plan.client.tls.pinned = vec![certificate];
+        }
+        (SweepFactor::Concurrency, SweepValue::Count(n)) => {
+            crate::run::load::set_concurrency(&mut plan, n as usize);
         }
         (factor, value) => unreachable!("{factor:?} never takes {value:?}"),
     }
@@ -179,8 +188,9 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
              server, run once with http:// and once with https:// URLs (--tls-ca for a private CA)"
         );
     }
+    crate::run::load::check(plan)?;
     let mut done: Vec<(String, BenchReport)> = Vec::new();
-    for value in values(factor) {
+    for value in values(plan, factor) {
         let label = value.label();
         if !plan.outputs.quiet {
             eprintln!("sweep {} = {label}", factor.name());
@@ -200,6 +210,9 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     }
     write_json(plan.outputs.json.as_ref(), factor, &done, None)?;
     print!("{}", render(factor, &done, plan));
+    if factor == SweepFactor::Concurrency {
+        print!("{}", crate::run::load::render_curves(&done));
+    }
     done.pop()
         .map(|(_, report)| report)
         .context("a sweep has at least one value")
@@ -224,7 +237,11 @@ fn write_json(
             report,
         })
         .collect();
-    let body = serde_json::json!({ "sweep": factor, "points": points });
+    let mut body = serde_json::json!({ "sweep": factor, "points": points });
+    if factor == SweepFactor::Concurrency {
+        let reports: Vec<&BenchReport> = points.iter().map(|p| p.report).collect();
+        body["curves"] = serde_json::to_value(crate::report::curve::curves(&reports))?;
+    }
     let mut bytes = serde_json::to_vec_pretty(&body)?;
     bytes.push(b'\n');
     path.write(&bytes)
@@ -323,7 +340,7 @@ mod tests {
     #[test]
     fn tls_on_gives_the_servers_a_certificate_the_client_trusts() {
         let base = plan(&["--tls-ca", "ca.pem"]);
-        let values = values(SweepFactor::Tls);
+        let values = values(&base, SweepFactor::Tls);
         assert_eq!(
             values.iter().map(|v| v.label()).collect::<Vec<_>>(),
             ["off", "on"]

@@ -1,6 +1,7 @@
 //! The built-in benchmark servers: axum (REST, HTTP/1.1 and HTTP/2), tonic
 //! (gRPC, HTTP/2), both over TLS when given a certificate (`tls`, through
-//! one accept path, `accept`), and the TCP echo floor (always plain), on their own tokio runtime, whose
+//! one accept path, `accept`), and the TCP floor server (always plain), on
+//! their own tokio runtime, whose
 //! threads are named `server-*`. This module starts and stops them; REST and
 //! gRPC answer through one shared request path (`request`), for imgwire's own
 //! routes and for the Open Inference Protocol's (`v2`, KServe v2) alike.
@@ -146,7 +147,7 @@ impl Listeners {
         Ok(Listeners {
             rest: bind(binds.rest, "REST server", "--rest-addr")?,
             grpc: bind(binds.grpc, "gRPC server", "--grpc-addr")?,
-            tcp: bind(binds.tcp, "TCP echo server", "--tcp-addr")?,
+            tcp: bind(binds.tcp, "TCP floor server", "--tcp-addr")?,
         })
     }
 }

@@ -1,5 +1,8 @@
-//! The TCP echo server behind the `tcp` floor: reads a 4-byte big-endian
-//! length and that many bytes, writes them back the same way. A length over
+//! The TCP server behind the `tcp` floor: reads a 4-byte big-endian length
+//! and that many bytes, and answers with the built-in servers' prediction
+//! in its smallest form (gRPC's protobuf bytes), length-prefixed the same
+//! way. So the floor moves the request body one way and the smallest answer
+//! a built-in server gives back: no protocol can move less. A length over
 //! the limit closes the connection at once: there is no way to answer
 //! within the protocol, and reading on would only buffer what the limit
 //! forbids. A message's memory grows as its bytes arrive, never ahead of
@@ -9,6 +12,8 @@
 use super::counted::CountingListener;
 use super::guarded::GuardedStream;
 use super::{stopped, ServerState};
+use bytes::Bytes;
+use prost::Message;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -19,10 +24,11 @@ pub async fn serve(
     signal: watch::Receiver<bool>,
 ) {
     let limit = state.config.max_message_bytes;
+    let answer = framed_answer();
     let accept = async {
         loop {
             let stream = listener.accept_guarded().await;
-            tokio::spawn(echo_connection(stream, limit));
+            tokio::spawn(answer_connection(stream, limit, answer.clone()));
         }
     };
     tokio::select! {
@@ -31,9 +37,19 @@ pub async fn serve(
     }
 }
 
-async fn echo_connection(mut stream: GuardedStream, limit: usize) {
+/// The floor's answer as it goes on the wire: the 4-byte length, then the
+/// prediction the built-in gRPC server sends (the smaller of its two
+/// encodings; REST's JSON is longer).
+fn framed_answer() -> Bytes {
+    let prediction = crate::wire::content::prediction_proto().encode_to_vec();
+    let mut framed = (prediction.len() as u32).to_be_bytes().to_vec();
+    framed.extend_from_slice(&prediction);
+    Bytes::from(framed)
+}
+
+async fn answer_connection(mut stream: GuardedStream, limit: usize, answer: Bytes) {
     let mut buffer = Vec::new();
-    while let Ok(len) = stream.read_u32().await {
+    while let Some(len) = next_prefix(&mut stream, &mut buffer).await {
         let len = len as usize;
         if len > limit {
             eprintln!("error: a TCP message of {len} bytes is over the limit (raise --max-message-mb); closing");
@@ -42,14 +58,35 @@ async fn echo_connection(mut stream: GuardedStream, limit: usize) {
         if read_message(&mut stream, len, &mut buffer).await.is_err() {
             return;
         }
-        let prefix = (len as u32).to_be_bytes();
-        if stream.write_all(&prefix).await.is_err() || stream.write_all(&buffer).await.is_err() {
+        if stream.write_all(&answer).await.is_err() {
             return;
         }
-        // An idle connection keeps no more than a modest buffer.
-        buffer.clear();
-        buffer.shrink_to(1 << 20);
     }
+}
+
+/// The most a connection's buffer keeps between messages.
+const KEPT_BYTES: usize = 16 << 20;
+
+/// How long a connection may wait for its next message before its buffer
+/// is let go: a busy connection keeps it (same-sized messages do not regrow
+/// it), an idle one holds no memory into the next scenarios.
+const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The next message's length prefix, None when the connection ends. Waits
+/// for the first byte with a timer (a one-byte read consumes nothing until
+/// it completes, so cancelling it loses nothing), releasing the buffer when
+/// the connection goes quiet.
+async fn next_prefix<R: AsyncRead + Unpin>(stream: &mut R, buffer: &mut Vec<u8>) -> Option<u32> {
+    let first = match tokio::time::timeout(RELEASE_AFTER, stream.read_u8()).await {
+        Ok(read) => read.ok()?,
+        Err(_) => {
+            *buffer = Vec::new();
+            stream.read_u8().await.ok()?
+        }
+    };
+    let mut rest = [0u8; 3];
+    stream.read_exact(&mut rest).await.ok()?;
+    Some(u32::from_be_bytes([first, rest[0], rest[1], rest[2]]))
 }
 
 /// Reads exactly `len` bytes into `buffer` (emptied first), reserving
@@ -61,6 +98,9 @@ async fn read_message<R: AsyncRead + Unpin>(
     buffer: &mut Vec<u8>,
 ) -> std::io::Result<()> {
     buffer.clear();
+    // Keeps what earlier messages reserved (bytes that did arrive) up to
+    // KEPT_BYTES, so same-sized messages do not regrow it each time.
+    buffer.shrink_to(KEPT_BYTES);
     stream.take(len as u64).read_to_end(buffer).await?;
     if buffer.len() == len {
         Ok(())
@@ -81,10 +121,21 @@ mod tests {
         assert!(read.is_err(), "a message cut short is an error");
         assert_eq!(buffer.len(), 1000);
         assert!(
-            buffer.capacity() < 1 << 20,
+            buffer.capacity() < KEPT_BYTES,
             "{} reserved",
             buffer.capacity()
         );
+    }
+
+    #[test]
+    fn the_answer_is_the_prediction_length_prefixed() {
+        let answer = framed_answer();
+        let len = u32::from_be_bytes(answer[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, answer.len() - 4);
+        let decoded = crate::wire::proto::imgwire::PredictionResponse::decode(&answer[4..]);
+        assert_eq!(decoded.unwrap(), crate::wire::content::prediction_proto());
+        let json = serde_json::to_vec(&crate::wire::content::prediction_json()).unwrap();
+        assert!(len < json.len(), "the smallest built-in answer");
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
-//! The floor: the request body sent over a plain TCP connection with a
-//! 4-byte big-endian length in front, echoed back the same way. No HTTP, no
-//! headers, no framing beyond the length: what any protocol on this link
-//! can at best do. One connection per worker, as REST.
+//! The floor: the request body sent one way over a plain TCP connection
+//! with a 4-byte big-endian length in front, answered the same way with
+//! the smallest answer a built-in server gives (gRPC's prediction bytes).
+//! No HTTP, no headers, no framing beyond the length: what any protocol on
+//! this link can at best do. One connection per worker, as REST.
 
 use super::counting::{connect_counted, CountingStream, WireCounters};
 use super::{ClientSettings, Exchange};
@@ -45,7 +46,7 @@ impl TcpClient {
             &self.address,
             self.settings.connect_timeout,
             &self.counters,
-            "TCP echo server",
+            "TCP floor server",
             "--tcp-url",
         )
         .await
@@ -59,12 +60,12 @@ impl TcpClient {
         let stream = slot.as_mut().expect("just opened");
         let limit = self.settings.max_message_bytes;
         let start = Instant::now();
-        let exchange = echo(stream, request.body, limit);
+        let exchange = exchange_message(stream, request.body, limit);
         let result = tokio::time::timeout(self.settings.request_timeout, exchange)
             .await
             .map_err(|_| {
                 anyhow!(
-                    "the TCP echo timed out after {:?} (raise --timeout-s)",
+                    "the TCP floor exchange timed out after {:?} (raise --timeout-s)",
                     self.settings.request_timeout
                 )
             })
@@ -81,32 +82,33 @@ impl TcpClient {
     }
 }
 
-/// Sends `body` and reads its echo; the body is let go once written, so a
-/// request never holds both it and its echo.
-async fn echo(stream: &mut CountingStream, body: Bytes, limit: usize) -> Result<Bytes> {
+/// Sends one length-prefixed body and reads the length-prefixed answer;
+/// the body is let go once written, so a request never holds it and the
+/// answer at once.
+async fn exchange_message(stream: &mut CountingStream, body: Bytes, limit: usize) -> Result<Bytes> {
     let len =
         u32::try_from(body.len()).map_err(|_| anyhow!("a TCP message is limited to 4 GiB"))?;
     stream
         .write_all(&len.to_be_bytes())
         .await
-        .context("the TCP echo server closed the connection")?;
+        .context("the TCP floor server closed the connection")?;
     stream
         .write_all(&body)
         .await
-        .context("the TCP echo server closed the connection")?;
+        .context("the TCP floor server closed the connection")?;
     drop(body);
     let back = stream
         .read_u32()
         .await
-        .context("the TCP echo server closed the connection (did it stop?)")?
+        .context("the TCP floor server closed the connection (did it stop?)")?
         as usize;
     if back > limit {
-        bail!("the TCP echo answered {back} bytes, over --max-message-mb");
+        bail!("the TCP floor server answered {back} bytes, over --max-message-mb");
     }
     let mut reply = vec![0u8; back];
     stream
         .read_exact(&mut reply)
         .await
-        .context("the TCP echo was cut short")?;
+        .context("the TCP floor server's answer was cut short")?;
     Ok(Bytes::from(reply))
 }

@@ -111,7 +111,7 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
                 .context("the gRPC response is not a PredictionResponse")?;
             (parsed.prediction1.len(), parsed.prediction2.len())
         }
-        // The floor's answer is the request echoed: nothing to parse.
+        // The floor answers fixed bytes (the prediction); nothing to parse.
         Protocol::Tcp => return Ok(()),
     };
     Ok(content::check_prediction(scores, labels)?)

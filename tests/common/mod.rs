@@ -2,6 +2,7 @@
 //! library against real servers on 127.0.0.1:0, and read its JSON back.
 #![allow(dead_code)]
 
+pub mod fixture;
 pub mod raw_http;
 
 use clap::Parser;

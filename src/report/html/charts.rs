@@ -234,6 +234,7 @@ pub fn latency_points(s: &ScenarioReport) -> Vec<(f64, f64)> {
         (50.0, wall.p50_ns),
         (90.0, wall.p90_ns),
         (99.0, wall.p99_ns),
+        (99.9, wall.p999_ns),
         (100.0, wall.max_ns),
     ]
     .into_iter()

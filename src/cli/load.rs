@@ -1,0 +1,108 @@
+//! `imgwire bench`'s load flags: the load model, how many requests at once
+//! (one value or a list, for a throughput-latency curve), how long, and the
+//! warm-up that runs until the figures are stable.
+
+use crate::run::plan::{available_cpus, LoadModel, LoadPlan, LoadStop, DEFAULT_LOAD_SECONDS};
+use clap::Args;
+use std::time::Duration;
+
+/// The load flags of `bench`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    /// How requests are offered: bursts of --concurrency requests (the seed's), a closed loop of --concurrency workers each sending when its last reply came, or an open loop at --rate requests per second over --concurrency connections.
+    #[arg(long, value_enum, default_value_t = LoadModel::Bursts)]
+    pub load: LoadModel,
+    /// Concurrent requests per burst, or workers (connections) under closed and open load; several values, comma-separated (e.g. 1,2,4,8), run once each and print a throughput-latency curve per scenario.
+    #[arg(short = 'c', long, value_delimiter = ',', default_value = "20", value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub concurrency: Vec<u32>,
+    /// Counted bursts per scenario; under closed and open load, the windows the counted run is cut into.
+    #[arg(short = 'n', long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=100000))]
+    pub bursts: u32,
+    /// Warm-up bursts (or windows) per scenario, run first and reported apart; 0 runs none and judges no stability.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub warmup: u32,
+    /// Warm-up goes on until its last 3 bursts (or windows) agree within this many percent of their mean, or --warmup-max is reached (the scenario is then marked unstable).
+    #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = positive_percent)]
+    pub stability: f64,
+    /// Warm-up bursts (or windows) run at most beyond --warmup while the last 3 disagree.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=10000))]
+    pub warmup_max: u32,
+    /// Seconds a closed or open run lasts (default: 10 when --requests is not given); each warm-up window lasts it divided by --bursts.
+    #[arg(long, value_name = "SECONDS", conflicts_with = "requests", value_parser = positive_seconds)]
+    pub duration: Option<f64>,
+    /// Requests a closed or open run sends, exactly; each warm-up window sends them divided by --bursts.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub requests: Option<u64>,
+    /// Requests per second of --load open, on a fixed schedule.
+    #[arg(long, value_name = "R", required_if_eq("load", "open"), value_parser = positive_rate)]
+    pub rate: Option<f64>,
+    /// Worker threads of the client runtime (default: the number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub client_threads: Option<u32>,
+}
+
+impl LoadArgs {
+    /// The first (or only) concurrency: what a single run uses.
+    pub fn first_concurrency(&self) -> usize {
+        self.concurrency.first().map_or(1, |&c| c as usize)
+    }
+
+    /// The largest concurrency of the list: what the servers must hold.
+    pub fn most_concurrency(&self) -> usize {
+        self.concurrency.iter().max().map_or(1, |&c| c as usize)
+    }
+
+    /// The load part of the plan; `rest_pool_given`: `--rest-pool` was set.
+    pub fn plan(&self, rest_pool_given: bool) -> LoadPlan {
+        let stop = match (self.load, self.duration, self.requests) {
+            (_, _, Some(n)) => Some(LoadStop::Requests(n as usize)),
+            (_, Some(s), None) => Some(LoadStop::Duration(Duration::from_secs_f64(s))),
+            (LoadModel::Bursts, None, None) => None,
+            (_, None, None) => Some(LoadStop::Duration(Duration::from_secs(
+                DEFAULT_LOAD_SECONDS,
+            ))),
+        };
+        LoadPlan {
+            model: self.load,
+            concurrency: self.first_concurrency(),
+            concurrency_levels: crate::report::unique(self.concurrency.iter().map(|&c| c as usize)),
+            bursts: self.bursts as usize,
+            warmup_bursts: self.warmup as usize,
+            stop,
+            rate_per_s: self.rate,
+            stability_percent: self.stability,
+            warmup_max: self.warmup_max as usize,
+            client_threads: self
+                .client_threads
+                .map_or_else(available_cpus, |t| t as usize),
+            rest_pool_follows: !rest_pool_given,
+        }
+    }
+}
+
+fn positive_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a percentage above 0 (at most 1000)"
+        )),
+    }
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a number of seconds above 0 (at most 86400)"
+        )),
+    }
+}
+
+fn positive_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 10_000_000.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a rate above 0 requests per second"
+        )),
+    }
+}

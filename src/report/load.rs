@@ -1,0 +1,163 @@
+//! What a scenario's load produced beyond its stages: the load model, the
+//! per-burst or per-window values the statistics read, throughput, latency
+//! from the actual send and (open load) from the scheduled send, and
+//! whether its warm-up reached a stable state.
+
+use super::summary::Summary;
+use clap::ValueEnum;
+use serde::Serialize;
+
+/// How requests are offered (`--load`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadModel {
+    /// The seed's: bursts of --concurrency requests, each burst after the
+    /// last one's replies.
+    #[default]
+    Bursts,
+    /// --concurrency workers, each sending as soon as its last reply came.
+    Closed,
+    /// --rate requests per second on a fixed schedule, over --concurrency
+    /// connections; latency counts from the scheduled send.
+    Open,
+}
+
+impl LoadModel {
+    pub fn name(self) -> &'static str {
+        match self {
+            LoadModel::Bursts => "bursts",
+            LoadModel::Closed => "closed",
+            LoadModel::Open => "open",
+        }
+    }
+
+    /// What one value of `window_values_ns` is under this model.
+    pub fn unit(self) -> &'static str {
+        match self {
+            LoadModel::Bursts => "burst",
+            LoadModel::Closed | LoadModel::Open => "window",
+        }
+    }
+}
+
+/// The run's load settings, beside `concurrency`, `bursts` and
+/// `warmup_bursts` (flattened into `settings`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadSettings {
+    pub load_model: LoadModel,
+    /// Requests per second of an open load (null otherwise).
+    pub rate_per_s: Option<f64>,
+    /// How long a closed or open run lasted, or how many requests it sent
+    /// (null under bursts, and the one not given).
+    pub duration_s: Option<f64>,
+    pub requests_per_run: Option<usize>,
+    /// Warm-up runs until its last 3 bursts/windows agree within this.
+    pub stability_percent: f64,
+    /// Warm-up bursts/windows beyond `warmup_bursts` at most.
+    pub warmup_max: usize,
+}
+
+/// A scenario's load figures (flattened into the scenario).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LoadFigures {
+    /// Concurrent requests (bursts) or workers (closed, open).
+    pub concurrency: usize,
+    /// Whether the warm-up's last 3 bursts/windows agreed within
+    /// `stability_percent` (false: the cap was reached first; null: no
+    /// warm-up was run, `--warmup 0`).
+    pub stable: Option<bool>,
+    /// Warm-up bursts/windows run beyond `--warmup` to reach stability.
+    pub warmup_extra: usize,
+    /// The length of one window under closed and open load (null under
+    /// bursts).
+    pub window_ns: Option<u64>,
+    /// One value per counted burst (its duration) or window (the mean
+    /// latency of the requests that finished in it): what the statistics
+    /// over bursts/windows read.
+    pub window_values_ns: Vec<u64>,
+    /// Requests completed per second of the counted run.
+    pub throughput_rps: f64,
+    pub latency: Latency,
+}
+
+/// Per-request latency, serialization to response parsed.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Latency {
+    /// From the actual send.
+    pub uncorrected: Summary,
+    /// From the scheduled send (open load; null otherwise): corrects
+    /// coordinated omission, since a request sent late because earlier
+    /// ones were slow counts its wait.
+    pub corrected: Option<Summary>,
+}
+
+impl Latency {
+    /// The latency the model's figures are read from: corrected where there
+    /// is one.
+    pub fn headline(&self) -> &Summary {
+        self.corrected.as_ref().unwrap_or(&self.uncorrected)
+    }
+}
+
+/// The marker an unstable scenario carries in tables and Markdown.
+pub const UNSTABLE_MARKER: &str = "~";
+
+/// `~` after a figure of a scenario whose warm-up never became stable.
+pub fn marker(figures: &LoadFigures) -> &'static str {
+    match figures.stable {
+        Some(false) => UNSTABLE_MARKER,
+        _ => "",
+    }
+}
+
+/// The CSV `stable` column: `true`, `false`, or empty when not judged.
+pub fn csv_stable(figures: &LoadFigures) -> String {
+    figures.stable.map_or(String::new(), |s| s.to_string())
+}
+
+/// CSV `kind`s of the per-request latency rows a closed or open run adds.
+pub const LATENCY_UNCORRECTED: &str = "latency_uncorrected";
+pub const LATENCY_CORRECTED: &str = "latency_corrected";
+
+/// The latency summaries a closed or open scenario adds to CSV, each with
+/// its `kind`: from the actual send, and (open load) from the due time.
+pub fn latency_rows(figures: &LoadFigures, model: LoadModel) -> Vec<(&'static str, Summary)> {
+    if model == LoadModel::Bursts {
+        return Vec::new();
+    }
+    let latency = &figures.latency;
+    let corrected = latency.corrected.map(|c| (LATENCY_CORRECTED, c));
+    std::iter::once((LATENCY_UNCORRECTED, latency.uncorrected))
+        .chain(corrected)
+        .collect()
+}
+
+/// Markdown: a closed or open run's requests/s and latency per scenario,
+/// corrected and uncorrected under open load (empty under bursts).
+pub fn markdown_table(report: &super::BenchReport) -> String {
+    let model = report.settings.load.load_model;
+    if model == LoadModel::Bursts {
+        return String::new();
+    }
+    let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
+    let mut out = format!(
+        "\nLoad {}: latency per request in ms (corrected: from the scheduled send)\n\n\
+         | scenario | req/s | p50 | p99 | p50 uncorrected | p99 uncorrected |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: |\n",
+        model.name()
+    );
+    for s in &report.scenarios {
+        let (l, u) = (s.load.latency.headline(), &s.load.latency.uncorrected);
+        out.push_str(&format!(
+            "| {}{} | {:.1} | {} | {} | {} | {} |\n",
+            s.label(),
+            marker(&s.load),
+            s.load.throughput_rps,
+            ms(l.p50_ns),
+            ms(l.p99_ns),
+            ms(u.p50_ns),
+            ms(u.p99_ns)
+        ));
+    }
+    out
+}

@@ -1,0 +1,110 @@
+//! The terminal's view of the load: how closed and open runs were cut into
+//! windows, their throughput and latency (from the due send beside the
+//! actual one under open load), and which scenarios never became stable.
+
+use super::load::{LoadModel, UNSTABLE_MARKER};
+use super::text::{align, wrap};
+use super::{BenchReport, ScenarioReport, Summary};
+use std::fmt::Write;
+
+/// The load's lines: nothing for a stable burst run.
+pub fn render(report: &BenchReport, width: Option<usize>) -> String {
+    let mut out = String::new();
+    if report.settings.load.load_model != LoadModel::Bursts {
+        out.push_str(&latency_table(report, width));
+    }
+    out.push_str(&unstable_legend(report, width));
+    out.push_str(&super::floor::render(report, width));
+    out
+}
+
+/// Milliseconds of a summary's p50 and p99.
+fn p50_p99(summary: &Summary) -> [String; 2] {
+    [summary.p50_ns, summary.p99_ns].map(|ns| format!("{:.3}", ns as f64 / 1e6))
+}
+
+/// Requests per second and latency per scenario; under open load the
+/// corrected latency first and the uncorrected beside it.
+fn latency_table(report: &BenchReport, width: Option<usize>) -> String {
+    let settings = &report.settings;
+    let open = settings.load.load_model == LoadModel::Open;
+    let mut header = ["scenario", "req/s", "p50 ms", "p99 ms"]
+        .map(String::from)
+        .to_vec();
+    if open {
+        header.extend(["p50 ms uncorr.", "p99 ms uncorr."].map(String::from));
+    }
+    let mut rows = vec![header];
+    for s in &report.scenarios {
+        let mut row = vec![
+            format!("{}{}", s.label(), super::load::marker(&s.load)),
+            format!("{:.1}", s.load.throughput_rps),
+        ];
+        row.extend(p50_p99(s.load.latency.headline()));
+        if open {
+            row.extend(p50_p99(&s.load.latency.uncorrected));
+        }
+        rows.push(row);
+    }
+    let mut out = String::from("\n");
+    out.push_str(&wrap(&describe(report), width, ""));
+    let _ = write!(out, "{}", align(&rows, 1));
+    out
+}
+
+/// What the closed or open run was and how it was cut into windows.
+fn describe(report: &BenchReport) -> String {
+    let settings = &report.settings;
+    let load = &settings.load;
+    let length = match (load.duration_s, load.requests_per_run) {
+        (_, Some(n)) => format!("{n} requests"),
+        (Some(s), None) => format!("{s} s"),
+        (None, None) => "?".into(),
+    };
+    let pace = match load.rate_per_s {
+        Some(rate) => format!(
+            "{rate} requests/s over {} connections; latency from the scheduled send \
+             (coordinated omission corrected), uncorrected (from the actual send) beside it",
+            settings.concurrency
+        ),
+        None => format!(
+            "{} workers, each sending when its last reply came",
+            settings.concurrency
+        ),
+    };
+    let window = report
+        .scenarios
+        .first()
+        .and_then(|s| s.load.window_ns)
+        .map_or(String::new(), |ns| format!(" of {:.3} s", ns as f64 / 1e9));
+    format!(
+        "Load {}: {pace}, {length} per scenario, cut into {} windows{window} (the s/burst \
+         figures above are each window's mean latency)",
+        load.load_model.name(),
+        settings.bursts
+    )
+}
+
+/// The scenarios marked unstable, and what the mark means.
+fn unstable_legend(report: &BenchReport, width: Option<usize>) -> String {
+    let unstable: Vec<String> = report
+        .scenarios
+        .iter()
+        .filter(|s| s.load.stable == Some(false))
+        .map(ScenarioReport::label)
+        .collect();
+    if unstable.is_empty() {
+        return String::new();
+    }
+    let settings = &report.settings;
+    let unit = settings.load.load_model.unit();
+    let text = format!(
+        "{UNSTABLE_MARKER} unstable: the last 3 warm-up {unit}s never agreed within {}% \
+         (--stability) in {} + {} {unit}s (--warmup, --warmup-max): {}",
+        settings.load.stability_percent,
+        settings.warmup_bursts,
+        settings.load.warmup_max,
+        unstable.join(", ")
+    );
+    wrap(&text, width, "  ")
+}

@@ -1,0 +1,180 @@
+//! The load models beside the seed's bursts: closed (`--load closed`) and
+//! open (`--load open --rate R`) loops, folded into fixed windows that play
+//! the part of bursts in the report; and the warm-up that goes on until
+//! its last bursts or windows agree (`--stability`, `--warmup-max`).
+
+pub mod stability;
+pub mod windows;
+pub mod workers;
+
+use crate::report::load::{LoadFigures, LoadSettings};
+use crate::report::records::BurstResult;
+use crate::run::burst::{run_burst, RequestPlan};
+use crate::run::plan::{BenchPlan, LoadModel, LoadPlan, LoadStop, SweepFactor};
+use anyhow::{bail, Result};
+
+/// Checks the load flags agree with one another, naming the flag to change.
+pub fn check(plan: &BenchPlan) -> Result<()> {
+    let load = &plan.load;
+    let model = load.model.name();
+    if load.rate_per_s.is_some() && load.model != LoadModel::Open {
+        bail!("--rate sets the pace of --load open; leave --rate out with --load {model}");
+    }
+    if load.stop.is_some() && load.model == LoadModel::Bursts {
+        bail!(
+            "--duration and --requests set how long --load closed or open runs; --load bursts \
+             runs --bursts bursts (give --load closed or --load open, or leave them out)"
+        );
+    }
+    if load.concurrency_levels.len() > 1 && plan.sweep != Some(SweepFactor::Concurrency) {
+        bail!(
+            "--concurrency with several values is a sweep of its own; give it one value with \
+             --sweep, or leave --sweep out"
+        );
+    }
+    Ok(())
+}
+
+/// The load settings as the report states them.
+pub fn settings(load: &LoadPlan) -> LoadSettings {
+    let (duration_s, requests_per_run) = match load.stop {
+        Some(LoadStop::Duration(d)) => (Some(d.as_secs_f64()), None),
+        Some(LoadStop::Requests(n)) => (None, Some(n)),
+        None => (None, None),
+    };
+    LoadSettings {
+        load_model: load.model,
+        rate_per_s: load.rate_per_s,
+        duration_s,
+        requests_per_run,
+        stability_percent: load.stability_percent,
+        warmup_max: load.warmup_max,
+    }
+}
+
+/// One scenario's load: its plan and its requests.
+pub struct Load<'a> {
+    pub plan: &'a LoadPlan,
+    pub requests: &'a RequestPlan,
+}
+
+/// The counted part of a scenario: its bursts or windows, and the figures.
+pub struct Counted {
+    pub bursts: Vec<BurstResult>,
+    pub figures: LoadFigures,
+}
+
+impl Load<'_> {
+    /// The first frame of burst or warm-up window `index`.
+    fn first_frame(&self, index: usize) -> usize {
+        index * self.plan.concurrency
+    }
+
+    /// One warm-up burst, or one warm-up window: a closed or open run of a
+    /// `--bursts`-th of the counted run.
+    pub async fn warmup_unit(&self, index: usize) -> BurstResult {
+        let frame = self.first_frame(index);
+        match (self.plan.model, self.plan.stop) {
+            (LoadModel::Closed | LoadModel::Open, Some(stop)) => {
+                let share = share_of(stop, self.plan.bursts);
+                windows::single(workers::run_workers(self.requests, self.plan, share, frame).await)
+            }
+            _ => run_burst(self.requests, self.plan.concurrency, index).await,
+        }
+    }
+
+    /// Whether the warm-up goes on after `done`: until `--warmup` bursts
+    /// ran, then while the last ones disagree and `--warmup-max` allows.
+    pub fn keeps_warming(&self, done: &[BurstResult]) -> bool {
+        let (first, most) = (self.plan.warmup_bursts, self.plan.warmup_max);
+        match done.len() {
+            n if n < first => true,
+            n => first > 0 && n < first + most && self.stability(done) == Some(false),
+        }
+    }
+
+    /// Whether the warm-up ended stable (None when there was none).
+    pub fn stability(&self, done: &[BurstResult]) -> Option<bool> {
+        let values: Vec<u64> = done.iter().map(elapsed_ns).collect();
+        (self.plan.warmup_bursts > 0)
+            .then(|| stability::agree(&values, self.plan.stability_percent))
+    }
+
+    /// The counted bursts, or the counted closed or open run cut into
+    /// `--bursts` windows; frames from burst `first` on. `each` sees every
+    /// burst as it ends and says whether to stop.
+    pub async fn counted(
+        &self,
+        first: usize,
+        mut each: impl FnMut(&BurstResult) -> bool,
+    ) -> Counted {
+        let mut figures = LoadFigures {
+            concurrency: self.plan.concurrency,
+            ..LoadFigures::default()
+        };
+        let bursts = match (self.plan.model, self.plan.stop) {
+            (LoadModel::Closed | LoadModel::Open, Some(stop)) => {
+                let frame = self.first_frame(first);
+                let run = workers::run_workers(self.requests, self.plan, stop, frame).await;
+                let folded = windows::fold(run, self.plan.bursts);
+                for window in &folded.windows {
+                    if each(window) {
+                        break;
+                    }
+                }
+                figures.window_ns = Some(crate::report::summary::nanos(folded.window));
+                figures.latency = folded.latency;
+                figures.throughput_rps = folded.throughput_rps;
+                folded.windows
+            }
+            _ => {
+                let mut bursts = Vec::new();
+                for index in first..first + self.plan.bursts {
+                    let burst = run_burst(self.requests, self.plan.concurrency, index).await;
+                    let stop = each(&burst);
+                    bursts.push(burst);
+                    if stop {
+                        break;
+                    }
+                }
+                (figures.latency, figures.throughput_rps) = windows::burst_figures(&bursts);
+                bursts
+            }
+        };
+        figures.window_values_ns = bursts.iter().map(elapsed_ns).collect();
+        Counted { bursts, figures }
+    }
+}
+
+fn elapsed_ns(burst: &BurstResult) -> u64 {
+    crate::report::summary::nanos(burst.elapsed)
+}
+
+/// A `parts`-th of a run: its duration, or its requests (at least one).
+fn share_of(stop: LoadStop, parts: usize) -> LoadStop {
+    let parts = parts.max(1);
+    match stop {
+        LoadStop::Duration(d) => LoadStop::Duration(d / u32::try_from(parts).unwrap_or(u32::MAX)),
+        LoadStop::Requests(n) => LoadStop::Requests(n.div_ceil(parts).max(1)),
+    }
+}
+
+/// One point of a concurrency sweep: `concurrency` requests or workers, on
+/// the client and (unless `--rest-pool` fixed it) in the REST pool.
+pub fn set_concurrency(plan: &mut BenchPlan, concurrency: usize) {
+    plan.load.concurrency = concurrency;
+    plan.load.concurrency_levels = vec![concurrency];
+    plan.client.concurrency = concurrency;
+    if plan.load.rest_pool_follows {
+        plan.client.rest_pool = concurrency;
+    }
+}
+
+/// The curve tables of a concurrency sweep's reports.
+pub fn render_curves(done: &[(String, crate::report::BenchReport)]) -> String {
+    let reports: Vec<&crate::report::BenchReport> = done.iter().map(|(_, r)| r).collect();
+    let open = reports
+        .first()
+        .is_some_and(|r| r.settings.load.load_model == LoadModel::Open);
+    crate::report::curve::render(&crate::report::curve::curves(&reports), open)
+}

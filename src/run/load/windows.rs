@@ -1,0 +1,153 @@
+//! Folding a closed or open run into fixed time windows that play the part
+//! of bursts in the report: each window holds the requests whose replies
+//! came in it, and its value (its `elapsed`) is their mean latency. And
+//! the figures the load adds to a scenario: throughput, latency from the
+//! actual and the due send, the per-burst or per-window values.
+
+use super::workers::{LoadRun, Sample};
+use crate::report::load::Latency;
+use crate::report::records::{BurstResult, RequestRecord};
+use crate::report::summary::{nanos, summarize};
+use crate::stage::Stage;
+use std::time::Duration;
+
+/// A run cut into windows, and its figures.
+pub struct Folded {
+    pub windows: Vec<BurstResult>,
+    pub window: Duration,
+    pub latency: Latency,
+    pub throughput_rps: f64,
+}
+
+/// What one window gathers.
+#[derive(Default)]
+struct Window {
+    records: Vec<RequestRecord>,
+    /// Each record's latency as the model counts it (from the due time
+    /// under open load).
+    latencies: Vec<u64>,
+    errors: Vec<String>,
+}
+
+/// Cuts `run` into `count` equal windows of its span; windows in which no
+/// request finished are left out.
+pub fn fold(run: LoadRun, count: usize) -> Folded {
+    let count = count.max(1);
+    let span = run.span.max(Duration::from_nanos(1));
+    let window = span / u32::try_from(count).unwrap_or(u32::MAX);
+    let window_ns = nanos(window).max(1);
+    let mut buckets: Vec<Window> = (0..count).map(|_| Window::default()).collect();
+    let (mut uncorrected, mut corrected) = (Vec::new(), Vec::new());
+    for Sample {
+        outcome,
+        late,
+        done,
+    } in run.samples
+    {
+        let bucket = &mut buckets[((nanos(done) / window_ns) as usize).min(count - 1)];
+        match outcome {
+            Ok(record) => {
+                let wall = nanos(record.stage(Stage::Wall));
+                let counted = wall.saturating_add(nanos(late));
+                uncorrected.push(wall);
+                corrected.push(counted);
+                bucket.latencies.push(counted);
+                bucket.records.push(record);
+            }
+            Err(error) => bucket.errors.push(error),
+        }
+    }
+    let completed = uncorrected.len();
+    let windows = buckets
+        .into_iter()
+        .enumerate()
+        .filter(|(_, b)| !b.records.is_empty() || !b.errors.is_empty())
+        .map(|(at, b)| BurstResult {
+            started: run.started + window * at as u32,
+            elapsed: match b.latencies.is_empty() {
+                true => window,
+                false => Duration::from_nanos(summarize(&b.latencies).mean_ns),
+            },
+            records: b.records,
+            errors: b.errors,
+        })
+        .collect();
+    Folded {
+        windows,
+        window,
+        latency: Latency {
+            uncorrected: summarize(&uncorrected),
+            corrected: run.scheduled.then(|| summarize(&corrected)),
+        },
+        throughput_rps: completed as f64 / span.as_secs_f64(),
+    }
+}
+
+/// A whole run as one window (a warm-up window).
+pub fn single(run: LoadRun) -> BurstResult {
+    let (started, span) = (run.started, run.span);
+    let mut folded = fold(run, 1);
+    folded.windows.pop().unwrap_or(BurstResult {
+        started,
+        elapsed: span,
+        records: Vec::new(),
+        errors: Vec::new(),
+    })
+}
+
+/// The latency and throughput of counted bursts: latency from the send (a
+/// burst sends all its requests at once, so nothing is due earlier).
+pub fn burst_figures(bursts: &[BurstResult]) -> (Latency, f64) {
+    let walls: Vec<u64> = bursts
+        .iter()
+        .flat_map(|b| &b.records)
+        .map(|r| nanos(r.stage(Stage::Wall)))
+        .collect();
+    let seconds: f64 = bursts.iter().map(|b| b.elapsed.as_secs_f64()).sum();
+    let throughput = match seconds > 0.0 {
+        true => walls.len() as f64 / seconds,
+        false => 0.0,
+    };
+    let latency = Latency {
+        uncorrected: summarize(&walls),
+        corrected: None,
+    };
+    (latency, throughput)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(done_ms: u64, wall_ms: u64, late_ms: u64) -> Sample {
+        let record = RequestRecord {
+            stages: vec![(Stage::Wall, Duration::from_millis(wall_ms))],
+            ..RequestRecord::default()
+        };
+        Sample {
+            outcome: Ok(record),
+            late: Duration::from_millis(late_ms),
+            done: Duration::from_millis(done_ms),
+        }
+    }
+
+    #[test]
+    fn requests_fall_in_the_window_their_reply_came_in() {
+        let run = LoadRun {
+            samples: vec![sample(10, 4, 0), sample(20, 6, 10), sample(99, 8, 30)],
+            started: Duration::from_secs(1),
+            span: Duration::from_millis(100),
+            scheduled: true,
+        };
+        let folded = fold(run, 4);
+        assert_eq!(folded.window, Duration::from_millis(25));
+        assert_eq!(folded.windows.len(), 2, "two windows had no reply");
+        assert_eq!(folded.windows[0].records.len(), 2);
+        assert_eq!(folded.windows[0].elapsed, Duration::from_millis(10));
+        assert_eq!(folded.windows[1].started, Duration::from_millis(1075));
+        assert_eq!(folded.windows[1].elapsed, Duration::from_millis(38));
+        assert_eq!(folded.latency.uncorrected.max_ns, 8_000_000);
+        assert_eq!(folded.latency.corrected.unwrap().max_ns, 38_000_000);
+        assert!((folded.throughput_rps - 30.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,163 @@
+//! The closed and open loops: `--concurrency` workers take request numbers
+//! from one counter until the run's end. Closed: each sends as soon as its
+//! last reply came. Open: request `i` is due at `i / rate` seconds and a
+//! worker waits for that moment; a request that falls due while every
+//! worker is busy goes out late, and the lateness is kept, so latency can
+//! be counted from the due time (coordinated omission corrected).
+
+use crate::report::records::RequestRecord;
+use crate::run::burst::{one_request, RequestPlan};
+use crate::run::plan::{LoadModel, LoadPlan, LoadStop};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One request of a closed or open run.
+pub struct Sample {
+    /// The record, or the request's error.
+    pub outcome: Result<RequestRecord, String>,
+    /// How long after its due time the request was sent (open load; zero
+    /// under closed load).
+    pub late: Duration,
+    /// When its reply came (or it failed), since the run began.
+    pub done: Duration,
+}
+
+/// Everything a closed or open run measured.
+pub struct LoadRun {
+    pub samples: Vec<Sample>,
+    /// When the run began, since the scenario's epoch.
+    pub started: Duration,
+    /// From the run's start to its last reply.
+    pub span: Duration,
+    /// Whether requests had due times (open load).
+    pub scheduled: bool,
+}
+
+/// When requests are due and when the run ends.
+#[derive(Clone, Copy)]
+struct Pace {
+    start: Instant,
+    /// Requests to send at most (a count, or the open schedule's length).
+    total: Option<usize>,
+    /// No request starts after this (closed load for a duration).
+    deadline: Option<Instant>,
+    /// Requests per second of an open load.
+    rate: Option<f64>,
+}
+
+impl Pace {
+    fn new(load: &LoadPlan, stop: LoadStop, start: Instant) -> Self {
+        let rate = match load.model {
+            LoadModel::Open => load.rate_per_s,
+            LoadModel::Bursts | LoadModel::Closed => None,
+        };
+        let (total, deadline) = match (stop, rate) {
+            (LoadStop::Requests(n), _) => (Some(n), None),
+            (LoadStop::Duration(d), Some(rate)) => {
+                let due = (d.as_secs_f64() * rate).ceil().max(1.0) as usize;
+                (Some(due), None)
+            }
+            (LoadStop::Duration(d), None) => (None, Some(start + d)),
+        };
+        Pace {
+            start,
+            total,
+            deadline,
+            rate,
+        }
+    }
+
+    /// Whether request `index` is past the run's end.
+    fn ended(&self, index: usize) -> bool {
+        self.total.is_some_and(|total| index >= total)
+            || self.deadline.is_some_and(|end| Instant::now() >= end)
+    }
+
+    /// When request `index` is due (open load).
+    fn due(&self, index: usize) -> Option<Instant> {
+        let rate = self.rate?;
+        Some(self.start + Duration::from_secs_f64(index as f64 / rate))
+    }
+}
+
+/// Runs a closed or open load until `stop`; frames are picked from
+/// `first_frame` on.
+pub async fn run_workers(
+    requests: &RequestPlan,
+    load: &LoadPlan,
+    stop: LoadStop,
+    first_frame: usize,
+) -> LoadRun {
+    let start = Instant::now();
+    let pace = Pace::new(load, stop, start);
+    let next = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..load.concurrency.max(1))
+        .map(|worker| {
+            let (requests, next) = (requests.clone(), next.clone());
+            tokio::spawn(
+                async move { worker_loop(&requests, pace, &next, worker, first_frame).await },
+            )
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for task in tasks {
+        match task.await {
+            Ok(done) => samples.extend(done),
+            Err(join) => samples.push(Sample {
+                outcome: Err(format!("request task failed: {join}")),
+                late: Duration::ZERO,
+                done: start.elapsed(),
+            }),
+        }
+    }
+    LoadRun {
+        started: start.duration_since(requests.epoch),
+        span: start.elapsed(),
+        scheduled: pace.rate.is_some(),
+        samples,
+    }
+}
+
+/// The timer's granularity: a sleep ends up to this much after its time.
+const TIMER_TICK: Duration = Duration::from_millis(1);
+
+/// Sleeps to within a timer tick of `at`, then yields until it comes, so
+/// the timer's millisecond ticks do not count as lateness.
+async fn wait_until(at: Instant) {
+    if let Some(coarse) = at.checked_sub(TIMER_TICK) {
+        tokio::time::sleep_until(coarse.into()).await;
+    }
+    while Instant::now() < at {
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn worker_loop(
+    requests: &RequestPlan,
+    pace: Pace,
+    next: &AtomicUsize,
+    worker: usize,
+    first_frame: usize,
+) -> Vec<Sample> {
+    let mut samples = Vec::new();
+    loop {
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        if pace.ended(index) {
+            return samples;
+        }
+        let due = pace.due(index);
+        if let Some(at) = due {
+            wait_until(at).await;
+        }
+        let late = due.map_or(Duration::ZERO, |at| at.elapsed());
+        let outcome = one_request(requests, worker, first_frame + index)
+            .await
+            .map_err(|e| format!("{e:#}"));
+        samples.push(Sample {
+            outcome,
+            late,
+            done: pace.start.elapsed(),
+        });
+    }
+}
