@@ -17,6 +17,7 @@ pub mod run;
 pub mod server;
 pub mod stage;
 pub mod transport;
+pub mod tune;
 pub mod wire;
 
 pub use cli::Cli;

@@ -19,9 +19,11 @@ mod compare;
 mod load;
 mod outputs;
 mod serve;
+mod tune;
 pub use compare::CompareArgs;
 pub use load::LoadArgs;
 pub use serve::ServeArgs;
+pub use tune::TuneArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,8 @@ pub enum Command {
     Encode(Box<EncodeArgs>),
     /// Compare two `bench --json` reports: per scenario and stage, the change B vs A with its 95 % interval, and whether it exceeds the noise.
     Compare(Box<CompareArgs>),
+    /// Search the transport settings (HTTP/2 windows and frames, channels, pool) for the fastest on one workload, and print the flags that reproduce it.
+    Tune(Box<TuneArgs>),
 }
 
 /// Settings the built-in servers take, in `bench` and in `serve`.
@@ -357,6 +361,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::serve(&args),
         Command::Encode(args) => crate::encodebench::run(&args.plan()).map(|_| ()),
         Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
+        Command::Tune(args) => tune::tune(&args),
     }
 }
 

@@ -78,6 +78,18 @@ impl LinkSpec {
 }
 
 /// Why a `--link` value does not parse; each message shows a valid one.
+/// As `--link` takes it, so a command can be written back:
+/// `bw=1000mbit,rtt=2000us`.
+impl std::fmt::Display for LinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.bits_per_second {
+            Some(bps) => write!(f, "bw={}kbit", bps / 1e3)?,
+            None => f.write_str("bw=inf")?,
+        }
+        write!(f, ",rtt={}us", self.rtt.as_secs_f64() * 1e6)
+    }
+}
+
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum LinkSpecError {
     #[error("--link: '{0}' is not KEY=VALUE (write bw=1gbit,rtt=2ms)")]
@@ -227,6 +239,18 @@ mod tests {
         assert_eq!(spec.one_way_delay(), Duration::from_millis(10));
         assert_eq!(spec.serialization(1_250_000), Duration::from_millis(100));
         assert_eq!("bw=inf".parse::<LinkSpec>().unwrap().bits_per_second, None);
+        for text in [
+            "bw=1gbit,rtt=2ms",
+            "bw=inf,rtt=0ms",
+            "bw=12.5mbit,rtt=150us",
+        ] {
+            let spec: LinkSpec = text.parse().unwrap();
+            assert_eq!(
+                spec.to_string().parse::<LinkSpec>().unwrap(),
+                spec,
+                "{text}"
+            );
+        }
         let refused = [
             ("bw=fast", LinkSpecError::Bandwidth("fast".into())),
             ("rtt=2", LinkSpecError::Duration("2".into())),

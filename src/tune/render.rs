@@ -1,0 +1,142 @@
+//! How `imgwire tune` reads: one line per trial as it runs, then the table
+//! of trials, the best configuration with its confirmed gain, and the
+//! command that reproduces it.
+
+use super::space::Configuration;
+use super::{Trial, TuneResult};
+use crate::protocol::Protocol;
+use crate::report::align_columns;
+use crate::report::interval::{as_f64, bootstrap_mean_ci, mean, Interval};
+use crate::report::versus::{seconds_with_interval, time_change, times_faster, Ratio};
+use crate::run::plan::BenchPlan;
+use std::fmt::Write;
+
+/// A trial's burst time: `0.0312 [0.0301-0.0322]`.
+fn seconds(burst_ns: &[u64]) -> String {
+    let values: Vec<f64> = as_f64(burst_ns).iter().map(|ns| ns / 1e9).collect();
+    let Some(mean_s) = mean(&values) else {
+        return "-".into();
+    };
+    let interval = bootstrap_mean_ci(&values).map(|ci| [ci.lo, ci.hi]);
+    seconds_with_interval(mean_s, interval, 4)
+}
+
+/// What a trial did against the best before it.
+fn verdict(trial: &Trial) -> String {
+    if let Some(why) = &trial.failed {
+        return format!("failed: {why}");
+    }
+    let change = trial.versus_best.map_or("-".into(), time_change);
+    if trial.kept {
+        format!("{change}: kept")
+    } else {
+        change
+    }
+}
+
+/// The line printed as each trial finishes.
+pub fn trial_line(trial: &Trial) -> String {
+    format!(
+        "  tune: {:<22} {} s/burst  {}",
+        trial.changed,
+        seconds(&trial.burst_ns),
+        verdict(trial)
+    )
+}
+
+/// The whole result as the terminal shows it.
+pub fn table(result: &TuneResult) -> String {
+    let mut out = format!("\nimgwire tune: {}\n", result.workload);
+    let mut rows = vec![[
+        "#",
+        "changed",
+        "s/burst [95% CI]",
+        "against the best so far",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for (index, trial) in result.trials.iter().enumerate() {
+        rows.push(vec![
+            index.to_string(),
+            trial.changed.clone(),
+            seconds(&trial.burst_ns),
+            verdict(trial),
+        ]);
+    }
+    out.push_str(&align_columns(&rows, 2));
+    let _ = writeln!(out, "\nstart: {}", result.start);
+    let _ = writeln!(out, "best:  {}", result.best);
+    let _ = writeln!(out, "{}", gain_line(result));
+    if !result.server_knobs_not_changed.is_empty() {
+        let names: Vec<&str> = result
+            .server_knobs_not_changed
+            .iter()
+            .map(|k| k.name())
+            .collect();
+        let _ = writeln!(
+            out,
+            "  set on the client only: the server keeps its own {} (set them on the server to match)",
+            names.join(", ")
+        );
+    }
+    if result.stopped_by_budget {
+        let _ = writeln!(
+            out,
+            "  the search stopped at its --budget-s ({:.0} s); a longer budget may find more",
+            result.elapsed_s
+        );
+    }
+    let _ = writeln!(out, "reproduce: {}", result.reproduce);
+    out
+}
+
+/// The confirmed gain of the best over the start, in words.
+fn gain_line(result: &TuneResult) -> String {
+    let bursts = result.confirm_best_burst_ns.len();
+    if result.best == result.start {
+        return format!(
+            "no setting was clearly faster than the start ({} s/burst over {bursts} more bursts)",
+            seconds(&result.confirm_start_burst_ns)
+        );
+    }
+    let Some(gain) = result.gain() else {
+        return "the confirmation measured no bursts".into();
+    };
+    // Start over best: above 1 when the best is faster.
+    let speedup = Ratio {
+        value: 1.0 / gain.value,
+        interval: gain.interval.map(|ci| Interval {
+            lo: 1.0 / ci.hi,
+            hi: 1.0 / ci.lo,
+        }),
+    };
+    format!(
+        "confirmed over {bursts} more bursts each, in turns: {} s/burst against {} at the start: {} faster",
+        seconds(&result.confirm_best_burst_ns),
+        seconds(&result.confirm_start_burst_ns),
+        times_faster(speedup)
+    )
+}
+
+/// The bench command that measures `best` on the same workload.
+pub fn reproduce(plan: &BenchPlan, protocol: Protocol, best: &Configuration) -> String {
+    let mut words = vec![
+        "imgwire bench".to_string(),
+        format!("--sizes {}", plan.matrix.sizes[0]),
+        format!("--payloads {}", plan.matrix.payloads[0].name()),
+        format!("--protocols {}", protocol.name()),
+        format!("-c {}", plan.load.concurrency),
+    ];
+    if let Some(url) = plan.targets.url(protocol) {
+        let flag = match protocol {
+            Protocol::Grpc => "--grpc-url",
+            _ => "--rest-url",
+        };
+        words.push(format!("{flag} {url}"));
+    }
+    if let Some(link) = &plan.targets.link {
+        words.push(format!("--link {link}"));
+    }
+    words.extend(best.flags());
+    words.join(" ")
+}

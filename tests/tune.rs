@@ -1,0 +1,121 @@
+//! `imgwire tune` against real servers on loopback: it measures its start,
+//! turns knobs one at a time, confirms, and writes a result whose reproduce
+//! command is a bench command line that parses to the best configuration.
+//! Against a remote server it names the knobs it could only set on the
+//! client, and a spent budget stops the search. A workload of more than one
+//! scenario is refused, naming the flag.
+
+mod common;
+
+use clap::Parser;
+use imgwire::cli::Command;
+use std::path::Path;
+
+/// Runs `imgwire tune ARGS --json DIR/tune.json`; its result and the JSON.
+fn tune(dir: &Path, args: &[&str]) -> (anyhow::Result<()>, Option<serde_json::Value>) {
+    let json = dir.join("tune.json");
+    let json_text = json.to_str().unwrap().to_string();
+    let mut argv = vec!["imgwire", "tune", "--quiet", "--json", &json_text];
+    argv.extend_from_slice(args);
+    let result = imgwire::run(imgwire::Cli::try_parse_from(argv).expect("arguments parse"));
+    let written = std::fs::read(&json)
+        .ok()
+        .map(|b| serde_json::from_slice(&b).expect("the tune JSON parses"));
+    (result, written)
+}
+
+/// The small workload every test tunes: quick on two cores.
+const SMALL: [&str; 10] = [
+    "--sizes",
+    "120x160",
+    "-c",
+    "4",
+    "-n",
+    "4",
+    "--warmup",
+    "1",
+    "--server-decoder",
+    "none",
+];
+
+#[test]
+fn tune_measures_turns_knobs_and_writes_a_command_that_reproduces_the_best() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = SMALL.to_vec();
+    args.extend(["--budget-s", "6", "--confirm-rounds", "1"]);
+    let (result, json) = tune(dir.path(), &args);
+    result.unwrap();
+    let json = json.expect("the result was written");
+    assert_eq!(json["protocol"], "grpc");
+    let trials = json["trials"].as_array().unwrap();
+    assert_eq!(trials[0]["changed"], "start");
+    assert!(
+        trials.len() >= 2,
+        "at least one knob was turned: {trials:?}"
+    );
+    for trial in trials {
+        assert!(trial["failed"].is_null(), "{trial}");
+        assert_eq!(trial["burst_ns"].as_array().unwrap().len(), 4, "{trial}");
+    }
+    assert_eq!(json["confirm_start_burst_ns"].as_array().unwrap().len(), 4);
+    assert_eq!(json["server_knobs_not_changed"], serde_json::json!([]));
+    // The reproduce command is a bench command line with the best's flags.
+    let reproduce = json["reproduce"].as_str().unwrap();
+    let words: Vec<&str> = reproduce.split_whitespace().collect();
+    assert_eq!(words[..2], ["imgwire", "bench"], "{reproduce}");
+    let cli = imgwire::Cli::try_parse_from(&words).expect("the reproduce command parses");
+    let Command::Bench(bench) = cli.command else {
+        panic!("not a bench command: {reproduce}")
+    };
+    let plan = bench.plan();
+    assert_eq!(plan.matrix.sizes.len(), 1);
+    for flag in json["best_flags"].as_array().unwrap() {
+        let flag = flag.as_str().unwrap();
+        assert!(reproduce.contains(flag), "{flag} missing from {reproduce}");
+    }
+}
+
+#[test]
+fn against_a_remote_server_tune_names_the_knobs_it_set_on_the_client_only() {
+    let servers = common::start_servers(common::default_server_config());
+    let grpc = servers.url(imgwire::protocol::Protocol::Grpc);
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = SMALL[..8].to_vec();
+    // A budget spent by the first trial: the start alone, then the stop.
+    args.extend([
+        "--grpc-url",
+        &grpc,
+        "--budget-s",
+        "0.001",
+        "--confirm-rounds",
+        "1",
+    ]);
+    let (result, json) = tune(dir.path(), &args);
+    result.unwrap();
+    let json = json.unwrap();
+    assert_eq!(
+        json["server_knobs_not_changed"],
+        serde_json::json!(["window", "frame", "adaptive-window"])
+    );
+    assert!(json["workload"].as_str().unwrap().contains("remote"));
+    assert!(json["reproduce"].as_str().unwrap().contains(&grpc));
+    assert_eq!(json["stopped_by_budget"], true, "{json:#}");
+    assert_eq!(json["trials"].as_array().unwrap().len(), 1);
+    assert_eq!(json["best"], json["start"]);
+}
+
+#[test]
+fn more_than_one_scenario_or_a_protocol_without_knobs_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = [
+        (vec!["--sizes", "120x160,240x320"], "--sizes"),
+        (vec!["--payloads", "b64,binary"], "--payloads"),
+        (vec!["--protocols", "tcp"], "no knobs"),
+    ];
+    for (args, named) in refused {
+        let (result, json) = tune(dir.path(), &args);
+        let err = format!("{:#}", result.unwrap_err());
+        assert!(err.contains(named), "{args:?}: {err}");
+        assert!(json.is_none(), "nothing written for {args:?}");
+    }
+}
