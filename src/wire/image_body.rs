@@ -23,12 +23,12 @@ pub fn base64_json(image: &EncodedImage) -> Vec<u8> {
         meta.channels,
         meta.format.name()
     );
-    const HEAD: &str = "{\"image\":\"";
-    let mut json = String::with_capacity(HEAD.len() + base64_len(&image.bytes) + tail.len());
-    json.push_str(HEAD);
-    base64::engine::general_purpose::STANDARD.encode_string(&image.bytes, &mut json);
-    json.push_str(&tail);
-    json.into_bytes()
+    const HEAD: &[u8] = b"{\"image\":\"";
+    let mut json = Vec::with_capacity(HEAD.len() + base64_len(&image.bytes) + tail.len());
+    json.extend_from_slice(HEAD);
+    push_base64(&mut json, &image.bytes);
+    json.extend_from_slice(tail.as_bytes());
+    json
 }
 
 /// `Base64ImageRequest` as protobuf: field 1 (`image`, the base64 text),
@@ -46,12 +46,7 @@ pub fn base64_proto(image: &EncodedImage) -> Vec<u8> {
         body.push(IMAGE_FIELD_KEY);
         push_varint(&mut body, text_len as u64);
     }
-    let start = body.len();
-    body.resize(start + text_len, 0);
-    let written = base64::engine::general_purpose::STANDARD
-        .encode_slice(&image.bytes, &mut body[start..])
-        .unwrap_or_default();
-    debug_assert_eq!(written, text_len);
+    push_base64(&mut body, &image.bytes);
     body.extend_from_slice(&info);
     body
 }
@@ -68,6 +63,17 @@ pub fn binary_proto(image: &EncodedImage) -> Vec<u8> {
 
 /// Field 1, length-delimited (wire type 2): `(1 << 3) | 2`.
 const IMAGE_FIELD_KEY: u8 = 0x0a;
+
+/// Appends `bytes` as padded base64 text, encoded in place (no `String`,
+/// so no UTF-8 check of text that is ASCII by construction).
+fn push_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start + base64_len(bytes), 0);
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or_default();
+    debug_assert_eq!(written, base64_len(bytes));
+}
 
 /// The length of `bytes` as padded base64 text.
 fn base64_len(bytes: &[u8]) -> usize {
