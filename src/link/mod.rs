@@ -21,11 +21,11 @@ use std::time::Duration;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LinkBackend {
-    /// A relay inside imgwire: works anywhere, no root; bandwidth and delay. Bytes move between its sockets with splice(2), never through user space.
+    /// A relay inside imgwire: works anywhere, no root; bandwidth and delay. Bytes move between its sockets with read(2) and write(2) through user-space buffers.
     #[default]
     Relay,
-    /// The same relay moving bytes with read(2) and write(2) through user-space buffers (what splice saves: two copies a byte).
-    RelayCopy,
+    /// The same relay moving bytes with splice(2) through kernel pipes, never through user space (on loopback here it cost no less than the default: docs/grpc-vs-rest.md).
+    RelaySplice,
     /// The built-in servers in a network namespace behind a veth pair shaped by tc (root; delay needs netem).
     Tc,
 }
@@ -34,8 +34,8 @@ impl LinkBackend {
     /// How the relay forwards bytes (`None` for tc, which has no relay).
     pub fn forwarding(self) -> Option<Forwarding> {
         match self {
-            LinkBackend::Relay => Some(Forwarding::Splice),
-            LinkBackend::RelayCopy => Some(Forwarding::Copy),
+            LinkBackend::Relay => Some(Forwarding::Copy),
+            LinkBackend::RelaySplice => Some(Forwarding::Splice),
             LinkBackend::Tc => None,
         }
     }

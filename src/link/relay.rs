@@ -1,6 +1,7 @@
 //! The relay: accepts connections, connects each to the target, and moves
-//! bytes both ways through one emulated link per direction, with splice(2)
-//! (`splice.rs`, the default) or through user-space buffers (`carry`).
+//! bytes both ways through one emulated link per direction, through
+//! user-space buffers (`carry`, the default) or with splice(2)
+//! (`splice.rs`, `--link-backend relay-splice`).
 
 use super::schedule::Direction;
 use super::splice;

@@ -119,8 +119,8 @@ impl Targets {
     /// What emulates `--link`, in words.
     pub fn link_shaping(&self, backend: LinkBackend) -> String {
         let forwarding = match backend.forwarding() {
-            Some(Forwarding::Copy) => "read/write copies",
-            _ => "splice(2)",
+            Some(Forwarding::Splice) => "splice(2)",
+            _ => "read/write copies",
         };
         self.shaped.as_ref().map_or_else(
             || format!("emulated by a relay inside imgwire ({forwarding})"),
@@ -133,7 +133,7 @@ impl Targets {
 /// the built-in servers move. Only the built-in servers can move.
 fn kernel_link(plan: &BenchPlan) -> Result<Option<TcLink>> {
     match (plan.targets.link_backend, plan.targets.link) {
-        (LinkBackend::Relay | LinkBackend::RelayCopy, _) => Ok(None),
+        (LinkBackend::Relay | LinkBackend::RelaySplice, _) => Ok(None),
         (LinkBackend::Tc, None) => {
             bail!("--link-backend tc needs --link (for example --link bw=1gbit,rtt=0ms)")
         }
