@@ -1,13 +1,12 @@
 //! The binary as a user meets it: bad flags, unreachable targets, `serve`
 //! and `bench` in two processes, and a server that dies mid-run.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn imgwire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imgwire"))
-}
+mod common;
+
+use common::serve_process::imgwire;
 
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = imgwire().args(args).output().expect("imgwire runs");
@@ -70,16 +69,8 @@ fn wait_for_a_finished_scenario(json: &std::path::Path) {
     }
 }
 
-struct Server(Child);
+type Server = common::serve_process::ServeProcess;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `imgwire serve` on free ports; returns it and its two URLs.
 fn serve() -> (Server, String, String) {
     let (server, rest, grpc, _) = serve_all(&[]);
     (server, rest, grpc)
@@ -92,34 +83,7 @@ fn serve_with(extra: &[&str]) -> (Server, String, String) {
 
 /// Starts `imgwire serve`; returns it and its REST, gRPC and TCP URLs.
 fn serve_all(extra: &[&str]) -> (Server, String, String, String) {
-    let mut child = imgwire()
-        .args([
-            "serve",
-            "--rest-addr",
-            "127.0.0.1:0",
-            "--grpc-addr",
-            "127.0.0.1:0",
-            "--tcp-addr",
-            "127.0.0.1:0",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = |prefix: &str| {
-        let line = lines.next().unwrap().unwrap();
-        line.strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("unexpected line {line}"))
-            .to_string()
-    };
-    let rest = url("REST listening on ");
-    let grpc = url("gRPC listening on ");
-    let tcp = url("TCP floor listening on ");
-    // Keep reading so the server's later output never meets a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (Server(child), rest, grpc, tcp)
+    common::serve_process::serve_process(extra)
 }
 
 #[test]

@@ -7,13 +7,15 @@
 
 mod common;
 
+use common::serve_process::{imgwire, ServeProcess as Server};
+
 use imgwire::server::{ServerTls, Servers};
 use imgwire::transport::tls::{handshake, ALPN_HTTP1};
 use imgwire::transport::trust::ClientTrust;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 /// How long a test waits for the server to act on a limit of 300 ms.
@@ -38,45 +40,10 @@ fn tls_servers(cert: &Path, key: &Path, flags: &[&str]) -> Servers {
     common::start_servers(config)
 }
 
-fn imgwire() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imgwire"))
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `imgwire serve` with `extra` on free ports; it and its REST and gRPC URLs.
+/// `imgwire serve` with `extra`; its REST and gRPC URLs.
 fn serve(extra: &[&str]) -> (Server, String, String) {
-    let mut child = imgwire()
-        .args([
-            "serve",
-            "--rest-addr",
-            "127.0.0.1:0",
-            "--grpc-addr",
-            "127.0.0.1:0",
-        ])
-        .args(["--tcp-addr", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut url = |prefix: &str| {
-        let line = lines.next().unwrap().unwrap();
-        line.strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("unexpected line {line}"))
-            .to_string()
-    };
-    let (rest, grpc) = (url("REST listening on "), url("gRPC listening on "));
-    std::thread::spawn(move || lines.for_each(drop));
-    (Server(child), rest, grpc)
+    let (server, rest, grpc, _) = common::serve_process::serve_process(extra);
+    (server, rest, grpc)
 }
 
 /// A small run of `protocols` against `rest` and `grpc`, plus `extra`.

@@ -4,6 +4,7 @@
 
 pub mod fixture;
 pub mod raw_http;
+pub mod serve_process;
 
 use clap::Parser;
 use imgwire::cli::{Command, ServerArgs};

@@ -92,19 +92,17 @@ pub fn groups(report: &BenchReport) -> Vec<Group<'_>> {
         .collect()
 }
 
-/// The stages a bar stacks, bottom to top: a request's, in order.
-const STACKED: [Stage; 10] = [
-    Stage::Serialize,
-    Stage::Transport,
-    Stage::ServerReceive,
-    Stage::ServerDeserialize,
-    Stage::ServerQueue,
-    Stage::ServerDecode,
-    Stage::ServerInfer,
-    Stage::ServerRespond,
-    Stage::Response,
-    Stage::Residual,
-];
+/// The stages a bar stacks, bottom to top: a request's, in order, then the
+/// time no stage claims.
+const STACKED: [Stage; 10] = {
+    let mut stacked = [Stage::Residual; 10];
+    let mut i = 0;
+    while i < Stage::IN_REQUEST.len() {
+        stacked[i] = Stage::IN_REQUEST[i];
+        i += 1;
+    }
+    stacked
+};
 
 /// Each stage's colour: the client's in blues, the wire grey, the
 /// server's warm.

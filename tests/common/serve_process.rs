@@ -1,0 +1,47 @@
+//! `imgwire serve` as a child process on free loopback ports, for the tests
+//! that need the real binary: started with extra flags, its URLs read from
+//! the banner it prints, killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// The binary under test.
+pub fn imgwire() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imgwire"))
+}
+
+/// A running `imgwire serve`, killed on drop.
+pub struct ServeProcess(pub Child);
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `imgwire serve` on 127.0.0.1:0 with `extra` flags; the process
+/// and its REST, gRPC and TCP floor URLs as its banner names them.
+pub fn serve_process(extra: &[&str]) -> (ServeProcess, String, String, String) {
+    let mut child = imgwire()
+        .args(["serve", "--rest-addr", "127.0.0.1:0"])
+        .args(["--grpc-addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("imgwire serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
+    let mut url = |prefix: &str| {
+        let line = lines.next().expect("a banner line").expect("text");
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("unexpected line {line}"))
+            .to_string()
+    };
+    let rest = url("REST listening on ");
+    let grpc = url("gRPC listening on ");
+    let tcp = url("TCP floor listening on ");
+    // Keep reading so the server's later output never meets a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (ServeProcess(child), rest, grpc, tcp)
+}
