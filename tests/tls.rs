@@ -148,16 +148,7 @@ fn bad_pem_files_and_half_the_flags_are_refused_naming_the_flag() {
         (vec!["--tls-key", key], "--tls-cert"),
     ];
     for (flags, named) in cases {
-        let out = imgwire()
-            .args([
-                "serve",
-                "--rest-addr",
-                "127.0.0.1:0",
-                "--grpc-addr",
-                "127.0.0.1:0",
-            ])
-            .args(["--tcp-addr", "127.0.0.1:0"])
-            .args(&flags)
+        let out = common::serve_process::serve_command(&flags)
             .stdin(Stdio::null())
             .output()
             .unwrap();

@@ -403,63 +403,17 @@ fn grpc_model_infer_answers_the_jpeg_s_height_and_width() {
     );
 }
 
-/// `imgwire serve` in its own process on free ports, stopped when dropped.
-struct Serve {
-    child: std::process::Child,
-    rest_url: String,
-    grpc_url: String,
-}
-
-impl Serve {
-    fn start() -> Serve {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
-            .args([
-                "serve",
-                "--rest-addr",
-                "127.0.0.1:0",
-                "--grpc-addr",
-                "127.0.0.1:0",
-            ])
-            .args(["--tcp-addr", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("imgwire serve starts");
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut url = |prefix: &str| {
-            let line = lines.next().unwrap().unwrap();
-            let url = line.strip_prefix(prefix).map(str::to_string);
-            url.unwrap_or_else(|| panic!("unexpected line {line}"))
-        };
-        let (rest_url, grpc_url) = (url("REST listening on "), url("gRPC listening on "));
-        // Keep reading so the server's later output never meets a closed pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Serve {
-            child,
-            rest_url,
-            grpc_url,
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 #[ignore = "needs Python: tritonclient"]
 fn tritonclient_calls_imgwire_serve_over_http_and_grpc() {
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("1080x1920.jpg");
     std::fs::write(&image, jpeg(1080, 1920)).unwrap();
-    let serve = Serve::start();
+    let (_serve, rest_url, grpc_url, _) = common::serve_process::serve_process(&[]);
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("targets/tritonclient/run-check.sh");
     let status = std::process::Command::new(script)
-        .args([&serve.rest_url, &serve.grpc_url])
+        .args([&rest_url, &grpc_url])
         .arg(&image)
         .args(["1080", "1920"])
         .status()

@@ -68,28 +68,19 @@ pub fn render(curves: &[Curve], open: bool) -> String {
     let mut out = String::new();
     for curve in curves {
         let _ = writeln!(out, "\nThroughput-latency curve: {}", curve.scenario);
-        let mut header = ["concurrency", "req/s", "p50 ms", "p99 ms"]
-            .map(String::from)
-            .to_vec();
-        if open {
-            header.extend(["p50 ms uncorr.", "p99 ms uncorr."].map(String::from));
-        }
-        let mut rows = vec![header];
-        let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
+        let mut rows = vec![super::load::latency_header("concurrency", open)];
         for p in &curve.points {
             let marker = match p.stable {
                 Some(false) => super::load::UNSTABLE_MARKER,
                 _ => "",
             };
-            let mut row = vec![
-                format!("{}{marker}", p.concurrency),
-                format!("{:.1}", p.throughput_rps),
-                ms(p.p50_ns),
-                ms(p.p99_ns),
-            ];
-            if open {
-                row.extend([ms(p.uncorrected_p50_ns), ms(p.uncorrected_p99_ns)]);
-            }
+            let uncorrected = open.then_some([p.uncorrected_p50_ns, p.uncorrected_p99_ns]);
+            let mut row = vec![format!("{}{marker}", p.concurrency)];
+            row.extend(super::load::latency_cells(
+                p.throughput_rps,
+                [p.p50_ns, p.p99_ns],
+                uncorrected,
+            ));
             rows.push(row);
         }
         out.push_str(&align(&rows, 0));

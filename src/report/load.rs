@@ -100,6 +100,27 @@ impl Latency {
 }
 
 /// The marker an unstable scenario carries in tables and Markdown.
+/// The header of a latency table: `first`, req/s, p50 and p99 in ms, and
+/// under open load the uncorrected p50 and p99 beside them.
+pub fn latency_header(first: &str, open: bool) -> Vec<String> {
+    let mut header = vec![first.to_string()];
+    header.extend(["req/s", "p50 ms", "p99 ms"].map(String::from));
+    if open {
+        header.extend(["p50 ms uncorr.", "p99 ms uncorr."].map(String::from));
+    }
+    header
+}
+
+/// A latency table's cells after its first: req/s, p50 and p99 in ms, and
+/// the uncorrected p50 and p99 where given (open load).
+pub fn latency_cells(rps: f64, p50_p99_ns: [u64; 2], uncorrected: Option<[u64; 2]>) -> Vec<String> {
+    let ms = |ns: u64| format!("{:.3}", ns as f64 / 1e6);
+    let mut cells = vec![format!("{rps:.1}")];
+    cells.extend(p50_p99_ns.map(ms));
+    cells.extend(uncorrected.into_iter().flatten().map(ms));
+    cells
+}
+
 pub const UNSTABLE_MARKER: &str = "~";
 
 /// `~` after a figure of a scenario whose warm-up never became stable.

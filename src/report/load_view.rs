@@ -4,7 +4,7 @@
 
 use super::load::{LoadModel, UNSTABLE_MARKER};
 use super::text::{align, wrap};
-use super::{BenchReport, ScenarioReport, Summary};
+use super::{BenchReport, ScenarioReport};
 use std::fmt::Write;
 
 /// The load's lines: nothing for a stable burst run.
@@ -19,31 +19,22 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
 }
 
 /// Milliseconds of a summary's p50 and p99.
-fn p50_p99(summary: &Summary) -> [String; 2] {
-    [summary.p50_ns, summary.p99_ns].map(|ns| format!("{:.3}", ns as f64 / 1e6))
-}
-
 /// Requests per second and latency per scenario; under open load the
 /// corrected latency first and the uncorrected beside it.
 fn latency_table(report: &BenchReport, width: Option<usize>) -> String {
     let settings = &report.settings;
     let open = settings.load.load_model == LoadModel::Open;
-    let mut header = ["scenario", "req/s", "p50 ms", "p99 ms"]
-        .map(String::from)
-        .to_vec();
-    if open {
-        header.extend(["p50 ms uncorr.", "p99 ms uncorr."].map(String::from));
-    }
-    let mut rows = vec![header];
+    let mut rows = vec![super::load::latency_header("scenario", open)];
     for s in &report.scenarios {
-        let mut row = vec![
-            format!("{}{}", s.label(), super::load::marker(&s.load)),
-            format!("{:.1}", s.load.throughput_rps),
-        ];
-        row.extend(p50_p99(s.load.latency.headline()));
-        if open {
-            row.extend(p50_p99(&s.load.latency.uncorrected));
-        }
+        let latency = &s.load.latency;
+        let headline = latency.headline();
+        let uncorrected = &latency.uncorrected;
+        let mut row = vec![format!("{}{}", s.label(), super::load::marker(&s.load))];
+        row.extend(super::load::latency_cells(
+            s.load.throughput_rps,
+            [headline.p50_ns, headline.p99_ns],
+            open.then_some([uncorrected.p50_ns, uncorrected.p99_ns]),
+        ));
         rows.push(row);
     }
     let mut out = String::from("\n");

@@ -253,15 +253,6 @@ fn is_bad_jpeg(error: &anyhow::Error) -> bool {
 mod tests {
     use super::*;
 
-    fn jpeg_meta(width: u32, height: u32) -> ImageMeta {
-        ImageMeta {
-            width,
-            height,
-            channels: 3,
-            format: ImageFormat::Jpeg,
-        }
-    }
-
     #[test]
     fn the_cpu_decoders_are_always_available() {
         assert!(check_decoder_available(ServerDecoder::Turbojpeg).is_ok());
@@ -279,7 +270,12 @@ mod tests {
 
     #[test]
     fn nvjpeg_requests_say_no_driver_exactly_when_there_is_none() {
-        let err = decode(ServerDecoder::Nvjpeg, b"\xff\xd8", &jpeg_meta(1, 1)).unwrap_err();
+        let err = decode(
+            ServerDecoder::Nvjpeg,
+            b"\xff\xd8",
+            &crate::wire::test_jpeg_meta(1, 1),
+        )
+        .unwrap_err();
         let no_driver = RequestError::Internal(
             crate::gpu::GpuError::NoDriver(GpuUse::ServerDecoder).to_string(),
         );
@@ -301,9 +297,19 @@ mod tests {
                 format: PixelFormat::RGB,
             })
             .unwrap();
-        let decoded = decode(ServerDecoder::Turbojpeg, &jpeg, &jpeg_meta(16, 8)).unwrap();
+        let decoded = decode(
+            ServerDecoder::Turbojpeg,
+            &jpeg,
+            &crate::wire::test_jpeg_meta(16, 8),
+        )
+        .unwrap();
         assert_eq!(decoded, 16 * 8 * 3);
-        let err = decode(ServerDecoder::Turbojpeg, &jpeg, &jpeg_meta(8, 16)).unwrap_err();
+        let err = decode(
+            ServerDecoder::Turbojpeg,
+            &jpeg,
+            &crate::wire::test_jpeg_meta(8, 16),
+        )
+        .unwrap_err();
         assert!(matches!(err, RequestError::Mismatch(_)), "{err:?}");
     }
 }

@@ -114,7 +114,6 @@ fn run_infer(duration: Duration, timings: &mut ServerTimings) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ImageFormat;
 
     fn jpeg(width: u32, height: u32) -> (Bytes, ImageMeta) {
         let size = format!("{height}x{width}").parse().unwrap();
@@ -129,13 +128,10 @@ mod tests {
                 format: turbojpeg::PixelFormat::RGB,
             })
             .unwrap();
-        let meta = ImageMeta {
-            width,
-            height,
-            channels: 3,
-            format: ImageFormat::Jpeg,
-        };
-        (Bytes::from(jpeg), meta)
+        (
+            Bytes::from(jpeg),
+            crate::wire::test_jpeg_meta(width, height),
+        )
     }
 
     #[tokio::test]

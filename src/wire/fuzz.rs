@@ -10,7 +10,7 @@ use super::kserve::{self, KserveModel};
 use super::proto::{google_rpc, kserve as kpb, seed as spb, torchserve as tpb};
 use super::server_timing::ServerTimings;
 use super::torchserve::{self, TorchserveModel};
-use super::{seed, ImageFormat, ImageMeta, PayloadKind};
+use super::{seed, PayloadKind};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
 use proptest::prelude::*;
@@ -64,15 +64,6 @@ pub(crate) fn config() -> ProptestConfig {
     ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::default()
-    }
-}
-
-fn jpeg_meta(width: u32, height: u32) -> ImageMeta {
-    ImageMeta {
-        width,
-        height,
-        channels: 3,
-        format: ImageFormat::Jpeg,
     }
 }
 
@@ -159,7 +150,7 @@ fn torchserve_grpc_answer(prediction: &[u8], code: i32) -> Vec<u8> {
 
 /// Runs every client answer parser on `body`; none may panic.
 fn parse_as_every_answer(protocol: Protocol, body: &[u8]) {
-    let sent = jpeg_meta(40, 24);
+    let sent = super::test_jpeg_meta(40, 24);
     let kserve_model = KserveModel::for_test("BYTES");
     let torchserve_model = TorchserveModel {
         name: "decode".into(),
@@ -261,7 +252,7 @@ proptest! {
 /// parsers' accepting paths as well as their refusals.
 #[test]
 fn the_unedited_answers_pass() {
-    let sent = jpeg_meta(40, 24);
+    let sent = super::test_jpeg_meta(40, 24);
     let model = KserveModel::for_test("BYTES");
     let check = |protocol, body: &[u8]| {
         kserve::parse_response(&model, protocol, PayloadKind::Binary, body, Some(&sent))

@@ -97,11 +97,18 @@ impl PayloadKind {
 pub(crate) fn test_image(width: u32, height: u32) -> EncodedImage {
     EncodedImage {
         bytes: Bytes::from_static(&[0xff, 0xd8, 1, 2, 3]),
-        meta: ImageMeta {
-            width,
-            height,
-            channels: 3,
-            format: ImageFormat::Jpeg,
-        },
+        meta: test_jpeg_meta(width, height),
+    }
+}
+
+/// What a client declares for a 3-channel JPEG of `width` x `height`, as
+/// the tests send it.
+#[cfg(test)]
+pub(crate) fn test_jpeg_meta(width: u32, height: u32) -> ImageMeta {
+    ImageMeta {
+        width,
+        height,
+        channels: 3,
+        format: ImageFormat::Jpeg,
     }
 }

@@ -10,6 +10,16 @@ pub fn imgwire() -> Command {
     Command::new(env!("CARGO_BIN_EXE_imgwire"))
 }
 
+/// `imgwire serve` on 127.0.0.1:0 for REST, gRPC and the floor, plus `extra`.
+pub fn serve_command(extra: &[&str]) -> Command {
+    let mut command = imgwire();
+    command
+        .args(["serve", "--rest-addr", "127.0.0.1:0"])
+        .args(["--grpc-addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0"])
+        .args(extra);
+    command
+}
+
 /// A running `imgwire serve`, killed on drop.
 pub struct ServeProcess(pub Child);
 
@@ -23,10 +33,7 @@ impl Drop for ServeProcess {
 /// Starts `imgwire serve` on 127.0.0.1:0 with `extra` flags; the process
 /// and its REST, gRPC and TCP floor URLs as its banner names them.
 pub fn serve_process(extra: &[&str]) -> (ServeProcess, String, String, String) {
-    let mut child = imgwire()
-        .args(["serve", "--rest-addr", "127.0.0.1:0"])
-        .args(["--grpc-addr", "127.0.0.1:0", "--tcp-addr", "127.0.0.1:0"])
-        .args(extra)
+    let mut child = serve_command(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

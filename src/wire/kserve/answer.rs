@@ -170,22 +170,12 @@ fn integers_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::ImageFormat;
 
     fn model() -> KserveModel {
         KserveModel {
             name: "decode".into(),
             input: "image".into(),
             datatype: "BYTES".into(),
-        }
-    }
-
-    fn meta(width: u32, height: u32) -> ImageMeta {
-        ImageMeta {
-            width,
-            height,
-            channels: 3,
-            format: ImageFormat::Jpeg,
         }
     }
 
@@ -198,8 +188,18 @@ mod tests {
 
     #[test]
     fn the_rest_answer_must_be_the_sent_images_height_and_width() {
-        parse(Protocol::Rest, TRITON_REST, meta(1920, 1080)).unwrap();
-        let err = parse(Protocol::Rest, TRITON_REST, meta(1080, 1920)).unwrap_err();
+        parse(
+            Protocol::Rest,
+            TRITON_REST,
+            crate::wire::test_jpeg_meta(1920, 1080),
+        )
+        .unwrap();
+        let err = parse(
+            Protocol::Rest,
+            TRITON_REST,
+            crate::wire::test_jpeg_meta(1080, 1920),
+        )
+        .unwrap_err();
         assert!(
             matches!(err, KserveWireError::WrongSize { height: 1920, .. }),
             "{err}"
@@ -218,24 +218,44 @@ mod tests {
     #[test]
     fn an_error_answer_is_a_clear_error() {
         let body = br#"{"error":"Request for unknown model: 'nope' is not found"}"#;
-        let err = parse(Protocol::Rest, body, meta(2, 1)).unwrap_err();
+        let err = parse(Protocol::Rest, body, crate::wire::test_jpeg_meta(2, 1)).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the v2 server answered an error: Request for unknown model: 'nope' is not found"
         );
-        let err = parse(Protocol::Rest, br#"{"outputs":[]}"#, meta(2, 1)).unwrap_err();
+        let err = parse(
+            Protocol::Rest,
+            br#"{"outputs":[]}"#,
+            crate::wire::test_jpeg_meta(2, 1),
+        )
+        .unwrap_err();
         assert!(matches!(err, KserveWireError::NoOutputs), "{err}");
-        assert!(parse(Protocol::Rest, b"<html>", meta(2, 1)).is_err());
+        assert!(parse(Protocol::Rest, b"<html>", crate::wire::test_jpeg_meta(2, 1)).is_err());
     }
 
     #[test]
     fn a_binary_extension_answer_is_read_after_its_json() {
         let mut body = br#"{"model_name":"decode","outputs":[{"name":"size","datatype":"INT32","shape":[2],"parameters":{"binary_data_size":8}}]}"#.to_vec();
         body.extend_from_slice(&[0x38, 0x04, 0, 0, 0x80, 0x07, 0, 0]);
-        parse(Protocol::Rest, &body, meta(1920, 1080)).unwrap();
-        assert!(parse(Protocol::Rest, &body, meta(1920, 1079)).is_err());
+        parse(
+            Protocol::Rest,
+            &body,
+            crate::wire::test_jpeg_meta(1920, 1080),
+        )
+        .unwrap();
+        assert!(parse(
+            Protocol::Rest,
+            &body,
+            crate::wire::test_jpeg_meta(1920, 1079)
+        )
+        .is_err());
         let short = &body[..body.len() - 1];
-        let err = parse(Protocol::Rest, short, meta(1920, 1080)).unwrap_err();
+        let err = parse(
+            Protocol::Rest,
+            short,
+            crate::wire::test_jpeg_meta(1920, 1080),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("fewer binary bytes"), "{err}");
     }
 
@@ -261,14 +281,39 @@ mod tests {
     #[test]
     fn the_grpc_answer_is_read_from_raw_contents_or_int_contents() {
         let raw = grpc_answer(Some(hex_bytes("3804000080070000")), vec![]);
-        parse(Protocol::Grpc, &raw, meta(1920, 1080)).unwrap();
-        assert!(parse(Protocol::Grpc, &raw, meta(1920, 1920)).is_err());
+        parse(
+            Protocol::Grpc,
+            &raw,
+            crate::wire::test_jpeg_meta(1920, 1080),
+        )
+        .unwrap();
+        assert!(parse(
+            Protocol::Grpc,
+            &raw,
+            crate::wire::test_jpeg_meta(1920, 1920)
+        )
+        .is_err());
         let typed = grpc_answer(None, vec![1080, 1920]);
-        parse(Protocol::Grpc, &typed, meta(1920, 1080)).unwrap();
-        assert!(parse(Protocol::Grpc, &typed, meta(1080, 1080)).is_err());
+        parse(
+            Protocol::Grpc,
+            &typed,
+            crate::wire::test_jpeg_meta(1920, 1080),
+        )
+        .unwrap();
+        assert!(parse(
+            Protocol::Grpc,
+            &typed,
+            crate::wire::test_jpeg_meta(1080, 1080)
+        )
+        .is_err());
         let ragged = grpc_answer(Some(vec![1, 2, 3]), vec![]);
-        assert!(parse(Protocol::Grpc, &ragged, meta(1, 1)).is_err());
-        assert!(parse(Protocol::Grpc, b"\xff\xff", meta(1, 1)).is_err());
+        assert!(parse(Protocol::Grpc, &ragged, crate::wire::test_jpeg_meta(1, 1)).is_err());
+        assert!(parse(
+            Protocol::Grpc,
+            b"\xff\xff",
+            crate::wire::test_jpeg_meta(1, 1)
+        )
+        .is_err());
     }
 
     #[test]
