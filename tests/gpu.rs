@@ -107,7 +107,7 @@ fn nvjpeg_server_outcomes(requests: Vec<(Vec<u8>, u32, u32)>) -> Vec<String> {
         for (body, width, height) in requests {
             let request = WireRequest {
                 path: "/binary".into(),
-                body: Bytes::from(body),
+                body: Bytes::from(body).into(),
                 content_type: "application/octet-stream",
                 headers: vec![
                     ("x-image-width", width.to_string()),

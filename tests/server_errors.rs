@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 fn rest(path: &'static str, body: Vec<u8>, headers: &[(&'static str, &str)]) -> WireRequest {
     WireRequest {
         path: path.into(),
-        body: Bytes::from(body),
+        body: Bytes::from(body).into(),
         content_type: "application/octet-stream",
         headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
     }
@@ -25,7 +25,7 @@ fn rest(path: &'static str, body: Vec<u8>, headers: &[(&'static str, &str)]) -> 
 fn grpc(path: &'static str, body: Vec<u8>) -> WireRequest {
     WireRequest {
         path: path.into(),
-        body: Bytes::from(body),
+        body: Bytes::from(body).into(),
         content_type: "application/grpc",
         headers: vec![],
     }

@@ -57,6 +57,31 @@ fn tune_measures_turns_knobs_and_writes_a_command_that_reproduces_the_best() {
         assert!(trial["failed"].is_null(), "{trial}");
         assert_eq!(trial["burst_ns"].as_array().unwrap().len(), 4, "{trial}");
     }
+    // Every knob after the first is judged against the best measured again
+    // just before it: a reference trial of the best so far's configuration.
+    let knob = |trial: &serde_json::Value| {
+        let changed = trial["changed"].as_str().unwrap();
+        changed.split(' ').next().unwrap().to_string()
+    };
+    let mut best = &trials[0]["configuration"];
+    for (before, trial) in trials.iter().zip(&trials[1..]) {
+        if trial["reference"] == true {
+            assert_eq!(&trial["configuration"], best, "{trials:?}");
+        } else if before["reference"] == false && before["changed"] != "start" {
+            assert_eq!(
+                knob(trial),
+                knob(before),
+                "a knob with no reference: {trials:?}"
+            );
+        }
+        if trial["kept"] == true {
+            best = &trial["configuration"];
+        }
+    }
+    assert!(
+        trials.iter().any(|t| t["reference"] == true),
+        "6 s is time for more than one knob: {trials:?}"
+    );
     assert_eq!(json["confirm_start_burst_ns"].as_array().unwrap().len(), 4);
     assert_eq!(json["server_knobs_not_changed"], serde_json::json!([]));
     // The reproduce command is a bench command line with the best's flags.

@@ -15,8 +15,8 @@ use std::path::Path;
 pub fn save_request(dir: &Path, scenario: &Scenario, request: &WireRequest) -> Result<()> {
     let stem = dir.join(scenario.file_stem());
     let body = match scenario.protocol {
-        Protocol::Grpc => grpc_frame(&request.body),
-        _ => request.body.to_vec(),
+        Protocol::Grpc => grpc_frame(&request.body.contiguous()),
+        _ => request.body.contiguous().to_vec(),
     };
     OutputPath::new(stem.with_extension("body"), "--save-requests").write(&body)?;
     OutputPath::new(stem.with_extension("http"), "--save-requests")
@@ -39,10 +39,8 @@ fn head(protocol: Protocol, request: &WireRequest) -> String {
 /// A gRPC message as it travels: not compressed (0), its length (u32 big
 /// endian), the message.
 fn grpc_frame(message: &[u8]) -> Vec<u8> {
-    let length = u32::try_from(message.len()).unwrap_or(u32::MAX);
     let mut framed = Vec::with_capacity(message.len() + 5);
-    framed.push(0);
-    framed.extend_from_slice(&length.to_be_bytes());
+    framed.extend_from_slice(&crate::wire::codec::grpc_prefix(false, message.len()));
     framed.extend_from_slice(message);
     framed
 }
@@ -66,7 +64,7 @@ mod tests {
         };
         let request = WireRequest {
             path: "/imgwire.v1.ImageService/BinaryImage".into(),
-            body: bytes::Bytes::from_static(b"abc"),
+            body: bytes::Bytes::from_static(b"abc").into(),
             content_type: "application/grpc",
             headers: vec![],
         };

@@ -1,22 +1,32 @@
 //! gRPC over HTTP/2 with tonic: one channel (one connection) for every
-//! request, as the seed's grpcio client had, and a raw-bytes codec so the
-//! protobuf work stays in the client's own `serialize` and `response` stages.
+//! request by default, as the seed's grpcio client had (`--grpc-channels`
+//! for more). Messages are framed here and sent as their parts, so the
+//! protobuf work stays in the client's own `serialize` and `response`
+//! stages and no layer copies the image; tonic's channel carries the call
+//! and its decoder reads the answer.
 //! `https://` URLs: the connector runs the TLS handshake itself (ALPN h2),
 //! timed with the TCP connect.
 
 use super::counting::{CountingStream, WireCounters};
+use super::parts_body::PartsBody;
 use super::tls::{Secured, ALPN_H2};
 use super::{ClientSettings, Exchange};
 use crate::wire::codec::RawCodec;
-use crate::wire::gzip::Compression;
+use crate::wire::gzip::{self, Compression};
 use crate::wire::payload::WireRequest;
 use crate::wire::server_timing;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use bytes::Bytes;
 use http::uri::PathAndQuery;
 use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Instant;
+use tonic::codec::Streaming;
 use tonic::transport::{Channel, Endpoint};
+use tower::{Service, ServiceExt};
+
+/// The header naming a gRPC message's compression.
+const GRPC_ENCODING: &str = "grpc-encoding";
 
 pub struct GrpcClient {
     pub(super) counters: Arc<WireCounters>,
@@ -87,52 +97,120 @@ impl GrpcClient {
         })
     }
 
+    /// Sends one unary call and reads its answer. The request is framed
+    /// here (`PartsBody::grpc_message`): its parts, the image's own buffer
+    /// among them, go to the connection as they are, where tonic's encoder
+    /// would copy the whole message into a buffer of its own first. The
+    /// answer is read by tonic's decoder (message limit, `grpc-status`).
     pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
-        let limit = self.settings.max_message_bytes;
-        let mut grpc =
-            tonic::client::Grpc::new(self.channels[worker % self.channels.len()].clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit);
-        if self.settings.compression == Compression::Gzip {
-            grpc = grpc.send_compressed(tonic::codec::CompressionEncoding::Gzip);
-        }
-        let path = match request.path {
-            std::borrow::Cow::Borrowed(path) => PathAndQuery::from_static(path),
-            std::borrow::Cow::Owned(path) => PathAndQuery::try_from(path)
-                .map_err(|e| anyhow!("'{e}' is not a gRPC method path"))?,
-        };
         let start = Instant::now();
-        grpc.ready().await.map_err(|e| {
-            let e: Box<dyn std::error::Error + Send + Sync> = e.into();
-            anyhow!(
-                "the gRPC channel to {} is not ready: {}",
-                self.url,
-                error_chain(&*e)
-            )
-        })?;
-        let response = grpc
-            .unary(tonic::Request::new(request.body), path, RawCodec)
-            .await
-            .map_err(|status| {
+        let exchange = tokio::time::timeout(self.settings.request_timeout, async {
+            let http_request = self.http_request(request)?;
+            let mut channel = self.channels[worker % self.channels.len()].clone();
+            let ready = channel.ready().await.map_err(|e| {
                 anyhow!(
-                    "the gRPC server answered {:?}: {}{}",
-                    status.code(),
-                    status.message(),
-                    hint(status.code())
+                    "the gRPC channel to {} is not ready: {}",
+                    self.url,
+                    error_chain(&e)
                 )
             })?;
-        let roundtrip = start.elapsed();
-        let server_timing = response
-            .metadata()
-            .get(server_timing::HEADER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            let response = ready.call(http_request).await.map_err(|e| {
+                anyhow!(
+                    "the gRPC call to {} failed: {}{}",
+                    self.url,
+                    error_chain(&e),
+                    hint(tonic::Code::Unavailable)
+                )
+            })?;
+            read_answer(response, self.settings.max_message_bytes).await
+        });
+        let (body, server_timing) = exchange.await.map_err(|_| {
+            anyhow!(
+                "the gRPC call timed out after {:?}{}",
+                self.settings.request_timeout,
+                hint(tonic::Code::DeadlineExceeded)
+            )
+        })??;
         Ok(Exchange {
-            body: response.into_inner(),
+            body,
             server_timing,
-            roundtrip,
+            roundtrip: start.elapsed(),
         })
     }
+
+    /// The HTTP/2 request of one call: the method's path (the channel adds
+    /// scheme and authority), gRPC's headers, the message framed, gzip'd
+    /// first with `--compression gzip`.
+    fn http_request(&self, request: WireRequest) -> Result<http::Request<tonic::body::Body>> {
+        let limit = self.settings.max_message_bytes;
+        if request.body.len() > limit {
+            bail!(
+                "the gRPC request message is {} bytes, over the {limit} bytes allowed{}",
+                request.body.len(),
+                hint(tonic::Code::OutOfRange)
+            );
+        }
+        let path = PathAndQuery::try_from(request.path.as_ref())
+            .map_err(|e| anyhow!("'{}' is not a gRPC method path: {e}", request.path))?;
+        let mut builder = http::Request::post(http::Uri::from(path))
+            .header(http::header::TE, "trailers")
+            .header(http::header::CONTENT_TYPE, "application/grpc");
+        let body = match self.settings.compression {
+            Compression::None => PartsBody::grpc_message(request.body, false),
+            Compression::Gzip => {
+                builder = builder.header(GRPC_ENCODING, "gzip");
+                let compressed = gzip::compress(&request.body.contiguous());
+                PartsBody::grpc_message(compressed.into(), true)
+            }
+        };
+        Ok(builder.body(tonic::body::Body::new(body))?)
+    }
+}
+
+/// The answer's one message and its `server-timing` value (trailers, or
+/// headers where a server sends it there); a non-OK `grpc-status`, in the
+/// headers (a trailers-only answer) or the trailers, is the error.
+async fn read_answer(
+    response: http::Response<tonic::body::Body>,
+    limit: usize,
+) -> Result<(Bytes, Option<String>)> {
+    let (parts, body) = response.into_parts();
+    if let Some(status) = tonic::Status::from_header_map(&parts.headers) {
+        if status.code() != tonic::Code::Ok {
+            return Err(status_error(&status));
+        }
+    }
+    let mut answer = Streaming::new_response(RawCodec, body, parts.status, None, Some(limit));
+    let message = answer
+        .message()
+        .await
+        .map_err(|status| status_error(&status))?
+        .ok_or_else(|| anyhow!("the gRPC server answered without a message"))?;
+    let trailers = answer
+        .trailers()
+        .await
+        .map_err(|status| status_error(&status))?;
+    let server_timing = trailers
+        .as_ref()
+        .and_then(|t| t.get(server_timing::HEADER))
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            parts
+                .headers
+                .get(server_timing::HEADER)
+                .and_then(|v| v.to_str().ok())
+        })
+        .map(str::to_owned);
+    Ok((message, server_timing))
+}
+
+fn status_error(status: &tonic::Status) -> anyhow::Error {
+    anyhow!(
+        "the gRPC server answered {:?}: {}{}",
+        status.code(),
+        status.message(),
+        hint(status.code())
+    )
 }
 
 /// What a user can do about a status, where the status alone does not say.

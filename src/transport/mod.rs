@@ -4,6 +4,7 @@
 pub mod counting;
 mod grpc;
 pub mod http_get;
+mod parts_body;
 mod rest;
 mod tcp;
 pub mod tls;

@@ -8,6 +8,7 @@
 //! with the TCP connect.
 
 use super::counting::{connect_counted, WireCounters};
+use super::parts_body::PartsBody;
 use super::tls::{Secured, ALPN_H2, ALPN_HTTP1};
 use super::{ClientSettings, Exchange};
 use crate::wire::gzip::{self, Compression};
@@ -15,8 +16,7 @@ use crate::wire::json::ErrorJson;
 use crate::wire::payload::WireRequest;
 use crate::wire::server_timing;
 use anyhow::{anyhow, bail, Context, Result};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioExecutor;
@@ -41,8 +41,8 @@ pub struct RestClient {
 
 /// One connection's request handle.
 enum Sender {
-    H1(http1::SendRequest<Full<Bytes>>),
-    H2(http2::SendRequest<Full<Bytes>>),
+    H1(http1::SendRequest<PartsBody>),
+    H2(http2::SendRequest<PartsBody>),
 }
 
 impl Sender {
@@ -55,7 +55,7 @@ impl Sender {
 
     async fn send(
         &mut self,
-        request: http::Request<Full<Bytes>>,
+        request: http::Request<PartsBody>,
     ) -> hyper::Result<http::Response<Incoming>> {
         match self {
             Sender::H1(s) => {
@@ -232,10 +232,10 @@ impl RestClient {
                 Compression::None => request.body,
                 Compression::Gzip => {
                     builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
-                    Bytes::from(gzip::compress(&request.body))
+                    gzip::compress(&request.body.contiguous()).into()
                 }
             };
-            let http_request = builder.body(Full::new(body))?;
+            let http_request = builder.body(PartsBody::new(body))?;
             let mut lease = self.checkout().await?;
             let sender = lease
                 .sender

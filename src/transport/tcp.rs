@@ -60,7 +60,7 @@ impl TcpClient {
         let stream = slot.as_mut().expect("just opened");
         let limit = self.settings.max_message_bytes;
         let start = Instant::now();
-        let exchange = exchange_message(stream, request.body, limit);
+        let exchange = exchange_message(stream, request.body.contiguous(), limit);
         let result = tokio::time::timeout(self.settings.request_timeout, exchange)
             .await
             .map_err(|_| {

@@ -5,7 +5,9 @@
 //! The search turns one knob at a time from where it stands (coordinate
 //! descent), keeping a new value only when the bootstrap interval of its
 //! burst time over the best so far lies wholly below 1: noise never moves
-//! the search. A second pass runs when the first changed anything, and the
+//! the search. Before each knob the best is measured again and its fresh
+//! bursts are what that knob's values are judged against, so a slow drift
+//! of the machine is not taken for a setting's effect. A second pass runs when the first changed anything, and the
 //! search stops at its time budget. The best and the starting configuration
 //! are then measured again, in turns, and the gain reported is over those
 //! fresh bursts, so it is not the lucky draw that made the best win.
@@ -44,6 +46,9 @@ pub struct Trial {
     pub versus_best: Option<Ratio>,
     /// Whether it became the best.
     pub kept: bool,
+    /// Whether it is the best measured again, as the reference for the
+    /// next knob's values (`versus_best` is then its drift since its last).
+    pub reference: bool,
     /// Why it has no figures (a failed run), if so.
     pub failed: Option<String>,
 }
@@ -100,9 +105,16 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
     };
     search.best_bursts = search.measure(&start, "start")?;
     let mut stopped_by_budget = false;
-    'passes: for _ in 0..2 {
+    'passes: for pass in 0..2 {
         let mut improved = false;
-        for &knob in knobs(protocol) {
+        for (index, &knob) in knobs(protocol).iter().enumerate() {
+            if pass + index > 0 {
+                if started.elapsed() >= options.budget {
+                    stopped_by_budget = true;
+                    break 'passes;
+                }
+                search.measure_best_again(knob)?;
+            }
             for setting in knob.values(base.load.concurrency) {
                 let candidate = search.best.with(setting);
                 if candidate == search.best {
@@ -173,6 +185,7 @@ impl Search<'_> {
             burst_ns: burst_ns.clone(),
             versus_best,
             kept: false,
+            reference: false,
             failed: failed.clone(),
         };
         if !self.base.outputs.quiet {
@@ -185,6 +198,24 @@ impl Search<'_> {
             }
             _ => Ok(burst_ns),
         }
+    }
+
+    /// Measures the best again, just before `knob`'s values are tried, and
+    /// makes those bursts the reference they are judged against: a machine
+    /// that drifts over the search (heat, other work) then moves the
+    /// reference with the candidates, and a lucky early draw of the best
+    /// does not stop every later candidate from winning.
+    fn measure_best_again(&mut self, knob: Knob) -> Result<()> {
+        let best = self.best.clone();
+        let label = format!("(best again: {} next)", knob.name());
+        let bursts = self.measure(&best, &label)?;
+        if let Some(trial) = self.trials.last_mut() {
+            trial.reference = true;
+        }
+        if !bursts.is_empty() {
+            self.best_bursts = bursts;
+        }
+        Ok(())
     }
 
     /// Measures a candidate; keeps it when it is clearly faster than the

@@ -27,7 +27,9 @@ fn verdict(trial: &Trial) -> String {
         return format!("failed: {why}");
     }
     let change = trial.versus_best.map_or("-".into(), time_change);
-    if trial.kept {
+    if trial.reference {
+        format!("reference (against its last run: {change})")
+    } else if trial.kept {
         format!("{change}: kept")
     } else {
         change

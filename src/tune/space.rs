@@ -78,8 +78,8 @@ impl Knob {
 pub fn knobs(protocol: Protocol) -> &'static [Knob] {
     match protocol {
         Protocol::Grpc => &[
-            Knob::Window,
             Knob::Channels,
+            Knob::Window,
             Knob::Frame,
             Knob::AdaptiveWindow,
         ],

@@ -35,6 +35,20 @@ impl Encoder for RawCodec {
     }
 }
 
+/// The 5 bytes before every gRPC message on the wire: 1 where the message
+/// is compressed (0 where not), then its length as a big-endian u32
+/// (saturated; a message that long is refused by the size limit first).
+pub fn grpc_prefix(compressed: bool, len: usize) -> [u8; 5] {
+    let length = u32::try_from(len).unwrap_or(u32::MAX).to_be_bytes();
+    [
+        u8::from(compressed),
+        length[0],
+        length[1],
+        length[2],
+        length[3],
+    ]
+}
+
 impl Decoder for RawCodec {
     type Item = Bytes;
     type Error = Status;

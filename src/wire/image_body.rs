@@ -1,13 +1,16 @@
-//! imgwire's image request bodies, each built in one buffer of its exact
-//! size: base64 text is written straight into the JSON or protobuf around
+//! imgwire's image request bodies. The base64 ones are each built in one
+//! buffer of its exact size: base64 text is written straight into the JSON or protobuf around
 //! it (no intermediate `String` and no growing `Vec` left with spare
 //! capacity), and a protobuf `bytes` field takes the image's shared buffer
-//! instead of a copy of it. The bytes are the same serde_json and prost
+//! instead of a copy of it (the binary message is sent as parts, the image
+//! one of them). The bytes are the same serde_json and prost
 //! write for `Base64Json`, `Base64ImageRequest` and `BinaryImageRequest`.
 
+use super::body::WireBody;
 use super::proto::imgwire as pb;
 use super::EncodedImage;
 use base64::Engine;
+use bytes::Bytes;
 use prost::Message;
 
 /// `POST /base64`'s JSON: `{"image":"<base64>","width":..,"height":..,
@@ -51,15 +54,33 @@ pub fn base64_proto(image: &EncodedImage) -> Vec<u8> {
     body
 }
 
-/// `BinaryImageRequest` as protobuf, its `image` field the image's own
-/// buffer (a reference count, not a copy) until prost writes it out.
-pub fn binary_proto(image: &EncodedImage) -> Vec<u8> {
-    pb::BinaryImageRequest {
-        image: image.bytes.clone(),
+/// `BinaryImageRequest` as protobuf, in three parts: field 1 (`image`) as
+/// `bytes_field` gives it, then field 2 (`info`), as prost orders them.
+/// Nothing copies the image.
+pub fn binary_proto(image: &EncodedImage) -> WireBody {
+    let info = pb::BinaryImageRequest {
+        image: Bytes::new(),
         info: Some(image.meta.into()),
-    }
-    .encode_to_vec()
+    };
+    let [head, image] = bytes_field(1, &image.bytes);
+    WireBody::from_parts([head, image, Bytes::from(info.encode_to_vec())])
 }
+
+/// A protobuf `bytes` field whose value is `value`'s own buffer: the
+/// field's key and length, then the value (a reference count, not a copy).
+/// An empty value is left out, as proto3 and prost do.
+pub fn bytes_field(field: u32, value: &Bytes) -> [Bytes; 2] {
+    if value.is_empty() {
+        return [Bytes::new(), Bytes::new()];
+    }
+    let mut head = Vec::with_capacity(2 * 10);
+    push_varint(&mut head, (u64::from(field) << 3) | LENGTH_DELIMITED);
+    push_varint(&mut head, value.len() as u64);
+    [Bytes::from(head), value.clone()]
+}
+
+/// Protobuf's wire type of `bytes`, strings and messages.
+const LENGTH_DELIMITED: u64 = 2;
 
 /// Field 1, length-delimited (wire type 2): `(1 << 3) | 2`.
 const IMAGE_FIELD_KEY: u8 = 0x0a;
@@ -95,7 +116,6 @@ mod tests {
     use super::*;
     use crate::wire::json::Base64Json;
     use crate::wire::{ImageFormat, ImageMeta};
-    use bytes::Bytes;
     use std::borrow::Cow;
 
     /// Images whose base64 text is 0, 4, 8 ... long, and one whose length
@@ -150,9 +170,21 @@ mod tests {
             .encode_to_vec();
             let built = base64_proto(&image);
             assert_eq!(built, prost, "{} image bytes", image.bytes.len());
+            let prost = pb::BinaryImageRequest {
+                image: image.bytes.clone(),
+                info: Some(image.meta.into()),
+            }
+            .encode_to_vec();
             let binary = binary_proto(&image);
-            let decoded = pb::BinaryImageRequest::decode(&binary[..]).unwrap();
-            assert_eq!(decoded.image, image.bytes);
+            assert_eq!(
+                &binary.contiguous()[..],
+                prost,
+                "{} image bytes",
+                image.bytes.len()
+            );
+            if !image.bytes.is_empty() {
+                assert_eq!(binary.parts()[1].as_ptr(), image.bytes.as_ptr(), "no copy");
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! What crosses the wire: payload kinds, their REST and gRPC bodies, the
 //! `Server-Timing` text, and the raw-bytes gRPC codec.
 
+pub mod body;
 pub mod codec;
 pub mod content;
 pub mod gzip;

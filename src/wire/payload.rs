@@ -1,6 +1,7 @@
 //! Client-side (de)serialisation: compressed bytes -> request body for a
 //! protocol and payload kind, and response body -> checked prediction.
 
+use super::body::WireBody;
 use super::json::{self, PredictionJson};
 use super::proto::{imgwire as pb, paths};
 use super::{content, image_body, PayloadKind};
@@ -16,7 +17,7 @@ use std::borrow::Cow;
 pub struct WireRequest {
     /// The REST path or the gRPC method path (`/package.Service/Method`).
     pub path: Cow<'static, str>,
-    pub body: Bytes,
+    pub body: WireBody,
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
 }
@@ -75,7 +76,7 @@ fn serialize_rest<'a>(
     };
     Ok(WireRequest {
         path: Cow::Borrowed(path),
-        body,
+        body: body.into(),
         content_type,
         headers,
     })
@@ -86,13 +87,13 @@ fn serialize_grpc<'a>(
     image: impl Fn() -> Result<&'a EncodedImage>,
 ) -> Result<WireRequest> {
     let (path, body) = match payload {
-        PayloadKind::Basic => (paths::BASIC, content::basic_proto().encode_to_vec()),
-        PayloadKind::B64 => (paths::BASE64, image_body::base64_proto(image()?)),
+        PayloadKind::Basic => (paths::BASIC, content::basic_proto().encode_to_vec().into()),
+        PayloadKind::B64 => (paths::BASE64, image_body::base64_proto(image()?).into()),
         PayloadKind::Binary => (paths::BINARY, image_body::binary_proto(image()?)),
     };
     Ok(WireRequest {
         path: Cow::Borrowed(path),
-        body: Bytes::from(body),
+        body,
         content_type: "application/grpc",
         headers: vec![],
     })
@@ -122,14 +123,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_rest_binary_body_is_the_images_own_buffer() {
+    fn a_binary_body_holds_the_images_own_buffer() {
         let image = crate::wire::test_image(2, 1);
-        for protocol in [Protocol::Rest, Protocol::RestH2, Protocol::Tcp] {
+        for protocol in [
+            Protocol::Rest,
+            Protocol::RestH2,
+            Protocol::Tcp,
+            Protocol::Grpc,
+        ] {
             let request = serialize(protocol, PayloadKind::Binary, Some(&image)).unwrap();
-            assert_eq!(request.body, image.bytes);
+            let shared = request
+                .body
+                .parts()
+                .iter()
+                .find(|part| *part == &image.bytes);
             assert_eq!(
-                request.body.as_ptr(),
-                image.bytes.as_ptr(),
+                shared.map(|part| part.as_ptr()),
+                Some(image.bytes.as_ptr()),
                 "{protocol:?}: the body shares the image's bytes, it is no copy"
             );
         }
@@ -140,14 +150,15 @@ mod tests {
         let image = crate::wire::test_image(2, 1);
         let text_len = image.bytes.len().div_ceil(3) * 4;
         let rest = serialize(Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
-        let parsed: json::Base64Json = serde_json::from_slice(&rest.body).unwrap();
+        let rest_body = rest.body.contiguous();
+        let parsed: json::Base64Json = serde_json::from_slice(&rest_body).unwrap();
         assert_eq!(parsed.image.len(), text_len);
         assert_eq!(parsed.meta(), image.meta);
         let grpc = serialize(Protocol::Grpc, PayloadKind::B64, Some(&image)).unwrap();
-        let message = pb::Base64ImageRequest::decode(&grpc.body[..]).unwrap();
+        let message = pb::Base64ImageRequest::decode(grpc.body.contiguous()).unwrap();
         assert_eq!(message.image, parsed.image);
         let binary = serialize(Protocol::Grpc, PayloadKind::Binary, Some(&image)).unwrap();
-        let message = pb::BinaryImageRequest::decode(&binary.body[..]).unwrap();
+        let message = pb::BinaryImageRequest::decode(binary.body.contiguous()).unwrap();
         assert_eq!(message.image, image.bytes);
     }
 }

@@ -4,12 +4,13 @@
 //! (proto/seed/v1/seed.proto), and its answer, checked: 100 scores and the
 //! map `{"0": 0, ..., "99": 99}`.
 
+use super::body::WireBody;
+use super::image_body;
 use super::payload::{rest_path, WireRequest};
 use super::proto::seed as pb;
 use super::{content, EncodedImage, PayloadKind};
 use crate::protocol::Protocol;
 use base64::Engine;
-use bytes::Bytes;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,37 +71,37 @@ pub fn serialize(
     let image = || image.ok_or(SeedWireError::NoImage(payload.name()));
     let base64 =
         |image: &EncodedImage| base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-    let (path, body, content_type) = match (protocol, payload) {
+    let (path, body, content_type): (_, WireBody, _) = match (protocol, payload) {
         (Protocol::Rest, PayloadKind::Basic) => (
             rest_path(payload),
-            Bytes::from(serde_json::to_vec(&content::basic_json())?),
+            serde_json::to_vec(&content::basic_json())?.into(),
             "application/json",
         ),
         (Protocol::Rest, PayloadKind::B64) => {
             let text = base64(image()?);
             let body = serde_json::to_vec(&Base64Request { image: &text })?;
-            (rest_path(payload), Bytes::from(body), "application/json")
+            (rest_path(payload), body.into(), "application/json")
         }
         (Protocol::Rest, PayloadKind::Binary) => (
             rest_path(payload),
-            image()?.bytes.clone(),
+            image()?.bytes.clone().into(),
             "application/octet-stream",
         ),
         (Protocol::Grpc, PayloadKind::Basic) => {
-            (paths::BASIC, Bytes::from(basic_proto().encode_to_vec()), "")
+            (paths::BASIC, basic_proto().encode_to_vec().into(), "")
         }
         (Protocol::Grpc, PayloadKind::B64) => {
             let message = pb::ImageBase64Request {
                 image: base64(image()?),
             };
-            (paths::BASE64, Bytes::from(message.encode_to_vec()), "")
+            (paths::BASE64, message.encode_to_vec().into(), "")
         }
-        (Protocol::Grpc, PayloadKind::Binary) => {
-            let message = pb::ImageBinaryRequest {
-                image: image()?.bytes.clone(),
-            };
-            (paths::BINARY, Bytes::from(message.encode_to_vec()), "")
-        }
+        // `ImageBinaryRequest { image }`, the image's own buffer behind its key
+        (Protocol::Grpc, PayloadKind::Binary) => (
+            paths::BINARY,
+            WireBody::from_parts(image_body::bytes_field(1, &image()?.bytes)),
+            "",
+        ),
         (other, _) => return Err(SeedWireError::NoSeedServer(other.label())),
     };
     Ok(WireRequest {
@@ -198,18 +199,21 @@ mod tests {
             (b64.path.as_ref(), b64.content_type),
             ("/base64", "application/json")
         );
-        assert_eq!(&b64.body[..], br#"{"image":"/9gBAgM="}"#);
+        assert_eq!(&b64.body.contiguous()[..], br#"{"image":"/9gBAgM="}"#);
         let binary = serialize(Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap();
         assert_eq!(binary.content_type, "application/octet-stream");
         assert!(binary.headers.is_empty());
-        assert_eq!(&binary.body[..], &image.bytes[..]);
+        assert_eq!(&binary.body.contiguous()[..], &image.bytes[..]);
         let grpc = serialize(Protocol::Grpc, PayloadKind::Binary, Some(&image)).unwrap();
         assert_eq!(grpc.path, paths::BINARY);
-        let sent = pb::ImageBinaryRequest::decode(grpc.body).unwrap();
+        let sent = pb::ImageBinaryRequest::decode(grpc.body.contiguous()).unwrap();
         assert_eq!(&sent.image[..], &image.bytes[..]);
         let basic = serialize(Protocol::Grpc, PayloadKind::Basic, None).unwrap();
         assert_eq!(
-            pb::BasicRequest::decode(basic.body).unwrap().field4.len(),
+            pb::BasicRequest::decode(basic.body.contiguous())
+                .unwrap()
+                .field4
+                .len(),
             100
         );
         assert!(serialize(Protocol::Tcp, PayloadKind::Basic, None).is_err());

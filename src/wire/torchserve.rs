@@ -139,13 +139,13 @@ pub fn serialize(
     Ok(match protocol {
         Protocol::Grpc => WireRequest {
             path: paths::PREDICTIONS.into(),
-            body: Bytes::from(predictions_request(model, data).encode_to_vec()),
+            body: predictions_request(model, data).encode_to_vec().into(),
             content_type: "application/grpc",
             headers: vec![],
         },
         _ => WireRequest {
             path: model.rest_path().into(),
-            body: data,
+            body: data.into(),
             content_type: rest_type,
             headers: vec![],
         },
@@ -256,11 +256,11 @@ mod tests {
             serialize(&model(), Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap();
         assert_eq!(binary.path, "/predictions/decode");
         assert_eq!(binary.content_type, "application/octet-stream");
-        assert_eq!(&binary.body[..], &image.bytes[..]);
+        assert_eq!(&binary.body.contiguous()[..], &image.bytes[..]);
         let b64 = serialize(&model(), Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
         assert_eq!(b64.path, "/predictions/decode");
         assert_eq!(b64.content_type, "text/plain");
-        assert_eq!(&b64.body[..], b"/9gBAgM=");
+        assert_eq!(&b64.body.contiguous()[..], b"/9gBAgM=");
         assert!(b64.headers.is_empty() && binary.headers.is_empty());
     }
 
@@ -274,7 +274,7 @@ mod tests {
             let request = serialize(&model(), Protocol::Grpc, payload, Some(&image)).unwrap();
             assert_eq!(request.path, paths::PREDICTIONS);
             assert_eq!(request.content_type, "application/grpc");
-            let sent = pb::PredictionsRequest::decode(request.body).unwrap();
+            let sent = pb::PredictionsRequest::decode(request.body.contiguous()).unwrap();
             assert_eq!(sent.model_name, "decode");
             assert_eq!(sent.input.len(), 1);
             assert_eq!(&sent.input[INPUT_KEY][..], &data[..], "{payload:?}");

@@ -13,13 +13,13 @@ use crate::run::plan::{BenchPlan, TargetPlan};
 use crate::stage::Stage;
 use crate::transport::http_get as http;
 use crate::transport::Client;
+use crate::wire::body::WireBody;
 use crate::wire::payload::WireRequest;
 use crate::wire::proto::torchserve as pb;
 use crate::wire::target::TargetWire;
 use crate::wire::torchserve::{paths, TorchserveModel};
 use crate::wire::{EncodedImage, PayloadKind};
 use anyhow::{anyhow, bail, Context, Result};
-use bytes::Bytes;
 use prost::Message;
 use std::sync::Arc;
 use std::time::Duration;
@@ -199,7 +199,7 @@ async fn healthy(plan: &BenchPlan, clients: &Clients) -> Result<()> {
     let url = plan.targets.url(Protocol::Grpc).unwrap_or("?");
     let request = WireRequest {
         path: paths::PING.into(),
-        body: Bytes::new(),
+        body: WireBody::default(),
         content_type: "application/grpc",
         headers: vec![],
     };

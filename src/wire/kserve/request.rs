@@ -166,7 +166,7 @@ fn rest_json<D: Serialize>(
     };
     Ok(WireRequest {
         path: Cow::Owned(model.infer_path()),
-        body: Bytes::from(serde_json::to_vec(&body)?),
+        body: serde_json::to_vec(&body)?.into(),
         content_type: "application/json",
         headers: vec![],
     })
@@ -196,7 +196,7 @@ fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, K
     tensor.write_to(&mut body);
     Ok(WireRequest {
         path: Cow::Owned(model.infer_path()),
-        body: Bytes::from(body),
+        body: body.into(),
         content_type: "application/octet-stream",
         headers: vec![(HEADER_LENGTH, header.len().to_string())],
     })
@@ -217,7 +217,7 @@ fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWi
     };
     Ok(WireRequest {
         path: Cow::Borrowed(paths::MODEL_INFER),
-        body: Bytes::from(message.encode_to_vec()),
+        body: message.encode_to_vec().into(),
         content_type: "application/grpc",
         headers: vec![],
     })
@@ -253,7 +253,8 @@ mod tests {
         assert_eq!(request.path, "/v2/models/decode/infer");
         assert_eq!(request.content_type, "application/octet-stream");
         let split = header_length(&request);
-        let header: serde_json::Value = serde_json::from_slice(&request.body[..split]).unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&request.body.contiguous()[..split]).unwrap();
         assert_eq!(
             header,
             serde_json::json!({
@@ -262,7 +263,10 @@ mod tests {
                 "parameters": {"binary_data_output": false},
             })
         );
-        assert_eq!(&request.body[split..], &[5, 0, 0, 0, 0xff, 0xd8, 1, 2, 3]);
+        assert_eq!(
+            &request.body.contiguous()[split..],
+            &[5, 0, 0, 0, 0xff, 0xd8, 1, 2, 3]
+        );
     }
 
     #[test]
@@ -275,11 +279,12 @@ mod tests {
         )
         .unwrap();
         let split = header_length(&request);
-        let header: serde_json::Value = serde_json::from_slice(&request.body[..split]).unwrap();
+        let header: serde_json::Value =
+            serde_json::from_slice(&request.body.contiguous()[..split]).unwrap();
         assert_eq!(header["inputs"][0]["shape"], serde_json::json!([5]));
         assert_eq!(header["inputs"][0]["datatype"], "UINT8");
         assert_eq!(header["inputs"][0]["parameters"]["binary_data_size"], 5);
-        assert_eq!(&request.body[split..], &image().bytes[..]);
+        assert_eq!(&request.body.contiguous()[split..], &image().bytes[..]);
     }
 
     #[test]
@@ -294,11 +299,11 @@ mod tests {
         assert_eq!(b64.content_type, "application/json");
         assert!(b64.headers.is_empty());
         assert_eq!(
-            &b64.body[..],
+            &b64.body.contiguous()[..],
             br#"{"inputs":[{"name":"image","shape":[1],"datatype":"BYTES","data":["/9gBAgM="]}]}"#
         );
         let basic = serialize(&model("FP32"), Protocol::Rest, PayloadKind::Basic, None).unwrap();
-        let json: serde_json::Value = serde_json::from_slice(&basic.body).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&basic.body.contiguous()).unwrap();
         assert_eq!(json["inputs"][0]["shape"], serde_json::json!([100]));
         assert_eq!(json["inputs"][0]["data"][99], 99.0);
     }
@@ -313,7 +318,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.path, paths::MODEL_INFER);
-        let sent = pb::ModelInferRequest::decode(request.body).unwrap();
+        let sent = pb::ModelInferRequest::decode(request.body.contiguous()).unwrap();
         assert_eq!(sent.model_name, "decode");
         let input = &sent.inputs[0];
         assert_eq!((&input.name[..], &input.datatype[..]), ("image", "BYTES"));
@@ -330,10 +335,10 @@ mod tests {
             Some(&image()),
         )
         .unwrap();
-        let sent = pb::ModelInferRequest::decode(b64.body).unwrap();
+        let sent = pb::ModelInferRequest::decode(b64.body.contiguous()).unwrap();
         assert_eq!(&sent.raw_input_contents[0][..], b"\x08\0\0\0/9gBAgM=");
         let basic = serialize(&model("FP32"), Protocol::Grpc, PayloadKind::Basic, None).unwrap();
-        let sent = pb::ModelInferRequest::decode(basic.body).unwrap();
+        let sent = pb::ModelInferRequest::decode(basic.body.contiguous()).unwrap();
         assert_eq!(sent.inputs[0].shape, [100]);
         assert_eq!(sent.raw_input_contents[0].len(), 400);
     }

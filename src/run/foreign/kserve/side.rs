@@ -148,7 +148,7 @@ async fn grpc_call(
 ) -> Result<Bytes> {
     let request = WireRequest {
         path: Cow::Borrowed(path),
-        body: Bytes::from(message.encode_to_vec()),
+        body: message.encode_to_vec().into(),
         content_type: "application/grpc",
         headers: vec![],
     };
