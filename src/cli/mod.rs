@@ -77,6 +77,9 @@ pub struct ServerArgs {
     /// HTTP/2 maximum frame size in bytes (16384 to 16777215).
     #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(16_384..=16_777_215))]
     pub h2_max_frame: Option<u32>,
+    /// TCP_NODELAY on every socket, client and server, every protocol: `false` leaves Nagle's algorithm on, so a small write (an HTTP/2 WINDOW_UPDATE, a gRPC answer's trailers) waits for the ACK of what is in flight.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub tcp_nodelay: bool,
     /// Worker threads of the server runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub server_threads: Option<u32>,
@@ -484,6 +487,7 @@ impl ServerArgs {
             connection_window_bytes: self.h2_connection_window,
             adaptive_window: self.h2_adaptive_window,
             max_frame_bytes: self.h2_max_frame,
+            nagle: !self.tcp_nodelay,
         }
     }
 }

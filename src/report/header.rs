@@ -91,5 +91,8 @@ fn transport_line(s: &Settings) -> String {
         bytes(s.h2.max_frame_bytes),
         s.compression.name()
     );
+    if s.h2.nagle {
+        line.push_str(", TCP_NODELAY off (Nagle on)");
+    }
     line
 }

@@ -256,6 +256,9 @@ pub enum SweepFactor {
     /// REST and gRPC plain, then over TLS (built-in servers, a certificate
     /// made for the run; the tcp floor stays plain).
     Tls,
+    /// TCP_NODELAY on every socket, then off (Nagle's algorithm on), client
+    /// and built-in servers.
+    Nodelay,
     /// Concurrent requests or workers (`--concurrency` with several values).
     #[value(skip)]
     Concurrency,
@@ -270,6 +273,7 @@ impl SweepFactor {
             SweepFactor::Compression => "compression",
             SweepFactor::Pool => "pool",
             SweepFactor::Tls => "tls",
+            SweepFactor::Nodelay => "nodelay",
             SweepFactor::Concurrency => "concurrency",
         }
     }

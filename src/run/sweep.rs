@@ -24,8 +24,8 @@ pub enum SweepValue {
     Bytes(u32),
     Count(u32),
     Compression(Compression),
-    /// REST and gRPC over TLS, or not.
-    Tls(bool),
+    /// A switch: TLS or TCP_NODELAY, on or off.
+    On(bool),
 }
 
 impl SweepValue {
@@ -36,7 +36,7 @@ impl SweepValue {
             SweepValue::Bytes(bytes) => format_bytes(bytes.into()),
             SweepValue::Count(n) => n.to_string(),
             SweepValue::Compression(c) => c.name().into(),
-            SweepValue::Tls(on) => if on { "on" } else { "off" }.into(),
+            SweepValue::On(on) => if on { "on" } else { "off" }.into(),
         }
     }
 
@@ -69,7 +69,8 @@ pub fn values(plan: &BenchPlan, factor: SweepFactor) -> Vec<SweepValue> {
             SweepValue::Compression(Compression::Gzip),
         ],
         SweepFactor::Pool => [1, 2, 5, 10, 20].map(Count).to_vec(),
-        SweepFactor::Tls => vec![SweepValue::Tls(false), SweepValue::Tls(true)],
+        SweepFactor::Tls => vec![SweepValue::On(false), SweepValue::On(true)],
+        SweepFactor::Nodelay => vec![SweepValue::On(true), SweepValue::On(false)],
         SweepFactor::Concurrency => {
             let levels = plan.load.concurrency_levels.iter();
             levels
@@ -103,11 +104,15 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> R
         (SweepFactor::Channels, SweepValue::Count(n)) => plan.client.grpc_channels = n as usize,
         (SweepFactor::Pool, SweepValue::Count(n)) => plan.client.rest_pool = n as usize,
         (SweepFactor::Compression, SweepValue::Compression(c)) => plan.client.compression = c,
-        (SweepFactor::Tls, SweepValue::Tls(false)) => plan.server.tls = None,
-        (SweepFactor::Tls, SweepValue::Tls(true)) => {
+        (SweepFactor::Tls, SweepValue::On(false)) => plan.server.tls = None,
+        (SweepFactor::Tls, SweepValue::On(true)) => {
             let (tls, certificate) = crate::server::ServerTls::self_signed()?;
             plan.server.tls = Some(tls);
             plan.client.tls.pinned = vec![certificate];
+        }
+        (SweepFactor::Nodelay, SweepValue::On(on)) => {
+            plan.client.h2.nagle = !on;
+            plan.server.h2.nagle = !on;
         }
         (SweepFactor::Concurrency, SweepValue::Count(n)) => {
             crate::run::load::set_concurrency(&mut plan, n as usize);
@@ -351,6 +356,18 @@ mod tests {
         assert!(on.server.tls.is_some());
         assert_eq!(on.client.tls.pinned.len(), 1);
         assert_eq!(on.client.tls.ca_file, base.client.tls.ca_file);
+    }
+
+    #[test]
+    fn nodelay_off_leaves_nagle_on_at_both_ends() {
+        let base = plan(&[]);
+        let values = values(&base, SweepFactor::Nodelay);
+        let labels: Vec<String> = values.iter().map(|v| v.label()).collect();
+        assert_eq!(labels, ["on", "off"]);
+        let on = point_plan(&base, SweepFactor::Nodelay, values[0]).unwrap();
+        assert!(on.client.h2.tcp_nodelay() && on.server.h2.tcp_nodelay());
+        let off = point_plan(&base, SweepFactor::Nodelay, values[1]).unwrap();
+        assert!(!off.client.h2.tcp_nodelay() && !off.server.h2.tcp_nodelay());
     }
 
     #[test]

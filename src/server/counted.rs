@@ -32,6 +32,7 @@ pub struct CountingListener {
     inner: TcpListener,
     counters: Arc<WireCounters>,
     guard: ConnectionGuard,
+    nodelay: bool,
 }
 
 /// What every server's listener shares: the permits of `--max-connections`,
@@ -89,18 +90,25 @@ impl ConnectionGuard {
 }
 
 impl CountingListener {
-    pub fn new(inner: TcpListener, counters: Arc<WireCounters>, guard: ConnectionGuard) -> Self {
+    /// `nodelay`: TCP_NODELAY on every accepted socket (`--tcp-nodelay`).
+    pub fn new(
+        inner: TcpListener,
+        counters: Arc<WireCounters>,
+        guard: ConnectionGuard,
+        nodelay: bool,
+    ) -> Self {
         CountingListener {
             inner,
             counters,
             guard,
+            nodelay,
         }
     }
 
     /// The accepted socket counted and under the limits, or `None` when it
     /// was over `--max-connections` (and is closed by the drop).
     fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr) -> Option<GuardedStream> {
-        let _ = stream.set_nodelay(true);
+        let _ = stream.set_nodelay(self.nodelay);
         self.guard
             .admit(CountingStream::new(stream, self.counters.clone()), peer)
     }
@@ -121,6 +129,26 @@ impl CountingListener {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_sockets_get_the_tcp_nodelay_asked_for() {
+        for nodelay in [true, false] {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let address = listener.local_addr().unwrap();
+            let limits = ConnectionLimits::default();
+            let guard = ConnectionGuard::new(&limits, Arc::default());
+            let counted = CountingListener::new(listener, Arc::default(), guard, nodelay);
+            let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+            let (stream, peer) = counted.inner.accept().await.unwrap();
+            let admitted = counted.admit(stream, peer).expect("under the limit");
+            assert_eq!(admitted.socket().nodelay().unwrap(), nodelay);
         }
     }
 }

@@ -102,6 +102,11 @@ impl GuardedStream {
         self.peer
     }
 
+    /// The counted socket underneath.
+    pub fn socket(&self) -> &CountingStream {
+        &self.inner
+    }
+
     fn progressed(&mut self, bytes: usize) {
         if bytes > 0 {
             self.last_progress = Instant::now();

@@ -193,13 +193,19 @@ impl Servers {
             local(&listeners.tcp)?,
         );
         let guard = ConnectionGuard::new(&state.config.limits, Arc::clone(&refusals));
+        let nodelay = state.config.h2.tcp_nodelay();
         let (rest, grpc, tcp) = runtime
             .block_on(async {
                 let counted = |listener: std::net::TcpListener, counters: &Arc<_>| {
                     listener.set_nonblocking(true)?;
                     let listener = tokio::net::TcpListener::from_std(listener)?;
                     let counters = Arc::clone(counters);
-                    std::io::Result::Ok(CountingListener::new(listener, counters, guard.clone()))
+                    std::io::Result::Ok(CountingListener::new(
+                        listener,
+                        counters,
+                        guard.clone(),
+                        nodelay,
+                    ))
                 };
                 std::io::Result::Ok((
                     counted(listeners.rest, &wire.rest)?,

@@ -69,23 +69,23 @@ impl WireCounters {
     }
 }
 
-/// Connects to `address` within `timeout`, with Nagle off, counting into
-/// `counters`. Errors name the server (`what`) and the flag that points at it.
+/// Connects to `address` within the connect timeout, with TCP_NODELAY as
+/// `--tcp-nodelay` says (on by default), counting into `counters`. Errors name the server (`what`) and the flag that points at it.
 pub async fn connect_counted(
     address: &str,
-    timeout: std::time::Duration,
+    settings: &super::ClientSettings,
     counters: &Arc<WireCounters>,
     what: &str,
     flag: &str,
 ) -> anyhow::Result<CountingStream> {
     use anyhow::Context;
-    let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+    let stream = tokio::time::timeout(settings.connect_timeout, TcpStream::connect(address))
         .await
         .map_err(|_| {
             anyhow::anyhow!("timed out connecting to the {what} at {address} (check {flag})")
         })?
         .with_context(|| format!("could not connect to the {what} at {address} (check {flag})"))?;
-    stream.set_nodelay(true)?;
+    stream.set_nodelay(settings.h2.tcp_nodelay())?;
     Ok(CountingStream::new(stream, counters.clone()))
 }
 
@@ -96,6 +96,11 @@ pub struct CountingStream {
 }
 
 impl CountingStream {
+    /// The socket's TCP_NODELAY, as `--tcp-nodelay` set it.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.nodelay()
+    }
+
     pub fn new(inner: TcpStream, counters: Arc<WireCounters>) -> Self {
         counters.connections.fetch_add(1, Ordering::Relaxed);
         CountingStream { inner, counters }
@@ -159,5 +164,35 @@ impl AsyncWrite for CountingStream {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// `imgwire bench --tcp-nodelay VALUE`'s client settings.
+    fn client_settings(value: &str) -> super::super::ClientSettings {
+        let argv = ["imgwire", "bench", "--tcp-nodelay", value];
+        match crate::Cli::parse_from(argv).command {
+            crate::cli::Command::Bench(args) => args.plan().client,
+            _ => unreachable!("a bench command line"),
+        }
+    }
+
+    #[tokio::test]
+    async fn connections_get_the_tcp_nodelay_the_flag_asks_for() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        for (value, nodelay) in [("true", true), ("false", false)] {
+            let settings = client_settings(value);
+            let counters = Arc::default();
+            let stream =
+                connect_counted(&address, &settings, &counters, "test server", "--rest-url")
+                    .await
+                    .unwrap();
+            assert_eq!(stream.nodelay().unwrap(), nodelay, "--tcp-nodelay {value}");
+        }
     }
 }

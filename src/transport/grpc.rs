@@ -43,13 +43,14 @@ impl GrpcClient {
             })?
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.request_timeout)
-            .tcp_nodelay(true)
+            .tcp_nodelay(settings.h2.tcp_nodelay())
             .initial_stream_window_size(settings.h2.stream_window_bytes)
             .initial_connection_window_size(settings.h2.connection_window_bytes)
             .http2_adaptive_window(settings.h2.adaptive_window)
             .max_frame_size(settings.h2.max_frame_bytes);
         let counters = Arc::new(WireCounters::default());
         let connector_counters = counters.clone();
+        let nodelay = settings.h2.tcp_nodelay();
         let tls = match url.split_once("://").map(|(scheme, _)| scheme) {
             Some("https") => Some(settings.tls.client_config(ALPN_H2)?),
             _ => None,
@@ -61,7 +62,7 @@ impl GrpcClient {
                 let started = Instant::now();
                 let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
                 let stream = tokio::net::TcpStream::connect(authority).await?;
-                stream.set_nodelay(true)?;
+                stream.set_nodelay(nodelay)?;
                 let stream = CountingStream::new(stream, counters.clone());
                 let stream = match tls {
                     None => Secured::Plain(stream),

@@ -173,7 +173,7 @@ impl RestClient {
         let started = Instant::now();
         let stream = connect_counted(
             &self.authority,
-            self.settings.connect_timeout,
+            &self.settings,
             &self.counters,
             "REST server",
             "--rest-url",
@@ -218,7 +218,7 @@ impl RestClient {
 
     /// Sends one request. The round trip includes waiting for a pooled
     /// connection and, with `--compression gzip`, compressing the body (as
-    /// tonic compresses inside its own send).
+    /// the gRPC client compresses as it frames its message).
     pub async fn call(&self, _worker: usize, request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
         let exchange = async {

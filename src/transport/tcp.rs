@@ -44,7 +44,7 @@ impl TcpClient {
     async fn open(&self) -> Result<CountingStream> {
         connect_counted(
             &self.address,
-            self.settings.connect_timeout,
+            &self.settings,
             &self.counters,
             "TCP floor server",
             "--tcp-url",

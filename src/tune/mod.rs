@@ -70,8 +70,10 @@ pub struct TuneResult {
     /// The confirmation's bursts: the start's and the best's.
     pub confirm_start_burst_ns: Vec<u64>,
     pub confirm_best_burst_ns: Vec<u64>,
-    /// Seconds the whole search took; whether the budget cut it short.
+    /// Seconds the whole search took (confirmation included), the budget
+    /// it had for trials, and whether that budget cut it short.
     pub elapsed_s: f64,
+    pub budget_s: f64,
     pub stopped_by_budget: bool,
     /// The command that reproduces the best configuration.
     pub reproduce: String,
@@ -149,6 +151,7 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
         confirm_start_burst_ns: confirm_start,
         confirm_best_burst_ns: confirm_best,
         elapsed_s: started.elapsed().as_secs_f64(),
+        budget_s: options.budget.as_secs_f64(),
         stopped_by_budget,
     };
     print!("{}", render::table(&result));

@@ -28,7 +28,7 @@ fn verdict(trial: &Trial) -> String {
     }
     let change = trial.versus_best.map_or("-".into(), time_change);
     if trial.reference {
-        format!("reference (against its last run: {change})")
+        "reference for the next knob".into()
     } else if trial.kept {
         format!("{change}: kept")
     } else {
@@ -84,8 +84,9 @@ pub fn table(result: &TuneResult) -> String {
     if result.stopped_by_budget {
         let _ = writeln!(
             out,
-            "  the search stopped at its --budget-s ({:.0} s); a longer budget may find more",
-            result.elapsed_s
+            "  the search stopped at its --budget-s of {:.0} s ({:.0} s in all, with the \
+             confirmation); a longer budget may find more",
+            result.budget_s, result.elapsed_s
         );
     }
     let _ = writeln!(out, "reproduce: {}", result.reproduce);
