@@ -43,6 +43,9 @@ fn read_until_closed(stream: &mut TcpStream) -> Option<String> {
             Ok(n) => received.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock) => return None,
             Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return None,
+            // A signal landed mid-read: the profiler's SIGPROF, when a test
+            // profiles the server running in this same process.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return Some(String::from_utf8_lossy(&received).into_owned()),
         }
     }
