@@ -3,7 +3,8 @@
 //! over https:// with `--tls-ca` (REST/1.1, REST/2 and gRPC); the errors a
 //! client that does not trust the certificate, or speaks plain HTTP, gets;
 //! bad PEM files; a stalled handshake closed by the timeout and counted;
-//! and `bench --sweep tls` on the built-in servers.
+//! `bench --sweep tls` on the built-in servers; and the side routes (a v2
+//! server's health, metadata and statistics, a remote profile) over https.
 
 mod common;
 
@@ -85,6 +86,54 @@ fn serve_with_a_certificate_answers_bench_over_https_on_every_protocol() {
     assert!(connects
         .iter()
         .all(|c| c["connections"].as_u64() >= Some(1)));
+}
+
+#[test]
+fn side_routes_and_the_remote_profile_are_read_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = identity(dir.path());
+    let (cert_text, key_text) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    // KServe v2 on imgwire's own v2 routes: readiness, the model's metadata
+    // and the statistics extension, all GETs to the https:// REST port.
+    let servers = tls_servers(&cert, &key, &[]);
+    let (rest, grpc) = (servers.url(rest_protocol()), servers.url(grpc_protocol()));
+    let v2 = ["--target", "kserve-v2", "--model", "decode"];
+    let extra = [&v2[..], &["--payloads", "binary", "--tls-ca", cert_text]].concat();
+    let (result, report) = bench_over(dir.path(), "rest,grpc", (&rest, &grpc), &extra);
+    result.expect("kserve-v2 over https runs");
+    let report = report.expect("a JSON report");
+    for s in common::scenarios(&report) {
+        assert_eq!(s["errors"], 0, "{}", s["error_examples"]);
+        let read = s["server_stats"]["requests"].as_u64();
+        assert_eq!(
+            read,
+            s["requests"].as_u64(),
+            "statistics read over https: {s}"
+        );
+    }
+    // A remote server's profile, fetched over https by --flamegraph.
+    let profiling = [
+        "--tls-cert",
+        cert_text,
+        "--tls-key",
+        key_text,
+        "--profiling",
+    ];
+    let (_server, rest, grpc) = serve(&profiling);
+    let flamegraphs = dir.path().join("fg");
+    let fg = flamegraphs.to_str().unwrap();
+    let extra = [
+        "--payloads",
+        "binary",
+        "--tls-ca",
+        cert_text,
+        "--flamegraph",
+        fg,
+    ];
+    let (result, _) = bench_over(dir.path(), "rest", (&rest, &grpc), &extra);
+    result.expect("a profiled run against an https server runs");
+    let remote = flamegraphs.join("32x48-binary-rest-server-remote.pb.gz");
+    assert!(remote.exists(), "the remote profile came over https");
 }
 
 #[test]

@@ -1,14 +1,16 @@
 //! Fetching a remote `imgwire serve --profiling` server's CPU profile over
 //! its REST port, bounded in time so a silent server cannot hang the run.
 
+use crate::transport::http_get::SideGet;
 use anyhow::Result;
 use std::time::Duration;
 
 /// Asks a remote `imgwire serve --profiling` for `seconds` of CPU profile,
-/// giving up `slack` after the profile should have come back.
-pub async fn fetch_remote(base_url: &str, seconds: u64, slack: Duration) -> Result<Vec<u8>> {
-    let limit = Duration::from_secs(seconds) + slack;
-    match tokio::time::timeout(limit, fetch_profile(base_url, seconds)).await {
+/// giving up the side timeout (`--timeout-s`) after the profile should have
+/// come back.
+pub async fn fetch_remote(base_url: &str, seconds: u64, side: &SideGet) -> Result<Vec<u8>> {
+    let limit = Duration::from_secs(seconds) + side.timeout;
+    match tokio::time::timeout(limit, fetch_profile(base_url, seconds, side)).await {
         Ok(result) => result,
         Err(_) => anyhow::bail!(
             "the server at --rest-url sent no profile within {:.0} s ({seconds} s of profile \
@@ -18,13 +20,14 @@ pub async fn fetch_remote(base_url: &str, seconds: u64, slack: Duration) -> Resu
     }
 }
 
-async fn fetch_profile(base_url: &str, seconds: u64) -> Result<Vec<u8>> {
+async fn fetch_profile(base_url: &str, seconds: u64, side: &SideGet) -> Result<Vec<u8>> {
     let url = format!(
         "{}/debug/pprof/profile?seconds={seconds}",
         base_url.trim_end_matches('/')
     );
     // A profile is as large as it is: no cap beyond what memory allows.
-    let answer = crate::transport::http_get::fetch(&url, "--rest-url", usize::MAX).await?;
+    let answer =
+        crate::transport::http_get::fetch(&url, "--rest-url", usize::MAX, &side.trust).await?;
     let (status, body) = (answer.status, answer.body);
     if status == http::StatusCode::NOT_FOUND {
         anyhow::bail!("the server at --rest-url serves no /debug/pprof/profile (start it with `imgwire serve --profiling`)");
@@ -53,10 +56,11 @@ mod tests {
             drop(socket);
         });
         let start = std::time::Instant::now();
-        let err = fetch_remote(&url, 1, Duration::from_millis(200))
-            .await
-            .unwrap_err()
-            .to_string();
+        let side = SideGet {
+            timeout: Duration::from_millis(200),
+            trust: Default::default(),
+        };
+        let err = fetch_remote(&url, 1, &side).await.unwrap_err().to_string();
         assert!(
             start.elapsed() < Duration::from_secs(5),
             "{:?}",

@@ -237,8 +237,8 @@ impl Profiler {
     ) -> Result<Self> {
         let remote = plan.targets.rest_url.clone().map(|url| {
             let seconds = profile_window(warmup, plan.load.bursts);
-            let timeout = plan.client.request_timeout;
-            tokio::spawn(async move { fetch_remote(&url, seconds, timeout).await })
+            let side = crate::transport::http_get::SideGet::of(&plan.client);
+            tokio::spawn(async move { fetch_remote(&url, seconds, &side).await })
         });
         Ok(Profiler {
             sampler: Sampler::start(flamegraph.hz)?,

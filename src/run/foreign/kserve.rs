@@ -11,13 +11,13 @@ pub use stats::TritonStats;
 use super::{Clients, Foreign, StatsSource};
 use crate::protocol::Protocol;
 use crate::run::plan::BenchPlan;
+use crate::transport::http_get::SideGet;
 use crate::wire::kserve::KserveModel;
 use crate::wire::target::TargetWire;
 use anyhow::{anyhow, bail, Result};
 use side::SideRoutes;
 use stats::Unusable;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Checks the target is ready and learns what its model takes: over REST
 /// where `--rest-url` is given, else over gRPC; the gRPC server is checked
@@ -29,10 +29,13 @@ pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
         .as_deref()
         .filter(|m| !m.is_empty())
         .ok_or_else(|| anyhow!("--target kserve-v2 needs --model NAME"))?;
-    let timeout = plan.client.request_timeout;
+    let side = SideGet::of(&plan.client);
     let grpc = grpc_routes(plan, clients);
     let routes = match (plan.targets.rest_url.as_deref(), &grpc) {
-        (Some(url), _) => SideRoutes::Rest { url, timeout },
+        (Some(url), _) => SideRoutes::Rest {
+            url,
+            side: side.clone(),
+        },
         (None, Some(grpc)) => grpc.clone(),
         (None, None) => bail!("--target kserve-v2 needs --rest-url or --grpc-url"),
     };
@@ -41,7 +44,7 @@ pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
         grpc.check_ready(name).await?;
     }
     let model = learn_model(plan, &routes, name).await?;
-    let stats = stats_source(plan, name, timeout).await?;
+    let stats = stats_source(plan, name, side).await?;
     Ok(Foreign {
         wire: Arc::new(TargetWire::KserveV2(model)),
         stats: stats.map(StatsSource::Triton),
@@ -87,18 +90,14 @@ async fn learn_model(plan: &BenchPlan, routes: &SideRoutes<'_>, name: &str) -> R
 /// Triton's statistics at `--stats-url`, else at `--rest-url`; none where
 /// there is neither, or where the server has no statistics there (said once
 /// on stderr, and the run goes on without them).
-async fn stats_source(
-    plan: &BenchPlan,
-    model: &str,
-    timeout: Duration,
-) -> Result<Option<TritonStats>> {
+async fn stats_source(plan: &BenchPlan, model: &str, side: SideGet) -> Result<Option<TritonStats>> {
     let targets = &plan.targets;
     let (base, flag) = match (&targets.stats_url, &targets.rest_url) {
         (Some(url), _) => (url, "--stats-url"),
         (None, Some(url)) => (url, "--rest-url"),
         (None, None) => return Ok(None),
     };
-    let stats = TritonStats::new(base, flag, model, timeout);
+    let stats = TritonStats::new(base, flag, model, side);
     match stats.try_read().await {
         Ok(_) => Ok(Some(stats)),
         Err(Unusable::Answer(problem)) => {

@@ -11,7 +11,7 @@ use crate::frame::{generate, Content, Size};
 use crate::protocol::Protocol;
 use crate::run::plan::{BenchPlan, TargetPlan};
 use crate::stage::Stage;
-use crate::transport::http_get as http;
+use crate::transport::http_get::SideGet;
 use crate::transport::Client;
 use crate::wire::body::WireBody;
 use crate::wire::payload::WireRequest;
@@ -22,7 +22,6 @@ use crate::wire::{EncodedImage, PayloadKind};
 use anyhow::{anyhow, bail, Context, Result};
 use prost::Message;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// TorchServe's metrics port where --stats-url is not given.
 pub const DEFAULT_METRICS_PORT: u16 = 8082;
@@ -73,13 +72,13 @@ pub enum MetricsError {
 pub struct TorchserveMetrics {
     pub url: String,
     pub model: String,
-    pub timeout: Duration,
+    pub side: SideGet,
 }
 
 impl TorchserveMetrics {
     /// The model's counters now.
     pub async fn read(&self) -> Result<StatsReading> {
-        let answer = http::get(&self.url, self.timeout, "--stats-url").await?;
+        let answer = self.side.get(&self.url, "--stats-url").await?;
         if !answer.status.is_success() {
             bail!(
                 "GET {} answered {}: {} (check --stats-url)",
@@ -182,7 +181,7 @@ async fn healthy(plan: &BenchPlan, clients: &Clients) -> Result<()> {
     let rest_url = plan.targets.url(Protocol::Rest);
     if let (Some(url), true) = (rest_url, clients.contains_key(&Protocol::Rest)) {
         let ping = format!("{}/ping", url.trim_end_matches('/'));
-        let answer = http::get(&ping, plan.client.request_timeout, "--rest-url").await?;
+        let answer = SideGet::of(&plan.client).get(&ping, "--rest-url").await?;
         let status = health_status(&answer.body);
         if !answer.status.is_success() || status.as_deref() != Some("Healthy") {
             bail!(
@@ -284,7 +283,7 @@ async fn metrics(plan: &BenchPlan, model: &str) -> Option<StatsSource> {
     let metrics = TorchserveMetrics {
         url,
         model: model.to_string(),
-        timeout: plan.client.request_timeout,
+        side: SideGet::of(&plan.client),
     };
     match metrics.read().await {
         Ok(_) => Some(StatsSource::Torchserve(metrics)),

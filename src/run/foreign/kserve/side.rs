@@ -3,7 +3,7 @@
 //! `ModelReady`, `ModelMetadata`): each failure is one line that names the
 //! URL asked and the flag that fixes it.
 
-use crate::transport::http_get as http;
+use crate::transport::http_get::SideGet;
 use crate::transport::Client;
 use crate::wire::kserve::paths;
 use crate::wire::payload::WireRequest;
@@ -13,12 +13,11 @@ use bytes::Bytes;
 use prost::Message;
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::time::Duration;
 
 /// Where the side routes are asked.
 #[derive(Clone)]
 pub enum SideRoutes<'a> {
-    Rest { url: &'a str, timeout: Duration },
+    Rest { url: &'a str, side: SideGet },
     Grpc { client: &'a Client, url: &'a str },
 }
 
@@ -54,10 +53,10 @@ impl SideRoutes<'_> {
     /// The server says it is ready, then the model does.
     pub async fn check_ready(&self, model: &str) -> Result<()> {
         match self {
-            SideRoutes::Rest { url, timeout } => {
+            SideRoutes::Rest { url, side } => {
                 let base = url.trim_end_matches('/');
                 let server = format!("{base}/v2/health/ready");
-                let answer = http::get(&server, *timeout, "--rest-url").await?;
+                let answer = side.get(&server, "--rest-url").await?;
                 if !answer.status.is_success() {
                     bail!(
                         "GET {server} answered {} ({}): the server at --rest-url is not a ready \
@@ -67,7 +66,7 @@ impl SideRoutes<'_> {
                     );
                 }
                 let ready = format!("{base}/v2/models/{model}/ready");
-                let answer = http::get(&ready, *timeout, "--rest-url").await?;
+                let answer = side.get(&ready, "--rest-url").await?;
                 if !answer.status.is_success() {
                     bail!(
                         "GET {ready} answered {} ({}): the server has no ready model '{model}' \
@@ -104,9 +103,9 @@ impl SideRoutes<'_> {
     /// inputs).
     pub async fn first_input(&self, model: &str) -> Result<Option<InputMetadata>> {
         match self {
-            SideRoutes::Rest { url, timeout } => {
+            SideRoutes::Rest { url, side } => {
                 let route = format!("{}/v2/models/{model}", url.trim_end_matches('/'));
-                let answer = http::get(&route, *timeout, "--rest-url").await?;
+                let answer = side.get(&route, "--rest-url").await?;
                 if !answer.status.is_success() {
                     bail!(
                         "GET {route} answered {} ({}): no metadata for the model '{model}' \

@@ -4,16 +4,15 @@
 
 use crate::run::foreign::StatsReading;
 use crate::stage::Stage;
-use crate::transport::http_get as http;
+use crate::transport::http_get::SideGet;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
-use std::time::Duration;
 
 /// Where a v2 model's statistics are read.
 pub struct TritonStats {
     pub url: String,
     model: String,
-    timeout: Duration,
+    side: SideGet,
     /// The flag that gave the URL, for errors.
     flag: &'static str,
 }
@@ -60,7 +59,7 @@ pub enum Unusable {
 impl TritonStats {
     /// `base` is the server's URL (`--rest-url`, or `--stats-url` without
     /// a path); a `--stats-url` with a path is read as it is.
-    pub fn new(base: &str, flag: &'static str, model: &str, timeout: Duration) -> TritonStats {
+    pub fn new(base: &str, flag: &'static str, model: &str, side: SideGet) -> TritonStats {
         let has_path = base
             .parse::<::http::Uri>()
             .is_ok_and(|uri| !uri.path().trim_matches('/').is_empty());
@@ -71,7 +70,7 @@ impl TritonStats {
         TritonStats {
             url,
             model: model.to_string(),
-            timeout,
+            side,
             flag,
         }
     }
@@ -87,7 +86,9 @@ impl TritonStats {
 
     /// The counters now, or why they cannot be read.
     pub async fn try_read(&self) -> Result<StatsReading, Unusable> {
-        let answer = http::get(&self.url, self.timeout, self.flag)
+        let answer = self
+            .side
+            .get(&self.url, self.flag)
             .await
             .map_err(Unusable::Unreachable)?;
         if !answer.status.is_success() {
@@ -158,13 +159,16 @@ mod tests {
 
     #[test]
     fn the_stats_url_is_the_servers_route_unless_given_whole() {
-        let second = Duration::from_secs(1);
-        let base = TritonStats::new("http://h:8000/", "--rest-url", "decode", second);
+        let side = SideGet {
+            timeout: std::time::Duration::from_secs(1),
+            trust: Default::default(),
+        };
+        let base = TritonStats::new("http://h:8000/", "--rest-url", "decode", side.clone());
         assert_eq!(base.url, "http://h:8000/v2/models/decode/stats");
         assert!(base
             .describe()
             .starts_with("Triton statistics extension, GET http://h:8000/"));
-        let whole = TritonStats::new("http://h:9/s/stats", "--stats-url", "decode", second);
+        let whole = TritonStats::new("http://h:9/s/stats", "--stats-url", "decode", side);
         assert_eq!(whole.url, "http://h:9/s/stats");
     }
 }
