@@ -57,6 +57,7 @@ fn terminal_tables_under_a_link() {
         direct_burst_mean_ns: 10_000_000,
         relayed_burst_mean_ns: 15_000_000,
         added_percent: 50.0,
+        added_percent_ci95: Some([31.0, 72.0]),
     });
     let view = table::View {
         brief: true,

@@ -1,6 +1,7 @@
 //! A sweep is one plan per value: every output flag works in a sweep, each
 //! value writing its own files (and flamegraph folder) instead of
-//! overwriting one another's, and `--export-json` holding every value.
+//! overwriting one another's, and `--export-json` holding every value;
+//! an on/off sweep (nodelay) sets the switch and prints the change it makes.
 
 use clap::Parser;
 
@@ -72,5 +73,76 @@ fn every_output_of_a_sweep_is_written_once_per_value() {
                 .join(format!("48x64-binary-{protocol}-client.pb.gz"));
             assert!(profile.is_file(), "{} missing", profile.display());
         }
+    }
+}
+
+#[test]
+fn a_nodelay_sweep_runs_nagle_off_then_on_and_gives_the_change_with_its_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("s.json");
+    let args = [
+        "bench",
+        "--sweep",
+        "nodelay",
+        "--sizes",
+        "48x64",
+        "--payloads",
+        "binary",
+    ];
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
+        .args(args)
+        .args([
+            "--protocols",
+            "rest,grpc",
+            "--bursts",
+            "3",
+            "--warmup",
+            "0",
+            "-c",
+            "2",
+        ])
+        .args(["--quiet", "--json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sweep: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let points = sweep["points"].as_array().unwrap();
+    let nagle: Vec<(&str, bool)> = points
+        .iter()
+        .map(|p| {
+            let h2 = &p["report"]["settings"]["h2"];
+            (p["value"].as_str().unwrap(), h2["nagle"].as_bool().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        nagle,
+        [("on", false), ("off", true)],
+        "TCP_NODELAY on, then off"
+    );
+    let table = stdout
+        .split("Sweep of nodelay")
+        .nth(1)
+        .expect("the sweep's table");
+    assert!(table.contains("Nagle adds (off vs on)"), "{table}");
+    for protocol in ["REST", "gRPC"] {
+        let row = table
+            .lines()
+            .find(|l| {
+                l.trim_start()
+                    .starts_with(&format!("48x64 binary {protocol} "))
+            })
+            .unwrap_or_else(|| panic!("no {protocol} row: {table}"));
+        assert_eq!(
+            row.matches('±').count(),
+            2,
+            "each value's mean and interval: {row}"
+        );
+        let verdicts = ["slower", "faster", "no clear difference"];
+        assert!(verdicts.iter().any(|v| row.contains(v)), "{row}");
     }
 }

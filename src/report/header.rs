@@ -46,9 +46,12 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         out.push_str(&wrap(&line, width, "  "));
     }
     if let Some(c) = &report.relay_cost {
+        let interval = c
+            .added_percent_ci95
+            .map_or(String::new(), |[lo, hi]| format!(" [{lo:+.0}..{hi:+.0}]"));
         let line = format!(
             "  the relay alone, with no limits, took a {} burst from {:.4} to {:.4} s \
-             ({:+.0}%, {} each way): figures below include that cost",
+             ({:+.0}%{interval}, {} each way): figures below include that cost",
             c.scenario,
             c.direct_burst_mean_ns as f64 / 1e9,
             c.relayed_burst_mean_ns as f64 / 1e9,

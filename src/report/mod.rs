@@ -301,8 +301,10 @@ pub struct RelayCost {
     /// Mean burst duration straight to the server and through the relay.
     pub direct_burst_mean_ns: u64,
     pub relayed_burst_mean_ns: u64,
-    /// (relayed - direct) / direct, in percent.
+    /// (relayed - direct) / direct, in percent, and its 95 % interval
+    /// (bootstrap over the bursts; null with fewer than two).
     pub added_percent: f64,
+    pub added_percent_ci95: Option<[f64; 2]>,
 }
 
 impl BenchReport {

@@ -6,6 +6,8 @@
 use crate::frame::Size;
 use crate::link::{Forwarding, LinkSpec, Links};
 use crate::protocol::Protocol;
+use crate::report::interval::mean;
+use crate::report::versus::Ratio;
 use crate::report::{RelayCost, Scenario};
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::FramePool;
@@ -90,7 +92,7 @@ impl RelayCheck {
         };
         let direct = plan(Client::connect(self.protocol, &self.direct_url, settings).await?);
         let relayed = plan(Client::connect(self.protocol, &relayed_url, settings).await?);
-        let mut seconds = [0.0f64; 2];
+        let mut seconds: [Vec<f64>; 2] = Default::default();
         for burst in 0..=bursts {
             for (side, plan) in [&direct, &relayed].into_iter().enumerate() {
                 let result = run_burst(plan, concurrency, burst).await;
@@ -98,11 +100,13 @@ impl RelayCheck {
                     bail!("the relay check's burst failed: {error}");
                 }
                 if burst > 0 {
-                    seconds[side] += result.elapsed.as_secs_f64() / bursts as f64;
+                    seconds[side].push(result.elapsed.as_secs_f64());
                 }
             }
         }
-        let [direct_s, relayed_s] = seconds;
+        let [direct, relayed] = seconds;
+        let (direct_s, relayed_s) = (mean(&direct).unwrap_or(0.0), mean(&relayed).unwrap_or(0.0));
+        let added = Ratio::of_means(relayed_s, direct_s, &relayed, &direct);
         Ok(RelayCost {
             scenario: Scenario {
                 size: self.size,
@@ -113,11 +117,10 @@ impl RelayCheck {
             bursts,
             direct_burst_mean_ns: (direct_s * 1e9).round() as u64,
             relayed_burst_mean_ns: (relayed_s * 1e9).round() as u64,
-            added_percent: if direct_s > 0.0 {
-                (relayed_s / direct_s - 1.0) * 100.0
-            } else {
-                0.0
-            },
+            added_percent: added.map_or(0.0, |ratio| ratio.percent()),
+            added_percent_ci95: added
+                .and_then(|ratio| ratio.interval)
+                .map(|ci| [ci.lo, ci.hi].map(|r| (r - 1.0) * 100.0)),
         })
     }
 }

@@ -8,7 +8,8 @@
 
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
-use crate::report::{align_columns, format_bytes, BenchReport};
+use crate::report::versus::{seconds_plus_minus, time_change, Ratio};
+use crate::report::{align_columns, format_bytes, BenchReport, ScenarioReport};
 use crate::run::bench::measure;
 use crate::run::plan::{BenchPlan, SweepFactor, Tables};
 use crate::wire::gzip::Compression;
@@ -252,40 +253,51 @@ fn write_json(
     path.write(&bytes)
 }
 
-/// Rows: each scenario; columns: the factor's values (seconds per burst);
-/// under `--sweep tls`, what TLS adds, and each client's time to connect.
+/// Rows: each scenario; columns: the factor's values (seconds per burst,
+/// each with its interval); for an on/off factor, the change the second
+/// value makes with its interval; under `--sweep tls`, each client's time
+/// to connect.
 fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPlan) -> String {
     let Some((_, first)) = points.first() else {
         return String::new();
     };
     let tls = factor == SweepFactor::Tls;
+    let change_column = match factor {
+        SweepFactor::Tls => Some("TLS adds"),
+        SweepFactor::Nodelay => Some("Nagle adds (off vs on)"),
+        _ => None,
+    };
     let mut out = format!(
-        "\nSweep of {}: seconds per burst (mean), everything else fixed\n",
+        "\nSweep of {}: seconds per burst (mean ± the wider half of its 95 % interval), \
+         everything else fixed\n",
         factor.name()
     );
     let header = std::iter::once("scenario".to_string())
         .chain(points.iter().map(|(v, _)| v.clone()))
-        .chain(tls.then(|| "TLS adds".to_string()));
+        .chain(change_column.map(String::from));
     let mut rows = vec![header.collect::<Vec<_>>()];
     for (index, scenario) in first.scenarios.iter().enumerate() {
-        let means: Vec<Option<f64>> = points
+        let at_each: Vec<Option<&ScenarioReport>> = points
             .iter()
-            .map(|(_, report)| report.scenarios.get(index).map(|s| s.burst.mean_s()))
+            .map(|(_, report)| report.scenarios.get(index))
             .collect();
-        let cells = means
-            .iter()
-            .map(|mean| mean.map_or("-".to_string(), |m| format!("{m:.4}")));
-        let added = tls.then(|| match (scenario.scenario.protocol, means.as_slice()) {
-            (Protocol::Tcp, _) => "- (no TLS)".to_string(),
-            (_, [Some(off), Some(on)]) if *off > 0.0 => {
-                format!("{:+.1} %", (on / off - 1.0) * 100.0)
+        let cells = at_each.iter().map(|at| {
+            at.map_or("-".to_string(), |s| {
+                let interval = s.burst.mean_ci95_ns.map(|ci| ci.map(|ns| ns as f64 / 1e9));
+                seconds_plus_minus(s.burst.mean_s(), interval)
+            })
+        });
+        let change = change_column.map(|_| match (scenario.scenario.protocol, &at_each[..]) {
+            (Protocol::Tcp, _) if tls => "- (no TLS)".to_string(),
+            (_, [Some(first), Some(second)]) => {
+                Ratio::of_bursts(second, first).map_or("-".to_string(), time_change)
             }
             _ => "-".to_string(),
         });
         rows.push(
             std::iter::once(scenario.label())
                 .chain(cells)
-                .chain(added)
+                .chain(change)
                 .collect(),
         );
     }
@@ -293,8 +305,8 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
     if tls {
         out.push_str(&connect_table(points));
         out.push_str(
-            "  the tcp floor has no TLS: its rows are plain in both columns; TLS adds: \
-             (on / off - 1) of the mean burst\n",
+            "  the tcp floor has no TLS: its rows are plain in both columns; TLS adds: the mean \
+             burst on against off, with the 95 % interval of that change\n",
         );
     }
     let per_value = [
