@@ -17,13 +17,13 @@ pub struct CsvExporter;
 pub const HEADER: &str = "run_id,size,payload,protocol,encoder,quality,subsampling,content,\
 concurrency,bursts,compression,server_decoder,stage,count,mean_ns,mean_ci95_lo_ns,mean_ci95_hi_ns,\
 p50_ns,p90_ns,p99_ns,p999_ns,max_ns,wall_percent,burst_mean_ns,burst_mean_ci95_lo_ns,\
-burst_mean_ci95_hi_ns,requests_per_s,images_per_s,request_body_megabytes_per_s,requests,errors,\
+burst_mean_ci95_hi_ns,requests_per_s,requests_per_s_ci95_lo,requests_per_s_ci95_hi,images_per_s,request_body_megabytes_per_s,requests,errors,\
 request_body_bytes,wire_sent_bytes,kind,note,stable";
 
 /// The stage's columns of a row, `stage` to `wall_percent`.
 const FIGURES: usize = 11;
 /// The scenario's columns of a row, `burst_mean_ns` to `wire_sent_bytes`.
-const TOTALS: usize = 10;
+const TOTALS: usize = 12;
 
 /// `kind` of a stage imgwire timed (its clocks, or the server's Server-Timing).
 pub const MEASURED: &str = "measured";
@@ -171,11 +171,17 @@ fn row(
 ) -> Vec<String> {
     let [burst_lo, burst_hi] = interval_fields(s.burst.mean_ci95_ns);
     let rate = |per_s: f64| format!("{per_s:.3}");
+    let [rate_lo, rate_hi] = s
+        .throughput
+        .requests_per_s_ci95
+        .map_or_else(Default::default, |ci| ci.map(rate));
     let totals: [String; TOTALS] = [
         s.burst.mean_ns.to_string(),
         burst_lo,
         burst_hi,
         rate(s.throughput.requests_per_s),
+        rate_lo,
+        rate_hi,
         rate(s.throughput.images_per_s),
         rate(s.throughput.request_body_megabytes_per_s),
         s.requests.to_string(),
