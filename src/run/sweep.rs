@@ -309,6 +309,13 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
              burst on against off, with the 95 % interval of that change\n",
         );
     }
+    out.push_str(&per_value_notes(factor, plan));
+    out
+}
+
+/// Where a sweep's per-value files and folders went, one line per flag.
+fn per_value_notes(factor: SweepFactor, plan: &BenchPlan) -> String {
+    let mut out = String::new();
     let per_value = [
         &plan.outputs.csv,
         &plan.outputs.markdown,

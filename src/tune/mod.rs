@@ -7,7 +7,9 @@
 //! burst time over the best so far lies wholly below 1: noise never moves
 //! the search. Before each knob the best is measured again and its fresh
 //! bursts are what that knob's values are judged against, so a slow drift
-//! of the machine is not taken for a setting's effect. A second pass runs when the first changed anything, and the
+//! of the machine is not taken for a setting's effect. A frame larger than
+//! a quarter of the stream window is tried with a window of four frames
+//! (`Configuration::candidate`): the two pay only together. A second pass runs when the first changed anything, and the
 //! search stops at its time budget. The best and the starting configuration
 //! are then measured again, in turns, and the gain reported is over those
 //! fresh bursts, so it is not the lucky draw that made the best win.
@@ -118,7 +120,7 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
                 search.measure_best_again(knob)?;
             }
             for setting in knob.values(base.load.concurrency) {
-                let candidate = search.best.with(setting);
+                let candidate = search.best.candidate(setting);
                 if candidate == search.best {
                     continue;
                 }
@@ -126,7 +128,11 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
                     stopped_by_budget = true;
                     break 'passes;
                 }
-                let label = format!("{} {}", knob.name(), setting.label());
+                let mut label = format!("{} {}", knob.name(), setting.label());
+                let also = candidate.changes_from(&search.best.with(setting));
+                if !also.is_empty() {
+                    label = format!("{label} (with {also})");
+                }
                 improved |= search.try_candidate(candidate, label);
             }
         }

@@ -89,6 +89,9 @@ pub fn knobs(protocol: Protocol) -> &'static [Knob] {
     }
 }
 
+/// HTTP/2's initial stream window where none is set: 65,535 bytes.
+const DEFAULT_WINDOW: u32 = 65_535;
+
 /// One knob at one value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Setting {
@@ -199,6 +202,41 @@ impl Configuration {
         Configuration { settings }
     }
 
+    /// The configuration a search tries for `setting`: `with` it, and
+    /// where it is a frame larger than a quarter of the stream window, the
+    /// window raised to four frames too (HTTP/2's default window is 64 KiB:
+    /// a stream can never send a frame larger than its window, so a large
+    /// frame alone would be judged by a window that hides it, and a large
+    /// window by frames too small to use it).
+    pub fn candidate(&self, setting: Setting) -> Configuration {
+        let next = self.with(setting);
+        let Setting::Frame(Some(frame)) = setting else {
+            return next;
+        };
+        let window = next.settings.iter().find_map(|s| match s {
+            Setting::Window(window) => Some(window.unwrap_or(DEFAULT_WINDOW)),
+            _ => None,
+        });
+        match window {
+            Some(window) if window < frame.saturating_mul(4) => {
+                next.with(Setting::Window(Some(frame.saturating_mul(4))))
+            }
+            _ => next,
+        }
+    }
+
+    /// The knobs it sets otherwise than `before`, as tables name them:
+    /// `frame 1 MiB, window 4 MiB`.
+    pub fn changes_from(&self, before: &Configuration) -> String {
+        let changed: Vec<String> = self
+            .settings
+            .iter()
+            .filter(|s| !before.settings.contains(s))
+            .map(|s| format!("{} {}", s.knob().name(), s.label()))
+            .collect();
+        changed.join(", ")
+    }
+
     /// `base` with every setting applied.
     pub fn plan(&self, base: &BenchPlan) -> BenchPlan {
         let mut plan = base.clone();
@@ -267,5 +305,31 @@ mod tests {
         let next = start.with(Setting::Channels(4));
         assert_eq!(next.settings, [Setting::Window(None), Setting::Channels(4)]);
         assert_eq!(next.describe(), "window default, channels 4");
+    }
+
+    #[test]
+    fn a_frame_larger_than_a_quarter_window_brings_a_window_of_four_frames() {
+        let start = Configuration {
+            settings: vec![Setting::Window(None), Setting::Frame(None)],
+        };
+        let large = start.candidate(Setting::Frame(Some(1 << 20)));
+        let expected = [
+            Setting::Window(Some(4 << 20)),
+            Setting::Frame(Some(1 << 20)),
+        ];
+        assert_eq!(large.settings, expected);
+        assert_eq!(large.changes_from(&start), "window 4 MiB, frame 1 MiB");
+        let wide = start.with(Setting::Window(Some(16 << 20)));
+        let kept = wide.candidate(Setting::Frame(Some(1 << 20)));
+        assert_eq!(
+            kept.settings[0],
+            Setting::Window(Some(16 << 20)),
+            "wide enough"
+        );
+        assert_eq!(start.candidate(Setting::Frame(None)), start);
+        assert_eq!(
+            start.candidate(Setting::Channels(4)),
+            start.with(Setting::Channels(4))
+        );
     }
 }

@@ -62,21 +62,29 @@ pub fn binary_proto(image: &EncodedImage) -> WireBody {
         image: Bytes::new(),
         info: Some(image.meta.into()),
     };
-    let [head, image] = bytes_field(1, &image.bytes);
-    WireBody::from_parts([head, image, Bytes::from(info.encode_to_vec())])
+    let info = Bytes::from(info.encode_to_vec());
+    WireBody::from_parts(
+        bytes_field(1, std::slice::from_ref(&image.bytes))
+            .into_iter()
+            .chain([info]),
+    )
 }
 
-/// A protobuf `bytes` field whose value is `value`'s own buffer: the
-/// field's key and length, then the value (a reference count, not a copy).
-/// An empty value is left out, as proto3 and prost do.
-pub fn bytes_field(field: u32, value: &Bytes) -> [Bytes; 2] {
-    if value.is_empty() {
-        return [Bytes::new(), Bytes::new()];
+/// A protobuf `bytes` field whose value is the parts of `value`, their own
+/// buffers: the field's key and the value's length, then the parts (a
+/// reference count each, not a copy). An empty value is left out, as
+/// proto3 and prost do.
+pub fn bytes_field(field: u32, value: &[Bytes]) -> Vec<Bytes> {
+    let length: usize = value.iter().map(Bytes::len).sum();
+    if length == 0 {
+        return Vec::new();
     }
     let mut head = Vec::with_capacity(2 * 10);
     push_varint(&mut head, (u64::from(field) << 3) | LENGTH_DELIMITED);
-    push_varint(&mut head, value.len() as u64);
-    [Bytes::from(head), value.clone()]
+    push_varint(&mut head, length as u64);
+    std::iter::once(Bytes::from(head))
+        .chain(value.iter().cloned())
+        .collect()
 }
 
 /// Protobuf's wire type of `bytes`, strings and messages.

@@ -99,7 +99,10 @@ pub fn serialize(
         // `ImageBinaryRequest { image }`, the image's own buffer behind its key
         (Protocol::Grpc, PayloadKind::Binary) => (
             paths::BINARY,
-            WireBody::from_parts(image_body::bytes_field(1, &image()?.bytes)),
+            WireBody::from_parts(image_body::bytes_field(
+                1,
+                std::slice::from_ref(&image()?.bytes),
+            )),
             "",
         ),
         (other, _) => return Err(SeedWireError::NoSeedServer(other.label())),

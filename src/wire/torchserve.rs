@@ -5,6 +5,8 @@
 //! handler of targets/torchserve decodes the JPEG and answers
 //! `{"height": H, "width": W}`, which must be the size that was sent.
 
+use super::body::WireBody;
+use super::image_body;
 use super::payload::WireRequest;
 use super::proto::torchserve as pb;
 use super::{EncodedImage, ImageFormat, ImageMeta, PayloadKind};
@@ -139,7 +141,7 @@ pub fn serialize(
     Ok(match protocol {
         Protocol::Grpc => WireRequest {
             path: paths::PREDICTIONS.into(),
-            body: predictions_request(model, data).encode_to_vec().into(),
+            body: predictions_body(model, data),
             content_type: "application/grpc",
             headers: vec![],
         },
@@ -152,13 +154,24 @@ pub fn serialize(
     })
 }
 
-fn predictions_request(model: &TorchserveModel, data: Bytes) -> pb::PredictionsRequest {
-    pb::PredictionsRequest {
+/// `PredictionsRequest { model_name, input: {"data": data} }` as parts:
+/// the name encoded by prost, then field 3 (`input`, one map entry: key
+/// field 1, value field 2) written around `data`'s own buffer, as prost
+/// orders and writes them, so the image is not copied.
+fn predictions_body(model: &TorchserveModel, data: Bytes) -> WireBody {
+    let name = pb::PredictionsRequest {
         model_name: model.name.clone(),
         model_version: String::new(),
-        input: HashMap::from([(INPUT_KEY.to_string(), data)]),
+        input: HashMap::new(),
         sequence_id: None,
-    }
+    };
+    let key = image_body::bytes_field(1, &[Bytes::from_static(INPUT_KEY.as_bytes())]);
+    let entry: Vec<Bytes> = key
+        .into_iter()
+        .chain(image_body::bytes_field(2, &[data]))
+        .collect();
+    let name = std::iter::once(Bytes::from(name.encode_to_vec()));
+    WireBody::from_parts(name.chain(image_body::bytes_field(3, &entry)))
 }
 
 /// Parses and checks an answer: the `response` stage. The REST body, or
@@ -265,7 +278,7 @@ mod tests {
     }
 
     #[test]
-    fn grpc_requests_name_the_model_and_carry_the_image_under_data() {
+    fn grpc_requests_name_the_model_and_carry_the_image_under_data_uncopied() {
         let image = image();
         for (payload, data) in [
             (PayloadKind::Binary, image.bytes.to_vec()),
@@ -278,7 +291,16 @@ mod tests {
             assert_eq!(sent.model_name, "decode");
             assert_eq!(sent.input.len(), 1);
             assert_eq!(&sent.input[INPUT_KEY][..], &data[..], "{payload:?}");
+            assert_eq!(
+                request.body.contiguous(),
+                sent.encode_to_vec(),
+                "as prost writes it"
+            );
         }
+        let binary = serialize(&model(), Protocol::Grpc, PayloadKind::Binary, Some(&image));
+        let parts = binary.unwrap().body.into_parts();
+        let shared = parts.iter().any(|p| p.as_ptr() == image.bytes.as_ptr());
+        assert!(shared, "the image's own buffer is sent, not a copy");
     }
 
     #[test]

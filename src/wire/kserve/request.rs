@@ -5,6 +5,8 @@
 
 use super::{basic_values, paths, refusal, InputKind, KserveModel, KserveWireError, HEADER_LENGTH};
 use crate::protocol::Protocol;
+use crate::wire::body::WireBody;
+use crate::wire::image_body;
 use crate::wire::payload::WireRequest;
 use crate::wire::proto::kserve as pb;
 use crate::wire::{EncodedImage, PayloadKind};
@@ -47,31 +49,33 @@ struct RequestParameters {
 
 /// One tensor in raw form: datatype, element count, and its bytes (a BYTES
 /// element is its u32 little-endian length, then the bytes).
-struct RawTensor<'a> {
+struct RawTensor {
     datatype: &'static str,
     elements: usize,
+    /// A BYTES element's 4-byte little-endian length, then its bytes.
     length_prefix: Option<[u8; 4]>,
-    data: Cow<'a, [u8]>,
+    /// The image's own buffer where the tensor is the image (shared, not
+    /// copied).
+    data: Bytes,
 }
 
-impl RawTensor<'_> {
+impl RawTensor {
     fn byte_len(&self) -> usize {
         self.length_prefix.map_or(0, |p| p.len()) + self.data.len()
     }
 
-    fn write_to(&self, out: &mut Vec<u8>) {
-        if let Some(prefix) = self.length_prefix {
-            out.extend_from_slice(&prefix);
-        }
-        out.extend_from_slice(&self.data);
-    }
-
-    fn to_vec(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.byte_len());
-        self.write_to(&mut out);
-        out
+    /// The tensor's bytes as parts: the length prefix, if any, then the
+    /// data's shared buffer.
+    fn parts(&self) -> [Bytes; 2] {
+        let prefix = self
+            .length_prefix
+            .map_or_else(Bytes::new, |p| Bytes::copy_from_slice(&p));
+        [prefix, self.data.clone()]
     }
 }
+
+/// `ModelInferRequest.raw_input_contents`'s field number.
+const RAW_INPUT_CONTENTS: u32 = 7;
 
 /// Builds one v2 request: the `serialize` stage.
 pub fn serialize(
@@ -109,8 +113,8 @@ fn raw_tensor<'a>(
     model: &KserveModel,
     payload: PayloadKind,
     image: impl Fn() -> Result<&'a EncodedImage, KserveWireError>,
-) -> Result<RawTensor<'a>, KserveWireError> {
-    let bytes_element = |data: Cow<'a, [u8]>| {
+) -> Result<RawTensor, KserveWireError> {
+    let bytes_element = |data: Bytes| {
         let length = u32::try_from(data.len()).map_err(|_| {
             KserveWireError::Refused("a BYTES element holds at most 4 GiB".to_string())
         })?;
@@ -129,20 +133,20 @@ fn raw_tensor<'a>(
                 datatype: "FP32",
                 elements: values.len(),
                 length_prefix: None,
-                data: Cow::Owned(data),
+                data: Bytes::from(data),
             })
         }
-        (PayloadKind::B64, _) => bytes_element(Cow::Owned(base64_text(image()?).into_bytes())),
+        (PayloadKind::B64, _) => bytes_element(Bytes::from(base64_text(image()?))),
         (PayloadKind::Binary, InputKind::Uint8) => {
             let bytes = &image()?.bytes;
             Ok(RawTensor {
                 datatype: "UINT8",
                 elements: bytes.len(),
                 length_prefix: None,
-                data: Cow::Borrowed(bytes),
+                data: bytes.clone(),
             })
         }
-        (PayloadKind::Binary, _) => bytes_element(Cow::Borrowed(&image()?.bytes)),
+        (PayloadKind::Binary, _) => bytes_element(image()?.bytes.clone()),
     }
 }
 
@@ -174,7 +178,8 @@ fn rest_json<D: Serialize>(
 
 /// `POST /v2/models/{model}/infer`, binary tensor data extension: the JSON
 /// header (its length in `Inference-Header-Content-Length`), then the
-/// tensor's raw bytes; outputs asked for as JSON.
+/// tensor's raw bytes (the image's own buffer, not a copy); outputs asked
+/// for as JSON.
 fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWireError> {
     let header = InferRequestJson {
         inputs: [InputJson::<()> {
@@ -190,19 +195,19 @@ fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, K
             binary_data_output: false,
         }),
     };
-    let header = serde_json::to_vec(&header)?;
-    let mut body = Vec::with_capacity(header.len() + tensor.byte_len());
-    body.extend_from_slice(&header);
-    tensor.write_to(&mut body);
+    let header = Bytes::from(serde_json::to_vec(&header)?);
+    let header_length = header.len();
     Ok(WireRequest {
         path: Cow::Owned(model.infer_path()),
-        body: body.into(),
+        body: WireBody::from_parts(std::iter::once(header).chain(tensor.parts())),
         content_type: "application/octet-stream",
-        headers: vec![(HEADER_LENGTH, header.len().to_string())],
+        headers: vec![(HEADER_LENGTH, header_length.to_string())],
     })
 }
 
-/// gRPC `ModelInfer` with the tensor in `raw_input_contents[0]`.
+/// gRPC `ModelInfer` with the tensor in `raw_input_contents[0]`: the rest
+/// of the message encoded by prost, then field 7 (`raw_input_contents`,
+/// the last in field order) written as parts, so the image is not copied.
 fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWireError> {
     let message = pb::ModelInferRequest {
         model_name: model.name.clone(),
@@ -212,12 +217,13 @@ fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWi
             shape: vec![tensor.elements as i64],
             ..Default::default()
         }],
-        raw_input_contents: vec![Bytes::from(tensor.to_vec())],
         ..Default::default()
     };
+    let raw_input_contents = image_body::bytes_field(RAW_INPUT_CONTENTS, &tensor.parts());
+    let message = std::iter::once(Bytes::from(message.encode_to_vec()));
     Ok(WireRequest {
         path: Cow::Borrowed(paths::MODEL_INFER),
-        body: message.encode_to_vec().into(),
+        body: WireBody::from_parts(message.chain(raw_input_contents)),
         content_type: "application/grpc",
         headers: vec![],
     })
@@ -328,6 +334,21 @@ mod tests {
             &sent.raw_input_contents[0][..],
             &[5, 0, 0, 0, 0xff, 0xd8, 1, 2, 3]
         );
+        assert_eq!(
+            request.body.contiguous(),
+            sent.encode_to_vec(),
+            "byte for byte what prost writes"
+        );
+        let jpeg = image();
+        for protocol in [Protocol::Grpc, Protocol::Rest] {
+            let request = serialize(&model("BYTES"), protocol, PayloadKind::Binary, Some(&jpeg));
+            let parts = request.unwrap().body.into_parts();
+            let shared = parts.iter().any(|p| p.as_ptr() == jpeg.bytes.as_ptr());
+            assert!(
+                shared,
+                "{protocol:?}: the image's own buffer is sent, not a copy"
+            );
+        }
         let b64 = serialize(
             &model("BYTES"),
             Protocol::Grpc,
