@@ -3,6 +3,8 @@
 //! overwriting one another's, and `--export-json` holding every value;
 //! an on/off sweep (nodelay) sets the switch and prints the change it makes.
 
+mod common;
+
 use clap::Parser;
 
 #[test]
@@ -80,36 +82,12 @@ fn every_output_of_a_sweep_is_written_once_per_value() {
 fn a_nodelay_sweep_runs_nagle_off_then_on_and_gives_the_change_with_its_interval() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("s.json");
-    let args = [
-        "bench",
-        "--sweep",
-        "nodelay",
-        "--sizes",
-        "48x64",
-        "--payloads",
-        "binary",
-    ];
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
-        .args(args)
-        .args([
-            "--protocols",
-            "rest,grpc",
-            "--bursts",
-            "3",
-            "--warmup",
-            "0",
-            "-c",
-            "2",
-        ])
-        .args(["--quiet", "--json", json.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let json_path = json.to_str().unwrap();
+    let mut args = vec!["bench", "--sweep", "nodelay", "--sizes", "48x64"];
+    args.extend(["--payloads", "binary", "--protocols", "rest,grpc"]);
+    args.extend(["--bursts", "3", "--warmup", "0", "-c", "2"]);
+    args.extend(["--quiet", "--json", json_path]);
+    let stdout = common::serve_process::run_ok(&args);
     let sweep: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let points = sweep["points"].as_array().unwrap();
     let nagle: Vec<(&str, bool)> = points

@@ -269,34 +269,26 @@ fn get_over_tls(address: SocketAddr, cert: &Path, path: &str) -> String {
 fn sweep_tls_runs_the_built_in_servers_plain_then_over_tls_and_says_what_tls_adds() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("sweep.json");
-    let out = imgwire()
-        .args([
-            "bench",
-            "--sweep",
-            "tls",
-            "--sizes",
-            "32x48",
-            "--payloads",
-            "binary",
-        ])
-        .args([
-            "--protocols",
-            "rest,rest-h2,grpc,tcp",
-            "--bursts",
-            "2",
-            "--warmup",
-            "1",
-        ])
-        .args(["--concurrency", "2", "--json", json.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let json_path = json.to_str().unwrap();
+    let mut args = vec![
+        "bench",
+        "--sweep",
+        "tls",
+        "--sizes",
+        "32x48",
+        "--payloads",
+        "binary",
+    ];
+    args.extend([
+        "--protocols",
+        "rest,rest-h2,grpc,tcp",
+        "--bursts",
+        "2",
+        "--warmup",
+        "1",
+    ]);
+    args.extend(["--concurrency", "2", "--json", json_path]);
+    let stdout = common::serve_process::run_ok(&args);
     assert!(stdout.contains("TLS adds"), "{stdout}");
     assert!(stdout.contains("TCP connect + TLS handshake"), "{stdout}");
     assert!(

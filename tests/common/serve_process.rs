@@ -1,6 +1,6 @@
-//! `imgwire serve` as a child process on free loopback ports, for the tests
-//! that need the real binary: started with extra flags, its URLs read from
-//! the banner it prints, killed when dropped.
+//! The real binary as a child process: `imgwire serve` on free loopback
+//! ports (started with extra flags, its URLs read from the banner it
+//! prints, killed when dropped), and any command run to its end.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -8,6 +8,19 @@ use std::process::{Child, Command, Stdio};
 /// The binary under test.
 pub fn imgwire() -> Command {
     Command::new(env!("CARGO_BIN_EXE_imgwire"))
+}
+
+/// Runs `imgwire ARGS` to its end with no stdin; its stdout, once it has
+/// exited 0 (its stderr is the failure's message otherwise).
+pub fn run_ok(args: &[&str]) -> String {
+    let out = imgwire()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("imgwire runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "imgwire {args:?}: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `imgwire serve` on 127.0.0.1:0 for REST, gRPC and the floor, plus `extra`.
