@@ -1,7 +1,9 @@
 //! A tonic codec that moves message bytes untouched, so that protobuf
 //! encoding and decoding happen in our code, where they are timed as the
 //! `serialize`, `server.deserialize`, `server.respond` and `response` stages,
-//! instead of inside tonic where no stage could see them.
+//! instead of inside tonic where no stage could see them; and the 5-byte
+//! prefix of a gRPC message on the wire, for the client that frames its
+//! own messages and for the saved requests.
 
 use bytes::{Buf, BufMut, Bytes};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
