@@ -87,16 +87,21 @@ fn flamegraph_links_are_relative_to_the_page_folder() {
 }
 
 #[test]
-fn latency_points_rise_from_the_median_to_the_slowest() {
+fn latency_points_rise_from_the_fastest_to_the_slowest_request() {
     let report = fixture::report();
-    let points = latency_points(&report.scenarios[0]);
+    let scenario = &report.scenarios[0];
+    let points = latency_points(scenario);
     let percentiles: Vec<f64> = points.iter().map(|p| p.0).collect();
-    assert_eq!(percentiles, [50.0, 90.0, 99.0, 99.9, 100.0]);
+    assert_eq!(percentiles, imgwire::report::summary::CDF_PERCENTS);
     assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "{points:?}");
-    // Wall time: the fixture's request stages sum to 3440 µs; p50 is 90 % of it.
-    assert!((points[0].1 - 3.44 * 0.9).abs() < 1e-9, "{points:?}");
-    let mut nothing = report.scenarios[0].clone();
-    nothing.stages.clear();
+    // The fixture's 40 latencies run from half the burst time up in steps
+    // of a twentieth: the 0th point is the fastest, the 100th the slowest.
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let burst = scenario.burst.mean_ns;
+    assert_eq!(points[0].1, ms(burst / 2), "{points:?}");
+    assert_eq!(points[points.len() - 1].1, ms(burst / 2 + burst / 20 * 39));
+    let mut nothing = scenario.clone();
+    nothing.latency_cdf.clear();
     assert!(latency_points(&nothing).is_empty());
 }
 

@@ -257,6 +257,10 @@ pub struct ScenarioReport {
     /// the stage intervals resample.
     #[serde(serialize_with = "by_stage_name")]
     pub stage_burst_means_ns: BTreeMap<Stage, Vec<u64>>,
+    /// End-to-end (wall) latency of the counted requests, from the actual
+    /// send, at fixed percentiles of their histogram: what the HTML
+    /// report's CDF draws (empty where no request completed).
+    pub latency_cdf: Vec<summary::CdfPoint>,
     /// Median residual over median wall: how much time no stage claims.
     pub residual_share: f64,
     /// The stage with the largest mean among the request's stages (`none`

@@ -47,15 +47,7 @@ pub fn summarize(samples: &[u64]) -> Summary {
     let Some(&max_ns) = samples.iter().max() else {
         return Summary::default();
     };
-    let mut histogram = Histogram::<u64>::new(SIGNIFICANT_DIGITS)
-        .expect("3 significant digits is within the histogram's range");
-    for &sample in samples {
-        // The histogram grows to hold any u64; should it ever refuse, the
-        // sample still counts, at the largest value it can hold.
-        if histogram.record(sample).is_err() {
-            histogram.saturating_record(sample);
-        }
-    }
+    let histogram = histogram(samples);
     // A bucket reports its highest value: never above the largest sample.
     let quantile = |q: f64| histogram.value_at_quantile(q).min(max_ns);
     let total: u128 = samples.iter().map(|&v| u128::from(v)).sum();
@@ -69,6 +61,54 @@ pub fn summarize(samples: &[u64]) -> Summary {
         p999_ns: quantile(0.999),
         max_ns,
     }
+}
+
+/// The percentiles a latency CDF is drawn through: dense where tails are.
+pub const CDF_PERCENTS: [f64; 19] = [
+    0.0, 1.0, 5.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 95.0, 98.0, 99.0, 99.5,
+    99.9, 99.99, 100.0,
+];
+
+/// One point of a latency CDF: the share of samples (in percent) at or
+/// under `ns`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CdfPoint {
+    pub percent: f64,
+    pub ns: u64,
+}
+
+/// `samples` at each of [`CDF_PERCENTS`], from the same histogram the
+/// summary's percentiles come from (the 0th is the smallest sample, the
+/// 100th the largest); empty when there are none.
+pub fn cdf(samples: &[u64]) -> Vec<CdfPoint> {
+    let (Some(&min_ns), Some(&max_ns)) = (samples.iter().min(), samples.iter().max()) else {
+        return Vec::new();
+    };
+    let histogram = histogram(samples);
+    CDF_PERCENTS
+        .iter()
+        .map(|&percent| {
+            let ns = match percent {
+                p if p <= 0.0 => min_ns,
+                p => histogram.value_at_quantile(p / 100.0).clamp(min_ns, max_ns),
+            };
+            CdfPoint { percent, ns }
+        })
+        .collect()
+}
+
+/// An HDR histogram of `samples` at [`SIGNIFICANT_DIGITS`].
+fn histogram(samples: &[u64]) -> Histogram<u64> {
+    let mut histogram = Histogram::<u64>::new(SIGNIFICANT_DIGITS)
+        .expect("3 significant digits is within the histogram's range");
+    for &sample in samples {
+        // The histogram grows to hold any u64; should it ever refuse, the
+        // sample still counts, at the largest value it can hold.
+        if histogram.record(sample).is_err() {
+            histogram.saturating_record(sample);
+        }
+    }
+    histogram
 }
 
 /// Whole nanoseconds of a duration (saturating, past 584 years).
@@ -106,5 +146,24 @@ mod tests {
         assert!(close(s.p50_ns, 50_000_007), "{}", s.p50_ns);
         assert!(close(s.p999_ns, 99_900_007), "{}", s.p999_ns);
         assert_eq!(s.max_ns, 100_000_007);
+    }
+
+    #[test]
+    fn a_cdf_rises_from_the_smallest_to_the_largest_sample() {
+        let samples: Vec<u64> = (1..=1000).rev().collect();
+        let points = cdf(&samples);
+        assert_eq!(points.len(), CDF_PERCENTS.len());
+        assert_eq!(
+            points[0],
+            CdfPoint {
+                percent: 0.0,
+                ns: 1
+            }
+        );
+        assert_eq!(points.last().map(|p| p.ns), Some(1000));
+        let median = points.iter().find(|p| p.percent == 50.0).unwrap();
+        assert_eq!(median.ns, summarize(&samples).p50_ns);
+        assert!(points.windows(2).all(|w| w[0].ns <= w[1].ns));
+        assert!(cdf(&[]).is_empty());
     }
 }

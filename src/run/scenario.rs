@@ -94,6 +94,10 @@ impl ScenarioRun<'_> {
             t
         });
         let errors: Vec<&String> = self.counted.iter().flat_map(|b| &b.errors).collect();
+        let walls: Vec<u64> = records
+            .iter()
+            .map(|r| nanos(r.stage(Stage::Wall)))
+            .collect();
         let carries_image = self.scenario.payload.carries_image();
         ScenarioReport {
             scenario: self.scenario,
@@ -124,6 +128,7 @@ impl ScenarioRun<'_> {
             bytes: self.byte_counts(&totals),
             stages,
             stage_burst_means_ns,
+            latency_cdf: crate::report::summary::cdf(&walls),
             server_stats: None,
             profile: None,
             load: Default::default(),

@@ -123,6 +123,10 @@ pub fn scenario(
             request_body_megabytes_per_s: requests_per_s * body as f64 / 1e6,
         },
         stage_burst_means_ns: stage_burst_means(&stages),
+        // 40 requests whose latencies spread from 0.5 to 2.45 x the burst's.
+        latency_cdf: imgwire::report::summary::cdf(
+            &(0..40u64).map(|i| ns / 2 + ns / 20 * i).collect::<Vec<_>>(),
+        ),
         stages,
         residual_share: 0.001,
         dominant_stage: Some(if scale > 1 {

@@ -223,21 +223,13 @@ fn draw_stage_legend(
 }
 
 /// End-to-end latency of a scenario as CDF points: (percentile, ms), from
-/// its wall-time summary, rising. Empty when nothing completed.
+/// its latency histogram at fixed percentiles, rising. Empty when nothing
+/// completed.
 pub fn latency_points(s: &ScenarioReport) -> Vec<(f64, f64)> {
-    let Some(wall) = s.stage(Stage::Wall).filter(|w| w.count > 0) else {
-        return Vec::new();
-    };
-    [
-        (50.0, wall.p50_ns),
-        (90.0, wall.p90_ns),
-        (99.0, wall.p99_ns),
-        (99.9, wall.p999_ns),
-        (100.0, wall.max_ns),
-    ]
-    .into_iter()
-    .map(|(pct, ns)| (pct, ms(ns)))
-    .collect()
+    s.latency_cdf
+        .iter()
+        .map(|point| (point.percent, ms(point.ns)))
+        .collect()
 }
 
 /// The end-to-end latency CDFs of one size x payload: a line per protocol,
