@@ -283,8 +283,7 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
             .collect();
         let cells = at_each.iter().map(|at| {
             at.map_or("-".to_string(), |s| {
-                let interval = s.burst.mean_ci95_ns.map(|ci| ci.map(|ns| ns as f64 / 1e9));
-                seconds_plus_minus(s.burst.mean_s(), interval)
+                seconds_plus_minus(s.burst.mean_s(), s.burst.mean_ci95_s())
             })
         });
         let change = change_column.map(|_| match (scenario.scenario.protocol, &at_each[..]) {
