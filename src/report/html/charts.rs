@@ -10,6 +10,8 @@ use crate::report::{BenchReport, ScenarioReport};
 use crate::stage::Stage;
 use crate::wire::PayloadKind;
 use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One chart: its file stem (`stages-360x640-binary`), its title and SVG.
@@ -246,40 +248,74 @@ pub fn latency_cdf(group: &Group) -> Result<Chart, ChartError> {
     let x_max = x_max.fold(0.0, f64::max).max(1e-3) * 1.05;
     let slug = format!("latency-{}", group.slug());
     draw(slug, title.clone(), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 22))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..x_max, 0.0..100.0)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 16))
-            .x_desc("ms, request sent to response read")
-            .y_desc("% of requests at or under")
-            .draw()?;
+        let x_axis = (x_max, "ms, request sent to response read");
+        let mut chart = line_axes(root, &title, x_axis, (100.0, "% of requests at or under"))?;
         for (protocol, points) in &lines {
             let color = protocol_color(*protocol);
             let curve = points.iter().map(|&(pct, ms)| (ms, pct));
-            chart
-                .draw_series(LineSeries::new(curve.clone(), color.stroke_width(2)))?
-                .label(protocol.label())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+            draw_labelled_line(&mut chart, curve.clone(), color, protocol.label())?;
             chart.draw_series(curve.map(|p| Circle::new(p, 3, color.filled())))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 16))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
     })
+}
+
+/// A line chart's axes, as every line chart of the report has them: its
+/// title, both axes from 0 to their maximum, a light grid, the axes named.
+pub(super) fn line_axes<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    (x_max, x_desc): (f64, &str),
+    (y_max, y_desc): (f64, &str),
+) -> Result<LineChart<'a, 'b>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .label_style((FONT, 16))
+        .axis_desc_style((FONT, 16))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .draw()?;
+    Ok(chart)
+}
+
+/// A line chart of the report, drawn into an SVG.
+pub(super) type LineChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A solid line through `points` with its entry in the legend.
+pub(super) fn draw_labelled_line<'a, 'b: 'a>(
+    chart: &mut LineChart<'a, 'b>,
+    points: impl Iterator<Item = (f64, f64)>,
+    color: RGBColor,
+    label: &str,
+) -> Drawn {
+    chart
+        .draw_series(LineSeries::new(points, color.stroke_width(2)))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+/// The legend box of a line chart, at `position`.
+pub(super) fn draw_legend<'a, 'b: 'a>(
+    chart: &mut LineChart<'a, 'b>,
+    position: SeriesLabelPosition,
+) -> Drawn {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.4))
+        .label_font((FONT, 16))
+        .draw()?;
+    Ok(())
 }
 
 /// Every chart of the report: per size x payload its stage bars, then its

@@ -3,7 +3,9 @@
 //! named by its concurrency. Drawn from plain points, so any run that
 //! measures a scenario at several loads can feed it.
 
-use super::charts::{draw, ms, Chart, ChartError, FONT};
+use super::charts::{
+    draw, draw_labelled_line, draw_legend, line_axes, ms, Chart, ChartError, FONT,
+};
 use crate::report::text::unique;
 use crate::report::BenchReport;
 use crate::stage::Stage;
@@ -80,30 +82,13 @@ pub fn throughput_latency(curves: &[LoadCurve]) -> Result<Chart, ChartError> {
     let y_max = points().map(|p| p.p99_ms.max(p.p50_ms)).fold(0.0, f64::max);
     let (x_max, y_max) = (x_max.max(1e-3) * 1.1, y_max.max(1e-3) * 1.1);
     draw("throughput-latency".into(), title.clone(), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(&title, (FONT, 22))
-            .margin(10)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE)
-            .label_style((FONT, 16))
-            .axis_desc_style((FONT, 16))
-            .x_desc("requests/s")
-            .y_desc("ms, end to end")
-            .draw()?;
+        let y_axis = (y_max, "ms, end to end");
+        let mut chart = line_axes(root, &title, (x_max, "requests/s"), y_axis)?;
         for (index, curve) in curves.iter().enumerate() {
             let color = curve_color(index);
             let p50 = curve.points.iter().map(|p| (p.requests_per_s, p.p50_ms));
             let p99 = curve.points.iter().map(|p| (p.requests_per_s, p.p99_ms));
-            chart
-                .draw_series(LineSeries::new(p50.clone(), color.stroke_width(2)))?
-                .label(curve.label.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+            draw_labelled_line(&mut chart, p50.clone(), color, &curve.label)?;
             chart.draw_series(DashedLineSeries::new(p99, 6, 4, color.stroke_width(1)))?;
             chart.draw_series(p50.map(|p| Circle::new(p, 3, color.filled())))?;
             let names = curve.points.iter().map(|p| {
@@ -112,14 +97,7 @@ pub fn throughput_latency(curves: &[LoadCurve]) -> Result<Chart, ChartError> {
             });
             chart.draw_series(names)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 16))
-            .draw()?;
-        Ok(())
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
     })
 }
 
