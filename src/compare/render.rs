@@ -34,15 +34,8 @@ pub fn render(comparison: &Comparison) -> String {
         out.push('\n');
         out.push_str(&scenario_lines(scenario));
     }
-    for (name, labels) in [("A", &comparison.only_in_a), ("B", &comparison.only_in_b)] {
-        if !labels.is_empty() {
-            let _ = writeln!(
-                out,
-                "\nOnly in {name} (not compared): {}",
-                labels.join(", ")
-            );
-        }
-    }
+    let unmatched = [&comparison.only_in_a, &comparison.only_in_b];
+    out.push_str(&only_in_lines("\nOnly in", unmatched));
     if let Some(limit) = comparison.fail_if_slower_percent {
         out.push_str(&limit_line(limit, &comparison.slower_than_allowed));
     }
@@ -80,19 +73,26 @@ fn scenario_lines(s: &ScenarioChange) -> String {
         ]);
     }
     out.push_str(&align_columns(&rows, 2));
-    for (name, stages) in [("A", &s.stages_only_in_a), ("B", &s.stages_only_in_b)] {
-        if !stages.is_empty() {
-            let _ = writeln!(
-                out,
-                "  only in {name} (not compared): {}",
-                stages.join(", ")
-            );
+    out.push_str(&only_in_lines(
+        "  only in",
+        [&s.stages_only_in_a, &s.stages_only_in_b],
+    ));
+    out
+}
+
+/// The verdict line of one change, through the reports' shared formatter.
+/// `{lead} A (not compared): x, y` for what only A has, then the same for
+/// B; nothing for a side with nothing of its own.
+fn only_in_lines(lead: &str, [a, b]: [&Vec<String>; 2]) -> String {
+    let mut out = String::new();
+    for (name, names) in [("A", a), ("B", b)] {
+        if !names.is_empty() {
+            let _ = writeln!(out, "{lead} {name} (not compared): {}", names.join(", "));
         }
     }
     out
 }
 
-/// The verdict line of one change, through the reports' shared formatter.
 fn change_text(change: &Change) -> String {
     match change.ratio {
         Some(ratio) => time_change(ratio),
