@@ -5,8 +5,8 @@ use crate::frame::{Content, Size};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::run::plan::{
-    available_cpus, BenchPlan, FramePlan, FrameSpec, FramesOn, MatrixPlan, SweepFactor, TargetKind,
-    TargetPlan,
+    available_cpus, protocols_or_default, BenchPlan, FramePlan, FrameSpec, FramesOn, MatrixPlan,
+    SweepFactor, TargetKind, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -120,13 +120,8 @@ pub struct BenchArgs {
         default_value = "basic,b64,binary"
     )]
     pub payloads: Vec<PayloadKind>,
-    /// Protocols, comma-separated (`tcp` is the floor: the same body over plain TCP, one way, the smallest answer back).
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        default_value = "rest,grpc,tcp"
-    )]
+    /// Protocols, comma-separated (`tcp` is the floor: the same body over plain TCP, one way, the smallest answer back). Default: rest,grpc,tcp; with a --target other than imgwire, rest,grpc (those given a URL).
+    #[arg(long, value_enum, value_delimiter = ',')]
     pub protocols: Vec<Protocol>,
     #[command(flatten)]
     pub load: load::LoadArgs,
@@ -169,6 +164,9 @@ pub struct BenchArgs {
     /// Where the server's own statistics are read (default: Triton/KServe --rest-url; TorchServe the metrics port 8082 on --rest-url's host).
     #[arg(long, value_name = "URL")]
     pub stats_url: Option<String>,
+    /// torchserve: check that every answer is a JSON object holding these keys, comma-separated (by default any successful answer with a body passes).
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub expect_json_keys: Vec<String>,
     /// Send REST requests to this server instead of the built-in one (http://HOST:PORT, or https:// for TLS).
     #[arg(long, value_name = "URL")]
     pub rest_url: Option<String>,
@@ -389,11 +387,14 @@ impl BenchArgs {
             let most = u32::try_from(most).unwrap_or(u32::MAX);
             server.limits.max_streams = server.limits.max_streams.max(most);
         }
+        let targets = self.target_plan();
+        let (protocols, protocols_default) = protocols_or_default(&self.protocols, &targets);
         BenchPlan {
             matrix: MatrixPlan {
                 sizes: self.sizes.clone(),
                 payloads: self.payloads.clone(),
-                protocols: self.protocols.clone(),
+                protocols,
+                protocols_default,
             },
             load: self.load.plan(self.rest_pool.is_some()),
             frames: FramePlan {
@@ -427,23 +428,29 @@ impl BenchArgs {
                 },
             },
             server,
-            targets: TargetPlan {
-                kind: self.target,
-                rest_url: self.rest_url.clone(),
-                grpc_url: self.grpc_url.clone(),
-                tcp_url: self.tcp_url.clone(),
-                link: self.link,
-                link_backend: self.link_backend,
-                model: self.model.clone(),
-                input_name: self.input_name.clone(),
-                input_datatype: self.input_datatype.clone(),
-                stats_url: self.stats_url.clone(),
-            },
+            targets,
             outputs: self.output_plan(),
             sweep: match self.load.concurrency.len() {
                 1 => self.sweep,
                 _ => self.sweep.or(Some(SweepFactor::Concurrency)),
             },
+        }
+    }
+
+    /// Where the requests go, as the flags say.
+    fn target_plan(&self) -> TargetPlan {
+        TargetPlan {
+            kind: self.target,
+            rest_url: self.rest_url.clone(),
+            grpc_url: self.grpc_url.clone(),
+            tcp_url: self.tcp_url.clone(),
+            link: self.link,
+            link_backend: self.link_backend,
+            model: self.model.clone(),
+            input_name: self.input_name.clone(),
+            input_datatype: self.input_datatype.clone(),
+            stats_url: self.stats_url.clone(),
+            expect_json_keys: self.expect_json_keys.clone(),
         }
     }
 }

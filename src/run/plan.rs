@@ -16,6 +16,11 @@ use clap::ValueEnum;
 use serde::Serialize;
 use std::path::PathBuf;
 
+mod foreign;
+
+use foreign::check_foreign_target;
+pub use foreign::protocols_or_default;
+
 /// One `imgwire bench` run, resolved.
 #[derive(Clone, Debug)]
 pub struct BenchPlan {
@@ -38,6 +43,9 @@ pub struct MatrixPlan {
     pub sizes: Vec<Size>,
     pub payloads: Vec<PayloadKind>,
     pub protocols: Vec<Protocol>,
+    /// Why `protocols` are these where `--protocols` was not given (the
+    /// target's default, in words); None where the user chose them.
+    pub protocols_default: Option<String>,
 }
 
 /// The load: its model, `concurrency` requests (bursts) or workers (closed,
@@ -172,6 +180,9 @@ pub struct TargetPlan {
     /// Where the server's own statistics are read (`--stats-url`); None:
     /// the target's default (Triton: --rest-url; TorchServe: port 8082).
     pub stats_url: Option<String>,
+    /// torchserve: keys every answer's JSON object must hold
+    /// (`--expect-json-keys`; empty: any answer with a body passes).
+    pub expect_json_keys: Vec<String>,
 }
 
 impl TargetPlan {
@@ -299,6 +310,13 @@ impl BenchPlan {
     pub fn check_targets(&self) -> Result<()> {
         let protocols = &self.matrix.protocols;
         let kind = self.targets.kind;
+        if !self.targets.expect_json_keys.is_empty() && kind != TargetKind::Torchserve {
+            bail!(
+                "--expect-json-keys checks TorchServe's answers (--target torchserve); the \
+                 answers of --target {} are checked against its own schema",
+                kind.name()
+            );
+        }
         if kind.is_foreign() {
             check_foreign_target(&self.targets, protocols)?;
             if self.outputs.flamegraph.is_some() {
@@ -355,41 +373,6 @@ impl BenchPlan {
         }
         Ok(())
     }
-}
-
-/// `--target seed`: the seed has REST/1.1 and gRPC servers only, and none
-/// built in, so every protocol of the run needs its URL.
-/// A server that is not imgwire's: REST/1.1 and gRPC only, every protocol
-/// with its URL, and a model where the target's requests name one.
-fn check_foreign_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()> {
-    let kind = targets.kind.name();
-    if let Some(p) = protocols
-        .iter()
-        .find(|p| matches!(p, Protocol::Tcp | Protocol::RestH2))
-    {
-        bail!(
-            "--target {kind} has no {} server (it is measured over REST/1.1 and gRPC); leave \
-             {} out of --protocols, e.g. --protocols rest,grpc",
-            p.label(),
-            p.name()
-        );
-    }
-    if targets.kind.needs_model() && targets.model.as_deref().is_none_or(str::is_empty) {
-        bail!("--target {kind} needs --model NAME (the model's name on that server)");
-    }
-    let missing: Vec<String> = protocols
-        .iter()
-        .filter(|p| targets.url(**p).is_none())
-        .map(|p| format!("{} for {}", TargetPlan::flag(*p), p.label()))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "--target {kind} needs --rest-url/--grpc-url for the protocols it runs (it starts \
-             no server of its own; targets/README.md starts one here): give {}",
-            missing.join(" and ")
-        );
-    }
-    Ok(())
 }
 
 /// Makes the folder an output flag names, or says why it cannot.

@@ -154,6 +154,7 @@ fn parse_as_every_answer(protocol: Protocol, body: &[u8]) {
     let kserve_model = KserveModel::for_test("BYTES");
     let torchserve_model = TorchserveModel {
         name: "decode".into(),
+        ..TorchserveModel::default()
     };
     for sent in [None, Some(&sent)] {
         let _ = kserve::parse_response(&kserve_model, protocol, PayloadKind::Binary, body, sent);
@@ -268,6 +269,7 @@ fn the_unedited_answers_pass() {
     .unwrap();
     let torchserve_model = TorchserveModel {
         name: "decode".into(),
+        ..TorchserveModel::default()
     };
     let answer = torchserve_grpc_answer(br#"{"height": 24, "width": 40}"#, 0);
     torchserve::parse_response(

@@ -1,9 +1,11 @@
 //! TorchServe's inference API, spoken as a client: REST
 //! `POST /predictions/{model}` (a raw body) and gRPC
 //! `org.pytorch.serve.grpc.inference.InferenceAPIsService/Predictions`
-//! (proto/torchserve/v1/inference.proto), and the answer, checked: the
-//! handler of targets/torchserve decodes the JPEG and answers
-//! `{"height": H, "width": W}`, which must be the size that was sent.
+//! (proto/torchserve/v1/inference.proto), and the answer. TorchServe fixes
+//! no answer schema (a handler answers whatever its author returns: a
+//! classifier's top-5 JSON, text, raw bytes), so any successful answer with
+//! a body passes; its content is checked only where the user asks
+//! (`--expect-json-keys`: a JSON object holding those keys).
 
 use super::body::WireBody;
 use super::image_body;
@@ -14,7 +16,6 @@ use crate::protocol::Protocol;
 use base64::Engine;
 use bytes::Bytes;
 use prost::Message;
-use serde::Deserialize;
 use std::collections::HashMap;
 
 /// gRPC method paths of `org.pytorch.serve.grpc.inference.InferenceAPIsService`.
@@ -31,10 +32,13 @@ pub const INPUT_KEY: &str = "data";
 /// Why `basic` is not measured on TorchServe.
 pub const BASIC_REFUSAL: &str = "TorchServe's handler decodes an image; basic carries none";
 
-/// The TorchServe model the requests go to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The TorchServe model the requests go to, and what its answers must hold.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TorchserveModel {
     pub name: String,
+    /// `--expect-json-keys`: each answer must be a JSON object with these
+    /// keys (none: any answer with a body passes).
+    pub expect_json_keys: Vec<String>,
 }
 
 impl TorchserveModel {
@@ -60,40 +64,32 @@ pub enum TorchserveWireError {
     GrpcAnswer(prost::DecodeError),
     #[error("TorchServe's gRPC answer carries status {code}: {message}")]
     GrpcStatus { code: i32, message: String },
-    #[error("TorchServe answered error {code} {kind}: {message}")]
-    Server {
-        code: i64,
-        kind: String,
-        message: String,
-    },
-    #[error("TorchServe's answer is not the handler's {{\"height\", \"width\"}} JSON: {0}")]
-    NotPrediction(String),
+    #[error("TorchServe answered {0} with no body")]
+    Empty(&'static str),
     #[error(
-        "TorchServe decoded a {got_height}x{got_width} image, but a {height}x{width} one was sent"
+        "TorchServe's answer is not JSON ({problem}), but --expect-json-keys asks for the keys \
+         {keys}: {quote}"
     )]
-    WrongSize {
-        got_height: u32,
-        got_width: u32,
-        height: u32,
-        width: u32,
+    NotJson {
+        problem: String,
+        keys: String,
+        quote: String,
     },
-}
-
-/// What the handler answers.
-#[derive(Debug, Deserialize, PartialEq, Eq)]
-struct Prediction {
-    height: u32,
-    width: u32,
-}
-
-/// TorchServe's own error JSON (`{"code": 404, "type": "ModelNotFoundException",
-/// "message": "Model not found: nope"}`).
-#[derive(Debug, Deserialize)]
-struct ServerError {
-    code: i64,
-    #[serde(rename = "type")]
-    kind: String,
-    message: String,
+    #[error(
+        "TorchServe's answer is a JSON {kind}, not an object with the keys {keys} that \
+         --expect-json-keys asks for: {quote}"
+    )]
+    NotObject {
+        kind: &'static str,
+        keys: String,
+        quote: String,
+    },
+    #[error("TorchServe's answer lacks {missing} (--expect-json-keys {keys}): {quote}")]
+    MissingKeys {
+        missing: String,
+        keys: String,
+        quote: String,
+    },
 }
 
 /// Why TorchServe cannot take `payload` over `protocol`, where it cannot.
@@ -174,17 +170,23 @@ fn predictions_body(model: &TorchserveModel, data: Bytes) -> WireBody {
     WireBody::from_parts(name.chain(image_body::bytes_field(3, &entry)))
 }
 
-/// Parses and checks an answer: the `response` stage. The REST body, or
-/// the gRPC `PredictionResponse.prediction`, must be the handler's JSON
-/// with the size of the image sent (`sent`), where one was.
+/// Parses and checks an answer: the `response` stage. Any answer with a
+/// body passes, unless the model expects JSON keys.
 pub fn parse_response(
-    _model: &TorchserveModel,
+    model: &TorchserveModel,
     protocol: Protocol,
     _payload: PayloadKind,
     body: &[u8],
-    sent: Option<&ImageMeta>,
+    _sent: Option<&ImageMeta>,
 ) -> Result<(), TorchserveWireError> {
-    let prediction = match protocol {
+    let answer = handler_answer(protocol, body)?;
+    check_keys(&model.expect_json_keys, &answer)
+}
+
+/// What the handler answered: the REST body, or the gRPC
+/// `PredictionResponse.prediction` (an error where its status says one).
+pub fn handler_answer(protocol: Protocol, body: &[u8]) -> Result<Bytes, TorchserveWireError> {
+    let (answer, what) = match protocol {
         Protocol::Grpc => {
             let answer =
                 pb::PredictionResponse::decode(body).map_err(TorchserveWireError::GrpcAnswer)?;
@@ -194,47 +196,77 @@ pub fn parse_response(
                     message: status.message,
                 });
             }
-            read_prediction(&answer.prediction)?
+            (answer.prediction, "a gRPC prediction")
         }
-        _ => read_prediction(body)?,
+        _ => (Bytes::copy_from_slice(body), "200"),
     };
-    match sent {
-        Some(meta) if (meta.height, meta.width) != (prediction.height, prediction.width) => {
-            Err(TorchserveWireError::WrongSize {
-                got_height: prediction.height,
-                got_width: prediction.width,
-                height: meta.height,
-                width: meta.width,
+    if answer.is_empty() {
+        return Err(TorchserveWireError::Empty(what));
+    }
+    Ok(answer)
+}
+
+/// The answer is a JSON object holding every key of `keys` (nothing is
+/// checked where `keys` is empty).
+fn check_keys(keys: &[String], answer: &[u8]) -> Result<(), TorchserveWireError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let listed = keys.join(",");
+    let value: serde_json::Value =
+        serde_json::from_slice(answer).map_err(|e| TorchserveWireError::NotJson {
+            problem: e.to_string(),
+            keys: listed.clone(),
+            quote: quote(answer),
+        })?;
+    let object = match &value {
+        serde_json::Value::Object(object) => object,
+        other => {
+            return Err(TorchserveWireError::NotObject {
+                kind: json_kind(other),
+                keys: listed,
+                quote: quote(answer),
             })
         }
-        _ => Ok(()),
+    };
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|key| !object.contains_key(key.as_str()))
+        .map(|key| format!("\"{key}\""))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(TorchserveWireError::MissingKeys {
+        missing: missing.join(", "),
+        keys: listed,
+        quote: quote(answer),
+    })
+}
+
+/// A JSON value's kind, in words.
+fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Null => "null",
+        serde_json::Value::Object(_) => "object",
     }
 }
 
-/// The handler's `{"height", "width"}`, or TorchServe's error JSON as an
-/// error, or anything else quoted (shortened) in the error.
-fn read_prediction(json: &[u8]) -> Result<Prediction, TorchserveWireError> {
-    if let Ok(prediction) = serde_json::from_slice::<Prediction>(json) {
-        return Ok(prediction);
-    }
-    if let Ok(error) = serde_json::from_slice::<ServerError>(json) {
-        return Err(TorchserveWireError::Server {
-            code: error.code,
-            kind: error.kind,
-            message: error.message,
-        });
-    }
-    Err(TorchserveWireError::NotPrediction(quote(json)))
-}
-
-/// At most 200 characters of an answer, on one line.
-fn quote(body: &[u8]) -> String {
+/// At most 200 characters of an answer, on one line (bytes that are not
+/// text shown as their count).
+pub fn quote(body: &[u8]) -> String {
     const LIMIT: usize = 200;
-    let text = String::from_utf8_lossy(body);
+    let Ok(text) = std::str::from_utf8(body) else {
+        return format!("{} bytes that are not UTF-8 text", body.len());
+    };
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match one_line.char_indices().nth(LIMIT) {
         Some((cut, _)) => format!("{}... ({} bytes)", &one_line[..cut], body.len()),
-        None if one_line.is_empty() => format!("an empty answer ({} bytes)", body.len()),
+        None if one_line.is_empty() => format!("{} bytes of white space", body.len()),
         None => one_line,
     }
 }
@@ -246,6 +278,7 @@ mod tests {
     fn model() -> TorchserveModel {
         TorchserveModel {
             name: "decode".into(),
+            ..TorchserveModel::default()
         }
     }
 
@@ -324,49 +357,76 @@ mod tests {
         assert!(matches!(err, TorchserveWireError::NoImage("b64")), "{err}");
     }
 
-    #[test]
-    fn the_sent_size_passes_on_both_protocols() {
-        let meta = image().meta;
-        let json = br#"{"height": 8, "width": 16}"#;
-        for (protocol, body) in [
-            (Protocol::Rest, json.to_vec()),
-            (Protocol::Grpc, grpc_answer(json)),
-        ] {
-            parse_response(&model(), protocol, PayloadKind::Binary, &body, Some(&meta)).unwrap();
-            parse_response(&model(), protocol, PayloadKind::B64, &body, None).unwrap();
-        }
+    fn answers() -> [(&'static str, Vec<u8>); 4] {
+        [
+            (
+                "a classifier's top-5 JSON",
+                br#"{"tabby": 0.41, "tiger_cat": 0.2, "Egyptian_cat": 0.1, "lynx": 0.05, "cougar": 0.01}"#.to_vec(),
+            ),
+            ("another handler's JSON", br#"{"w": 16, "h": 8}"#.to_vec()),
+            ("plain text", b"landscape\n".to_vec()),
+            ("raw bytes", vec![0x00, 0xff, 0x10, 0x80, 0xfe]),
+        ]
     }
 
     #[test]
-    fn another_size_an_error_json_or_anything_else_is_an_error() {
+    fn any_answer_with_a_body_passes_on_both_protocols() {
         let meta = image().meta;
-        let check = |protocol, body: &[u8]| {
-            parse_response(&model(), protocol, PayloadKind::Binary, body, Some(&meta)).unwrap_err()
-        };
-        let err = check(Protocol::Rest, br#"{"height": 16, "width": 8}"#);
-        assert_eq!(
-            err.to_string(),
-            "TorchServe decoded a 16x8 image, but a 8x16 one was sent"
-        );
-        let error_json = b"{\n  \"code\": 404,\n  \"type\": \"ModelNotFoundException\",\n  \
-                           \"message\": \"Model not found: nope\"\n}";
-        for err in [
-            check(Protocol::Rest, error_json),
-            check(Protocol::Grpc, &grpc_answer(error_json)),
-        ] {
-            assert_eq!(
-                err.to_string(),
-                "TorchServe answered error 404 ModelNotFoundException: Model not found: nope"
-            );
+        for (what, answer) in answers() {
+            for (protocol, body) in [
+                (Protocol::Rest, answer.clone()),
+                (Protocol::Grpc, grpc_answer(&answer)),
+            ] {
+                parse_response(&model(), protocol, PayloadKind::Binary, &body, Some(&meta))
+                    .unwrap_or_else(|e| panic!("{what} over {protocol:?}: {e}"));
+            }
         }
-        let err = check(Protocol::Rest, b"{\"prediction1\": [0.5]}");
-        assert!(err.to_string().contains("\"prediction1\""), "{err}");
-        let err = check(Protocol::Rest, b"");
-        assert!(err.to_string().contains("an empty answer"), "{err}");
-        let long = vec![b'x'; 5000];
-        let err = check(Protocol::Rest, &long).to_string();
-        assert!(err.len() < 400 && err.contains("5000 bytes"), "{err}");
-        let err = check(Protocol::Grpc, &[0xff, 0xff, 0xff]);
+        let err = parse_response(&model(), Protocol::Rest, PayloadKind::B64, b"", None);
+        assert_eq!(err.unwrap_err().to_string(), "TorchServe answered 200 with no body");
+        let err = parse_response(&model(), Protocol::Grpc, PayloadKind::B64, &grpc_answer(b""), None);
+        assert!(matches!(err, Err(TorchserveWireError::Empty(_))), "{err:?}");
+    }
+
+    #[test]
+    fn expected_keys_are_checked_only_when_asked_for() {
+        let expecting = |keys: &[&str]| TorchserveModel {
+            name: "decode".into(),
+            expect_json_keys: keys.iter().map(|k| k.to_string()).collect(),
+        };
+        let [top5, other, text, raw] = answers().map(|(_, answer)| answer);
+        let check = |keys: &[&str], body: &[u8]| {
+            parse_response(&expecting(keys), Protocol::Rest, PayloadKind::Binary, body, None)
+        };
+        check(&["tabby", "lynx"], &top5).unwrap();
+        check(&["w", "h"], &other).unwrap();
+        let grpc = parse_response(
+            &expecting(&["w"]),
+            Protocol::Grpc,
+            PayloadKind::Binary,
+            &grpc_answer(&other),
+            None,
+        );
+        grpc.unwrap();
+        let err = check(&["w", "height", "width"], &other).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            r#"TorchServe's answer lacks "height", "width" (--expect-json-keys w,height,width): {"w": 16, "h": 8}"#
+        );
+        let err = check(&["label"], &text).unwrap_err().to_string();
+        assert!(
+            err.starts_with("TorchServe's answer is not JSON (") && err.ends_with(": landscape"),
+            "{err}"
+        );
+        let err = check(&["label"], &raw).unwrap_err().to_string();
+        assert!(err.contains("5 bytes that are not UTF-8 text"), "{err}");
+        let err = check(&["label"], b"[1, 2]").unwrap_err().to_string();
+        assert!(err.contains("a JSON array, not an object"), "{err}");
+    }
+
+    #[test]
+    fn failed_grpc_answers_and_long_quotes_are_clear() {
+        let err = parse_response(&model(), Protocol::Grpc, PayloadKind::Binary, &[0xff, 0xff, 0xff], None)
+            .unwrap_err();
         assert!(matches!(err, TorchserveWireError::GrpcAnswer(_)), "{err}");
         let failed = pb::PredictionResponse {
             prediction: Bytes::new(),
@@ -377,7 +437,16 @@ mod tests {
                 details: vec![],
             }),
         };
-        let err = check(Protocol::Grpc, &failed.encode_to_vec());
+        let err = parse_response(
+            &model(),
+            Protocol::Grpc,
+            PayloadKind::Binary,
+            &failed.encode_to_vec(),
+            None,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("Worker died."), "{err}");
+        let long = quote(&vec![b'x'; 5000]);
+        assert!(long.len() < 400 && long.contains("5000 bytes"), "{long}");
     }
 }

@@ -1,7 +1,19 @@
-"""A real Triton Inference Server (bundled by PyTriton, on CPU) serving one
-Python model, `decode`: input `image` (BYTES, shape [1], the JPEG), output
-`size` (INT32, shape [2], the decoded [height, width], from Pillow).
-The image may also be the JPEG's base64 text (what a JSON BYTES tensor
+"""A real Triton Inference Server (bundled by PyTriton, on CPU) serving
+Python models that differ where the Open Inference Protocol lets a model
+differ (batching, input shapes, outputs), so a client is tested against
+what the protocol promises rather than one model's answer:
+
+- `decode`: no batching; input `image` (BYTES, shape [1], the JPEG);
+  output `size` (INT32, shape [2], the decoded [height, width], from Pillow).
+- `decode_batch`: max_batch_size 8, `image` BYTES dims [1] (metadata shape
+  [-1, 1]); output `size` INT32 dims [2] ([-1, 2]).
+- `decode_batch_var`: max_batch_size 8, `image` BYTES dims [-1] ([-1, -1]);
+  two outputs, as a classifier answers: `label` (BYTES, dims [1], the
+  image's orientation) and `score` (FP32, dims [1], the aspect ratio).
+- `pixels`: max_batch_size 8, `pixels` UINT8 dims [224, 224, 3] (decoded
+  pixels, no JPEG fits it); output `mean` FP32 dims [1].
+
+An image may also be the JPEG's base64 text (what a JSON BYTES tensor
 carries): base64 never starts with the JPEG's 0xFF marker, so the two cannot
 be confused.
 
@@ -20,6 +32,8 @@ from pytriton.triton import DEFAULT_PROTECTED_ENDPOINTS, Triton, TritonConfig, T
 
 
 JPEG_START = b"\xff\xd8"
+# The models run-sh waits for, in the order they are bound.
+MODELS = ("decode", "decode_batch", "decode_batch_var", "pixels")
 
 
 def decoded_size(image_bytes: bytes) -> np.ndarray:
@@ -29,9 +43,39 @@ def decoded_size(image_bytes: bytes) -> np.ndarray:
         return np.array([image.height, image.width], dtype=np.int32)
 
 
+def first_elements(batch: np.ndarray) -> list:
+    """Each batch row's first BYTES element (rows of shape [1] or [k])."""
+    rows = batch.reshape(batch.shape[0], -1)
+    return [bytes(row[0]) for row in rows]
+
+
 def infer(requests):
-    """One answer per request (no batching): the JPEG's decoded size."""
+    """`decode`, no batching: one answer per request, the JPEG's decoded size."""
     return [{"size": decoded_size(bytes(request["image"][0]))} for request in requests]
+
+
+def infer_batch(requests):
+    """`decode_batch`: each request a batch [N, 1]; the answer [N, 2]."""
+    return [{"size": np.stack([decoded_size(image) for image in first_elements(request["image"])])}
+            for request in requests]
+
+
+def infer_batch_var(requests):
+    """`decode_batch_var`: each request a batch [N, k]; per row a label and a score."""
+    answers = []
+    for request in requests:
+        sizes = [decoded_size(image) for image in first_elements(request["image"])]
+        labels = [[b"landscape" if width >= height else b"portrait"] for height, width in sizes]
+        scores = [[width / height] for height, width in sizes]
+        answers.append({"label": np.array(labels, dtype=np.object_),
+                        "score": np.array(scores, dtype=np.float32)})
+    return answers
+
+
+def infer_pixels(requests):
+    """`pixels`: each request a batch [N, 224, 224, 3]; per row its mean."""
+    return [{"mean": request["pixels"].reshape(request["pixels"].shape[0], -1).mean(axis=1, keepdims=True)
+             .astype(np.float32)} for request in requests]
 
 
 def stop_on_signals() -> None:
@@ -40,6 +84,28 @@ def stop_on_signals() -> None:
     jobs with SIGINT ignored, so Python's own handler is not there.)"""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def bind_models(triton: Triton) -> None:
+    batching = ModelConfig(batching=True, max_batch_size=8)
+    image = np.bytes_
+    triton.bind(model_name="decode", infer_func=infer,
+                inputs=[Tensor(name="image", dtype=image, shape=(1,))],
+                outputs=[Tensor(name="size", dtype=np.int32, shape=(2,))],
+                config=ModelConfig(batching=False), strict=True)
+    triton.bind(model_name="decode_batch", infer_func=infer_batch,
+                inputs=[Tensor(name="image", dtype=image, shape=(1,))],
+                outputs=[Tensor(name="size", dtype=np.int32, shape=(2,))],
+                config=batching, strict=True)
+    triton.bind(model_name="decode_batch_var", infer_func=infer_batch_var,
+                inputs=[Tensor(name="image", dtype=image, shape=(-1,))],
+                outputs=[Tensor(name="label", dtype=np.bytes_, shape=(1,)),
+                         Tensor(name="score", dtype=np.float32, shape=(1,))],
+                config=batching, strict=True)
+    triton.bind(model_name="pixels", infer_func=infer_pixels,
+                inputs=[Tensor(name="pixels", dtype=np.uint8, shape=(224, 224, 3))],
+                outputs=[Tensor(name="mean", dtype=np.float32, shape=(1,))],
+                config=batching, strict=True)
 
 
 def main() -> None:
@@ -56,15 +122,9 @@ def main() -> None:
     security = TritonSecurityConfig(
         restricted_endpoints=[e for e in DEFAULT_PROTECTED_ENDPOINTS if e != "statistics"])
     with Triton(config=config, security_config=security) as triton:
-        triton.bind(
-            model_name="decode",
-            infer_func=infer,
-            inputs=[Tensor(name="image", dtype=np.bytes_, shape=(1,))],
-            outputs=[Tensor(name="size", dtype=np.int32, shape=(2,))],
-            config=ModelConfig(batching=False),
-            strict=True,
-        )
-        print(f"decode model served: HTTP 127.0.0.1:{http_port}, gRPC 127.0.0.1:{grpc_port}", flush=True)
+        bind_models(triton)
+        print(f"models {', '.join(MODELS)} served: HTTP 127.0.0.1:{http_port}, gRPC 127.0.0.1:{grpc_port}",
+              flush=True)
         triton.serve()
 
 

@@ -1,6 +1,7 @@
 //! Servers that are not imgwire's (`--target seed|kserve-v2|torchserve`):
 //! checked ready before anything is measured (one line naming the URL and
-//! its flag when not), asked what their model takes, and read for their own
+//! its flag when not), asked what their model takes (a run of which the
+//! model takes no cell stops there, with the reason), and read for their own
 //! statistics around each scenario. What a target says of its time is
 //! reported as it says it; where it says nothing, nothing is invented.
 
@@ -30,21 +31,69 @@ pub struct Foreign {
     pub stats: Option<StatsSource>,
 }
 
-/// Checks that the plan's target is ready and learns what it takes.
+/// Checks that the plan's target is ready and learns what it takes; says
+/// which protocols were chosen where the target's default chose them.
 pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
     let plain = |wire| Foreign {
         wire: Arc::new(wire),
         stats: None,
     };
-    match plan.targets.kind {
-        TargetKind::Imgwire => Ok(plain(TargetWire::Imgwire)),
+    let kind = plan.targets.kind;
+    if let (Some(why), true, false) = (
+        &plan.matrix.protocols_default,
+        kind.is_foreign(),
+        plan.outputs.quiet,
+    ) {
+        let names: Vec<&str> = plan.matrix.protocols.iter().map(|p| p.name()).collect();
+        eprintln!("protocols: {} ({why})", names.join(","));
+    }
+    let foreign = match kind {
+        TargetKind::Imgwire => plain(TargetWire::Imgwire),
         TargetKind::Seed => {
             seed_ready(plan, clients).await?;
-            Ok(plain(TargetWire::Seed))
+            plain(TargetWire::Seed)
         }
-        TargetKind::KserveV2 => kserve::connect(plan, clients).await,
-        TargetKind::Torchserve => torchserve::connect(plan, clients).await,
+        TargetKind::KserveV2 => kserve::connect(plan, clients).await?,
+        TargetKind::Torchserve => torchserve::connect(plan, clients).await?,
+    };
+    something_to_measure(plan, &foreign.wire)?;
+    Ok(foreign)
+}
+
+/// At least one cell of the matrix is one the target takes; where none is,
+/// one line with the first cell's reason (a model's shape no image fits, a
+/// datatype no payload carries) instead of a run that measures nothing.
+fn something_to_measure(plan: &BenchPlan, wire: &TargetWire) -> Result<()> {
+    let matrix = &plan.matrix;
+    let cells = || {
+        matrix
+            .protocols
+            .iter()
+            .flat_map(|&p| matrix.payloads.iter().map(move |&payload| (p, payload)))
+    };
+    if cells().any(|(p, payload)| wire.refusal(p, payload).is_none()) {
+        return Ok(());
     }
+    let reason = cells()
+        .find_map(|(p, payload)| wire.refusal(p, payload))
+        .unwrap_or_else(|| "no protocol or payload was asked for".into());
+    bail!(
+        "nothing to measure: --target {} takes none of the requested payloads ({}) over {}: \
+         {reason}",
+        plan.targets.kind.name(),
+        matrix
+            .payloads
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(","),
+        matrix
+            .protocols
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(",")
+    )
 }
 
 /// A server's own statistics, read before and after each scenario.

@@ -1,7 +1,8 @@
 //! The TorchServe target: readiness (`GET /ping`, or gRPC `Ping` where only
 //! --grpc-url is given, then a first real prediction per protocol, because
-//! /ping says Healthy while the model's only worker keeps failing), and its
-//! Prometheus metrics (queue and inference latency) as server stages.
+//! /ping says Healthy while the model's only worker keeps failing; what it
+//! answered, and how large, is said once), and its Prometheus metrics
+//! (queue and inference latency) as server stages.
 
 mod prometheus;
 
@@ -17,7 +18,7 @@ use crate::wire::body::WireBody;
 use crate::wire::payload::WireRequest;
 use crate::wire::proto::torchserve as pb;
 use crate::wire::target::TargetWire;
-use crate::wire::torchserve::{paths, TorchserveModel};
+use crate::wire::torchserve::{handler_answer, paths, quote, TorchserveModel};
 use crate::wire::{EncodedImage, PayloadKind};
 use anyhow::{anyhow, bail, Context, Result};
 use prost::Message;
@@ -172,6 +173,7 @@ fn model(targets: &TargetPlan) -> Result<TorchserveModel> {
     }
     Ok(TorchserveModel {
         name: name.to_string(),
+        expect_json_keys: targets.expect_json_keys.clone(),
     })
 }
 
@@ -239,7 +241,9 @@ fn probe_image(plan: &BenchPlan) -> Result<EncodedImage> {
     encode_frame(encoder.as_mut(), &frame)
 }
 
-/// One binary prediction of the probe over `protocol`, answered with its size.
+/// One binary prediction of the probe over `protocol`, answered and
+/// checked as every request will be; what the handler answered (its size
+/// and its start) is said once, unless `--quiet`.
 async fn first_prediction(
     plan: &BenchPlan,
     client: &Client,
@@ -255,21 +259,31 @@ async fn first_prediction(
             PayloadKind::Binary,
             &exchange.body,
             Some(&probe.meta),
-        )
+        )?;
+        Ok::<_, anyhow::Error>(handler_answer(protocol, &exchange.body)?)
     }
     .await;
-    answer.map_err(|err| {
+    let model = plan.targets.model.as_deref().unwrap_or("?");
+    let answer = answer.map_err(|err| {
         let flag = TargetPlan::flag(protocol);
         anyhow!(
-            "TorchServe at {} ({flag}) did not answer a first {} prediction of --model '{}' \
-             (is the model registered there and its worker READY? /ping says Healthy even \
-             while the worker fails): {}",
+            "TorchServe at {} ({flag}) did not answer a first {} prediction of --model '{model}' \
+             as asked (is the model registered there and its worker READY? /ping says Healthy \
+             even while the worker fails): {}",
             plan.targets.url(protocol).unwrap_or("?"),
             protocol.label(),
-            plan.targets.model.as_deref().unwrap_or("?"),
             one_line(&format!("{err:#}"))
         )
-    })
+    })?;
+    if !plan.outputs.quiet {
+        eprintln!(
+            "TorchServe's model '{model}' answered a first {} prediction with {} bytes: {}",
+            protocol.label(),
+            answer.len(),
+            quote(&answer)
+        );
+    }
+    Ok(())
 }
 
 /// The metrics page (--stats-url, or port 8082 on the server's host), where

@@ -1,13 +1,15 @@
-//! v2 inference answers: REST JSON (`outputs[0].data`, or the first
-//! output's bytes after the JSON where a server answered with the binary
-//! extension), an error answer (`{"error": ...}`), and gRPC
-//! `ModelInferResponse` (`raw_output_contents[0]` or `outputs[0].contents`),
-//! checked: two integers answered for a sent image must be its
-//! `[height, width]`.
+//! v2 inference answers, checked for what the Open Inference Protocol
+//! promises and nothing a particular model answers: at least one output,
+//! each with a name, a datatype and a shape, and data that fills the shape
+//! (REST JSON `data`, flat or nested; the binary extension's bytes after
+//! the JSON, `parameters.binary_data_size` each; gRPC
+//! `raw_output_contents` or typed `contents`). An error answer
+//! (`{"error": ...}`) is an error.
 
 use super::{KserveModel, KserveWireError};
 use crate::protocol::Protocol;
 use crate::wire::proto::kserve as pb;
+use crate::wire::proto::kserve::InferTensorContents;
 use crate::wire::{ImageMeta, PayloadKind};
 use prost::Message;
 use serde::Deserialize;
@@ -25,6 +27,7 @@ struct ResponseJson {
 struct OutputJson {
     name: String,
     datatype: String,
+    shape: Vec<i64>,
     #[serde(default)]
     data: Option<serde_json::Value>,
     #[serde(default)]
@@ -43,230 +46,311 @@ pub fn parse_response(
     protocol: Protocol,
     _payload: PayloadKind,
     body: &[u8],
-    sent: Option<&ImageMeta>,
+    _sent: Option<&ImageMeta>,
 ) -> Result<(), KserveWireError> {
-    let integers = match protocol {
-        Protocol::Rest | Protocol::RestH2 => rest_output(body)?,
-        Protocol::Grpc => grpc_output(body)?,
-        Protocol::Tcp => return Err(KserveWireError::NoServer(protocol.label())),
-    };
-    check_size(integers, sent)
-}
-
-/// Where the first output holds integers, they are an image's decoded
-/// `[height, width]` when there are two of them and an image was sent.
-fn check_size(integers: Option<Vec<i64>>, sent: Option<&ImageMeta>) -> Result<(), KserveWireError> {
-    let (Some(got), Some(meta)) = (integers, sent) else {
-        return Ok(());
-    };
-    let expected = [i64::from(meta.height), i64::from(meta.width)];
-    if got.len() == 2 && got != expected {
-        return Err(KserveWireError::WrongSize {
-            got,
-            height: meta.height,
-            width: meta.width,
-        });
+    match protocol {
+        Protocol::Rest | Protocol::RestH2 => rest_answer(body),
+        Protocol::Grpc => grpc_answer(body),
+        Protocol::Tcp => Err(KserveWireError::NoServer(protocol.label())),
     }
-    Ok(())
 }
 
-/// The first output's integers (None where it holds other values).
-fn rest_output(body: &[u8]) -> Result<Option<Vec<i64>>, KserveWireError> {
+/// One output's problem, as an error naming it.
+fn malformed(name: &str, problem: impl Into<String>) -> KserveWireError {
+    KserveWireError::Output {
+        name: name.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// The elements a shape holds (an error for a negative or overflowing one).
+fn elements(name: &str, shape: &[i64]) -> Result<usize, KserveWireError> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| {
+            usize::try_from(d).ok().and_then(|d| n.checked_mul(d))
+        })
+        .ok_or_else(|| malformed(name, format!("shape {shape:?} is not a tensor's shape")))
+}
+
+/// The REST answer: its JSON, then any binary outputs' bytes in order.
+fn rest_answer(body: &[u8]) -> Result<(), KserveWireError> {
     let mut values = serde_json::Deserializer::from_slice(body).into_iter::<ResponseJson>();
     let answer = match values.next() {
         Some(answer) => answer.map_err(KserveWireError::RestAnswer)?,
         None => return Err(KserveWireError::Server("an empty answer".into())),
     };
-    let binary = &body[values.byte_offset()..];
+    let mut binary = &body[values.byte_offset()..];
     if let Some(error) = answer.error {
         return Err(KserveWireError::Server(error));
     }
-    let output = answer.outputs.first().ok_or(KserveWireError::NoOutputs)?;
-    let malformed = |problem: &str| KserveWireError::Output {
-        name: output.name.clone(),
-        problem: problem.to_string(),
-    };
-    if let Some(data) = &output.data {
-        let mut integers = Vec::new();
-        return Ok(flatten_integers(data, &mut integers).then_some(integers));
+    if answer.outputs.is_empty() {
+        return Err(KserveWireError::NoOutputs);
     }
-    let size = output
-        .parameters
-        .as_ref()
-        .and_then(|p| p.binary_data_size)
-        .ok_or_else(|| malformed("neither `data` nor `parameters.binary_data_size`"))?;
-    let raw = binary
-        .get(..size)
-        .ok_or_else(|| malformed("fewer binary bytes follow the JSON than it declares"))?;
-    integers_of(&output.name, &output.datatype, raw)
-}
-
-/// Appends a JSON tensor's values (flat or nested, row-major) to `out`;
-/// false where one is not an integer.
-fn flatten_integers(value: &serde_json::Value, out: &mut Vec<i64>) -> bool {
-    match value {
-        serde_json::Value::Array(items) => items.iter().all(|item| flatten_integers(item, out)),
-        other => other.as_i64().map(|v| out.push(v)).is_some(),
-    }
-}
-
-/// The first output's integers (None where it holds other values).
-fn grpc_output(body: &[u8]) -> Result<Option<Vec<i64>>, KserveWireError> {
-    let answer = pb::ModelInferResponse::decode(body).map_err(KserveWireError::GrpcAnswer)?;
-    let output = answer.outputs.first().ok_or(KserveWireError::NoOutputs)?;
-    if let Some(raw) = answer.raw_output_contents.first() {
-        return integers_of(&output.name, &output.datatype, raw);
-    }
-    let Some(contents) = &output.contents else {
-        return Err(KserveWireError::Output {
-            name: output.name.clone(),
-            problem: "neither `contents` nor `raw_output_contents`".into(),
-        });
-    };
-    let integers: Vec<i64> = match output.datatype.as_str() {
-        "INT8" | "INT16" | "INT32" => contents.int_contents.iter().map(|&v| v.into()).collect(),
-        "INT64" => contents.int64_contents.clone(),
-        "UINT8" | "UINT16" | "UINT32" => contents.uint_contents.iter().map(|&v| v.into()).collect(),
-        _ => return Ok(None),
-    };
-    Ok(Some(integers))
-}
-
-/// A raw tensor's little-endian integers, by datatype (None for a datatype
-/// that does not hold integers).
-fn integers_of(
-    name: &str,
-    datatype: &str,
-    raw: &[u8],
-) -> Result<Option<Vec<i64>>, KserveWireError> {
-    let (width, signed) = match datatype {
-        "INT8" => (1, true),
-        "INT16" => (2, true),
-        "INT32" => (4, true),
-        "INT64" => (8, true),
-        "UINT8" => (1, false),
-        "UINT16" => (2, false),
-        "UINT32" => (4, false),
-        _ => return Ok(None),
-    };
-    if !raw.len().is_multiple_of(width) {
-        return Err(KserveWireError::Output {
-            name: name.to_string(),
-            problem: format!("{} bytes is not a whole number of {datatype}s", raw.len()),
-        });
-    }
-    let integers = raw.chunks_exact(width).map(|chunk| {
-        let mut bytes = [0u8; 8];
-        bytes[..width].copy_from_slice(chunk);
-        let negative = signed && chunk[width - 1] & 0x80 != 0;
-        if negative {
-            bytes[width..].fill(0xff);
+    for output in &answer.outputs {
+        let count = elements(&output.name, &output.shape)?;
+        if let Some(data) = &output.data {
+            check_json_data(output, data, count)?;
+            continue;
         }
-        i64::from_le_bytes(bytes)
-    });
-    Ok(Some(integers.collect()))
+        let size = output
+            .parameters
+            .as_ref()
+            .and_then(|p| p.binary_data_size)
+            .ok_or_else(|| {
+                malformed(
+                    &output.name,
+                    "neither `data` nor `parameters.binary_data_size`",
+                )
+            })?;
+        if size > binary.len() {
+            return Err(malformed(
+                &output.name,
+                "fewer binary bytes follow the JSON than it declares",
+            ));
+        }
+        let (raw, rest) = binary.split_at(size);
+        check_raw(&output.name, &output.datatype, count, raw)?;
+        binary = rest;
+    }
+    Ok(())
+}
+
+/// JSON `data` holds `count` values (flat or nested, row-major) of the
+/// kind its datatype names.
+fn check_json_data(
+    output: &OutputJson,
+    data: &serde_json::Value,
+    count: usize,
+) -> Result<(), KserveWireError> {
+    let fits: fn(&serde_json::Value) -> bool = match output.datatype.as_str() {
+        "BYTES" => |v| v.is_string(),
+        "BOOL" => |v| v.is_boolean(),
+        "FP16" | "FP32" | "FP64" | "BF16" => |v| v.is_number(),
+        t if t.starts_with("INT") => |v| v.is_i64(),
+        t if t.starts_with("UINT") => |v| v.is_u64(),
+        _ => |_| true,
+    };
+    let mut found = 0usize;
+    let mut stack = vec![data];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::Array(items) => stack.extend(items.iter()),
+            leaf if fits(leaf) => found += 1,
+            leaf => {
+                let text: String = leaf.to_string().chars().take(40).collect();
+                return Err(malformed(
+                    &output.name,
+                    format!("{text} is not a {} value", output.datatype),
+                ));
+            }
+        }
+    }
+    if found != count {
+        return Err(malformed(
+            &output.name,
+            format!(
+                "`data` holds {found} values, its shape {:?} {count}",
+                output.shape
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A raw tensor holds `count` elements of its datatype: fixed-width
+/// values, or BYTES elements each a u32 little-endian length and bytes.
+fn check_raw(name: &str, datatype: &str, count: usize, raw: &[u8]) -> Result<(), KserveWireError> {
+    if datatype == "BYTES" {
+        let mut rest = raw;
+        for index in 0..count {
+            let length = rest
+                .get(..4)
+                .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]) as usize)
+                .filter(|&length| length <= rest.len() - 4)
+                .ok_or_else(|| {
+                    malformed(name, format!("BYTES element {index} runs past its bytes"))
+                })?;
+            rest = &rest[4 + length..];
+        }
+        if !rest.is_empty() {
+            return Err(malformed(
+                name,
+                format!("{} bytes follow its {count} BYTES elements", rest.len()),
+            ));
+        }
+        return Ok(());
+    }
+    let Some(width) = datatype_width(datatype) else {
+        return Ok(());
+    };
+    if Some(raw.len()) != count.checked_mul(width) {
+        return Err(malformed(
+            name,
+            format!(
+                "{} bytes, but {count} {datatype} values take {}",
+                raw.len(),
+                count.saturating_mul(width)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes per value of a fixed-width datatype (None for BYTES or one this
+/// client does not know).
+fn datatype_width(datatype: &str) -> Option<usize> {
+    Some(match datatype {
+        "BOOL" | "INT8" | "UINT8" => 1,
+        "INT16" | "UINT16" | "FP16" | "BF16" => 2,
+        "INT32" | "UINT32" | "FP32" => 4,
+        "INT64" | "UINT64" | "FP64" => 8,
+        _ => return None,
+    })
+}
+
+/// The gRPC answer: every output in `raw_output_contents` (one each, in
+/// order), or each in its typed `contents`.
+fn grpc_answer(body: &[u8]) -> Result<(), KserveWireError> {
+    let answer = pb::ModelInferResponse::decode(body).map_err(KserveWireError::GrpcAnswer)?;
+    if answer.outputs.is_empty() {
+        return Err(KserveWireError::NoOutputs);
+    }
+    let raw = &answer.raw_output_contents;
+    if !raw.is_empty() && raw.len() != answer.outputs.len() {
+        return Err(malformed(
+            &answer.outputs[0].name,
+            format!(
+                "{} raw_output_contents for {} outputs",
+                raw.len(),
+                answer.outputs.len()
+            ),
+        ));
+    }
+    for (index, output) in answer.outputs.iter().enumerate() {
+        let count = elements(&output.name, &output.shape)?;
+        match (raw.get(index), &output.contents) {
+            (Some(raw), _) => check_raw(&output.name, &output.datatype, count, raw)?,
+            (None, Some(contents)) => check_contents(output, contents, count)?,
+            (None, None) => {
+                return Err(malformed(
+                    &output.name,
+                    "neither `contents` nor `raw_output_contents`",
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Typed contents hold `count` values in the field their datatype names.
+fn check_contents(
+    output: &pb::model_infer_response::InferOutputTensor,
+    contents: &InferTensorContents,
+    count: usize,
+) -> Result<(), KserveWireError> {
+    let c = contents;
+    let found = match output.datatype.as_str() {
+        "BOOL" => c.bool_contents.len(),
+        "INT8" | "INT16" | "INT32" => c.int_contents.len(),
+        "INT64" => c.int64_contents.len(),
+        "UINT8" | "UINT16" | "UINT32" => c.uint_contents.len(),
+        "UINT64" => c.uint64_contents.len(),
+        "FP32" => c.fp32_contents.len(),
+        "FP64" => c.fp64_contents.len(),
+        "BYTES" => c.bytes_contents.len(),
+        _ => return Ok(()),
+    };
+    if found != count {
+        return Err(malformed(
+            &output.name,
+            format!(
+                "its contents hold {found} {} values, its shape {:?} {count}",
+                output.datatype, output.shape
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn model() -> KserveModel {
-        KserveModel {
-            name: "decode".into(),
-            input: "image".into(),
-            datatype: "BYTES".into(),
-        }
+    fn parse(protocol: Protocol, body: &[u8]) -> Result<(), KserveWireError> {
+        let model = KserveModel::for_test("BYTES");
+        let sent = crate::wire::test_jpeg_meta(1920, 1080);
+        parse_response(&model, protocol, PayloadKind::Binary, body, Some(&sent))
     }
 
-    fn parse(protocol: Protocol, body: &[u8], sent: ImageMeta) -> Result<(), KserveWireError> {
-        parse_response(&model(), protocol, PayloadKind::Binary, body, Some(&sent))
+    fn problem(protocol: Protocol, body: &[u8]) -> String {
+        parse(protocol, body).unwrap_err().to_string()
     }
 
     /// Triton's REST answer for a 1080x1920 image, as observed.
     const TRITON_REST: &[u8] = br#"{"model_name":"decode","model_version":"1","outputs":[{"name":"size","datatype":"INT32","shape":[2],"data":[1080,1920]}]}"#;
 
     #[test]
-    fn the_rest_answer_must_be_the_sent_images_height_and_width() {
-        parse(
-            Protocol::Rest,
-            TRITON_REST,
-            crate::wire::test_jpeg_meta(1920, 1080),
-        )
-        .unwrap();
-        let err = parse(
-            Protocol::Rest,
-            TRITON_REST,
-            crate::wire::test_jpeg_meta(1080, 1920),
-        )
-        .unwrap_err();
-        assert!(
-            matches!(err, KserveWireError::WrongSize { height: 1920, .. }),
-            "{err}"
-        );
-        assert!(err.to_string().contains("[1080, 1920]"), "{err}");
-        let basic = parse_response(
-            &model(),
-            Protocol::Rest,
-            PayloadKind::Basic,
-            TRITON_REST,
-            None,
-        );
-        basic.unwrap();
+    fn any_well_formed_rest_answer_passes_whatever_its_values() {
+        parse(Protocol::Rest, TRITON_REST).unwrap();
+        let other_values = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[2],"data":[7,9]}]}"#;
+        parse(Protocol::Rest, other_values).unwrap();
+        let batched = br#"{"outputs":[{"name":"label","datatype":"BYTES","shape":[1,1],"data":["landscape"]},{"name":"score","datatype":"FP32","shape":[1,1],"data":[[1.77]]}]}"#;
+        parse(Protocol::Rest, batched).unwrap();
+        let top5 = br#"{"outputs":[{"name":"probs","datatype":"FP32","shape":[1,5],"data":[0.5,0.2,0.1,0.1,0.1]}]}"#;
+        parse(Protocol::Rest, top5).unwrap();
     }
 
     #[test]
-    fn an_error_answer_is_a_clear_error() {
-        let body = br#"{"error":"Request for unknown model: 'nope' is not found"}"#;
-        let err = parse(Protocol::Rest, body, crate::wire::test_jpeg_meta(2, 1)).unwrap_err();
+    fn rest_answers_that_break_the_protocol_are_errors() {
+        let err = problem(
+            Protocol::Rest,
+            br#"{"error":"Request for unknown model: 'nope' is not found"}"#,
+        );
         assert_eq!(
-            err.to_string(),
+            err,
             "the v2 server answered an error: Request for unknown model: 'nope' is not found"
         );
-        let err = parse(
-            Protocol::Rest,
-            br#"{"outputs":[]}"#,
-            crate::wire::test_jpeg_meta(2, 1),
-        )
-        .unwrap_err();
+        let err = parse(Protocol::Rest, br#"{"outputs":[]}"#).unwrap_err();
         assert!(matches!(err, KserveWireError::NoOutputs), "{err}");
-        assert!(parse(Protocol::Rest, b"<html>", crate::wire::test_jpeg_meta(2, 1)).is_err());
+        assert!(parse(Protocol::Rest, b"<html>").is_err());
+        let short = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[1,2],"data":[1]}]}"#;
+        let err = problem(Protocol::Rest, short);
+        assert!(err.contains("`size`") && err.contains("holds 1 values"), "{err}");
+        let typed = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[1],"data":["a"]}]}"#;
+        assert!(problem(Protocol::Rest, typed).contains("not a INT32 value"));
+        let no_shape = br#"{"outputs":[{"name":"size","datatype":"INT32","data":[1]}]}"#;
+        assert!(parse(Protocol::Rest, no_shape).is_err());
+        let negative = br#"{"outputs":[{"name":"x","datatype":"INT32","shape":[-1],"data":[]}]}"#;
+        assert!(problem(Protocol::Rest, negative).contains("not a tensor's shape"));
+        let empty_data = br#"{"outputs":[{"name":"x","datatype":"FP32","shape":[0],"data":[]}]}"#;
+        parse(Protocol::Rest, empty_data).unwrap();
     }
 
     #[test]
-    fn a_binary_extension_answer_is_read_after_its_json() {
-        let mut body = br#"{"model_name":"decode","outputs":[{"name":"size","datatype":"INT32","shape":[2],"parameters":{"binary_data_size":8}}]}"#.to_vec();
+    fn binary_extension_outputs_are_read_in_order_after_the_json() {
+        let mut body = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[2],"parameters":{"binary_data_size":8}},{"name":"label","datatype":"BYTES","shape":[1],"parameters":{"binary_data_size":6}}]}"#.to_vec();
         body.extend_from_slice(&[0x38, 0x04, 0, 0, 0x80, 0x07, 0, 0]);
-        parse(
-            Protocol::Rest,
-            &body,
-            crate::wire::test_jpeg_meta(1920, 1080),
-        )
-        .unwrap();
-        assert!(parse(
-            Protocol::Rest,
-            &body,
-            crate::wire::test_jpeg_meta(1920, 1079)
-        )
-        .is_err());
-        let short = &body[..body.len() - 1];
-        let err = parse(
-            Protocol::Rest,
-            short,
-            crate::wire::test_jpeg_meta(1920, 1080),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("fewer binary bytes"), "{err}");
+        body.extend_from_slice(&[2, 0, 0, 0, b'o', b'k']);
+        parse(Protocol::Rest, &body).unwrap();
+        let err = problem(Protocol::Rest, &body[..body.len() - 1]);
+        assert!(err.contains("`label`") && err.contains("fewer binary bytes"), "{err}");
+        let mut ragged = body.clone();
+        let at = ragged.len() - 6;
+        ragged[at] = 9;
+        assert!(problem(Protocol::Rest, &ragged).contains("runs past"));
+        let wrong_width = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[2],"parameters":{"binary_data_size":6}}]}123456"#;
+        assert!(problem(Protocol::Rest, wrong_width).contains("2 INT32 values take 8"));
     }
 
-    fn grpc_answer(raw: Option<Vec<u8>>, ints: Vec<i32>) -> Vec<u8> {
+    fn grpc_answer(shape: Vec<i64>, raw: Option<Vec<u8>>, ints: Vec<i32>) -> Vec<u8> {
         pb::ModelInferResponse {
             model_name: "decode".into(),
             outputs: vec![pb::model_infer_response::InferOutputTensor {
                 name: "size".into(),
                 datatype: "INT32".into(),
-                shape: vec![2],
-                contents: (!ints.is_empty()).then(|| pb::InferTensorContents {
+                shape,
+                contents: (!ints.is_empty()).then(|| InferTensorContents {
                     int_contents: ints,
                     ..Default::default()
                 }),
@@ -279,56 +363,19 @@ mod tests {
     }
 
     #[test]
-    fn the_grpc_answer_is_read_from_raw_contents_or_int_contents() {
-        let raw = grpc_answer(Some(hex_bytes("3804000080070000")), vec![]);
-        parse(
-            Protocol::Grpc,
-            &raw,
-            crate::wire::test_jpeg_meta(1920, 1080),
-        )
-        .unwrap();
-        assert!(parse(
-            Protocol::Grpc,
-            &raw,
-            crate::wire::test_jpeg_meta(1920, 1920)
-        )
-        .is_err());
-        let typed = grpc_answer(None, vec![1080, 1920]);
-        parse(
-            Protocol::Grpc,
-            &typed,
-            crate::wire::test_jpeg_meta(1920, 1080),
-        )
-        .unwrap();
-        assert!(parse(
-            Protocol::Grpc,
-            &typed,
-            crate::wire::test_jpeg_meta(1080, 1080)
-        )
-        .is_err());
-        let ragged = grpc_answer(Some(vec![1, 2, 3]), vec![]);
-        assert!(parse(Protocol::Grpc, &ragged, crate::wire::test_jpeg_meta(1, 1)).is_err());
-        assert!(parse(
-            Protocol::Grpc,
-            b"\xff\xff",
-            crate::wire::test_jpeg_meta(1, 1)
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn signed_raw_integers_keep_their_sign() {
-        let raw = [0xfe, 0xff, 0xff, 0xff, 7, 0, 0, 0];
-        let got = integers_of("x", "INT32", &raw).unwrap().unwrap();
-        assert_eq!(got, [-2, 7]);
-        assert_eq!(integers_of("x", "UINT8", &[0xff]).unwrap().unwrap(), [255]);
-        assert!(integers_of("x", "FP32", &raw).unwrap().is_none());
-    }
-
-    fn hex_bytes(text: &str) -> Vec<u8> {
-        (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
-            .collect()
+    fn grpc_outputs_fill_their_shapes_in_raw_or_typed_contents() {
+        let raw = vec![0x38, 0x04, 0, 0, 0x80, 0x07, 0, 0];
+        parse(Protocol::Grpc, &grpc_answer(vec![2], Some(raw.clone()), vec![])).unwrap();
+        parse(Protocol::Grpc, &grpc_answer(vec![1, 2], Some(raw), vec![])).unwrap();
+        parse(Protocol::Grpc, &grpc_answer(vec![2], None, vec![3, 4])).unwrap();
+        let err = problem(Protocol::Grpc, &grpc_answer(vec![3], None, vec![3, 4]));
+        assert!(err.contains("hold 2 INT32 values"), "{err}");
+        let err = problem(Protocol::Grpc, &grpc_answer(vec![2], Some(vec![1, 2, 3]), vec![]));
+        assert!(err.contains("3 bytes"), "{err}");
+        let err = problem(Protocol::Grpc, &grpc_answer(vec![2], None, vec![]));
+        assert!(err.contains("neither"), "{err}");
+        let none = pb::ModelInferResponse::default().encode_to_vec();
+        assert!(matches!(parse(Protocol::Grpc, &none), Err(KserveWireError::NoOutputs)));
+        assert!(parse(Protocol::Grpc, b"\xff\xff").is_err());
     }
 }

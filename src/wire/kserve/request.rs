@@ -1,8 +1,10 @@
 //! v2 inference requests: the REST JSON body (`b64`, `basic`), the REST
 //! binary tensor data extension (`binary`: a JSON header, then the tensor's
 //! raw bytes), and gRPC `ModelInferRequest` with the tensor in
-//! `raw_input_contents[0]`.
+//! `raw_input_contents[0]`; each tensor in the shape the model's input
+//! takes it ([`super::shape`]).
 
+use super::shape::with_count;
 use super::{basic_values, paths, refusal, InputKind, KserveModel, KserveWireError, HEADER_LENGTH};
 use crate::protocol::Protocol;
 use crate::wire::body::WireBody;
@@ -28,7 +30,7 @@ struct InferRequestJson<'a, D: Serialize> {
 #[derive(Serialize)]
 struct InputJson<'a, D: Serialize> {
     name: &'a str,
-    shape: [usize; 1],
+    shape: Vec<i64>,
     datatype: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<D>,
@@ -47,11 +49,11 @@ struct RequestParameters {
     binary_data_output: bool,
 }
 
-/// One tensor in raw form: datatype, element count, and its bytes (a BYTES
+/// One tensor in raw form: datatype, shape, and its bytes (a BYTES
 /// element is its u32 little-endian length, then the bytes).
 struct RawTensor {
     datatype: &'static str,
-    elements: usize,
+    shape: Vec<i64>,
     /// A BYTES element's 4-byte little-endian length, then its bytes.
     length_prefix: Option<[u8; 4]>,
     /// The image's own buffer where the tensor is the image (shared, not
@@ -88,18 +90,20 @@ pub fn serialize(
         return Err(KserveWireError::Refused(reason));
     }
     let image = || image.ok_or(KserveWireError::NoImage(payload.name()));
+    let shape = model
+        .tensor_shape(payload)
+        .map_err(KserveWireError::Refused)?;
     match (protocol, payload) {
         (Protocol::Rest | Protocol::RestH2, PayloadKind::Basic) => {
-            let values = basic_values();
-            rest_json(model, "FP32", values.len(), values)
+            rest_json(model, "FP32", shape, basic_values())
         }
         (Protocol::Rest | Protocol::RestH2, PayloadKind::B64) => {
-            rest_json(model, "BYTES", 1, [base64_text(image()?)])
+            rest_json(model, "BYTES", shape, [base64_text(image()?)])
         }
         (Protocol::Rest | Protocol::RestH2, PayloadKind::Binary) => {
-            rest_binary(model, &raw_tensor(model, payload, image)?)
+            rest_binary(model, &raw_tensor(model, payload, &shape, image)?)
         }
-        (Protocol::Grpc, _) => grpc(model, &raw_tensor(model, payload, image)?),
+        (Protocol::Grpc, _) => grpc(model, &raw_tensor(model, payload, &shape, image)?),
         (Protocol::Tcp, _) => Err(KserveWireError::NoServer(protocol.label())),
     }
 }
@@ -108,10 +112,12 @@ fn base64_text(image: &EncodedImage) -> String {
     base64::engine::general_purpose::STANDARD.encode(&image.bytes)
 }
 
-/// The payload as the model's input tensor in raw form.
+/// The payload as the model's input tensor in raw form, in `shape` (its
+/// -1, where the length varies with the image, set to that length).
 fn raw_tensor<'a>(
     model: &KserveModel,
     payload: PayloadKind,
+    shape: &[i64],
     image: impl Fn() -> Result<&'a EncodedImage, KserveWireError>,
 ) -> Result<RawTensor, KserveWireError> {
     let bytes_element = |data: Bytes| {
@@ -120,7 +126,7 @@ fn raw_tensor<'a>(
         })?;
         Ok(RawTensor {
             datatype: "BYTES",
-            elements: 1,
+            shape: shape.to_vec(),
             length_prefix: Some(length.to_le_bytes()),
             data,
         })
@@ -131,7 +137,7 @@ fn raw_tensor<'a>(
             let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
             Ok(RawTensor {
                 datatype: "FP32",
-                elements: values.len(),
+                shape: shape.to_vec(),
                 length_prefix: None,
                 data: Bytes::from(data),
             })
@@ -141,7 +147,7 @@ fn raw_tensor<'a>(
             let bytes = &image()?.bytes;
             Ok(RawTensor {
                 datatype: "UINT8",
-                elements: bytes.len(),
+                shape: with_count(shape, bytes.len()),
                 length_prefix: None,
                 data: bytes.clone(),
             })
@@ -150,18 +156,17 @@ fn raw_tensor<'a>(
     }
 }
 
-/// `POST /v2/models/{model}/infer` with the tensor's `elements` values
-/// inline.
+/// `POST /v2/models/{model}/infer` with the tensor's values inline.
 fn rest_json<D: Serialize>(
     model: &KserveModel,
     datatype: &'static str,
-    elements: usize,
+    shape: Vec<i64>,
     data: D,
 ) -> Result<WireRequest, KserveWireError> {
     let body = InferRequestJson {
         inputs: [InputJson {
             name: &model.input,
-            shape: [elements],
+            shape,
             datatype,
             data: Some(data),
             parameters: None,
@@ -184,7 +189,7 @@ fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, K
     let header = InferRequestJson {
         inputs: [InputJson::<()> {
             name: &model.input,
-            shape: [tensor.elements],
+            shape: tensor.shape.clone(),
             datatype: tensor.datatype,
             data: None,
             parameters: Some(InputParameters {
@@ -214,7 +219,7 @@ fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWi
         inputs: vec![pb::model_infer_request::InferInputTensor {
             name: model.input.clone(),
             datatype: tensor.datatype.to_string(),
-            shape: vec![tensor.elements as i64],
+            shape: tensor.shape.clone(),
             ..Default::default()
         }],
         ..Default::default()
@@ -372,5 +377,41 @@ mod tests {
         let err = serialize(&bytes, Protocol::Grpc, PayloadKind::Binary, None).unwrap_err();
         assert!(matches!(err, KserveWireError::NoImage("binary")), "{err}");
         assert!(serialize(&bytes, Protocol::Tcp, PayloadKind::Binary, Some(&image())).is_err());
+    }
+
+    fn shaped(datatype: &str, dims: &[i64], batch: super::super::Batch) -> KserveModel {
+        KserveModel {
+            shape: super::super::InputShape {
+                dims: Some(dims.to_vec()),
+                batch,
+            },
+            ..model(datatype)
+        }
+    }
+
+    #[test]
+    fn every_request_takes_the_models_shape_with_a_batch_of_one() {
+        use super::super::Batch;
+        let image = image();
+        let batched = shaped("BYTES", &[-1, 1], Batch::Batched(8));
+        let json = serialize(&batched, Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&json.body.contiguous()).unwrap();
+        assert_eq!(json["inputs"][0]["shape"], serde_json::json!([1, 1]));
+        let binary = serialize(&batched, Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap();
+        let split = header_length(&binary);
+        let header: serde_json::Value =
+            serde_json::from_slice(&binary.body.contiguous()[..split]).unwrap();
+        assert_eq!(header["inputs"][0]["shape"], serde_json::json!([1, 1]));
+        let variable = shaped("BYTES", &[-1, -1], Batch::Batched(8));
+        let grpc = serialize(&variable, Protocol::Grpc, PayloadKind::Binary, Some(&image)).unwrap();
+        let sent = pb::ModelInferRequest::decode(grpc.body.contiguous()).unwrap();
+        assert_eq!(sent.inputs[0].shape, [1, 1]);
+        let vector = shaped("UINT8", &[-1, -1], Batch::Batched(4));
+        let grpc = serialize(&vector, Protocol::Grpc, PayloadKind::Binary, Some(&image)).unwrap();
+        let sent = pb::ModelInferRequest::decode(grpc.body.contiguous()).unwrap();
+        assert_eq!(sent.inputs[0].shape, [1, 5]);
+        let pixels = shaped("UINT8", &[-1, 224, 224, 3], Batch::Batched(4));
+        let err = serialize(&pixels, Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap_err();
+        assert!(err.to_string().contains("[-1, 224, 224, 3]"), "{err}");
     }
 }

@@ -1,7 +1,8 @@
 //! A v2 server's routes besides inference, over REST (`/v2/health/ready`,
-//! `/v2/models/{model}/ready`, `/v2/models/{model}`) or gRPC (`ServerReady`,
-//! `ModelReady`, `ModelMetadata`): each failure is one line that names the
-//! URL asked and the flag that fixes it.
+//! `/v2/models/{model}/ready`, `/v2/models/{model}`, Triton's
+//! `/v2/models/{model}/config`) or gRPC (`ServerReady`, `ModelReady`,
+//! `ModelMetadata`, Triton's `ModelConfig`): each failure is one line that
+//! names the URL asked and the flag that fixes it.
 
 use crate::transport::http_get::SideGet;
 use crate::transport::Client;
@@ -21,11 +22,14 @@ pub enum SideRoutes<'a> {
     Grpc { client: &'a Client, url: &'a str },
 }
 
-/// A model's first input, as its metadata gives it.
+/// One of a model's inputs, as its metadata gives it.
 #[derive(Debug, PartialEq, Eq)]
 pub struct InputMetadata {
     pub name: String,
     pub datatype: String,
+    /// -1 for a dimension of any size; the batch dimension first where the
+    /// model batches.
+    pub shape: Vec<i64>,
 }
 
 /// `GET /v2/models/{model}`: what is read of it.
@@ -39,6 +43,38 @@ struct MetadataJson {
 struct TensorJson {
     name: String,
     datatype: String,
+    #[serde(default)]
+    shape: Vec<i64>,
+}
+
+/// `GET /v2/models/{model}/config` (Triton): what is read of it.
+#[derive(Deserialize)]
+struct ConfigJson {
+    #[serde(default)]
+    max_batch_size: Option<serde_json::Value>,
+}
+
+/// Triton's gRPC `ModelConfigRequest`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ModelConfigRequest {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    version: String,
+}
+
+/// Triton's gRPC `ModelConfigResponse`, only its `config`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ModelConfigResponse {
+    #[prost(message, optional, tag = "1")]
+    config: Option<ModelConfig>,
+}
+
+/// Triton's `ModelConfig` (model_config.proto), only `max_batch_size`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct ModelConfig {
+    #[prost(int32, tag = "4")]
+    max_batch_size: i32,
 }
 
 impl SideRoutes<'_> {
@@ -99,10 +135,9 @@ impl SideRoutes<'_> {
         }
     }
 
-    /// The model's first input, from its metadata (None where it lists no
-    /// inputs).
-    pub async fn first_input(&self, model: &str) -> Result<Option<InputMetadata>> {
-        match self {
+    /// The model's inputs, from its metadata (empty where it lists none).
+    pub async fn inputs(&self, model: &str) -> Result<Vec<InputMetadata>> {
+        let inputs = match self {
             SideRoutes::Rest { url, side } => {
                 let route = format!("{}/v2/models/{model}", url.trim_end_matches('/'));
                 let answer = side.get(&route, "--rest-url").await?;
@@ -117,10 +152,11 @@ impl SideRoutes<'_> {
                 let metadata: MetadataJson = serde_json::from_slice(&answer.body).map_err(|e| {
                     anyhow!("GET {route} did not answer a v2 model's metadata JSON: {e}")
                 })?;
-                Ok(metadata.inputs.into_iter().next().map(|t| InputMetadata {
-                    name: t.name,
-                    datatype: t.datatype,
-                }))
+                metadata
+                    .inputs
+                    .into_iter()
+                    .map(|t| (t.name, t.datatype, t.shape))
+                    .collect::<Vec<_>>()
             }
             SideRoutes::Grpc { client, url } => {
                 let request = pb::ModelMetadataRequest {
@@ -129,10 +165,51 @@ impl SideRoutes<'_> {
                 };
                 let answer = grpc_call(client, url, paths::MODEL_METADATA, request).await?;
                 let metadata = pb::ModelMetadataResponse::decode(answer)?;
-                Ok(metadata.inputs.into_iter().next().map(|t| InputMetadata {
-                    name: t.name,
-                    datatype: t.datatype,
-                }))
+                metadata
+                    .inputs
+                    .into_iter()
+                    .map(|t| (t.name, t.datatype, t.shape))
+                    .collect()
+            }
+        };
+        Ok(inputs
+            .into_iter()
+            .map(|(name, datatype, shape)| InputMetadata {
+                name,
+                datatype,
+                shape,
+            })
+            .collect())
+    }
+
+    /// The model's `max_batch_size`, where the server serves Triton's model
+    /// configuration extension (None where it does not, or answers
+    /// something else: the batch dimension is then inferred from the shape).
+    pub async fn max_batch_size(&self, model: &str) -> Option<u32> {
+        match self {
+            SideRoutes::Rest { url, side } => {
+                let route = format!("{}/v2/models/{model}/config", url.trim_end_matches('/'));
+                let answer = side.get(&route, "--rest-url").await.ok()?;
+                if !answer.status.is_success() {
+                    return None;
+                }
+                let config: ConfigJson = serde_json::from_slice(&answer.body).ok()?;
+                match config.max_batch_size? {
+                    serde_json::Value::Number(n) => n.as_u64()?.try_into().ok(),
+                    serde_json::Value::String(text) => text.parse().ok(),
+                    _ => None,
+                }
+            }
+            SideRoutes::Grpc { client, url } => {
+                let request = ModelConfigRequest {
+                    name: model.to_string(),
+                    version: String::new(),
+                };
+                let answer = grpc_call(client, url, paths::MODEL_CONFIG, request)
+                    .await
+                    .ok()?;
+                let config = ModelConfigResponse::decode(answer).ok()?.config?;
+                u32::try_from(config.max_batch_size).ok()
             }
         }
     }

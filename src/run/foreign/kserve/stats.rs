@@ -1,12 +1,19 @@
 //! Triton's statistics extension (`GET /v2/models/{model}/stats`) as a
 //! model's server stages: cumulative successes and, per stage, cumulative
-//! nanoseconds (queue, compute_input, compute_infer, compute_output).
+//! nanoseconds (queue, compute_input, compute_infer, compute_output). Each
+//! reading is bounded: [`STATS_TIMEOUT`] (or `--timeout-s` where shorter)
+//! and [`MAX_ANSWER_BYTES`]; a reading that fails is reported in place of
+//! the figures, never a reason to stop the run.
 
 use crate::run::foreign::StatsReading;
 use crate::stage::Stage;
-use crate::transport::http_get::SideGet;
-use anyhow::{bail, Context, Result};
+use crate::transport::http_get::{fetch, SideGet, MAX_ANSWER_BYTES};
+use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
+use std::time::Duration;
+
+/// How long one statistics reading may take, at most.
+pub const STATS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a v2 model's statistics are read.
 pub struct TritonStats {
@@ -48,14 +55,6 @@ struct CountJson {
     ns: u64,
 }
 
-/// Why the statistics cannot be read, where the server answered.
-pub enum Unusable {
-    /// It answered, but not with statistics (no such extension, refused).
-    Answer(String),
-    /// It could not be asked at all.
-    Unreachable(anyhow::Error),
-}
-
 impl TritonStats {
     /// `base` is the server's URL (`--rest-url`, or `--stats-url` without
     /// a path); a `--stats-url` with a path is read as it is.
@@ -75,33 +74,33 @@ impl TritonStats {
         }
     }
 
-    /// The cumulative counters now.
+    /// The cumulative counters now, or why they cannot be read (no
+    /// answer within the timeout, an answer over the size limit, an error
+    /// status, or no statistics JSON).
     pub async fn read(&self) -> Result<StatsReading> {
-        match self.try_read().await {
-            Ok(reading) => Ok(reading),
-            Err(Unusable::Answer(problem)) => bail!("{problem}"),
-            Err(Unusable::Unreachable(e)) => Err(e),
-        }
-    }
-
-    /// The counters now, or why they cannot be read.
-    pub async fn try_read(&self) -> Result<StatsReading, Unusable> {
-        let answer = self
-            .side
-            .get(&self.url, self.flag)
-            .await
-            .map_err(Unusable::Unreachable)?;
-        if !answer.status.is_success() {
-            return Err(Unusable::Answer(format!(
-                "GET {} answered {}: {}",
+        let timeout = self.side.timeout.min(STATS_TIMEOUT);
+        let get = fetch(&self.url, self.flag, MAX_ANSWER_BYTES, &self.side.trust);
+        let answer = tokio::time::timeout(timeout, get).await.map_err(|_| {
+            anyhow!(
+                "GET {} sent no statistics within {:.0} s",
                 self.url,
-                answer.status,
-                answer.text()
-            )));
+                timeout.as_secs_f64()
+            )
+        })??;
+        if !answer.status.is_success() {
+            bail!("GET {} answered {}: {}", self.url, answer.status, answer.text());
         }
         parse_stats(&answer.body, &self.model)
             .with_context(|| format!("GET {} did not answer Triton statistics", self.url))
-            .map_err(|e| Unusable::Answer(format!("{e:#}")))
+    }
+
+    /// Where the statistics are read and within which bounds, in words.
+    pub fn bounds(&self) -> String {
+        format!(
+            "statistics are read within {:.0} s and up to {} MiB",
+            self.side.timeout.min(STATS_TIMEOUT).as_secs_f64(),
+            MAX_ANSWER_BYTES >> 20
+        )
     }
 
     pub fn describe(&self) -> String {
