@@ -1,9 +1,13 @@
 //! `imgwire bench --target kserve-v2` against a real Triton Inference Server
-//! (PyTriton's tritonserver on CPU, model `decode`, started by
-//! targets/triton/run.sh on free ports): every cell the model takes runs and
-//! is checked, the one it cannot take is reported with its reason, Triton's
-//! statistics become each scenario's server stages, and a wrong URL or model
-//! fails before anything is measured with one line naming its flag.
+//! (PyTriton's tritonserver on CPU, started by targets/triton/run.sh on free
+//! ports): every cell a model takes runs and is checked, the one it cannot
+//! take is reported with its reason, Triton's statistics become each
+//! scenario's server stages, and a wrong URL or model fails before anything
+//! is measured with one line naming its flag. Beside `decode` (no batching,
+//! input [1]), models that batch (`decode_batch`: max_batch_size 8, dims
+//! [1]; `decode_batch_var`: dims [-1], answering a label and a score) run
+//! over REST JSON, REST binary and gRPC, and `pixels` (UINT8 [224, 224, 3])
+//! is refused naming its shape.
 
 mod common;
 
@@ -13,9 +17,9 @@ use imgwire::frame::{generate, Content};
 use imgwire::protocol::Protocol;
 use imgwire::stage::Stage;
 use imgwire::transport::Client;
-use imgwire::wire::kserve::{KserveModel, KserveWireError};
+use imgwire::wire::kserve::{Batch, InputShape, KserveModel, KserveWireError};
 use imgwire::wire::target::TargetWire;
-use imgwire::wire::{EncodedImage, ImageMeta, PayloadKind};
+use imgwire::wire::{EncodedImage, PayloadKind};
 use std::process::Command as Process;
 
 /// Triton, started by run.sh (which waits until the model is ready) and
@@ -55,7 +59,9 @@ const SMALL_LOAD: [&str; 6] = ["-c", "2", "-n", "2", "--warmup", "1"];
 fn triton_answers_every_cell_it_takes_and_its_statistics_are_read() {
     let triton = Triton::start();
     every_accepted_cell_runs_checked_with_server_stats(&triton);
-    a_real_answer_for_another_size_is_refused(&triton);
+    batching_models_run_every_way_in_their_own_shapes(&triton);
+    a_model_no_image_fits_is_refused_naming_its_shape(&triton);
+    real_answers_pass_and_a_cut_one_fails(&triton);
     grpc_alone_learns_the_model_over_grpc_and_has_no_stats(&triton);
     a_route_without_statistics_is_run_without_them(&triton);
     an_unknown_model_fails_naming_the_flag(&triton);
@@ -120,6 +126,66 @@ fn every_accepted_cell_runs_checked_with_server_stats(triton: &Triton) {
     );
 }
 
+/// The batching models run with default protocols (REST and gRPC), b64 (a
+/// JSON BYTES tensor) and binary (the binary extension), each request in
+/// the model's shape ([1, 1]); Triton refuses any other shape with a 400.
+fn batching_models_run_every_way_in_their_own_shapes(triton: &Triton) {
+    for model in ["decode_batch", "decode_batch_var"] {
+        let mut args = vec![
+            "--target",
+            "kserve-v2",
+            "--model",
+            model,
+            "--rest-url",
+            &triton.rest_url,
+            "--grpc-url",
+            &triton.grpc_url,
+            "--payloads",
+            "b64,binary",
+            "--sizes",
+            "120x160",
+        ];
+        args.extend(SMALL_LOAD);
+        let report = bench(&args).unwrap_or_else(|e| panic!("{model}: {e:#}"));
+        assert_eq!(report.scenarios.len(), 4, "{model}: b64, binary x REST, gRPC");
+        for s in &report.scenarios {
+            let label = s.label();
+            assert_eq!(
+                (s.errors, s.requests),
+                (0, 4),
+                "{model} {label}: {:?}",
+                s.error_examples
+            );
+            let stats = s.server_stats.as_ref().expect("Triton's statistics");
+            assert!(stats.problem.is_none(), "{model} {label}: {stats:?}");
+        }
+    }
+}
+
+fn a_model_no_image_fits_is_refused_naming_its_shape(triton: &Triton) {
+    let mut args = vec![
+        "--target",
+        "kserve-v2",
+        "--model",
+        "pixels",
+        "--rest-url",
+        &triton.rest_url,
+        "--grpc-url",
+        &triton.grpc_url,
+        "--sizes",
+        "120x160",
+    ];
+    args.extend(SMALL_LOAD);
+    let err = format!("{:#}", bench(&args).expect_err("no JPEG fits [-1, 224, 224, 3]"));
+    assert!(!err.contains('\n'), "one line: {err}");
+    assert!(
+        err.contains("`pixels` has shape [-1, 224, 224, 3]")
+            && err.contains("max_batch_size 8")
+            && err.contains("--input-name"),
+        "{err}"
+    );
+}
+
 /// A JPEG of `size` (HEIGHTxWIDTH).
 fn jpeg(size: &str) -> EncodedImage {
     let size = size.parse().expect("a size");
@@ -132,42 +198,49 @@ fn jpeg(size: &str) -> EncodedImage {
     encode_frame(encoder.as_mut(), &frame).expect("a JPEG")
 }
 
-/// Triton's own answer to a real request passes the check for the image
-/// sent, and fails it for an image of another size.
-fn a_real_answer_for_another_size_is_refused(triton: &Triton) {
+/// Triton's own answers to real requests (one output, or a label and a
+/// score from a batch) pass the protocol's check; the same answer cut
+/// short fails it.
+fn real_answers_pass_and_a_cut_one_fails(triton: &Triton) {
     let settings = plan(&["--rest-url", &triton.rest_url]).client;
-    let wire = TargetWire::KserveV2(KserveModel {
-        name: "decode".into(),
-        input: "image".into(),
-        datatype: "BYTES".into(),
-    });
-    let image = jpeg("120x160");
-    let transposed = ImageMeta {
-        width: image.meta.height,
-        height: image.meta.width,
-        ..image.meta
+    let wire = |name: &str, dims: Vec<i64>, batch| {
+        TargetWire::KserveV2(KserveModel {
+            name: name.into(),
+            input: "image".into(),
+            datatype: "BYTES".into(),
+            shape: InputShape {
+                dims: Some(dims),
+                batch,
+            },
+        })
     };
+    let models = [
+        wire("decode", vec![1], Batch::Unbatched),
+        wire("decode_batch_var", vec![-1, -1], Batch::Batched(8)),
+    ];
+    let image = jpeg("120x160");
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     for (protocol, url) in [
         (Protocol::Rest, &triton.rest_url),
         (Protocol::Grpc, &triton.grpc_url),
     ] {
-        let answer = runtime.block_on(async {
-            let client = Client::connect(protocol, url, &settings).await?;
-            let request = wire.serialize(protocol, PayloadKind::Binary, Some(&image))?;
-            client.call(0, request).await
-        });
-        let body = answer.expect("Triton answers").body;
-        let parse = |meta| wire.parse_response(protocol, PayloadKind::Binary, &body, Some(meta));
-        parse(&image.meta).expect("the answer is [120, 160]");
-        let err = parse(&transposed).expect_err("[120, 160] is not a 120x160 image's answer");
-        assert!(
-            matches!(
-                err.downcast_ref::<KserveWireError>(),
-                Some(KserveWireError::WrongSize { .. })
-            ),
-            "{protocol:?}: {err}"
-        );
+        for wire in &models {
+            let answer = runtime.block_on(async {
+                let client = Client::connect(protocol, url, &settings).await?;
+                let request = wire.serialize(protocol, PayloadKind::Binary, Some(&image))?;
+                client.call(0, request).await
+            });
+            let body = answer.expect("Triton answers").body;
+            let parse = |body: &[u8]| {
+                wire.parse_response(protocol, PayloadKind::Binary, body, Some(&image.meta))
+            };
+            parse(&body).unwrap_or_else(|e| panic!("{protocol:?} {wire:?}: {e:#}"));
+            let err = parse(&body[..body.len() - 2]).expect_err("a cut answer");
+            assert!(
+                err.downcast_ref::<KserveWireError>().is_some(),
+                "{protocol:?}: {err}"
+            );
+        }
     }
 }
 

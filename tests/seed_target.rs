@@ -1,12 +1,18 @@
 //! `imgwire bench --target seed` against the seed post's real servers
 //! (FastAPI + uvicorn and grpcio, started by targets/seed/run.sh on free
-//! ports), and the flags it refuses before anything runs.
+//! ports), as the post's server answers and as another server of the post's
+//! types may (SEED_ANSWER=variant: 37 scores, 10 labels); against a small
+//! variant on 127.0.0.1:0 where no Python is needed; and the flags it
+//! refuses before anything runs.
 
 mod common;
+mod variant_servers;
 
-use common::{
-    bench_report as bench, default_server_config, free_port, start_servers, target_script,
-};
+use axum::body::Bytes;
+use axum::http::{StatusCode, Uri};
+use common::{bench_report as bench, free_port, target_script};
+use imgwire::wire::proto::seed as pb;
+use prost::Message;
 use imgwire::report::table::{self, View};
 use imgwire::report::SEED_SERVERS;
 use imgwire::stage::Stage;
@@ -21,10 +27,12 @@ struct SeedServers {
 }
 
 impl SeedServers {
-    fn start() -> SeedServers {
+    /// `answer`: `post` (100 scores, 100 labels) or `variant`.
+    fn start(answer: &str) -> SeedServers {
         let (rest, grpc) = (free_port(), free_port());
         let status = Process::new(target_script("seed", "run.sh"))
             .args([rest.to_string(), grpc.to_string()])
+            .env("SEED_ANSWER", answer)
             .status()
             .expect("targets/seed/run.sh runs");
         let servers = SeedServers {
@@ -45,7 +53,14 @@ impl Drop for SeedServers {
 #[test]
 #[ignore = "needs Python: starts targets/seed/run.sh"]
 fn every_cell_runs_against_the_seed_servers() {
-    let seed = SeedServers::start();
+    for answer in ["post", "variant"] {
+        let seed = SeedServers::start(answer);
+        every_cell_runs(&seed);
+    }
+}
+
+/// Every payload over the default protocols (REST and gRPC), checked.
+fn every_cell_runs(seed: &SeedServers) {
     let report = bench(&[
         "--target",
         "seed",
@@ -53,8 +68,6 @@ fn every_cell_runs_against_the_seed_servers() {
         &seed.rest_url,
         "--grpc-url",
         &seed.grpc_url,
-        "--protocols",
-        "rest,grpc",
         "--payloads",
         "basic,b64,binary",
         "--sizes",
@@ -146,24 +159,67 @@ fn the_seed_target_refuses_what_the_seed_has_no_server_for() {
     }
 }
 
+/// A server of the post's routes and types whose answers differ from the
+/// post's server: `prediction1` of 3 floats outside [0, 1), `prediction2`
+/// of 10 entries that are not `"i": i`; or, with `wrong_types`, an answer
+/// whose `prediction2` maps to floats.
+fn variant_seed(wrong_types: bool) -> variant_servers::VariantServer {
+    let router = axum::Router::new().fallback(move |uri: Uri, _body: Bytes| async move {
+        let labels = (0..10).map(|i| (format!("class{i}"), i * 11 - 40));
+        if let Some(method) = uri.path().strip_prefix("/ai.statsbomb.com.GrpcBenchmarkApiService/") {
+            let answer = pb::BasicResponse {
+                prediction1: vec![-3.5, 12.0, 0.25],
+                prediction2: labels.collect(),
+            };
+            return match method {
+                "BenchmarkBasicRequest" | "BenchmarkB64Image" | "BenchmarkBinaryImage" => {
+                    variant_servers::grpc_ok(answer.encode_to_vec())
+                }
+                _ => variant_servers::grpc_error(12, "unimplemented"),
+            };
+        }
+        let labels: serde_json::Map<String, serde_json::Value> = match wrong_types {
+            false => labels.map(|(k, v)| (k, v.into())).collect(),
+            true => labels.map(|(k, v)| (k, (f64::from(v) + 0.5).into())).collect(),
+        };
+        let body = serde_json::json!({"prediction1": [-3.5, 12, 0.25], "prediction2": labels});
+        variant_servers::json(StatusCode::OK, body)
+    });
+    variant_servers::serve(router)
+}
+
+#[test]
+fn answers_of_the_posts_types_pass_whatever_their_sizes() {
+    let server = variant_seed(false);
+    let report = bench(&[
+        "--target", "seed", "--rest-url", &server.url, "--grpc-url", &server.url, "--sizes",
+        "120x160", "-c", "2", "-n", "2", "--warmup", "1",
+    ])
+    .expect("3 scores and 10 labels are the post's types");
+    assert_eq!(report.scenarios.len(), 6, "3 payloads x the default REST and gRPC");
+    for s in &report.scenarios {
+        assert_eq!((s.errors, s.requests), (0, 4), "{}: {:?}", s.label(), s.error_examples);
+    }
+}
+
 #[test]
 fn a_server_that_is_not_the_seeds_fails_the_readiness_check() {
-    let servers = start_servers(default_server_config());
-    let rest_url = format!("http://{}", servers.rest_addr);
+    let server = variant_seed(true);
     let err = bench(&[
         "--target",
         "seed",
         "--protocols",
         "rest",
         "--rest-url",
-        &rest_url,
+        &server.url,
         "--sizes",
         "120x160",
     ])
     .unwrap_err()
     .to_string();
     assert!(
-        err.contains(&rest_url) && err.contains("--rest-url") && err.contains("first basic"),
+        err.contains(&server.url) && err.contains("--rest-url") && err.contains("first basic"),
         "{err}"
     );
+    assert!(err.contains("prediction2"), "{err}");
 }

@@ -15,7 +15,6 @@ use crate::protocol::Protocol;
 use base64::Engine;
 use prost::Message;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// gRPC method paths of `ai.statsbomb.com.GrpcBenchmarkApiService`.
 pub mod paths {
@@ -43,6 +42,8 @@ pub enum SeedWireError {
     RestAnswer(serde_json::Error),
     #[error("the seed's gRPC answer is not a BasicResponse: {0}")]
     GrpcAnswer(prost::DecodeError),
+    #[error("the seed's REST answer is not of the post's types: {0}")]
+    Types(String),
 }
 
 /// `POST /base64`: exactly what the seed's `ImageBase64Request` takes.
@@ -51,14 +52,11 @@ struct Base64Request<'a> {
     image: &'a str,
 }
 
-/// The seed's answer as JSON: `{"prediction1": [...], "prediction2": {...}}`,
-/// the types its pydantic model declares (a JSON integer is a float too).
+/// The seed's answer as JSON: `{"prediction1": [...], "prediction2": {...}}`.
 #[derive(Deserialize)]
 struct Answer {
-    #[serde(rename = "prediction1")]
-    _scores: Vec<f64>,
-    #[serde(rename = "prediction2")]
-    _labels: BTreeMap<String, i64>,
+    prediction1: Option<serde_json::Value>,
+    prediction2: Option<serde_json::Value>,
 }
 
 /// Builds one request in the seed's format: the `serialize` stage.
@@ -135,7 +133,8 @@ fn basic_proto() -> pb::BasicRequest {
 pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<(), SeedWireError> {
     match protocol {
         Protocol::Rest => {
-            serde_json::from_slice::<Answer>(body).map_err(SeedWireError::RestAnswer)?;
+            let answer: Answer = serde_json::from_slice(body).map_err(SeedWireError::RestAnswer)?;
+            check_types(answer).map_err(SeedWireError::Types)?;
         }
         Protocol::Grpc => {
             pb::BasicResponse::decode(body).map_err(SeedWireError::GrpcAnswer)?;
@@ -143,6 +142,34 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<(), SeedWireErr
         other => return Err(SeedWireError::NoSeedServer(other.label())),
     }
     Ok(())
+}
+
+/// `prediction1` is a list of numbers (`List[float]`: a JSON integer is a
+/// float too) and `prediction2` maps strings to integers (`Dict[str, int]`),
+/// of any lengths; where not, which field and value break them.
+fn check_types(answer: Answer) -> Result<(), String> {
+    use serde_json::Value;
+    let short = |v: &Value| v.to_string().chars().take(40).collect::<String>();
+    match answer.prediction1 {
+        None => return Err("`prediction1` (List[float]) is missing".into()),
+        Some(Value::Array(scores)) => {
+            if let Some(bad) = scores.iter().find(|v| !v.is_number()) {
+                return Err(format!("`prediction1` holds {}, not a float", short(bad)));
+            }
+        }
+        Some(other) => return Err(format!("`prediction1` is {}, not a list", short(&other))),
+    }
+    match answer.prediction2 {
+        None => Err("`prediction2` (Dict[str, int]) is missing".into()),
+        Some(Value::Object(labels)) => match labels.iter().find(|(_, v)| !v.is_i64()) {
+            Some((key, bad)) => Err(format!(
+                "`prediction2` maps \"{key}\" to {}, not an int",
+                short(bad)
+            )),
+            None => Ok(()),
+        },
+        Some(other) => Err(format!("`prediction2` is {}, not a map", short(&other))),
+    }
 }
 
 #[cfg(test)]
@@ -219,11 +246,16 @@ mod tests {
             r#"{"prediction1": [0.5]}"#,
             r#"{"prediction1": ["a"], "prediction2": {}}"#,
             r#"{"prediction1": [0.5], "prediction2": {"a": 0.5}}"#,
+            r#"{"prediction1": null, "prediction2": {}}"#,
             r#"{"prediction1": [0.5], "prediction2": [1, 2]}"#,
             "not json",
         ] {
             let err = parse_response(Protocol::Rest, json.as_bytes()).unwrap_err();
-            assert!(matches!(err, SeedWireError::RestAnswer(_)), "{json}: {err}");
+            let expected = match json {
+                "not json" => "the seed's REST answer is not its prediction JSON",
+                _ => "the seed's REST answer is not of the post's types: `prediction",
+            };
+            assert!(err.to_string().starts_with(expected), "{json}: {err}");
         }
         let err = parse_response(Protocol::Grpc, b"\xff\xff\xff").unwrap_err();
         assert!(matches!(err, SeedWireError::GrpcAnswer(_)), "{err}");

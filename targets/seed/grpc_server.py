@@ -1,18 +1,18 @@
 """The seed post's gRPC server (grpc.aio): GrpcBenchmarkApiService from
 the repository's proto/seed/v1/seed.proto (the schema imgwire's client is
 built from), compiled at start-up; every method answers 100 random
-floats and a 100-entry string->int map, decoding nothing."""
+floats and a 100-entry string->int map, decoding nothing (another answer of
+the same types with SEED_ANSWER=variant: see answer.py)."""
 
 import asyncio
 import os
-import random
 import sys
 from pathlib import Path
 
 import grpc
 from grpc_tools import protoc
 
-RESPONSE_SIZE = 100
+from answer import prediction
 PROTO_DIR = Path(__file__).resolve().parents[2] / "proto" / "seed" / "v1"
 
 
@@ -32,10 +32,8 @@ def load_stubs(out_dir: str):
 
 def make_servicer(pb2, pb2_grpc):
     def random_response():
-        return pb2.BasicResponse(
-            prediction1=[random.random() for _ in range(RESPONSE_SIZE)],
-            prediction2={str(i): i for i in range(RESPONSE_SIZE)},
-        )
+        scores, labels = prediction()
+        return pb2.BasicResponse(prediction1=scores, prediction2=labels)
 
     class Servicer(pb2_grpc.GrpcBenchmarkApiServiceServicer):
         async def BenchmarkBasicRequest(self, request, context):

@@ -1,15 +1,17 @@
 """The seed post's REST server: FastAPI routes that read the body and answer
-100 random floats and a 100-entry string->int map, decoding nothing."""
+100 random floats and a 100-entry string->int map, decoding nothing. With
+SEED_ANSWER=variant in the environment the answer differs where the post's
+types (prediction1: List[float], prediction2: Dict[str, int]) allow: see
+answer.py."""
 
-import random
 import sys
-from typing import Dict
+from typing import Dict, List
 
 import uvicorn
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
-RESPONSE_SIZE = 100
+from answer import prediction
 
 app = FastAPI()
 
@@ -25,25 +27,28 @@ class ImageBase64Request(BaseModel):
     image: str
 
 
-def random_response() -> dict:
-    return {
-        "prediction1": [random.random() for _ in range(RESPONSE_SIZE)],
-        "prediction2": {str(i): i for i in range(RESPONSE_SIZE)},
-    }
+class BasicResponse(BaseModel):
+    prediction1: List[float]
+    prediction2: Dict[str, int]
+
+
+def random_response() -> BasicResponse:
+    scores, labels = prediction()
+    return BasicResponse(prediction1=scores, prediction2=labels)
 
 
 @app.post("/basic")
-async def basic(request: BasicRequest) -> dict:
+async def basic(request: BasicRequest) -> BasicResponse:
     return random_response()
 
 
 @app.post("/base64")
-async def base64_image(request: ImageBase64Request) -> dict:
+async def base64_image(request: ImageBase64Request) -> BasicResponse:
     return random_response()
 
 
 @app.post("/binary")
-async def binary_image(request: Request) -> dict:
+async def binary_image(request: Request) -> BasicResponse:
     await request.body()
     return random_response()
 

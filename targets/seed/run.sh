@@ -2,7 +2,8 @@
 # Starts the seed post's servers on 127.0.0.1: FastAPI/uvicorn REST on
 # PORT_REST and grpcio on PORT_GRPC, in a venv made on first use, and waits
 # until both answer. Running it again restarts them. Stop: targets/seed/stop.sh
-# Usage: targets/seed/run.sh PORT_REST PORT_GRPC
+# Usage: [SEED_ANSWER=variant] targets/seed/run.sh PORT_REST PORT_GRPC
+# (SEED_ANSWER=variant: another answer of the post's types; targets/seed/answer.py)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 source "$HERE/../common.sh"
