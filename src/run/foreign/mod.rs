@@ -61,7 +61,7 @@ pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
 }
 
 /// At least one cell of the matrix is one the target takes; where none is,
-/// one line with the first cell's reason (a model's shape no image fits, a
+/// one line with a cell's reason (an image payload's first) (a model's shape no image fits, a
 /// datatype no payload carries) instead of a run that measures nothing.
 fn something_to_measure(plan: &BenchPlan, wire: &TargetWire) -> Result<()> {
     let matrix = &plan.matrix;
@@ -74,7 +74,11 @@ fn something_to_measure(plan: &BenchPlan, wire: &TargetWire) -> Result<()> {
     if cells().any(|(p, payload)| wire.refusal(p, payload).is_none()) {
         return Ok(());
     }
-    let reason = cells()
+    // An image payload's reason first: it says what the model's input takes.
+    let by_image_first = [PayloadKind::Binary, PayloadKind::B64, PayloadKind::Basic];
+    let reason = by_image_first
+        .iter()
+        .flat_map(|&kind| cells().filter(move |&(_, payload)| payload == kind))
         .find_map(|(p, payload)| wire.refusal(p, payload))
         .unwrap_or_else(|| "no protocol or payload was asked for".into());
     bail!(
