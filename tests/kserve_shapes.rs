@@ -46,10 +46,7 @@ const MODELS: [(&str, &str, &str, [i64; 2]); 2] = [
 ];
 
 fn model(name: &str) -> Option<(&'static str, &'static str, [i64; 2])> {
-    MODELS
-        .iter()
-        .find(|m| m.0 == name)
-        .map(|m| (m.1, m.2, m.3))
+    MODELS.iter().find(|m| m.0 == name).map(|m| (m.1, m.2, m.3))
 }
 
 fn variant(stats: Stats) -> (VariantServer, Arc<Seen>) {
@@ -81,13 +78,16 @@ async fn route(
         (Method::GET, ["v2", "health", "ready"]) => ok(json!({})),
         (Method::GET, ["v2", "models", name, rest @ ..]) => {
             let Some((input, datatype, shape)) = model(name) else {
-                let error = json!({"error": format!("Request for unknown model: '{name}' is not found")});
+                let error =
+                    json!({"error": format!("Request for unknown model: '{name}' is not found")});
                 return variant_servers::json(StatusCode::BAD_REQUEST, error);
             };
             match rest {
-                [] => ok(json!({"name": name, "versions": ["1"], "platform": "variant",
+                [] => ok(
+                    json!({"name": name, "versions": ["1"], "platform": "variant",
                     "inputs": [{"name": input, "datatype": datatype, "shape": shape}],
-                    "outputs": [{"name": "label", "datatype": "BYTES", "shape": [-1, 1]}]})),
+                    "outputs": [{"name": "label", "datatype": "BYTES", "shape": [-1, 1]}]}),
+                ),
                 ["ready"] => ok(json!({})),
                 ["config"] => ok(json!({"name": name, "max_batch_size": 8})),
                 ["stats"] => statistics(stats, seen).await,
@@ -160,7 +160,11 @@ fn grpc_infer(seen: &Seen, message: &[u8]) -> Response {
     let Ok(request) = pb::ModelInferRequest::decode(message) else {
         return grpc_error(3, "not a ModelInferRequest");
     };
-    let shape = request.inputs.first().map(|i| i.shape.clone()).unwrap_or_default();
+    let shape = request
+        .inputs
+        .first()
+        .map(|i| i.shape.clone())
+        .unwrap_or_default();
     seen.shapes.lock().unwrap().push(("grpc", shape.clone()));
     if let Some(refusal) = shape_refusal(&shape) {
         return grpc_error(3, &refusal);
@@ -221,13 +225,22 @@ fn a_batching_models_shape_is_filled_over_rest_json_binary_and_grpc() {
     let labels: Vec<String> = report.scenarios.iter().map(|s| s.label()).collect();
     assert_eq!(report.scenarios.len(), 4, "{labels:?}");
     for s in &report.scenarios {
-        assert_eq!((s.errors, s.requests), (0, 4), "{}: {:?}", s.label(), s.error_examples);
+        assert_eq!(
+            (s.errors, s.requests),
+            (0, 4),
+            "{}: {:?}",
+            s.label(),
+            s.error_examples
+        );
         let stats = s.server_stats.as_ref().expect("the variant's statistics");
         assert!(stats.problem.is_none() && stats.requests > 0, "{stats:?}");
     }
     let shapes = seen.shapes.lock().unwrap();
     for protocol in ["rest", "grpc"] {
-        assert!(shapes.iter().any(|(p, _)| *p == protocol), "{protocol}: {shapes:?}");
+        assert!(
+            shapes.iter().any(|(p, _)| *p == protocol),
+            "{protocol}: {shapes:?}"
+        );
     }
     assert!(shapes.iter().all(|(_, s)| s == &[1, 1]), "{shapes:?}");
 }
@@ -249,7 +262,11 @@ fn over_grpc_alone_the_shape_and_batching_come_from_grpc() {
     let report = bench(&args).expect("gRPC alone, chosen by default from the URL given");
     assert_eq!(report.scenarios.len(), 1);
     assert_eq!(report.scenarios[0].scenario.protocol.name(), "grpc");
-    assert_eq!(report.scenarios[0].errors, 0, "{:?}", report.scenarios[0].error_examples);
+    assert_eq!(
+        report.scenarios[0].errors, 0,
+        "{:?}",
+        report.scenarios[0].error_examples
+    );
     let shapes = seen.shapes.lock().unwrap();
     assert!(!shapes.is_empty() && shapes.iter().all(|(p, s)| *p == "grpc" && s == &[1, 1]));
 }
@@ -276,7 +293,10 @@ fn a_model_no_image_fits_is_refused_in_one_line_naming_its_shape_and_the_flags()
         err.contains("[-1, 150528]") && err.contains("max_batch_size 8"),
         "{err}"
     );
-    assert!(err.contains("--input-name") && err.contains("--input-datatype"), "{err}");
+    assert!(
+        err.contains("--input-name") && err.contains("--input-datatype"),
+        "{err}"
+    );
     assert!(seen.shapes.lock().unwrap().is_empty(), "nothing was sent");
 }
 
@@ -284,8 +304,19 @@ fn a_model_no_image_fits_is_refused_in_one_line_naming_its_shape_and_the_flags()
 fn bench_process(server: &VariantServer) -> std::process::Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"));
     command.args([
-        "bench", "--target", "kserve-v2", "--model", "batched", "--rest-url", &server.url,
-        "--grpc-url", &server.url, "--payloads", "binary", "--brief", "--quiet",
+        "bench",
+        "--target",
+        "kserve-v2",
+        "--model",
+        "batched",
+        "--rest-url",
+        &server.url,
+        "--grpc-url",
+        &server.url,
+        "--payloads",
+        "binary",
+        "--brief",
+        "--quiet",
     ]);
     command.args(SMALL).output().expect("imgwire runs")
 }
@@ -311,7 +342,10 @@ fn statistics_that_hang_flood_or_are_garbage_warn_and_the_run_goes_on() {
             "{warning}"
         );
         let stdout = String::from_utf8_lossy(&output.stdout).to_lowercase();
-        assert!(stdout.contains("grpc") && stdout.contains("rest"), "{stdout}");
+        assert!(
+            stdout.contains("grpc") && stdout.contains("rest"),
+            "{stdout}"
+        );
     }
 }
 
@@ -320,8 +354,18 @@ fn the_default_protocols_are_said_and_an_explicit_tcp_is_refused() {
     let (server, _) = variant(Stats::Counted);
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"));
     command.args([
-        "bench", "--target", "kserve-v2", "--model", "batched", "--rest-url", &server.url,
-        "--grpc-url", &server.url, "--payloads", "binary", "--brief",
+        "bench",
+        "--target",
+        "kserve-v2",
+        "--model",
+        "batched",
+        "--rest-url",
+        &server.url,
+        "--grpc-url",
+        &server.url,
+        "--payloads",
+        "binary",
+        "--brief",
     ]);
     let output = command.args(SMALL).output().expect("imgwire runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -334,10 +378,18 @@ fn the_default_protocols_are_said_and_an_explicit_tcp_is_refused() {
         "{stderr}"
     );
     let mut args = vec![
-        "--target", "kserve-v2", "--model", "batched", "--rest-url", &server.url,
-        "--protocols", "rest,tcp",
+        "--target",
+        "kserve-v2",
+        "--model",
+        "batched",
+        "--rest-url",
+        &server.url,
+        "--protocols",
+        "rest,tcp",
     ];
     args.extend(SMALL);
-    let err = bench(&args).expect_err("kserve-v2 has no tcp floor").to_string();
+    let err = bench(&args)
+        .expect_err("kserve-v2 has no tcp floor")
+        .to_string();
     assert!(err.contains("--protocols") && err.contains("tcp"), "{err}");
 }

@@ -147,7 +147,11 @@ fn batching_models_run_every_way_in_their_own_shapes(triton: &Triton) {
         ];
         args.extend(SMALL_LOAD);
         let report = bench(&args).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-        assert_eq!(report.scenarios.len(), 4, "{model}: b64, binary x REST, gRPC");
+        assert_eq!(
+            report.scenarios.len(),
+            4,
+            "{model}: b64, binary x REST, gRPC"
+        );
         for s in &report.scenarios {
             let label = s.label();
             assert_eq!(
@@ -176,7 +180,10 @@ fn a_model_no_image_fits_is_refused_naming_its_shape(triton: &Triton) {
         "120x160",
     ];
     args.extend(SMALL_LOAD);
-    let err = format!("{:#}", bench(&args).expect_err("no JPEG fits [-1, 224, 224, 3]"));
+    let err = format!(
+        "{:#}",
+        bench(&args).expect_err("no JPEG fits [-1, 224, 224, 3]")
+    );
     assert!(!err.contains('\n'), "one line: {err}");
     assert!(
         err.contains("`pixels` has shape [-1, 224, 224, 3]")

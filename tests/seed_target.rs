@@ -11,12 +11,12 @@ mod variant_servers;
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};
 use common::{bench_report as bench, free_port, target_script};
-use imgwire::wire::proto::seed as pb;
-use prost::Message;
 use imgwire::report::table::{self, View};
 use imgwire::report::SEED_SERVERS;
 use imgwire::stage::Stage;
+use imgwire::wire::proto::seed as pb;
 use imgwire::wire::PayloadKind;
+use prost::Message;
 use std::process::Command as Process;
 
 /// The seed's servers, started by run.sh (which waits until both answer)
@@ -166,7 +166,10 @@ fn the_seed_target_refuses_what_the_seed_has_no_server_for() {
 fn variant_seed(wrong_types: bool) -> variant_servers::VariantServer {
     let router = axum::Router::new().fallback(move |uri: Uri, _body: Bytes| async move {
         let labels = (0..10).map(|i| (format!("class{i}"), i * 11 - 40));
-        if let Some(method) = uri.path().strip_prefix("/ai.statsbomb.com.GrpcBenchmarkApiService/") {
+        if let Some(method) = uri
+            .path()
+            .strip_prefix("/ai.statsbomb.com.GrpcBenchmarkApiService/")
+        {
             let answer = pb::BasicResponse {
                 prediction1: vec![-3.5, 12.0, 0.25],
                 prediction2: labels.collect(),
@@ -180,7 +183,9 @@ fn variant_seed(wrong_types: bool) -> variant_servers::VariantServer {
         }
         let labels: serde_json::Map<String, serde_json::Value> = match wrong_types {
             false => labels.map(|(k, v)| (k, v.into())).collect(),
-            true => labels.map(|(k, v)| (k, (f64::from(v) + 0.5).into())).collect(),
+            true => labels
+                .map(|(k, v)| (k, (f64::from(v) + 0.5).into()))
+                .collect(),
         };
         let body = serde_json::json!({"prediction1": [-3.5, 12, 0.25], "prediction2": labels});
         variant_servers::json(StatusCode::OK, body)
@@ -192,13 +197,35 @@ fn variant_seed(wrong_types: bool) -> variant_servers::VariantServer {
 fn answers_of_the_posts_types_pass_whatever_their_sizes() {
     let server = variant_seed(false);
     let report = bench(&[
-        "--target", "seed", "--rest-url", &server.url, "--grpc-url", &server.url, "--sizes",
-        "120x160", "-c", "2", "-n", "2", "--warmup", "1",
+        "--target",
+        "seed",
+        "--rest-url",
+        &server.url,
+        "--grpc-url",
+        &server.url,
+        "--sizes",
+        "120x160",
+        "-c",
+        "2",
+        "-n",
+        "2",
+        "--warmup",
+        "1",
     ])
     .expect("3 scores and 10 labels are the post's types");
-    assert_eq!(report.scenarios.len(), 6, "3 payloads x the default REST and gRPC");
+    assert_eq!(
+        report.scenarios.len(),
+        6,
+        "3 payloads x the default REST and gRPC"
+    );
     for s in &report.scenarios {
-        assert_eq!((s.errors, s.requests), (0, 4), "{}: {:?}", s.label(), s.error_examples);
+        assert_eq!(
+            (s.errors, s.requests),
+            (0, 4),
+            "{}: {:?}",
+            s.label(),
+            s.error_examples
+        );
     }
 }
 

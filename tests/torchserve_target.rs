@@ -12,10 +12,10 @@ mod variant_servers;
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};
 use common::{bench_report as bench, default_server_config, start_servers, target_script};
-use imgwire::wire::proto::torchserve as pb;
-use prost::Message;
 use imgwire::stage::Stage;
+use imgwire::wire::proto::torchserve as pb;
 use imgwire::wire::PayloadKind;
+use prost::Message;
 use std::net::TcpListener;
 use std::process::Command as Process;
 use std::sync::Mutex;
@@ -244,9 +244,20 @@ fn real_handlers_answering_json_text_and_raw_bytes_all_run() {
     let server = Torchserve::start();
     let run = |model: &str, keys: Option<&str>| {
         let mut args = vec![
-            "--target", "torchserve", "--model", model, "--rest-url", &server.rest_url,
-            "--grpc-url", &server.grpc_url, "--stats-url", &server.stats_url, "--payloads",
-            "b64,binary", "--sizes", "120x160",
+            "--target",
+            "torchserve",
+            "--model",
+            model,
+            "--rest-url",
+            &server.rest_url,
+            "--grpc-url",
+            &server.grpc_url,
+            "--stats-url",
+            &server.stats_url,
+            "--payloads",
+            "b64,binary",
+            "--sizes",
+            "120x160",
         ];
         if let Some(keys) = keys {
             args.extend(["--expect-json-keys", keys]);
@@ -256,13 +267,25 @@ fn real_handlers_answering_json_text_and_raw_bytes_all_run() {
     };
     for (model, keys) in [("top5", Some("tabby,lynx")), ("text", None), ("raw", None)] {
         let report = run(model, keys).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-        assert_eq!(report.scenarios.len(), 4, "{model}: b64, binary x REST, gRPC");
+        assert_eq!(
+            report.scenarios.len(),
+            4,
+            "{model}: b64, binary x REST, gRPC"
+        );
         for s in &report.scenarios {
             let label = s.label();
-            assert_eq!((s.errors, s.requests), (0, 8), "{model} {label}: {:?}", s.error_examples);
+            assert_eq!(
+                (s.errors, s.requests),
+                (0, 8),
+                "{model} {label}: {:?}",
+                s.error_examples
+            );
             assert!(s.bytes.response_body_bytes > 0, "{model} {label}");
         }
-        let rest = report.scenarios.iter().find(|s| s.scenario.protocol.name() == "rest");
+        let rest = report
+            .scenarios
+            .iter()
+            .find(|s| s.scenario.protocol.name() == "rest");
         let body = rest.expect("a REST scenario").bytes.response_body_bytes;
         match model {
             "text" => assert_eq!(body, "landscape 160x120".len() as u64),
@@ -270,7 +293,10 @@ fn real_handlers_answering_json_text_and_raw_bytes_all_run() {
             _ => assert!(body > 40, "{body}"),
         }
     }
-    let err = format!("{:#}", run("text", Some("label")).expect_err("text is not JSON"));
+    let err = format!(
+        "{:#}",
+        run("text", Some("label")).expect_err("text is not JSON")
+    );
     assert!(
         !err.contains('\n') && err.contains("is not JSON") && err.contains("--expect-json-keys"),
         "{err}"
@@ -344,7 +370,9 @@ fn variant_answer(model: &str) -> Option<&'static [u8]> {
 fn variant_torchserve() -> variant_servers::VariantServer {
     let router = axum::Router::new().fallback(|uri: Uri, body: Bytes| async move {
         let path = uri.path();
-        if let Some(method) = path.strip_prefix("/org.pytorch.serve.grpc.inference.InferenceAPIsService/") {
+        if let Some(method) =
+            path.strip_prefix("/org.pytorch.serve.grpc.inference.InferenceAPIsService/")
+        {
             let message = variant_servers::grpc_message(&body);
             return match method {
                 "Ping" => variant_servers::grpc_ok(
@@ -386,20 +414,43 @@ fn any_handlers_answer_passes_and_its_size_is_reported() {
     let stats_url = format!("{}/no-metrics", server.url);
     for model in ["top5", "text", "raw"] {
         let mut args = vec![
-            "--target", "torchserve", "--model", model, "--rest-url", &server.url,
-            "--grpc-url", &server.url, "--stats-url", &stats_url, "--payloads", "binary",
-            "--sizes", "120x160",
+            "--target",
+            "torchserve",
+            "--model",
+            model,
+            "--rest-url",
+            &server.url,
+            "--grpc-url",
+            &server.url,
+            "--stats-url",
+            &stats_url,
+            "--payloads",
+            "binary",
+            "--sizes",
+            "120x160",
         ];
         args.extend(LOAD);
         let report = bench(&args).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-        assert_eq!(report.scenarios.len(), 2, "{model}: binary over the default REST and gRPC");
+        assert_eq!(
+            report.scenarios.len(),
+            2,
+            "{model}: binary over the default REST and gRPC"
+        );
         let answer = variant_answer(model).unwrap().len() as u64;
         for s in &report.scenarios {
-            assert_eq!((s.errors, s.requests), (0, 8), "{model}: {:?}", s.error_examples);
+            assert_eq!(
+                (s.errors, s.requests),
+                (0, 8),
+                "{model}: {:?}",
+                s.error_examples
+            );
             let body = s.bytes.response_body_bytes;
             match s.scenario.protocol.name() {
                 "rest" => assert_eq!(body, answer, "{model}: the handler's answer"),
-                _ => assert!(body > answer, "{model}: the PredictionResponse holds it: {body}"),
+                _ => assert!(
+                    body > answer,
+                    "{model}: the PredictionResponse holds it: {body}"
+                ),
             }
         }
     }
@@ -411,9 +462,22 @@ fn expected_json_keys_are_checked_when_asked_for() {
     let stats_url = format!("{}/no-metrics", server.url);
     let run = |model: &str, keys: &str| {
         let mut args = vec![
-            "--target", "torchserve", "--model", model, "--rest-url", &server.url,
-            "--grpc-url", &server.url, "--stats-url", &stats_url, "--payloads", "binary",
-            "--sizes", "120x160", "--expect-json-keys", keys,
+            "--target",
+            "torchserve",
+            "--model",
+            model,
+            "--rest-url",
+            &server.url,
+            "--grpc-url",
+            &server.url,
+            "--stats-url",
+            &stats_url,
+            "--payloads",
+            "binary",
+            "--sizes",
+            "120x160",
+            "--expect-json-keys",
+            keys,
         ];
         args.extend(LOAD);
         bench(&args)
@@ -421,18 +485,38 @@ fn expected_json_keys_are_checked_when_asked_for() {
     let report = run("top5", "tabby,lynx").expect("the top-5 JSON has both keys");
     assert!(report.scenarios.iter().all(|s| s.errors == 0));
     for (model, keys, says) in [
-        ("top5", "height,width", r#"lacks "height", "width" (--expect-json-keys height,width)"#),
+        (
+            "top5",
+            "height,width",
+            r#"lacks "height", "width" (--expect-json-keys height,width)"#,
+        ),
         ("text", "label", "is not JSON"),
         ("raw", "label", "5 bytes that are not UTF-8 text"),
     ] {
-        let err = format!("{:#}", run(model, keys).expect_err("the answer lacks the keys"));
+        let err = format!(
+            "{:#}",
+            run(model, keys).expect_err("the answer lacks the keys")
+        );
         assert!(!err.contains('\n'), "one line: {err}");
-        assert!(err.contains(says) && err.contains("--expect-json-keys"), "{model}: {err}");
+        assert!(
+            err.contains(says) && err.contains("--expect-json-keys"),
+            "{model}: {err}"
+        );
     }
     let err = bench(&[
-        "--target", "seed", "--rest-url", &server.url, "--protocols", "rest",
-        "--expect-json-keys", "a",
+        "--target",
+        "seed",
+        "--rest-url",
+        &server.url,
+        "--protocols",
+        "rest",
+        "--expect-json-keys",
+        "a",
     ])
     .expect_err("seed answers are checked against the post's types");
-    assert!(err.to_string().contains("--expect-json-keys checks TorchServe's answers"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("--expect-json-keys checks TorchServe's answers"),
+        "{err}"
+    );
 }

@@ -226,7 +226,11 @@ mod tests {
             prediction2: (0..10).map(|i| (format!("class{i}"), i * 7)).collect(),
         };
         parse_response(Protocol::Grpc, &variant.encode_to_vec()).unwrap();
-        parse_response(Protocol::Grpc, &pb::BasicResponse::default().encode_to_vec()).unwrap();
+        parse_response(
+            Protocol::Grpc,
+            &pb::BasicResponse::default().encode_to_vec(),
+        )
+        .unwrap();
         for json in [
             serde_json::json!({
                 "prediction1": seed_answer().prediction1,

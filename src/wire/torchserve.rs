@@ -382,8 +382,17 @@ mod tests {
             }
         }
         let err = parse_response(&model(), Protocol::Rest, PayloadKind::B64, b"", None);
-        assert_eq!(err.unwrap_err().to_string(), "TorchServe answered 200 with no body");
-        let err = parse_response(&model(), Protocol::Grpc, PayloadKind::B64, &grpc_answer(b""), None);
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "TorchServe answered 200 with no body"
+        );
+        let err = parse_response(
+            &model(),
+            Protocol::Grpc,
+            PayloadKind::B64,
+            &grpc_answer(b""),
+            None,
+        );
         assert!(matches!(err, Err(TorchserveWireError::Empty(_))), "{err:?}");
     }
 
@@ -395,7 +404,13 @@ mod tests {
         };
         let [top5, other, text, raw] = answers().map(|(_, answer)| answer);
         let check = |keys: &[&str], body: &[u8]| {
-            parse_response(&expecting(keys), Protocol::Rest, PayloadKind::Binary, body, None)
+            parse_response(
+                &expecting(keys),
+                Protocol::Rest,
+                PayloadKind::Binary,
+                body,
+                None,
+            )
         };
         check(&["tabby", "lynx"], &top5).unwrap();
         check(&["w", "h"], &other).unwrap();
@@ -407,7 +422,9 @@ mod tests {
             None,
         );
         grpc.unwrap();
-        let err = check(&["w", "height", "width"], &other).unwrap_err().to_string();
+        let err = check(&["w", "height", "width"], &other)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             err,
             r#"TorchServe's answer lacks "height", "width" (--expect-json-keys w,height,width): {"w": 16, "h": 8}"#
@@ -425,8 +442,14 @@ mod tests {
 
     #[test]
     fn failed_grpc_answers_and_long_quotes_are_clear() {
-        let err = parse_response(&model(), Protocol::Grpc, PayloadKind::Binary, &[0xff, 0xff, 0xff], None)
-            .unwrap_err();
+        let err = parse_response(
+            &model(),
+            Protocol::Grpc,
+            PayloadKind::Binary,
+            &[0xff, 0xff, 0xff],
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, TorchserveWireError::GrpcAnswer(_)), "{err}");
         let failed = pb::PredictionResponse {
             prediction: Bytes::new(),

@@ -29,7 +29,9 @@ pub fn serve(router: axum::Router) -> VariantServer {
             .expect("a runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-            axum::serve(listener, router).await.expect("the server runs");
+            axum::serve(listener, router)
+                .await
+                .expect("the server runs");
         });
     });
     VariantServer { url }
@@ -64,10 +66,9 @@ pub fn grpc_error(code: u16, message: &str) -> Response {
 
 fn grpc_response(body: Body) -> Response {
     let mut response = Response::new(body);
-    response.headers_mut().insert(
-        "content-type",
-        HeaderValue::from_static("application/grpc"),
-    );
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/grpc"));
     response
 }
 

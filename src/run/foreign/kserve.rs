@@ -84,7 +84,9 @@ async fn learn_model(plan: &BenchPlan, routes: &SideRoutes<'_>, name: &str) -> R
             routes.describe()
         );
     }
-    let input = flag_name.clone().or(metadata.as_ref().map(|m| m.name.clone()));
+    let input = flag_name
+        .clone()
+        .or(metadata.as_ref().map(|m| m.name.clone()));
     let datatype = flag_datatype
         .clone()
         .or(metadata.as_ref().map(|m| m.datatype.clone()));

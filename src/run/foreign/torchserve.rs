@@ -18,7 +18,7 @@ use crate::wire::body::WireBody;
 use crate::wire::payload::WireRequest;
 use crate::wire::proto::torchserve as pb;
 use crate::wire::target::TargetWire;
-use crate::wire::torchserve::{handler_answer, paths, quote, TorchserveModel};
+use crate::wire::torchserve::{handler_answer, paths, quote, TorchserveModel, TorchserveWireError};
 use crate::wire::{EncodedImage, PayloadKind};
 use anyhow::{anyhow, bail, Context, Result};
 use prost::Message;
@@ -266,6 +266,23 @@ async fn first_prediction(
     let model = plan.targets.model.as_deref().unwrap_or("?");
     let answer = answer.map_err(|err| {
         let flag = TargetPlan::flag(protocol);
+        let content = matches!(
+            err.downcast_ref::<TorchserveWireError>(),
+            Some(
+                TorchserveWireError::NotJson { .. }
+                    | TorchserveWireError::NotObject { .. }
+                    | TorchserveWireError::MissingKeys { .. }
+            )
+        );
+        if content {
+            return anyhow!(
+                "TorchServe's model '{model}' at {} ({flag}) answered a first {} prediction that \
+                 --expect-json-keys refuses: {}",
+                plan.targets.url(protocol).unwrap_or("?"),
+                protocol.label(),
+                one_line(&format!("{err:#}"))
+            );
+        }
         anyhow!(
             "TorchServe at {} ({flag}) did not answer a first {} prediction of --model '{model}' \
              as asked (is the model registered there and its worker READY? /ping says Healthy \

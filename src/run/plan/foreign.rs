@@ -21,7 +21,10 @@ pub fn protocols_or_default(
     let kind = targets.kind;
     if !kind.is_foreign() {
         let all = vec![Protocol::Rest, Protocol::Grpc, Protocol::Tcp];
-        return (all, Some(format!("the default for --target {}", kind.name())));
+        return (
+            all,
+            Some(format!("the default for --target {}", kind.name())),
+        );
     }
     let both = [Protocol::Rest, Protocol::Grpc];
     let with_url: Vec<Protocol> = both

@@ -293,7 +293,8 @@ mod tests {
     #[test]
     fn any_well_formed_rest_answer_passes_whatever_its_values() {
         parse(Protocol::Rest, TRITON_REST).unwrap();
-        let other_values = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[2],"data":[7,9]}]}"#;
+        let other_values =
+            br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[2],"data":[7,9]}]}"#;
         parse(Protocol::Rest, other_values).unwrap();
         let batched = br#"{"outputs":[{"name":"label","datatype":"BYTES","shape":[1,1],"data":["landscape"]},{"name":"score","datatype":"FP32","shape":[1,1],"data":[[1.77]]}]}"#;
         parse(Protocol::Rest, batched).unwrap();
@@ -316,7 +317,10 @@ mod tests {
         assert!(parse(Protocol::Rest, b"<html>").is_err());
         let short = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[1,2],"data":[1]}]}"#;
         let err = problem(Protocol::Rest, short);
-        assert!(err.contains("`size`") && err.contains("holds 1 values"), "{err}");
+        assert!(
+            err.contains("`size`") && err.contains("holds 1 values"),
+            "{err}"
+        );
         let typed = br#"{"outputs":[{"name":"size","datatype":"INT32","shape":[1],"data":["a"]}]}"#;
         assert!(problem(Protocol::Rest, typed).contains("not a INT32 value"));
         let no_shape = br#"{"outputs":[{"name":"size","datatype":"INT32","data":[1]}]}"#;
@@ -334,7 +338,10 @@ mod tests {
         body.extend_from_slice(&[2, 0, 0, 0, b'o', b'k']);
         parse(Protocol::Rest, &body).unwrap();
         let err = problem(Protocol::Rest, &body[..body.len() - 1]);
-        assert!(err.contains("`label`") && err.contains("fewer binary bytes"), "{err}");
+        assert!(
+            err.contains("`label`") && err.contains("fewer binary bytes"),
+            "{err}"
+        );
         let mut ragged = body.clone();
         let at = ragged.len() - 6;
         ragged[at] = 9;
@@ -365,17 +372,27 @@ mod tests {
     #[test]
     fn grpc_outputs_fill_their_shapes_in_raw_or_typed_contents() {
         let raw = vec![0x38, 0x04, 0, 0, 0x80, 0x07, 0, 0];
-        parse(Protocol::Grpc, &grpc_answer(vec![2], Some(raw.clone()), vec![])).unwrap();
+        parse(
+            Protocol::Grpc,
+            &grpc_answer(vec![2], Some(raw.clone()), vec![]),
+        )
+        .unwrap();
         parse(Protocol::Grpc, &grpc_answer(vec![1, 2], Some(raw), vec![])).unwrap();
         parse(Protocol::Grpc, &grpc_answer(vec![2], None, vec![3, 4])).unwrap();
         let err = problem(Protocol::Grpc, &grpc_answer(vec![3], None, vec![3, 4]));
         assert!(err.contains("hold 2 INT32 values"), "{err}");
-        let err = problem(Protocol::Grpc, &grpc_answer(vec![2], Some(vec![1, 2, 3]), vec![]));
+        let err = problem(
+            Protocol::Grpc,
+            &grpc_answer(vec![2], Some(vec![1, 2, 3]), vec![]),
+        );
         assert!(err.contains("3 bytes"), "{err}");
         let err = problem(Protocol::Grpc, &grpc_answer(vec![2], None, vec![]));
         assert!(err.contains("neither"), "{err}");
         let none = pb::ModelInferResponse::default().encode_to_vec();
-        assert!(matches!(parse(Protocol::Grpc, &none), Err(KserveWireError::NoOutputs)));
+        assert!(matches!(
+            parse(Protocol::Grpc, &none),
+            Err(KserveWireError::NoOutputs)
+        ));
         assert!(parse(Protocol::Grpc, b"\xff\xff").is_err());
     }
 }

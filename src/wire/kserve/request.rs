@@ -397,7 +397,8 @@ mod tests {
         let json = serialize(&batched, Protocol::Rest, PayloadKind::B64, Some(&image)).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&json.body.contiguous()).unwrap();
         assert_eq!(json["inputs"][0]["shape"], serde_json::json!([1, 1]));
-        let binary = serialize(&batched, Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap();
+        let binary =
+            serialize(&batched, Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap();
         let split = header_length(&binary);
         let header: serde_json::Value =
             serde_json::from_slice(&binary.body.contiguous()[..split]).unwrap();
@@ -411,7 +412,8 @@ mod tests {
         let sent = pb::ModelInferRequest::decode(grpc.body.contiguous()).unwrap();
         assert_eq!(sent.inputs[0].shape, [1, 5]);
         let pixels = shaped("UINT8", &[-1, 224, 224, 3], Batch::Batched(4));
-        let err = serialize(&pixels, Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap_err();
+        let err =
+            serialize(&pixels, Protocol::Rest, PayloadKind::Binary, Some(&image)).unwrap_err();
         assert!(err.to_string().contains("[-1, 224, 224, 3]"), "{err}");
     }
 }

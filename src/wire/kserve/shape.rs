@@ -121,7 +121,10 @@ impl InputShape {
         let mut text = format!("{dims:?}");
         match self.batch {
             Batch::Batched(n) => {
-                let _ = write!(text, " (the first dimension is the batch: max_batch_size {n})");
+                let _ = write!(
+                    text,
+                    " (the first dimension is the batch: max_batch_size {n})"
+                );
             }
             Batch::Unbatched => text.push_str(" (max_batch_size 0: no batch dimension)"),
             Batch::Unknown if self.batch_dim(dims).is_some() => {
@@ -171,7 +174,10 @@ mod tests {
         assert_eq!(shape(&[-1], Batch::Unbatched).fit(ONE).unwrap(), [1]);
         assert_eq!(shape(&[-1], batched).fit(ONE).unwrap(), [1]);
         assert_eq!(shape(&[-1, 1], Batch::Unknown).fit(ONE).unwrap(), [1, 1]);
-        assert_eq!(shape(&[1, 1, -1], Batch::Unbatched).fit(ONE).unwrap(), [1, 1, 1]);
+        assert_eq!(
+            shape(&[1, 1, -1], Batch::Unbatched).fit(ONE).unwrap(),
+            [1, 1, 1]
+        );
         assert_eq!(InputShape::flat().fit(ONE).unwrap(), [1]);
     }
 
@@ -183,7 +189,10 @@ mod tests {
         assert_eq!(shape(&[-1], Batch::Unknown).fit(varying).unwrap(), [-1]);
         assert_eq!(with_count(&[1, -1], 5000), [1, 5000]);
         assert_eq!(InputShape::flat().fit(varying).unwrap(), [-1]);
-        assert_eq!(shape(&[-1, 1, -1], batched).fit(varying).unwrap(), [1, 1, -1]);
+        assert_eq!(
+            shape(&[-1, 1, -1], batched).fit(varying).unwrap(),
+            [1, 1, -1]
+        );
         let err = shape(&[-1, 1], batched).fit(varying).unwrap_err();
         assert!(err.contains("varies"), "{err}");
     }

@@ -88,7 +88,12 @@ impl TritonStats {
             )
         })??;
         if !answer.status.is_success() {
-            bail!("GET {} answered {}: {}", self.url, answer.status, answer.text());
+            bail!(
+                "GET {} answered {}: {}",
+                self.url,
+                answer.status,
+                answer.text()
+            );
         }
         parse_stats(&answer.body, &self.model)
             .with_context(|| format!("GET {} did not answer Triton statistics", self.url))
