@@ -3,19 +3,14 @@
 //! handler answering `{"height", "width"}`, and `top5`, `text`, `raw`,
 //! handlers answering a classifier's top-5 JSON, plain text and raw bytes),
 //! its metrics read as server stages, and the readiness failures a user
-//! meets first. A small variant on 127.0.0.1:0 answers the same three ways
-//! where no Java is needed.
+//! meets first. tests/torchserve_answers.rs answers the same three ways
+//! from a small variant where no Java is needed.
 
 mod common;
-mod variant_servers;
 
-use axum::body::Bytes;
-use axum::http::{StatusCode, Uri};
 use common::{bench_report as bench, default_server_config, start_servers, target_script};
 use imgwire::stage::Stage;
-use imgwire::wire::proto::torchserve as pb;
 use imgwire::wire::PayloadKind;
-use prost::Message;
 use std::net::TcpListener;
 use std::process::Command as Process;
 use std::sync::Mutex;
@@ -351,172 +346,6 @@ fn a_server_that_is_not_torchserve_fails_the_ping() {
     assert!(!err.contains('\n'), "one line: {err}");
     assert!(
         err.contains(&format!("{rest_url}/ping")) && err.contains("--rest-url"),
-        "{err}"
-    );
-}
-
-/// What the variant handlers answer, by model.
-fn variant_answer(model: &str) -> Option<&'static [u8]> {
-    Some(match model {
-        "top5" => br#"{"tabby": 0.41, "tiger_cat": 0.2, "Egyptian_cat": 0.1, "lynx": 0.05, "cougar": 0.01}"#,
-        "text" => b"landscape 160x120",
-        "raw" => &[0x00, 0xff, 0x10, 0x80, 0xfe],
-        _ => return None,
-    })
-}
-
-/// TorchServe's inference API as another deployment answers it: /ping,
-/// `/predictions/{top5,text,raw}`, gRPC `Ping` and `Predictions`.
-fn variant_torchserve() -> variant_servers::VariantServer {
-    let router = axum::Router::new().fallback(|uri: Uri, body: Bytes| async move {
-        let path = uri.path();
-        if let Some(method) =
-            path.strip_prefix("/org.pytorch.serve.grpc.inference.InferenceAPIsService/")
-        {
-            let message = variant_servers::grpc_message(&body);
-            return match method {
-                "Ping" => variant_servers::grpc_ok(
-                    pb::TorchServeHealthResponse {
-                        health: "{\n  \"status\": \"Healthy\"\n}".into(),
-                    }
-                    .encode_to_vec(),
-                ),
-                "Predictions" => match pb::PredictionsRequest::decode(message) {
-                    Ok(request) => match variant_answer(&request.model_name) {
-                        Some(answer) => variant_servers::grpc_ok(
-                            pb::PredictionResponse {
-                                prediction: answer.to_vec().into(),
-                                ..Default::default()
-                            }
-                            .encode_to_vec(),
-                        ),
-                        None => variant_servers::grpc_error(5, "Model not found"),
-                    },
-                    Err(_) => variant_servers::grpc_error(3, "not a PredictionsRequest"),
-                },
-                _ => variant_servers::grpc_error(12, "unimplemented"),
-            };
-        }
-        if path == "/ping" {
-            return variant_servers::json(StatusCode::OK, serde_json::json!({"status": "Healthy"}));
-        }
-        match path.strip_prefix("/predictions/").and_then(variant_answer) {
-            Some(answer) => axum::response::Response::new(answer.to_vec().into()),
-            None => variant_servers::json(StatusCode::NOT_FOUND, serde_json::json!({"code": 404})),
-        }
-    });
-    variant_servers::serve(router)
-}
-
-#[test]
-fn any_handlers_answer_passes_and_its_size_is_reported() {
-    let server = variant_torchserve();
-    let stats_url = format!("{}/no-metrics", server.url);
-    for model in ["top5", "text", "raw"] {
-        let mut args = vec![
-            "--target",
-            "torchserve",
-            "--model",
-            model,
-            "--rest-url",
-            &server.url,
-            "--grpc-url",
-            &server.url,
-            "--stats-url",
-            &stats_url,
-            "--payloads",
-            "binary",
-            "--sizes",
-            "120x160",
-        ];
-        args.extend(LOAD);
-        let report = bench(&args).unwrap_or_else(|e| panic!("{model}: {e:#}"));
-        assert_eq!(
-            report.scenarios.len(),
-            2,
-            "{model}: binary over the default REST and gRPC"
-        );
-        let answer = variant_answer(model).unwrap().len() as u64;
-        for s in &report.scenarios {
-            assert_eq!(
-                (s.errors, s.requests),
-                (0, 8),
-                "{model}: {:?}",
-                s.error_examples
-            );
-            let body = s.bytes.response_body_bytes;
-            match s.scenario.protocol.name() {
-                "rest" => assert_eq!(body, answer, "{model}: the handler's answer"),
-                _ => assert!(
-                    body > answer,
-                    "{model}: the PredictionResponse holds it: {body}"
-                ),
-            }
-        }
-    }
-}
-
-#[test]
-fn expected_json_keys_are_checked_when_asked_for() {
-    let server = variant_torchserve();
-    let stats_url = format!("{}/no-metrics", server.url);
-    let run = |model: &str, keys: &str| {
-        let mut args = vec![
-            "--target",
-            "torchserve",
-            "--model",
-            model,
-            "--rest-url",
-            &server.url,
-            "--grpc-url",
-            &server.url,
-            "--stats-url",
-            &stats_url,
-            "--payloads",
-            "binary",
-            "--sizes",
-            "120x160",
-            "--expect-json-keys",
-            keys,
-        ];
-        args.extend(LOAD);
-        bench(&args)
-    };
-    let report = run("top5", "tabby,lynx").expect("the top-5 JSON has both keys");
-    assert!(report.scenarios.iter().all(|s| s.errors == 0));
-    for (model, keys, says) in [
-        (
-            "top5",
-            "height,width",
-            r#"lacks "height", "width" (--expect-json-keys height,width)"#,
-        ),
-        ("text", "label", "is not JSON"),
-        ("raw", "label", "5 bytes that are not UTF-8 text"),
-    ] {
-        let err = format!(
-            "{:#}",
-            run(model, keys).expect_err("the answer lacks the keys")
-        );
-        assert!(!err.contains('\n'), "one line: {err}");
-        assert!(
-            err.contains(says) && err.contains("--expect-json-keys"),
-            "{model}: {err}"
-        );
-    }
-    let err = bench(&[
-        "--target",
-        "seed",
-        "--rest-url",
-        &server.url,
-        "--protocols",
-        "rest",
-        "--expect-json-keys",
-        "a",
-    ])
-    .expect_err("seed answers are checked against the post's types");
-    assert!(
-        err.to_string()
-            .contains("--expect-json-keys checks TorchServe's answers"),
         "{err}"
     );
 }
