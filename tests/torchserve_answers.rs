@@ -58,6 +58,9 @@ fn variant_torchserve() -> variant_servers::VariantServer {
                 _ => variant_servers::grpc_error(12, "unimplemented"),
             };
         }
+        if path == "/hanging-metrics" {
+            return std::future::pending().await;
+        }
         if path == "/ping" {
             return variant_servers::json(StatusCode::OK, serde_json::json!({"status": "Healthy"}));
         }
@@ -179,5 +182,47 @@ fn expected_json_keys_are_checked_when_asked_for() {
         err.to_string()
             .contains("--expect-json-keys checks TorchServe's answers"),
         "{err}"
+    );
+}
+
+#[test]
+fn a_metrics_page_that_hangs_is_given_up_with_a_warning_and_the_run_goes_on() {
+    let server = variant_torchserve();
+    let hanging = format!("{}/hanging-metrics", server.url);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
+        .args([
+            "bench",
+            "--target",
+            "torchserve",
+            "--model",
+            "text",
+            "--rest-url",
+            &server.url,
+            "--stats-url",
+            &hanging,
+            "--payloads",
+            "binary",
+            "--sizes",
+            "120x160",
+            "--brief",
+        ])
+        .args(LOAD)
+        .output()
+        .expect("imgwire runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("protocols: rest (the default for --target torchserve")
+            && stderr.contains("with only --rest-url given)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sent no statistics within 5 s")
+            && stderr.contains("read within 5 s and up to 16 MiB"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("answered a first REST prediction with 17 bytes: landscape 160x120"),
+        "{stderr}"
     );
 }

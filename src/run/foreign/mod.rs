@@ -13,12 +13,19 @@ use crate::report::server_stats::ServerStats;
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::plan::{BenchPlan, TargetKind, TargetPlan};
 use crate::stage::Stage;
+use crate::transport::http_get::{fetch, Answer, SideGet, MAX_ANSWER_BYTES};
 use crate::transport::Client;
 use crate::wire::target::TargetWire;
 use crate::wire::PayloadKind;
 use anyhow::{bail, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one reading of a server's statistics may take, at most
+/// (`--timeout-s` where shorter): a statistics route that hangs costs a
+/// scenario this, never the run.
+pub const STATS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The clients of a run, by protocol.
 pub type Clients = HashMap<Protocol, Arc<Client>>;
@@ -122,6 +129,28 @@ impl StatsSource {
             StatsSource::Torchserve(metrics) => metrics.describe(),
         }
     }
+}
+
+/// `GET url` of a statistics route, bounded by [`STATS_TIMEOUT`] and
+/// `MAX_ANSWER_BYTES` (an error past either).
+pub async fn get_statistics(side: &SideGet, url: &str, flag: &str) -> Result<Answer> {
+    let timeout = side.timeout.min(STATS_TIMEOUT);
+    let get = fetch(url, flag, MAX_ANSWER_BYTES, &side.trust);
+    tokio::time::timeout(timeout, get).await.map_err(|_| {
+        anyhow::anyhow!(
+            "GET {url} sent no statistics within {:.0} s",
+            timeout.as_secs_f64()
+        )
+    })?
+}
+
+/// The bounds of [`get_statistics`], in words.
+pub fn statistics_bounds(side: &SideGet) -> String {
+    format!(
+        "statistics are read within {:.0} s and up to {} MiB",
+        side.timeout.min(STATS_TIMEOUT).as_secs_f64(),
+        MAX_ANSWER_BYTES >> 20
+    )
 }
 
 /// One reading of a server's cumulative counters: requests it completed,

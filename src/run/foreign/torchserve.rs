@@ -6,7 +6,7 @@
 
 mod prometheus;
 
-use super::{Clients, Foreign, StatsReading, StatsSource};
+use super::{get_statistics, statistics_bounds, Clients, Foreign, StatsReading, StatsSource};
 use crate::encode::{encode_frame, make_encoder, EncoderKind};
 use crate::frame::{generate, Content, Size};
 use crate::protocol::Protocol;
@@ -79,7 +79,7 @@ pub struct TorchserveMetrics {
 impl TorchserveMetrics {
     /// The model's counters now.
     pub async fn read(&self) -> Result<StatsReading> {
-        let answer = self.side.get(&self.url, "--stats-url").await?;
+        let answer = get_statistics(&self.side, &self.url, "--stats-url").await?;
         if !answer.status.is_success() {
             bail!(
                 "GET {} answered {}: {} (check --stats-url)",
@@ -321,10 +321,11 @@ async fn metrics(plan: &BenchPlan, model: &str) -> Option<StatsSource> {
         Err(err) => {
             eprintln!(
                 "TorchServe's metrics at {} could not be read, so this run has no server-side \
-                 stages: {} (give --stats-url http://HOST:METRICS_PORT/metrics, TorchServe's \
-                 metrics_address with metrics_mode=prometheus)",
+                 stages: {} ({}; give --stats-url http://HOST:METRICS_PORT/metrics, \
+                 TorchServe's metrics_address with metrics_mode=prometheus)",
                 metrics.url,
-                one_line(&format!("{err:#}"))
+                one_line(&format!("{err:#}")),
+                statistics_bounds(&metrics.side)
             );
             None
         }

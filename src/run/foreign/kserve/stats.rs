@@ -1,19 +1,15 @@
 //! Triton's statistics extension (`GET /v2/models/{model}/stats`) as a
 //! model's server stages: cumulative successes and, per stage, cumulative
 //! nanoseconds (queue, compute_input, compute_infer, compute_output). Each
-//! reading is bounded: [`STATS_TIMEOUT`] (or `--timeout-s` where shorter)
-//! and [`MAX_ANSWER_BYTES`]; a reading that fails is reported in place of
-//! the figures, never a reason to stop the run.
+//! reading is bounded in time and size ([`get_statistics`]); a reading that
+//! fails is reported in place of the figures, never a reason to stop the
+//! run.
 
-use crate::run::foreign::StatsReading;
+use crate::run::foreign::{get_statistics, statistics_bounds, StatsReading};
 use crate::stage::Stage;
-use crate::transport::http_get::{fetch, SideGet, MAX_ANSWER_BYTES};
-use anyhow::{anyhow, bail, Context, Result};
+use crate::transport::http_get::SideGet;
+use anyhow::{bail, Context, Result};
 use serde::Deserialize;
-use std::time::Duration;
-
-/// How long one statistics reading may take, at most.
-pub const STATS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a v2 model's statistics are read.
 pub struct TritonStats {
@@ -78,15 +74,7 @@ impl TritonStats {
     /// answer within the timeout, an answer over the size limit, an error
     /// status, or no statistics JSON).
     pub async fn read(&self) -> Result<StatsReading> {
-        let timeout = self.side.timeout.min(STATS_TIMEOUT);
-        let get = fetch(&self.url, self.flag, MAX_ANSWER_BYTES, &self.side.trust);
-        let answer = tokio::time::timeout(timeout, get).await.map_err(|_| {
-            anyhow!(
-                "GET {} sent no statistics within {:.0} s",
-                self.url,
-                timeout.as_secs_f64()
-            )
-        })??;
+        let answer = get_statistics(&self.side, &self.url, self.flag).await?;
         if !answer.status.is_success() {
             bail!(
                 "GET {} answered {}: {}",
@@ -99,13 +87,9 @@ impl TritonStats {
             .with_context(|| format!("GET {} did not answer Triton statistics", self.url))
     }
 
-    /// Where the statistics are read and within which bounds, in words.
+    /// Within which bounds the statistics are read, in words.
     pub fn bounds(&self) -> String {
-        format!(
-            "statistics are read within {:.0} s and up to {} MiB",
-            self.side.timeout.min(STATS_TIMEOUT).as_secs_f64(),
-            MAX_ANSWER_BYTES >> 20
-        )
+        statistics_bounds(&self.side)
     }
 
     pub fn describe(&self) -> String {
