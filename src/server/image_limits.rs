@@ -2,11 +2,87 @@
 //! channel count its format allows, and no more pixels than `--max-pixels`
 //! (from the request's declared size and from a JPEG's own frame header),
 //! every size computed with checked arithmetic, all before any decoder
-//! allocates a pixel buffer.
+//! allocates a pixel buffer; and no more decoder work (pixels x scans)
+//! than `--max-scans` and `--max-scan-pixels` allow.
 
 use super::jpeg_size;
 use super::refusal::RequestError;
 use crate::wire::{ImageFormat, ImageMeta};
+use serde::Serialize;
+
+/// How much work one JPEG may ask of the decoder. libjpeg-turbo cannot be
+/// stopped once it decodes, so the work is bounded before it starts: a
+/// progressive JPEG's every scan passes over the whole image's
+/// coefficients, so its cost grows as pixels x scans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct DecodeLimits {
+    /// Most scans a JPEG may hold (`--max-scans`).
+    pub max_scans: u32,
+    /// Most width x height x scans (`--max-scan-pixels`).
+    pub max_scan_pixels: u64,
+}
+
+/// `--max-scans`' default: libjpeg-turbo's own tools (djpeg, tjbench)
+/// refuse more than 500 scans when told to limit them. libjpeg's standard
+/// progression writes 10 scans (6 for greyscale).
+pub const DEFAULT_MAX_SCANS: u32 = 500;
+
+/// `--max-scan-pixels`' default: 20 scans of a 50 MP image (twice libjpeg's
+/// progression at `--max-pixels`' default); 1080p may have every one of
+/// the 500 scans. Measured on the 2-core build machine, a scan costs about
+/// 1 ns per pixel, so this bounds a decode's scans at about a second.
+pub const DEFAULT_MAX_SCAN_PIXELS: u64 = 1_000_000_000;
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_scans: DEFAULT_MAX_SCANS,
+            max_scan_pixels: DEFAULT_MAX_SCAN_PIXELS,
+        }
+    }
+}
+
+impl DecodeLimits {
+    /// The most scans an image of `pixels` may hold: `--max-scans`, or
+    /// fewer where `--max-scan-pixels` says so (at least one).
+    pub fn scans_for(&self, pixels: u64) -> u32 {
+        let by_work = self.max_scan_pixels / pixels.max(1);
+        u32::try_from(by_work)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.max_scans.max(1))
+    }
+}
+
+/// Refuses a JPEG of `width` x `height` with more scans than `limits`
+/// allow it, counting them without decoding; the scan limit to give the
+/// decoder (which enforces it too) otherwise.
+pub fn check_scans(
+    jpeg: &[u8],
+    width: usize,
+    height: usize,
+    limits: &DecodeLimits,
+) -> Result<u32, RequestError> {
+    let pixels = (width as u64).saturating_mul(height as u64);
+    let allowed = limits.scans_for(pixels);
+    let scans = jpeg_size::count_scans(jpeg, allowed);
+    if scans <= allowed {
+        return Ok(allowed);
+    }
+    let why = if allowed < limits.max_scans {
+        format!(
+            "{width}x{height} x {allowed} scans is the most within the server's limit of {} pixel-scans (raise it with --max-scan-pixels)",
+            limits.max_scan_pixels
+        )
+    } else {
+        format!(
+            "the server's limit is {} scans (raise it with --max-scans)",
+            limits.max_scans
+        )
+    };
+    Err(RequestError::TooManyScans(format!(
+        "the JPEG holds more than {allowed} scans (a progressive JPEG decodes its whole image once per scan): {why}"
+    )))
+}
 
 /// `--max-pixels`' default: 50 million pixels (8K UHD is 33 million; a
 /// decoded 50 MP RGB image is 150 MB), so one request cannot make the

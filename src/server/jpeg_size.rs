@@ -1,7 +1,9 @@
 //! The size a JPEG declares in its frame header (SOFn), read by walking the
 //! marker segments without decoding anything: the server refuses a JPEG
 //! over `--max-pixels` before any decoder allocates for it, and the v2
-//! model answers [height, width] even with `--server-decoder none`.
+//! model answers [height, width] even with `--server-decoder none`. The
+//! same walk counts a JPEG's scans (SOS), so one with more than the
+//! decoder may spend time on is refused before it runs.
 
 /// What a JPEG's frame header declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +71,64 @@ pub fn read(jpeg: &[u8]) -> Result<JpegSize, JpegSizeError> {
     }
 }
 
+/// How many scans (SOS markers) the JPEG holds, counting until EOI or its
+/// end, and stopping once past `stop_after` (a hostile file may hold
+/// millions). Entropy-coded data is skipped byte by byte up to the next
+/// marker (FF not followed by 00 or an RSTn), so this costs one pass over
+/// the bytes and allocates nothing. A stream it cannot walk ends the count
+/// where the walk stops: the decoder then says what is wrong.
+pub fn count_scans(jpeg: &[u8], stop_after: u32) -> u32 {
+    let mut scans = 0;
+    let mut at = 2;
+    while scans <= stop_after {
+        let Some(marker) = next_marker(jpeg, at) else {
+            break;
+        };
+        at = marker.0 + 1;
+        let length = || Some(usize::from(u16::from_be_bytes([*jpeg.get(at)?, *jpeg.get(at + 1)?])));
+        match marker.1 {
+            0x01 | 0xD0..=0xD8 => {}
+            0xD9 => break,
+            0xDA => {
+                scans += 1;
+                let Some(length) = length() else { break };
+                at = skip_entropy_data(jpeg, at + length);
+            }
+            _ => match length() {
+                Some(length) => at += length,
+                None => break,
+            },
+        }
+    }
+    scans
+}
+
+/// The next marker at or after `at` (fill bytes skipped): its code's
+/// offset and the code.
+fn next_marker(jpeg: &[u8], at: usize) -> Option<(usize, u8)> {
+    let mut at = at;
+    if *jpeg.get(at)? != 0xFF {
+        return None;
+    }
+    while *jpeg.get(at)? == 0xFF {
+        at += 1;
+    }
+    Some((at, jpeg[at]))
+}
+
+/// Where the marker after a scan's entropy-coded data starts (its FF).
+fn skip_entropy_data(jpeg: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(offset) = jpeg.get(at..).and_then(|rest| rest.iter().position(|b| *b == 0xFF)) {
+        at += offset;
+        match jpeg.get(at + 1) {
+            Some(0x00 | 0xD0..=0xD7 | 0xFF) => at += 1,
+            _ => return at,
+        }
+    }
+    jpeg.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +163,34 @@ mod tests {
                 components: 3
             }
         );
+    }
+
+    #[test]
+    fn counts_the_scans_a_progressive_encoder_wrote() {
+        let baseline = jpeg(16, 16);
+        assert_eq!(count_scans(&baseline, 100), 1);
+        let frame = crate::frame::generate(
+            crate::frame::Content::Noise,
+            "16x16".parse().unwrap(),
+            1,
+            0,
+        );
+        let mut compressor = turbojpeg::Compressor::new().unwrap();
+        compressor.set_progressive(true).unwrap();
+        let progressive = compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: frame.pixels.as_slice(),
+                width: 16,
+                pitch: 48,
+                height: 16,
+                format: turbojpeg::PixelFormat::RGB,
+            })
+            .unwrap();
+        // libjpeg's progression for YCbCr: 10 scans.
+        assert_eq!(count_scans(&progressive, 100), 10);
+        assert_eq!(count_scans(&progressive, 3), 4, "stops once past the limit");
+        assert!(count_scans(&progressive[..200], 100) < 10, "a cut stream ends the count");
+        assert_eq!(count_scans(b"\xFF\xD8", 10), 0);
     }
 
     #[test]

@@ -176,7 +176,7 @@ pub fn into_response(answered: Answer) -> Response {
         Ok(body) => (json, body).into_response(),
         Err(err) => {
             let body = serde_json::to_vec(&ErrorJson {
-                error: err.to_string(),
+                error: err.message(),
             })
             .unwrap_or_default();
             (err.http_status(), json, body).into_response()
