@@ -4,7 +4,7 @@
 //! `--max-scan-pixels`; libjpeg-turbo stops on warnings that mean made-up
 //! data). Each server thread keeps its own decoder.
 
-use super::image_limits::{check_scans, raw_len, DecodeLimits};
+use super::image_limits::{raw_len, DecodeLimits};
 use super::refusal::RequestError;
 use super::turbo::{is_benign_warning, is_scan_limit, OnWarning, Turbo, TurboFailure};
 use crate::gpu::{GpuContext, GpuUse, NvjpegDecoder};
@@ -80,7 +80,7 @@ pub fn decode_into(
         (ServerDecoder::Turbojpeg, ImageFormat::Jpeg) => {
             decode_turbojpeg(bytes, meta, pixels, limits)
         }
-        (ServerDecoder::Nvjpeg, ImageFormat::Jpeg) => decode_nvjpeg(bytes, meta, limits),
+        (ServerDecoder::Nvjpeg, ImageFormat::Jpeg) => decode_nvjpeg(bytes, meta),
     }
 }
 
@@ -190,7 +190,8 @@ fn decompress(
         .header(bytes)
         .map_err(|e| unreadable(bytes, e))?;
     check_declared_size(width, height, meta)?;
-    let scan_limit = check_scans(bytes, width, height, limits)?;
+    // Counted before the slot (`check_scans`); libjpeg-turbo stops there too.
+    let scan_limit = limits.scans_for((width as u64).saturating_mul(height as u64));
     let len = width.checked_mul(3).and_then(|pitch| pitch.checked_mul(height));
     let Some(len) = len else {
         return Err(RequestError::TooManyPixels(format!(
@@ -235,11 +236,7 @@ fn undecodable(failure: TurboFailure, limits: &DecodeLimits) -> RequestError {
     RequestError::BadImage(format!("JPEG could not be decoded: {failure}"))
 }
 
-fn decode_nvjpeg(
-    bytes: &[u8],
-    meta: &ImageMeta,
-    limits: &DecodeLimits,
-) -> Result<usize, RequestError> {
+fn decode_nvjpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
     NVJPEG.with(|cell| {
         let mut slot = cell.borrow_mut();
         let decoder = match &mut *slot {
@@ -247,10 +244,7 @@ fn decode_nvjpeg(
             empty => empty.insert(new_nvjpeg_decoder()?),
         };
         let info = decoder.info(bytes).map_err(|e| unreadable(bytes, e))?;
-        let (width, height) = (info.width as usize, info.height as usize);
-        check_declared_size(width, height, meta)?;
-        // nvJPEG decodes progressive scans on the CPU: the same bound.
-        check_scans(bytes, width, height, limits)?;
+        check_declared_size(info.width as usize, info.height as usize, meta)?;
         match decoder.decode_to_device(bytes) {
             Ok(frame) => Ok(std::hint::black_box(frame.len_bytes())),
             Err(e) if is_bad_jpeg(&e) => Err(RequestError::BadImage(format!(

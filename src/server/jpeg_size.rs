@@ -12,6 +12,10 @@ pub struct JpegSize {
     pub height: u16,
     /// Colour components (3 for YCbCr, 1 for greyscale).
     pub components: u8,
+    /// A progressive frame (SOF2, SOF6, SOF10, SOF14): its scans may be
+    /// many, each over the whole image. A sequential frame has at most one
+    /// scan per component.
+    pub progressive: bool,
 }
 
 /// Why no size could be read.
@@ -60,6 +64,7 @@ pub fn read(jpeg: &[u8]) -> Result<JpegSize, JpegSizeError> {
                     height: word(at + 3)?,
                     width: word(at + 5)?,
                     components: byte(at + 7)?,
+                    progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
                 };
                 if size.width == 0 || size.height == 0 {
                     return Err(JpegSizeError::ZeroSize);
@@ -103,6 +108,25 @@ pub fn count_scans(jpeg: &[u8], stop_after: u32) -> u32 {
     scans
 }
 
+/// The first 0xFF in `bytes`, eight bytes at a time (a word with no 0xFF
+/// byte is passed over whole), so a walk over megabytes of entropy-coded
+/// data costs well under a millisecond.
+fn find_ff(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        // A byte of `flipped` is 0 exactly where the byte was 0xFF.
+        let flipped = !u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if flipped.wrapping_sub(ONES) & !flipped & HIGHS != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..].iter().position(|b| *b == 0xFF).map(|offset| at + offset)
+}
+
 /// The next marker at or after `at` (fill bytes skipped): its code's
 /// offset and the code.
 fn next_marker(jpeg: &[u8], at: usize) -> Option<(usize, u8)> {
@@ -119,7 +143,7 @@ fn next_marker(jpeg: &[u8], at: usize) -> Option<(usize, u8)> {
 /// Where the marker after a scan's entropy-coded data starts (its FF).
 fn skip_entropy_data(jpeg: &[u8], from: usize) -> usize {
     let mut at = from;
-    while let Some(offset) = jpeg.get(at..).and_then(|rest| rest.iter().position(|b| *b == 0xFF)) {
+    while let Some(offset) = jpeg.get(at..).and_then(find_ff) {
         at += offset;
         match jpeg.get(at + 1) {
             Some(0x00 | 0xD0..=0xD7 | 0xFF) => at += 1,
@@ -160,7 +184,8 @@ mod tests {
             JpegSize {
                 width: 40,
                 height: 24,
-                components: 3
+                components: 3,
+                progressive: false,
             }
         );
     }
@@ -191,6 +216,21 @@ mod tests {
         assert_eq!(count_scans(&progressive, 3), 4, "stops once past the limit");
         assert!(count_scans(&progressive[..200], 100) < 10, "a cut stream ends the count");
         assert_eq!(count_scans(b"\xFF\xD8", 10), 0);
+        assert!(read(&progressive).unwrap().progressive);
+        assert!(!read(&baseline).unwrap().progressive);
+    }
+
+    #[test]
+    fn finds_the_first_ff_wherever_it_is() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![0x7Fu8; len];
+                bytes[at] = 0xFF;
+                bytes[len - 1] = if at == len - 1 { 0xFF } else { 0xFE };
+                assert_eq!(find_ff(&bytes), Some(at), "{len} {at}");
+            }
+            assert_eq!(find_ff(&vec![0u8; len]), None);
+        }
     }
 
     #[test]

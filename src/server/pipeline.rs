@@ -5,12 +5,12 @@
 
 use super::decode::{self, PixelBuffers};
 use super::decode_gauge::DecodeGauge;
-use super::image_limits::check_image;
+use super::image_limits::{check_image, check_scans};
 use super::refusal::{RefusalCounts, RequestError};
 use super::{ServerConfig, ServerDecoder};
 use crate::stage::Stage;
 use crate::wire::server_timing::ServerTimings;
-use crate::wire::ImageMeta;
+use crate::wire::{ImageFormat, ImageMeta};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,7 +60,9 @@ impl ServerState {
 /// Decode (unless `--server-decoder none`) and the stand-in model, off the
 /// I/O threads so that receiving other requests never waits behind them.
 /// Whatever the decoder, an image over `--max-pixels` (as declared, or as
-/// its JPEG header says) is refused first.
+/// its JPEG header says) is refused first; when one decodes, so is a
+/// progressive JPEG past `--max-scans` or `--max-scan-pixels`, before it
+/// waits for a slot.
 pub async fn process_image(
     state: &ServerState,
     bytes: Bytes,
@@ -69,6 +71,9 @@ pub async fn process_image(
 ) -> Result<(), RequestError> {
     let config = &state.config;
     check_image(&bytes, &meta, config.max_pixels)?;
+    if config.decoder != ServerDecoder::None && meta.format == ImageFormat::Jpeg {
+        check_scans(&bytes, &config.decode)?;
+    }
     if config.decoder == ServerDecoder::None && config.infer.is_zero() {
         return Ok(());
     }
