@@ -248,14 +248,3 @@ fn benign_warnings_decode_and_corrupt_data_is_refused_at_the_first_warning() {
     assert_eq!(refused.status, 422, "{}", refused.text());
     assert!(refused.text().contains("Inconsistent progression"), "{}", refused.text());
 }
-
-#[test]
-#[ignore = "measurement"]
-fn measure_bomb_decode_time() {
-    for (w, h, scans) in [(1024u16, 1024u16, 883usize), (1024, 1024, 1), (4000, 4000, 883), (4000, 4000, 10)] {
-        let jpeg = bombs::progressive(w, h, scans);
-        let start = Instant::now();
-        let _ = turbojpeg::decompress(&jpeg, turbojpeg::PixelFormat::RGB).unwrap();
-        eprintln!("{w}x{h} {scans} scans, {} bytes: {:?}", jpeg.len(), start.elapsed());
-    }
-}

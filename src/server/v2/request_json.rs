@@ -177,6 +177,10 @@ mod tests {
         serde_json::from_str(json).map_err(|e| e.to_string())
     }
 
+    fn refusal(json: &str) -> String {
+        parse(json).err().expect("refused")
+    }
+
     #[test]
     fn a_request_within_the_limits_reads_as_before() {
         let request = parse(
@@ -196,19 +200,20 @@ mod tests {
     #[test]
     fn lists_maps_and_texts_past_the_limits_are_refused_by_name() {
         let zeros = vec!["0"; 1000].join(",");
-        let err = parse(&format!(r#"{{"parameters":{{"p":[{zeros}]}},"inputs":[]}}"#)).unwrap_err();
+        let err = refusal(&format!(r#"{{"parameters":{{"p":[{zeros}]}},"inputs":[]}}"#));
         assert!(err.contains("a parameter value"), "{err}");
         let many: Vec<String> = (0..65).map(|i| format!(r#""k{i}":1"#)).collect();
-        let err = parse(&format!(r#"{{"parameters":{{{}}},"inputs":[]}}"#, many.join(","))).unwrap_err();
+        let err = refusal(&format!(r#"{{"parameters":{{{}}},"inputs":[]}}"#, many.join(",")));
         assert!(err.contains("`parameters` holds more than 64"), "{err}");
-        let inputs = vec!["{}"; 65].join(",");
-        let err = parse(&format!(r#"{{"inputs":[{inputs}]}}"#)).unwrap_err();
+        let one = r#"{"name":"image","datatype":"BYTES","shape":[1]}"#;
+        let inputs = vec![one; 65].join(",");
+        let err = refusal(&format!(r#"{{"inputs":[{inputs}]}}"#));
         assert!(err.contains("`inputs` holds more than 64"), "{err}");
         let dims = vec!["1"; 33].join(",");
         let input = format!(r#"{{"name":"image","datatype":"BYTES","shape":[{dims}]}}"#);
-        let err = parse(&format!(r#"{{"inputs":[{input}]}}"#)).unwrap_err();
+        let err = refusal(&format!(r#"{{"inputs":[{input}]}}"#));
         assert!(err.contains("`shape` holds more than 32"), "{err}");
-        let err = parse(&format!(r#"{{"id":"{}","inputs":[]}}"#, "i".repeat(5000))).unwrap_err();
+        let err = refusal(&format!(r#"{{"id":"{}","inputs":[]}}"#, "i".repeat(5000)));
         assert!(err.contains("5000 bytes long"), "{err}");
     }
 }
