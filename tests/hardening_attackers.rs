@@ -35,9 +35,17 @@ fn env_addr(name: &str) -> SocketAddr {
 
 /// `POST path` with `headers`, closed after `leave` without reading the
 /// answer, or read whole (the status) when `leave` is None.
-fn post(addr: SocketAddr, path: &str, headers: &str, body: &[u8], leave: Option<Duration>) -> Option<u16> {
+fn post(
+    addr: SocketAddr,
+    path: &str,
+    headers: &str,
+    body: &[u8],
+    leave: Option<Duration>,
+) -> Option<u16> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
     let head = format!(
         "POST {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n{headers}\r\n",
         body.len()
@@ -50,7 +58,11 @@ fn post(addr: SocketAddr, path: &str, headers: &str, body: &[u8], leave: Option<
     }
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).ok()?;
-    String::from_utf8_lossy(&answer).split(' ').nth(1)?.parse().ok()
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 fn jpeg_headers(width: u16, height: u16) -> String {
@@ -58,7 +70,13 @@ fn jpeg_headers(width: u16, height: u16) -> String {
 }
 
 /// One gRPC call of `path` with `body`, given up after `deadline`.
-fn grpc(runtime: &tokio::runtime::Runtime, url: &str, path: &'static str, body: Vec<u8>, deadline: Duration) -> tonic::Code {
+fn grpc(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    path: &'static str,
+    body: Vec<u8>,
+    deadline: Duration,
+) -> tonic::Code {
     runtime.block_on(async {
         let endpoint = tonic::transport::Endpoint::from_shared(url.to_string()).unwrap();
         let Ok(channel) = endpoint.connect().await else {
@@ -81,12 +99,18 @@ fn grpc(runtime: &tokio::runtime::Runtime, url: &str, path: &'static str, body: 
 /// The amplifying bodies: what parsing would multiply, each about 2 MB.
 fn amplifying_rest_bodies() -> Vec<(&'static str, Vec<u8>)> {
     let keys: Vec<String> = (0..200_000).map(|i| format!("\"k{i}\":1")).collect();
-    let basic = format!(r#"{{"field1":"a","field2":"b","field3":3,"field4":{{{}}}}}"#, keys.join(","));
+    let basic = format!(
+        r#"{{"field1":"a","field2":"b","field3":3,"field4":{{{}}}}}"#,
+        keys.join(",")
+    );
     let zeros = vec!["0"; 1_000_000].join(",");
     let v2 = format!(
         r#"{{"parameters":{{"p":[{zeros}]}},"inputs":[{{"name":"image","datatype":"BYTES","shape":[1],"data":["x"]}}]}}"#
     );
-    vec![("/basic", basic.into_bytes()), ("/v2/models/decode/infer", v2.into_bytes())]
+    vec![
+        ("/basic", basic.into_bytes()),
+        ("/v2/models/decode/infer", v2.into_bytes()),
+    ]
 }
 
 fn amplifying_grpc_bodies() -> Vec<(&'static str, Vec<u8>)> {
@@ -105,7 +129,10 @@ fn amplifying_grpc_bodies() -> Vec<(&'static str, Vec<u8>)> {
         basic.extend_from_slice(&[0x22, entry.len() as u8]);
         basic.extend_from_slice(&entry);
     }
-    vec![("/inference.GRPCInferenceService/ModelInfer", infer), (paths::BASIC, basic)]
+    vec![
+        ("/inference.GRPCInferenceService/ModelInfer", infer),
+        (paths::BASIC, basic),
+    ]
 }
 
 fn binary_message(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
@@ -142,17 +169,34 @@ fn attack() {
     };
     std::thread::scope(|scope| {
         // Scan bombs each given up after 50 ms (the decode goes on).
-        scope.spawn(|| while Instant::now() < until {
-            post(rest, "/binary", &jpeg_headers(w, h), &allowed, Some(Duration::from_millis(50)));
-            note(true);
-            note(post(rest, "/binary", &jpeg_headers(w, h), &over, None) == Some(413));
+        scope.spawn(|| {
+            while Instant::now() < until {
+                post(
+                    rest,
+                    "/binary",
+                    &jpeg_headers(w, h),
+                    &allowed,
+                    Some(Duration::from_millis(50)),
+                );
+                note(true);
+                note(post(rest, "/binary", &jpeg_headers(w, h), &over, None) == Some(413));
+            }
         });
         scope.spawn(|| {
             let runtime = tokio::runtime::Runtime::new().unwrap();
             let message = binary_message(&allowed, w, h);
             while Instant::now() < until {
-                let code = grpc(&runtime, &url, paths::BINARY, message.clone(), Duration::from_millis(50));
-                note(matches!(code, tonic::Code::DeadlineExceeded | tonic::Code::Cancelled | tonic::Code::Ok));
+                let code = grpc(
+                    &runtime,
+                    &url,
+                    paths::BINARY,
+                    message.clone(),
+                    Duration::from_millis(50),
+                );
+                note(matches!(
+                    code,
+                    tonic::Code::DeadlineExceeded | tonic::Code::Cancelled | tonic::Code::Ok
+                ));
             }
         });
         // Bodies whose parsing would multiply memory.
@@ -161,7 +205,10 @@ fn attack() {
             let (rest_bodies, grpc_bodies) = (amplifying_rest_bodies(), amplifying_grpc_bodies());
             while Instant::now() < until {
                 for (path, body) in &rest_bodies {
-                    note(post(rest, path, "content-type: application/json\r\n", body, None) == Some(400));
+                    note(
+                        post(rest, path, "content-type: application/json\r\n", body, None)
+                            == Some(400),
+                    );
                 }
                 for (path, body) in &grpc_bodies {
                     let code = grpc(&runtime, &url, path, body.clone(), Duration::from_secs(30));
@@ -172,7 +219,10 @@ fn attack() {
     });
     let (sent, unexpected) = (sent.into_inner(), unexpected.into_inner());
     println!("attackers: {sent} hostile requests, {unexpected} answered otherwise than refused");
-    assert_eq!(unexpected, 0, "hostile requests answered otherwise than refused");
+    assert_eq!(
+        unexpected, 0,
+        "hostile requests answered otherwise than refused"
+    );
 }
 
 /// The server's peak resident memory (VmHWM) in MB.
@@ -193,19 +243,37 @@ fn peak_rss_under_cancelled_scan_bombs() {
     let (w, h) = (dims[0] as u16, dims[1] as u16);
     let jpeg = bombs::progressive(w, h, dims[2]);
     let mut child = std::process::Command::new(&bin)
-        .args(["serve", "--rest-addr", "127.0.0.1:0", "--grpc-addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--rest-addr",
+            "127.0.0.1:0",
+            "--grpc-addr",
+            "127.0.0.1:0",
+        ])
         .args(["--tcp-addr", "127.0.0.1:0", "--server-threads", "2"])
         .args(extra.split_whitespace())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let line = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
     let rest: SocketAddr = line.rsplit("//").next().unwrap().parse().unwrap();
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..20 {
-            scope.spawn(|| post(rest, "/binary", &jpeg_headers(w, h), &jpeg, Some(Duration::from_millis(500))));
+            scope.spawn(|| {
+                post(
+                    rest,
+                    "/binary",
+                    &jpeg_headers(w, h),
+                    &jpeg,
+                    Some(Duration::from_millis(500)),
+                )
+            });
             std::thread::sleep(Duration::from_millis(100));
         }
     });
@@ -216,7 +284,9 @@ fn peak_rss_under_cancelled_scan_bombs() {
         std::thread::sleep(Duration::from_millis(500));
         peak = peak_rss_mb(child.id());
         let mut stream = TcpStream::connect(rest).unwrap();
-        stream.write_all(b"GET /stats HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+        stream
+            .write_all(b"GET /stats HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .unwrap();
         stats.clear();
         stream.read_to_string(&mut stats).unwrap();
         if stats.contains("\"running\":0") {
@@ -225,7 +295,10 @@ fn peak_rss_under_cancelled_scan_bombs() {
     }
     let _ = child.kill();
     let _ = child.wait();
-    let decodes = stats.split("\"decodes\":").nth(1).unwrap_or("(no decodes in /stats)");
+    let decodes = stats
+        .split("\"decodes\":")
+        .nth(1)
+        .unwrap_or("(no decodes in /stats)");
     println!(
         "{bin} {extra}: {} bytes {bomb} bomb x 20, each left after 0.5 s: peak RSS {peak:.0} MB after {:.1} s; decodes {decodes}",
         jpeg.len(),

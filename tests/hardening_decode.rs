@@ -9,12 +9,12 @@
 //! before EOI, as cameras leave) do not refuse a JPEG.
 
 #[allow(dead_code)]
+#[path = "hardening/bombs.rs"]
+mod bombs;
+#[allow(dead_code)]
 #[path = "v2_server/clients.rs"]
 mod clients;
 mod common;
-#[allow(dead_code)]
-#[path = "hardening/bombs.rs"]
-mod bombs;
 
 use bytes::Bytes;
 use clients::{get, http, json_request, post_json, Exchange};
@@ -68,7 +68,9 @@ fn grpc_binary(servers: &Servers, message: Vec<u8>, deadline: Option<Duration>) 
         let path = http::uri::PathAndQuery::from_static(paths::BINARY);
         grpc.unary(request, path, RawCodec).await
     });
-    answered.err().unwrap_or_else(|| tonic::Status::ok("answered"))
+    answered
+        .err()
+        .unwrap_or_else(|| tonic::Status::ok("answered"))
 }
 
 /// Sends `POST /binary` of `jpeg` and closes the connection after `after`,
@@ -112,7 +114,10 @@ fn the_bombs_are_valid_progressive_jpegs_or_warn_as_made() {
     let err = turbojpeg::decompress(&repeated, turbojpeg::PixelFormat::GRAY)
         .err()
         .expect("libjpeg-turbo warns");
-    assert!(err.to_string().contains("Inconsistent progression"), "{err}");
+    assert!(
+        err.to_string().contains("Inconsistent progression"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -120,8 +125,14 @@ fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
     // Two slots; a bomb that takes a while to decode (pixels x scans),
     // within the limits raised for it.
     let flags = [
-        "--server-threads", "2", "--max-scans", "883", "--max-scan-pixels",
-        "100000000000", "--request-timeout-s", "0.4",
+        "--server-threads",
+        "2",
+        "--max-scans",
+        "883",
+        "--max-scan-pixels",
+        "100000000000",
+        "--request-timeout-s",
+        "0.4",
     ];
     let servers = start_servers(server_config(&flags));
     // 2 MP x 883 scans: 0.65 s to decode on the 2-core build machine.
@@ -141,10 +152,19 @@ fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
     let decodes = settled_decodes(&servers);
     assert_eq!(decodes["slots"], 2, "{decodes}");
     assert_eq!(decodes["running"], 0, "{decodes}");
-    assert!(decodes["peak"].as_u64().unwrap() <= 2, "more decodes than slots: {decodes}");
-    assert!(decodes["orphaned"].as_u64().unwrap() >= 1, "no request left its decode: {decodes}");
+    assert!(
+        decodes["peak"].as_u64().unwrap() <= 2,
+        "more decodes than slots: {decodes}"
+    );
+    assert!(
+        decodes["orphaned"].as_u64().unwrap() >= 1,
+        "no request left its decode: {decodes}"
+    );
     let stats = get(&servers, "/stats").json();
-    assert!(stats["refused"]["request_timeout"].as_u64().unwrap() >= 1, "{stats}");
+    assert!(
+        stats["refused"]["request_timeout"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
     let good = clients::jpeg(24, 16);
     assert_eq!(post_jpeg(&servers, &good, (16, 24)).status, 200);
 }
@@ -157,7 +177,11 @@ fn progressive_jpegs_past_the_scan_limits_are_refused_before_decoding() {
     let refused = post_jpeg(&servers, &many, size);
     assert_eq!(refused.status, 413, "{}", refused.text());
     assert!(refused.text().contains("--max-scans"), "{}", refused.text());
-    assert!(refused.text().contains("more than 500 scans"), "{}", refused.text());
+    assert!(
+        refused.text().contains("more than 500 scans"),
+        "{}",
+        refused.text()
+    );
     let grpc = grpc_binary(&servers, binary_message(&many, size), None);
     assert_eq!(grpc.code(), tonic::Code::ResourceExhausted, "{grpc:?}");
     assert!(grpc.message().contains("--max-scans"), "{grpc:?}");
@@ -168,14 +192,21 @@ fn progressive_jpegs_past_the_scan_limits_are_refused_before_decoding() {
     let wide = bombs::progressive(large.0, large.1, 30);
     let refused = post_jpeg(&servers, &wide, large);
     assert_eq!(refused.status, 413, "{}", refused.text());
-    assert!(refused.text().contains("--max-scan-pixels"), "{}", refused.text());
+    assert!(
+        refused.text().contains("--max-scan-pixels"),
+        "{}",
+        refused.text()
+    );
     // Within both limits, a many-scan JPEG decodes.
     let fits = bombs::progressive(size.0, size.1, 100);
     let answered = post_jpeg(&servers, &fits, size);
     assert_eq!(answered.status, 200, "{}", answered.text());
     let stats = get(&servers, "/stats").json();
     assert_eq!(stats["refused"]["too_many_scans"], 4, "{stats}");
-    assert_eq!(stats["decodes"]["finished"], 1, "refused before decoding: {stats}");
+    assert_eq!(
+        stats["decodes"]["finished"], 1,
+        "refused before decoding: {stats}"
+    );
     assert_eq!(stats["decodes"]["peak"], 1, "{stats}");
 }
 
@@ -195,8 +226,13 @@ fn normal_requests_are_served_while_scan_bombs_arrive() {
                 })
             })
             .collect();
-        let served: Vec<u16> = (0..10).map(|_| post_jpeg(&servers, &good, (640, 360)).status).collect();
-        let refused: Vec<u16> = attackers.into_iter().flat_map(|a| a.join().unwrap()).collect();
+        let served: Vec<u16> = (0..10)
+            .map(|_| post_jpeg(&servers, &good, (640, 360)).status)
+            .collect();
+        let refused: Vec<u16> = attackers
+            .into_iter()
+            .flat_map(|a| a.join().unwrap())
+            .collect();
         (refused, served)
     });
     assert!(refused.iter().all(|s| *s == 413), "{refused:?}");
@@ -213,7 +249,9 @@ fn with_bytes_before_eoi(jpeg: &[u8], extra: &[u8]) -> Vec<u8> {
 
 /// A noise JPEG of `width` x `height`, progressive if asked.
 fn photo(width: usize, height: usize, progressive: bool) -> Vec<u8> {
-    let pixels: Vec<u8> = (0..width * height * 3).map(|i| (i * 7919 % 251) as u8).collect();
+    let pixels: Vec<u8> = (0..width * height * 3)
+        .map(|i| (i * 7919 % 251) as u8)
+        .collect();
     let mut compressor = turbojpeg::Compressor::new().unwrap();
     compressor.set_progressive(progressive).unwrap();
     compressor
@@ -235,7 +273,12 @@ fn benign_warnings_decode_and_corrupt_data_is_refused_at_the_first_warning() {
         let libjpeg_warns = turbojpeg::decompress(&camera, turbojpeg::PixelFormat::RGB);
         assert!(libjpeg_warns.is_err(), "the test JPEG warns");
         let answered = post_jpeg(&servers, &camera, (320, 240));
-        assert_eq!(answered.status, 200, "progressive {progressive}: {}", answered.text());
+        assert_eq!(
+            answered.status,
+            200,
+            "progressive {progressive}: {}",
+            answered.text()
+        );
         let whole = photo(320, 240, progressive);
         let mut cut = whole[..whole.len() * 6 / 10].to_vec();
         cut.extend_from_slice(&[0xFF, 0xD9]);
@@ -246,5 +289,9 @@ fn benign_warnings_decode_and_corrupt_data_is_refused_at_the_first_warning() {
     let repeated = bombs::repeated_scan(1000, 1000, 50);
     let refused = post_jpeg(&servers, &repeated, (1000, 1000));
     assert_eq!(refused.status, 422, "{}", refused.text());
-    assert!(refused.text().contains("Inconsistent progression"), "{}", refused.text());
+    assert!(
+        refused.text().contains("Inconsistent progression"),
+        "{}",
+        refused.text()
+    );
 }

@@ -82,7 +82,9 @@ fn grpc_call(url: &str, path: &'static str, body: Vec<u8>) -> tonic::Status {
         grpc.unary(tonic::Request::new(Bytes::from(body)), path, RawCodec)
             .await
     });
-    answered.err().unwrap_or_else(|| tonic::Status::ok("answered"))
+    answered
+        .err()
+        .unwrap_or_else(|| tonic::Status::ok("answered"))
 }
 
 fn v2_infer(url: &str, message: Vec<u8>) -> tonic::Status {
@@ -90,13 +92,23 @@ fn v2_infer(url: &str, message: Vec<u8>) -> tonic::Status {
 }
 
 fn post(addr: SocketAddr, path: &str, body: &[u8]) -> clients::Exchange {
-    http(addr, "POST", path, &[("content-type", "application/json")], body)
+    http(
+        addr,
+        "POST",
+        path,
+        &[("content-type", "application/json")],
+        body,
+    )
 }
 
 fn assert_status(status: &tonic::Status, code: tonic::Code, names: &str) {
     assert_eq!(status.code(), code, "{status:?}");
     assert!(status.message().contains(names), "{status:?}");
-    assert!(status.message().len() < 1024, "{} bytes", status.message().len());
+    assert!(
+        status.message().len() < 1024,
+        "{} bytes",
+        status.message().len()
+    );
 }
 
 #[test]
@@ -104,26 +116,55 @@ fn amplifying_bodies_are_refused_while_parsed_naming_the_limit() {
     let servers = start_servers(server_config(&[]));
     let grpc = servers.url(imgwire::protocol::Protocol::Grpc);
     let inputs = v2_infer(&grpc, empty_inputs(1_000_000));
-    assert_status(&inputs, tonic::Code::InvalidArgument, "inputs holds more than 64");
+    assert_status(
+        &inputs,
+        tonic::Code::InvalidArgument,
+        "inputs holds more than 64",
+    );
     let shape = v2_infer(&grpc, long_shape(1_000_000));
-    assert_status(&shape, tonic::Code::InvalidArgument, "shape holds more than 32");
+    assert_status(
+        &shape,
+        tonic::Code::InvalidArgument,
+        "shape holds more than 32",
+    );
     let basic = grpc_call(&grpc, paths::BASIC, basic_message(100_000));
-    assert_status(&basic, tonic::Code::InvalidArgument, "field4 holds more than 4096");
-    let zeros = post(servers.rest_addr, "/v2/models/decode/infer", &zero_parameters(1_000_000));
+    assert_status(
+        &basic,
+        tonic::Code::InvalidArgument,
+        "field4 holds more than 4096",
+    );
+    let zeros = post(
+        servers.rest_addr,
+        "/v2/models/decode/infer",
+        &zero_parameters(1_000_000),
+    );
     assert_eq!(zeros.status, 400, "{}", zeros.text());
-    assert!(zeros.text().contains("a parameter value"), "{}", zeros.text());
+    assert!(
+        zeros.text().contains("a parameter value"),
+        "{}",
+        zeros.text()
+    );
     let keys = post(servers.rest_addr, "/basic", &basic_json(100_000));
     assert_eq!(keys.status, 400, "{}", keys.text());
-    assert!(keys.text().contains("field4 holds more than 4096"), "{}", keys.text());
+    assert!(
+        keys.text().contains("field4 holds more than 4096"),
+        "{}",
+        keys.text()
+    );
     let stats = get(&servers, "/stats").json();
     assert_eq!(stats["refused"]["malformed"], 5, "{stats}");
     // What a request needs still passes.
     let fits = post(servers.rest_addr, "/basic", &basic_json(100));
     assert_eq!(fits.status, 200, "{}", fits.text());
-    assert_eq!(grpc_call(&grpc, paths::BASIC, basic_message(100)).code(), tonic::Code::Ok);
+    assert_eq!(
+        grpc_call(&grpc, paths::BASIC, basic_message(100)).code(),
+        tonic::Code::Ok
+    );
     let answered = post_json(&servers, "decode", &json_request(&jpeg(16, 24)));
     assert_eq!(answered.status, 200, "{}", answered.text());
-    assert!(Grpc::connect(&servers).infer(model_infer("decode", clients::element(&jpeg(16, 24)))).is_ok());
+    assert!(Grpc::connect(&servers)
+        .infer(model_infer("decode", clients::element(&jpeg(16, 24))))
+        .is_ok());
 }
 
 #[test]
@@ -138,7 +179,11 @@ fn refusals_quote_a_client_s_input_by_a_short_prefix() {
     request.model_name = "decode".into();
     request.inputs[0].name = long.clone();
     let input = v2_infer(&grpc, request.encode_to_vec());
-    assert_status(&input, tonic::Code::InvalidArgument, "unexpected inference input");
+    assert_status(
+        &input,
+        tonic::Code::InvalidArgument,
+        "unexpected inference input",
+    );
     assert!(input.message().len() < 300, "{input:?}");
     request.inputs[0].name = "image".into();
     request.inputs[0].shape = vec![7; 30];
@@ -157,7 +202,13 @@ fn refusals_quote_a_client_s_input_by_a_short_prefix() {
         ("x-image-channels", "3"),
         ("x-image-format", long.as_str()),
     ];
-    let format = http(servers.rest_addr, "POST", "/binary", &headers, &jpeg(16, 24));
+    let format = http(
+        servers.rest_addr,
+        "POST",
+        "/binary",
+        &headers,
+        &jpeg(16, 24),
+    );
     assert_eq!(format.status, 400);
     assert!(format.text().contains("(4000 bytes)"), "{}", format.text());
     assert!(format.body.len() < 300, "{}", format.text());
@@ -191,7 +242,9 @@ fn grpc_marked_gzip(addr: SocketAddr, path: &str, payload: &[u8]) -> (String, St
         let trailers = collected.trailers().cloned().unwrap_or_default();
         let read = |name: &str| {
             let value = parts.headers.get(name).or_else(|| trailers.get(name));
-            value.map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+            value
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
         };
         (read("grpc-status"), read("grpc-message"))
     })
@@ -222,7 +275,9 @@ fn serve_keeping_stderr(extra: &[&str]) -> (std::process::Child, [SocketAddr; 3]
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut address = |prefix: &str| -> SocketAddr {
         let line = lines.next().unwrap().unwrap();
-        let url = line.strip_prefix(prefix).unwrap_or_else(|| panic!("{line}"));
+        let url = line
+            .strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("{line}"));
         url.rsplit("//").next().unwrap().parse().unwrap()
     };
     let rest = address("REST listening on ");
@@ -246,7 +301,12 @@ fn oversized_tcp_floor_prefixes_are_counted_and_said_at_most_once_per_interval()
     assert_eq!(stats["refused"]["too_large"], 30, "{stats}");
     child.kill().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     child.wait().unwrap();
     let said = stderr.lines().filter(|l| l.contains("TCP message")).count();
     assert_eq!(said, 1, "{stderr}");
@@ -277,10 +337,16 @@ fn amplifying_bodies_leave_the_server_s_peak_memory_near_their_size() {
         ("/basic", basic_json(800_000)),
     ];
     let grpc_bodies = [
-        ("/inference.GRPCInferenceService/ModelInfer", empty_inputs(4_000_000)),
+        (
+            "/inference.GRPCInferenceService/ModelInfer",
+            empty_inputs(4_000_000),
+        ),
         (paths::BASIC, basic_message(800_000)),
     ];
-    let sizes = rest_bodies.iter().chain(&grpc_bodies).map(|(_, body)| body.len());
+    let sizes = rest_bodies
+        .iter()
+        .chain(&grpc_bodies)
+        .map(|(_, body)| body.len());
     let largest = sizes.max().unwrap() as u64;
     for (path, body) in &rest_bodies {
         assert_eq!(post(rest, path, body).status, 400);
@@ -291,6 +357,12 @@ fn amplifying_bodies_leave_the_server_s_peak_memory_near_their_size() {
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
     }
     let after = peak_rss(child.id());
+    eprintln!(
+        "peak RSS {} MB before the bodies, {} MB after (largest body {} MB)",
+        before / 1_000_000,
+        after / 1_000_000,
+        largest / 1_000_000
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(

@@ -5,10 +5,10 @@
 //! format does not have, is refused here.
 
 use super::image_limits::check_channels;
-use super::refusal::{echo, RequestError};
-use super::request::{BodyFormat, Deserialized};
 use super::parse_limits::{check_map, MAX_BASIC_ENTRIES};
 use super::proto_scan::{count, each_field, Wire};
+use super::refusal::{echo, RequestError};
+use super::request::{BodyFormat, Deserialized};
 use crate::wire::json::{self, Base64Json};
 use crate::wire::proto::imgwire as pb;
 use crate::wire::{content, ImageFormat, ImageMeta, PayloadKind};
@@ -122,9 +122,11 @@ fn basic_entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<(), D::Error>
 /// [`MAX_BASIC_ENTRIES`] entries, before prost builds the map.
 fn check_basic_request(message: &[u8]) -> Result<(), RequestError> {
     let mut entries = 0;
-    each_field(message, "BasicRequest", |number, value| match (number, value) {
-        (4, Wire::Bytes(_)) => count(&mut entries, 1, "field4", MAX_BASIC_ENTRIES),
-        _ => Ok(()),
+    each_field(message, "BasicRequest", |number, value| {
+        match (number, value) {
+            (4, Wire::Bytes(_)) => count(&mut entries, 1, "field4", MAX_BASIC_ENTRIES),
+            _ => Ok(()),
+        }
     })
 }
 

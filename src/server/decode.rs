@@ -61,7 +61,13 @@ pub(crate) fn decode(
     bytes: &[u8],
     meta: &ImageMeta,
 ) -> Result<usize, RequestError> {
-    decode_into(decoder, bytes, meta, &mut Vec::new(), &DecodeLimits::default())
+    decode_into(
+        decoder,
+        bytes,
+        meta,
+        &mut Vec::new(),
+        &DecodeLimits::default(),
+    )
 }
 
 /// [`decode`], with turbojpeg's pixels written into `pixels` (resized to
@@ -192,7 +198,9 @@ fn decompress(
     check_declared_size(width, height, meta)?;
     // Counted before the slot (`check_scans`); libjpeg-turbo stops there too.
     let scan_limit = limits.scans_for((width as u64).saturating_mul(height as u64));
-    let len = width.checked_mul(3).and_then(|pitch| pitch.checked_mul(height));
+    let len = width
+        .checked_mul(3)
+        .and_then(|pitch| pitch.checked_mul(height));
     let Some(len) = len else {
         return Err(RequestError::TooManyPixels(format!(
             "JPEG {width}x{height} (width x height) is too large to decode (see --max-pixels)"

@@ -143,7 +143,12 @@ mod tests {
         kept.answered();
         let snapshot = gauge.snapshot();
         assert_eq!(
-            (snapshot.running, snapshot.peak, snapshot.finished, snapshot.orphaned),
+            (
+                snapshot.running,
+                snapshot.peak,
+                snapshot.finished,
+                snapshot.orphaned
+            ),
             (0, 2, 2, 1)
         );
     }

@@ -90,7 +90,12 @@ pub fn count_scans(jpeg: &[u8], stop_after: u32) -> u32 {
             break;
         };
         at = marker.0 + 1;
-        let length = || Some(usize::from(u16::from_be_bytes([*jpeg.get(at)?, *jpeg.get(at + 1)?])));
+        let length = || {
+            Some(usize::from(u16::from_be_bytes([
+                *jpeg.get(at)?,
+                *jpeg.get(at + 1)?,
+            ])))
+        };
         match marker.1 {
             0x01 | 0xD0..=0xD8 => {}
             0xD9 => break,
@@ -124,7 +129,10 @@ fn find_ff(bytes: &[u8]) -> Option<usize> {
         }
         at += 8;
     }
-    bytes[at..].iter().position(|b| *b == 0xFF).map(|offset| at + offset)
+    bytes[at..]
+        .iter()
+        .position(|b| *b == 0xFF)
+        .map(|offset| at + offset)
 }
 
 /// The next marker at or after `at` (fill bytes skipped): its code's
@@ -194,12 +202,8 @@ mod tests {
     fn counts_the_scans_a_progressive_encoder_wrote() {
         let baseline = jpeg(16, 16);
         assert_eq!(count_scans(&baseline, 100), 1);
-        let frame = crate::frame::generate(
-            crate::frame::Content::Noise,
-            "16x16".parse().unwrap(),
-            1,
-            0,
-        );
+        let frame =
+            crate::frame::generate(crate::frame::Content::Noise, "16x16".parse().unwrap(), 1, 0);
         let mut compressor = turbojpeg::Compressor::new().unwrap();
         compressor.set_progressive(true).unwrap();
         let progressive = compressor
@@ -214,7 +218,10 @@ mod tests {
         // libjpeg's progression for YCbCr: 10 scans.
         assert_eq!(count_scans(&progressive, 100), 10);
         assert_eq!(count_scans(&progressive, 3), 4, "stops once past the limit");
-        assert!(count_scans(&progressive[..200], 100) < 10, "a cut stream ends the count");
+        assert!(
+            count_scans(&progressive[..200], 100) < 10,
+            "a cut stream ends the count"
+        );
         assert_eq!(count_scans(b"\xFF\xD8", 10), 0);
         assert!(read(&progressive).unwrap().progressive);
         assert!(!read(&baseline).unwrap().progressive);

@@ -52,7 +52,11 @@ where
     impl<'de, T: Deserialize<'de>> Visitor<'de> for Bounded<T> {
         type Value = Vec<T>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            write!(f, "a list ({}) of at most {} elements", self.what, self.limit)
+            write!(
+                f,
+                "a list ({}) of at most {} elements",
+                self.what, self.limit
+            )
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
             let mut items = Vec::new();
@@ -122,7 +126,10 @@ impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         if text.len() > MAX_TEXT_BYTES {
-            return Err(de::Error::custom(too_long("a name or text field", text.len())));
+            return Err(de::Error::custom(too_long(
+                "a name or text field",
+                text.len(),
+            )));
         }
         Ok(Text(text))
     }
@@ -150,11 +157,17 @@ mod tests {
 
     #[test]
     fn lists_and_maps_past_their_limit_stop_the_parse_by_name() {
-        let fits: Lists = serde_json::from_str(r#"{"items":[1,2,3],"map":{"a":[1],"b":2}}"#).unwrap();
+        let fits: Lists =
+            serde_json::from_str(r#"{"items":[1,2,3],"map":{"a":[1],"b":2}}"#).unwrap();
         let Lists { items, map: () } = fits;
         assert_eq!(items, [1, 2, 3]);
-        let over = serde_json::from_str::<Lists>(r#"{"items":[1,2,3,4]}"#).err().unwrap();
-        assert!(over.to_string().contains("items holds more than 3"), "{over}");
+        let over = serde_json::from_str::<Lists>(r#"{"items":[1,2,3,4]}"#)
+            .err()
+            .unwrap();
+        assert!(
+            over.to_string().contains("items holds more than 3"),
+            "{over}"
+        );
         let over = serde_json::from_str::<Lists>(r#"{"items":[],"map":{"a":1,"b":2,"c":3}}"#)
             .err()
             .unwrap();

@@ -36,25 +36,33 @@ pub fn each_field<'a>(
                 Wire::Varint
             }
             WireType::SixtyFourBit => {
-                rest = rest.get(8..).ok_or_else(|| malformed("a fixed64 cut short".into()))?;
+                rest = rest
+                    .get(8..)
+                    .ok_or_else(|| malformed("a fixed64 cut short".into()))?;
                 Wire::Fixed64
             }
             WireType::ThirtyTwoBit => {
-                rest = rest.get(4..).ok_or_else(|| malformed("a fixed32 cut short".into()))?;
+                rest = rest
+                    .get(4..)
+                    .ok_or_else(|| malformed("a fixed32 cut short".into()))?;
                 Wire::Fixed32
             }
             WireType::LengthDelimited => {
                 let len = decode_varint(&mut rest).map_err(|e| malformed(e.to_string()))?;
                 let len = usize::try_from(len).unwrap_or(usize::MAX);
                 if len > rest.len() {
-                    return Err(malformed(format!("field {number} is {len} bytes, past the message's end")));
+                    return Err(malformed(format!(
+                        "field {number} is {len} bytes, past the message's end"
+                    )));
                 }
                 let (bytes, after) = rest.split_at(len);
                 rest = after;
                 Wire::Bytes(bytes)
             }
             WireType::StartGroup | WireType::EndGroup => {
-                return Err(malformed(format!("field {number} is a group (not used by this message)")));
+                return Err(malformed(format!(
+                    "field {number} is a group (not used by this message)"
+                )));
             }
         };
         visit(number, value)?;
@@ -101,7 +109,10 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(fields.iter().filter(|n| **n == 4).count(), crate::wire::content::BASIC_MAP_ENTRIES);
+        assert_eq!(
+            fields.iter().filter(|n| **n == 4).count(),
+            crate::wire::content::BASIC_MAP_ENTRIES
+        );
         assert_eq!(&fields[..3], [1, 2, 3]);
         let cut = each_field(&message[..message.len() - 1], "BasicRequest", |_, _| Ok(()));
         assert!(cut.is_err());

@@ -189,7 +189,11 @@ fn cut_to(text: String, limit: usize) -> String {
     if text.len() <= limit {
         return text;
     }
-    format!("{}... (cut from {} bytes)", prefix(&text, limit), text.len())
+    format!(
+        "{}... (cut from {} bytes)",
+        prefix(&text, limit),
+        text.len()
+    )
 }
 
 /// The longest start of `text` within `limit` bytes.
@@ -286,9 +290,7 @@ pub fn restate_tonic_refusal(
     };
     let message = status.message();
     let error = match status.code() {
-        tonic::Code::OutOfRange if message.contains("message length too large") => {
-            too_large(limit)
-        }
+        tonic::Code::OutOfRange if message.contains("message length too large") => too_large(limit),
         tonic::Code::ResourceExhausted if message.contains("size limit") => too_large(limit),
         tonic::Code::Internal if message.starts_with("Error decompressing") => {
             RequestError::Malformed(format!(
@@ -376,7 +378,11 @@ mod tests {
         let protocol = tonic::Status::internal("protocol error: received message with compressed-flag but no grpc-encoding was specified");
         let passed = restate_tonic_refusal(protocol.into_http(), 4, &counts);
         let status = tonic::Status::from_header_map(passed.headers()).unwrap();
-        assert_eq!(status.code(), tonic::Code::Internal, "the gRPC spec's INTERNAL stays");
+        assert_eq!(
+            status.code(),
+            tonic::Code::Internal,
+            "the gRPC spec's INTERNAL stays"
+        );
     }
 
     #[test]

@@ -195,10 +195,15 @@ mod tests {
     #[test]
     fn a_repeated_line_is_said_once_per_interval_with_the_count_unsaid() {
         let log = RateLimitedLog::new(Duration::from_millis(200));
-        let said: Vec<_> = (0..50).filter_map(|_| log.line(|n| format!("over ({n})"))).collect();
+        let said: Vec<_> = (0..50)
+            .filter_map(|_| log.line(|n| format!("over ({n})")))
+            .collect();
         assert_eq!(said, ["over (0)"]);
         std::thread::sleep(Duration::from_millis(250));
-        assert_eq!(log.line(|n| format!("over ({n})")).as_deref(), Some("over (49)"));
+        assert_eq!(
+            log.line(|n| format!("over ({n})")).as_deref(),
+            Some("over (49)")
+        );
     }
 
     #[test]

@@ -185,6 +185,8 @@ mod tests {
             "Corrupt JPEG data: premature end of data segment"
         ));
         assert!(!is_benign_warning("Corrupt JPEG data: bad Huffman code"));
-        assert!(is_scan_limit("Progressive JPEG image has more than 3 scans"));
+        assert!(is_scan_limit(
+            "Progressive JPEG image has more than 3 scans"
+        ));
     }
 }

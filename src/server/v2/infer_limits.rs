@@ -40,9 +40,12 @@ fn check_input(input: &[u8]) -> Result<(), RequestError> {
     each_field(input, MESSAGE, |number, value| match (number, value) {
         (1, _) => text(value, "an input's name"),
         (2, _) => text(value, "an input's datatype"),
-        (3, Wire::Bytes(packed)) => {
-            count(&mut dims, packed_varints(packed), "an input's shape", MAX_SHAPE_DIMS)
-        }
+        (3, Wire::Bytes(packed)) => count(
+            &mut dims,
+            packed_varints(packed),
+            "an input's shape",
+            MAX_SHAPE_DIMS,
+        ),
         (3, _) => count(&mut dims, 1, "an input's shape", MAX_SHAPE_DIMS),
         (4, Wire::Bytes(entry)) => {
             count(&mut parameters, 1, "an input's parameters", MAX_PARAMETERS)?;
@@ -85,10 +88,12 @@ fn check_contents(contents: &[u8], elements: &mut usize) -> Result<(), RequestEr
 fn check_parameter(entry: &[u8]) -> Result<(), RequestError> {
     each_field(entry, MESSAGE, |number, value| match (number, value) {
         (1, _) => text(value, "a parameter's name"),
-        (2, Wire::Bytes(parameter)) => each_field(parameter, MESSAGE, |number, value| match number {
-            3 => text(value, "a parameter's string value"),
-            _ => Ok(()),
-        }),
+        (2, Wire::Bytes(parameter)) => {
+            each_field(parameter, MESSAGE, |number, value| match number {
+                3 => text(value, "a parameter's string value"),
+                _ => Ok(()),
+            })
+        }
         _ => Ok(()),
     })
 }
@@ -123,21 +128,29 @@ mod tests {
     fn counts_past_the_limits_are_refused_by_name() {
         assert!(check_model_infer(&request(vec![input(vec![1])]).encode_to_vec()).is_ok());
         let many = request((0..65).map(|_| input(vec![1])).collect());
-        let err = check_model_infer(&many.encode_to_vec()).unwrap_err().to_string();
+        let err = check_model_infer(&many.encode_to_vec())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("inputs holds more than 64"), "{err}");
         let dims = request(vec![input(vec![1; 1_000_000])]);
-        let err = check_model_infer(&dims.encode_to_vec()).unwrap_err().to_string();
+        let err = check_model_infer(&dims.encode_to_vec())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("shape holds more than 32"), "{err}");
         let mut named = request(vec![input(vec![1])]);
         named.model_name = "m".repeat(5000);
-        let err = check_model_infer(&named.encode_to_vec()).unwrap_err().to_string();
+        let err = check_model_infer(&named.encode_to_vec())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("model_name is 5000 bytes"), "{err}");
         let mut contents = input(vec![1]);
         contents.contents = Some(pb::InferTensorContents {
             int64_contents: vec![0; 100],
             ..Default::default()
         });
-        let err = check_model_infer(&request(vec![contents]).encode_to_vec()).unwrap_err().to_string();
+        let err = check_model_infer(&request(vec![contents]).encode_to_vec())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("contents holds more than 64"), "{err}");
     }
 }

@@ -5,9 +5,7 @@
 //! list or object of millions of values is refused at its first byte
 //! instead of built as JSON values.
 
-use crate::server::parse_limits::{
-    bounded_seq, Text, MAX_PARAMETERS, MAX_SHAPE_DIMS, MAX_TENSORS,
-};
+use crate::server::parse_limits::{bounded_seq, Text, MAX_PARAMETERS, MAX_SHAPE_DIMS, MAX_TENSORS};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -65,7 +63,10 @@ pub struct Parameters(Vec<(String, Param)>);
 
 impl Parameters {
     pub fn get(&self, name: &str) -> Option<&Param> {
-        self.0.iter().find(|(key, _)| key == name).map(|(_, value)| value)
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
     }
 }
 
@@ -151,13 +152,17 @@ impl<'de> Deserialize<'de> for Parameters {
         impl<'de> Visitor<'de> for Entries {
             type Value = Parameters;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a `parameters` object of at most {MAX_PARAMETERS} entries")
+                write!(
+                    f,
+                    "a `parameters` object of at most {MAX_PARAMETERS} entries"
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parameters, A::Error> {
                 let mut entries = Vec::new();
                 while let Some(Text(key)) = map.next_key()? {
                     if entries.len() == MAX_PARAMETERS {
-                        let message = crate::server::parse_limits::too_many("`parameters`", MAX_PARAMETERS);
+                        let message =
+                            crate::server::parse_limits::too_many("`parameters`", MAX_PARAMETERS);
                         return Err(de::Error::custom(message));
                     }
                     entries.push((key, map.next_value()?));
@@ -190,20 +195,34 @@ mod tests {
         )
         .unwrap();
         assert_eq!(request.id.0, "7");
-        assert_eq!(request.parameters.get("binary_data_output"), Some(&Param::Bool(true)));
+        assert_eq!(
+            request.parameters.get("binary_data_output"),
+            Some(&Param::Bool(true))
+        );
         assert_eq!(request.parameters.get("n"), Some(&Param::Int(-3)));
         let input = &request.inputs[0];
-        assert_eq!(input.parameters.get("binary_data_size").and_then(Param::as_u64), Some(9));
+        assert_eq!(
+            input
+                .parameters
+                .get("binary_data_size")
+                .and_then(Param::as_u64),
+            Some(9)
+        );
         assert_eq!(request.outputs.unwrap()[0].name.0, "size");
     }
 
     #[test]
     fn lists_maps_and_texts_past_the_limits_are_refused_by_name() {
         let zeros = vec!["0"; 1000].join(",");
-        let err = refusal(&format!(r#"{{"parameters":{{"p":[{zeros}]}},"inputs":[]}}"#));
+        let err = refusal(&format!(
+            r#"{{"parameters":{{"p":[{zeros}]}},"inputs":[]}}"#
+        ));
         assert!(err.contains("a parameter value"), "{err}");
         let many: Vec<String> = (0..65).map(|i| format!(r#""k{i}":1"#)).collect();
-        let err = refusal(&format!(r#"{{"parameters":{{{}}},"inputs":[]}}"#, many.join(",")));
+        let err = refusal(&format!(
+            r#"{{"parameters":{{{}}},"inputs":[]}}"#,
+            many.join(",")
+        ));
         assert!(err.contains("`parameters` holds more than 64"), "{err}");
         let one = r#"{"name":"image","datatype":"BYTES","shape":[1]}"#;
         let inputs = vec![one; 65].join(",");
