@@ -5,13 +5,13 @@
 //! Attack a running `imgwire serve` for 60 s (REST and gRPC addresses):
 //!
 //!     IMGWIRE_REST=127.0.0.1:8080 IMGWIRE_GRPC=127.0.0.1:50051 IMGWIRE_ATTACK_S=60 \
-//!       cargo test --release --test hardening_attackers attack -- --ignored --nocapture
+//!       cargo test --release --test hardening_attackers attack -- --include-ignored --nocapture
 //!
 //! Measure `imgwire serve --server-threads 2`'s peak RSS under 20 cancelled
 //! scan bombs (IMGWIRE_BIN picks another build, IMGWIRE_SERVE_FLAGS adds
 //! flags, IMGWIRE_BOMB=WIDTHxHEIGHTxSCANS the bomb):
 //!
-//!     cargo test --release --test hardening_attackers peak_rss -- --ignored --nocapture
+//!     cargo test --release --test hardening_attackers peak_rss -- --include-ignored --nocapture
 
 #[allow(dead_code)]
 #[path = "hardening/bombs.rs"]

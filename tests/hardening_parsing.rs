@@ -194,7 +194,7 @@ fn refusals_quote_a_client_s_input_by_a_short_prefix() {
         version: String::new(),
     };
     let asked = Grpc::connect(&servers).raw("ModelMetadata", metadata.encode_to_vec());
-    let asked = asked.err().expect("an unknown model");
+    let asked = asked.expect_err("an unknown model");
     assert!(asked.message().len() < 200, "{asked:?}");
     let headers = [
         ("x-image-width", "24"),

@@ -115,8 +115,13 @@ pub struct Running<'a> {
 }
 
 impl Running<'_> {
-    /// The decoder returned.
-    pub fn finish(self) {
+    /// The decoder returned (dropping it says the same, so a decode that
+    /// panicked is counted as ended too).
+    pub fn finish(self) {}
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
         self.gauge.running.fetch_sub(1, Ordering::SeqCst);
         self.gauge.finished.fetch_add(1, Ordering::SeqCst);
         if self.left.load(Ordering::SeqCst) {

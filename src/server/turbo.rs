@@ -50,8 +50,11 @@ impl Turbo {
         Ok(Turbo { handle })
     }
 
-    /// The JPEG's width and height, from its header.
+    /// The JPEG's width and height, from its header. A warning while
+    /// reading it (an unknown JFIF revision, bytes between markers) does
+    /// not stop it: the decode decides what a warning means.
     pub fn header(&mut self, jpeg: &[u8]) -> Result<(usize, usize), TurboFailure> {
+        self.set(raw::TJPARAM_TJPARAM_STOPONWARNING, 0)?;
         // SAFETY: the handle is live (made by tj3Init, destroyed only on
         // drop); the pointer and length describe `jpeg`, which outlives the
         // call and which libjpeg-turbo only reads.
@@ -59,11 +62,20 @@ impl Turbo {
             raw::tj3DecompressHeader(self.handle, jpeg.as_ptr(), jpeg.len() as raw::size_t)
         };
         if status != 0 {
-            return Err(self.failure());
+            let failure = self.failure();
+            if !failure.warning {
+                return Err(failure);
+            }
         }
         let width = self.get(raw::TJPARAM_TJPARAM_JPEGWIDTH);
         let height = self.get(raw::TJPARAM_TJPARAM_JPEGHEIGHT);
-        Ok((width.max(0) as usize, height.max(0) as usize))
+        if width <= 0 || height <= 0 {
+            return Err(TurboFailure {
+                message: "its header declares no size".into(),
+                warning: false,
+            });
+        }
+        Ok((width as usize, height as usize))
     }
 
     /// Decodes `jpeg` as RGB into `pixels` (exactly width x height x 3,
