@@ -65,6 +65,8 @@ pub struct ServerArgs {
     /// Most pixels (width x height) an image sent to the built-in server may declare, in its request or its JPEG header; checked before decoding, so a small request cannot make the server allocate gigabytes (a 60000x60000 JPEG header alone asks for 10.8 GB). `bench` raises it to its largest --sizes.
     #[arg(long, value_name = "N", default_value_t = crate::server::DEFAULT_MAX_PIXELS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pixels: u64,
+    #[command(flatten)]
+    pub decode: serve::DecodeLimitArgs,
     /// HTTP/2 initial stream window in bytes, gRPC and REST/2, client and server (default: the library's, 64 KiB).
     #[arg(long, value_name = "BYTES")]
     pub h2_stream_window: Option<u32>,
@@ -461,6 +463,7 @@ impl ServerArgs {
             decoder: self.server_decoder,
             max_message_bytes: self.max_message_mb as usize * 1024 * 1024,
             max_pixels: self.max_pixels,
+            decode: self.decode.limits(),
             infer: std::time::Duration::from_secs_f64(self.infer_ms / 1000.0),
             threads: self
                 .server_threads

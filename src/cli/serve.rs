@@ -38,6 +38,28 @@ pub struct ServeArgs {
     pub server: ServerArgs,
 }
 
+/// How much decoder work one JPEG may ask of the built-in servers (in
+/// `serve` and `bench`): libjpeg-turbo cannot be stopped once it decodes,
+/// so the work is bounded before it starts.
+#[derive(Debug, Clone, Args)]
+pub struct DecodeLimitArgs {
+    /// Most scans a JPEG sent to the built-in server may hold; a progressive JPEG decodes its whole image once per scan, so more is refused (413 / RESOURCE_EXHAUSTED) before decoding (libjpeg's progression writes 10).
+    #[arg(long, value_name = "N", default_value_t = crate::server::DecodeLimits::default().max_scans, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_scans: u32,
+    /// Most width x height x scans a JPEG sent to the built-in server may ask the decoder for (the default allows 20 scans of a 50 MP image, every --max-scans of 1080p).
+    #[arg(long, value_name = "N", default_value_t = crate::server::DecodeLimits::default().max_scan_pixels, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_scan_pixels: u64,
+}
+
+impl DecodeLimitArgs {
+    pub fn limits(&self) -> crate::server::DecodeLimits {
+        crate::server::DecodeLimits {
+            max_scans: self.max_scans,
+            max_scan_pixels: self.max_scan_pixels,
+        }
+    }
+}
+
 pub(super) fn serve(args: &ServeArgs) -> Result<()> {
     let config = crate::server::ServerConfig {
         profiling: args.profiling,

@@ -5,9 +5,11 @@
 //! format does not have, is refused here.
 
 use super::image_limits::check_channels;
-use super::refusal::RequestError;
+use super::parse_limits::{check_map, MAX_BASIC_ENTRIES};
+use super::proto_scan::{count, each_field, Wire};
+use super::refusal::{echo, RequestError};
 use super::request::{BodyFormat, Deserialized};
-use crate::wire::json::{self, Base64Json, BasicJson};
+use crate::wire::json::{self, Base64Json};
 use crate::wire::proto::imgwire as pb;
 use crate::wire::{content, ImageFormat, ImageMeta, PayloadKind};
 use base64::Engine;
@@ -25,7 +27,7 @@ impl BodyFormat for RestBodies<'_> {
         check_content_type(self.headers, payload)?;
         match payload {
             PayloadKind::Basic => {
-                serde_json::from_slice::<BasicJson>(&body).map_err(|e| {
+                serde_json::from_slice::<BasicBody>(&body).map_err(|e| {
                     RequestError::Malformed(format!("body is not the basic JSON request: {e}"))
                 })?;
                 Ok(Deserialized::Structured)
@@ -63,6 +65,7 @@ impl BodyFormat for GrpcBodies {
         };
         match payload {
             PayloadKind::Basic => {
+                check_basic_request(&body)?;
                 pb::BasicRequest::decode(body).map_err(|e| malformed("BasicRequest", e))?;
                 Ok(Deserialized::Structured)
             }
@@ -94,6 +97,37 @@ impl BodyFormat for GrpcBodies {
     fn prediction(&self) -> Bytes {
         Bytes::from(content::prediction_proto().encode_to_vec())
     }
+}
+
+/// `POST /basic`'s body as the server reads it: the fields of
+/// `wire::json::BasicJson`, checked, with `field4` counted as it is read
+/// and not built (at most [`MAX_BASIC_ENTRIES`] entries).
+#[derive(serde::Deserialize)]
+#[allow(dead_code)] // read to check the body, not used
+struct BasicBody<'a> {
+    #[serde(borrow)]
+    field1: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    field2: std::borrow::Cow<'a, str>,
+    field3: i32,
+    #[serde(deserialize_with = "basic_entries")]
+    field4: (),
+}
+
+fn basic_entries<'de, D: serde::Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+    check_map::<D, i32>(d, "field4", MAX_BASIC_ENTRIES)
+}
+
+/// Refuses a gRPC `BasicRequest` whose `field4` map holds more than
+/// [`MAX_BASIC_ENTRIES`] entries, before prost builds the map.
+fn check_basic_request(message: &[u8]) -> Result<(), RequestError> {
+    let mut entries = 0;
+    each_field(message, "BasicRequest", |number, value| {
+        match (number, value) {
+            (4, Wire::Bytes(_)) => count(&mut entries, 1, "field4", MAX_BASIC_ENTRIES),
+            _ => Ok(()),
+        }
+    })
 }
 
 /// The `image` field of a base64 request, as bytes.
@@ -139,7 +173,8 @@ fn check_content_type(headers: &HeaderMap, payload: PayloadKind) -> Result<(), R
         return Ok(());
     }
     Err(RequestError::UnsupportedMediaType(format!(
-        "Content-Type '{text}' does not fit this route; send {expected} (or no Content-Type)"
+        "Content-Type '{}' does not fit this route; send {expected} (or no Content-Type)",
+        echo(text)
     )))
 }
 
@@ -162,7 +197,8 @@ fn meta_from_headers(headers: &HeaderMap) -> Result<ImageMeta, RequestError> {
         channels: number(json::headers::CHANNELS)?,
         format: ImageFormat::parse(format).ok_or_else(|| {
             RequestError::Malformed(format!(
-                "header x-image-format '{format}' is not jpeg or raw"
+                "header x-image-format '{}' is not jpeg or raw",
+                echo(format)
             ))
         })?,
     };

@@ -1,15 +1,17 @@
 //! `server.decode`: compressed bytes -> pixels with the decoder the server
 //! was started with (`--server-decoder`), checked against the size the
-//! client declared. Each server thread keeps its own decoder.
+//! client declared and held to the decode limits (`--max-scans`,
+//! `--max-scan-pixels`; libjpeg-turbo stops on warnings that mean made-up
+//! data). Each server thread keeps its own decoder.
 
-use super::image_limits::raw_len;
+use super::image_limits::{raw_len, DecodeLimits};
 use super::refusal::RequestError;
+use super::turbo::{is_benign_warning, is_scan_limit, OnWarning, Turbo, TurboFailure};
 use crate::gpu::{GpuContext, GpuUse, NvjpegDecoder};
 use crate::wire::{ImageFormat, ImageMeta};
 use clap::ValueEnum;
 use serde::Serialize;
 use std::cell::RefCell;
-use turbojpeg::{Decompressor, Image, PixelFormat};
 
 /// What the server does with the image bytes it received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
@@ -47,7 +49,7 @@ pub fn check_decoder_available(decoder: ServerDecoder) -> anyhow::Result<()> {
 thread_local! {
     // One decoder of each kind per server thread, made on first use:
     // creating one per request would time set-up instead of decoding.
-    static DECOMPRESSOR: RefCell<Option<Decompressor>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<Turbo>> = const { RefCell::new(None) };
     static NVJPEG: RefCell<Option<NvjpegDecoder>> = const { RefCell::new(None) };
 }
 
@@ -59,7 +61,13 @@ pub(crate) fn decode(
     bytes: &[u8],
     meta: &ImageMeta,
 ) -> Result<usize, RequestError> {
-    decode_into(decoder, bytes, meta, &mut Vec::new())
+    decode_into(
+        decoder,
+        bytes,
+        meta,
+        &mut Vec::new(),
+        &DecodeLimits::default(),
+    )
 }
 
 /// [`decode`], with turbojpeg's pixels written into `pixels` (resized to
@@ -70,11 +78,14 @@ pub fn decode_into(
     bytes: &[u8],
     meta: &ImageMeta,
     pixels: &mut Vec<u8>,
+    limits: &DecodeLimits,
 ) -> Result<usize, RequestError> {
     match (decoder, meta.format) {
         (ServerDecoder::None, _) => Ok(0),
         (_, ImageFormat::Raw) => check_raw(bytes, meta),
-        (ServerDecoder::Turbojpeg, ImageFormat::Jpeg) => decode_turbojpeg(bytes, meta, pixels),
+        (ServerDecoder::Turbojpeg, ImageFormat::Jpeg) => {
+            decode_turbojpeg(bytes, meta, pixels, limits)
+        }
         (ServerDecoder::Nvjpeg, ImageFormat::Jpeg) => decode_nvjpeg(bytes, meta),
     }
 }
@@ -154,16 +165,17 @@ fn decode_turbojpeg(
     bytes: &[u8],
     meta: &ImageMeta,
     pixels: &mut Vec<u8>,
+    limits: &DecodeLimits,
 ) -> Result<usize, RequestError> {
     let result = DECOMPRESSOR.with(|cell| {
         let mut slot = cell.borrow_mut();
         let decompressor = match &mut *slot {
             Some(decompressor) => decompressor,
-            empty => empty.insert(Decompressor::new().map_err(|e| {
+            empty => empty.insert(Turbo::new().map_err(|e| {
                 RequestError::Internal(format!("could not create a turbojpeg decompressor: {e}"))
             })?),
         };
-        decompress(decompressor, bytes, meta, pixels)
+        decompress(decompressor, bytes, meta, pixels, limits)
     });
     if result.is_err() {
         // libjpeg-turbo can leave a handle in a bad state after a failed
@@ -174,21 +186,24 @@ fn decode_turbojpeg(
 }
 
 fn decompress(
-    decompressor: &mut Decompressor,
+    decompressor: &mut Turbo,
     bytes: &[u8],
     meta: &ImageMeta,
     pixels: &mut Vec<u8>,
+    limits: &DecodeLimits,
 ) -> Result<usize, RequestError> {
-    let header = decompressor
-        .read_header(bytes)
+    let (width, height) = decompressor
+        .header(bytes)
         .map_err(|e| unreadable(bytes, e))?;
-    check_declared_size(header.width, header.height, meta)?;
-    let pitch = header.width.checked_mul(3);
-    let len = pitch.and_then(|pitch| pitch.checked_mul(header.height));
-    let (Some(pitch), Some(len)) = (pitch, len) else {
+    check_declared_size(width, height, meta)?;
+    // Counted before the slot (`check_scans`); libjpeg-turbo stops there too.
+    let scan_limit = limits.scans_for((width as u64).saturating_mul(height as u64));
+    let len = width
+        .checked_mul(3)
+        .and_then(|pitch| pitch.checked_mul(height));
+    let Some(len) = len else {
         return Err(RequestError::TooManyPixels(format!(
-            "JPEG {}x{} (width x height) is too large to decode (see --max-pixels)",
-            header.width, header.height
+            "JPEG {width}x{height} (width x height) is too large to decode (see --max-pixels)"
         )));
     };
     if pixels.capacity() < len {
@@ -196,17 +211,37 @@ fn decompress(
     }
     // Only bytes the buffer never held are zeroed; turbojpeg writes them all.
     pixels.resize(len, 0);
-    let image = Image {
-        pixels: pixels.as_mut_slice(),
-        width: header.width,
-        pitch,
-        height: header.height,
-        format: PixelFormat::RGB,
-    };
-    decompressor
-        .decompress(bytes, image)
-        .map_err(|e| RequestError::BadImage(format!("JPEG could not be decoded: {e}")))?;
+    let size = (width, height);
+    let strict = decompressor.decompress_rgb(bytes, pixels, size, scan_limit, OnWarning::Stop);
+    match strict {
+        Ok(()) => {}
+        // The warning says nothing of the pixels, but stopped the decode
+        // (wherever it came): decode again, to the end.
+        Err(failure) if failure.warning && is_benign_warning(&failure.message) => {
+            match decompressor.decompress_rgb(bytes, pixels, size, scan_limit, OnWarning::GoOn) {
+                Err(failure) if !failure.warning => return Err(undecodable(failure, limits)),
+                Ok(()) | Err(_) => {}
+            }
+        }
+        Err(failure) => return Err(undecodable(failure, limits)),
+    }
     Ok(std::hint::black_box(pixels.len()))
+}
+
+/// Why libjpeg-turbo did not decode the image, as the client is told.
+fn undecodable(failure: TurboFailure, limits: &DecodeLimits) -> RequestError {
+    if is_scan_limit(&failure.message) {
+        return RequestError::TooManyScans(format!(
+            "the decoder stopped at the scan limit: {failure} (see --max-scans, {}, and --max-scan-pixels, {})",
+            limits.max_scans, limits.max_scan_pixels
+        ));
+    }
+    if failure.warning {
+        return RequestError::BadImage(format!(
+            "the JPEG's data is corrupt (libjpeg-turbo: {failure}); refused at the first such warning rather than decoded from made-up data"
+        ));
+    }
+    RequestError::BadImage(format!("JPEG could not be decoded: {failure}"))
 }
 
 fn decode_nvjpeg(bytes: &[u8], meta: &ImageMeta) -> Result<usize, RequestError> {
@@ -294,7 +329,7 @@ mod tests {
                 width: 16,
                 pitch: 48,
                 height: 8,
-                format: PixelFormat::RGB,
+                format: turbojpeg::PixelFormat::RGB,
             })
             .unwrap();
         let decoded = decode(

@@ -1,13 +1,13 @@
 //! Property tests: whatever a client sends to imgwire's own routes (REST
 //! JSON, base64 JSON, raw bytes with `x-image-*` headers, protobuf), the
-//! server's body readers, its size checks and the JPEG frame-header scan
-//! give Ok or a typed refusal, never a panic; an image they accept then
+//! server's body readers, its size checks, the JPEG frame-header scan and
+//! scan count give Ok or a typed refusal, never a panic; an image they accept then
 //! goes through the checks and the decoder as the request path runs them.
 //! Inputs are arbitrary bytes and valid bodies with edits (`wire::fuzz`).
 
 use super::bodies::{GrpcBodies, RestBodies};
 use super::decode::{decode, ServerDecoder};
-use super::image_limits::{check_image, raw_len};
+use super::image_limits::{check_image, check_scans, raw_len, DecodeLimits};
 use super::jpeg_size;
 use super::refusal::RequestError;
 use super::request::{BodyFormat, Deserialized};
@@ -56,7 +56,8 @@ pub(crate) fn serve(read: Result<Deserialized, RequestError>) {
         return;
     };
     let _ = raw_len(&meta);
-    if check_image(&bytes, &meta, MAX_PIXELS).is_ok() {
+    let limits = DecodeLimits::default();
+    if check_image(&bytes, &meta, MAX_PIXELS).is_ok() && check_scans(&bytes, &limits).is_ok() {
         let _ = decode(ServerDecoder::Turbojpeg, &bytes, &meta);
     }
 }
@@ -199,12 +200,14 @@ proptest! {
         jpeg.extend_from_slice(&body);
         let _ = jpeg_size::read(&body);
         let _ = jpeg_size::read(&jpeg);
+        prop_assert!(jpeg_size::count_scans(&jpeg, 3) <= 4, "the count stops past its limit");
     }
 
     #[test]
     fn edited_jpegs_scan_and_decode_or_are_refused(edits in edits()) {
         let jpeg = apply(&small_jpeg(), &edits);
         let _ = jpeg_size::read(&jpeg);
+        let _ = jpeg_size::count_scans(&jpeg, 1000);
         let headers = header_map(None, ["16", "8", "3", "jpeg"].map(String::from));
         serve(RestBodies { headers: &headers }.deserialize(PayloadKind::Binary, jpeg.into()));
     }

@@ -10,7 +10,7 @@ use super::bodies::GrpcBodies;
 use super::deadlines::DeadlineBody;
 use super::guarded::Activity;
 use super::limits::{body_timeout_message, request_timeout_message};
-use super::refusal::{restate_message_limit, RefusalKind, RequestError};
+use super::refusal::{restate_tonic_refusal, RefusalKind, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
 use crate::wire::codec::RawCodec;
@@ -144,7 +144,7 @@ where
         state.refusals.record(&error);
         return error.grpc_status().into_http();
     }
-    let response = restate_message_limit(response, state.config.max_message_bytes, &state.refusals);
+    let response = restate_tonic_refusal(response, state.config.max_message_bytes, &state.refusals);
     let trailer = slot.lock().ok().and_then(|mut slot| slot.take());
     response.map(|body| {
         Body::new(WithTrailer {

@@ -2,11 +2,92 @@
 //! channel count its format allows, and no more pixels than `--max-pixels`
 //! (from the request's declared size and from a JPEG's own frame header),
 //! every size computed with checked arithmetic, all before any decoder
-//! allocates a pixel buffer.
+//! allocates a pixel buffer; and no more decoder work (pixels x scans)
+//! than `--max-scans` and `--max-scan-pixels` allow.
 
 use super::jpeg_size;
 use super::refusal::RequestError;
 use crate::wire::{ImageFormat, ImageMeta};
+use serde::Serialize;
+
+/// How much work one JPEG may ask of the decoder. libjpeg-turbo cannot be
+/// stopped once it decodes, so the work is bounded before it starts: a
+/// progressive JPEG's every scan passes over the whole image's
+/// coefficients, so its cost grows as pixels x scans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct DecodeLimits {
+    /// Most scans a JPEG may hold (`--max-scans`).
+    pub max_scans: u32,
+    /// Most width x height x scans (`--max-scan-pixels`).
+    pub max_scan_pixels: u64,
+}
+
+/// `--max-scans`' default: libjpeg-turbo's own tools (djpeg, tjbench)
+/// refuse more than 500 scans when told to limit them. libjpeg's standard
+/// progression writes 10 scans (6 for greyscale).
+pub const DEFAULT_MAX_SCANS: u32 = 500;
+
+/// `--max-scan-pixels`' default: 20 scans of a 50 MP image (twice libjpeg's
+/// progression at `--max-pixels`' default); 1080p may have every one of
+/// the 500 scans. On the 2-core build machine a scan of a greyscale image
+/// costs about 0.4 ns per pixel (1 MP x 883 scans: 0.32 s; 16 MP x 883:
+/// 5.8 s), colour up to three times that, so this bounds the scans of one
+/// decode at 0.4 to 1.2 s there.
+pub const DEFAULT_MAX_SCAN_PIXELS: u64 = 1_000_000_000;
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_scans: DEFAULT_MAX_SCANS,
+            max_scan_pixels: DEFAULT_MAX_SCAN_PIXELS,
+        }
+    }
+}
+
+impl DecodeLimits {
+    /// The most scans an image of `pixels` may hold: `--max-scans`, or
+    /// fewer where `--max-scan-pixels` says so (at least one).
+    pub fn scans_for(&self, pixels: u64) -> u32 {
+        let by_work = self.max_scan_pixels / pixels.max(1);
+        u32::try_from(by_work)
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.max_scans.max(1))
+    }
+}
+
+/// Refuses a progressive JPEG with more scans than `limits` allow its
+/// size, counting them without decoding (one pass over its bytes, before
+/// it waits for a decode slot). A sequential JPEG (at most one scan per
+/// component) and one whose header cannot be read pass: the decoder, which
+/// enforces the same scan limit, says what is wrong.
+pub fn check_scans(jpeg: &[u8], limits: &DecodeLimits) -> Result<(), RequestError> {
+    let Ok(size) = jpeg_size::read(jpeg) else {
+        return Ok(());
+    };
+    if !size.progressive {
+        return Ok(());
+    }
+    let (width, height) = (u64::from(size.width), u64::from(size.height));
+    let allowed = limits.scans_for(width * height);
+    let scans = jpeg_size::count_scans(jpeg, allowed);
+    if scans <= allowed {
+        return Ok(());
+    }
+    let why = if allowed < limits.max_scans {
+        format!(
+            "{width}x{height} x {allowed} scans is the most within the server's limit of {} pixel-scans (raise it with --max-scan-pixels)",
+            limits.max_scan_pixels
+        )
+    } else {
+        format!(
+            "the server's limit is {} scans (raise it with --max-scans)",
+            limits.max_scans
+        )
+    };
+    Err(RequestError::TooManyScans(format!(
+        "the JPEG holds more than {allowed} scans (a progressive JPEG decodes its whole image once per scan): {why}"
+    )))
+}
 
 /// `--max-pixels`' default: 50 million pixels (8K UHD is 33 million; a
 /// decoded 50 MP RGB image is 150 MB), so one request cannot make the

@@ -1,7 +1,9 @@
 //! The size a JPEG declares in its frame header (SOFn), read by walking the
 //! marker segments without decoding anything: the server refuses a JPEG
 //! over `--max-pixels` before any decoder allocates for it, and the v2
-//! model answers [height, width] even with `--server-decoder none`.
+//! model answers [height, width] even with `--server-decoder none`. The
+//! same walk counts a JPEG's scans (SOS), so one with more than the
+//! decoder may spend time on is refused before it runs.
 
 /// What a JPEG's frame header declares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,6 +12,10 @@ pub struct JpegSize {
     pub height: u16,
     /// Colour components (3 for YCbCr, 1 for greyscale).
     pub components: u8,
+    /// A progressive frame (SOF2, SOF6, SOF10, SOF14): its scans may be
+    /// many, each over the whole image. A sequential frame has at most one
+    /// scan per component.
+    pub progressive: bool,
 }
 
 /// Why no size could be read.
@@ -58,6 +64,7 @@ pub fn read(jpeg: &[u8]) -> Result<JpegSize, JpegSizeError> {
                     height: word(at + 3)?,
                     width: word(at + 5)?,
                     components: byte(at + 7)?,
+                    progressive: matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE),
                 };
                 if size.width == 0 || size.height == 0 {
                     return Err(JpegSizeError::ZeroSize);
@@ -67,6 +74,91 @@ pub fn read(jpeg: &[u8]) -> Result<JpegSize, JpegSizeError> {
             _ => at += usize::from(word(at)?),
         }
     }
+}
+
+/// How many scans (SOS markers) the JPEG holds, counting until EOI or its
+/// end, and stopping once past `stop_after` (a hostile file may hold
+/// millions). Entropy-coded data is skipped byte by byte up to the next
+/// marker (FF not followed by 00 or an RSTn), so this costs one pass over
+/// the bytes and allocates nothing. A stream it cannot walk ends the count
+/// where the walk stops: the decoder then says what is wrong.
+pub fn count_scans(jpeg: &[u8], stop_after: u32) -> u32 {
+    let mut scans = 0;
+    let mut at = 2;
+    while scans <= stop_after {
+        let Some(marker) = next_marker(jpeg, at) else {
+            break;
+        };
+        at = marker.0 + 1;
+        let length = || {
+            Some(usize::from(u16::from_be_bytes([
+                *jpeg.get(at)?,
+                *jpeg.get(at + 1)?,
+            ])))
+        };
+        match marker.1 {
+            0x01 | 0xD0..=0xD8 => {}
+            0xD9 => break,
+            0xDA => {
+                scans += 1;
+                let Some(length) = length() else { break };
+                at = skip_entropy_data(jpeg, at + length);
+            }
+            _ => match length() {
+                Some(length) => at += length,
+                None => break,
+            },
+        }
+    }
+    scans
+}
+
+/// The first 0xFF in `bytes`, eight bytes at a time (a word with no 0xFF
+/// byte is passed over whole), so a walk over megabytes of entropy-coded
+/// data costs well under a millisecond.
+fn find_ff(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut words = bytes.chunks_exact(8);
+    let mut at = 0;
+    for word in words.by_ref() {
+        // A byte of `flipped` is 0 exactly where the byte was 0xFF.
+        let flipped = !u64::from_le_bytes(word.try_into().unwrap_or_default());
+        if flipped.wrapping_sub(ONES) & !flipped & HIGHS != 0 {
+            break;
+        }
+        at += 8;
+    }
+    bytes[at..]
+        .iter()
+        .position(|b| *b == 0xFF)
+        .map(|offset| at + offset)
+}
+
+/// The next marker at or after `at` (fill bytes skipped): its code's
+/// offset and the code.
+fn next_marker(jpeg: &[u8], at: usize) -> Option<(usize, u8)> {
+    let mut at = at;
+    if *jpeg.get(at)? != 0xFF {
+        return None;
+    }
+    while *jpeg.get(at)? == 0xFF {
+        at += 1;
+    }
+    Some((at, jpeg[at]))
+}
+
+/// Where the marker after a scan's entropy-coded data starts (its FF).
+fn skip_entropy_data(jpeg: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(offset) = jpeg.get(at..).and_then(find_ff) {
+        at += offset;
+        match jpeg.get(at + 1) {
+            Some(0x00 | 0xD0..=0xD7 | 0xFF) => at += 1,
+            _ => return at,
+        }
+    }
+    jpeg.len()
 }
 
 #[cfg(test)]
@@ -100,9 +192,52 @@ mod tests {
             JpegSize {
                 width: 40,
                 height: 24,
-                components: 3
+                components: 3,
+                progressive: false,
             }
         );
+    }
+
+    #[test]
+    fn counts_the_scans_a_progressive_encoder_wrote() {
+        let baseline = jpeg(16, 16);
+        assert_eq!(count_scans(&baseline, 100), 1);
+        let frame =
+            crate::frame::generate(crate::frame::Content::Noise, "16x16".parse().unwrap(), 1, 0);
+        let mut compressor = turbojpeg::Compressor::new().unwrap();
+        compressor.set_progressive(true).unwrap();
+        let progressive = compressor
+            .compress_to_vec(turbojpeg::Image {
+                pixels: frame.pixels.as_slice(),
+                width: 16,
+                pitch: 48,
+                height: 16,
+                format: turbojpeg::PixelFormat::RGB,
+            })
+            .unwrap();
+        // libjpeg's progression for YCbCr: 10 scans.
+        assert_eq!(count_scans(&progressive, 100), 10);
+        assert_eq!(count_scans(&progressive, 3), 4, "stops once past the limit");
+        assert!(
+            count_scans(&progressive[..200], 100) < 10,
+            "a cut stream ends the count"
+        );
+        assert_eq!(count_scans(b"\xFF\xD8", 10), 0);
+        assert!(read(&progressive).unwrap().progressive);
+        assert!(!read(&baseline).unwrap().progressive);
+    }
+
+    #[test]
+    fn finds_the_first_ff_wherever_it_is() {
+        for len in 0..40 {
+            for at in 0..len {
+                let mut bytes = vec![0x7Fu8; len];
+                bytes[at] = 0xFF;
+                bytes[len - 1] = if at == len - 1 { 0xFF } else { 0xFE };
+                assert_eq!(find_ff(&bytes), Some(at), "{len} {at}");
+            }
+            assert_eq!(find_ff(&vec![0u8; len]), None);
+        }
     }
 
     #[test]

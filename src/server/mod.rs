@@ -11,19 +11,23 @@ mod bodies;
 mod counted;
 mod deadlines;
 mod decode;
+mod decode_gauge;
 mod grpc;
 mod guarded;
 mod image_limits;
 mod jpeg_size;
 mod limits;
+mod parse_limits;
 mod pipeline;
 mod profile_route;
+mod proto_scan;
 mod refusal;
 mod request;
 mod rest;
 mod stats_route;
 mod tcp;
 mod tls;
+mod turbo;
 mod v2;
 
 #[cfg(test)]
@@ -31,7 +35,7 @@ mod fuzz;
 
 pub use counted::ServerWire;
 pub use decode::{check_decoder_available, ServerDecoder};
-pub use image_limits::DEFAULT_MAX_PIXELS;
+pub use image_limits::{DecodeLimits, DEFAULT_MAX_PIXELS};
 pub use limits::{parse_timeout_s, ConnectionLimits};
 pub use pipeline::ServerState;
 pub use refusal::{RefusalCounts, RefusalSnapshot, RequestError};
@@ -55,6 +59,8 @@ pub struct ServerConfig {
     pub max_message_bytes: usize,
     /// Most pixels (width x height) an image may declare (`--max-pixels`).
     pub max_pixels: u64,
+    /// Most decoder work one JPEG may ask for (`--max-scans`, `--max-scan-pixels`).
+    pub decode: DecodeLimits,
     /// CPU time spent per image request in a stand-in for a model (`--infer-ms`).
     pub infer: Duration,
     /// Worker threads of the server runtime.
@@ -101,6 +107,7 @@ impl ServerConfig {
             decoder: ServerDecoder::Turbojpeg,
             max_message_bytes,
             max_pixels: DEFAULT_MAX_PIXELS,
+            decode: DecodeLimits::default(),
             infer: Duration::ZERO,
             threads: 1,
             h2: Default::default(),

@@ -1,13 +1,16 @@
 //! The server's work once a body is deserialized, shared by REST and gRPC:
-//! decode and check, and the stand-in model.
+//! decode and check, and the stand-in model, each decode holding one of the
+//! server's decode slots until the decoder returns, whatever became of its
+//! request.
 
 use super::decode::{self, PixelBuffers};
-use super::image_limits::check_image;
+use super::decode_gauge::DecodeGauge;
+use super::image_limits::{check_image, check_scans};
 use super::refusal::{RefusalCounts, RequestError};
 use super::{ServerConfig, ServerDecoder};
 use crate::stage::Stage;
 use crate::wire::server_timing::ServerTimings;
-use crate::wire::ImageMeta;
+use crate::wire::{ImageFormat, ImageMeta};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,11 +28,19 @@ pub fn timed<T>(timings: &mut ServerTimings, stage: Stage, work: impl FnOnce() -
 /// at once (one per server thread), so waiting for CPU shows as
 /// `server.queue` instead of hiding in whichever stage happened to wait;
 /// and how many requests it refused, of each kind.
+///
+/// A slot is held by the decode itself, not by its request: a request that
+/// ends early (the client closed or reset it, a deadline passed) leaves
+/// its decode running with the slot until the decoder returns, so the
+/// decodes running (and the pixel buffers they fill) never outnumber the
+/// slots.
 pub struct ServerState {
     pub config: ServerConfig,
-    decode_slots: Semaphore,
+    decode_slots: Arc<Semaphore>,
     /// turbojpeg's output buffers, one per decode slot that has run.
-    pixels: PixelBuffers,
+    pixels: Arc<PixelBuffers>,
+    /// Decodes running now, at most at once, and left by their requests.
+    pub decodes: Arc<DecodeGauge>,
     pub refusals: Arc<RefusalCounts>,
 }
 
@@ -38,8 +49,9 @@ impl ServerState {
         let slots = config.threads.max(1);
         ServerState {
             config,
-            decode_slots: Semaphore::new(slots),
-            pixels: PixelBuffers::default(),
+            decode_slots: Arc::new(Semaphore::new(slots)),
+            pixels: Arc::default(),
+            decodes: Arc::new(DecodeGauge::new(slots)),
             refusals: Arc::default(),
         }
     }
@@ -48,7 +60,9 @@ impl ServerState {
 /// Decode (unless `--server-decoder none`) and the stand-in model, off the
 /// I/O threads so that receiving other requests never waits behind them.
 /// Whatever the decoder, an image over `--max-pixels` (as declared, or as
-/// its JPEG header says) is refused first.
+/// its JPEG header says) is refused first; when one decodes, so is a
+/// progressive JPEG past `--max-scans` or `--max-scan-pixels`, before it
+/// waits for a slot.
 pub async fn process_image(
     state: &ServerState,
     bytes: Bytes,
@@ -57,39 +71,49 @@ pub async fn process_image(
 ) -> Result<(), RequestError> {
     let config = &state.config;
     check_image(&bytes, &meta, config.max_pixels)?;
+    if config.decoder != ServerDecoder::None && meta.format == ImageFormat::Jpeg {
+        check_scans(&bytes, &config.decode)?;
+    }
     if config.decoder == ServerDecoder::None && config.infer.is_zero() {
         return Ok(());
     }
     let queued = Instant::now();
-    let _slot = state
-        .decode_slots
-        .acquire()
+    let slot = Arc::clone(&state.decode_slots)
+        .acquire_owned()
         .await
         .map_err(|_| RequestError::Internal("the server is shutting down".into()))?;
     timings.record(Stage::ServerQueue, queued.elapsed());
-    let (decoder, infer) = (config.decoder, config.infer);
-    let mut pixels = state.pixels.take();
+    let (decoder, infer, limits) = (config.decoder, config.infer, config.decode);
+    let (buffers, gauge) = (Arc::clone(&state.pixels), Arc::clone(&state.decodes));
+    let request = gauge.request_waiting();
+    let watched = request.watch();
     let work = tokio::task::spawn_blocking(move || {
+        let running = gauge.start(&watched);
+        let mut pixels = buffers.take();
         let mut timings = ServerTimings::default();
         let decoded = match decoder {
             ServerDecoder::None => Ok(0),
             _ => timed(&mut timings, Stage::ServerDecode, || {
-                decode::decode_into(decoder, &bytes, &meta, &mut pixels)
+                decode::decode_into(decoder, &bytes, &meta, &mut pixels, &limits)
             }),
         };
         // The compressed bytes go as soon as they are decoded, not after the model.
         drop(bytes);
+        buffers.give_back(pixels);
         if decoded.is_ok() {
             run_infer(infer, &mut timings);
         }
-        (decoded.map(|_| timings), pixels)
+        // Counted as ended before the slot frees, so a decode started on
+        // the freed slot never shows beside this one.
+        running.finish();
+        drop(slot);
+        decoded.map(|_| timings)
     });
-    let (worker_timings, pixels) = work
+    let worker_timings = work
         .await
         .map_err(|e| RequestError::Internal(format!("decode worker failed: {e}")))?;
-    state.pixels.give_back(pixels);
-    let worker_timings = worker_timings?;
-    for (stage, duration) in worker_timings.entries() {
+    request.answered();
+    for (stage, duration) in worker_timings?.entries() {
         timings.record(*stage, *duration);
     }
     Ok(())

@@ -17,6 +17,9 @@ pub enum RequestError {
     /// The image declares more pixels than `--max-pixels`.
     #[error("{0}")]
     TooManyPixels(String),
+    /// The JPEG holds more scans than `--max-scans` or `--max-scan-pixels` allow.
+    #[error("{0}")]
+    TooManyScans(String),
     /// The body's Content-Type contradicts the route.
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
@@ -42,6 +45,7 @@ pub enum RefusalKind {
     Malformed,
     TooLarge,
     TooManyPixels,
+    TooManyScans,
     UnsupportedMediaType,
     BadImage,
     Mismatch,
@@ -60,10 +64,11 @@ pub enum RefusalKind {
 }
 
 impl RefusalKind {
-    pub const ALL: [RefusalKind; 12] = [
+    pub const ALL: [RefusalKind; 13] = [
         RefusalKind::Malformed,
         RefusalKind::TooLarge,
         RefusalKind::TooManyPixels,
+        RefusalKind::TooManyScans,
         RefusalKind::UnsupportedMediaType,
         RefusalKind::BadImage,
         RefusalKind::Mismatch,
@@ -81,6 +86,7 @@ impl RefusalKind {
             RefusalKind::Malformed => "malformed",
             RefusalKind::TooLarge => "too_large",
             RefusalKind::TooManyPixels => "too_many_pixels",
+            RefusalKind::TooManyScans => "too_many_scans",
             RefusalKind::UnsupportedMediaType => "unsupported_media_type",
             RefusalKind::BadImage => "bad_image",
             RefusalKind::Mismatch => "mismatch",
@@ -100,6 +106,7 @@ impl RequestError {
             RequestError::Malformed(_) => RefusalKind::Malformed,
             RequestError::TooLarge(_) => RefusalKind::TooLarge,
             RequestError::TooManyPixels(_) => RefusalKind::TooManyPixels,
+            RequestError::TooManyScans(_) => RefusalKind::TooManyScans,
             RequestError::UnsupportedMediaType(_) => RefusalKind::UnsupportedMediaType,
             RequestError::BadImage(_) => RefusalKind::BadImage,
             RequestError::Mismatch(_) => RefusalKind::Mismatch,
@@ -113,9 +120,9 @@ impl RequestError {
         use http::StatusCode;
         match self {
             RequestError::Malformed(_) => StatusCode::BAD_REQUEST,
-            RequestError::TooLarge(_) | RequestError::TooManyPixels(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            RequestError::TooLarge(_)
+            | RequestError::TooManyPixels(_)
+            | RequestError::TooManyScans(_) => StatusCode::PAYLOAD_TOO_LARGE,
             RequestError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             RequestError::BadImage(_) | RequestError::Mismatch(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -126,21 +133,76 @@ impl RequestError {
         }
     }
 
+    /// What the client reads: the refusal in words, cut to
+    /// [`MAX_MESSAGE_BYTES`] whatever input it quotes.
+    pub fn message(&self) -> String {
+        cut_to(self.to_string(), MAX_MESSAGE_BYTES)
+    }
+
     pub fn grpc_status(&self) -> tonic::Status {
-        let message = self.to_string();
+        let message = self.message();
         match self {
             RequestError::Malformed(_)
             | RequestError::UnsupportedMediaType(_)
             | RequestError::BadImage(_)
             | RequestError::Mismatch(_) => tonic::Status::invalid_argument(message),
-            RequestError::TooLarge(_) | RequestError::TooManyPixels(_) => {
-                tonic::Status::resource_exhausted(message)
-            }
+            RequestError::TooLarge(_)
+            | RequestError::TooManyPixels(_)
+            | RequestError::TooManyScans(_) => tonic::Status::resource_exhausted(message),
             RequestError::Internal(_) => tonic::Status::internal(message),
             RequestError::NotFound(_) => tonic::Status::not_found(message),
             RequestError::BodyTimedOut(_) => tonic::Status::deadline_exceeded(message),
         }
     }
+}
+
+/// The most of a client's own input (a name, a header, a shape) a refusal
+/// quotes: enough to recognise it, never the megabytes it may be.
+pub const ECHO_BYTES: usize = 64;
+
+/// The longest refusal message a client is sent (REST's `error`, gRPC's
+/// `grpc-message`), whatever it quotes.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// `text`, a client's input, as a refusal quotes it: whole when short,
+/// otherwise its first [`ECHO_BYTES`] and how long it was.
+pub fn echo(text: &str) -> String {
+    if text.len() <= ECHO_BYTES {
+        return text.to_string();
+    }
+    format!("{}... ({} bytes)", prefix(text, ECHO_BYTES), text.len())
+}
+
+/// A list from a client (a shape's dimensions) as a refusal quotes it:
+/// its first 8 items, and how many it had.
+pub fn echo_list<T: std::fmt::Debug>(items: &[T]) -> String {
+    const SHOWN: usize = 8;
+    if items.len() <= SHOWN {
+        return format!("{items:?}");
+    }
+    let shown: Vec<String> = items[..SHOWN].iter().map(|i| format!("{i:?}")).collect();
+    format!("[{}, ... ({} items)]", shown.join(", "), items.len())
+}
+
+/// `text` cut to `limit` bytes (on a character boundary), saying so.
+fn cut_to(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    format!(
+        "{}... (cut from {} bytes)",
+        prefix(&text, limit),
+        text.len()
+    )
+}
+
+/// The longest start of `text` within `limit` bytes.
+fn prefix(text: &str, limit: usize) -> &str {
+    let mut end = limit.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The message for a body over the limit, naming the flag that raises it.
@@ -211,12 +273,14 @@ impl std::fmt::Display for RefusalSnapshot {
     }
 }
 
-/// tonic refuses a gRPC message over the limit itself, before any of our
-/// code runs: OUT_OF_RANGE when the frame says it is too long, and
-/// RESOURCE_EXHAUSTED when a gzip'd one inflates past it, neither naming
-/// the flag. This restates both as our `too_large` refusal (counted), and
-/// passes any other response through.
-pub fn restate_message_limit(
+/// tonic refuses some gRPC messages itself, before any of our code runs:
+/// OUT_OF_RANGE when the frame says it is over the limit,
+/// RESOURCE_EXHAUSTED when a gzip'd one inflates past it, INTERNAL when a
+/// gzip'd one is not gzip; none naming the flag or counted. This restates
+/// the first two as our `too_large` refusal and the third as `malformed`
+/// (INVALID_ARGUMENT: the client's bytes are wrong, not the server),
+/// counting each, and passes any other response through.
+pub fn restate_tonic_refusal(
     response: http::Response<tonic::body::Body>,
     limit: usize,
     counts: &RefusalCounts,
@@ -225,15 +289,17 @@ pub fn restate_message_limit(
         return response;
     };
     let message = status.message();
-    let over_limit = match status.code() {
-        tonic::Code::OutOfRange => message.contains("message length too large"),
-        tonic::Code::ResourceExhausted => message.contains("size limit"),
-        _ => false,
+    let error = match status.code() {
+        tonic::Code::OutOfRange if message.contains("message length too large") => too_large(limit),
+        tonic::Code::ResourceExhausted if message.contains("size limit") => too_large(limit),
+        tonic::Code::Internal if message.starts_with("Error decompressing") => {
+            RequestError::Malformed(format!(
+                "the gRPC message is marked gzip (grpc-encoding) but could not be inflated: {}",
+                echo(message)
+            ))
+        }
+        _ => return response,
     };
-    if !over_limit {
-        return response;
-    }
-    let error = too_large(limit);
     counts.record(&error);
     let mut restated: http::Response<tonic::body::Body> = error.grpc_status().into_http();
     restated.headers_mut().insert(
@@ -292,14 +358,48 @@ mod tests {
         let tonic_says = tonic::Status::out_of_range(
             "Error, decoded message length too large: found 9 bytes, the limit is: 4 bytes",
         );
-        let restated = restate_message_limit(tonic_says.into_http(), 4 << 20, &counts);
+        let restated = restate_tonic_refusal(tonic_says.into_http(), 4 << 20, &counts);
         let status = tonic::Status::from_header_map(restated.headers()).unwrap();
         assert_eq!(status.code(), tonic::Code::ResourceExhausted);
         assert!(status.message().contains("--max-message-mb"), "{status:?}");
         assert_eq!(counts.snapshot().refused["too_large"], 1);
         let other = tonic::Status::invalid_argument("no");
-        let passed = restate_message_limit(other.into_http(), 4, &counts);
+        let passed = restate_tonic_refusal(other.into_http(), 4, &counts);
         let status = tonic::Status::from_header_map(passed.headers()).unwrap();
         assert_eq!(status.code(), tonic::Code::InvalidArgument);
+        let bad_gzip = tonic::Status::internal(
+            "Error decompressing: invalid gzip header, while sending request",
+        );
+        let restated = restate_tonic_refusal(bad_gzip.into_http(), 4, &counts);
+        let status = tonic::Status::from_header_map(restated.headers()).unwrap();
+        assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains("gzip"), "{status:?}");
+        assert_eq!(counts.snapshot().refused["malformed"], 1);
+        let protocol = tonic::Status::internal("protocol error: received message with compressed-flag but no grpc-encoding was specified");
+        let passed = restate_tonic_refusal(protocol.into_http(), 4, &counts);
+        let status = tonic::Status::from_header_map(passed.headers()).unwrap();
+        assert_eq!(
+            status.code(),
+            tonic::Code::Internal,
+            "the gRPC spec's INTERNAL stays"
+        );
+    }
+
+    #[test]
+    fn echoed_input_and_messages_are_cut_short() {
+        assert_eq!(echo("decode"), "decode");
+        let long = "é".repeat(1_000_000);
+        let quoted = echo(&long);
+        assert!(quoted.len() < ECHO_BYTES + 40, "{quoted}");
+        assert!(quoted.ends_with("(2000000 bytes)"), "{quoted}");
+        assert_eq!(echo_list(&[1, 2]), "[1, 2]");
+        let dims = vec![1i64; 1_000_000];
+        assert_eq!(
+            echo_list(&dims),
+            "[1, 1, 1, 1, 1, 1, 1, 1, ... (1000000 items)]"
+        );
+        let error = RequestError::Malformed(long);
+        assert!(error.message().len() <= MAX_MESSAGE_BYTES + 40);
+        assert!(error.grpc_status().message().len() <= MAX_MESSAGE_BYTES + 40);
     }
 }

@@ -10,7 +10,7 @@ use super::accept::Incoming;
 use super::bodies::RestBodies;
 use super::deadlines::{is_body_timeout, rest_deadlines, RestDeadlines};
 use super::guarded::Activity;
-use super::refusal::{too_large, RequestError};
+use super::refusal::{echo, too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stats_route, stopped, ServerState};
 use crate::wire::gzip::{self, GunzipError};
@@ -176,7 +176,7 @@ pub fn into_response(answered: Answer) -> Response {
         Ok(body) => (json, body).into_response(),
         Err(err) => {
             let body = serde_json::to_vec(&ErrorJson {
-                error: err.to_string(),
+                error: err.message(),
             })
             .unwrap_or_default();
             (err.http_status(), json, body).into_response()
@@ -221,7 +221,8 @@ pub fn inflate(headers: &HeaderMap, body: Bytes, limit: usize) -> Result<Bytes, 
                 GunzipError::Invalid(_) => RequestError::Malformed(e.to_string()),
             }),
         Some(other) => Err(RequestError::Malformed(format!(
-            "Content-Encoding '{other}' is not supported (send gzip or none)"
+            "Content-Encoding '{}' is not supported (send gzip or none)",
+            echo(other)
         ))),
     }
 }

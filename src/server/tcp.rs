@@ -7,14 +7,20 @@
 //! within the protocol, and reading on would only buffer what the limit
 //! forbids. A message's memory grows as its bytes arrive, never ahead of
 //! them on the prefix's word, and a connection that goes quiet for
-//! `--idle-timeout-s` is closed (its stream fails, see `guarded`).
+//! `--idle-timeout-s` is closed (its stream fails, see `guarded`). Each
+//! such close is counted as `too_large`, and said on stderr at most once
+//! every 10 s (a client can send thousands a second), with how many went
+//! unsaid since.
 
 use super::counted::CountingListener;
 use super::guarded::GuardedStream;
+use super::refusal::{RefusalCounts, RefusalKind};
 use super::{stopped, ServerState};
 use bytes::Bytes;
 use prost::Message;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
@@ -23,12 +29,16 @@ pub async fn serve(
     state: Arc<ServerState>,
     signal: watch::Receiver<bool>,
 ) {
-    let limit = state.config.max_message_bytes;
-    let answer = framed_answer();
+    let floor = Arc::new(Floor {
+        limit: state.config.max_message_bytes,
+        answer: framed_answer(),
+        refusals: Arc::clone(&state.refusals),
+        oversized: RateLimitedLog::new(LOG_EVERY),
+    });
     let accept = async {
         loop {
             let stream = listener.accept_guarded().await;
-            tokio::spawn(answer_connection(stream, limit, answer.clone()));
+            tokio::spawn(answer_connection(stream, Arc::clone(&floor)));
         }
     };
     tokio::select! {
@@ -47,20 +57,75 @@ fn framed_answer() -> Bytes {
     Bytes::from(framed)
 }
 
-async fn answer_connection(mut stream: GuardedStream, limit: usize, answer: Bytes) {
+/// What every connection of the floor shares.
+struct Floor {
+    limit: usize,
+    answer: Bytes,
+    refusals: Arc<RefusalCounts>,
+    oversized: RateLimitedLog,
+}
+
+/// How often an oversized prefix may be said on stderr.
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+async fn answer_connection(mut stream: GuardedStream, floor: Arc<Floor>) {
     let mut buffer = Vec::new();
     while let Some(len) = next_prefix(&mut stream, &mut buffer).await {
         let len = len as usize;
-        if len > limit {
-            eprintln!("error: a TCP message of {len} bytes is over the limit (raise --max-message-mb); closing");
+        if len > floor.limit {
+            floor.refusals.count(RefusalKind::TooLarge);
+            floor.oversized.say(|unsaid| {
+                let since = match unsaid {
+                    0 => String::new(),
+                    n => format!(" ({n} more since the last such line)"),
+                };
+                format!("error: a TCP message of {len} bytes is over the limit (raise --max-message-mb); closing{since}")
+            });
             return;
         }
         if read_message(&mut stream, len, &mut buffer).await.is_err() {
             return;
         }
-        if stream.write_all(&answer).await.is_err() {
+        if stream.write_all(&floor.answer).await.is_err() {
             return;
         }
+    }
+}
+
+/// A stderr line said at most once per interval; the others are counted
+/// and the next line says how many.
+struct RateLimitedLog {
+    every: Duration,
+    last: Mutex<Option<Instant>>,
+    unsaid: AtomicU64,
+}
+
+impl RateLimitedLog {
+    fn new(every: Duration) -> Self {
+        RateLimitedLog {
+            every,
+            last: Mutex::new(None),
+            unsaid: AtomicU64::new(0),
+        }
+    }
+
+    /// Prints `line(unsaid)` unless a line went out within the interval.
+    fn say(&self, line: impl FnOnce(u64) -> String) {
+        if let Some(text) = self.line(line) {
+            eprintln!("{text}");
+        }
+    }
+
+    /// The line to print now, if any.
+    fn line(&self, line: impl FnOnce(u64) -> String) -> Option<String> {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if last.is_some_and(|at| now.duration_since(at) < self.every) {
+            self.unsaid.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        *last = Some(now);
+        Some(line(self.unsaid.swap(0, Ordering::Relaxed)))
     }
 }
 
@@ -124,6 +189,20 @@ mod tests {
             buffer.capacity() < KEPT_BYTES,
             "{} reserved",
             buffer.capacity()
+        );
+    }
+
+    #[test]
+    fn a_repeated_line_is_said_once_per_interval_with_the_count_unsaid() {
+        let log = RateLimitedLog::new(Duration::from_millis(200));
+        let said: Vec<_> = (0..50)
+            .filter_map(|_| log.line(|n| format!("over ({n})")))
+            .collect();
+        assert_eq!(said, ["over (0)"]);
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(
+            log.line(|n| format!("over ({n})")).as_deref(),
+            Some("over (49)")
         );
     }
 

@@ -4,6 +4,7 @@
 //! `inputs[0].contents.bytes_contents[0]`, and a `ModelInferResponse` with
 //! the two INT32s raw in `raw_output_contents[0]`, as Triton answers.
 
+use super::infer_limits::check_model_infer;
 use super::tensor::{self, DeclaredInput, ModelInput, OUTPUT, OUTPUT_DATATYPE, OUTPUT_SHAPE};
 use super::{V2Service, MODEL_VERSION};
 use crate::server::refusal::RequestError;
@@ -31,6 +32,7 @@ impl<'a> GrpcInfer<'a> {
     }
 
     fn read(&self, body: Bytes) -> Result<ModelInput, RequestError> {
+        check_model_infer(&body)?;
         let request = pb::ModelInferRequest::decode(body)
             .map_err(|e| RequestError::Malformed(format!("not a ModelInferRequest: {e}")))?;
         let model = self.service.model();

@@ -12,7 +12,9 @@
 
 mod grpc;
 mod grpc_bodies;
+mod infer_limits;
 mod metadata;
+mod request_json;
 mod rest;
 mod rest_bodies;
 mod stats;
@@ -51,11 +53,12 @@ impl V2Service {
 
     /// Whether `name` (at `version`; empty means the latest) is this model.
     fn find(&self, name: &str, version: &str) -> Result<(), UnknownModel> {
+        use crate::server::refusal::echo;
         if name != self.model() {
-            return Err(UnknownModel::Name(name.into()));
+            return Err(UnknownModel::Name(echo(name)));
         }
         if !version.is_empty() && version != MODEL_VERSION {
-            return Err(UnknownModel::Version(name.into(), version.into()));
+            return Err(UnknownModel::Version(echo(name), echo(version)));
         }
         Ok(())
     }

@@ -6,14 +6,14 @@
 //! and the two INT32s raw when the request asked for binary outputs
 //! (`parameters.binary_data_output`, or an output's `binary_data`).
 
+use super::request_json::{InputJson, Param, Parameters, RequestJson};
 use super::tensor::{self, DeclaredInput, ModelInput, OUTPUT, OUTPUT_DATATYPE, OUTPUT_SHAPE};
 use super::MODEL_VERSION;
-use crate::server::refusal::RequestError;
+use crate::server::refusal::{echo, RequestError};
 use crate::server::request::{BodyFormat, Deserialized};
 use crate::wire::PayloadKind;
 use bytes::{BufMut, Bytes, BytesMut};
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Serialize;
 use std::sync::OnceLock;
 
 /// The header that says how long the JSON part of a binary body is.
@@ -34,33 +34,6 @@ struct Reply {
     id: String,
     size: [i32; 2],
     binary: bool,
-}
-
-#[derive(Deserialize)]
-struct RequestJson {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    parameters: Map<String, Value>,
-    inputs: Vec<InputJson>,
-    outputs: Option<Vec<OutputJson>>,
-}
-
-#[derive(Deserialize)]
-struct InputJson {
-    name: String,
-    shape: Vec<i64>,
-    datatype: String,
-    #[serde(default)]
-    parameters: Map<String, Value>,
-    data: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-struct OutputJson {
-    name: String,
-    #[serde(default)]
-    parameters: Map<String, Value>,
 }
 
 /// The answer's JSON (or its JSON header), keys in Triton's order.
@@ -118,7 +91,8 @@ impl<'a> RestInfer<'a> {
             .filter(|n| *n <= body.len());
         let Some(length) = length else {
             return Err(malformed(format!(
-                "Inference-Header-Content-Length '{text}' is not a byte count within the body's {} bytes",
+                "Inference-Header-Content-Length '{}' is not a byte count within the body's {} bytes",
+                echo(text),
                 body.len()
             )));
         };
@@ -133,8 +107,8 @@ impl<'a> RestInfer<'a> {
             .inputs
             .iter()
             .map(|i| DeclaredInput {
-                name: &i.name,
-                datatype: &i.datatype,
+                name: &i.name.0,
+                datatype: &i.datatype.0,
                 shape: &i.shape,
             })
             .collect();
@@ -143,7 +117,7 @@ impl<'a> RestInfer<'a> {
         let binary = binary_outputs(self.model, &request)?;
         let input = tensor::model_input(element)?;
         let _ = self.reply.set(Reply {
-            id: request.id,
+            id: request.id.0,
             size: input.size,
             binary,
         });
@@ -192,15 +166,13 @@ impl BodyFormat for RestInfer<'_> {
 /// The input's one element: from the binary part (`binary_data_size`
 /// bytes, a u32 LE length then the bytes), or `data[0]`'s text.
 fn element(input: &InputJson, binary: Bytes) -> Result<Bytes, RequestError> {
-    let size = input.parameters.get("binary_data_size");
-    match (size, &input.data) {
-        (Some(size), _) => {
-            let size = size.as_u64().map(|n| n as usize);
+    let name = echo(&input.name.0);
+    match (input.parameters.get("binary_data_size"), &input.data) {
+        (Some(declared), _) => {
+            let size = declared.as_u64().map(|n| n as usize);
             if size != Some(binary.len()) {
                 return Err(malformed(format!(
-                    "input '{}' has parameters.binary_data_size {} but the body has {} bytes after its JSON header (Inference-Header-Content-Length)",
-                    input.name,
-                    input.parameters["binary_data_size"],
+                    "input '{name}' has parameters.binary_data_size {declared} but the body has {} bytes after its JSON header (Inference-Header-Content-Length)",
                     binary.len()
                 )));
             }
@@ -209,19 +181,16 @@ fn element(input: &InputJson, binary: Bytes) -> Result<Bytes, RequestError> {
         (None, Some(data)) if binary.is_empty() => match &data[..] {
             [text] => Ok(Bytes::from(text.clone())),
             _ => Err(malformed(format!(
-                "input '{}' has {} elements in `data`; its shape [1] holds one",
-                input.name,
+                "input '{name}' has {} elements in `data`; its shape [1] holds one",
                 data.len()
             ))),
         },
         (None, Some(_)) => Err(malformed(format!(
-            "the body has {} bytes after its JSON header but input '{}' has no parameters.binary_data_size",
+            "the body has {} bytes after its JSON header but input '{name}' has no parameters.binary_data_size",
             binary.len(),
-            input.name
         ))),
         (None, None) => Err(malformed(format!(
-            "input '{}' has neither `data` nor parameters.binary_data_size",
-            input.name
+            "input '{name}' has neither `data` nor parameters.binary_data_size"
         ))),
     }
 }
@@ -229,15 +198,14 @@ fn element(input: &InputJson, binary: Bytes) -> Result<Bytes, RequestError> {
 /// Whether the answer's output goes raw: an output's own `binary_data`
 /// wins, then the request's `binary_data_output` (default false).
 fn binary_outputs(model: &str, request: &RequestJson) -> Result<bool, RequestError> {
-    let flag =
-        |parameters: &Map<String, Value>, name: &str| parameters.get(name).and_then(Value::as_bool);
+    let flag = |parameters: &Parameters, name: &str| parameters.get(name).and_then(Param::as_bool);
     let default = flag(&request.parameters, "binary_data_output").unwrap_or(false);
     let Some(outputs) = &request.outputs else {
         return Ok(default);
     };
     let mut binary = default;
     for output in outputs {
-        tensor::check_output(model, &output.name)?;
+        tensor::check_output(model, &output.name.0)?;
         binary = flag(&output.parameters, "binary_data").unwrap_or(default);
     }
     Ok(binary)

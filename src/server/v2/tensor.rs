@@ -4,7 +4,7 @@
 //! an element (a JPEG, or base64 text of one), and the one output `size`.
 
 use crate::server::jpeg_size;
-use crate::server::refusal::RequestError;
+use crate::server::refusal::{echo, echo_list, RequestError};
 use crate::server::request::Deserialized;
 use crate::wire::{ImageFormat, ImageMeta};
 use base64::Engine;
@@ -45,19 +45,19 @@ pub fn check_inputs(model: &str, inputs: &[DeclaredInput]) -> Result<(), Request
     if input.name != INPUT {
         return Err(malformed(format!(
             "unexpected inference input '{}' for model '{model}' (its input is '{INPUT}')",
-            input.name
+            echo(input.name)
         )));
     }
     if input.datatype != INPUT_DATATYPE {
         return Err(malformed(format!(
             "inference input '{INPUT}' data-type is '{}', but model '{model}' expects '{INPUT_DATATYPE}'",
-            input.datatype
+            echo(input.datatype)
         )));
     }
     if input.shape != INPUT_SHAPE {
         return Err(malformed(format!(
-            "unexpected shape for input '{INPUT}' for model '{model}'. Expected {INPUT_SHAPE:?}, got {:?}",
-            input.shape
+            "unexpected shape for input '{INPUT}' for model '{model}'. Expected {INPUT_SHAPE:?}, got {}",
+            echo_list(input.shape)
         )));
     }
     Ok(())
@@ -69,7 +69,8 @@ pub fn check_output(model: &str, name: &str) -> Result<(), RequestError> {
         Ok(())
     } else {
         Err(malformed(format!(
-            "unexpected inference output '{name}' for model '{model}' (its output is '{OUTPUT}')"
+            "unexpected inference output '{}' for model '{model}' (its output is '{OUTPUT}')",
+            echo(name)
         )))
     }
 }
