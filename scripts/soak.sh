@@ -22,7 +22,7 @@
 # closed within the run, and the load's pooled REST connections, idle while
 # a gRPC scenario runs, are not: `bench`'s REST client does not retry a
 # request on a kept-alive connection the server has just closed), and run
-# under `prlimit --as` of AS_LIMIT_MB (2048, as the probe that found these
+# under `prlimit -v` (address space) of AS_LIMIT_MB (2048, as the probe that found these
 # attacks ran it), so a runaway allocation is a crash counted here, not a
 # machine out of memory. The server's VmRSS is sampled every second and its
 # VmHWM read at the end.
@@ -84,7 +84,7 @@ printf '{"rss_limit_mb": %s, "as_limit_mb": %s, "seconds": %s, "tls": %s, "attac
 
 # Starts a fresh server; sets $server, $rest and $grpc (host:port).
 start_server() {
-  prlimit --as=$((as_limit * 1024 * 1024)) "$bin" serve --rest-addr 127.0.0.1:0 \
+  prlimit -v$((as_limit * 1024 * 1024)) "$bin" serve --rest-addr 127.0.0.1:0 \
     --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 --max-connections $((held + 2048)) \
     --idle-timeout-s "${IDLE_TIMEOUT:-20}" --header-timeout-s "${HEADER_TIMEOUT:-20}" \
     --server-threads "${SERVER_THREADS:-2}" \

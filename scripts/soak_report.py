@@ -123,7 +123,7 @@ def main():
     print_rss(directory, "baseline", "rss-baseline.txt")
     peak = print_rss(directory, "soak", "rss.txt")
     print(f"  soak peak {mib(peak)} against the bound {limit_mb} MiB (RSS_LIMIT_MB; the server "
-          f"ran under prlimit --as {settings.get('as_limit_mb', '?')} MiB)")
+          f"ran under prlimit -v (address space) {settings.get('as_limit_mb', '?')} MiB)")
     slow = read_optional(directory, "slow.json", {})
     answers = sorted(set(slow.pop("trickle_answers", [])))
     print(f"slow clients: {json.dumps(slow)}; trickle answers: {answers}")

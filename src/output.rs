@@ -81,7 +81,10 @@ impl OutputPath {
 /// What an output path names, once symbolic links are followed.
 enum Destination {
     /// A regular file at this path (links resolved), or none yet.
-    File { path: PathBuf, existing: Option<Metadata> },
+    File {
+        path: PathBuf,
+        existing: Option<Metadata>,
+    },
     /// A character device or FIFO: written in place.
     Stream,
 }

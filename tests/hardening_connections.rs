@@ -123,8 +123,22 @@ fn grpc_client_served(servers: &Servers) {
         format!("http://{}", servers.grpc_addr),
     );
     let args = [
-        "--rest-url", &rest, "--grpc-url", &grpc, "--protocols", "grpc", "--payloads", "basic",
-        "--sizes", "32x48", "--bursts", "2", "--warmup", "0", "--concurrency", "2",
+        "--rest-url",
+        &rest,
+        "--grpc-url",
+        &grpc,
+        "--protocols",
+        "grpc",
+        "--payloads",
+        "basic",
+        "--sizes",
+        "32x48",
+        "--bursts",
+        "2",
+        "--warmup",
+        "0",
+        "--concurrency",
+        "2",
     ];
     let (result, report) = common::bench(dir.path(), &args);
     result.expect("a normal gRPC client is served");
@@ -142,7 +156,10 @@ fn a_peer_that_only_pings_is_closed_after_the_idle_timeout_on_both_ports() {
     for (address, port) in [(servers.rest_addr, "REST"), (servers.grpc_addr, "gRPC")] {
         let mut peer = http2_peer(address, &settings(&[]));
         let held = ping_until_closed(&mut peer);
-        assert!(held.is_some(), "the {port} port held a PING-only peer past {BOUND:?}");
+        assert!(
+            held.is_some(),
+            "the {port} port held a PING-only peer past {BOUND:?}"
+        );
     }
     assert!(refused(&servers, "idle_closed") >= 2);
     grpc_client_served(&servers);
@@ -175,11 +192,18 @@ fn a_peer_that_keeps_asking_is_not_idle() {
     while start.elapsed() < Duration::from_secs(2) {
         let asked = peer.write_all(&get(stream, "/healthz"));
         let pinged = peer.write_all(&ping(stream.into()));
-        assert!(asked.is_ok() && pinged.is_ok(), "closed after {:?}, stream {stream}: {last:?}", start.elapsed());
+        assert!(
+            asked.is_ok() && pinged.is_ok(),
+            "closed after {:?}, stream {stream}: {last:?}",
+            start.elapsed()
+        );
         stream += 2;
         std::thread::sleep(Duration::from_millis(50));
         match peer.read(&mut sink) {
-            Ok(0) => panic!("closed a peer that kept asking, after {:?}", start.elapsed()),
+            Ok(0) => panic!(
+                "closed a peer that kept asking, after {:?}",
+                start.elapsed()
+            ),
             Ok(n) => last = sink[..n].to_vec(),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) => panic!("closed a peer that kept asking: {e}"),

@@ -75,7 +75,12 @@ fn bench_child(dir: &Path, rest: SocketAddr, bursts: &str) -> (bool, u64, serde_
     let json = dir.join(format!("{}.json", rest.port()));
     let mut child = common::serve_process::imgwire()
         .args(["bench", "--brief", "--json", json.to_str().unwrap()])
-        .args(["--rest-url", &format!("http://{rest}"), "--protocols", "rest"])
+        .args([
+            "--rest-url",
+            &format!("http://{rest}"),
+            "--protocols",
+            "rest",
+        ])
         .args(["--payloads", "basic", "--sizes", "32x48", "--warmup", "0"])
         .args(["--bursts", bursts, "--concurrency", "20"])
         .stdout(std::process::Stdio::null())
@@ -96,7 +101,11 @@ fn bench_child(dir: &Path, rest: SocketAddr, bursts: &str) -> (bool, u64, serde_
         std::thread::sleep(std::time::Duration::from_millis(10));
     };
     let report = std::fs::read(&json).expect("the run wrote its report");
-    (status.success(), peak_kib, serde_json::from_slice(&report).unwrap())
+    (
+        status.success(),
+        peak_kib,
+        serde_json::from_slice(&report).unwrap(),
+    )
 }
 
 #[test]
@@ -132,7 +141,10 @@ fn headers_past_what_the_client_reads_fail_their_request_by_name() {
     assert!(!ok, "every request failed, and the run says so");
     let scenario = &common::scenarios(&report)[0];
     assert_eq!(scenario["requests"], 0, "no request got through");
-    assert!(scenario["errors"].as_u64().unwrap() >= 20, "a burst of 20 failed");
+    assert!(
+        scenario["errors"].as_u64().unwrap() >= 20,
+        "a burst of 20 failed"
+    );
     let example = scenario["error_examples"][0].as_str().unwrap();
     assert!(example.contains("64 KiB"), "{example}");
 }
@@ -196,8 +208,20 @@ fn goaway_enhance_your_calm_is_named_for_what_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let grpc = format!("http://{address}");
         let args = [
-            "--grpc-url", &grpc, "--protocols", "grpc", "--payloads", "basic", "--sizes",
-            "32x48", "--bursts", "1", "--warmup", "0", "--concurrency", "1",
+            "--grpc-url",
+            &grpc,
+            "--protocols",
+            "grpc",
+            "--payloads",
+            "basic",
+            "--sizes",
+            "32x48",
+            "--bursts",
+            "1",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "1",
         ];
         let (result, _) = common::bench(dir.path(), &args);
         let error = format!("{:#}", result.expect_err("the server refused every call"));

@@ -47,7 +47,10 @@ fn a_new_file_is_created_with_the_umask_s_mode() {
     let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     // 0666 less some umask: never the 0600 a private temporary would leave.
     assert_eq!(mode & 0o600, 0o600, "mode {mode:o}");
-    assert_ne!(mode, 0o600, "mode {mode:o}: the temporary's, not a new file's");
+    assert_ne!(
+        mode, 0o600,
+        "mode {mode:o}: the temporary's, not a new file's"
+    );
     assert_eq!(fs::read_to_string(&path).unwrap(), "{}");
 }
 
@@ -61,7 +64,10 @@ fn a_planted_tmp_link_is_never_followed() {
     std::os::unix::fs::symlink(&victim, &planted).unwrap();
     write(&path, "report");
     assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
-    assert!(fs::symlink_metadata(&planted).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&planted)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(fs::read_to_string(&path).unwrap(), "report");
 }
 
@@ -75,7 +81,10 @@ fn a_symlink_is_followed_and_stays_a_link() {
     let link = dir.path().join("latest.json");
     std::os::unix::fs::symlink("real/report.json", &link).unwrap();
     write(&link, "new");
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     assert_eq!(fs::read_to_string(&target).unwrap(), "new");
     let mode = fs::metadata(&target).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o640, "mode {mode:o}");
@@ -83,8 +92,14 @@ fn a_symlink_is_followed_and_stays_a_link() {
     let dangling = dir.path().join("next.json");
     std::os::unix::fs::symlink("real/next.json", &dangling).unwrap();
     write(&dangling, "first");
-    assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
-    assert_eq!(fs::read_to_string(dir.path().join("real/next.json")).unwrap(), "first");
+    assert!(fs::symlink_metadata(&dangling)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        fs::read_to_string(dir.path().join("real/next.json")).unwrap(),
+        "first"
+    );
 }
 
 /// A character device to write to: a null device made in `dir` (as root),
@@ -113,7 +128,10 @@ fn a_character_device_is_written_through_not_replaced() {
     if full.exists() {
         let err = OutputPath::new(full, "--json").write(b"x").unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains("/dev/full") && text.contains("--json"), "{text}");
+        assert!(
+            text.contains("/dev/full") && text.contains("--json"),
+            "{text}"
+        );
         assert!(fs::metadata(full).unwrap().file_type().is_char_device());
     }
 }
@@ -129,7 +147,10 @@ fn a_fifo_is_written_through_to_its_reader() {
         let fifo = fifo.clone();
         std::thread::spawn(move || {
             let mut text = String::new();
-            fs::File::open(fifo).unwrap().read_to_string(&mut text).unwrap();
+            fs::File::open(fifo)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
             text
         })
     };
@@ -141,7 +162,12 @@ fn a_fifo_is_written_through_to_its_reader() {
 #[test]
 fn a_directory_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
-    let err = OutputPath::new(dir.path(), "--csv").write(b"x").unwrap_err();
+    let err = OutputPath::new(dir.path(), "--csv")
+        .write(b"x")
+        .unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("directory") && text.contains("--csv"), "{text}");
+    assert!(
+        text.contains("directory") && text.contains("--csv"),
+        "{text}"
+    );
 }

@@ -248,7 +248,9 @@ fn a_trickled_client_hello_is_closed_by_the_header_timeout() {
     let servers = tls_servers(&cert, &key, &limits);
     for address in [servers.rest_addr, servers.grpc_addr] {
         let mut trickle = TcpStream::connect(address).unwrap();
-        trickle.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        trickle
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
         let hello = HALF_A_CLIENT_HELLO.iter().chain(std::iter::repeat(&0u8));
         let start = std::time::Instant::now();
         let mut closed = false;
@@ -295,14 +297,19 @@ fn a_silent_client_after_its_handshake_is_closed_by_the_header_timeout() {
         .enable_all()
         .build()
         .unwrap();
-    for (address, alpn) in [(servers.rest_addr, ALPN_HTTP1), (servers.grpc_addr, ALPN_H2)] {
+    for (address, alpn) in [
+        (servers.rest_addr, ALPN_HTTP1),
+        (servers.grpc_addr, ALPN_H2),
+    ] {
         let config = trust.client_config(alpn).expect("the test's CA loads");
         let closed = runtime.block_on(async {
             use tokio::io::AsyncReadExt;
             let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
             let mut tls = handshake(tcp, "127.0.0.1", config, "--test").await.unwrap();
             let mut sink = Vec::new();
-            tokio::time::timeout(BOUND, tls.read_to_end(&mut sink)).await.is_ok()
+            tokio::time::timeout(BOUND, tls.read_to_end(&mut sink))
+                .await
+                .is_ok()
         });
         assert!(closed, "{address} held a silent TLS client past {BOUND:?}");
     }

@@ -210,8 +210,7 @@ async fn read_answer(
 fn status_error(status: &tonic::Status) -> anyhow::Error {
     // tonic reads ENHANCE_YOUR_CALM as RESOURCE_EXHAUSTED, which alone
     // would read as a message over the limit.
-    let hint = super::enhance_your_calm(status)
-        .unwrap_or_else(|| hint(status.code()).to_string());
+    let hint = super::enhance_your_calm(status).unwrap_or_else(|| hint(status.code()).to_string());
     anyhow!(
         "the gRPC server answered {:?}: {}{hint}",
         status.code(),

@@ -58,7 +58,8 @@ pub const ANSWER_HEADER_FIELDS: usize = 100;
 pub(crate) fn enhance_your_calm(error: &(dyn std::error::Error + 'static)) -> Option<String> {
     let calm = std::iter::successors(Some(error), |e| e.source()).any(|e| {
         // h2 writes the reason's description; its Debug, the reason's name.
-        e.to_string().contains("detected excessive load generating behavior")
+        e.to_string()
+            .contains("detected excessive load generating behavior")
             || format!("{e:?}").contains("ENHANCE_YOUR_CALM")
     });
     calm.then(|| {

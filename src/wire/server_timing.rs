@@ -24,7 +24,9 @@ const QUOTED_CHARS: usize = 64;
 /// Why `Server-Timing` text could not be read.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ServerTimingError {
-    #[error("Server-Timing of {bytes} bytes ignored: over the {MAX_TEXT_BYTES} bytes imgwire reads")]
+    #[error(
+        "Server-Timing of {bytes} bytes ignored: over the {MAX_TEXT_BYTES} bytes imgwire reads"
+    )]
     TooLong { bytes: usize },
     #[error("Server-Timing with over {MAX_METRICS} metrics ignored: more than imgwire keeps")]
     TooManyMetrics,
@@ -195,14 +197,27 @@ mod tests {
     #[test]
     fn keeps_bounded_what_a_hostile_server_sends() {
         let metrics = |n: usize| vec!["decode;dur=1"; n].join(", ");
-        assert_eq!(ServerTimings::parse(&metrics(MAX_METRICS)).unwrap().entries().len(), MAX_METRICS);
+        assert_eq!(
+            ServerTimings::parse(&metrics(MAX_METRICS))
+                .unwrap()
+                .entries()
+                .len(),
+            MAX_METRICS
+        );
         let many = metrics(MAX_METRICS + 1);
-        assert_eq!(ServerTimings::parse(&many), Err(ServerTimingError::TooManyMetrics));
+        assert_eq!(
+            ServerTimings::parse(&many),
+            Err(ServerTimingError::TooManyMetrics)
+        );
         let long = format!("decode;dur=1;desc=\"{}\"", "x".repeat(MAX_TEXT_BYTES));
         let err = ServerTimings::parse(&long).unwrap_err();
         assert!(matches!(err, ServerTimingError::TooLong { .. }), "{err}");
         let bad = format!("bad name{};dur=1", "y".repeat(4000));
         let err = ServerTimings::parse(&bad).unwrap_err().to_string();
-        assert!(err.len() < 4 * QUOTED_CHARS, "{} bytes: the whole text quoted", err.len());
+        assert!(
+            err.len() < 4 * QUOTED_CHARS,
+            "{} bytes: the whole text quoted",
+            err.len()
+        );
     }
 }
