@@ -1,8 +1,14 @@
 //! Output files: a path, the flag that named it (so every error can say
-//! which flag to fix), and the one atomic write every output goes through.
+//! which flag to fix), and the one write every output goes through:
+//! atomic for regular files, written through for devices and FIFOs, and
+//! through symbolic links rather than over them.
 
 use anyhow::{Context, Result};
-use std::path::PathBuf;
+use std::fs::{self, File, Metadata, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An output file and the flag that named it, so errors can say which.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,29 +44,177 @@ impl OutputPath {
         self.path.as_os_str() == "-"
     }
 
-    /// Writes `bytes` via a temporary file beside the target, so a reader
-    /// never sees half a file and an interrupted run keeps its last
-    /// complete write. Errors name the path the user typed and its flag.
+    /// Writes `bytes` to the output, by what the path names:
+    ///
+    /// - `-`: standard output.
+    /// - a regular file, or nothing yet: atomically, through a temporary
+    ///   file beside it (created `O_CREAT|O_EXCL` under a random name, so
+    ///   nothing planted there is followed or overwritten) renamed over it,
+    ///   so a reader never sees half a file and an interrupted run keeps its
+    ///   last complete write; an existing file keeps its mode (and owner,
+    ///   where the process may set it).
+    /// - a symbolic link: what it points to, by these same rules; the link
+    ///   stays a link.
+    /// - a character device or FIFO (`/dev/null`, `/dev/stdout`, a named
+    ///   pipe): written through, as a shell's `>` would.
+    ///
+    /// Anything else (a directory, a block device, a socket) is refused.
+    /// Errors name the path the user typed and its flag.
     pub fn write(&self, bytes: &[u8]) -> Result<()> {
         if self.is_stdout() {
-            use std::io::Write;
             let mut stdout = std::io::stdout().lock();
             return stdout
                 .write_all(bytes)
                 .and_then(|()| stdout.flush())
                 .context("could not write to stdout");
         }
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        std::fs::write(&tmp, bytes)
-            .and_then(|()| std::fs::rename(&tmp, &self.path))
-            .with_context(|| {
-                format!(
-                    "could not write '{}' (check {})",
-                    self.path.display(),
-                    self.flag
-                )
-            })
+        write_to(&self.path, bytes).with_context(|| {
+            format!(
+                "could not write '{}' (check {})",
+                self.path.display(),
+                self.flag
+            )
+        })
     }
+}
+
+/// What an output path names, once symbolic links are followed.
+enum Destination {
+    /// A regular file at this path (links resolved), or none yet.
+    File {
+        path: PathBuf,
+        existing: Option<Metadata>,
+    },
+    /// A character device or FIFO: written in place.
+    Stream,
+}
+
+fn write_to(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    match destination(path)? {
+        Destination::Stream => {
+            let mut stream = OpenOptions::new().write(true).open(path)?;
+            stream.write_all(bytes)?;
+            stream.flush()
+        }
+        Destination::File { path, existing } => replace_atomically(&path, bytes, existing.as_ref()),
+    }
+}
+
+fn destination(path: &Path) -> io::Result<Destination> {
+    // `metadata` follows links the way the kernel does (`/dev/stdout`'s
+    // `/proc/self/fd/1` included).
+    match fs::metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => Ok(Destination::File {
+            path: fs::canonicalize(path)?,
+            existing: Some(meta),
+        }),
+        Ok(meta) if meta.file_type().is_char_device() || meta.file_type().is_fifo() => {
+            Ok(Destination::Stream)
+        }
+        Ok(meta) => Err(io::Error::other(format!(
+            "it is {}, not a file, a character device or a FIFO",
+            kind_of(&meta)
+        ))),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Destination::File {
+            path: dangling_link_target(path)?,
+            existing: None,
+        }),
+        Err(error) => Err(error),
+    }
+}
+
+fn kind_of(meta: &Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
+/// Where a path that names nothing yet is to be created: the path itself,
+/// or, for a link to nothing, the file it points to (as a shell's `>`
+/// would create it).
+fn dangling_link_target(path: &Path) -> io::Result<PathBuf> {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let target = fs::read_link(&path)?;
+                path = match path.parent() {
+                    Some(parent) => parent.join(target),
+                    None => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Links followed before giving up, as the kernel's own limit.
+const MAX_LINKS: usize = 40;
+
+/// Writes `bytes` to a new temporary file in `path`'s folder and renames
+/// it over `path`; the temporary takes `existing`'s mode and owner.
+fn replace_atomically(path: &Path, bytes: &[u8], existing: Option<&Metadata>) -> io::Result<()> {
+    let (temporary, mut file) = create_temporary(path)?;
+    let written = (|| {
+        if let Some(meta) = existing {
+            // Owner first: changing it may clear set-id bits the mode restores.
+            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+            file.set_permissions(fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+        }
+        file.write_all(bytes)?;
+        file.flush()?;
+        drop(file);
+        fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+/// A new file beside `path`, named `.NAME.RANDOM.tmp` and created with
+/// `O_CREAT|O_EXCL` (so a file or link already at that name is never
+/// opened), with the mode a new file gets (0666 less the umask).
+fn create_temporary(path: &Path) -> io::Result<(PathBuf, File)> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other("the path names no file"))?
+        .to_string_lossy();
+    let folder = path.parent().unwrap_or(Path::new(""));
+    let mut attempts = 0;
+    loop {
+        let temporary = folder.join(format!(".{name}.{:016x}.tmp", random_u64()));
+        let created = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o666)
+            .open(&temporary);
+        match created {
+            Ok(file) => return Ok((temporary, file)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
+                attempts += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// A random number for a temporary's name: the standard library's
+/// per-process random hash keys, stirred with the time and a counter.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    COUNTER.fetch_add(1, Ordering::Relaxed).hash(&mut hasher);
+    std::time::SystemTime::now().hash(&mut hasher);
+    std::process::id().hash(&mut hasher);
+    hasher.finish()
 }

@@ -11,7 +11,7 @@ mod common;
 use common::serve_process::{imgwire, ServeProcess as Server};
 
 use imgwire::server::{ServerTls, Servers};
-use imgwire::transport::tls::{handshake, ALPN_HTTP1};
+use imgwire::transport::tls::{handshake, ALPN_H2, ALPN_HTTP1};
 use imgwire::transport::trust::ClientTrust;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -231,6 +231,87 @@ fn a_stalled_handshake_is_closed_by_the_timeout_and_counted_at_stats_over_tls() 
             closed_within_bound(&mut stalled),
             "{address} held the handshake"
         );
+    }
+    let stats = get_over_tls(servers.rest_addr, &cert, "/stats");
+    let stats: serde_json::Value = serde_json::from_str(&stats).expect("JSON stats");
+    assert_eq!(stats["refused"]["idle_closed"], 2, "{stats}");
+}
+
+/// A handshake has its own deadline: a ClientHello trickled a byte every
+/// 100 ms is closed by `--header-timeout-s`, however long
+/// `--idle-timeout-s` is, and a normal client is served meanwhile.
+#[test]
+fn a_trickled_client_hello_is_closed_by_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = identity(dir.path());
+    let limits = ["--header-timeout-s", "0.5", "--idle-timeout-s", "60"];
+    let servers = tls_servers(&cert, &key, &limits);
+    for address in [servers.rest_addr, servers.grpc_addr] {
+        let mut trickle = TcpStream::connect(address).unwrap();
+        trickle
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let hello = HALF_A_CLIENT_HELLO.iter().chain(std::iter::repeat(&0u8));
+        let start = std::time::Instant::now();
+        let mut closed = false;
+        for byte in hello.take(200) {
+            if trickle.write_all(&[*byte]).is_err() {
+                closed = true;
+                break;
+            }
+            let mut sink = [0u8; 64];
+            match trickle.read(&mut sink) {
+                Ok(_) => {
+                    closed = true;
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(_) => {
+                    closed = true;
+                    break;
+                }
+            }
+            if start.elapsed() > BOUND {
+                break;
+            }
+        }
+        assert!(closed, "{address} held a trickled handshake past {BOUND:?}");
+        assert_eq!(get_over_tls(servers.rest_addr, &cert, "/healthz"), "ok");
+    }
+}
+
+/// A client that completes its handshake and then says nothing is closed
+/// after `--header-timeout-s`, not `--idle-timeout-s`.
+#[test]
+fn a_silent_client_after_its_handshake_is_closed_by_the_header_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = identity(dir.path());
+    let limits = ["--header-timeout-s", "0.5", "--idle-timeout-s", "60"];
+    let servers = tls_servers(&cert, &key, &limits);
+    let trust = ClientTrust {
+        ca_file: Some(cert.clone()),
+        pinned: Vec::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (address, alpn) in [
+        (servers.rest_addr, ALPN_HTTP1),
+        (servers.grpc_addr, ALPN_H2),
+    ] {
+        let config = trust.client_config(alpn).expect("the test's CA loads");
+        let closed = runtime.block_on(async {
+            use tokio::io::AsyncReadExt;
+            let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+            let mut tls = handshake(tcp, "127.0.0.1", config, "--test").await.unwrap();
+            let mut sink = Vec::new();
+            tokio::time::timeout(BOUND, tls.read_to_end(&mut sink))
+                .await
+                .is_ok()
+        });
+        assert!(closed, "{address} held a silent TLS client past {BOUND:?}");
     }
     let stats = get_over_tls(servers.rest_addr, &cert, "/stats");
     let stats: serde_json::Value = serde_json::from_str(&stats).expect("JSON stats");

@@ -1,10 +1,14 @@
 //! The one accept path of the REST and gRPC servers: connections admitted
 //! under the limits (`counted`, `guarded`), then, when the servers have a
 //! TLS identity, through the TLS handshake, each in a task of its own so a
-//! slow handshake holds up no other connection. The handshake runs on the
-//! guarded stream, so a client that starts one and stalls is closed by the
-//! header or idle timeout and counted (`idle_closed`) like any silent
-//! client; a failed handshake drops the connection.
+//! slow handshake holds up no other connection. Idle on these connections
+//! means no request progress (`guarded::Progress::Requests`): bytes alone,
+//! HTTP/2 PINGs say, hold nothing open. The handshake runs on the guarded
+//! stream under its own deadline, `--header-timeout-s` from connecting
+//! however its bytes trickle, and the first request must then start within
+//! `--header-timeout-s` of its end; a client past either is closed and
+//! counted (`idle_closed`) like any silent client; a failed handshake drops
+//! the connection.
 
 use super::counted::CountingListener;
 use super::guarded::{Activity, GuardedStream};
@@ -54,10 +58,11 @@ async fn accept_loop(
     sender: mpsc::Sender<ServedStream>,
 ) {
     loop {
-        let stream = tokio::select! {
+        let mut stream = tokio::select! {
             stream = listener.accept_guarded() => stream,
             () = sender.closed() => return,
         };
+        stream.count_requests_as_progress();
         match &tls {
             None => {
                 if sender.send(Secured::Plain(stream)).await.is_err() {
@@ -66,11 +71,13 @@ async fn accept_loop(
             }
             Some(acceptor) => {
                 let (acceptor, sender) = (acceptor.clone(), sender.clone());
+                stream.handshake_begins();
                 tokio::spawn(async move {
                     // A failed handshake (a client that is not TLS, or
                     // gave up, or timed out: counted by `guarded`) just
                     // ends the connection; the client sees the alert.
-                    if let Ok(tls) = acceptor.accept(stream).await {
+                    if let Ok(mut tls) = acceptor.accept(stream).await {
+                        tls.get_mut().0.handshake_done();
                         let _ = sender.send(Secured::Tls(Box::new(tls.into()))).await;
                     }
                 });

@@ -1,10 +1,20 @@
 //! One accepted server connection under its limits: it holds a permit out
 //! of `--max-connections` until it drops, and fails with a timed-out error
-//! once no byte has moved either way for `--idle-timeout-s` (before its
-//! first byte: `--header-timeout-s`) while the server waits on it with no
-//! request in flight (a request's own time is the request limits'), so
-//! whichever server reads it (hyper, tonic, the TCP floor) closes it and
-//! frees what it held; the close is counted (`idle_closed` at `GET /stats`).
+//! once it has been idle for `--idle-timeout-s` (before its first byte:
+//! `--header-timeout-s`) while the server waits on it with no request in
+//! flight (a request's own time is the request limits'), so whichever
+//! server reads it (hyper, tonic, the TCP floor) closes it and frees what
+//! it held; the close is counted (`idle_closed` at `GET /stats`).
+//!
+//! What idle means depends on who reads the connection. The TCP floor's
+//! messages are its bytes, so there a byte moving either way is progress.
+//! An HTTP server's (`Progress::Requests`, REST and gRPC) is a request
+//! begun or answered: HTTP/2 PINGs, SETTINGS and WINDOW_UPDATEs move bytes
+//! without asking anything, and must not hold a connection slot forever,
+//! nor may answers held unsent by a peer that opens no flow-control window.
+//! A TLS handshake has its own deadline, `--header-timeout-s` from
+//! connecting, however its bytes trickle; once it is done, the first
+//! request's bytes must start within `--header-timeout-s` again.
 
 use super::limits::{idle_timeout_message, silent_client_message, ConnectionLimits};
 use super::refusal::{RefusalCounts, RefusalKind};
@@ -13,7 +23,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,30 +31,73 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
-/// How many requests a connection has in flight: while any is, the
-/// connection is not idle, however quiet (a long answer, a profile).
-#[derive(Clone, Debug, Default)]
-pub struct Activity(Arc<AtomicUsize>);
+/// How many requests a connection has in flight, and when one last began
+/// or ended: while any is in flight, the connection is not idle, however
+/// quiet (a long answer, a profile).
+#[derive(Clone, Debug)]
+pub struct Activity(Arc<Requests>);
+
+#[derive(Debug)]
+struct Requests {
+    in_flight: AtomicUsize,
+    /// Nanoseconds from `epoch` to the last request begun or answered.
+    last_ns: AtomicU64,
+    epoch: Instant,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Activity(Arc::new(Requests {
+            in_flight: AtomicUsize::new(0),
+            last_ns: AtomicU64::new(0),
+            epoch: Instant::now(),
+        }))
+    }
+}
 
 impl Activity {
     /// Marks a request in flight until the returned guard drops.
     pub fn busy(&self) -> Busy {
-        self.0.fetch_add(1, Ordering::Relaxed);
-        Busy(Arc::clone(&self.0))
+        self.0.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.progressed();
+        Busy(self.clone())
     }
 
     fn is_busy(&self) -> bool {
-        self.0.load(Ordering::Relaxed) > 0
+        self.0.in_flight.load(Ordering::Relaxed) > 0
+    }
+
+    /// Records request progress now.
+    fn progressed(&self) {
+        let ns = u64::try_from(self.0.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.0.last_ns.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    /// When a request last began or was answered (the connection's start
+    /// if none has).
+    fn last_progress(&self) -> Instant {
+        self.0.epoch + Duration::from_nanos(self.0.last_ns.load(Ordering::Relaxed))
     }
 }
 
 /// A request in flight on a connection (see `Activity::busy`).
-pub struct Busy(Arc<AtomicUsize>);
+pub struct Busy(Activity);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0 .0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.progressed();
     }
+}
+
+/// What counts as progress on a connection, so what idle means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// A byte moving either way (the TCP floor, whose messages are bytes).
+    Bytes,
+    /// A request begun or answered (HTTP/1, HTTP/2, gRPC): bytes alone,
+    /// such as HTTP/2 PINGs, are not.
+    Requests,
 }
 
 /// A counted connection with its permit and idle deadline.
@@ -55,8 +108,12 @@ pub struct GuardedStream {
     first_byte: Duration,
     /// Whether the client has sent anything yet.
     heard: bool,
-    /// When a byte last moved either way.
+    /// When the connection last progressed: a byte moved (`Progress::Bytes`),
+    /// or it connected or finished its TLS handshake.
     last_progress: Instant,
+    progress: Progress,
+    /// A TLS handshake under way must end by then.
+    handshake_due: Option<Instant>,
     /// Wakes the waiting reader or writer to look at `last_progress`.
     deadline: Pin<Box<Sleep>>,
     activity: Activity,
@@ -83,6 +140,8 @@ impl GuardedStream {
             first_byte: limits.header,
             heard: false,
             last_progress: now,
+            progress: Progress::Bytes,
+            handshake_due: None,
             deadline: Box::pin(tokio::time::sleep_until(now + limits.header)),
             activity: Activity::default(),
             peer,
@@ -107,9 +166,59 @@ impl GuardedStream {
         &self.inner
     }
 
+    /// Idle means no request progress from now on (REST and gRPC), not
+    /// merely no bytes.
+    pub fn count_requests_as_progress(&mut self) {
+        self.progress = Progress::Requests;
+    }
+
+    /// A TLS handshake begins: it must end within `--header-timeout-s` of
+    /// connecting, whatever bytes move meanwhile.
+    pub fn handshake_begins(&mut self) {
+        self.handshake_due = Some(self.last_progress + self.first_byte);
+    }
+
+    /// The TLS handshake is done: the client's first request must start
+    /// within `--header-timeout-s` from now.
+    pub fn handshake_done(&mut self) {
+        self.handshake_due = None;
+        self.heard = false;
+        self.last_progress = Instant::now();
+    }
+
     fn progressed(&mut self, bytes: usize) {
-        if bytes > 0 {
+        if bytes > 0 && self.progress == Progress::Bytes {
             self.last_progress = Instant::now();
+        }
+    }
+
+    /// When the connection is to be closed if nothing progresses first,
+    /// and which limit that is.
+    fn due(&self) -> (Instant, Overdue) {
+        let idle = self.idle_due();
+        match self.handshake_due {
+            Some(due) if !self.heard || due < idle.0 => (due, Overdue::Handshake),
+            _ => idle,
+        }
+    }
+
+    fn idle_due(&self) -> (Instant, Overdue) {
+        let last = match self.progress {
+            Progress::Bytes => self.last_progress,
+            Progress::Requests => self.last_progress.max(self.activity.last_progress()),
+        };
+        if self.heard {
+            (last + self.idle, Overdue::Idle)
+        } else {
+            (last + self.first_byte, Overdue::Silent)
+        }
+    }
+
+    fn overdue_message(&self, overdue: Overdue) -> String {
+        match overdue {
+            Overdue::Handshake => handshake_timeout_message(self.first_byte),
+            Overdue::Silent => silent_client_message(self.first_byte),
+            Overdue::Idle => idle_timeout_message(self.idle),
         }
     }
 
@@ -121,22 +230,13 @@ impl GuardedStream {
             if self.activity.is_busy() {
                 self.last_progress = Instant::now();
             }
-            let window = if self.heard {
-                self.idle
-            } else {
-                self.first_byte
-            };
-            let due = self.last_progress + window;
+            let (due, overdue) = self.due();
             if Instant::now() >= due {
+                let message = self.overdue_message(overdue);
                 if !self.close_counted {
                     self.close_counted = true;
                     self.refusals.count(RefusalKind::IdleClosed);
                 }
-                let message = if self.heard {
-                    idle_timeout_message(self.idle)
-                } else {
-                    silent_client_message(self.first_byte)
-                };
                 return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, message)));
             }
             if self.deadline.deadline() != due {
@@ -147,6 +247,25 @@ impl GuardedStream {
             }
         }
     }
+}
+
+/// Which limit a connection passed.
+#[derive(Clone, Copy, Debug)]
+enum Overdue {
+    /// Its TLS handshake did not finish within `--header-timeout-s`.
+    Handshake,
+    /// Nothing came within `--header-timeout-s`.
+    Silent,
+    /// No progress for `--idle-timeout-s`.
+    Idle,
+}
+
+/// A TLS handshake that did not finish in time.
+fn handshake_timeout_message(limit: Duration) -> String {
+    format!(
+        "the TLS handshake did not finish within {} s of connecting; closing (raise --header-timeout-s)",
+        limit.as_secs_f64()
+    )
 }
 
 impl AsyncRead for GuardedStream {

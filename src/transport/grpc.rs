@@ -47,7 +47,8 @@ impl GrpcClient {
             .initial_stream_window_size(settings.h2.stream_window_bytes)
             .initial_connection_window_size(settings.h2.connection_window_bytes)
             .http2_adaptive_window(settings.h2.adaptive_window)
-            .max_frame_size(settings.h2.max_frame_bytes);
+            .max_frame_size(settings.h2.max_frame_bytes)
+            .http2_max_header_list_size(super::ANSWER_HEAD_LIMIT_BYTES as u32);
         let counters = Arc::new(WireCounters::default());
         let connector_counters = counters.clone();
         let nodelay = settings.h2.tcp_nodelay();
@@ -116,11 +117,12 @@ impl GrpcClient {
                 )
             })?;
             let response = ready.call(http_request).await.map_err(|e| {
+                let hint = super::enhance_your_calm(&e)
+                    .unwrap_or_else(|| hint(tonic::Code::Unavailable).to_string());
                 anyhow!(
-                    "the gRPC call to {} failed: {}{}",
+                    "the gRPC call to {} failed: {}{hint}",
                     self.url,
                     error_chain(&e),
-                    hint(tonic::Code::Unavailable)
                 )
             })?;
             read_answer(response, self.settings.max_message_bytes).await
@@ -206,11 +208,13 @@ async fn read_answer(
 }
 
 fn status_error(status: &tonic::Status) -> anyhow::Error {
+    // tonic reads ENHANCE_YOUR_CALM as RESOURCE_EXHAUSTED, which alone
+    // would read as a message over the limit.
+    let hint = super::enhance_your_calm(status).unwrap_or_else(|| hint(status.code()).to_string());
     anyhow!(
-        "the gRPC server answered {:?}: {}{}",
+        "the gRPC server answered {:?}: {}{hint}",
         status.code(),
         status.message(),
-        hint(status.code())
     )
 }
 

@@ -39,6 +39,37 @@ impl H2Tuning {
     }
 }
 
+/// The most an answer's headers, or its trailers, may hold, HTTP/1.1 and
+/// HTTP/2 alike (hyper's read buffer while parsing an HTTP/1.1 head, the
+/// `SETTINGS_MAX_HEADER_LIST_SIZE` REST/2 and gRPC announce): a server
+/// sending more fails that request, named, and the run goes on. What the
+/// client keeps of an answer is its body and its `Server-Timing` text,
+/// itself bounded (`wire::server_timing`).
+pub const ANSWER_HEAD_LIMIT_BYTES: usize = 64 * 1024;
+
+/// The most header fields an HTTP/1.1 answer may have (hyper's default,
+/// stated); HTTP/2's are bounded by `ANSWER_HEAD_LIMIT_BYTES`.
+pub const ANSWER_HEADER_FIELDS: usize = 100;
+
+/// What to say when an HTTP/2 server ended a stream or the connection with
+/// `ENHANCE_YOUR_CALM`, found anywhere in `error`'s chain: the server
+/// thinks this client floods it (too many streams, resets, pings or
+/// settings), which no message limit explains.
+pub(crate) fn enhance_your_calm(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let calm = std::iter::successors(Some(error), |e| e.source()).any(|e| {
+        // h2 writes the reason's description; its Debug, the reason's name.
+        e.to_string()
+            .contains("detected excessive load generating behavior")
+            || format!("{e:?}").contains("ENHANCE_YOUR_CALM")
+    });
+    calm.then(|| {
+        " (the server sent HTTP/2 ENHANCE_YOUR_CALM: it thinks this client floods it with \
+         streams, resets or pings; lower --concurrency, or raise the server's own stream and \
+         rate limits)"
+            .to_string()
+    })
+}
+
 /// Client-side settings shared by every transport.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {

@@ -202,13 +202,17 @@ impl RestClient {
                 .initial_connection_window_size(h2.connection_window_bytes)
                 .adaptive_window(h2.adaptive_window)
                 .max_frame_size(h2.max_frame_bytes)
+                .max_header_list_size(super::ANSWER_HEAD_LIMIT_BYTES as u32)
                 .handshake(io)
                 .await
                 .context("HTTP/2 handshake with the REST server failed (does it speak h2c?)")?;
             tokio::spawn(connection);
             Ok(Sender::H2(sender))
         } else {
-            let (sender, connection) = http1::handshake(io)
+            let (sender, connection) = http1::Builder::new()
+                .max_buf_size(super::ANSWER_HEAD_LIMIT_BYTES)
+                .max_headers(super::ANSWER_HEADER_FIELDS)
+                .handshake(io)
                 .await
                 .context("HTTP/1.1 handshake with the REST server failed")?;
             tokio::spawn(connection);
@@ -286,6 +290,17 @@ impl RestClient {
 /// the server did, and which flag to check.
 fn send_failure(error: &hyper::Error, http2: bool) -> anyhow::Error {
     let version = if http2 { "HTTP/2" } else { "HTTP/1.1" };
+    if error.is_parse_too_large() {
+        return anyhow!(
+            "the server at --rest-url answered with headers over {} KiB or {} fields, more than \
+             imgwire keeps of an answer: {error}",
+            super::ANSWER_HEAD_LIMIT_BYTES / 1024,
+            super::ANSWER_HEADER_FIELDS
+        );
+    }
+    if let Some(hint) = super::enhance_your_calm(error) {
+        return anyhow!("the REST request to --rest-url failed: {error}{hint}");
+    }
     let what = if error.is_parse() || error.is_parse_status() {
         format!("answered something that is not {version}")
     } else if error.is_incomplete_message() || error.is_closed() || error.is_canceled() {

@@ -1,14 +1,35 @@
 //! W3C `Server-Timing` text: how the server's stage durations travel back
 //! (a REST header, and the same text in a gRPC trailer). Only durations
 //! cross the wire, never timestamps, so two machines' clocks never mix.
+//! What a client keeps of a server's text is bounded: at most
+//! `MAX_TEXT_BYTES` are read and `MAX_METRICS` metrics kept, and an error
+//! quotes at most `QUOTED_CHARS` of it, so a hostile server cannot make a
+//! run's memory grow with every answer.
 
 use crate::stage::Stage;
 use std::fmt::Write;
 use std::time::Duration;
 
+/// The longest `Server-Timing` text read; longer text is refused whole.
+/// imgwire's own server writes about 200 bytes.
+pub const MAX_TEXT_BYTES: usize = 8 * 1024;
+
+/// The most metrics read from one `Server-Timing` text (imgwire's own
+/// server sends at most 7).
+pub const MAX_METRICS: usize = 64;
+
+/// How much of the server's text an error quotes.
+const QUOTED_CHARS: usize = 64;
+
 /// Why `Server-Timing` text could not be read.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum ServerTimingError {
+    #[error(
+        "Server-Timing of {bytes} bytes ignored: over the {MAX_TEXT_BYTES} bytes imgwire reads"
+    )]
+    TooLong { bytes: usize },
+    #[error("Server-Timing with over {MAX_METRICS} metrics ignored: more than imgwire keeps")]
+    TooManyMetrics,
     #[error("bad metric name '{name}' in Server-Timing '{text}'")]
     BadName { name: String, text: String },
     #[error("bad dur '{value}' for '{name}' in Server-Timing")]
@@ -58,19 +79,25 @@ impl ServerTimings {
     /// Parses `Server-Timing` text. Metrics this tool does not know (a proxy's,
     /// say) and metrics without `dur` are skipped; text that breaks the
     /// grammar is an error that says what was wrong.
+    /// Text over `MAX_TEXT_BYTES` or with more than `MAX_METRICS` metrics
+    /// is refused whole (an error, so counted as a warning by the run).
     pub fn parse(text: &str) -> Result<Self, ServerTimingError> {
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(ServerTimingError::TooLong { bytes: text.len() });
+        }
         let mut timings = ServerTimings::default();
-        for metric in split_outside_quotes(text, ',') {
-            let metric = metric.trim();
-            if metric.is_empty() {
-                continue;
+        let metrics = split_outside_quotes(text, ',');
+        let metrics = metrics.iter().map(|m| m.trim()).filter(|m| !m.is_empty());
+        for (read, metric) in metrics.enumerate() {
+            if read == MAX_METRICS {
+                return Err(ServerTimingError::TooManyMetrics);
             }
             let mut parts = split_outside_quotes(metric, ';').into_iter();
             let name = parts.next().unwrap_or_default().trim();
             if name.is_empty() || !name.chars().all(is_token_char) {
                 return Err(ServerTimingError::BadName {
-                    name: name.into(),
-                    text: text.into(),
+                    name: quoted(name),
+                    text: quoted(text),
                 });
             }
             let mut duration = None;
@@ -81,11 +108,11 @@ impl ServerTimings {
                     .unwrap_or((param.trim(), ""));
                 if key.eq_ignore_ascii_case("dur") {
                     let ms: f64 = value.parse().map_err(|_| ServerTimingError::BadDuration {
-                        name: name.into(),
-                        value: value.into(),
+                        name: quoted(name),
+                        value: quoted(value),
                     })?;
                     if !ms.is_finite() || ms < 0.0 {
-                        return Err(ServerTimingError::OutOfRange { name: name.into() });
+                        return Err(ServerTimingError::OutOfRange { name: quoted(name) });
                     }
                     duration = Some(Duration::from_nanos((ms * 1e6).round() as u64));
                 }
@@ -95,6 +122,14 @@ impl ServerTimings {
             }
         }
         Ok(timings)
+    }
+}
+
+/// At most `QUOTED_CHARS` of `text`, marked where cut.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
@@ -157,5 +192,32 @@ mod tests {
             );
         }
         assert_eq!(ServerTimings::parse("").unwrap().entries(), &[]);
+    }
+
+    #[test]
+    fn keeps_bounded_what_a_hostile_server_sends() {
+        let metrics = |n: usize| vec!["decode;dur=1"; n].join(", ");
+        assert_eq!(
+            ServerTimings::parse(&metrics(MAX_METRICS))
+                .unwrap()
+                .entries()
+                .len(),
+            MAX_METRICS
+        );
+        let many = metrics(MAX_METRICS + 1);
+        assert_eq!(
+            ServerTimings::parse(&many),
+            Err(ServerTimingError::TooManyMetrics)
+        );
+        let long = format!("decode;dur=1;desc=\"{}\"", "x".repeat(MAX_TEXT_BYTES));
+        let err = ServerTimings::parse(&long).unwrap_err();
+        assert!(matches!(err, ServerTimingError::TooLong { .. }), "{err}");
+        let bad = format!("bad name{};dur=1", "y".repeat(4000));
+        let err = ServerTimings::parse(&bad).unwrap_err().to_string();
+        assert!(
+            err.len() < 4 * QUOTED_CHARS,
+            "{} bytes: the whole text quoted",
+            err.len()
+        );
     }
 }
