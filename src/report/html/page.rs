@@ -4,6 +4,7 @@
 //! each scenario's flamegraphs.
 
 use super::{escape, relative_link, Chart};
+use crate::profile::ProfileSummary;
 use crate::protocol::Protocol;
 use crate::report::server_stats::by_reason;
 use crate::report::stages::{
@@ -232,7 +233,20 @@ fn profile_links(s: &ScenarioReport, links_from: &Path) -> String {
     for warning in &profile.warnings {
         let _ = writeln!(out, "<p class=\"note\">warning: {}</p>", escape(warning));
     }
+    out.push_str(&cpu_only_note(profile, links_from));
     out
+}
+
+/// What the flamegraphs cannot show (the waits), with a link to the trace
+/// that shows them where the run wrote one.
+fn cpu_only_note(profile: &ProfileSummary, links_from: &Path) -> String {
+    let mut note = escape(&profile.cpu_only_note());
+    if let Some(trace) = &profile.trace {
+        let href = url_path(&relative_link(links_from, Path::new(trace)));
+        let link = format!("<a href=\"{}\">{}</a>", escape(&href), escape(trace));
+        note = note.replacen(&escape(trace), &link, 1);
+    }
+    format!("<p class=\"note cpu-only\">{note}</p>\n")
 }
 
 /// A relative path as a URL path: the characters a URL gives meaning to
