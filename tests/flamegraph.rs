@@ -12,7 +12,9 @@ use std::sync::{Mutex, MutexGuard};
 /// One CPU profiler per process: the tests that profile take turns.
 fn profiler_turn() -> MutexGuard<'static, ()> {
     static PROFILER: Mutex<()> = Mutex::new(());
-    PROFILER.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PROFILER
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn frames_in(svg: &str) -> Vec<String> {
