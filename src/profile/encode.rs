@@ -62,7 +62,6 @@ pub fn to_pprof(report: &Report) -> Profile {
                     line: vec![Line {
                         function_id: id,
                         line: i64::from(symbol.lineno()),
-                        ..Line::default()
                     }],
                     ..Location::default()
                 });
