@@ -72,7 +72,7 @@ fn cpu_encoders_are_measured_at_every_thread_count_with_sane_quality() {
         }
     }
     assert_eq!(rows(&report, "image-rs")[0]["subsampling"], "444");
-    assert_eq!(report["reference_sweep"].as_array().unwrap().len(), 8);
+    assert_eq!(report["reference_sweep"].as_array().unwrap().len(), 9);
     let pairs = report["same_quality"].as_array().unwrap();
     assert!(
         pairs
@@ -90,12 +90,59 @@ fn cpu_encoders_are_measured_at_every_thread_count_with_sane_quality() {
     );
     assert_eq!(
         csv.lines().filter(|l| l.starts_with("reference,")).count(),
-        8
+        9
     );
     for line in csv.lines() {
         assert_eq!(line.split(',').count(), header_cells, "{line}");
     }
     gpu_rows_say_why_they_are_missing(&report);
+}
+
+/// The reference sweep reaches q100; an encoder whose PSNR lies past it
+/// anyway (noise frames: 4:2:0 turbojpeg loses their chroma at any quality,
+/// image-rs keeps it at 4:4:4) is paired with the sweep's end and marked
+/// out of range, never passed off as the same quality.
+#[test]
+fn same_quality_pairs_past_the_sweep_are_marked_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--encoders",
+        "turbojpeg,image-rs",
+        "--sizes",
+        "120x160",
+        "--content",
+        "noise",
+        "--frames",
+        "4",
+        "--threads",
+        "1",
+        "--quality",
+        "90,95",
+    ];
+    let (result, report, _) = encode(dir.path(), &args);
+    result.expect("the comparison runs");
+    let report = report.expect("the JSON was written");
+    let sweep = report["reference_sweep"].as_array().unwrap();
+    let qualities: Vec<u64> = sweep
+        .iter()
+        .map(|p| p["quality"].as_u64().unwrap())
+        .collect();
+    assert_eq!(qualities.last(), Some(&100), "{qualities:?}");
+    let best = sweep
+        .iter()
+        .map(|p| p["psnr_rgb_db"].as_f64().unwrap())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let pairs = report["same_quality"].as_array().unwrap();
+    assert_eq!(pairs.len(), 2, "{pairs:?}");
+    for pair in pairs {
+        let psnr = pair["psnr_rgb_db"].as_f64().unwrap();
+        assert!(
+            psnr > best + 1.0,
+            "noise keeps image-rs above the sweep: {pair}"
+        );
+        assert_eq!(pair["reference_quality"], 100, "{pair}");
+        assert_eq!(pair["out_of_range"], "above", "{pair}");
+    }
 }
 
 /// Without a driver, each GPU encoder is one row holding the error's own

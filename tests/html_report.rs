@@ -73,6 +73,86 @@ fn the_page_holds_every_table_and_chart_and_fetches_nothing() {
     assert!(!html.contains("Throughput against latency"));
 }
 
+/// The page opens with a verdict per size x payload measured over both
+/// protocols; the factors table is a table with its units in its headers
+/// and its legend in a paragraph (no fixed-width block to scroll or cut).
+#[test]
+fn the_page_opens_with_a_verdict_and_the_factors_are_a_table() {
+    let report = fixture::report();
+    let html = page(&HtmlExporter::default(), &report);
+    let verdict = html.find("id=\"verdict\"").expect("a verdict section");
+    assert!(
+        verdict < html.find("id=\"settings\"").unwrap(),
+        "the verdict comes first"
+    );
+    let items: Vec<&str> = html[verdict..]
+        .split("</ul>")
+        .next()
+        .unwrap()
+        .split("<li>")
+        .skip(1)
+        .collect();
+    assert_eq!(items.len(), 2, "one line per size x payload: {items:?}");
+    assert!(
+        items[0].starts_with("<b>360x640 basic</b>: "),
+        "{}",
+        items[0]
+    );
+    assert!(
+        items[1].starts_with("<b>360x640 binary</b>: "),
+        "{}",
+        items[1]
+    );
+    for item in &items {
+        assert!(
+            item.contains("faster per burst (95 % interval ")
+                || item.contains("no clear difference"),
+            "{item}"
+        );
+        assert!(
+            item.contains("per request against REST"),
+            "the stage: {item}"
+        );
+    }
+    assert!(!html.contains("<pre"), "no fixed-width block");
+    assert_eq!(count(&html, "<table class=\"factors\">"), 1);
+    for header in [
+        "REST/1.1 (s/burst)",
+        "gRPC-REST/1.1 (s/burst)",
+        "faster per burst [95 % interval]",
+        "largest stage gap, gRPC - REST (ms/request)",
+    ] {
+        assert!(
+            html.contains(&format!("<th>{header}</th>")),
+            "no header {header}"
+        );
+    }
+    assert!(html.contains("<td class=\"name\">360x640</td><td class=\"name\">binary</td>"));
+    assert!(
+        html.contains("add rest-h2 to --protocols to split the gap"),
+        "the whole legend"
+    );
+}
+
+/// Flamegraphs show CPU time only; the page says so under each profile and
+/// links the trace, where the waits are, when the run wrote one.
+#[test]
+fn the_profile_note_says_cpu_only_and_links_the_trace() {
+    let mut report = fixture::report();
+    let html = page(&HtmlExporter::default(), &report);
+    assert!(html.contains("flamegraphs show CPU time only"));
+    assert!(html.contains("run with --trace PATH"));
+    let profile = report.scenarios[3].profile.take().unwrap();
+    let trace = std::env::current_dir().unwrap().join("out/trace.json");
+    report.scenarios[3].profile = Some(profile.with_trace(Some(&trace)));
+    let below = HtmlExporter {
+        links_from: PathBuf::from("out/pages"),
+        ..HtmlExporter::default()
+    };
+    let html = page(&below, &report);
+    assert!(html.contains("<a href=\"../trace.json\">"), "{html}");
+}
+
 #[test]
 fn flamegraph_links_are_relative_to_the_page_folder() {
     let report = fixture::report();
@@ -266,6 +346,9 @@ fn chromium_loads_a_real_runs_report_quietly_and_draws_its_charts() {
         assert!(loaded.dom.contains(title), "no chart titled {title}");
     }
     assert_eq!(count(&loaded.dom, "<section class=\"scenario\""), 4);
+    assert!(loaded.dom.contains("REST or gRPC?"), "the verdict");
+    assert_eq!(count(&loaded.dom, "<table class=\"factors\">"), 1);
+    assert!(!loaded.dom.contains("<pre"));
 }
 
 #[test]

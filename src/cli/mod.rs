@@ -227,6 +227,9 @@ pub struct BenchArgs {
     /// Root each flamegraph's stacks at their own thread (server-0, server-1...) instead of merging each thread pool's under one root (server).
     #[arg(long)]
     pub flamegraph_threads: bool,
+    /// Draw every frame in the flamegraph SVGs: by default each run of the async runtime's frames (tokio's scheduler and task harness, thread start, closure shims, catch_unwind) is folded into one [runtime] frame. The .pb.gz files always hold the full stacks.
+    #[arg(long)]
+    pub flamegraph_full_stacks: bool,
     /// Put an emulated link between client and server, e.g. bw=1gbit,rtt=2ms (a relay inside imgwire; no root needed).
     #[arg(long, value_name = "SPEC")]
     pub link: Option<crate::link::LinkSpec>,

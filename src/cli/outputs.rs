@@ -3,7 +3,7 @@
 
 use super::BenchArgs;
 use crate::output::OutputPath;
-use crate::profile::ThreadView;
+use crate::profile::{FrameView, ThreadView};
 use crate::run::plan::{FlamegraphPlan, OutputPlan, Tables};
 use std::path::PathBuf;
 
@@ -31,6 +31,10 @@ impl BenchArgs {
                 threads: match self.flamegraph_threads {
                     true => ThreadView::PerThread,
                     false => ThreadView::PerPool,
+                },
+                frames: match self.flamegraph_full_stacks {
+                    true => FrameView::Full,
+                    false => FrameView::Folded,
                 },
             }),
             save_requests: self.save_requests.clone(),

@@ -1,9 +1,16 @@
 //! The "same quality" view: each non-reference encoder set beside
 //! turbojpeg at the quality whose RGB PSNR is closest to its own, so a
 //! fast encoder at low quality is never compared with a slow one at high.
+//! An encoder whose PSNR lies past both ends of the sweep (image-rs's 4:4:4
+//! at q95 is above what 4:2:0 turbojpeg reaches even at q100) is paired with
+//! the nearest end and marked out of range, never passed off as equal.
 
 use super::encoders::EncoderChoice;
-use super::results::{ReferencePoint, Row, SameQuality};
+use super::results::{OutOfRange, ReferencePoint, Row, SameQuality};
+
+/// How far past the sweep's best or worst PSNR an encoder may be and still
+/// count as in range: well under the gap between two swept qualities.
+const RANGE_SLACK_DB: f64 = 0.1;
 
 /// Pairs every measured row of another encoder at `threads` with the
 /// closest reference point of its size.
@@ -14,7 +21,8 @@ pub fn same_quality(rows: &[Row], sweep: &[ReferencePoint], threads: usize) -> V
             let speed = row.speed.filter(|s| s.threads == threads)?;
             let fidelity = row.fidelity?;
             let psnr = fidelity.quality.psnr_rgb_db?;
-            let reference = closest(sweep.iter().filter(|p| p.size == row.size), psnr)?;
+            let of_size = || sweep.iter().filter(|p| p.size == row.size);
+            let reference = closest(of_size(), psnr)?;
             let reference_psnr = reference.fidelity.quality.psnr_rgb_db?;
             Some(SameQuality {
                 size: row.size.clone(),
@@ -29,9 +37,29 @@ pub fn same_quality(rows: &[Row], sweep: &[ReferencePoint], threads: usize) -> V
                 reference_megapixels_per_s: reference.speed.megapixels_per_s,
                 reference_bits_per_pixel: reference.fidelity.bits_per_pixel,
                 speed_ratio: speed.megapixels_per_s / reference.speed.megapixels_per_s.max(1e-12),
+                out_of_range: out_of_range(of_size(), psnr),
             })
         })
         .collect()
+}
+
+/// Whether `psnr` lies past the best or the worst PSNR of the sweep.
+fn out_of_range<'a>(
+    points: impl Iterator<Item = &'a ReferencePoint>,
+    psnr: f64,
+) -> Option<OutOfRange> {
+    let psnrs: Vec<f64> = points
+        .filter_map(|p| p.fidelity.quality.psnr_rgb_db)
+        .collect();
+    let best = psnrs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let worst = psnrs.iter().copied().fold(f64::INFINITY, f64::min);
+    if psnr > best + RANGE_SLACK_DB {
+        Some(OutOfRange::Above)
+    } else if psnr < worst - RANGE_SLACK_DB {
+        Some(OutOfRange::Below)
+    } else {
+        None
+    }
 }
 
 /// The point whose RGB PSNR is nearest `psnr` (the first of a tie).
@@ -131,6 +159,37 @@ mod tests {
             (EncoderChoice::Nvjpeg, 78)
         );
         assert_eq!(pairs[1].reference_bits_per_pixel, 2.0);
+        assert_eq!(pairs[0].out_of_range, None);
+        assert_eq!(pairs[1].out_of_range, Some(OutOfRange::Above));
         assert!(same_quality(&rows, &[], 1).is_empty());
+    }
+
+    #[test]
+    fn qualities_past_the_sweep_are_marked_not_matched() {
+        let sweep = [
+            reference("8x8", 94, 44.0, 100.0),
+            reference("8x8", 98, 45.4, 90.0),
+            reference("8x8", 100, 46.0, 80.0),
+        ];
+        let rows = [
+            row(EncoderChoice::ImageRs, 80, 1, 40.0, 50.0),
+            row(EncoderChoice::ImageRs, 90, 1, 45.3, 50.0),
+            row(EncoderChoice::ImageRs, 95, 1, 46.6, 50.0),
+            row(EncoderChoice::ImageRs, 100, 1, 46.05, 50.0),
+        ];
+        let pairs = same_quality(&rows, &sweep, 1);
+        let found: Vec<(u8, u8, Option<OutOfRange>)> = pairs
+            .iter()
+            .map(|p| (p.quality, p.reference_quality, p.out_of_range))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (80, 94, Some(OutOfRange::Below)),
+                (90, 98, None),
+                (95, 100, Some(OutOfRange::Above)),
+                (100, 100, None),
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! method, per size one table of every encoder x quality x thread count and
 //! the same-quality pairs, then notes; 100 columns unless `--wide`.
 
-use super::results::{EncodeReport, Row, SameQuality};
+use super::results::{EncodeReport, OutOfRange, Row, SameQuality};
 use crate::report::{align_columns, plural, wrap};
 use std::fmt::Write;
 
@@ -188,14 +188,41 @@ fn same_quality_table(
             format!("{:.2}", pair.psnr_rgb_db),
             format!("{:.1}", pair.megapixels_per_s),
             format!("{:.3}", pair.bits_per_pixel),
-            pair.reference_quality.to_string(),
+            match pair.out_of_range {
+                Some(_) => format!("{}*", pair.reference_quality),
+                None => pair.reference_quality.to_string(),
+            },
             format!("{:.2}", pair.reference_psnr_rgb_db),
             format!("{:.1}", pair.reference_megapixels_per_s),
             format!("{:.3}", pair.reference_bits_per_pixel),
             format!("{:.2}x", pair.speed_ratio),
         ]);
     }
-    out + &align_columns(&table, 1)
+    let beyond: String = pairs
+        .iter()
+        .filter_map(|pair| out_of_range_line(pair, width))
+        .collect();
+    out + &align_columns(&table, 1) + &beyond
+}
+
+/// Why a pair marked `*` is no same-quality pair: the encoder's PSNR lies
+/// past every quality turbojpeg was swept over.
+fn out_of_range_line(pair: &SameQuality, width: Option<usize>) -> Option<String> {
+    let (side, end) = match pair.out_of_range? {
+        OutOfRange::Above => ("above", "best"),
+        OutOfRange::Below => ("below", "lowest"),
+    };
+    let line = format!(
+        "  * out of range: {} q{} ({:.2} dB) is {side} turbojpeg's {end}, q{} ({:.2} dB); no \
+         turbojpeg quality matches it, so its speed is set against that nearest end, not an \
+         equal quality",
+        pair.encoder.name(),
+        pair.quality,
+        pair.psnr_rgb_db,
+        pair.reference_quality,
+        pair.reference_psnr_rgb_db,
+    );
+    Some(wrap(&line, width, "    "))
 }
 
 /// The reference sweep in one wrapped line: quality, RGB PSNR, MP/s.

@@ -105,4 +105,17 @@ pub struct SameQuality {
     pub reference_bits_per_pixel: f64,
     /// The encoder's megapixels per second over turbojpeg's.
     pub speed_ratio: f64,
+    /// Where the encoder's PSNR lies outside every quality turbojpeg was
+    /// swept over (`above` q100's, or `below` the lowest): the pair is the
+    /// nearest end of the sweep, not an equal quality.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_of_range: Option<OutOfRange>,
+}
+
+/// Which end of the reference sweep an encoder's quality lies past.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutOfRange {
+    Above,
+    Below,
 }

@@ -5,10 +5,18 @@
 //! flamegraph SVGs and pprof protobufs (`.pb.gz`, for `go tool pprof`,
 //! speedscope, Pyroscope). Off by default: nothing is sampled unless asked.
 //! The SVGs merge each thread pool's stacks under one root unless
-//! `--flamegraph-threads` asks for a root per thread; the protobufs keep
-//! every thread.
+//! `--flamegraph-threads` asks for a root per thread, and fold the async
+//! runtime's frames into one `[runtime]` frame unless
+//! `--flamegraph-full-stacks` asks for every frame; the protobufs keep
+//! every thread and every frame. Flamegraphs show CPU time only: time a
+//! request spends waiting (for its body, for a decode thread) is in the
+//! trace (`--trace`), not here.
 
+mod elf_symbols;
+mod encode;
 mod remote;
+mod resolve;
+mod runtime_frames;
 mod stacks;
 
 pub use remote::fetch_remote;
@@ -44,12 +52,15 @@ impl Sampler {
         Ok(Sampler { guard })
     }
 
-    /// Stops sampling and symbolises what was caught.
+    /// Stops sampling and symbolises what was caught (see `resolve`).
     pub fn stop(self) -> Result<Report> {
-        self.guard
+        let unresolved = self
+            .guard
             .report()
-            .build()
-            .map_err(|e| anyhow!("could not build the CPU profile: {e}"))
+            .build_unresolved()
+            .map_err(|e| anyhow!("could not build the CPU profile: {e}"))?;
+        drop(self.guard);
+        Ok(resolve::resolve(unresolved))
     }
 }
 
@@ -90,6 +101,25 @@ pub enum ThreadView {
     PerThread,
 }
 
+/// Which frames a flamegraph SVG draws.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FrameView {
+    /// Each run of the runtime's frames (tokio's scheduler and task
+    /// harness, thread start, closure shims, `catch_unwind`) as one
+    /// `[runtime]` frame, so the work is near the root.
+    #[default]
+    Folded,
+    /// Every frame, as sampled (`--flamegraph-full-stacks`).
+    Full,
+}
+
+/// How a flamegraph SVG roots and folds its stacks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackView {
+    pub threads: ThreadView,
+    pub frames: FrameView,
+}
+
 /// A function and its share of a side's samples (self time).
 #[derive(Clone, Debug, Serialize)]
 pub struct HotFunction {
@@ -108,6 +138,31 @@ pub struct ProfileSummary {
     pub hottest_side: Side,
     pub hottest: Vec<HotFunction>,
     pub warnings: Vec<String>,
+    /// The trace file of the same run (`--trace`), where the waits that a
+    /// flamegraph cannot show are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+}
+
+impl ProfileSummary {
+    /// The summary, naming the run's trace file where one is written.
+    pub fn with_trace(mut self, trace: Option<&Path>) -> Self {
+        self.trace = trace.map(|path| path.display().to_string());
+        self
+    }
+
+    /// What a flamegraph cannot show, and where it is instead.
+    pub fn cpu_only_note(&self) -> String {
+        let see = match &self.trace {
+            Some(path) => format!("the trace shows each request's waits: {path}"),
+            None => "run with --trace PATH to see each request's waits".to_string(),
+        };
+        format!(
+            "flamegraphs show CPU time only: time spent waiting (server.receive for the body, \
+             server.queue for a decode thread, the client waiting on the network) draws \
+             nothing; {see}"
+        )
+    }
 }
 
 /// Where one side's profile came from.
@@ -130,7 +185,7 @@ pub fn write_profiles(
     stem: &str,
     hz: i32,
     dominant_stage: Option<Stage>,
-    threads: ThreadView,
+    view: StackView,
 ) -> Result<ProfileSummary> {
     let hottest_side = dominant_stage.map_or(Side::Client, Stage::side);
     let mut summary = ProfileSummary {
@@ -141,6 +196,7 @@ pub fn write_profiles(
         hottest_side,
         hottest: Vec::new(),
         warnings: Vec::new(),
+        trace: None,
     };
     let sides = [(Side::Client, SideProfile::Local), (Side::Server, server)];
     for (side, source) in sides {
@@ -154,7 +210,7 @@ pub fn write_profiles(
                 continue;
             }
         };
-        let stacks = Stacks::from_pprof_gz(&pprof_gz)?.rooted(threads);
+        let stacks = Stacks::from_pprof_gz(&pprof_gz, view.frames)?.rooted(view.threads);
         let samples = stacks.samples();
         match side {
             Side::Client => summary.client_samples = samples,
@@ -197,9 +253,7 @@ fn side_of(report: &Report, side: Side) -> Report {
 
 /// A profile as gzip-compressed pprof protobuf, the form `go tool pprof` reads.
 pub fn pprof_gz(report: &Report) -> Result<Vec<u8>> {
-    let profile = report
-        .pprof()
-        .map_err(|e| anyhow!("could not encode the pprof profile: {e}"))?;
+    let profile = encode::to_pprof(report);
     let mut gz = GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&profile.encode_to_vec())?;
     Ok(gz.finish()?)

@@ -2,9 +2,12 @@
 //! gzip'd pprof protobuf, so that this process's samples and a remote
 //! server's are drawn and summarised by the same code. The threads of one
 //! pool (`server-0`, `server-1`...) run the same code, so by default their
-//! stacks merge under the pool's name and the flamegraph shows one tower.
+//! stacks merge under the pool's name and the flamegraph shows one tower;
+//! and by default each run of runtime frames (`runtime_frames`) is folded
+//! into one.
 
-use super::{HotFunction, ThreadView};
+use super::runtime_frames;
+use super::{FrameView, HotFunction, ThreadView};
 use anyhow::{anyhow, Context, Result};
 use flate2::read::GzDecoder;
 use pprof::protos::{Message, Profile};
@@ -18,8 +21,9 @@ pub struct Stacks {
 
 impl Stacks {
     /// Reads a gzip'd pprof profile (as pprof-rs writes it: one line per
-    /// location, locations leaf first, the thread in a `thread` label).
-    pub fn from_pprof_gz(bytes: &[u8]) -> Result<Stacks> {
+    /// location, locations leaf first, the thread in a `thread` label),
+    /// with the runtime's frames folded or kept as `view` asks.
+    pub fn from_pprof_gz(bytes: &[u8], view: FrameView) -> Result<Stacks> {
         let mut raw = Vec::new();
         GzDecoder::new(bytes)
             .read_to_end(&mut raw)
@@ -33,12 +37,17 @@ impl Stacks {
                 .cloned()
                 .unwrap_or_default()
         };
-        let functions: HashMap<u64, String> = profile
+        // Each function's name, and whether it is runtime machinery.
+        let functions: HashMap<u64, (String, bool)> = profile
             .function
             .iter()
-            .map(|f| (f.id, text(f.name)))
+            .map(|f| {
+                let name = text(f.name);
+                let runtime = runtime_frames::is_runtime(&name, &text(f.filename));
+                (f.id, (name, runtime))
+            })
             .collect();
-        let locations: HashMap<u64, Vec<String>> = profile
+        let locations: HashMap<u64, Vec<(String, bool)>> = profile
             .location
             .iter()
             .map(|l| {
@@ -46,7 +55,7 @@ impl Stacks {
                     functions
                         .get(&line.function_id)
                         .cloned()
-                        .unwrap_or_else(|| "[unknown]".into())
+                        .unwrap_or_else(|| ("[unknown]".into(), false))
                 });
                 (l.id, names.collect())
             })
@@ -60,7 +69,7 @@ impl Stacks {
                     .label
                     .iter()
                     .find(|l| usize::try_from(l.key).ok() == thread_key)
-                    .map(|l| text(l.str));
+                    .map(|l| (text(l.str), false));
                 let frames = thread.into_iter().chain(
                     sample
                         .location_id
@@ -68,7 +77,12 @@ impl Stacks {
                         .rev()
                         .flat_map(|id| locations.get(id).cloned().unwrap_or_default()),
                 );
-                (frames.collect(), sample.value.first().copied().unwrap_or(0))
+                let frames: Vec<(String, bool)> = frames.collect();
+                let frames = match view {
+                    FrameView::Folded => runtime_frames::fold(frames),
+                    FrameView::Full => frames.into_iter().map(|(name, _)| name).collect(),
+                };
+                (frames, sample.value.first().copied().unwrap_or(0))
             })
             .collect();
         Ok(Stacks { stacks })

@@ -10,9 +10,32 @@ use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
 
-/// One row per size x payload where the run measured both REST/1.1 and
-/// gRPC; empty when it did not.
+/// The table as the terminal prints it: a title, the rows aligned, the
+/// legend; empty when the run did not measure both REST/1.1 and gRPC.
 pub fn render(report: &BenchReport, width: Option<usize>) -> String {
+    let Some(table) = table(report) else {
+        return String::new();
+    };
+    let mut out = String::from("\n");
+    out.push_str(&wrap(TITLE, width, ""));
+    out.push_str(&align(&table.rows, 2));
+    out.push_str(&wrap(&format!("  ({})", table.legend), width, "   "));
+    out
+}
+
+/// The table's title.
+pub const TITLE: &str =
+    "Where gRPC and REST/1.1 part (seconds per burst; each column changes one factor)";
+
+/// The rows (the header first) and the legend, for any output to lay out.
+pub struct FactorsTable {
+    pub rows: Vec<Vec<String>>,
+    pub legend: &'static str,
+}
+
+/// One row per size x payload where the run measured both REST/1.1 and
+/// gRPC; None when it did not.
+pub fn table(report: &BenchReport) -> Option<FactorsTable> {
     let find = |cell: &ScenarioReport, protocol: Protocol| {
         report
             .scenario(Scenario {
@@ -57,7 +80,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         ]);
     }
     if rows.len() == 1 {
-        return String::new();
+        return None;
     }
     if !rows.iter().skip(1).any(|r| r[3] != "-") {
         // No REST/2 anywhere: the two split columns would be empty.
@@ -65,26 +88,18 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
             row.drain(3..5);
         }
     }
-    let mut out = String::from("\n");
-    out.push_str(&wrap(
-        "Where gRPC and REST/1.1 part (seconds per burst; each column changes one factor)",
-        width,
-        "",
-    ));
-    out.push_str(&align(&rows, 2));
     let legend = if split {
-        "  (+HTTP/2 is REST/2 - REST/1.1, the same bodies over HTTP/2; +gRPC framing is gRPC - \
+        "+HTTP/2 is REST/2 - REST/1.1, the same bodies over HTTP/2; +gRPC framing is gRPC - \
          REST/2; faster: which of the two, how many times, and the 95 % interval of that ratio \
          (bootstrap over the bursts); the largest stage gap is the request stage whose mean \
-         differs most, ~ where the interval of its ratio holds 1)"
+         differs most, ~ where the interval of its ratio holds 1"
     } else {
-        "  (faster: which of the two, how many times, and the 95 % interval of that ratio \
+        "faster: which of the two, how many times, and the 95 % interval of that ratio \
          (bootstrap over the bursts); the largest stage gap is the request stage whose mean \
          differs most, ~ where the interval of its ratio holds 1; add rest-h2 to --protocols to \
-         split the gap into HTTP/2 and gRPC's own framing)"
+         split the gap into HTTP/2 and gRPC's own framing"
     };
-    out.push_str(&wrap(legend, width, "   "));
-    out
+    Some(FactorsTable { rows, legend })
 }
 
 /// Which of REST/1.1 and gRPC is faster per burst, by how many times with

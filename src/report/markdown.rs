@@ -2,11 +2,13 @@
 //! per burst with its 95 % interval, p99, requests/s, bytes, the dominant
 //! stage), `n/a` rows for the cells the
 //! target cannot take with their reasons under it, and, for a server that
-//! is not imgwire's, a table of its own stages from its statistics; to
-//! paste into a pull request.
+//! is not imgwire's, a table of its own stages from its statistics; then
+//! the run's settings (the terminal header's lines) and each scenario's
+//! stage table with its notes, so the file holds what the terminal showed;
+//! to paste into a pull request.
 
 use super::server_stats::by_reason;
-use super::stages::dominant_name;
+use super::stages::{details, dominant_name, headline, no_server_timings, request_rows};
 use super::text::unique;
 use super::versus::seconds_with_interval;
 use super::{megabytes, BenchReport, Exporter, ScenarioReport};
@@ -30,8 +32,78 @@ impl Exporter for MarkdownExporter {
         out.push_str(&scenario_table(report)?);
         out.push_str(&super::load::markdown_table(report));
         out.push_str(&server_stats_table(report)?);
+        out.push_str(&settings(report));
+        out.push_str(&stage_tables(report)?);
         Ok(out.into_bytes())
     }
+}
+
+/// The terminal header's lines, one bullet each.
+fn settings(report: &BenchReport) -> String {
+    let mut out = String::from("\n## Settings\n\n");
+    let header = super::header::render(report, None);
+    for line in header.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        out.push_str(&format!("- {}\n", escape(line)));
+    }
+    out
+}
+
+/// Each scenario's stage table (ms per request) under its headline, with
+/// the notes the terminal prints under it.
+fn stage_tables(report: &BenchReport) -> Result<String> {
+    let mut out = String::from("\n## Stages per scenario (ms per request)\n");
+    for s in &report.scenarios {
+        write!(out, "\n### {}\n\n", escape(&headline(s)))?;
+        let details = details(report, s);
+        for line in details.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            writeln!(out, "{}  ", escape(line))?;
+        }
+        let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
+        out.push('\n');
+        out.push_str(&table(&request_rows(s, wall_mean)));
+        if no_server_timings(s) {
+            out.push_str(
+                "\nThe server sends no Server-Timing: transport includes the server's time.\n",
+            );
+        }
+        if let Some(profile) = &s.profile {
+            let hot: Vec<String> = profile
+                .hottest
+                .iter()
+                .map(|h| format!("{} {:.0}%", h.function, h.self_share * 100.0))
+                .collect();
+            writeln!(
+                out,
+                "\nProfile: hottest on the {} side (self time): {}; files: {}.  \n{}",
+                profile.hottest_side.name(),
+                escape(&hot.join(", ")),
+                escape(&profile.files.join(" ")),
+                escape(&profile.cpu_only_note())
+            )?;
+        }
+    }
+    Ok(out)
+}
+
+/// Rows as a Markdown table: the first row the header, the first column
+/// left-aligned and the others right-aligned.
+fn table(rows: &[Vec<String>]) -> String {
+    let Some(header) = rows.first() else {
+        return String::new();
+    };
+    let line = |cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|c| escape(c.trim())).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    let mut out = line(header);
+    let rule: Vec<&str> = (0..header.len())
+        .map(|i| if i == 0 { "---" } else { "---:" })
+        .collect();
+    out.push_str(&format!("| {} |\n", rule.join(" | ")));
+    for row in &rows[1..] {
+        out.push_str(&line(row));
+    }
+    out
 }
 
 /// A row per scenario, a row per cell the target cannot take, and each

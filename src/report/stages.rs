@@ -255,6 +255,7 @@ fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
             hot.join(", ")
         ));
         lines.push(format!("  files: {}", p.files.join(" ")));
+        lines.push(format!("  note: {}", p.cpu_only_note()));
         lines.extend(p.warnings.iter().map(|w| format!("  warning: {w}")));
     }
     if s.timing_warnings > 0 {

@@ -248,6 +248,9 @@ pub struct FlamegraphPlan {
     /// How the flamegraph SVGs root their stacks: one root per thread pool
     /// (`server`), or one per thread (`--flamegraph-threads`).
     pub threads: crate::profile::ThreadView,
+    /// Whether the SVGs fold the runtime's frames (the default) or draw
+    /// every frame (`--flamegraph-full-stacks`).
+    pub frames: crate::profile::FrameView,
 }
 
 /// The transport factors a sweep can vary.

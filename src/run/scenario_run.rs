@@ -2,7 +2,9 @@
 //! windows, the socket byte counters around the counted ones, and the CPU
 //! profiler over them.
 
-use crate::profile::{fetch_remote, write_profiles, ProfileSummary, Sampler, SideProfile};
+use crate::profile::{
+    fetch_remote, write_profiles, ProfileSummary, Sampler, SideProfile, StackView,
+};
 use crate::report::load::LoadFigures;
 use crate::report::records::BurstResult;
 use crate::report::server_stats::ServerStats;
@@ -78,7 +80,10 @@ pub async fn run_scenario(
             .finish(flamegraph, &stem, report.dominant_stage)
             .await
         {
-            Ok(summary) => report.profile = Some(summary),
+            Ok(summary) => {
+                let trace = plan.outputs.trace.as_ref().map(|t| t.path.as_path());
+                report.profile = Some(summary.with_trace(trace));
+            }
             Err(e) => fatal = fatal.or(Some(e)),
         }
     }
@@ -261,7 +266,11 @@ impl Profiler {
             }),
         };
         let (dir, hz) = (&flamegraph.dir, flamegraph.hz);
-        write_profiles(&report, server, dir, stem, hz, dominant, flamegraph.threads)
+        let view = StackView {
+            threads: flamegraph.threads,
+            frames: flamegraph.frames,
+        };
+        write_profiles(&report, server, dir, stem, hz, dominant, view)
     }
 }
 

@@ -201,6 +201,7 @@ pub fn report() -> BenchReport {
         client_samples: 120,
         server_samples: 340,
         hottest_side: Side::Server,
+        trace: None,
         hottest: vec![HotFunction {
             function: "decode_mcu<&>".into(),
             self_share: 0.25,

@@ -1,6 +1,7 @@
 //! `--html PATH`: the report as one self-contained page to look at rather
 //! than read (inline CSS and SVG, no script, nothing fetched: it opens
-//! offline): the run's settings, the seed's table, each size x payload's
+//! offline): a verdict line per size x payload (REST or gRPC, by how
+//! much, and the stage that makes the difference), the run's settings, the seed's table, each size x payload's
 //! stacked stage bars and latency CDF, the throughput-latency curve where a
 //! run has several loads, each scenario's stage table and links to its
 //! flamegraphs. `--charts DIR` writes the charts alone, one .svg each.
@@ -8,6 +9,7 @@
 pub mod charts;
 pub mod load_chart;
 mod page;
+mod verdict;
 
 use super::{BenchReport, Exporter};
 use crate::output::OutputPath;

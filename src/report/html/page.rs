@@ -3,14 +3,15 @@
 //! tables built from the same cells the terminal aligns, and the links to
 //! each scenario's flamegraphs.
 
-use super::{escape, relative_link, Chart};
+use super::{escape, relative_link, verdict, Chart};
+use crate::profile::ProfileSummary;
 use crate::protocol::Protocol;
 use crate::report::server_stats::by_reason;
 use crate::report::stages::{
     details, headline, no_server_timings, request_rows, server_stats_heading, server_stats_rows,
 };
 use crate::report::table::{seed_protocols, seed_rows, FLOOR_NOTE, SEED_CAPTION};
-use crate::report::{factors, header, BenchReport, ScenarioReport};
+use crate::report::{header, BenchReport, ScenarioReport};
 use crate::stage::Stage;
 use std::fmt::Write;
 use std::path::Path;
@@ -27,7 +28,7 @@ td.faster{font-weight:600;color:#1a7f37}.note{color:#555;font-size:.92rem;margin
 .charts{display:flex;flex-wrap:wrap;gap:1rem}\
 figure.chart{margin:0;border:1px solid #e4e4e4;border-radius:6px;padding:.4rem;\
 flex:1 1 560px;max-width:760px}figure.chart svg{width:100%;height:auto;display:block}\
-pre.factors{background:#f8f8f8;padding:.6rem;overflow-x:auto;font-size:.85rem}\
+ul.verdict{font-size:1.05rem;padding-left:1.2rem}ul.verdict li{margin:.2rem 0}\
 .incomplete{color:#b35900;font-weight:600}";
 
 /// The page fetches nothing: no scripts, fonts, images or styles from
@@ -47,6 +48,7 @@ pub fn render(report: &BenchReport, charts: &[Chart], links_from: &Path) -> Stri
         escape(&report.run_id)
     );
     let _ = writeln!(out, "<h1>imgwire bench</h1>\n{}", run_line(report));
+    out.push_str(&verdict::verdicts(report));
     out.push_str(&settings(report));
     out.push_str(&seed_table(report));
     out.push_str(&chart_section(charts));
@@ -111,11 +113,7 @@ fn seed_table(report: &BenchReport) -> String {
         let line = format!("n/a: {reason} ({})", cells.join(", "));
         let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
     }
-    let factors = factors::render(report, None);
-    let factors = factors.trim_matches('\n');
-    if !factors.trim().is_empty() {
-        let _ = writeln!(out, "<pre class=\"factors\">{}</pre>", escape(factors));
-    }
+    out.push_str(&verdict::factors_table(report));
     out
 }
 
@@ -232,7 +230,20 @@ fn profile_links(s: &ScenarioReport, links_from: &Path) -> String {
     for warning in &profile.warnings {
         let _ = writeln!(out, "<p class=\"note\">warning: {}</p>", escape(warning));
     }
+    out.push_str(&cpu_only_note(profile, links_from));
     out
+}
+
+/// What the flamegraphs cannot show (the waits), with a link to the trace
+/// that shows them where the run wrote one.
+fn cpu_only_note(profile: &ProfileSummary, links_from: &Path) -> String {
+    let mut note = escape(&profile.cpu_only_note());
+    if let Some(trace) = &profile.trace {
+        let href = url_path(&relative_link(links_from, Path::new(trace)));
+        let link = format!("<a href=\"{}\">{}</a>", escape(&href), escape(trace));
+        note = note.replacen(&escape(trace), &link, 1);
+    }
+    format!("<p class=\"note cpu-only\">{note}</p>\n")
 }
 
 /// A relative path as a URL path: the characters a URL gives meaning to
