@@ -6,7 +6,7 @@ fn main() {
     limit_malloc_arenas();
     let cli = imgwire::Cli::parse();
     if let Err(err) = imgwire::run(cli) {
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", message(&err));
         let slower = err.is::<imgwire::compare::SlowerThanAllowed>();
         std::process::exit(if slower {
             imgwire::compare::EXIT_SLOWER
@@ -14,6 +14,24 @@ fn main() {
             1
         });
     }
+}
+
+/// The error and its causes, `: `-joined, each cause once: a cause whose
+/// text the message already holds (an error that prints its source, as
+/// `could not read 'a.json': No such file...` does) is not repeated.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// One glibc malloc arena per core instead of glibc's eight: a request's

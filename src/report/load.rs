@@ -75,7 +75,8 @@ pub struct LoadFigures {
     /// latency of the requests that finished in it): what the statistics
     /// over bursts/windows read.
     pub window_values_ns: Vec<u64>,
-    /// Requests completed per second of the counted run.
+    /// Requests completed per second of the counted run: the same figure
+    /// as the scenario's `throughput.requests_per_s` (one computation).
     pub throughput_rps: f64,
     pub latency: Latency,
 }

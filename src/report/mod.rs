@@ -21,6 +21,7 @@ mod stages;
 pub mod summary;
 pub mod table;
 mod text;
+pub mod throughput;
 pub mod trace;
 pub mod versus;
 
@@ -140,9 +141,10 @@ impl BurstTimes {
     }
 }
 
-/// What the counted bursts moved per second of burst time: their
-/// completed requests, the images among them, and request body bytes,
-/// over the sum of their durations.
+/// What the counted bursts or windows moved per second: their completed
+/// requests, the images among them, and request body bytes, over the wall
+/// time they stand for (the bursts' durations; a closed or open run's
+/// elapsed time), computed once in `throughput::throughput`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Throughput {
     pub requests_per_s: f64,

@@ -34,7 +34,13 @@ impl RequestRecord {
 pub struct BurstResult {
     /// When the burst began, since the run's epoch.
     pub started: Duration,
+    /// A burst's duration; a window's mean latency (the value the
+    /// statistics over windows read, not a length of time).
     pub elapsed: Duration,
+    /// The wall time it stands for in throughput: a burst's duration, a
+    /// window's length (with the empty windows after it, or before the
+    /// first, folded in, so a run's windows add up to its span).
+    pub span: Duration,
     pub records: Vec<RequestRecord>,
     /// One message per failed request.
     pub errors: Vec<String>,

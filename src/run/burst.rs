@@ -42,6 +42,7 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
     let mut result = BurstResult {
         started: start.duration_since(plan.epoch),
         elapsed: Duration::ZERO,
+        span: Duration::ZERO,
         records: Vec::with_capacity(concurrency),
         errors: Vec::new(),
     };
@@ -53,6 +54,7 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
         }
     }
     result.elapsed = start.elapsed();
+    result.span = result.elapsed;
     result
 }
 

@@ -71,6 +71,7 @@ pub async fn run_scenario(
     .into_report();
     report.server_stats = server_stats;
     report.load = figures;
+    report.load.throughput_rps = report.throughput.requests_per_s;
     let mut fatal = bursts.fatal;
     if let (Some(profiler), Some(flamegraph)) = (profiler, &plan.outputs.flamegraph) {
         let stem = inputs.scenario.file_stem();
