@@ -31,6 +31,9 @@ pub const MEASURED: &str = "measured";
 pub const SERVER_STATS: &str = "server_stats";
 /// `kind` of the row saying why the server's statistics gave no figures.
 pub const SERVER_STATS_FAILED: &str = "server_stats_failed";
+/// `kind` of the one row of a scenario that failed: no figures, its
+/// requests and errors, and why in `note`.
+pub const FAILED: &str = "failed";
 /// `kind` of a cell the target cannot take (not measured).
 pub const NOT_APPLICABLE: &str = "n/a";
 
@@ -43,6 +46,10 @@ impl Exporter for CsvExporter {
             out.push('\n');
         };
         for s in &report.scenarios {
+            if !s.measured() {
+                push(row(report, s, empty(), FAILED, &s.failure_text()));
+                continue;
+            }
             measured_rows(report, s).into_iter().for_each(&mut push);
             let model = report.settings.load.load_model;
             for (kind, m) in super::load::latency_rows(&s.load, model) {
@@ -175,7 +182,7 @@ fn row(
         .throughput
         .requests_per_s_ci95
         .map_or_else(Default::default, |ci| ci.map(rate));
-    let totals: [String; TOTALS] = [
+    let mut totals: [String; TOTALS] = [
         s.burst.mean_ns.to_string(),
         burst_lo,
         burst_hi,
@@ -189,6 +196,14 @@ fn row(
         s.bytes.request_body_bytes.to_string(),
         s.bytes.wire_sent_bytes.to_string(),
     ];
+    if !s.measured() {
+        // Only the counts: a failed scenario's figures are zeros, not values.
+        for (at, field) in totals.iter_mut().enumerate() {
+            if !(8..=9).contains(&at) {
+                field.clear();
+            }
+        }
+    }
     let end = [
         kind.to_string(),
         csv_field(note),

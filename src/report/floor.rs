@@ -52,7 +52,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     header.extend(others.iter().map(|p| format!("{} x floor", p.label())));
     let mut rows = vec![header];
     for floor in report.scenarios.iter() {
-        if floor.scenario.protocol != Protocol::Tcp || floor.requests == 0 {
+        if floor.scenario.protocol != Protocol::Tcp || !floor.measured() {
             continue;
         }
         let floor_ms = wire_time_ns(floor).unwrap_or(0) as f64 / 1e6;

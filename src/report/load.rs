@@ -169,6 +169,10 @@ pub fn markdown_table(report: &super::BenchReport) -> String {
         model.name()
     );
     for s in &report.scenarios {
+        if !s.measured() {
+            out.push_str(&format!("| {} | failed | | | | |\n", s.label()));
+            continue;
+        }
         let (l, u) = (s.load.latency.headline(), &s.load.latency.uncorrected);
         out.push_str(&format!(
             "| {}{} | {:.1} | {} | {} | {} | {} |\n",

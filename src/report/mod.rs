@@ -242,6 +242,11 @@ pub struct ScenarioReport {
     pub requests: usize,
     pub errors: usize,
     pub error_examples: Vec<String>,
+    /// Why the scenario has no figures: the error that stopped it before
+    /// any counted request completed (null when it measured something).
+    /// Its figures are then zeros to be ignored, and every output says
+    /// `failed` in their place.
+    pub failure: Option<String>,
     pub timing_warnings: usize,
     pub burst: BurstTimes,
     /// Each counted burst's duration, in the order they ran: what the
@@ -323,6 +328,21 @@ impl BenchReport {
 impl ScenarioReport {
     pub fn label(&self) -> String {
         self.scenario.label()
+    }
+
+    /// Whether it has figures: a counted request completed, and nothing
+    /// marked it failed.
+    pub fn measured(&self) -> bool {
+        self.failure.is_none() && self.requests > 0
+    }
+
+    /// What outputs show in place of a failed scenario's figures.
+    pub fn failure_text(&self) -> String {
+        let why = self.failure.as_deref().or(self.error_examples.first().map(String::as_str));
+        match why {
+            Some(why) => format!("failed: {why}"),
+            None => "failed: no request completed".into(),
+        }
     }
 
     /// A stage's summary, where the scenario measured that stage.

@@ -15,6 +15,9 @@ use std::fmt::Write;
 
 /// The scenario's lines, prose wrapped to `width` (None: one line each).
 pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) -> String {
+    if !s.measured() {
+        return wrap(&format!("{}: {}", s.label(), s.failure_text()), width, "  ");
+    }
     let mut out = wrap(&headline(s), width, "  ");
     out.push_str(&wrap(&details(report, s), width, "    "));
     let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);

@@ -303,6 +303,9 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
 }
 
 fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
+    if !s.measured() {
+        return format!("[{n}/{total}] {:<24} failed", s.label());
+    }
     let errors = if s.errors > 0 {
         format!(", {} errors", s.errors)
     } else {

@@ -118,6 +118,7 @@ impl ScenarioRun<'_> {
                 .take(ERROR_EXAMPLES)
                 .map(|e| e.to_string())
                 .collect(),
+            failure: None,
             timing_warnings: totals.timing_warnings,
             burst: burst_times(&self.counted),
             burst_ns: self.counted.iter().map(|b| nanos(b.elapsed)).collect(),

@@ -104,6 +104,7 @@ pub fn scenario(
         requests: 40,
         errors: 0,
         error_examples: Vec::new(),
+        failure: None,
         timing_warnings: 0,
         burst: BurstTimes {
             count: 10,
