@@ -53,9 +53,24 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
     let dir = tempfile::tempdir().unwrap();
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
     let out = imgwire()
-        .args(["bench", "--protocols", "rest,grpc,tcp", "--payloads", "binary"])
-        .args(["--sizes", "48x64", "--bursts", "2", "--warmup", "1", "-c", "2"])
-        .args(["--rest-url", &rest, "--grpc-url", &grpc, "--tcp-url", &wrong_floor])
+        .args([
+            "bench",
+            "--protocols",
+            "rest,grpc,tcp",
+            "--payloads",
+            "binary",
+        ])
+        .args([
+            "--sizes", "48x64", "--bursts", "2", "--warmup", "1", "-c", "2",
+        ])
+        .args([
+            "--rest-url",
+            &rest,
+            "--grpc-url",
+            &grpc,
+            "--tcp-url",
+            &wrong_floor,
+        ])
         .arg("--export-json")
         .arg(&json)
         .arg("--export-csv")
@@ -65,7 +80,10 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{stdout}");
-    assert!(!stdout.contains("0.0000"), "zeros shown as figures:\n{stdout}");
+    assert!(
+        !stdout.contains("0.0000"),
+        "zeros shown as figures:\n{stdout}"
+    );
     assert!(!stdout.contains("unstable"), "{stdout}");
     let table_row = stdout.lines().find(|l| l.trim_start().starts_with("TCP"));
     assert!(table_row.is_some_and(|l| l.contains("failed")), "{stdout}");

@@ -70,8 +70,16 @@ fn run(dir: &Path, extra: &[&str]) -> Outputs {
 fn requests_per_s(out: &Outputs) -> f64 {
     let s = &scenarios(&out.json)[0];
     let rps = s["throughput"]["requests_per_s"].as_f64().unwrap();
-    assert_eq!(s["throughput_rps"].as_f64(), Some(rps), "one figure in JSON");
-    assert!((out.csv_rps - rps).abs() < 1e-3, "CSV {} vs {rps}", out.csv_rps);
+    assert_eq!(
+        s["throughput_rps"].as_f64(),
+        Some(rps),
+        "one figure in JSON"
+    );
+    assert!(
+        (out.csv_rps - rps).abs() < 1e-3,
+        "CSV {} vs {rps}",
+        out.csv_rps
+    );
     let shown = format!("{} requests, {rps:.1} requests/s", s["requests"]);
     let text = out.text.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(text.contains(&shown), "{shown:?} not in\n{}", out.text);
@@ -100,14 +108,27 @@ fn an_open_run_of_n_requests_at_a_fixed_rate_has_that_rate() {
     let out = run(
         dir.path(),
         &[
-            "--load", "open", "--rate", "50", "--requests", "40", "-c", "4", "--warmup", "0",
-            "--bursts", "4",
+            "--load",
+            "open",
+            "--rate",
+            "50",
+            "--requests",
+            "40",
+            "-c",
+            "4",
+            "--warmup",
+            "0",
+            "--bursts",
+            "4",
         ],
     );
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(scenarios(&out.json)[0]["requests"].as_f64(), Some(n));
     let rps = requests_per_s(&out);
-    assert!(rps <= n / ((n - 1.0) / rate) * 1.001, "{rps} req/s at --rate {rate}");
+    assert!(
+        rps <= n / ((n - 1.0) / rate) * 1.001,
+        "{rps} req/s at --rate {rate}"
+    );
     assert!(rps >= n / wall, "{rps} req/s, {n} requests in {wall} s");
 }
 
@@ -121,7 +142,16 @@ fn a_closed_runs_throughput_is_its_requests_over_its_elapsed_time() {
     let out = run(
         dir.path(),
         &[
-            "--load", "closed", "--requests", "60", "-c", "3", "--warmup", "0", "--bursts", "5",
+            "--load",
+            "closed",
+            "--requests",
+            "60",
+            "-c",
+            "3",
+            "--warmup",
+            "0",
+            "--bursts",
+            "5",
         ],
     );
     let wall = started.elapsed().as_secs_f64();
@@ -136,7 +166,10 @@ fn a_closed_runs_throughput_is_its_requests_over_its_elapsed_time() {
         (rps - expected).abs() <= 0.01 * expected,
         "{rps} req/s, {requests} requests in {elapsed} s"
     );
-    assert!(rps >= requests / wall, "{rps} req/s beyond {requests} in {wall} s");
+    assert!(
+        rps >= requests / wall,
+        "{rps} req/s beyond {requests} in {wall} s"
+    );
     let concurrency = 3.0;
     let p50_s = s["latency"]["uncorrected"]["p50_ns"].as_f64().unwrap() / 1e9;
     assert!(
@@ -159,5 +192,8 @@ fn bursts_throughput_is_requests_over_burst_time() {
         .sum();
     let rps = requests_per_s(&out);
     let expected = s["requests"].as_f64().unwrap() / burst_s;
-    assert!((rps - expected).abs() <= 1e-6 * expected, "{rps} vs {expected}");
+    assert!(
+        (rps - expected).abs() <= 1e-6 * expected,
+        "{rps} vs {expected}"
+    );
 }

@@ -90,9 +90,9 @@ fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
             continue;
         };
         let in_request = !matches!(stage, Stage::Generate | Stage::Encode | Stage::Wall);
-        let note = match stage == Stage::Transport && no_server_timings(s) {
-            true => "transport+server: the server sends no Server-Timing",
-            false => "",
+        let note = match stage == Stage::Transport {
+            true => transport_note(s),
+            false => String::new(),
         };
         let [ci_lo, ci_hi] = interval_fields(m.mean_ci95_ns);
         let figures = [
@@ -108,9 +108,27 @@ fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
             m.max_ns.to_string(),
             wall_percent(m.mean_ns, wall, in_request),
         ];
-        rows.push(row(report, s, figures, MEASURED, note));
+        rows.push(row(report, s, figures, MEASURED, &note));
     }
     rows
+}
+
+/// The transport row's note: whether it holds the server's time, and how
+/// many responses' `Server-Timing` was left out (and why).
+fn transport_note(s: &ScenarioReport) -> String {
+    let mut notes = Vec::new();
+    if no_server_timings(s) && s.timing_warnings == 0 {
+        notes.push("transport+server: the server sends no Server-Timing".to_string());
+    } else if no_server_timings(s) {
+        notes.push("transport+server: no response's Server-Timing could be taken".into());
+    }
+    if s.timing_warnings > 0 {
+        notes.push(format!(
+            "warning: {}",
+            super::stages::timing_warning_text(s)
+        ));
+    }
+    notes.join("; ")
 }
 
 /// A row per stage of the server's statistics (a mean, no percentiles), or

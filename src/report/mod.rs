@@ -247,7 +247,11 @@ pub struct ScenarioReport {
     /// Its figures are then zeros to be ignored, and every output says
     /// `failed` in their place.
     pub failure: Option<String>,
+    /// Responses whose `Server-Timing` was left out of the server stages
+    /// (unreadable, or stages longer than the client's round trip), and a
+    /// few of the reasons, each once.
     pub timing_warnings: usize,
+    pub timing_warning_examples: Vec<String>,
     pub burst: BurstTimes,
     /// Each counted burst's duration, in the order they ran: what the
     /// intervals resample (and `imgwire compare` resamples again).
@@ -338,7 +342,10 @@ impl ScenarioReport {
 
     /// What outputs show in place of a failed scenario's figures.
     pub fn failure_text(&self) -> String {
-        let why = self.failure.as_deref().or(self.error_examples.first().map(String::as_str));
+        let why = self
+            .failure
+            .as_deref()
+            .or(self.error_examples.first().map(String::as_str));
         match why {
             Some(why) => format!("failed: {why}"),
             None => "failed: no request completed".into(),

@@ -196,8 +196,15 @@ fn split_after_lines(text: &str, lines: usize) -> (&str, &str) {
 /// Why the round trip is `transport+server`, and where the server's own
 /// split is, if anywhere.
 fn no_timings_line(s: &ScenarioReport) -> String {
-    let mut line =
-        String::from("  the server sends no Server-Timing: transport includes the server's time");
+    let mut line = match s.timing_warnings {
+        0 => String::from(
+            "  the server sends no Server-Timing: transport includes the server's time",
+        ),
+        _ => String::from(
+            "  no response's Server-Timing could be taken (warning below): transport includes \
+             the server's time",
+        ),
+    };
     match &s.server_stats {
         Some(stats) if !stats.mean_ns.is_empty() => {
             line.push_str("; its own split is shown below, from its statistics")
@@ -261,12 +268,24 @@ fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
         lines.extend(p.warnings.iter().map(|w| format!("  warning: {w}")));
     }
     if s.timing_warnings > 0 {
-        lines.push(format!(
-            "  {} responses had unreadable Server-Timing text",
-            s.timing_warnings
-        ));
+        lines.push(format!("  warning: {}", timing_warning_text(s)));
     }
     lines.iter().map(|l| wrap(l, width, "    ")).collect()
+}
+
+/// How many responses' `Server-Timing` was left out of the server stages,
+/// and why (for example): `3 of 40 responses' Server-Timing left out of the
+/// server stages (not averaged): the server's stages (...) do not fit ...`.
+pub(super) fn timing_warning_text(s: &ScenarioReport) -> String {
+    let mut text = format!(
+        "{} of {} responses' Server-Timing left out of the server stages (not averaged)",
+        s.timing_warnings, s.requests
+    );
+    if let Some(example) = s.timing_warning_examples.first() {
+        text.push_str(": ");
+        text.push_str(example);
+    }
+    text
 }
 
 /// Whether a scenario's server sent no stage timings: a server that is not

@@ -3,7 +3,7 @@
 //! timed from the first serialization to the last response parsed.
 
 use crate::protocol::Protocol;
-use crate::report::records::{BurstResult, RequestRecord};
+use crate::report::records::{check_fits, BurstResult, RequestRecord, TimingWarning};
 use crate::stage::Stage;
 use crate::transport::Client;
 use crate::wire::server_timing::ServerTimings;
@@ -88,7 +88,17 @@ pub(crate) async fn one_request(
         response_bytes: exchange.body.len(),
         ..RequestRecord::default()
     };
-    let server = match exchange.server_timing.as_deref().map(ServerTimings::parse) {
+    let parsed = exchange.server_timing.as_deref().map(ServerTimings::parse);
+    let checked = parsed.map(|timings| {
+        let timings = timings?;
+        let server_total = timings
+            .entries()
+            .iter()
+            .fold(Duration::ZERO, |sum, (_, d)| sum.saturating_add(*d));
+        check_fits(server_total, exchange.roundtrip)?;
+        Ok::<_, TimingWarning>(timings)
+    });
+    let server = match checked {
         Some(Ok(timings)) => timings,
         Some(Err(problem)) => {
             record.timing_warning = Some(problem);

@@ -120,6 +120,7 @@ impl ScenarioRun<'_> {
                 .collect(),
             failure: None,
             timing_warnings: totals.timing_warnings,
+            timing_warning_examples: timing_warning_examples(&records),
             burst: burst_times(&self.counted),
             burst_ns: self.counted.iter().map(|b| nanos(b.elapsed)).collect(),
             warmup_burst_ns: self.warmup.iter().map(|b| nanos(b.elapsed)).collect(),
@@ -191,6 +192,23 @@ impl ScenarioRun<'_> {
             },
         }
     }
+}
+
+/// The distinct reasons responses' `Server-Timing` was left out, a few.
+fn timing_warning_examples(records: &[&RequestRecord]) -> Vec<String> {
+    let reasons = records
+        .iter()
+        .filter_map(|r| r.timing_warning.as_ref().map(ToString::to_string));
+    let mut examples: Vec<String> = Vec::new();
+    for reason in reasons {
+        if examples.len() == ERROR_EXAMPLES {
+            break;
+        }
+        if !examples.contains(&reason) {
+            examples.push(reason);
+        }
+    }
+    examples
 }
 
 /// Median residual over median wall: how much time no stage claims.

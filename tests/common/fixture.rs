@@ -106,6 +106,7 @@ pub fn scenario(
         error_examples: Vec::new(),
         failure: None,
         timing_warnings: 0,
+        timing_warning_examples: Vec::new(),
         burst: BurstTimes {
             count: 10,
             mean_ns: ns,
