@@ -1,5 +1,6 @@
 //! The `imgwire` binary: parse, run, print `error: ...` and exit non-zero
-//! (3 when `compare --fail-if-slower` finds a regression, 1 otherwise).
+//! (3 when `compare --fail-if-slower` finds a regression, 4 when it could
+//! not compare, 1 otherwise).
 use clap::Parser;
 
 fn main() {
@@ -7,12 +8,14 @@ fn main() {
     let cli = imgwire::Cli::parse();
     if let Err(err) = imgwire::run(cli) {
         eprintln!("error: {}", message(&err));
-        let slower = err.is::<imgwire::compare::SlowerThanAllowed>();
-        std::process::exit(if slower {
+        let status = if err.is::<imgwire::compare::SlowerThanAllowed>() {
             imgwire::compare::EXIT_SLOWER
+        } else if err.is::<imgwire::compare::NotCompared>() {
+            imgwire::compare::EXIT_NOT_COMPARED
         } else {
             1
-        });
+        };
+        std::process::exit(status);
     }
 }
 

@@ -14,6 +14,7 @@ pub mod interval;
 pub mod json;
 pub mod load;
 mod load_view;
+pub mod machine;
 pub mod markdown;
 pub mod records;
 pub mod server_stats;
@@ -55,6 +56,9 @@ pub struct BenchReport {
     pub run_id: String,
     /// False while the run is still going or when it stopped early.
     pub complete: bool,
+    /// The client's machine, and the build (`0.1.0 release`).
+    pub machine: machine::Machine,
+    pub build: String,
     pub settings: Settings,
     /// Under `--link`: what the relay adds by itself, with no limits set.
     pub relay_cost: Option<RelayCost>,
@@ -82,13 +86,22 @@ pub struct Settings {
     pub subsampling: Option<crate::encode::Subsampling>,
     /// `built-in` or the remote server's settings as far as they are known.
     pub server: String,
+    /// `--target`: whose protocol the server speaks (`imgwire`, `seed`...).
+    pub target: crate::run::plan::TargetKind,
     pub server_decoder: Option<crate::server::ServerDecoder>,
     /// CPU work per image request standing in for a model (`--infer-ms`).
     pub infer_ns: u64,
     pub max_message_bytes: usize,
+    /// Where the client sent each protocol's requests: the URL given, the
+    /// built-in server's, or under `--link` the relay's in front of them.
     pub rest_target: String,
     pub grpc_target: String,
     pub tcp_target: String,
+    /// The URLs given (`--rest-url`, `--grpc-url`, `--tcp-url`); null for
+    /// the built-in server. Under `--link` they differ from `*_target`.
+    pub rest_url: Option<String>,
+    pub grpc_url: Option<String>,
+    pub tcp_url: Option<String>,
     pub h2: crate::transport::H2Tuning,
     pub grpc_channels: usize,
     /// HTTP/1.1 REST connections in use at once, at most (`--rest-pool`).

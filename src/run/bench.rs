@@ -206,6 +206,8 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Benc
         imgwire_version: env!("CARGO_PKG_VERSION"),
         run_id: run_id(std::time::SystemTime::now()),
         complete: false,
+        machine: crate::report::machine::Machine::this(),
+        build: crate::report::machine::build(),
         settings: settings(plan, source, targets),
         relay_cost: None,
         not_applicable: Vec::new(),
@@ -264,6 +266,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         encoder: plan.frames.encoder,
         quality,
         subsampling,
+        target: plan.targets.kind,
         // A run never mixes built-in and remote servers (`check_targets`).
         server: match (plan.targets.kind, builtin) {
             (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),
@@ -287,6 +290,9 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         rest_target: targets.get(Protocol::Rest).url.clone(),
         grpc_target: targets.get(Protocol::Grpc).url.clone(),
         tcp_target: targets.get(Protocol::Tcp).url.clone(),
+        rest_url: plan.targets.url(Protocol::Rest).map(str::to_owned),
+        grpc_url: plan.targets.url(Protocol::Grpc).map(str::to_owned),
+        tcp_url: plan.targets.url(Protocol::Tcp).map(str::to_owned),
         h2: plan.client.h2,
         grpc_channels: plan.client.grpc_channels,
         rest_pool: plan.client.rest_pool,
