@@ -25,8 +25,20 @@ fn text(bytes: &[u8]) -> String {
 fn bench(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let json = dir.join(name);
     let mut args = vec![
-        "bench", "--sizes", "48x64", "--payloads", "binary", "-c", "2", "-n", "3", "--warmup",
-        "1", "--brief", "--export-json", json.to_str().unwrap(),
+        "bench",
+        "--sizes",
+        "48x64",
+        "--payloads",
+        "binary",
+        "-c",
+        "2",
+        "-n",
+        "3",
+        "--warmup",
+        "1",
+        "--brief",
+        "--export-json",
+        json.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     let out = imgwire(&args);
@@ -88,17 +100,31 @@ fn a_gate_that_could_not_compare_fails_with_its_own_status() {
     // A failed pair is not compared as "faster -100 %".
     let plain = text(&compare(&a, &all_failed, &[]).stdout);
     assert!(!plain.contains("faster"), "{plain}");
-    assert!(plain.contains("not compared: 48x64 binary rest: B measured nothing"), "{plain}");
+    assert!(
+        plain.contains("not compared: 48x64 binary rest: B measured nothing"),
+        "{plain}"
+    );
 }
 
 #[test]
 fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
     let dir = tempfile::tempdir().unwrap();
-    let a = bench(dir.path(), "q90.json", &["--protocols", "grpc", "--quality", "90"]);
+    let a = bench(
+        dir.path(),
+        "q90.json",
+        &["--protocols", "grpc", "--quality", "90"],
+    );
     let b = bench(
         dir.path(),
         "q50.json",
-        &["--protocols", "grpc", "--quality", "50", "--grpc-channels", "2"],
+        &[
+            "--protocols",
+            "grpc",
+            "--quality",
+            "50",
+            "--grpc-channels",
+            "2",
+        ],
     );
     let json = dir.path().join("cmp.json");
     let out = compare(&a, &b, &["--export-json", json.to_str().unwrap()]);
@@ -106,7 +132,10 @@ fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(stdout.contains("quality 90 -> 50"), "{stdout}");
     assert!(stdout.contains("grpc_channels 1 -> 2"), "{stdout}");
-    assert!(!stdout.contains("rest_target"), "random built-in ports are no setting: {stdout}");
+    assert!(
+        !stdout.contains("rest_target"),
+        "random built-in ports are no setting: {stdout}"
+    );
     let comparison: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let bodies = &comparison["scenarios"][0]["request_body_bytes"];
     let (body_a, body_b) = (bodies[0].as_u64().unwrap(), bodies[1].as_u64().unwrap());
@@ -122,10 +151,20 @@ fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
     let out = compare(&a, &elsewhere, &["--json", json.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("machine.hostname"), "{stdout}");
-    assert!(stdout.contains("warning: not comparable: another machine"), "{stdout}");
-    assert!(stdout.contains("warning: not comparable: B ran over an emulated --link"), "{stdout}");
+    assert!(
+        stdout.contains("warning: not comparable: another machine"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: not comparable: B ran over an emulated --link"),
+        "{stdout}"
+    );
     let comparison: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(comparison["warnings"].as_array().unwrap().len(), 2, "{comparison}");
+    assert_eq!(
+        comparison["warnings"].as_array().unwrap().len(),
+        2,
+        "{comparison}"
+    );
 }
 
 #[test]
@@ -134,12 +173,22 @@ fn rest_in_a_is_set_against_grpc_in_b_with_match_size_payload() {
     let a = bench(dir.path(), "rest.json", &["--protocols", "rest"]);
     let b = bench(dir.path(), "grpc.json", &["--protocols", "grpc"]);
     let unmatched = text(&compare(&a, &b, &[]).stdout);
-    assert!(unmatched.contains("Only in A (not compared)"), "{unmatched}");
-    let out = compare(&a, &b, &["--match", "size,payload", "--fail-if-slower", "1000"]);
+    assert!(
+        unmatched.contains("Only in A (not compared)"),
+        "{unmatched}"
+    );
+    let out = compare(
+        &a,
+        &b,
+        &["--match", "size,payload", "--fail-if-slower", "1000"],
+    );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("48x64 binary rest -> grpc: "), "{stdout}");
-    assert!(stdout.contains("paired on size, payload (--match)"), "{stdout}");
+    assert!(
+        stdout.contains("paired on size, payload (--match)"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("Only in"), "{stdout}");
 }
 
@@ -149,8 +198,19 @@ fn an_encode_report_is_named_as_one() {
     let a = bench(dir.path(), "a.json", &["--protocols", "rest"]);
     let encode = dir.path().join("encode.json");
     let out = imgwire(&[
-        "encode", "--sizes", "48x64", "--quality", "90", "--encoders", "turbojpeg", "--threads",
-        "1", "--frames", "2", "--export-json", encode.to_str().unwrap(),
+        "encode",
+        "--sizes",
+        "48x64",
+        "--quality",
+        "90",
+        "--encoders",
+        "turbojpeg",
+        "--threads",
+        "1",
+        "--frames",
+        "2",
+        "--export-json",
+        encode.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = compare(&a, &encode, &[]);
@@ -170,12 +230,22 @@ fn every_scenario_moving_the_same_way_is_called_possible_drift() {
         for s in scenarios_mut(r) {
             let scale = |v: &mut Value| *v = (v.as_u64().unwrap() * 3).into();
             scale(&mut s["burst"]["mean_ns"]);
-            s["burst_ns"].as_array_mut().unwrap().iter_mut().for_each(scale);
+            s["burst_ns"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .for_each(scale);
         }
     });
     let stdout = text(&compare(&a, &slower, &[]).stdout);
-    assert!(stdout.contains("every one of the 2 scenarios is slower"), "{stdout}");
-    assert!(stdout.contains("the machine most likely drifted"), "{stdout}");
+    assert!(
+        stdout.contains("every one of the 2 scenarios is slower"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("the machine most likely drifted"),
+        "{stdout}"
+    );
     assert!(stdout.contains("settings: the same in A and B"), "{stdout}");
 }
 

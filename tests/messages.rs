@@ -104,3 +104,40 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
     assert_eq!(tcp_rows.len(), 1, "{csv}");
     assert!(tcp_rows[0].contains(",failed,"), "{}", tcp_rows[0]);
 }
+
+/// Under `--link` the client talks to the relay: the JSON records the URL
+/// given and the relay's, each under its own name.
+#[test]
+fn under_a_link_the_url_given_and_the_relays_are_both_recorded() {
+    let servers = common::start_servers(common::default_server_config());
+    let given = format!("http://{}", servers.rest_addr);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, report) = common::bench(
+        dir.path(),
+        &[
+            "--protocols",
+            "rest",
+            "--payloads",
+            "binary",
+            "--sizes",
+            "48x64",
+            "--bursts",
+            "2",
+            "--warmup",
+            "0",
+            "-c",
+            "2",
+            "--rest-url",
+            &given,
+            "--link",
+            "rtt=1ms",
+        ],
+    );
+    result.unwrap();
+    let settings = &report.unwrap()["settings"];
+    assert_eq!(settings["rest_url"], given.as_str(), "{settings}");
+    let relay = settings["rest_target"].as_str().unwrap();
+    assert_ne!(relay, given, "the relay's own port: {settings}");
+    assert!(relay.starts_with("http://127.0.0.1:"), "{relay}");
+    assert!(settings["grpc_url"].is_null(), "{settings}");
+}

@@ -17,7 +17,12 @@ pub struct CompareArgs {
     #[arg(long, value_name = "PCT", value_parser = non_negative_percent)]
     pub fail_if_slower: Option<f64>,
     /// The fields a scenario of A is paired with one of B on: `size,payload` sets REST in A against gRPC in B.
-    #[arg(long = "match", value_enum, value_delimiter = ',', default_value = "size,payload,protocol")]
+    #[arg(
+        long = "match",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "size,payload,protocol"
+    )]
     pub match_on: Vec<MatchField>,
     /// Also write the comparison as JSON to PATH (`-` for stdout; the text then goes to stderr).
     #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
@@ -31,7 +36,10 @@ impl CompareArgs {
             b: self.b.clone(),
             fail_if_slower_percent: self.fail_if_slower,
             match_on: self.match_on.clone(),
-            json: self.json.clone().map(|p| OutputPath::new(p, "--export-json")),
+            json: self
+                .json
+                .clone()
+                .map(|p| OutputPath::new(p, "--export-json")),
         }
     }
 }

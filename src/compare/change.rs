@@ -158,7 +158,9 @@ pub fn compare(a: &Report, b: &Report, on: &[MatchField]) -> Result<Matched, Str
                 let (side, s) = if a_ok { ("B", &sb) } else { ("A", sa) };
                 let why = s.failure.as_deref().unwrap_or("no request completed");
                 let label = pair_label(sa, &sb);
-                matched.failed.push(format!("{label}: {side} measured nothing ({why})"));
+                matched
+                    .failed
+                    .push(format!("{label}: {side} measured nothing ({why})"));
             }
         }
     }

@@ -35,7 +35,10 @@ pub fn differences(a: &Report, b: &Report) -> Vec<Difference> {
     for (report, flat) in [(a, &mut fa), (b, &mut fb)] {
         let machine = serde_json::to_value(&report.machine).unwrap_or_default();
         flatten("machine.", &machine, flat);
-        let build = report.build.clone().unwrap_or(report.imgwire_version.clone());
+        let build = report
+            .build
+            .clone()
+            .unwrap_or(report.imgwire_version.clone());
         flat.push(("build".into(), Value::from(build)));
     }
     let built_in = |r: &Report, url: &str| {
@@ -95,10 +98,19 @@ fn shown(value: Option<&Value>) -> String {
 /// Why the two runs' times may not compare at all.
 pub fn warnings(a: &Report, b: &Report) -> Vec<String> {
     let mut out = Vec::new();
-    let link = |r: &Report| r.settings_json.get("link").filter(|l| !l.is_null()).cloned();
+    let link = |r: &Report| {
+        r.settings_json
+            .get("link")
+            .filter(|l| !l.is_null())
+            .cloned()
+    };
     match (link(a), link(b)) {
         (None, Some(l)) | (Some(l), None) => {
-            let (over, loopback) = if link(a).is_some() { ("A", "B") } else { ("B", "A") };
+            let (over, loopback) = if link(a).is_some() {
+                ("A", "B")
+            } else {
+                ("B", "A")
+            };
             out.push(format!(
                 "not comparable: {over} ran over an emulated --link ({}) and {loopback} over \
                  loopback; the link's time is in every figure of {over}",
@@ -108,7 +120,9 @@ pub fn warnings(a: &Report, b: &Report) -> Vec<String> {
         _ => {}
     }
     if let (Some(ma), Some(mb)) = (&a.machine, &b.machine) {
-        if (&ma.hostname, &ma.cpu_model, ma.cpu_cores) != (&mb.hostname, &mb.cpu_model, mb.cpu_cores) {
+        if (&ma.hostname, &ma.cpu_model, ma.cpu_cores)
+            != (&mb.hostname, &mb.cpu_model, mb.cpu_cores)
+        {
             out.push(format!(
                 "not comparable: another machine ({}, {} x {} against {}, {} x {}): a change \
                  may be the machine's rather than the code's",
@@ -127,7 +141,9 @@ pub fn warnings(a: &Report, b: &Report) -> Vec<String> {
     }
     for (name, r) in [("A", a), ("B", b)] {
         if !r.complete {
-            out.push(format!("{name} is incomplete (complete: false): its run stopped early"));
+            out.push(format!(
+                "{name} is incomplete (complete: false): its run stopped early"
+            ));
         }
     }
     out
@@ -149,14 +165,21 @@ pub fn drift_note(changes: &[ScenarioChange], differences: &[Difference]) -> Opt
         Verdict::Slower => "slower",
         _ => "faster",
     };
-    let percents: Vec<f64> = changes.iter().filter_map(|c| c.burst.change_percent).collect();
+    let percents: Vec<f64> = changes
+        .iter()
+        .filter_map(|c| c.burst.change_percent)
+        .collect();
     let lo = percents.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = percents.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let cause = match differences.is_empty() {
-        true => "no setting differs, so the machine most likely drifted between the runs (other \
-                 load, clock speed, temperature) rather than the code changed",
-        false => "a setting they all share (the differences above) would do that, and so would a \
-                  machine that drifted between the runs",
+        true => {
+            "no setting differs, so the machine most likely drifted between the runs (other \
+                 load, clock speed, temperature) rather than the code changed"
+        }
+        false => {
+            "a setting they all share (the differences above) would do that, and so would a \
+                  machine that drifted between the runs"
+        }
     };
     Some(format!(
         "every one of the {} scenarios is {way} ({lo:+.0} % to {hi:+.0} %): {cause}; run A and \

@@ -159,11 +159,10 @@ pub fn read(path: &Path) -> Result<Report, InputError> {
         });
     }
     let settings_json = value.get("settings").cloned().unwrap_or_default();
-    let mut report: Report =
-        serde_json::from_value(value).map_err(|source| InputError::Shape {
-            path: owned(),
-            source,
-        })?;
+    let mut report: Report = serde_json::from_value(value).map_err(|source| InputError::Shape {
+        path: owned(),
+        source,
+    })?;
     report.settings_json = settings_json;
     Ok(report)
 }

@@ -8,7 +8,7 @@
 use super::server_stats::ServerStats;
 use super::text::{align, plural, wrap};
 use super::versus::seconds_with_interval;
-use super::{megabytes, BenchReport, Scenario, ScenarioReport};
+use super::{megabytes, BenchReport, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
 use std::fmt::Write;
@@ -91,25 +91,10 @@ pub(super) fn details(report: &BenchReport, s: &ScenarioReport) -> String {
     }
     let dominant = dominant_name(s);
     let _ = write!(line, "; dominant: {dominant}");
-    if let Some(ratio) = versus_floor(report, s) {
-        let _ = write!(line, "; transport {ratio:.1}x the tcp floor");
+    if let Some(times) = super::floor::multiple(report, s) {
+        let _ = write!(line, "; {}", super::floor::describe(times));
     }
     line
-}
-
-/// A scenario's transport as a multiple of the tcp floor's round trip for
-/// the same size and payload, where the run measured one.
-fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
-    if s.scenario.protocol == Protocol::Tcp {
-        return None;
-    }
-    let floor = report.scenario(Scenario {
-        protocol: Protocol::Tcp,
-        ..s.scenario
-    })?;
-    let floor_ns = floor.stage(Stage::Transport)?.mean_ns;
-    let mine = s.stage(Stage::Transport)?.mean_ns;
-    (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)
 }
 
 /// The header and, per stage the scenario has, its mean, the mean's 95 %
