@@ -5,7 +5,13 @@ use clap::Parser;
 
 fn main() {
     limit_malloc_arenas();
-    let cli = imgwire::Cli::parse();
+    let argv_os: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = imgwire::Cli::parse_from(&argv_os);
+    let argv: Vec<String> = argv_os
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    imgwire::cli::tune::remember_command_line(&mut cli, &argv);
     if let Err(err) = imgwire::run(cli) {
         eprintln!("error: {}", message(&err));
         let status = if err.is::<imgwire::compare::SlowerThanAllowed>() {

@@ -19,6 +19,17 @@ pub struct TuneArgs {
     /// Times the start and the best are measured again, in turns, to confirm the gain.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub confirm_rounds: u32,
+    /// The command line as typed, for the reproduce line (`remember_command_line`).
+    #[arg(skip)]
+    pub command_line: Vec<String>,
+}
+
+/// Keeps `argv` (program name first) with a `tune` command, so that its
+/// reproduce line carries the workload flags as they were given.
+pub fn remember_command_line(cli: &mut crate::Cli, argv: &[String]) {
+    if let super::Command::Tune(args) = &mut cli.command {
+        args.command_line = argv.to_vec();
+    }
 }
 
 impl TuneArgs {
@@ -26,6 +37,7 @@ impl TuneArgs {
         crate::tune::TuneOptions {
             budget: std::time::Duration::from_secs_f64(self.budget_s),
             confirm_rounds: self.confirm_rounds as usize,
+            command_line: self.command_line.clone(),
         }
     }
 }
