@@ -225,18 +225,22 @@ fn an_encode_report_is_named_as_one() {
 #[test]
 fn every_scenario_moving_the_same_way_is_called_possible_drift() {
     let dir = tempfile::tempdir().unwrap();
-    let a = bench(dir.path(), "a.json", &["--protocols", "rest,grpc"]);
-    let slower = edited(&a, "slower.json", |r| {
-        for s in scenarios_mut(r) {
-            let scale = |v: &mut Value| *v = (v.as_u64().unwrap() * 3).into();
-            scale(&mut s["burst"]["mean_ns"]);
-            s["burst_ns"]
-                .as_array_mut()
-                .unwrap()
-                .iter_mut()
-                .for_each(scale);
+    let run = bench(dir.path(), "run.json", &["--protocols", "rest,grpc"]);
+    // Steady bursts (a real run of three may hold one slow first burst),
+    // then the same three times slower.
+    let times = |scale: u64| {
+        move |r: &mut Value| {
+            for s in scenarios_mut(r) {
+                let bursts: Vec<u64> = [100_000, 101_000, 99_000, 100_500, 99_500]
+                    .map(|ns| ns * scale)
+                    .to_vec();
+                s["burst"]["mean_ns"] = (bursts.iter().sum::<u64>() / 5).into();
+                s["burst_ns"] = bursts.into();
+            }
         }
-    });
+    };
+    let a = edited(&run, "a.json", times(1));
+    let slower = edited(&run, "slower.json", times(3));
     let stdout = text(&compare(&a, &slower, &[]).stdout);
     assert!(
         stdout.contains("every one of the 2 scenarios is slower"),

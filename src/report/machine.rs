@@ -17,8 +17,8 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// This machine.
-    pub fn this() -> Machine {
+    /// This machine, with its CPU as the caller read it.
+    pub fn this(cpu_model: String, cpu_cores: usize) -> Machine {
         let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|h| h.trim().to_string())
             .ok()
@@ -27,8 +27,8 @@ impl Machine {
             .unwrap_or_else(|| "unknown".into());
         Machine {
             hostname,
-            cpu_model: crate::encodebench::machine::cpu_model(),
-            cpu_cores: crate::encodebench::machine::cpu_cores(),
+            cpu_model,
+            cpu_cores,
             os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
         }
     }

@@ -87,7 +87,7 @@ pub struct Settings {
     /// `built-in` or the remote server's settings as far as they are known.
     pub server: String,
     /// `--target`: whose protocol the server speaks (`imgwire`, `seed`...).
-    pub target: crate::run::plan::TargetKind,
+    pub target: String,
     pub server_decoder: Option<crate::server::ServerDecoder>,
     /// CPU work per image request standing in for a model (`--infer-ms`).
     pub infer_ns: u64,

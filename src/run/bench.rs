@@ -206,7 +206,7 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Benc
         imgwire_version: env!("CARGO_PKG_VERSION"),
         run_id: run_id(std::time::SystemTime::now()),
         complete: false,
-        machine: crate::report::machine::Machine::this(),
+        machine: this_machine(),
         build: crate::report::machine::build(),
         settings: settings(plan, source, targets),
         relay_cost: None,
@@ -241,6 +241,12 @@ fn run_id(now: std::time::SystemTime) -> String {
     )
 }
 
+/// The machine this run measures from.
+fn this_machine() -> crate::report::machine::Machine {
+    use crate::encodebench::machine::{cpu_cores, cpu_model};
+    crate::report::machine::Machine::this(cpu_model(), cpu_cores())
+}
+
 fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
     let builtin = targets.builtin();
     let pool_size = plan.frames.pool_size;
@@ -266,7 +272,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         encoder: plan.frames.encoder,
         quality,
         subsampling,
-        target: plan.targets.kind,
+        target: plan.targets.kind.name().to_string(),
         // A run never mixes built-in and remote servers (`check_targets`).
         server: match (plan.targets.kind, builtin) {
             (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),

@@ -34,10 +34,10 @@ pub struct TuneOptions {
     pub budget: Duration,
     /// Measurements of the start and the best, each, to confirm the gain.
     pub confirm_rounds: usize,
-    /// The `tune` command line as typed (program name first), so that the
-    /// reproduce line carries its workload flags as given; empty where
-    /// tune runs from a plan alone.
-    pub command_line: Vec<String>,
+    /// The bench flags of the `tune` command line, as typed, that the
+    /// reproduce line carries (the workload); None where tune runs from a
+    /// plan alone (the line then writes concurrency, target and link).
+    pub given_flags: Option<Vec<String>>,
 }
 
 /// One measured configuration.
@@ -161,12 +161,7 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
         start: start.describe(),
         best: search.best.describe(),
         best_flags: search.best.flags(),
-        reproduce: render::reproduce(
-            plan,
-            protocol,
-            &search.best,
-            command::given_bench_flags(&options.command_line),
-        ),
+        reproduce: render::reproduce(plan, protocol, &search.best, options.given_flags.clone()),
         best_plan: search.best.plan(&base),
         trials: search.trials,
         confirm_start_burst_ns: confirm_start,

@@ -165,7 +165,7 @@ pub fn settings() -> Settings {
         quality: Some(95),
         subsampling: Some(Subsampling::S420),
         server: "built-in, in process".into(),
-        target: imgwire::run::plan::TargetKind::Imgwire,
+        target: "imgwire".into(),
         server_decoder: Some(ServerDecoder::Turbojpeg),
         infer_ns: 0,
         max_message_bytes: 64 << 20,
