@@ -1,19 +1,46 @@
 //! The `imgwire` binary: parse, run, print `error: ...` and exit non-zero
-//! (3 when `compare --fail-if-slower` finds a regression, 1 otherwise).
+//! (3 when `compare --fail-if-slower` finds a regression, 4 when it could
+//! not compare, 1 otherwise).
 use clap::Parser;
 
 fn main() {
     limit_malloc_arenas();
-    let cli = imgwire::Cli::parse();
+    let argv_os: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = imgwire::Cli::parse_from(&argv_os);
+    let argv: Vec<String> = argv_os
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    imgwire::cli::tune::remember_command_line(&mut cli, &argv);
     if let Err(err) = imgwire::run(cli) {
-        eprintln!("error: {err:#}");
-        let slower = err.is::<imgwire::compare::SlowerThanAllowed>();
-        std::process::exit(if slower {
+        eprintln!("error: {}", message(&err));
+        let status = if err.is::<imgwire::compare::SlowerThanAllowed>() {
             imgwire::compare::EXIT_SLOWER
+        } else if err.is::<imgwire::compare::NotCompared>() {
+            imgwire::compare::EXIT_NOT_COMPARED
         } else {
             1
-        });
+        };
+        std::process::exit(status);
     }
+}
+
+/// The error and its causes, `: `-joined, each cause once: a cause whose
+/// text the message already holds (an error that prints its source, as
+/// `could not read 'a.json': No such file...` does) is not repeated.
+fn message(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// One glibc malloc arena per core instead of glibc's eight: a request's

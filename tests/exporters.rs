@@ -177,6 +177,7 @@ fn trace() {
     let burst = |started_us: u64| BurstResult {
         started: Duration::from_micros(started_us),
         elapsed: Duration::from_micros(1200),
+        span: Duration::from_micros(1200),
         records: vec![record(0, started_us), record(1, started_us + 10)],
         errors: Vec::new(),
     };

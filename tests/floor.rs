@@ -65,3 +65,69 @@ fn the_floor_sends_the_body_one_way_and_the_smallest_answer_back() {
         }
     }
 }
+
+/// The scenario lines and the floor table give each protocol one "x floor"
+/// figure, by one definition (wire time over the floor's wire time).
+#[test]
+fn the_scenario_lines_and_the_floor_table_give_the_same_multiple() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
+        .args([
+            "bench",
+            "--sizes",
+            "48x64",
+            "--payloads",
+            "basic,binary",
+            "--encoder",
+            "none",
+        ])
+        .args([
+            "--protocols",
+            "rest,grpc,tcp",
+            "-c",
+            "2",
+            "-n",
+            "3",
+            "--warmup",
+            "1",
+            "--wide",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.contains("x floor") && l.contains("floor ms"))
+        .expect("a floor table");
+    assert!(
+        lines[header].contains("REST x floor  gRPC x floor"),
+        "{}",
+        lines[header]
+    );
+    let mut compared = 0;
+    for row in lines[header + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("  "))
+    {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        let (size, payload) = (cells[0], cells[1]);
+        for (label, table) in [("REST", cells[3]), ("gRPC", cells[4])] {
+            let head = format!("{size} {payload} {label}:");
+            let start = lines.iter().position(|l| l.starts_with(&head)).unwrap();
+            let line = lines[start + 1];
+            assert!(
+                line.ends_with(&format!("wire time {table} floor")),
+                "{head} table {table}, line {line}"
+            );
+            assert!(!table.starts_with("0.00"), "{table}");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 4, "{stdout}");
+}

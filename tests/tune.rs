@@ -144,3 +144,99 @@ fn more_than_one_scenario_or_a_protocol_without_knobs_is_refused() {
         assert!(json.is_none(), "nothing written for {args:?}");
     }
 }
+
+/// Splits a reproduce line as a POSIX shell would (plain words and single
+/// quotes, all it writes).
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quoted, mut any) = (Vec::new(), String::new(), false, false);
+    for c in line.chars() {
+        match c {
+            '\'' => (quoted, any) = (!quoted, true),
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            c => (word, any) = (word + &c.to_string(), true),
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// The reproduce line keeps the workload (--images, --frames, --quality,
+/// --server-decoder, the load), and parsed as a bench command it resolves
+/// to the very plan the best configuration's trials ran.
+#[test]
+fn the_reproduce_line_is_the_full_command_and_resolves_to_the_best_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("my photos");
+    std::fs::create_dir(&photos).unwrap();
+    for (i, shade) in [40u8, 200].into_iter().enumerate() {
+        let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([shade, x as u8, y as u8]));
+        img.save(photos.join(format!("{i}.png"))).unwrap();
+    }
+    let json = dir.path().join("tune.json");
+    let argv: Vec<String> = [
+        "imgwire",
+        "tune",
+        "--quiet",
+        "--sizes",
+        "48x64",
+        "--images",
+        photos.to_str().unwrap(),
+        "--frames",
+        "2",
+        "--quality",
+        "80",
+        "--server-decoder",
+        "none",
+        "-c",
+        "2",
+        "-n",
+        "3",
+        "--warmup",
+        "1",
+        "--budget-s",
+        "1",
+        "--confirm-rounds",
+        "1",
+        "--export-json",
+        json.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut cli = imgwire::Cli::try_parse_from(&argv).unwrap();
+    imgwire::cli::tune::remember_command_line(&mut cli, &argv);
+    let Command::Tune(args) = cli.command else {
+        unreachable!("a tune command line")
+    };
+    let result = imgwire::tune::run(&args.bench.plan(), &args.options()).expect("tune runs");
+    let reproduce = &result.reproduce;
+    for flag in [
+        "--images",
+        "--frames 2",
+        "--quality 80",
+        "--server-decoder none",
+    ] {
+        assert!(reproduce.contains(flag), "{flag} missing from {reproduce}");
+    }
+    assert!(!reproduce.contains("--budget-s"), "{reproduce}");
+    assert!(!reproduce.contains("--export-json"), "{reproduce}");
+    let words = shell_words(reproduce);
+    let cli = imgwire::Cli::try_parse_from(&words).expect("the reproduce command parses");
+    let Command::Bench(bench) = cli.command else {
+        panic!("not a bench command: {reproduce}")
+    };
+    let mut reproduced = imgwire::tune::quiet(&bench.plan());
+    // --quiet silences the search's progress; it is no part of the workload.
+    reproduced.outputs.quiet = result.best_plan.outputs.quiet;
+    assert_eq!(
+        format!("{reproduced:?}"),
+        format!("{:?}", result.best_plan),
+        "{reproduce}"
+    );
+}

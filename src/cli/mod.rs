@@ -19,7 +19,7 @@ mod compare;
 mod load;
 mod outputs;
 mod serve;
-mod tune;
+pub mod tune;
 pub use compare::CompareArgs;
 pub use load::LoadArgs;
 pub use serve::ServeArgs;

@@ -6,7 +6,27 @@ use super::input::{Report, Scenario};
 use crate::report::interval::{as_f64, Direction};
 use crate::report::versus::Ratio;
 use crate::stage::Stage;
+use clap::ValueEnum;
 use serde::Serialize;
+
+/// A field scenarios are paired on (`--match`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchField {
+    Size,
+    Payload,
+    Protocol,
+}
+
+impl MatchField {
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchField::Size => "size",
+            MatchField::Payload => "payload",
+            MatchField::Protocol => "protocol",
+        }
+    }
+}
 
 /// What the interval of a change allows one to say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -74,7 +94,8 @@ impl Change {
 /// A scenario both reports measured.
 #[derive(Clone, Debug, Serialize)]
 pub struct ScenarioChange {
-    /// `120x160 binary rest`.
+    /// `120x160 binary rest` (`... rest -> grpc` where `--match` paired
+    /// two protocols); size, payload and protocol are A's.
     pub scenario: String,
     pub size: String,
     pub payload: String,
@@ -82,6 +103,10 @@ pub struct ScenarioChange {
     /// Completed requests and errors in A and in B.
     pub requests: [usize; 2],
     pub errors: [usize; 2],
+    /// Bytes per request in A and in B: the request body, and what the
+    /// client wrote to its sockets (headers and framing included).
+    pub request_body_bytes: [u64; 2],
+    pub wire_sent_bytes: [u64; 2],
     /// The burst mean: seconds per burst.
     pub burst: Change,
     /// Each stage of the request both measured (wall included; not the
@@ -100,16 +125,45 @@ pub struct StageChange {
     pub change: Change,
 }
 
-/// The scenarios both reports have, in A's order, then the labels of
-/// those only one of them has.
-pub fn compare(a: &Report, b: &Report) -> (Vec<ScenarioChange>, Vec<String>, Vec<String>) {
-    let in_other =
-        |s: &Scenario, other: &Report| other.scenarios.iter().find(|o| o.key() == s.key()).cloned();
-    let matched = a
-        .scenarios
-        .iter()
-        .filter_map(|sa| Some(scenario_change(sa, &in_other(sa, b)?)))
-        .collect();
+/// How two reports' scenarios paired up under `--match`.
+#[derive(Debug, Default)]
+pub struct Matched {
+    /// The pairs both measured, in A's order.
+    pub changes: Vec<ScenarioChange>,
+    /// Pairs where A or B measured nothing: `label: B measured nothing (why)`.
+    pub failed: Vec<String>,
+    pub only_in_a: Vec<String>,
+    pub only_in_b: Vec<String>,
+}
+
+/// Pairs the scenarios of A and B on the fields of `on`; an error naming
+/// the scenarios that make a pairing ambiguous (two in one file with the
+/// same key).
+pub fn compare(a: &Report, b: &Report, on: &[MatchField]) -> Result<Matched, String> {
+    for (name, report) in [("A", a), ("B", b)] {
+        ambiguity(name, report, on)?;
+    }
+    let in_other = |s: &Scenario, other: &'_ Report| {
+        let key = s.key(on);
+        other.scenarios.iter().find(|o| o.key(on) == key).cloned()
+    };
+    let mut matched = Matched::default();
+    for sa in &a.scenarios {
+        let Some(sb) = in_other(sa, b) else {
+            continue;
+        };
+        match (sa.measured(), sb.measured()) {
+            (true, true) => matched.changes.push(scenario_change(sa, &sb)),
+            (a_ok, _) => {
+                let (side, s) = if a_ok { ("B", &sb) } else { ("A", sa) };
+                let why = s.failure.as_deref().unwrap_or("no request completed");
+                let label = pair_label(sa, &sb);
+                matched
+                    .failed
+                    .push(format!("{label}: {side} measured nothing ({why})"));
+            }
+        }
+    }
     let unmatched = |from: &Report, other: &Report| {
         from.scenarios
             .iter()
@@ -117,7 +171,53 @@ pub fn compare(a: &Report, b: &Report) -> (Vec<ScenarioChange>, Vec<String>, Vec
             .map(Scenario::label)
             .collect()
     };
-    (matched, unmatched(a, b), unmatched(b, a))
+    matched.only_in_a = unmatched(a, b);
+    matched.only_in_b = unmatched(b, a);
+    Ok(matched)
+}
+
+/// The error for two scenarios of one report with the same key.
+fn ambiguity(name: &str, report: &Report, on: &[MatchField]) -> Result<(), String> {
+    for (at, s) in report.scenarios.iter().enumerate() {
+        let same: Vec<String> = report.scenarios[at..]
+            .iter()
+            .filter(|o| o.key(on) == s.key(on))
+            .map(Scenario::label)
+            .collect();
+        if same.len() > 1 {
+            let fields: Vec<&str> = on.iter().map(|f| f.name()).collect();
+            return Err(format!(
+                "--match {} pairs scenarios on {}, but {name} has {} with '{}' ({}): match on \
+                 more fields (--match size,payload,protocol), or compare reports that have one \
+                 scenario each for it",
+                fields.join(","),
+                fields.join(" and "),
+                same.len(),
+                s.key(on).join(" "),
+                same.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `48x64 binary rest`, or `48x64 binary rest -> grpc` where `--match`
+/// paired scenarios that differ (`rest -> grpc` under `size,payload`).
+fn pair_label(a: &Scenario, b: &Scenario) -> String {
+    let mut label = a.label();
+    let changed: Vec<&str> = [
+        (&a.size, &b.size),
+        (&a.payload, &b.payload),
+        (&a.protocol, &b.protocol),
+    ]
+    .into_iter()
+    .filter(|(x, y)| x != y)
+    .map(|(_, y)| y.as_str())
+    .collect();
+    if !changed.is_empty() {
+        label = format!("{label} -> {}", changed.join(" "));
+    }
+    label
 }
 
 fn scenario_change(a: &Scenario, b: &Scenario) -> ScenarioChange {
@@ -141,12 +241,14 @@ fn scenario_change(a: &Scenario, b: &Scenario) -> ScenarioChange {
         })
         .collect();
     ScenarioChange {
-        scenario: a.label(),
+        scenario: pair_label(a, b),
         size: a.size.clone(),
         payload: a.payload.clone(),
         protocol: a.protocol.clone(),
         requests: [a.requests, b.requests],
         errors: [a.errors, b.errors],
+        request_body_bytes: [a.bytes.request_body_bytes, b.bytes.request_body_bytes],
+        wire_sent_bytes: [a.bytes.wire_sent_bytes, b.bytes.wire_sent_bytes],
         burst: Change::between(a.burst.mean_ns, b.burst.mean_ns, &a.burst_ns, &b.burst_ns),
         stages,
         stages_only_in_a: stages_missing_from(a, b),

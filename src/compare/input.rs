@@ -20,12 +20,19 @@ pub enum InputError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("'{}' has no schema_version: is it a report from `imgwire bench --json`?", path.display())]
+    #[error("'{}' has no schema_version: is it a report from `imgwire bench --export-json`?", path.display())]
     NoSchemaVersion { path: PathBuf },
+    #[error(
+        "'{}' is an `imgwire {command}` report (its JSON says \"command\": \"{command}\"); \
+         compare takes two `imgwire bench --export-json` reports (encoder results are compared \
+         within one `imgwire encode` run, in its same-quality table)",
+        path.display()
+    )]
+    OtherCommand { path: PathBuf, command: String },
     #[error(
         "'{}' has schema_version {found}; this imgwire compares version {SCHEMA_VERSION} only \
          (version {found} lacks the per-burst times the intervals need): run `imgwire bench \
-         --json` again with this version",
+         --export-json` again with this version",
         path.display()
     )]
     SchemaVersion { path: PathBuf, found: u64 },
@@ -43,6 +50,15 @@ pub struct Report {
     pub complete: bool,
     pub settings: Settings,
     pub scenarios: Vec<Scenario>,
+    /// Absent from reports written before they were recorded.
+    #[serde(default)]
+    pub machine: Option<crate::report::machine::Machine>,
+    #[serde(default)]
+    pub build: Option<String>,
+    pub imgwire_version: String,
+    /// The whole `settings` object, for naming every one that differs.
+    #[serde(skip)]
+    pub settings_json: serde_json::Value,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -61,10 +77,21 @@ pub struct Scenario {
     pub protocol: String,
     pub requests: usize,
     pub errors: usize,
+    /// Why it measured nothing (absent or null when it did).
+    #[serde(default)]
+    pub failure: Option<String>,
+    pub bytes: Bytes,
     pub burst: Burst,
     pub burst_ns: Vec<u64>,
     pub stages: BTreeMap<String, Stage>,
     pub stage_burst_means_ns: BTreeMap<String, Vec<u64>>,
+}
+
+/// Bytes per request.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub struct Bytes {
+    pub request_body_bytes: u64,
+    pub wire_sent_bytes: u64,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -78,18 +105,26 @@ pub struct Stage {
 }
 
 impl Scenario {
-    /// What matches a scenario across two reports: size, payload, protocol.
-    pub fn key(&self) -> (String, String, String) {
-        (
-            self.size.clone(),
-            self.payload.clone(),
-            self.protocol.clone(),
-        )
+    /// What matches a scenario across two reports: the fields of `on`
+    /// (size, payload and protocol unless `--match` says fewer).
+    pub fn key(&self, on: &[super::MatchField]) -> Vec<&str> {
+        on.iter()
+            .map(|field| match field {
+                super::MatchField::Size => self.size.as_str(),
+                super::MatchField::Payload => self.payload.as_str(),
+                super::MatchField::Protocol => self.protocol.as_str(),
+            })
+            .collect()
     }
 
     /// How the comparison names it: `120x160 binary rest`.
     pub fn label(&self) -> String {
         format!("{} {} {}", self.size, self.payload, self.protocol)
+    }
+
+    /// Whether it has figures to compare.
+    pub fn measured(&self) -> bool {
+        self.failure.is_none() && self.requests > 0
     }
 }
 
@@ -105,6 +140,14 @@ pub fn read(path: &Path) -> Result<Report, InputError> {
             path: owned(),
             source,
         })?;
+    if let Some(command) = value.get("command").and_then(serde_json::Value::as_str) {
+        if command != "bench" {
+            return Err(InputError::OtherCommand {
+                path: owned(),
+                command: command.to_string(),
+            });
+        }
+    }
     let found = value
         .get("schema_version")
         .and_then(serde_json::Value::as_u64)
@@ -115,8 +158,11 @@ pub fn read(path: &Path) -> Result<Report, InputError> {
             found,
         });
     }
-    serde_json::from_value(value).map_err(|source| InputError::Shape {
+    let settings_json = value.get("settings").cloned().unwrap_or_default();
+    let mut report: Report = serde_json::from_value(value).map_err(|source| InputError::Shape {
         path: owned(),
         source,
-    })
+    })?;
+    report.settings_json = settings_json;
+    Ok(report)
 }

@@ -1,17 +1,22 @@
-//! `imgwire compare A.json B.json`: two `bench --json` reports side by
-//! side. Scenarios match on size, payload and protocol; for each, B's burst
-//! mean and stage means against A's, with the bootstrap interval of the
-//! change over both runs' bursts, and whether the change is larger than the
-//! noise. `--fail-if-slower PCT` turns a regression into exit code
-//! [`EXIT_SLOWER`]; `--json PATH` writes the comparison for machines.
+//! `imgwire compare A.json B.json`: two `bench --export-json` reports side
+//! by side. Scenarios match on size, payload and protocol (or the fields
+//! `--match` names); for each, B's burst mean and stage means against A's,
+//! with the bootstrap interval of the change over both runs' bursts, and
+//! whether the change is larger than the noise; every setting that differs
+//! is named, runs that do not compare are warned about. `--fail-if-slower
+//! PCT` turns a regression into exit code [`EXIT_SLOWER`], and a comparison
+//! it could not make into [`EXIT_NOT_COMPARED`]; `--export-json PATH`
+//! writes the comparison for machines.
 
 mod change;
+mod context;
 mod input;
 mod render;
 
 use crate::output::OutputPath;
 use anyhow::Result;
-pub use change::{Change, ScenarioChange, StageChange, Verdict};
+pub use change::{Change, MatchField, ScenarioChange, StageChange, Verdict};
+pub use context::Difference;
 pub use input::InputError;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -19,6 +24,11 @@ use std::path::PathBuf;
 /// The exit status of `compare` when `--fail-if-slower` finds a scenario
 /// slower than it allows (1 is any other error, 2 a bad command line).
 pub const EXIT_SLOWER: i32 = 3;
+
+/// The exit status of `compare --fail-if-slower` when it could not compare
+/// (no scenario matched, B incomplete, a matched scenario that measured
+/// nothing): a gate that cannot look must not pass.
+pub const EXIT_NOT_COMPARED: i32 = 4;
 
 /// Bumped whenever a field of the comparison's JSON changes meaning.
 pub const COMPARE_SCHEMA_VERSION: u32 = 1;
@@ -31,6 +41,8 @@ pub struct ComparePlan {
     /// Fail when a scenario's burst mean is slower by more than this many
     /// percent with its whole interval above it.
     pub fail_if_slower_percent: Option<f64>,
+    /// The fields scenarios are paired on (`--match`).
+    pub match_on: Vec<MatchField>,
     pub json: Option<OutputPath>,
 }
 
@@ -46,6 +58,18 @@ pub struct SlowerThanAllowed {
     pub scenarios: Vec<String>,
 }
 
+/// `--fail-if-slower` could not compare, so it cannot pass.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "--fail-if-slower {limit}: could not compare ({}), so the check fails (exit status {})",
+    reasons.join("; "),
+    EXIT_NOT_COMPARED
+)]
+pub struct NotCompared {
+    pub limit: f64,
+    pub reasons: Vec<String>,
+}
+
 /// One of the two reports, as the comparison names it.
 #[derive(Clone, Debug, Serialize)]
 pub struct FileInfo {
@@ -56,29 +80,45 @@ pub struct FileInfo {
     pub concurrency: usize,
     pub infer_ns: u64,
     pub server: String,
+    pub machine: Option<crate::report::machine::Machine>,
+    pub build: String,
 }
 
-/// The whole comparison, as `--json` writes it (docs/json-schema.md).
+/// The whole comparison, as `--export-json` writes it (docs/json-schema.md).
 #[derive(Clone, Debug, Serialize)]
 pub struct Comparison {
     pub compare_schema_version: u32,
     pub a: FileInfo,
     pub b: FileInfo,
+    /// The fields scenarios were paired on.
+    pub match_on: Vec<MatchField>,
+    /// Every setting (and machine field, and the build) B has another value of.
+    pub differences: Vec<Difference>,
+    /// Why the two runs' times may not compare at all.
+    pub warnings: Vec<String>,
     pub scenarios: Vec<ScenarioChange>,
+    /// Pairs where A or B measured nothing, with why: not compared.
+    pub failed: Vec<String>,
     pub only_in_a: Vec<String>,
     pub only_in_b: Vec<String>,
+    /// Set when every compared scenario moved the same way, clearly.
+    pub drift: Option<String>,
+    /// Why the comparison could not be made, where it could not (no
+    /// scenario compared, B incomplete, a pair that measured nothing).
+    pub not_compared: Vec<String>,
     pub fail_if_slower_percent: Option<f64>,
     /// The scenarios that broke `--fail-if-slower` (empty without it).
     pub slower_than_allowed: Vec<String>,
 }
 
 /// Reads both reports and compares them.
-pub fn compare_files(plan: &ComparePlan) -> Result<Comparison, InputError> {
+pub fn compare_files(plan: &ComparePlan) -> Result<Comparison> {
     let a = input::read(&plan.a)?;
     let b = input::read(&plan.b)?;
-    let (scenarios, only_in_a, only_in_b) = change::compare(&a, &b);
+    let matched = change::compare(&a, &b, &plan.match_on).map_err(anyhow::Error::msg)?;
     let slower_than_allowed = match plan.fail_if_slower_percent {
-        Some(limit) => scenarios
+        Some(limit) => matched
+            .changes
             .iter()
             .filter(|s| s.burst.slower_beyond(limit))
             .map(|s| s.scenario.clone())
@@ -93,21 +133,44 @@ pub fn compare_files(plan: &ComparePlan) -> Result<Comparison, InputError> {
         concurrency: r.settings.concurrency,
         infer_ns: r.settings.infer_ns,
         server: r.settings.server.clone(),
+        machine: r.machine.clone(),
+        build: r.build.clone().unwrap_or(r.imgwire_version.clone()),
     };
+    let differences = context::differences(&a, &b);
     Ok(Comparison {
         compare_schema_version: COMPARE_SCHEMA_VERSION,
         a: info(&plan.a, &a),
         b: info(&plan.b, &b),
-        scenarios,
-        only_in_a,
-        only_in_b,
+        match_on: plan.match_on.clone(),
+        warnings: context::warnings(&a, &b),
+        drift: context::drift_note(&matched.changes, &differences),
+        differences,
+        not_compared: not_compared(&b, &matched),
+        scenarios: matched.changes,
+        failed: matched.failed,
+        only_in_a: matched.only_in_a,
+        only_in_b: matched.only_in_b,
         fail_if_slower_percent: plan.fail_if_slower_percent,
         slower_than_allowed,
     })
 }
 
+/// Why a gate on this comparison could not judge B.
+fn not_compared(b: &input::Report, matched: &change::Matched) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if matched.changes.is_empty() && matched.failed.is_empty() {
+        reasons.push("no scenario of B matched one of A".to_string());
+    }
+    if !b.complete {
+        reasons.push("B is incomplete (complete: false)".into());
+    }
+    reasons.extend(matched.failed.iter().cloned());
+    reasons
+}
+
 /// Runs `imgwire compare`: prints the comparison, writes its JSON if asked,
-/// and fails with [`SlowerThanAllowed`] where `--fail-if-slower` says so.
+/// and fails with [`SlowerThanAllowed`] or [`NotCompared`] where
+/// `--fail-if-slower` says so.
 pub fn run(plan: &ComparePlan) -> Result<Comparison> {
     let comparison = compare_files(plan)?;
     let text = render::render(&comparison);
@@ -122,6 +185,13 @@ pub fn run(plan: &ComparePlan) -> Result<Comparison> {
         json.write(&bytes)?;
     }
     if let Some(limit) = plan.fail_if_slower_percent {
+        if !comparison.not_compared.is_empty() {
+            return Err(NotCompared {
+                limit,
+                reasons: comparison.not_compared.clone(),
+            }
+            .into());
+        }
         if !comparison.slower_than_allowed.is_empty() {
             return Err(SlowerThanAllowed {
                 limit,

@@ -1,7 +1,8 @@
-//! The comparison as text: which files, then per matched scenario its
-//! burst mean in A and B with the change and its interval, a row per
-//! stage, then the scenarios only one file has and the --fail-if-slower
-//! outcome.
+//! The comparison as text: which files, every setting that differs and
+//! why the runs may not compare, then per matched scenario its burst mean
+//! in A and B with the change and its interval, bytes per request, a row
+//! per stage, then the scenarios not compared, the drift note and the
+//! --fail-if-slower outcome.
 
 use super::change::{Change, ScenarioChange};
 use super::Comparison;
@@ -30,14 +31,55 @@ pub fn render(comparison: &Comparison) -> String {
             if file.complete { "" } else { ", incomplete" }
         );
     }
+    out.push_str(&context_lines(comparison));
     for scenario in &comparison.scenarios {
         out.push('\n');
         out.push_str(&scenario_lines(scenario));
     }
+    for failed in &comparison.failed {
+        let _ = writeln!(out, "\nnot compared: {failed}");
+    }
     let unmatched = [&comparison.only_in_a, &comparison.only_in_b];
     out.push_str(&only_in_lines("\nOnly in", unmatched));
+    if let Some(drift) = &comparison.drift {
+        let _ = writeln!(out, "\nnote: {drift}");
+    }
     if let Some(limit) = comparison.fail_if_slower_percent {
-        out.push_str(&limit_line(limit, &comparison.slower_than_allowed));
+        match comparison.not_compared.is_empty() {
+            true => out.push_str(&limit_line(limit, &comparison.slower_than_allowed)),
+            false => {
+                let _ = writeln!(
+                    out,
+                    "\n--fail-if-slower {limit}: could not compare: {}",
+                    comparison.not_compared.join("; ")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What differs besides the figures, the pairing where `--match` changed
+/// it, and the warnings.
+fn context_lines(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    match comparison.differences.is_empty() {
+        true => out.push_str("  settings: the same in A and B (machine and build included)\n"),
+        false => {
+            let named: Vec<String> = comparison
+                .differences
+                .iter()
+                .map(|d| format!("{} {} -> {}", d.setting, d.a, d.b))
+                .collect();
+            let _ = writeln!(out, "  differs (A -> B): {}", named.join("; "));
+        }
+    }
+    if comparison.match_on.len() < 3 {
+        let fields: Vec<&str> = comparison.match_on.iter().map(|f| f.name()).collect();
+        let _ = writeln!(out, "  scenarios paired on {} (--match)", fields.join(", "));
+    }
+    for warning in &comparison.warnings {
+        let _ = writeln!(out, "  warning: {warning}");
     }
     out
 }
@@ -50,6 +92,16 @@ fn scenario_lines(s: &ScenarioChange) -> String {
         seconds(s.burst.a_mean_ns),
         seconds(s.burst.b_mean_ns),
         change_text(&s.burst)
+    );
+    let _ = writeln!(
+        out,
+        "  bytes per request: body {} -> {} MB ({}), sent {} -> {} MB ({})",
+        megabytes(s.request_body_bytes[0]),
+        megabytes(s.request_body_bytes[1]),
+        percent_change(s.request_body_bytes),
+        megabytes(s.wire_sent_bytes[0]),
+        megabytes(s.wire_sent_bytes[1]),
+        percent_change(s.wire_sent_bytes),
     );
     if s.errors != [0, 0] {
         let _ = writeln!(
@@ -112,6 +164,19 @@ fn limit_line(limit: f64, slower: &[String]) -> String {
              above it: {}\n",
             slower.join(", ")
         ),
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.3}", bytes as f64 / 1e6)
+}
+
+/// `+12.5 %`, `same`, or `-` where A's is zero.
+fn percent_change([a, b]: [u64; 2]) -> String {
+    match (a, b) {
+        _ if a == b => "same".into(),
+        (0, _) => "-".into(),
+        _ => format!("{:+.1} %", (b as f64 / a as f64 - 1.0) * 100.0),
     }
 }
 

@@ -31,6 +31,9 @@ pub const MEASURED: &str = "measured";
 pub const SERVER_STATS: &str = "server_stats";
 /// `kind` of the row saying why the server's statistics gave no figures.
 pub const SERVER_STATS_FAILED: &str = "server_stats_failed";
+/// `kind` of the one row of a scenario that failed: no figures, its
+/// requests and errors, and why in `note`.
+pub const FAILED: &str = "failed";
 /// `kind` of a cell the target cannot take (not measured).
 pub const NOT_APPLICABLE: &str = "n/a";
 
@@ -43,6 +46,10 @@ impl Exporter for CsvExporter {
             out.push('\n');
         };
         for s in &report.scenarios {
+            if !s.measured() {
+                push(row(report, s, empty(), FAILED, &s.failure_text()));
+                continue;
+            }
             measured_rows(report, s).into_iter().for_each(&mut push);
             let model = report.settings.load.load_model;
             for (kind, m) in super::load::latency_rows(&s.load, model) {
@@ -83,9 +90,9 @@ fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
             continue;
         };
         let in_request = !matches!(stage, Stage::Generate | Stage::Encode | Stage::Wall);
-        let note = match stage == Stage::Transport && no_server_timings(s) {
-            true => "transport+server: the server sends no Server-Timing",
-            false => "",
+        let note = match stage == Stage::Transport {
+            true => transport_note(s),
+            false => String::new(),
         };
         let [ci_lo, ci_hi] = interval_fields(m.mean_ci95_ns);
         let figures = [
@@ -101,9 +108,27 @@ fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
             m.max_ns.to_string(),
             wall_percent(m.mean_ns, wall, in_request),
         ];
-        rows.push(row(report, s, figures, MEASURED, note));
+        rows.push(row(report, s, figures, MEASURED, &note));
     }
     rows
+}
+
+/// The transport row's note: whether it holds the server's time, and how
+/// many responses' `Server-Timing` was left out (and why).
+fn transport_note(s: &ScenarioReport) -> String {
+    let mut notes = Vec::new();
+    if no_server_timings(s) && s.timing_warnings == 0 {
+        notes.push("transport+server: the server sends no Server-Timing".to_string());
+    } else if no_server_timings(s) {
+        notes.push("transport+server: no response's Server-Timing could be taken".into());
+    }
+    if s.timing_warnings > 0 {
+        notes.push(format!(
+            "warning: {}",
+            super::stages::timing_warning_text(s)
+        ));
+    }
+    notes.join("; ")
 }
 
 /// A row per stage of the server's statistics (a mean, no percentiles), or
@@ -175,7 +200,7 @@ fn row(
         .throughput
         .requests_per_s_ci95
         .map_or_else(Default::default, |ci| ci.map(rate));
-    let totals: [String; TOTALS] = [
+    let mut totals: [String; TOTALS] = [
         s.burst.mean_ns.to_string(),
         burst_lo,
         burst_hi,
@@ -189,6 +214,14 @@ fn row(
         s.bytes.request_body_bytes.to_string(),
         s.bytes.wire_sent_bytes.to_string(),
     ];
+    if !s.measured() {
+        // Only the counts: a failed scenario's figures are zeros, not values.
+        for (at, field) in totals.iter_mut().enumerate() {
+            if !(8..=9).contains(&at) {
+                field.clear();
+            }
+        }
+    }
     let end = [
         kind.to_string(),
         csv_field(note),

@@ -58,10 +58,10 @@ pub fn table(report: &BenchReport) -> Option<FactorsTable> {
     .to_vec()];
     let mut split = true;
     for s in &report.scenarios {
-        if s.scenario.protocol != Protocol::Rest {
+        if s.scenario.protocol != Protocol::Rest || !s.measured() {
             continue;
         }
-        let Some(grpc) = find(s, Protocol::Grpc) else {
+        let Some(grpc) = find(s, Protocol::Grpc).filter(|g| g.measured()) else {
             continue;
         };
         let h2 = find(s, Protocol::RestH2);

@@ -13,9 +13,13 @@ use crate::stage::Stage;
 use clap::ValueEnum;
 use std::fmt::Write;
 
-/// A protocol's mean transport over the floor's (None where either has no
-/// transport figure).
+/// A protocol's mean wire time over the floor's, for the same size and
+/// payload: the one "x floor" figure every output shows (None for the
+/// floor itself, and where either has no wire time).
 pub fn multiple(report: &BenchReport, cell: &ScenarioReport) -> Option<f64> {
+    if cell.scenario.protocol == Protocol::Tcp {
+        return None;
+    }
     let floor = report.scenario(Scenario {
         protocol: Protocol::Tcp,
         ..cell.scenario
@@ -32,9 +36,19 @@ const WIRE_STAGES: [Stage; 4] = [
     Stage::ServerRespond,
 ];
 
+/// How a scenario's line names the multiple: `wire time 11.28x floor`.
+pub fn describe(times: f64) -> String {
+    format!("wire time {} floor", format_times(times))
+}
+
+/// `11.28x`, as the floor table's cells and the scenario lines write it.
+pub fn format_times(times: f64) -> String {
+    format!("{times:.2}x")
+}
+
 /// The mean round trip less the server's queue, decode and model.
 fn wire_time_ns(s: &ScenarioReport) -> Option<u64> {
-    s.stage(Stage::Transport).filter(|_| s.requests > 0)?;
+    s.stage(Stage::Transport).filter(|_| s.measured())?;
     let means = WIRE_STAGES.iter().filter_map(|&stage| s.stage(stage));
     Some(means.map(|m| m.mean_ns).sum())
 }
@@ -52,7 +66,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     header.extend(others.iter().map(|p| format!("{} x floor", p.label())));
     let mut rows = vec![header];
     for floor in report.scenarios.iter() {
-        if floor.scenario.protocol != Protocol::Tcp || floor.requests == 0 {
+        if floor.scenario.protocol != Protocol::Tcp || !floor.measured() {
             continue;
         }
         let floor_ms = wire_time_ns(floor).unwrap_or(0) as f64 / 1e6;
@@ -67,7 +81,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
                 ..floor.scenario
             });
             let times = cell.and_then(|c| multiple(report, c));
-            row.push(times.map_or("-".into(), |x| format!("{x:.2}x")));
+            row.push(times.map_or("-".into(), format_times));
         }
         rows.push(row);
     }

@@ -75,7 +75,8 @@ pub struct LoadFigures {
     /// latency of the requests that finished in it): what the statistics
     /// over bursts/windows read.
     pub window_values_ns: Vec<u64>,
-    /// Requests completed per second of the counted run.
+    /// Requests completed per second of the counted run: the same figure
+    /// as the scenario's `throughput.requests_per_s` (one computation).
     pub throughput_rps: f64,
     pub latency: Latency,
 }
@@ -168,6 +169,10 @@ pub fn markdown_table(report: &super::BenchReport) -> String {
         model.name()
     );
     for s in &report.scenarios {
+        if !s.measured() {
+            out.push_str(&format!("| {} | failed | | | | |\n", s.label()));
+            continue;
+        }
         let (l, u) = (s.load.latency.headline(), &s.load.latency.uncorrected);
         out.push_str(&format!(
             "| {}{} | {:.1} | {} | {} | {} | {} |\n",

@@ -30,6 +30,11 @@ fn latency_table(report: &BenchReport, width: Option<usize>) -> String {
         let headline = latency.headline();
         let uncorrected = &latency.uncorrected;
         let mut row = vec![format!("{}{}", s.label(), super::load::marker(&s.load))];
+        if !s.measured() {
+            row.push("failed".into());
+            rows.push(row);
+            continue;
+        }
         row.extend(super::load::latency_cells(
             s.load.throughput_rps,
             [headline.p50_ns, headline.p99_ns],

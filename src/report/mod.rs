@@ -14,6 +14,7 @@ pub mod interval;
 pub mod json;
 pub mod load;
 mod load_view;
+pub mod machine;
 pub mod markdown;
 pub mod records;
 pub mod server_stats;
@@ -21,6 +22,7 @@ mod stages;
 pub mod summary;
 pub mod table;
 mod text;
+pub mod throughput;
 pub mod trace;
 pub mod versus;
 
@@ -54,6 +56,9 @@ pub struct BenchReport {
     pub run_id: String,
     /// False while the run is still going or when it stopped early.
     pub complete: bool,
+    /// The client's machine, and the build (`0.1.0 release`).
+    pub machine: machine::Machine,
+    pub build: String,
     pub settings: Settings,
     /// Under `--link`: what the relay adds by itself, with no limits set.
     pub relay_cost: Option<RelayCost>,
@@ -81,13 +86,22 @@ pub struct Settings {
     pub subsampling: Option<crate::encode::Subsampling>,
     /// `built-in` or the remote server's settings as far as they are known.
     pub server: String,
+    /// `--target`: whose protocol the server speaks (`imgwire`, `seed`...).
+    pub target: String,
     pub server_decoder: Option<crate::server::ServerDecoder>,
     /// CPU work per image request standing in for a model (`--infer-ms`).
     pub infer_ns: u64,
     pub max_message_bytes: usize,
+    /// Where the client sent each protocol's requests: the URL given, the
+    /// built-in server's, or under `--link` the relay's in front of them.
     pub rest_target: String,
     pub grpc_target: String,
     pub tcp_target: String,
+    /// The URLs given (`--rest-url`, `--grpc-url`, `--tcp-url`); null for
+    /// the built-in server. Under `--link` they differ from `*_target`.
+    pub rest_url: Option<String>,
+    pub grpc_url: Option<String>,
+    pub tcp_url: Option<String>,
     pub h2: crate::transport::H2Tuning,
     pub grpc_channels: usize,
     /// HTTP/1.1 REST connections in use at once, at most (`--rest-pool`).
@@ -140,9 +154,10 @@ impl BurstTimes {
     }
 }
 
-/// What the counted bursts moved per second of burst time: their
-/// completed requests, the images among them, and request body bytes,
-/// over the sum of their durations.
+/// What the counted bursts or windows moved per second: their completed
+/// requests, the images among them, and request body bytes, over the wall
+/// time they stand for (the bursts' durations; a closed or open run's
+/// elapsed time), computed once in `throughput::throughput`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Throughput {
     pub requests_per_s: f64,
@@ -240,7 +255,16 @@ pub struct ScenarioReport {
     pub requests: usize,
     pub errors: usize,
     pub error_examples: Vec<String>,
+    /// Why the scenario has no figures: the error that stopped it before
+    /// any counted request completed (null when it measured something).
+    /// Its figures are then zeros to be ignored, and every output says
+    /// `failed` in their place.
+    pub failure: Option<String>,
+    /// Responses whose `Server-Timing` was left out of the server stages
+    /// (unreadable, or stages longer than the client's round trip), and a
+    /// few of the reasons, each once.
     pub timing_warnings: usize,
+    pub timing_warning_examples: Vec<String>,
     pub burst: BurstTimes,
     /// Each counted burst's duration, in the order they ran: what the
     /// intervals resample (and `imgwire compare` resamples again).
@@ -321,6 +345,24 @@ impl BenchReport {
 impl ScenarioReport {
     pub fn label(&self) -> String {
         self.scenario.label()
+    }
+
+    /// Whether it has figures: a counted request completed, and nothing
+    /// marked it failed.
+    pub fn measured(&self) -> bool {
+        self.failure.is_none() && self.requests > 0
+    }
+
+    /// What outputs show in place of a failed scenario's figures.
+    pub fn failure_text(&self) -> String {
+        let why = self
+            .failure
+            .as_deref()
+            .or(self.error_examples.first().map(String::as_str));
+        match why {
+            Some(why) => format!("failed: {why}"),
+            None => "failed: no request completed".into(),
+        }
     }
 
     /// A stage's summary, where the scenario measured that stage.

@@ -16,8 +16,9 @@ pub struct RequestRecord {
     pub stages: Vec<(Stage, Duration)>,
     pub request_bytes: usize,
     pub response_bytes: usize,
-    /// Set when the server's `Server-Timing` text could not be read.
-    pub timing_warning: Option<crate::wire::server_timing::ServerTimingError>,
+    /// Set when the server's `Server-Timing` was left out of the stages:
+    /// unreadable, or stages that do not fit inside the round trip.
+    pub timing_warning: Option<TimingWarning>,
 }
 
 impl RequestRecord {
@@ -30,12 +31,75 @@ impl RequestRecord {
     }
 }
 
+/// Why a response's `Server-Timing` was not taken as its server stages.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TimingWarning {
+    #[error("unreadable Server-Timing: {0}")]
+    Unreadable(#[from] crate::wire::server_timing::ServerTimingError),
+    /// The server claims more time than the client's whole round trip, in
+    /// which all of the server's work happened: its clock or its figures
+    /// are wrong, and no stage can be taken from them.
+    #[error(
+        "the server's stages ({} ms) do not fit inside the client's {} ms round trip",
+        millis(*server),
+        millis(*roundtrip)
+    )]
+    LongerThanRoundTrip {
+        server: Duration,
+        roundtrip: Duration,
+    },
+}
+
+fn millis(d: Duration) -> String {
+    match d.as_secs_f64() * 1e3 {
+        ms if ms < 1e6 => format!("{ms:.3}"),
+        ms => format!("{ms:.3e}"),
+    }
+}
+
+/// Server stages may exceed the round trip by this share of it (clock
+/// granularity) before they are refused.
+const ROUNDTRIP_SLACK: u32 = 100;
+
+/// Checks that the server's stages, `server` in all, fit inside the
+/// client's `roundtrip`.
+pub fn check_fits(server: Duration, roundtrip: Duration) -> Result<(), TimingWarning> {
+    match server <= roundtrip + roundtrip / ROUNDTRIP_SLACK {
+        true => Ok(()),
+        false => Err(TimingWarning::LongerThanRoundTrip { server, roundtrip }),
+    }
+}
+
 /// What one burst measured.
 pub struct BurstResult {
     /// When the burst began, since the run's epoch.
     pub started: Duration,
+    /// A burst's duration; a window's mean latency (the value the
+    /// statistics over windows read, not a length of time).
     pub elapsed: Duration,
+    /// The wall time it stands for in throughput: a burst's duration, a
+    /// window's length (with the empty windows after it, or before the
+    /// first, folded in, so a run's windows add up to its span).
+    pub span: Duration,
     pub records: Vec<RequestRecord>,
     /// One message per failed request.
     pub errors: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_stages_longer_than_the_round_trip_do_not_fit() {
+        let ms = Duration::from_millis;
+        assert!(check_fits(ms(3), ms(4)).is_ok());
+        assert!(
+            check_fits(Duration::from_micros(4_040), ms(4)).is_ok(),
+            "within 1 %"
+        );
+        let err = check_fits(Duration::MAX, ms(4)).unwrap_err();
+        assert!(err.to_string().contains("e"), "{err}");
+        assert!(err.to_string().contains("4.000 ms round trip"), "{err}");
+    }
 }

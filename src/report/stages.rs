@@ -8,13 +8,16 @@
 use super::server_stats::ServerStats;
 use super::text::{align, plural, wrap};
 use super::versus::seconds_with_interval;
-use super::{megabytes, BenchReport, Scenario, ScenarioReport};
+use super::{megabytes, BenchReport, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
 use std::fmt::Write;
 
 /// The scenario's lines, prose wrapped to `width` (None: one line each).
 pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) -> String {
+    if !s.measured() {
+        return wrap(&format!("{}: {}", s.label(), s.failure_text()), width, "  ");
+    }
     let mut out = wrap(&headline(s), width, "  ");
     out.push_str(&wrap(&details(report, s), width, "    "));
     let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
@@ -88,25 +91,10 @@ pub(super) fn details(report: &BenchReport, s: &ScenarioReport) -> String {
     }
     let dominant = dominant_name(s);
     let _ = write!(line, "; dominant: {dominant}");
-    if let Some(ratio) = versus_floor(report, s) {
-        let _ = write!(line, "; transport {ratio:.1}x the tcp floor");
+    if let Some(times) = super::floor::multiple(report, s) {
+        let _ = write!(line, "; {}", super::floor::describe(times));
     }
     line
-}
-
-/// A scenario's transport as a multiple of the tcp floor's round trip for
-/// the same size and payload, where the run measured one.
-fn versus_floor(report: &BenchReport, s: &ScenarioReport) -> Option<f64> {
-    if s.scenario.protocol == Protocol::Tcp {
-        return None;
-    }
-    let floor = report.scenario(Scenario {
-        protocol: Protocol::Tcp,
-        ..s.scenario
-    })?;
-    let floor_ns = floor.stage(Stage::Transport)?.mean_ns;
-    let mine = s.stage(Stage::Transport)?.mean_ns;
-    (floor_ns > 0).then(|| mine as f64 / floor_ns as f64)
 }
 
 /// The header and, per stage the scenario has, its mean, the mean's 95 %
@@ -193,8 +181,15 @@ fn split_after_lines(text: &str, lines: usize) -> (&str, &str) {
 /// Why the round trip is `transport+server`, and where the server's own
 /// split is, if anywhere.
 fn no_timings_line(s: &ScenarioReport) -> String {
-    let mut line =
-        String::from("  the server sends no Server-Timing: transport includes the server's time");
+    let mut line = match s.timing_warnings {
+        0 => String::from(
+            "  the server sends no Server-Timing: transport includes the server's time",
+        ),
+        _ => String::from(
+            "  no response's Server-Timing could be taken (warning below): transport includes \
+             the server's time",
+        ),
+    };
     match &s.server_stats {
         Some(stats) if !stats.mean_ns.is_empty() => {
             line.push_str("; its own split is shown below, from its statistics")
@@ -259,12 +254,24 @@ fn notes(s: &ScenarioReport, width: Option<usize>) -> String {
         lines.extend(p.warnings.iter().map(|w| format!("  warning: {w}")));
     }
     if s.timing_warnings > 0 {
-        lines.push(format!(
-            "  {} responses had unreadable Server-Timing text",
-            s.timing_warnings
-        ));
+        lines.push(format!("  warning: {}", timing_warning_text(s)));
     }
     lines.iter().map(|l| wrap(l, width, "    ")).collect()
+}
+
+/// How many responses' `Server-Timing` was left out of the server stages,
+/// and why (for example): `3 of 40 responses' Server-Timing left out of the
+/// server stages (not averaged): the server's stages (...) do not fit ...`.
+pub(super) fn timing_warning_text(s: &ScenarioReport) -> String {
+    let mut text = format!(
+        "{} of {} responses' Server-Timing left out of the server stages (not averaged)",
+        s.timing_warnings, s.requests
+    );
+    if let Some(example) = s.timing_warning_examples.first() {
+        text.push_str(": ");
+        text.push_str(example);
+    }
+    text
 }
 
 /// Whether a scenario's server sent no stage timings: a server that is not

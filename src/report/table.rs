@@ -150,6 +150,9 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         let cannot = cannot_take(&report.not_applicable, wanted.payload, wanted.protocol);
         return if cannot { "n/a" } else { "-" }.into();
     };
+    if !cell.measured() {
+        return "failed".into();
+    }
     let mut text = format!(
         "{}{} ({:.3})",
         seconds_plus_minus(cell.burst.mean_s(), cell.burst.mean_ci95_s()),
@@ -162,7 +165,7 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
         .iter()
         .filter(|s| s.scenario.size == wanted.size && s.scenario.payload == wanted.payload)
         .filter(|s| s.scenario.protocol != wanted.protocol && s.scenario.protocol != Protocol::Tcp)
-        .filter(|s| s.requests > 0)
+        .filter(|s| s.measured())
         .min_by(|a, b| a.burst.mean_s().total_cmp(&b.burst.mean_s()));
     let contender = wanted.protocol != Protocol::Tcp && cell.requests > 0;
     let mine = cell.burst.mean_s();

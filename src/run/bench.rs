@@ -206,6 +206,8 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Benc
         imgwire_version: env!("CARGO_PKG_VERSION"),
         run_id: run_id(std::time::SystemTime::now()),
         complete: false,
+        machine: this_machine(),
+        build: crate::report::machine::build(),
         settings: settings(plan, source, targets),
         relay_cost: None,
         not_applicable: Vec::new(),
@@ -239,6 +241,12 @@ fn run_id(now: std::time::SystemTime) -> String {
     )
 }
 
+/// The machine this run measures from.
+fn this_machine() -> crate::report::machine::Machine {
+    use crate::encodebench::machine::{cpu_cores, cpu_model};
+    crate::report::machine::Machine::this(cpu_model(), cpu_cores())
+}
+
 fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
     let builtin = targets.builtin();
     let pool_size = plan.frames.pool_size;
@@ -264,6 +272,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         encoder: plan.frames.encoder,
         quality,
         subsampling,
+        target: plan.targets.kind.name().to_string(),
         // A run never mixes built-in and remote servers (`check_targets`).
         server: match (plan.targets.kind, builtin) {
             (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),
@@ -287,6 +296,9 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         rest_target: targets.get(Protocol::Rest).url.clone(),
         grpc_target: targets.get(Protocol::Grpc).url.clone(),
         tcp_target: targets.get(Protocol::Tcp).url.clone(),
+        rest_url: plan.targets.url(Protocol::Rest).map(str::to_owned),
+        grpc_url: plan.targets.url(Protocol::Grpc).map(str::to_owned),
+        tcp_url: plan.targets.url(Protocol::Tcp).map(str::to_owned),
         h2: plan.client.h2,
         grpc_channels: plan.client.grpc_channels,
         rest_pool: plan.client.rest_pool,
@@ -303,6 +315,9 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
 }
 
 fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
+    if !s.measured() {
+        return format!("[{n}/{total}] {:<24} failed", s.label());
+    }
     let errors = if s.errors > 0 {
         format!(", {} errors", s.errors)
     } else {

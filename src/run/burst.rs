@@ -3,7 +3,7 @@
 //! timed from the first serialization to the last response parsed.
 
 use crate::protocol::Protocol;
-use crate::report::records::{BurstResult, RequestRecord};
+use crate::report::records::{check_fits, BurstResult, RequestRecord, TimingWarning};
 use crate::stage::Stage;
 use crate::transport::Client;
 use crate::wire::server_timing::ServerTimings;
@@ -42,6 +42,7 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
     let mut result = BurstResult {
         started: start.duration_since(plan.epoch),
         elapsed: Duration::ZERO,
+        span: Duration::ZERO,
         records: Vec::with_capacity(concurrency),
         errors: Vec::new(),
     };
@@ -53,6 +54,7 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
         }
     }
     result.elapsed = start.elapsed();
+    result.span = result.elapsed;
     result
 }
 
@@ -86,7 +88,17 @@ pub(crate) async fn one_request(
         response_bytes: exchange.body.len(),
         ..RequestRecord::default()
     };
-    let server = match exchange.server_timing.as_deref().map(ServerTimings::parse) {
+    let parsed = exchange.server_timing.as_deref().map(ServerTimings::parse);
+    let checked = parsed.map(|timings| {
+        let timings = timings?;
+        let server_total = timings
+            .entries()
+            .iter()
+            .fold(Duration::ZERO, |sum, (_, d)| sum.saturating_add(*d));
+        check_fits(server_total, exchange.roundtrip)?;
+        Ok::<_, TimingWarning>(timings)
+    });
+    let server = match checked {
         Some(Ok(timings)) => timings,
         Some(Err(problem)) => {
             record.timing_warning = Some(problem);

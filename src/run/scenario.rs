@@ -4,11 +4,11 @@
 use crate::encode::EncoderKind;
 use crate::frame::Size;
 use crate::protocol::Protocol;
-use crate::report::interval::{as_f64, bootstrap_mean_ci, bootstrap_ratio_of_sums_ci};
+use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::NotApplicable;
-use crate::report::summary::{nanos, seconds, summarize};
-use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary, Throughput};
+use crate::report::summary::{nanos, summarize};
+use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
@@ -118,11 +118,13 @@ impl ScenarioRun<'_> {
                 .take(ERROR_EXAMPLES)
                 .map(|e| e.to_string())
                 .collect(),
+            failure: None,
             timing_warnings: totals.timing_warnings,
+            timing_warning_examples: timing_warning_examples(&records),
             burst: burst_times(&self.counted),
             burst_ns: self.counted.iter().map(|b| nanos(b.elapsed)).collect(),
             warmup_burst_ns: self.warmup.iter().map(|b| nanos(b.elapsed)).collect(),
-            throughput: self.throughput(&totals),
+            throughput: crate::report::throughput::throughput(&self.counted, carries_image),
             residual_share: residual_share(&stages),
             dominant_stage: dominant_stage(&stages),
             bytes: self.byte_counts(&totals),
@@ -163,30 +165,6 @@ impl ScenarioRun<'_> {
             .collect()
     }
 
-    /// Requests, images and request body megabytes per second of the
-    /// counted bursts' summed durations.
-    fn throughput(&self, totals: &RequestTotals) -> Throughput {
-        let busy_s: f64 = self.counted.iter().map(|b| seconds(b.elapsed)).sum();
-        if busy_s <= 0.0 {
-            return Throughput::default();
-        }
-        let requests_per_s = totals.requests as f64 / busy_s;
-        let per_burst = |f: fn(&BurstResult) -> f64| self.counted.iter().map(f).collect::<Vec<_>>();
-        let interval = bootstrap_ratio_of_sums_ci(
-            &per_burst(|b| b.records.len() as f64),
-            &per_burst(|b| seconds(b.elapsed)),
-        );
-        Throughput {
-            requests_per_s,
-            requests_per_s_ci95: interval.map(|ci| [ci.lo, ci.hi]),
-            images_per_s: match self.scenario.payload.carries_image() {
-                true => requests_per_s,
-                false => 0.0,
-            },
-            request_body_megabytes_per_s: totals.request_bytes as f64 / 1e6 / busy_s,
-        }
-    }
-
     fn byte_counts(&self, totals: &RequestTotals) -> ByteCounts {
         let requests = totals.requests.max(1) as f64;
         let per_request = |total: u64| (total as f64 / requests).round() as u64;
@@ -214,6 +192,23 @@ impl ScenarioRun<'_> {
             },
         }
     }
+}
+
+/// The distinct reasons responses' `Server-Timing` was left out, a few.
+fn timing_warning_examples(records: &[&RequestRecord]) -> Vec<String> {
+    let reasons = records
+        .iter()
+        .filter_map(|r| r.timing_warning.as_ref().map(ToString::to_string));
+    let mut examples: Vec<String> = Vec::new();
+    for reason in reasons {
+        if examples.len() == ERROR_EXAMPLES {
+            break;
+        }
+        if !examples.contains(&reason) {
+            examples.push(reason);
+        }
+    }
+    examples
 }
 
 /// Median residual over median wall: how much time no stage claims.

@@ -73,6 +73,19 @@ pub async fn run_scenario(
     .into_report();
     report.server_stats = server_stats;
     report.load = figures;
+    report.load.throughput_rps = report.throughput.requests_per_s;
+    if report.requests == 0 {
+        // No figures: nothing to judge stable, and the reason in their place.
+        report.load.stable = None;
+        report.failure = Some(match &bursts.fatal {
+            Some(e) => format!("{e:#}"),
+            None => report
+                .error_examples
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "no request completed".into()),
+        });
+    }
     let mut fatal = bursts.fatal;
     if let (Some(profiler), Some(flamegraph)) = (profiler, &plan.outputs.flamegraph) {
         let stem = inputs.scenario.file_stem();

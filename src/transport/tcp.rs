@@ -97,12 +97,21 @@ async fn exchange_message(stream: &mut CountingStream, body: Bytes, limit: usize
         .await
         .context("the TCP floor server closed the connection")?;
     drop(body);
-    let back = stream
-        .read_u32()
+    let mut head = [0u8; 4];
+    stream
+        .read_exact(&mut head)
         .await
-        .context("the TCP floor server closed the connection (did it stop?)")?
-        as usize;
+        .context("the TCP floor server closed the connection (did it stop?)")?;
+    let back = u32::from_be_bytes(head) as usize;
     if back > limit {
+        if let Some(what) = not_a_floor_server(head) {
+            bail!(
+                "--tcp-url points at {what}, not a TCP floor server (its answer began with \
+                 {:?}): give --tcp-url the floor port (`imgwire serve` prints it), or leave \
+                 tcp out of --protocols",
+                String::from_utf8_lossy(&head)
+            );
+        }
         bail!("the TCP floor server answered {back} bytes, over --max-message-mb");
     }
     let mut reply = vec![0u8; back];
@@ -111,4 +120,28 @@ async fn exchange_message(stream: &mut CountingStream, body: Bytes, limit: usize
         .await
         .context("the TCP floor server's answer was cut short")?;
     Ok(Bytes::from(reply))
+}
+
+/// What an answer's first four bytes say the port is, where they are
+/// another protocol's (an HTTP/1 status line, a TLS record) rather than a
+/// length (read only when, as a length, they are over the limit).
+fn not_a_floor_server(head: [u8; 4]) -> Option<&'static str> {
+    match head {
+        [b'H', b'T', b'T', b'P'] => Some("an HTTP port"),
+        // A TLS alert or handshake record: content type, version 3.x.
+        [21 | 22, 3, 0..=4, _] => Some("a TLS port"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_a_floor_server;
+
+    #[test]
+    fn another_protocols_first_bytes_are_named() {
+        assert_eq!(not_a_floor_server(*b"HTTP"), Some("an HTTP port"));
+        assert_eq!(not_a_floor_server([21, 3, 3, 0]), Some("a TLS port"));
+        assert_eq!(not_a_floor_server([0, 0, 0, 4]), None);
+    }
 }

@@ -14,6 +14,7 @@
 //! are then measured again, in turns, and the gain reported is over those
 //! fresh bursts, so it is not the lucky draw that made the best win.
 
+mod command;
 mod render;
 pub mod space;
 
@@ -33,6 +34,10 @@ pub struct TuneOptions {
     pub budget: Duration,
     /// Measurements of the start and the best, each, to confirm the gain.
     pub confirm_rounds: usize,
+    /// The bench flags of the `tune` command line, as typed, that the
+    /// reproduce line carries (the workload); None where tune runs from a
+    /// plan alone (the line then writes concurrency, target and link).
+    pub given_flags: Option<Vec<String>>,
 }
 
 /// One measured configuration.
@@ -79,6 +84,10 @@ pub struct TuneResult {
     pub stopped_by_budget: bool,
     /// The command that reproduces the best configuration.
     pub reproduce: String,
+    /// The plan the best configuration's trials ran (what `reproduce`
+    /// resolves to, less the outputs).
+    #[serde(skip)]
+    pub best_plan: BenchPlan,
 }
 
 impl TuneResult {
@@ -152,7 +161,8 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
         start: start.describe(),
         best: search.best.describe(),
         best_flags: search.best.flags(),
-        reproduce: render::reproduce(plan, protocol, &search.best),
+        reproduce: render::reproduce(plan, protocol, &search.best, options.given_flags.clone()),
+        best_plan: search.best.plan(&base),
         trials: search.trials,
         confirm_start_burst_ns: confirm_start,
         confirm_best_burst_ns: confirm_best,
@@ -320,7 +330,7 @@ fn one_scenario(plan: &BenchPlan) -> Result<Protocol> {
 }
 
 /// The plan each trial starts from: no tables, no files of its own.
-fn quiet(plan: &BenchPlan) -> BenchPlan {
+pub fn quiet(plan: &BenchPlan) -> BenchPlan {
     let mut base = plan.clone();
     base.outputs.tables = Tables::None;
     base.outputs.json = None;

@@ -121,15 +121,28 @@ fn gain_line(result: &TuneResult) -> String {
     )
 }
 
-/// The bench command that measures `best` on the same workload.
-pub fn reproduce(plan: &BenchPlan, protocol: Protocol, best: &Configuration) -> String {
+/// The bench command that measures `best` on the same workload: the one
+/// scenario, the bench flags `tune` was given (`given`, as typed; where
+/// there are none, the concurrency, target and link from the plan), then
+/// the best configuration's flags.
+pub fn reproduce(
+    plan: &BenchPlan,
+    protocol: Protocol,
+    best: &Configuration,
+    given: Option<Vec<String>>,
+) -> String {
     let mut words = vec![
         "imgwire bench".to_string(),
         format!("--sizes {}", plan.matrix.sizes[0]),
         format!("--payloads {}", plan.matrix.payloads[0].name()),
         format!("--protocols {}", protocol.name()),
-        format!("-c {}", plan.load.concurrency),
     ];
+    if let Some(given) = given {
+        words.extend(given.iter().map(|w| super::command::shell_quote(w)));
+        words.extend(best.flags());
+        return words.join(" ");
+    }
+    words.push(format!("-c {}", plan.load.concurrency));
     if let Some(url) = plan.targets.url(protocol) {
         let flag = match protocol {
             Protocol::Grpc => "--grpc-url",

@@ -124,7 +124,6 @@ impl Load<'_> {
                 }
                 figures.window_ns = Some(crate::report::summary::nanos(folded.window));
                 figures.latency = folded.latency;
-                figures.throughput_rps = folded.throughput_rps;
                 folded.windows
             }
             _ => {
@@ -137,7 +136,7 @@ impl Load<'_> {
                         break;
                     }
                 }
-                (figures.latency, figures.throughput_rps) = windows::burst_figures(&bursts);
+                figures.latency = windows::burst_latency(&bursts);
                 bursts
             }
         };

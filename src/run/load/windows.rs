@@ -1,8 +1,8 @@
 //! Folding a closed or open run into fixed time windows that play the part
 //! of bursts in the report: each window holds the requests whose replies
 //! came in it, and its value (its `elapsed`) is their mean latency. And
-//! the figures the load adds to a scenario: throughput, latency from the
-//! actual and the due send, the per-burst or per-window values.
+//! the figures the load adds to a scenario: latency from the actual and
+//! the due send.
 
 use super::workers::{LoadRun, Sample};
 use crate::report::load::Latency;
@@ -16,7 +16,6 @@ pub struct Folded {
     pub windows: Vec<BurstResult>,
     pub window: Duration,
     pub latency: Latency,
-    pub throughput_rps: f64,
 }
 
 /// What one window gathers.
@@ -57,30 +56,52 @@ pub fn fold(run: LoadRun, count: usize) -> Folded {
             Err(error) => bucket.errors.push(error),
         }
     }
-    let completed = uncorrected.len();
-    let windows = buckets
-        .into_iter()
-        .enumerate()
-        .filter(|(_, b)| !b.records.is_empty() || !b.errors.is_empty())
-        .map(|(at, b)| BurstResult {
-            started: run.started + window * at as u32,
-            elapsed: match b.latencies.is_empty() {
-                true => window,
-                false => Duration::from_nanos(summarize(&b.latencies).mean_ns),
-            },
-            records: b.records,
-            errors: b.errors,
-        })
-        .collect();
     Folded {
-        windows,
+        windows: kept_windows(buckets, run.started, window, span),
         window,
         latency: Latency {
             uncorrected: summarize(&uncorrected),
             corrected: run.scheduled.then(|| summarize(&corrected)),
         },
-        throughput_rps: completed as f64 / span.as_secs_f64(),
     }
+}
+
+/// The windows in which a request finished or failed, each with its span:
+/// its length plus the empty windows' after it (or, for the first, before
+/// it), so that the spans add up to the run's.
+fn kept_windows(
+    buckets: Vec<Window>,
+    started: Duration,
+    window: Duration,
+    span: Duration,
+) -> Vec<BurstResult> {
+    let last = buckets.len().saturating_sub(1);
+    let mut kept: Vec<BurstResult> = Vec::new();
+    let mut before_first = Duration::ZERO;
+    for (at, b) in buckets.into_iter().enumerate() {
+        let length = match at == last {
+            true => span.saturating_sub(window * at as u32),
+            false => window,
+        };
+        if b.records.is_empty() && b.errors.is_empty() {
+            match kept.last_mut() {
+                Some(previous) => previous.span += length,
+                None => before_first += length,
+            }
+            continue;
+        }
+        kept.push(BurstResult {
+            started: started + window * at as u32,
+            elapsed: match b.latencies.is_empty() {
+                true => window,
+                false => Duration::from_nanos(summarize(&b.latencies).mean_ns),
+            },
+            span: length + std::mem::take(&mut before_first),
+            records: b.records,
+            errors: b.errors,
+        });
+    }
+    kept
 }
 
 /// A whole run as one window (a warm-up window).
@@ -90,29 +111,24 @@ pub fn single(run: LoadRun) -> BurstResult {
     folded.windows.pop().unwrap_or(BurstResult {
         started,
         elapsed: span,
+        span,
         records: Vec::new(),
         errors: Vec::new(),
     })
 }
 
-/// The latency and throughput of counted bursts: latency from the send (a
-/// burst sends all its requests at once, so nothing is due earlier).
-pub fn burst_figures(bursts: &[BurstResult]) -> (Latency, f64) {
+/// The latency of counted bursts, from the send (a burst sends all its
+/// requests at once, so nothing is due earlier).
+pub fn burst_latency(bursts: &[BurstResult]) -> Latency {
     let walls: Vec<u64> = bursts
         .iter()
         .flat_map(|b| &b.records)
         .map(|r| nanos(r.stage(Stage::Wall)))
         .collect();
-    let seconds: f64 = bursts.iter().map(|b| b.elapsed.as_secs_f64()).sum();
-    let throughput = match seconds > 0.0 {
-        true => walls.len() as f64 / seconds,
-        false => 0.0,
-    };
-    let latency = Latency {
+    Latency {
         uncorrected: summarize(&walls),
         corrected: None,
-    };
-    (latency, throughput)
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +164,11 @@ mod tests {
         assert_eq!(folded.windows[1].elapsed, Duration::from_millis(38));
         assert_eq!(folded.latency.uncorrected.max_ns, 8_000_000);
         assert_eq!(folded.latency.corrected.unwrap().max_ns, 38_000_000);
-        assert!((folded.throughput_rps - 30.0).abs() < 1e-9);
+        let spans: Vec<Duration> = folded.windows.iter().map(|w| w.span).collect();
+        assert_eq!(
+            spans,
+            [Duration::from_millis(75), Duration::from_millis(25)],
+            "the empty windows fold into the one before them"
+        );
     }
 }

@@ -1,0 +1,143 @@
+//! What the binary says when it stops: each cause of an error once, and a
+//! floor URL pointed at another kind of port named as such.
+
+mod common;
+
+use common::serve_process::{imgwire, serve_process};
+
+fn stderr_of(args: &[&str]) -> String {
+    let out = imgwire().args(args).output().expect("imgwire runs");
+    assert!(!out.status.success(), "{args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn an_errors_cause_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let missing = missing.to_str().unwrap();
+    let stderr = stderr_of(&["compare", missing, missing]);
+    assert!(stderr.contains(missing), "{stderr}");
+    assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_tcp_url_at_an_http_port_is_called_an_http_port() {
+    let (_server, rest, _grpc, _tcp) = serve_process(&[]);
+    let port = rest.rsplit(':').next().unwrap();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let stderr = stderr_of(&[
+        "bench",
+        "--protocols",
+        "tcp",
+        "--tcp-url",
+        &url,
+        "--sizes",
+        "48x64",
+        "--bursts",
+        "1",
+        "--warmup",
+        "0",
+    ]);
+    assert!(stderr.contains("an HTTP port"), "{stderr}");
+    assert!(!stderr.contains("1213486160"), "{stderr}");
+}
+
+/// A scenario whose every request failed shows as failed in the table, its
+/// stage lines, the CSV and the JSON: no zeros as figures, no "unstable".
+#[test]
+fn a_failed_scenario_shows_as_failed_with_no_figures() {
+    let (_server, rest, grpc, _tcp) = serve_process(&[]);
+    let port = rest.rsplit(':').next().unwrap();
+    let wrong_floor = format!("tcp://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    let out = imgwire()
+        .args([
+            "bench",
+            "--protocols",
+            "rest,grpc,tcp",
+            "--payloads",
+            "binary",
+        ])
+        .args([
+            "--sizes", "48x64", "--bursts", "2", "--warmup", "1", "-c", "2",
+        ])
+        .args([
+            "--rest-url",
+            &rest,
+            "--grpc-url",
+            &grpc,
+            "--tcp-url",
+            &wrong_floor,
+        ])
+        .arg("--export-json")
+        .arg(&json)
+        .arg("--export-csv")
+        .arg(&csv)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        !stdout.contains("0.0000"),
+        "zeros shown as figures:\n{stdout}"
+    );
+    assert!(!stdout.contains("unstable"), "{stdout}");
+    let table_row = stdout.lines().find(|l| l.trim_start().starts_with("TCP"));
+    assert!(table_row.is_some_and(|l| l.contains("failed")), "{stdout}");
+    assert!(stdout.contains("48x64 binary TCP: failed: "), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    for s in report["scenarios"].as_array().unwrap() {
+        match s["protocol"].as_str().unwrap() {
+            "tcp" => {
+                let why = s["failure"].as_str().expect("a failure");
+                assert!(why.contains("an HTTP port"), "{why}");
+                assert!(s["stable"].is_null(), "{s}");
+            }
+            _ => assert!(s["failure"].is_null(), "{s}"),
+        }
+    }
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let tcp_rows: Vec<&str> = csv.lines().filter(|l| l.contains(",tcp,")).collect();
+    assert_eq!(tcp_rows.len(), 1, "{csv}");
+    assert!(tcp_rows[0].contains(",failed,"), "{}", tcp_rows[0]);
+}
+
+/// Under `--link` the client talks to the relay: the JSON records the URL
+/// given and the relay's, each under its own name.
+#[test]
+fn under_a_link_the_url_given_and_the_relays_are_both_recorded() {
+    let servers = common::start_servers(common::default_server_config());
+    let given = format!("http://{}", servers.rest_addr);
+    let dir = tempfile::tempdir().unwrap();
+    let (result, report) = common::bench(
+        dir.path(),
+        &[
+            "--protocols",
+            "rest",
+            "--payloads",
+            "binary",
+            "--sizes",
+            "48x64",
+            "--bursts",
+            "2",
+            "--warmup",
+            "0",
+            "-c",
+            "2",
+            "--rest-url",
+            &given,
+            "--link",
+            "rtt=1ms",
+        ],
+    );
+    result.unwrap();
+    let settings = &report.unwrap()["settings"];
+    assert_eq!(settings["rest_url"], given.as_str(), "{settings}");
+    let relay = settings["rest_target"].as_str().unwrap();
+    assert_ne!(relay, given, "the relay's own port: {settings}");
+    assert!(relay.starts_with("http://127.0.0.1:"), "{relay}");
+    assert!(settings["grpc_url"].is_null(), "{settings}");
+}
