@@ -52,6 +52,7 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
     let wrong_floor = format!("tcp://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    let (markdown, html) = (dir.path().join("r.md"), dir.path().join("r.html"));
     let out = imgwire()
         .args([
             "bench",
@@ -75,6 +76,10 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
         .arg(&json)
         .arg("--export-csv")
         .arg(&csv)
+        .arg("--export-markdown")
+        .arg(&markdown)
+        .arg("--html")
+        .arg(&html)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -103,6 +108,16 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
     let tcp_rows: Vec<&str> = csv.lines().filter(|l| l.contains(",tcp,")).collect();
     assert_eq!(tcp_rows.len(), 1, "{csv}");
     assert!(tcp_rows[0].contains(",failed,"), "{}", tcp_rows[0]);
+    let markdown = std::fs::read_to_string(&markdown).unwrap();
+    let tcp_rows: Vec<&str> = markdown.lines().filter(|l| l.contains("| TCP |")).collect();
+    assert_eq!(tcp_rows.len(), 1, "{markdown}");
+    assert!(tcp_rows[0].contains("failed: "), "{}", tcp_rows[0]);
+    assert!(!tcp_rows[0].contains("0.0000"), "{}", tcp_rows[0]);
+    assert!(markdown.contains("### 48x64 binary TCP\n\nfailed: "), "{markdown}");
+    let html = std::fs::read_to_string(&html).unwrap();
+    let section = html.split("id=\"scenario-").find(|s| s.contains("TCP</h3>"));
+    let section = section.expect("the failed scenario's section");
+    assert!(section.contains("failed: ") && !section.contains("stage-table"), "{section}");
 }
 
 /// Under `--link` the client talks to the relay: the JSON records the URL

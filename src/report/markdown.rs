@@ -53,6 +53,11 @@ fn settings(report: &BenchReport) -> String {
 fn stage_tables(report: &BenchReport) -> Result<String> {
     let mut out = String::from("\n## Stages per scenario (ms per request)\n");
     for s in &report.scenarios {
+        if !s.measured() {
+            let (label, why) = (escape(&s.label()), escape(&s.failure_text()));
+            write!(out, "\n### {label}\n\n{why}\n")?;
+            continue;
+        }
         write!(out, "\n### {}\n\n", escape(&headline(s)))?;
         let details = details(report, s);
         for line in details.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -114,6 +119,16 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
          | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |\n",
     );
     for r in &report.scenarios {
+        if !r.measured() {
+            let (size, payload, protocol) = (
+                r.scenario.size,
+                r.scenario.payload.name(),
+                r.scenario.protocol.label(),
+            );
+            let why = escape(&r.failure_text());
+            writeln!(out, "| {size} | {payload} | {protocol} | {why} | | | | | | {} |", r.errors)?;
+            continue;
+        }
         writeln!(
             out,
             "| {} | {} | {} | {}{} | {:.4} | {:.1} | {:.3} | {:.3} | {} | {} |",

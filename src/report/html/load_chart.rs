@@ -30,8 +30,9 @@ pub struct LoadCurve {
 }
 
 /// The curves of runs of the same matrix at several concurrencies: per
-/// scenario, requests/s as concurrency over the mean burst time, and the
-/// end-to-end p50 and p99. Scenarios that completed nothing are left out.
+/// scenario, the run's requests/s (`report::throughput`, the figure every
+/// output prints), and the end-to-end p50 and p99. Scenarios that measured
+/// nothing (failed, or no request completed) are left out.
 pub fn load_curves(runs: &[(usize, &BenchReport)]) -> Vec<LoadCurve> {
     let all = || {
         runs.iter()
@@ -40,12 +41,12 @@ pub fn load_curves(runs: &[(usize, &BenchReport)]) -> Vec<LoadCurve> {
     let labels = unique(all().map(|(_, s)| s.label()));
     let curves = labels.into_iter().map(|label| {
         let mut points: Vec<LoadPoint> = all()
-            .filter(|(_, s)| s.label() == label && s.requests > 0 && s.burst.mean_ns > 0)
+            .filter(|(_, s)| s.label() == label && s.measured())
             .filter_map(|(concurrency, s)| {
                 let wall = s.stage(Stage::Wall)?;
                 Some(LoadPoint {
                     concurrency,
-                    requests_per_s: concurrency as f64 / s.burst.mean_s(),
+                    requests_per_s: s.throughput.requests_per_s,
                     p50_ms: ms(wall.p50_ns),
                     p99_ms: ms(wall.p99_ns),
                 })

@@ -168,6 +168,14 @@ fn chart_section(charts: &[Chart]) -> String {
 /// A scenario: its headline and details, its stage table (the server's own
 /// stages under it where it gave them), its notes and flamegraph links.
 fn scenario_section(report: &BenchReport, s: &ScenarioReport, links_from: &Path) -> String {
+    if !s.measured() {
+        return format!(
+            "<section class=\"scenario\" id=\"scenario-{}\">\n<h3>{}</h3>\n<p class=\"note\">{}</p>\n</section>\n",
+            escape(&s.scenario.file_stem()),
+            escape(&s.label()),
+            escape(&s.failure_text())
+        );
+    }
     let mut out = format!(
         "<section class=\"scenario\" id=\"scenario-{}\">\n<h3>{}</h3>\n<p class=\"note\">{}</p>\n",
         escape(&s.scenario.file_stem()),
