@@ -14,7 +14,7 @@ pub struct CompareArgs {
     #[arg(value_name = "B.json")]
     pub b: PathBuf,
     /// Exit with status 3 when any matched scenario's burst mean in B is slower than in A by more than PCT percent with its whole 95 % interval above PCT (a change whose interval reaches down to PCT or below passes).
-    #[arg(long, value_name = "PCT", value_parser = non_negative_percent)]
+    #[arg(long, value_name = "PCT", value_parser = super::values::non_negative_percent)]
     pub fail_if_slower: Option<f64>,
     /// Also write the comparison as JSON to PATH (`-` for stdout; the text then goes to stderr).
     #[arg(long, value_name = "PATH")]
@@ -29,12 +29,5 @@ impl CompareArgs {
             fail_if_slower_percent: self.fail_if_slower,
             json: self.json.clone().map(|p| OutputPath::new(p, "--json")),
         }
-    }
-}
-
-fn non_negative_percent(text: &str) -> Result<f64, String> {
-    match text.trim_end_matches('%').parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("'{text}' is not a percentage of 0 or more")),
     }
 }

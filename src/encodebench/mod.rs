@@ -21,7 +21,6 @@ use crate::gpu::GpuUse;
 use crate::output::OutputPath;
 use anyhow::{bail, Result};
 use results::{Machine, ReferencePoint, Row, RunSettings, ENCODE_SCHEMA_VERSION};
-use std::path::PathBuf;
 
 /// Distinct generated frames per size: enough that no encoder sees one
 /// frame over and over, few enough to make quickly.
@@ -33,7 +32,7 @@ pub const REFERENCE_FRAMES: usize = 20;
 #[derive(Clone, Debug, PartialEq)]
 pub enum FrameSource {
     Pattern { content: Content, seed: u64 },
-    Files(PathBuf),
+    Files(crate::frame::ImageFolder),
 }
 
 /// `imgwire encode`'s flags, resolved once.
@@ -140,7 +139,7 @@ fn empty_report(plan: &EncodePlan, machine: Machine) -> EncodeReport {
 fn describe_source(source: &FrameSource) -> String {
     match source {
         FrameSource::Pattern { content, seed } => format!("{} (seed {seed})", content.name()),
-        FrameSource::Files(dir) => format!("files in {}", dir.display()),
+        FrameSource::Files(folder) => format!("files in {}", folder.dir.display()),
     }
 }
 
@@ -169,8 +168,8 @@ fn load_frames(source: &FrameSource, size: Size) -> Result<Vec<Frame>> {
         FrameSource::Pattern { content, seed } => Ok((0..GENERATED_POOL as u64)
             .map(|index| generate(*content, size, *seed, index))
             .collect()),
-        FrameSource::Files(dir) => {
-            let files = FileFrames::open(dir)?;
+        FrameSource::Files(folder) => {
+            let files = FileFrames::open(folder)?;
             (0..files.len()).map(|i| files.load(i, size)).collect()
         }
     }
