@@ -115,15 +115,16 @@ impl FileFrames {
                     frames.paths.push(path);
                     frames.listing.read.push(file);
                 }
-                Err(error) if folder.bad == BadImages::Skip => {
+                Err(reason) if folder.bad == BadImages::Skip => {
                     frames.listing.skipped.push(SkippedFile {
                         name: file_name(&path),
-                        reason: format!("{error:#}"),
+                        reason,
                     })
                 }
-                Err(error) => bail!(
-                    "--images: {error:#}; remove the file, or pass --skip-bad-images to leave \
-                     out every file that does not decode"
+                Err(reason) => bail!(
+                    "--images: image file '{}' {reason}; remove the file, or pass \
+                     --skip-bad-images to leave out every file that does not decode",
+                    path.display()
                 ),
             }
         }
@@ -151,7 +152,10 @@ impl FileFrames {
     /// Reads image `index` (modulo the count) and fits it to `size`.
     pub fn load(&self, index: usize, size: Size) -> Result<Frame> {
         let path = &self.paths[index % self.paths.len()];
-        let img = decode(path, &std::fs::read(path)?)?;
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("could not read image file '{}'", path.display()))?;
+        let img = decode(&bytes)
+            .map_err(|reason| anyhow::anyhow!("image file '{}' {reason}", path.display()))?;
         let (w, h) = (size.width, size.height);
         let scale = f64::max(
             f64::from(w) / f64::from(img.width()),
@@ -200,12 +204,11 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-/// Reads and decodes one file whole; what it is, or why it is unusable
-/// (naming its path).
-fn read_file(path: &Path) -> Result<ImageFile> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("could not read image file '{}'", path.display()))?;
-    let image = decode(path, &bytes)?;
+/// Reads and decodes one file whole: what it is, or why it is unusable
+/// (`does not decode (...)`, said after its path or name).
+fn read_file(path: &Path) -> Result<ImageFile, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("could not be read ({e})"))?;
+    let image = decode(&bytes)?;
     let pixels = u64::from(image.width()) * u64::from(image.height());
     Ok(ImageFile {
         name: file_name(path),
@@ -216,52 +219,53 @@ fn read_file(path: &Path) -> Result<ImageFile> {
     })
 }
 
-/// Decodes `bytes` (the file at `path`) to RGB, strictly: a JPEG through
-/// libjpeg-turbo, which fails on a stream that ends early or is corrupt
-/// (image-rs fills the missing part with grey and says nothing), anything
-/// else through image-rs. Too many pixels are refused before decoding.
-fn decode(path: &Path, bytes: &[u8]) -> Result<RgbImage> {
-    let bad =
-        |why: String| anyhow::anyhow!("image file '{}' does not decode: {why}", path.display());
-    let format = image::guess_format(bytes).map_err(|e| bad(e.to_string()))?;
+/// Decodes a file's bytes to RGB, strictly: a JPEG through libjpeg-turbo,
+/// which fails on a stream that ends early or is corrupt (image-rs fills
+/// the missing part with grey and says nothing), anything else through
+/// image-rs. Too many pixels are refused before decoding.
+fn decode(bytes: &[u8]) -> Result<RgbImage, String> {
+    let format = image::guess_format(bytes).map_err(|e| format!("does not decode ({e})"))?;
     if format == image::ImageFormat::Jpeg {
-        let mut decompressor = turbojpeg::Decompressor::new().map_err(|e| bad(e.to_string()))?;
-        let header = decompressor
-            .read_header(bytes)
-            .map_err(|e| bad(e.to_string()))?;
-        let (width, height) = (header.width, header.height);
-        check_pixels(path, width as u64 * height as u64)?;
-        let mut pixels = vec![0u8; width * height * 3];
-        let output = turbojpeg::Image {
-            pixels: pixels.as_mut_slice(),
-            width,
-            pitch: width * 3,
-            height,
-            format: turbojpeg::PixelFormat::RGB,
-        };
-        decompressor
-            .decompress(bytes, output)
-            .map_err(|e| bad(e.to_string()))?;
-        return RgbImage::from_raw(width as u32, height as u32, pixels)
-            .ok_or_else(|| bad("decoded to an unexpected buffer size".into()));
+        return decode_jpeg(bytes).map_err(|e| format!("does not decode (JPEG: {e})"));
     }
+    let bad = |e: image::ImageError| format!("does not decode ({e})");
     let reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
-    let decoder = reader.into_decoder().map_err(|e| bad(e.to_string()))?;
+    let decoder = reader.into_decoder().map_err(bad)?;
     let (width, height) = image::ImageDecoder::dimensions(&decoder);
-    check_pixels(path, u64::from(width) * u64::from(height))?;
-    let image = image::DynamicImage::from_decoder(decoder).map_err(|e| bad(e.to_string()))?;
+    check_pixels(u64::from(width) * u64::from(height))?;
+    let image = image::DynamicImage::from_decoder(decoder).map_err(bad)?;
     Ok(image.to_rgb8())
 }
 
-fn check_pixels(path: &Path, pixels: u64) -> Result<()> {
+fn decode_jpeg(bytes: &[u8]) -> Result<RgbImage, String> {
+    let mut decompressor = turbojpeg::Decompressor::new().map_err(|e| e.to_string())?;
+    let header = decompressor
+        .read_header(bytes)
+        .map_err(|e| format!("its header does not read: {e}"))?;
+    let (width, height) = (header.width, header.height);
+    check_pixels(width as u64 * height as u64)?;
+    let mut pixels = vec![0u8; width * height * 3];
+    let output = turbojpeg::Image {
+        pixels: pixels.as_mut_slice(),
+        width,
+        pitch: width * 3,
+        height,
+        format: turbojpeg::PixelFormat::RGB,
+    };
+    decompressor
+        .decompress(bytes, output)
+        .map_err(|e| e.to_string())?;
+    RgbImage::from_raw(width as u32, height as u32, pixels)
+        .ok_or_else(|| "decoded to an unexpected buffer size".into())
+}
+
+fn check_pixels(pixels: u64) -> Result<(), String> {
     if pixels > MAX_FILE_PIXELS {
-        bail!(
-            "image file '{}' holds {:.0} megapixels, more than the {} an --images file may \
-             (scale it down first)",
-            path.display(),
+        return Err(format!(
+            "holds {:.0} megapixels, more than the {} an --images file may (scale it down first)",
             pixels as f64 / 1e6,
             MAX_FILE_PIXELS / 1_000_000
-        );
+        ));
     }
     Ok(())
 }
