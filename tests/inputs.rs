@@ -311,6 +311,45 @@ fn skipped_images_are_counted_and_every_good_file_is_sent_by_default() {
 }
 
 #[test]
+fn encode_lists_the_files_it_read_and_those_it_skipped() {
+    let photos = photo_folder(true);
+    let out = tempfile::tempdir().unwrap();
+    let json = out.path().join("encode.json");
+    let encode = run(&[
+        "encode",
+        "--images",
+        photos.path().to_str().unwrap(),
+        "--skip-bad-images",
+        "--encoders",
+        "turbojpeg",
+        "--threads",
+        "1",
+        "--frames",
+        "2",
+        "--sizes",
+        "40x60",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(encode.ok, "{}", encode.stderr);
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let frames = report["settings"]["frames"].as_str().unwrap();
+    assert!(
+        frames.contains("a.jpg ") && frames.contains("b.png "),
+        "{frames}"
+    );
+    assert!(frames.contains("120x80 (WxH)"), "{frames}");
+    assert!(
+        frames.contains("1 skipped: c-cut.jpg: does not decode"),
+        "{frames}"
+    );
+    assert_eq!(
+        report["rows"][0]["frame_pool_size"], 2,
+        "one frame per file"
+    );
+}
+
+#[test]
 fn fetch_photos_puts_a_relative_folder_where_the_user_stands() {
     // With every photograph already there, the script downloads nothing:
     // it must find them relative to the directory it is run from.

@@ -84,6 +84,16 @@ pub struct ImageFiles {
 }
 
 impl ImageFiles {
+    /// The first `most` files as the header lists them (name, kB, pixels,
+    /// bits per pixel), `; ` between, then how many more there are.
+    pub fn listing(&self, most: usize) -> String {
+        let mut listed: Vec<String> = self.read.iter().take(most).map(|f| f.to_string()).collect();
+        if self.read.len() > most {
+            listed.push(format!("and {} more", self.read.len() - most));
+        }
+        listed.join("; ")
+    }
+
     /// The names of the skipped files with their reasons, `; ` between.
     pub fn skipped_names(&self) -> String {
         let named: Vec<String> = self

@@ -73,17 +73,6 @@ impl FrameSource {
 /// per pixel (the first few by name), how many the pool uses, and those
 /// left out by `--skip-bad-images`.
 fn describe_files(dir: &str, files: &ImageFiles, pool_size: usize) -> String {
-    const LISTED: usize = 8;
-    let mut listed: Vec<String> = files
-        .read
-        .iter()
-        .take(LISTED)
-        .map(|f| f.to_string())
-        .collect();
-    if files.read.len() > LISTED {
-        let more = files.read.len() - LISTED;
-        listed.push(format!("and {more} more (JSON settings.image_files)"));
-    }
     let used = match pool_size.cmp(&files.read.len()) {
         std::cmp::Ordering::Less => format!(", the first {pool_size} used (--frames)"),
         std::cmp::Ordering::Equal => String::new(),
@@ -99,7 +88,7 @@ fn describe_files(dir: &str, files: &ImageFiles, pool_size: usize) -> String {
     format!(
         "{} in {dir}{used} ({}){skipped}",
         crate::report::plural(files.read.len(), "image file"),
-        listed.join("; ")
+        files.listing(8)
     )
 }
 
