@@ -84,7 +84,7 @@ pub fn duration(text: &str, plain: Option<PlainUnit>) -> Result<Duration, String
     let plain_number = text.trim().parse::<f64>().ok().filter(|v| v.is_finite());
     let seconds = match (plain_number, plain) {
         (Some(value), Some(unit)) => Some(value * unit.scale()),
-        (Some(value), None) if value == 0.0 => Some(0.0),
+        (Some(0.0), None) => Some(0.0),
         _ => number_with_unit(text, &TIME_UNITS),
     };
     let Some(seconds) = seconds else {
