@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Natural photographs for `imgwire encode --images DIR`:
-#   scripts/fetch-photos.sh [DIR]        (DIR defaults to out/photos)
+#   scripts/fetch-photos.sh [DIR]
+# DIR defaults to the repository's out/photos (where the tests look); a
+# relative DIR is taken from the directory the command is run in.
 # Takes five colour photographs from scikit-image's sample data, which its
 # PyPI wheel ships under skimage/data/: the wheel is downloaded with pip
 # (never installed) and only those files are unpacked into DIR. Running it
@@ -16,8 +18,8 @@
 # They are small (300 to 1000 pixels a side), so at 1080x1920 they are
 # scaled up and softer than a camera's own frames.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-dir="${1:-out/photos}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+dir="${1:-$repo/out/photos}"
 version="0.26.0"
 photos=(astronaut.png chelsea.png coffee.png rocket.jpg hubble_deep_field.jpg)
 

@@ -1,11 +1,29 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the build needs, then runs every
-# test (unit and integration, real servers on 127.0.0.1:0) in the release
-# profile, which shares its build with scripts/bench.sh. Installs NVRTC from
-# PyPI (no GPU needed) so the CUDA kernels are compiled to PTX too, and
-# nvJPEG with its headers so our nvJPEG declarations are checked against them.
+# The README's test command: every test CI runs (.ci/run adds only formatting,
+# lints and, as root, the network-namespace tests of tests/tc.rs). In the
+# release profile, which shares its build with scripts/bench.sh:
+#   1. every unit and integration test (real servers on 127.0.0.1:0);
+#   2. the tests ignored in a bare `cargo test` because they need something
+#      installed first, installed here: the nvJPEG ABI check (nvJPEG and its
+#      headers from PyPI), the photographs test (scripts/fetch-photos.sh), and
+#      the real targets: the seed post's FastAPI and grpcio servers, Triton,
+#      TorchServe, and NVIDIA's tritonclient against `imgwire serve`
+#      (targets/*/run.sh make their venvs, reused from $IMGWIRE_TARGETS_CACHE,
+#      default target/targets).
+# GPU tests (tests/gpu.rs) stay ignored: they need an NVIDIA GPU.
+#
+#   scripts/test.sh [--quick] [ARGS for step 1's cargo test...]
+# --quick leaves out the real targets and the photographs (part 2 but the
+# nvJPEG ABI check): what needs no Python venv, no Java and no download
+# beyond the build's own. Every step runs even when one failed; the script
+# fails if any did, and ends with each step's result and time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+quick=false
+if [ "${1:-}" = "--quick" ]; then
+  quick=true
+  shift
+fi
 ./scripts/setup.sh
 # NVRTC from PyPI lets tests/gpu.rs compile kernels/*.cu to PTX without a GPU.
 if NVRTC_LIB_DIR="$(./scripts/install-nvrtc.sh)"; then
@@ -14,8 +32,7 @@ else
   echo "test.sh: NVRTC could not be installed; the PTX test will fail and say why" >&2
 fi
 # nvJPEG and nvjpeg.h from PyPI let tests/nvjpeg_abi.rs check the hand-declared
-# nvJPEG API against them without a GPU. That test is ignored in a bare
-# `cargo test` (it needs these wheels), so it is run on its own below.
+# nvJPEG API against them without a GPU.
 if nvjpeg_dirs="$(./scripts/install-nvjpeg.sh)"; then
   { read -r NVJPEG_LIB_DIR; read -r NVJPEG_INCLUDE_DIR; } <<<"$nvjpeg_dirs"
   export NVJPEG_LIB_DIR NVJPEG_INCLUDE_DIR
@@ -29,9 +46,45 @@ if CHROMIUM="$(./scripts/install-chromium.sh)"; then
 else
   echo "test.sh: Chromium could not be installed; the HTML report test will fail and say why" >&2
 fi
-# --no-fail-fast: one run reports every failing test binary, not the first;
-# the ABI test runs even when the suite failed, and either fails the script.
+
+results=()
 status=0
-cargo test --release --all-targets --no-fail-fast "$@" || status=$?
-cargo test --release --test nvjpeg_abi -- --include-ignored || status=$?
+# Runs one step (a command), timing it; a failure is kept for the end.
+step() {
+  local name="$1" started=$SECONDS code=0
+  shift
+  echo "test.sh: == $name" >&2
+  "$@" || code=$?
+  local took=$((SECONDS - started))
+  if [ "$code" -eq 0 ]; then
+    results+=("ok      ${took}s  $name")
+  else
+    results+=("FAILED  ${took}s  $name (exit $code)")
+    status=1
+  fi
+}
+
+# Photographs for tests/encode_cmd.rs's ignored test, then that test alone.
+photographs() {
+  ./scripts/fetch-photos.sh >&2 && cargo test --release --test encode_cmd -- --ignored
+}
+
+# --no-fail-fast: one run reports every failing test binary, not the first.
+step "unit and integration tests" cargo test --release --all-targets --no-fail-fast "$@"
+# `--ignored` runs only the ignored tests: the others ran just above.
+step "nvJPEG ABI (tests/nvjpeg_abi.rs)" cargo test --release --test nvjpeg_abi -- --ignored
+if [ "$quick" = false ]; then
+  step "photographs (tests/encode_cmd.rs)" photographs
+  step "the seed post's servers (tests/seed_target.rs)" \
+    cargo test --release --test seed_target -- --ignored
+  step "Triton (tests/kserve_target.rs)" \
+    cargo test --release --test kserve_target -- --ignored
+  step "TorchServe (tests/torchserve_target.rs)" \
+    cargo test --release --test torchserve_target -- --ignored
+  step "tritonclient against imgwire serve (tests/v2_server.rs)" \
+    cargo test --release --test v2_server -- --ignored
+fi
+
+echo "test.sh: results (${SECONDS}s in all$([ "$quick" = true ] && echo ", --quick: no real targets"))" >&2
+printf '  %s\n' "${results[@]}" >&2
 exit "$status"

@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod spellings;
 pub mod stage;
 pub mod transport;
 pub mod tune;

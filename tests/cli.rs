@@ -235,13 +235,13 @@ fn serve_profiling_answers_a_pprof_profile() {
     );
 }
 
-#[test]
-fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
+/// One `bench --flamegraph` run against `rest`/`grpc` (10 bursts of binary
+/// REST); its profile summary, after checking what it wrote agrees with it.
+fn remote_profile_run(dir: &std::path::Path, rest: &str, grpc: &str) -> serde_json::Value {
     use std::io::Read;
-    let (_server, rest, grpc) = serve_with(&["--profiling", "--infer-ms", "20"]);
-    let dir = tempfile::tempdir().unwrap();
-    let fg = dir.path().join("fg");
-    let json = dir.path().join("r.json");
+    let fg = dir.join("fg");
+    let json = dir.join("r.json");
+    let _ = std::fs::remove_dir_all(&fg); // an earlier run's files
     let (ok, _, stderr) = run(&[
         "bench",
         "--sizes",
@@ -255,9 +255,9 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
         "--concurrency",
         "2",
         "--rest-url",
-        &rest,
+        rest,
         "--grpc-url",
-        &grpc,
+        grpc,
         "--flamegraph",
         fg.to_str().unwrap(),
         "--json",
@@ -271,12 +271,23 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
         .read_to_end(&mut profile)
         .unwrap();
     assert!(!profile.is_empty());
-    // The remote profile is drawn too, and its samples make the summary.
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    let summary = &report["scenarios"][0]["profile"];
+    let summary = report["scenarios"][0]["profile"].clone();
+    // The remote profile is drawn when it holds samples; when none came
+    // (a busy machine can starve the server for the window), a note says
+    // there is no SVG, and why.
     let files = summary["files"].to_string();
-    assert!(files.contains("server-remote.svg"), "{files}");
-    assert!(summary["server_samples"].as_u64().unwrap() > 0, "{summary}");
+    let drawn = fg.join("64x96-binary-rest-server-remote.svg").exists();
+    assert_eq!(drawn, files.contains("server-remote.svg"), "{files}");
+    if summary["server_samples"].as_u64().unwrap() > 0 {
+        assert!(drawn, "{summary}");
+    } else {
+        let warnings = summary["warnings"].to_string();
+        assert!(
+            warnings.contains("no server-remote flamegraph SVG"),
+            "{warnings}"
+        );
+    }
     for file in std::fs::read_dir(&fg).unwrap() {
         let file = file.unwrap();
         assert!(
@@ -285,6 +296,26 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
             file.path()
         );
     }
+    summary
+}
+
+#[test]
+fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
+    let (_server, rest, grpc) = serve_with(&["--profiling", "--infer-ms", "20"]);
+    let dir = tempfile::tempdir().unwrap();
+    let fg = dir.path().join("fg");
+    let json = dir.path().join("r.json");
+    // The server's samples make the summary: on the best of three runs (a
+    // busy machine can leave one profile window without any).
+    let mut samples = Vec::new();
+    while samples.len() < 3 && !samples.iter().any(|&n| n > 0) {
+        let summary = remote_profile_run(dir.path(), &rest, &grpc);
+        samples.push(summary["server_samples"].as_u64().unwrap());
+    }
+    assert!(
+        samples.iter().any(|&n| n > 0),
+        "no server samples in any run: {samples:?}"
+    );
 
     let (_plain, rest_plain, grpc_plain) = serve();
     let (ok, _, stderr) = run(&[
@@ -348,7 +379,7 @@ fn bad_urls_and_output_paths_are_refused_before_anything_runs() {
             "--export-csv",
         ),
         (
-            vec!["--protocols", "rest", "--rest-url", "localhost:8080"],
+            vec!["--protocols", "rest", "--rest-url", "ftp://127.0.0.1:8080"],
             "--rest-url",
         ),
         (

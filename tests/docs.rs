@@ -21,6 +21,7 @@ const OTHER_TOOLS: &[&str] = &[
     "--quiet",
     "--no-fail-fast",
     // the test harness, and pip, in scripts/
+    "--ignored",
     "--nocapture",
     "--test-threads",
     "--disable-pip-version-check",
@@ -47,6 +48,8 @@ const OTHER_TOOLS: &[&str] = &[
     "--screenshot",
     "--window-size",
     "--no-install-recommends",
+    // scripts/test.sh's own (the README's test command)
+    "--quick",
     // clap's own
     "--help",
     "--version",

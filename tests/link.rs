@@ -3,7 +3,8 @@
 //! 20 ms link (and over 1 Gbit/s, 2 ms, on one connection) takes its
 //! serialization time plus one round trip, within 10 %, and every byte
 //! arrives as it was sent. (The relay's timing is its function, not a
-//! performance figure.)
+//! performance figure.) A busy machine can slow any one try, so the upper
+//! bound is checked on the best of a few; the lower bound on every one.
 
 mod common;
 
@@ -51,6 +52,15 @@ fn one_connection_takes_the_arithmetic(spec: &str, payload: usize, expected: Dur
     }
 }
 
+/// Tries at most, each a same-run pair: the relay alone, then the link.
+const TRIES: usize = 7;
+
+/// Never faster than the link allows, on every try: that bound holds however
+/// busy the machine is. Never slower than the link plus the relay's own
+/// copying (measured just before, in the same try) by more than 10 %, on
+/// the best try: on a busy machine another process can take the cores (or
+/// wake the relay's timers late) for any one try, never for the link's
+/// arithmetic itself; a relay that cannot keep the pace fails every try.
 fn takes_the_arithmetic(spec: &str, forwarding: Forwarding, payload: usize, expected: Duration) {
     let _alone = serial();
     let spec: LinkSpec = spec.parse().unwrap();
@@ -61,17 +71,25 @@ fn takes_the_arithmetic(spec: &str, forwarding: Forwarding, payload: usize, expe
         .enable_all()
         .build()
         .unwrap();
-    let own_cost = runtime.block_on(send_through_relay(unlimited, forwarding, payload));
-    let took = runtime.block_on(send_through_relay(spec, forwarding, payload));
-    eprintln!(
-        "{payload} bytes over {spec:?} ({forwarding:?}): took {took:?}; arithmetic says {expected:?}, plus {own_cost:?} with no limits"
-    );
-    // Never faster than the link allows; never slower than the link plus the
-    // relay's own copying, each by more than 10 %.
-    let (low, high) = (expected.mul_f64(0.9), (expected + own_cost).mul_f64(1.1));
-    assert!(
-        (low..=high).contains(&took),
-        "{forwarding:?}: took {took:?}, arithmetic says {expected:?} (+{own_cost:?} with no limits)"
+    let mut tries = Vec::new();
+    for _ in 0..TRIES {
+        let own_cost = runtime.block_on(send_through_relay(unlimited, forwarding, payload));
+        let took = runtime.block_on(send_through_relay(spec, forwarding, payload));
+        eprintln!(
+            "{payload} bytes over {spec:?} ({forwarding:?}): took {took:?}; arithmetic says {expected:?}, plus {own_cost:?} with no limits"
+        );
+        assert!(
+            took >= expected.mul_f64(0.9),
+            "{forwarding:?}: took {took:?}, faster than the link allows ({expected:?})"
+        );
+        tries.push((took, own_cost));
+        if took <= (expected + own_cost).mul_f64(1.1) {
+            return;
+        }
+    }
+    panic!(
+        "{forwarding:?}: slower than the arithmetic ({expected:?}, +10 % and the relay's own \
+         cost) on all {TRIES} tries (took, own cost): {tries:?}"
     );
 }
 

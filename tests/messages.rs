@@ -113,11 +113,19 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
     assert_eq!(tcp_rows.len(), 1, "{markdown}");
     assert!(tcp_rows[0].contains("failed: "), "{}", tcp_rows[0]);
     assert!(!tcp_rows[0].contains("0.0000"), "{}", tcp_rows[0]);
-    assert!(markdown.contains("### 48x64 binary TCP\n\nfailed: "), "{markdown}");
+    assert!(
+        markdown.contains("### 48x64 binary TCP\n\nfailed: "),
+        "{markdown}"
+    );
     let html = std::fs::read_to_string(&html).unwrap();
-    let section = html.split("id=\"scenario-").find(|s| s.contains("TCP</h3>"));
+    let section = html
+        .split("id=\"scenario-")
+        .find(|s| s.contains("TCP</h3>"));
     let section = section.expect("the failed scenario's section");
-    assert!(section.contains("failed: ") && !section.contains("stage-table"), "{section}");
+    assert!(
+        section.contains("failed: ") && !section.contains("stage-table"),
+        "{section}"
+    );
 }
 
 /// Under `--link` the client talks to the relay: the JSON records the URL

@@ -14,7 +14,7 @@ pub struct CompareArgs {
     #[arg(value_name = "B.json")]
     pub b: PathBuf,
     /// Exit with status 3 when any matched scenario's burst mean in B is slower than in A by more than PCT percent with its whole 95 % interval above PCT (a change whose interval reaches down to PCT or below passes), and with status 4 when it could not compare (no scenario matched, B incomplete, a matched scenario that measured nothing).
-    #[arg(long, value_name = "PCT", value_parser = non_negative_percent)]
+    #[arg(long, value_name = "PCT", value_parser = super::values::non_negative_percent)]
     pub fail_if_slower: Option<f64>,
     /// The fields a scenario of A is paired with one of B on: `size,payload` sets REST in A against gRPC in B.
     #[arg(
@@ -41,12 +41,5 @@ impl CompareArgs {
                 .clone()
                 .map(|p| OutputPath::new(p, "--export-json")),
         }
-    }
-}
-
-fn non_negative_percent(text: &str) -> Result<f64, String> {
-    match text.trim_end_matches('%').parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
-        _ => Err(format!("'{text}' is not a percentage of 0 or more")),
     }
 }

@@ -22,19 +22,19 @@ pub struct LoadArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub warmup: u32,
     /// Warm-up goes on until its last 3 bursts (or windows) agree within this many percent of their mean, or --warmup-max is reached (the scenario is then marked unstable).
-    #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = positive_percent)]
+    #[arg(long, value_name = "PCT", default_value_t = 10.0, value_parser = super::values::positive_percent)]
     pub stability: f64,
     /// Warm-up bursts (or windows) run at most beyond --warmup while the last 3 disagree.
     #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=10000))]
     pub warmup_max: u32,
-    /// Seconds a closed or open run lasts (default: 10 when --requests is not given); each warm-up window lasts it divided by --bursts.
-    #[arg(long, value_name = "SECONDS", conflicts_with = "requests", value_parser = positive_seconds)]
+    /// How long a closed or open run lasts: seconds, or a duration (5s, 500ms, 2m; default: 10 s when --requests is not given); each warm-up window lasts it divided by --bursts.
+    #[arg(long, value_name = "DURATION", conflicts_with = "requests", value_parser = super::values::positive_seconds)]
     pub duration: Option<f64>,
     /// Requests a closed or open run sends, exactly; each warm-up window sends them divided by --bursts.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub requests: Option<u64>,
     /// Requests per second of --load open, on a fixed schedule.
-    #[arg(long, value_name = "R", required_if_eq("load", "open"), value_parser = positive_rate)]
+    #[arg(long, value_name = "R", required_if_eq("load", "open"), value_parser = super::values::positive_rate)]
     pub rate: Option<f64>,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -77,32 +77,5 @@ impl LoadArgs {
                 .map_or_else(available_cpus, |t| t as usize),
             rest_pool_follows: !rest_pool_given,
         }
-    }
-}
-
-fn positive_percent(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 1000.0 => Ok(v),
-        _ => Err(format!(
-            "'{text}' is not a percentage above 0 (at most 1000)"
-        )),
-    }
-}
-
-fn positive_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!(
-            "'{text}' is not a number of seconds above 0 (at most 86400)"
-        )),
-    }
-}
-
-fn positive_rate(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 10_000_000.0 => Ok(v),
-        _ => Err(format!(
-            "'{text}' is not a rate above 0 requests per second"
-        )),
     }
 }

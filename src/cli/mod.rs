@@ -1,8 +1,7 @@
 //! The command line: one clap-derive `Cli`, ValueEnums for every choice.
 
 use crate::encode::{EncoderKind, Subsampling};
-use crate::frame::{Content, Size};
-use crate::output::OutputPath;
+use crate::frame::{BadImages, Content, Size};
 use crate::protocol::Protocol;
 use crate::run::plan::{
     available_cpus, protocols_or_default, BenchPlan, FramePlan, FrameSpec, FramesOn, MatrixPlan,
@@ -16,10 +15,12 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 mod compare;
+mod encode;
 mod load;
 mod outputs;
 mod serve;
 pub mod tune;
+mod values;
 pub use compare::CompareArgs;
 pub use load::LoadArgs;
 pub use serve::ServeArgs;
@@ -56,8 +57,8 @@ pub struct ServerArgs {
     /// What the server does with received images: decode and check (turbojpeg, or nvjpeg on a GPU), or nothing.
     #[arg(long, value_enum, default_value_t = ServerDecoder::Turbojpeg)]
     pub server_decoder: ServerDecoder,
-    /// Milliseconds of CPU work per image request standing in for a model.
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative_ms)]
+    /// CPU work per image request standing in for a model: milliseconds, or a duration (20, 1.5s).
+    #[arg(long, default_value_t = 0.0, value_parser = values::infer_milliseconds)]
     pub infer_ms: f64,
     /// Largest request body or gRPC message, in MiB, on both server and client.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=2048))]
@@ -85,17 +86,17 @@ pub struct ServerArgs {
     /// Worker threads of the server runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub server_threads: Option<u32>,
-    /// Seconds an HTTP/1 client has to send a request's headers, from connecting or from its previous answer (so also the keep-alive limit); any client's first byte is due within it too.
-    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = crate::server::parse_timeout_s)]
+    /// How long an HTTP/1 client has to send a request's headers, from connecting or from its previous answer (so also the keep-alive limit); any client's first byte is due within it too. Seconds, or a duration (10, 500ms, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "10", value_parser = values::positive_duration)]
     pub header_timeout_s: std::time::Duration,
-    /// Seconds a request body or gRPC message has to arrive whole, from its headers.
-    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = crate::server::parse_timeout_s)]
+    /// How long a request body or gRPC message has to arrive whole, from its headers (seconds, or 500ms, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "30", value_parser = values::positive_duration)]
     pub body_timeout_s: std::time::Duration,
-    /// Seconds the server takes at most to answer a request, from its headers (503 or DEADLINE_EXCEEDED past it).
-    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
+    /// How long the server takes at most to answer a request, from its headers (503 or DEADLINE_EXCEEDED past it); seconds, or 500ms, 2m.
+    #[arg(long, value_name = "DURATION", default_value = "60", value_parser = values::positive_duration)]
     pub request_timeout_s: std::time::Duration,
-    /// Seconds a connection with no request in flight may sit with no byte moving either way before the server closes it.
-    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = crate::server::parse_timeout_s)]
+    /// How long a connection with no request in flight may sit with no byte moving either way before the server closes it (seconds, or 500ms, 2m).
+    #[arg(long, value_name = "DURATION", default_value = "60", value_parser = values::positive_duration)]
     pub idle_timeout_s: std::time::Duration,
     /// Connections the servers hold open at once, all servers together; one more is accepted and closed at once (default: 1024; in bench, enough for --concurrency too).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -130,12 +131,15 @@ pub struct BenchArgs {
     /// Generated frame content (ignored with --images).
     #[arg(long, value_enum, default_value_t = Content::Noise)]
     pub content: Content,
-    /// A folder of .jpg/.png files to send instead of generated frames (scaled and cropped to each size).
+    /// A folder of .jpg/.png files to send instead of generated frames (scaled and cropped to each size); every file is decoded when the run starts, and one that does not decode stops it, named.
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
-    /// Distinct frames per size; requests cycle through them (1 = every request sends the same frame).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub frames: u32,
+    /// With --images: leave out the files that do not decode (the header counts and names them) instead of stopping.
+    #[arg(long, requires = "images")]
+    pub skip_bad_images: bool,
+    /// Distinct frames per size; requests cycle through them (default: 1, every request sends the same frame; with --images, one per file).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub frames: Option<u32>,
     /// Where generated frames are made: on the CPU, or by CUDA kernels on the GPU (needs an NVIDIA GPU).
     #[arg(long, value_enum, default_value_t = FramesOn::Cpu)]
     pub frames_on: FramesOn,
@@ -164,22 +168,22 @@ pub struct BenchArgs {
     #[arg(long, value_name = "TYPE")]
     pub input_datatype: Option<String>,
     /// Where the server's own statistics are read (default: Triton/KServe --rest-url; TorchServe the metrics port 8082 on --rest-url's host).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = values::http_url)]
     pub stats_url: Option<String>,
     /// torchserve: check that every answer is a JSON object holding these keys, comma-separated (by default any successful answer with a body passes).
     #[arg(long, value_name = "KEYS", value_delimiter = ',')]
     pub expect_json_keys: Vec<String>,
     /// Send REST requests to this server instead of the built-in one (http://HOST:PORT, or https:// for TLS).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = values::http_url)]
     pub rest_url: Option<String>,
     /// Send gRPC requests to this server instead of the built-in one (http://HOST:PORT, or https:// for TLS).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = values::http_url)]
     pub grpc_url: Option<String>,
     /// Trust the CA or self-signed certificates in this PEM file for https:// URLs (instead of the system's CA certificates, read from disk by rustls-native-certs).
     #[arg(long, value_name = "PEM")]
     pub tls_ca: Option<PathBuf>,
     /// Send `tcp` floor messages to this floor server (`imgwire serve`) instead of the built-in one (tcp://HOST:PORT).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = values::tcp_url)]
     pub tcp_url: Option<String>,
     /// gRPC channels (HTTP/2 connections); requests spread over them.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -190,8 +194,8 @@ pub struct BenchArgs {
     /// Compress request bodies: gzip is `Content-Encoding: gzip` on REST and gRPC message compression (the tcp floor never compresses).
     #[arg(long, value_enum, default_value_t = crate::wire::gzip::Compression::None)]
     pub compression: crate::wire::gzip::Compression,
-    /// Seconds before one request is given up.
-    #[arg(long, default_value_t = 30.0, value_parser = positive_seconds)]
+    /// How long one request may take before it is given up: seconds, or a duration (30, 500ms, 2m).
+    #[arg(long, value_name = "DURATION", default_value_t = 30.0, value_parser = values::positive_seconds)]
     pub timeout_s: f64,
     /// Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, once at the end).
     #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
@@ -263,9 +267,12 @@ pub struct EncodeArgs {
     /// Generated frame content (ignored with --images).
     #[arg(long, value_enum, default_value_t = Content::Natural)]
     pub content: Content,
-    /// A folder of .jpg/.png photographs to encode instead of generated frames (scaled and cropped to each size; scripts/fetch-photos.sh fetches some).
+    /// A folder of .jpg/.png photographs to encode instead of generated frames (scaled and cropped to each size; scripts/fetch-photos.sh fetches some); a file that does not decode stops the run, named.
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
+    /// With --images: leave out the files that do not decode instead of stopping.
+    #[arg(long, requires = "images")]
+    pub skip_bad_images: bool,
     /// JPEG qualities, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "90", value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: Vec<u8>,
@@ -300,64 +307,11 @@ pub struct EncodeArgs {
     pub wide: bool,
 }
 
-impl EncodeArgs {
-    /// Resolves the flags into the comparison's plan: lists without
-    /// repeats, threads in rising order, defaults from the machine.
-    pub fn plan(&self) -> crate::encodebench::EncodePlan {
-        let mut threads: Vec<usize> = match &self.threads {
-            Some(list) => list.iter().map(|&t| t as usize).collect(),
-            None => crate::encodebench::machine::default_threads(available_cpus()),
-        };
-        threads.sort_unstable();
-        threads.dedup();
-        let distinct = |items: &[u8]| crate::report::unique(items.iter().copied());
-        crate::encodebench::EncodePlan {
-            sizes: crate::report::unique(self.sizes.iter().copied()),
-            source: match &self.images {
-                Some(dir) => crate::encodebench::FrameSource::Files(dir.clone()),
-                None => crate::encodebench::FrameSource::Pattern {
-                    content: self.content,
-                    seed: self.seed,
-                },
-            },
-            qualities: distinct(&self.quality),
-            subsampling: self.subsampling,
-            encoders: crate::report::unique(self.encoders.iter().copied()),
-            threads,
-            frames: self.frames as usize,
-            wide: self.wide,
-            json: self
-                .json
-                .as_ref()
-                .map(|p| OutputPath::new(p, "--export-json")),
-            csv: self
-                .csv
-                .as_ref()
-                .map(|p| OutputPath::new(p, "--export-csv")),
-        }
-    }
-}
-
-fn non_negative_ms(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && (0.0..=60_000.0).contains(&v) => Ok(v),
-        _ => Err(format!(
-            "'{text}' is not a number of milliseconds from 0 to 60000"
-        )),
-    }
-}
-
-fn positive_seconds(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 86_400.0 => Ok(v),
-        _ => Err(format!("'{text}' is not a number of seconds above 0")),
-    }
-}
-
 /// Runs the chosen command.
 pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Bench(args) => {
+            values::warn_about_sizes(&args.sizes);
             let plan = args.plan();
             match plan.sweep {
                 Some(factor) => crate::run::sweep::run(&plan, factor).map(|_| ()),
@@ -365,9 +319,15 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             }
         }
         Command::Serve(args) => serve::serve(&args),
-        Command::Encode(args) => crate::encodebench::run(&args.plan()).map(|_| ()),
+        Command::Encode(args) => {
+            values::warn_about_sizes(&args.sizes);
+            crate::encodebench::run(&args.plan()).map(|_| ())
+        }
         Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
-        Command::Tune(args) => tune::tune(&args),
+        Command::Tune(args) => {
+            values::warn_about_sizes(&args.bench.sizes);
+            tune::tune(&args)
+        }
     }
 }
 
@@ -410,7 +370,8 @@ impl BenchArgs {
                         seed: self.seed,
                     },
                 },
-                pool_size: self.frames as usize,
+                pool_size: self.frames.map(|n| n as usize),
+                bad_images: BadImages::skip_if(self.skip_bad_images),
                 frames_on: self.frames_on,
                 encoder: self.encoder,
                 encode: crate::encode::EncodeSettings {

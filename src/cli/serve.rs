@@ -10,14 +10,14 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Where the REST server listens (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Where the REST server listens (HOST:PORT, an IP address or localhost; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = super::values::listen_address)]
     pub rest_addr: SocketAddr,
-    /// Where the gRPC server listens (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:50051")]
+    /// Where the gRPC server listens (HOST:PORT, an IP address or localhost; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:50051", value_parser = super::values::listen_address)]
     pub grpc_addr: SocketAddr,
-    /// Where the TCP floor server (the `tcp` protocol) listens (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:50052")]
+    /// Where the TCP floor server (the `tcp` protocol) listens (HOST:PORT, an IP address or localhost; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:50052", value_parser = super::values::listen_address)]
     pub tcp_addr: SocketAddr,
     /// Serve CPU profiles at GET /debug/pprof/profile?seconds=N on the REST port (pprof protobuf, gzip).
     #[arg(long)]

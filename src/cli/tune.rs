@@ -14,8 +14,8 @@ use clap::{ArgAction, Args, CommandFactory};
 pub struct TuneArgs {
     #[command(flatten)]
     pub bench: BenchArgs,
-    /// Seconds the search may spend on trials before it stops starting new ones (the confirmation runs after).
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0, value_parser = super::positive_seconds)]
+    /// How long the search may spend on trials before it stops starting new ones (the confirmation runs after): seconds, or a duration (120, 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value_t = 120.0, value_parser = super::values::positive_seconds)]
     pub budget_s: f64,
     /// Times the start and the best are measured again, in turns, to confirm the gain.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]

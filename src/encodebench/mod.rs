@@ -21,7 +21,6 @@ use crate::gpu::GpuUse;
 use crate::output::OutputPath;
 use anyhow::{bail, Result};
 use results::{Machine, ReferencePoint, Row, RunSettings, ENCODE_SCHEMA_VERSION};
-use std::path::PathBuf;
 
 /// Distinct generated frames per size: enough that no encoder sees one
 /// frame over and over, few enough to make quickly.
@@ -33,7 +32,7 @@ pub const REFERENCE_FRAMES: usize = 20;
 #[derive(Clone, Debug, PartialEq)]
 pub enum FrameSource {
     Pattern { content: Content, seed: u64 },
-    Files(PathBuf),
+    Files(crate::frame::ImageFolder),
 }
 
 /// `imgwire encode`'s flags, resolved once.
@@ -68,9 +67,13 @@ pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
             bail!("{error}");
         }
     }
-    let mut report = empty_report(plan, machine);
+    let files = match &plan.source {
+        FrameSource::Files(folder) => Some(FileFrames::open(folder)?),
+        FrameSource::Pattern { .. } => None,
+    };
+    let mut report = empty_report(plan, machine, files.as_ref());
     for &size in &plan.sizes {
-        let frames = load_frames(&plan.source, size)?;
+        let frames = load_frames(&plan.source, files.as_ref(), size)?;
         for &choice in &plan.encoders {
             report.rows.extend(measure_encoder(
                 plan,
@@ -111,7 +114,7 @@ pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
     Ok(report)
 }
 
-fn empty_report(plan: &EncodePlan, machine: Machine) -> EncodeReport {
+fn empty_report(plan: &EncodePlan, machine: Machine, files: Option<&FileFrames>) -> EncodeReport {
     EncodeReport {
         schema_version: ENCODE_SCHEMA_VERSION,
         imgwire_version: env!("CARGO_PKG_VERSION"),
@@ -119,7 +122,7 @@ fn empty_report(plan: &EncodePlan, machine: Machine) -> EncodeReport {
         machine,
         settings: RunSettings {
             sizes: plan.sizes.iter().map(Size::to_string).collect(),
-            frames: describe_source(&plan.source),
+            frames: describe_source(&plan.source, files),
             frames_per_measurement: plan.frames,
             warmup_frames_per_thread: 1,
             qualities: plan.qualities.clone(),
@@ -139,10 +142,18 @@ fn empty_report(plan: &EncodePlan, machine: Machine) -> EncodeReport {
     }
 }
 
-fn describe_source(source: &FrameSource) -> String {
-    match source {
-        FrameSource::Pattern { content, seed } => format!("{} (seed {seed})", content.name()),
-        FrameSource::Files(dir) => format!("files in {}", dir.display()),
+fn describe_source(source: &FrameSource, files: Option<&FileFrames>) -> String {
+    match (source, files) {
+        (FrameSource::Files(folder), Some(files)) => {
+            let skipped = match files.listing.skipped.len() {
+                0 => String::new(),
+                n => format!("; {n} skipped: {}", files.listing.skipped_names()),
+            };
+            let listing = files.listing.listing(8);
+            format!("files in {}: {listing}{skipped}", folder.dir.display())
+        }
+        (FrameSource::Files(folder), None) => format!("files in {}", folder.dir.display()),
+        (FrameSource::Pattern { content, seed }, _) => format!("{} (seed {seed})", content.name()),
     }
 }
 
@@ -165,16 +176,16 @@ fn machine_and_gpu(plan: &EncodePlan) -> Machine {
     }
 }
 
-/// The pool of distinct frames for `size`.
-fn load_frames(source: &FrameSource, size: Size) -> Result<Vec<Frame>> {
-    match source {
-        FrameSource::Pattern { content, seed } => Ok((0..GENERATED_POOL as u64)
-            .map(|index| generate(*content, size, *seed, index))
-            .collect()),
-        FrameSource::Files(dir) => {
-            let files = FileFrames::open(dir)?;
+/// The pool of distinct frames for `size`: generated, or one per file.
+fn load_frames(source: &FrameSource, files: Option<&FileFrames>, size: Size) -> Result<Vec<Frame>> {
+    match (source, files) {
+        (FrameSource::Files(_), Some(files)) => {
             (0..files.len()).map(|i| files.load(i, size)).collect()
         }
+        (FrameSource::Files(folder), None) => bail!("{} was not opened", folder.dir.display()),
+        (FrameSource::Pattern { content, seed }, _) => Ok((0..GENERATED_POOL as u64)
+            .map(|index| generate(*content, size, *seed, index))
+            .collect()),
     }
 }
 

@@ -96,7 +96,7 @@ pub enum LinkSpecError {
     NotKeyValue(String),
     #[error("--link: unknown key '{0}' (known: bw, rtt, jitter)")]
     UnknownKey(String),
-    #[error("--link: bandwidth '{0}' is not like 100mbit, 1gbit or inf")]
+    #[error("--link: bandwidth '{0}' is not like 100mbit, 1gbit, 1gbps, 100mbps or inf (bits per second)")]
     Bandwidth(String),
     #[error("--link: duration '{0}' is not like 2ms, 500us or 1s (up to 60 s)")]
     Duration(String),
@@ -107,8 +107,9 @@ pub enum LinkSpecError {
 impl std::str::FromStr for LinkSpec {
     type Err = LinkSpecError;
 
-    /// Parses `bw=100mbit,rtt=20ms` (bw units: bit, kbit, mbit, gbit or
-    /// `inf`; rtt units: us, ms, s; `jitter=0` is accepted, other jitter is not).
+    /// Parses `bw=100mbit,rtt=20ms` (bw: a bit rate in any case, `1Gbit`,
+    /// `1gbps`, `100mbps`, or `inf`; rtt: a duration with its unit, `2ms`,
+    /// `500us`, `1s`; `jitter=0` is accepted, other jitter is not).
     fn from_str(text: &str) -> Result<Self, LinkSpecError> {
         let mut spec = LinkSpec {
             bits_per_second: None,
@@ -130,38 +131,18 @@ impl std::str::FromStr for LinkSpec {
     }
 }
 
+/// `bw=`: the shared bit rate spelling (`1gbit`, `100Mbit`, `1gbps`, `inf`).
 fn parse_bandwidth(value: &str) -> Result<Option<f64>, LinkSpecError> {
-    if value == "inf" {
-        return Ok(None);
-    }
-    let units = [("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("bit", 1.0)];
-    for (unit, scale) in units {
-        if let Some(number) = value.strip_suffix(unit) {
-            if let Ok(n) = number.parse::<f64>() {
-                if n.is_finite() && n > 0.0 {
-                    return Ok(Some(n * scale));
-                }
-            }
-        }
-    }
-    Err(LinkSpecError::Bandwidth(value.into()))
+    crate::spellings::bit_rate(value).map_err(|_| LinkSpecError::Bandwidth(value.into()))
 }
 
+/// `rtt=`, `jitter=`: the shared duration spelling, a unit required (a
+/// bare `2` could be seconds or milliseconds), up to a minute.
 fn parse_duration(value: &str) -> Result<Duration, LinkSpecError> {
-    if value == "0" {
-        return Ok(Duration::ZERO);
-    }
-    let units = [("us", 1e-6), ("ms", 1e-3), ("s", 1.0)];
-    for (unit, scale) in units {
-        if let Some(number) = value.strip_suffix(unit) {
-            if let Ok(n) = number.parse::<f64>() {
-                if n.is_finite() && (0.0..=60.0 / scale).contains(&n) {
-                    return Ok(Duration::from_secs_f64(n * scale));
-                }
-            }
-        }
-    }
-    Err(LinkSpecError::Duration(value.into()))
+    crate::spellings::duration(value, None)
+        .ok()
+        .filter(|d| *d <= Duration::from_secs(60))
+        .ok_or_else(|| LinkSpecError::Duration(value.into()))
 }
 
 /// Relays in front of every target of a run, on their own runtime (threads
@@ -239,6 +220,17 @@ mod tests {
         assert_eq!(spec.one_way_delay(), Duration::from_millis(10));
         assert_eq!(spec.serialization(1_250_000), Duration::from_millis(100));
         assert_eq!("bw=inf".parse::<LinkSpec>().unwrap().bits_per_second, None);
+        for (rate, bps) in [
+            ("1Gbit", 1e9),
+            ("1gbps", 1e9),
+            ("100Mbit", 1e8),
+            ("100mbps", 1e8),
+        ] {
+            let spec: LinkSpec = format!("bw={rate},rtt=2ms").parse().unwrap();
+            assert_eq!(spec.bits_per_second, Some(bps), "{rate}");
+            // Written back as --link takes it, and read back the same.
+            assert_eq!(spec.to_string().parse::<LinkSpec>().unwrap(), spec);
+        }
         for text in [
             "bw=1gbit,rtt=2ms",
             "bw=inf,rtt=0ms",
@@ -253,6 +245,8 @@ mod tests {
         }
         let refused = [
             ("bw=fast", LinkSpecError::Bandwidth("fast".into())),
+            ("bw=100mb", LinkSpecError::Bandwidth("100mb".into())),
+            ("rtt=2m", LinkSpecError::Duration("2m".into())),
             ("rtt=2", LinkSpecError::Duration("2".into())),
             ("jitter=1ms", LinkSpecError::Jitter),
             ("loss=1", LinkSpecError::UnknownKey("loss".into())),

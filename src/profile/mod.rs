@@ -224,7 +224,12 @@ pub fn write_profiles(
         let pb = file("pb.gz");
         pb.write(&pprof_gz)?;
         summary.files.push(pb.path.display().to_string());
-        if samples < FEW_SAMPLES {
+        if samples == 0 {
+            summary.warnings.push(format!(
+                "no {name} samples came, so no {name} flamegraph SVG was drawn (its .pb.gz is \
+                 written): run more --bursts"
+            ));
+        } else if samples < FEW_SAMPLES {
             summary.warnings.push(format!(
                 "only {samples} {name} samples: too few to mean much (run more --bursts)"
             ));

@@ -126,7 +126,11 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
                 r.scenario.protocol.label(),
             );
             let why = escape(&r.failure_text());
-            writeln!(out, "| {size} | {payload} | {protocol} | {why} | | | | | | {} |", r.errors)?;
+            writeln!(
+                out,
+                "| {size} | {payload} | {protocol} | {why} | | | | | | {} |",
+                r.errors
+            )?;
             continue;
         }
         writeln!(

@@ -79,6 +79,10 @@ pub struct Settings {
     pub warmup_bursts: usize,
     pub frames: String,
     pub frame_pool_size: usize,
+    /// `--images`: each file read (bytes, pixels, bits per pixel) and each
+    /// left out by `--skip-bad-images` with why; absent for generated frames.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_files: Option<crate::frame::ImageFiles>,
     pub encoder: EncoderKind,
     /// JPEG quality and chroma subsampling as the encoder used them (null
     /// for raw frames; image-rs always encodes 4:4:4).

@@ -54,7 +54,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     if plan.uses_builtin_servers() {
         crate::server::check_decoder_available(plan.server.decoder)?;
     }
-    let source = FrameSource::open(&plan.frames.source)?;
+    let source = FrameSource::open(&plan.frames)?;
     let targets = Targets::start(plan)?;
     let mut report = new_report(plan, &source, &targets);
     let mut publish = |report: &BenchReport| {
@@ -249,7 +249,7 @@ fn this_machine() -> crate::report::machine::Machine {
 
 fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
     let builtin = targets.builtin();
-    let pool_size = plan.frames.pool_size;
+    let pool_size = source.pool_size(&plan.frames);
     let (quality, subsampling) = plan.frames.encoder.applied(plan.frames.encode);
     Settings {
         concurrency: plan.load.concurrency,
@@ -257,7 +257,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         warmup_bursts: plan.load.warmup_bursts,
         frames: format!(
             "{}{}; {}",
-            source.describe(),
+            source.describe(pool_size),
             match plan.frames.frames_on {
                 FramesOn::Cpu => "",
                 FramesOn::Gpu => ", made by CUDA kernels",
@@ -269,6 +269,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
             }
         ),
         frame_pool_size: pool_size,
+        image_files: source.image_files(),
         encoder: plan.frames.encoder,
         quality,
         subsampling,

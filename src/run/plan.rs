@@ -93,8 +93,11 @@ pub const DEFAULT_LOAD_SECONDS: u64 = 10;
 #[derive(Clone, Debug)]
 pub struct FramePlan {
     pub source: FrameSpec,
-    /// Distinct frames per size; requests cycle through them.
-    pub pool_size: usize,
+    /// Distinct frames per size; requests cycle through them (`None`: one
+    /// per image file with `--images`, else one).
+    pub pool_size: Option<usize>,
+    /// What `--images` does with a file that does not decode.
+    pub bad_images: crate::frame::BadImages,
     /// Where generated frames are made.
     pub frames_on: FramesOn,
     pub encoder: EncoderKind,

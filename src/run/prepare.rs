@@ -2,7 +2,7 @@
 //! read from a file) and encoded once, each step timed as its own stage.
 
 use crate::encode::{encode_frame, make_encoder};
-use crate::frame::{generate, Content, FileFrames, Frame, Size};
+use crate::frame::{generate, Content, FileFrames, Frame, ImageFiles, ImageFolder, Size};
 use crate::report::summary::nanos;
 use crate::run::plan::{FramePlan, FrameSpec, FramesOn};
 use crate::wire::EncodedImage;
@@ -17,18 +17,31 @@ pub enum FrameSource {
 }
 
 impl FrameSource {
-    /// Opens what `spec` names (lists a folder's images).
-    pub fn open(spec: &FrameSpec) -> Result<FrameSource> {
-        Ok(match spec {
+    /// Opens what `plan` names (decodes every image file of a folder).
+    pub fn open(plan: &FramePlan) -> Result<FrameSource> {
+        Ok(match &plan.source {
             FrameSpec::Pattern { content, seed } => FrameSource::Pattern {
                 content: *content,
                 seed: *seed,
             },
             FrameSpec::Files(dir) => FrameSource::Files {
                 dir: dir.display().to_string(),
-                files: FileFrames::open(dir)?,
+                files: FileFrames::open(&ImageFolder {
+                    dir: dir.clone(),
+                    bad: plan.bad_images,
+                })?,
             },
         })
+    }
+
+    /// Distinct frames per size: `--frames`, else one per image file (or
+    /// one generated frame).
+    pub fn pool_size(&self, plan: &FramePlan) -> usize {
+        match (plan.pool_size, self) {
+            (Some(n), _) => n.max(1),
+            (None, FrameSource::Files { files, .. }) => files.len(),
+            (None, FrameSource::Pattern { .. }) => 1,
+        }
     }
 
     /// The content as a scenario reports it: `noise`, `files:DIR`.
@@ -39,12 +52,44 @@ impl FrameSource {
         }
     }
 
-    pub fn describe(&self) -> String {
+    /// What frames are sent, as the header says it.
+    pub fn describe(&self, pool_size: usize) -> String {
         match self {
             FrameSource::Pattern { content, seed } => format!("{} (seed {seed})", content.name()),
-            FrameSource::Files { files, .. } => format!("{} image files", files.len()),
+            FrameSource::Files { dir, files } => describe_files(dir, &files.listing, pool_size),
         }
     }
+
+    /// Every image file read or skipped, for the JSON settings.
+    pub fn image_files(&self) -> Option<ImageFiles> {
+        match self {
+            FrameSource::Files { files, .. } => Some(files.listing.clone()),
+            FrameSource::Pattern { .. } => None,
+        }
+    }
+}
+
+/// The image files of `dir`: how many, each with its size, pixels and bits
+/// per pixel (the first few by name), how many the pool uses, and those
+/// left out by `--skip-bad-images`.
+fn describe_files(dir: &str, files: &ImageFiles, pool_size: usize) -> String {
+    let used = match pool_size.cmp(&files.read.len()) {
+        std::cmp::Ordering::Less => format!(", the first {pool_size} used (--frames)"),
+        std::cmp::Ordering::Equal => String::new(),
+        std::cmp::Ordering::Greater => format!(", {pool_size} frames cycling through them"),
+    };
+    let skipped = match files.skipped.len() {
+        0 => String::new(),
+        n => format!(
+            "; {n} skipped (--skip-bad-images): {}",
+            files.skipped_names()
+        ),
+    };
+    format!(
+        "{} in {dir}{used} ({}){skipped}",
+        crate::report::plural(files.read.len(), "image file"),
+        files.listing(8)
+    )
 }
 
 /// A pool of encoded frames for one size, with the timings of making them.
@@ -65,7 +110,7 @@ impl FramePool {
 
 /// Generates and encodes the plan's pool of frames of `size`.
 pub fn prepare_pool(source: &FrameSource, size: Size, plan: &FramePlan) -> Result<FramePool> {
-    let count = plan.pool_size;
+    let count = source.pool_size(plan);
     let mut encoder = make_encoder(plan.encoder, plan.encode)?;
     let mut pool = FramePool {
         images: Arc::new(Vec::new()),
@@ -92,7 +137,7 @@ fn make_frames(
     size: Size,
     plan: &FramePlan,
 ) -> Result<Vec<(Frame, Duration)>> {
-    let count = plan.pool_size.max(1);
+    let count = source.pool_size(plan);
     match (source, plan.frames_on) {
         (FrameSource::Pattern { content, seed }, FramesOn::Gpu) => {
             crate::gpu::generate_frames_on_gpu(*content, size, *seed, count)

@@ -161,6 +161,7 @@ pub fn settings() -> Settings {
         warmup_bursts: 1,
         frames: "noise (seed 1); one frame reused by every request".into(),
         frame_pool_size: 1,
+        image_files: None,
         encoder: EncoderKind::Turbojpeg,
         quality: Some(95),
         subsampling: Some(Subsampling::S420),
