@@ -122,24 +122,8 @@ fn grpc_client_served(servers: &Servers) {
         format!("http://{}", servers.rest_addr),
         format!("http://{}", servers.grpc_addr),
     );
-    let args = [
-        "--rest-url",
-        &rest,
-        "--grpc-url",
-        &grpc,
-        "--protocols",
-        "grpc",
-        "--payloads",
-        "basic",
-        "--sizes",
-        "32x48",
-        "--bursts",
-        "2",
-        "--warmup",
-        "0",
-        "--concurrency",
-        "2",
-    ];
+    let mut args = vec!["--rest-url", rest.as_str()];
+    args.extend(common::small_grpc_basic_flags(&grpc, "2"));
     let (result, report) = common::bench(dir.path(), &args);
     result.expect("a normal gRPC client is served");
     let report = report.expect("a JSON report");

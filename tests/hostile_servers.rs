@@ -207,22 +207,7 @@ fn goaway_enhance_your_calm_is_named_for_what_it_is() {
         let address = calm_server(after_headers);
         let dir = tempfile::tempdir().unwrap();
         let grpc = format!("http://{address}");
-        let args = [
-            "--grpc-url",
-            &grpc,
-            "--protocols",
-            "grpc",
-            "--payloads",
-            "basic",
-            "--sizes",
-            "32x48",
-            "--bursts",
-            "1",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "1",
-        ];
+        let args = common::small_grpc_basic_flags(&grpc, "1");
         let (result, _) = common::bench(dir.path(), &args);
         let error = format!("{:#}", result.expect_err("the server refused every call"));
         assert!(
