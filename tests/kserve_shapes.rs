@@ -219,7 +219,14 @@ fn a_batching_models_shape_is_filled_over_rest_json_binary_and_grpc() {
     let url = server.url.as_str();
     let args = kserve_args(
         "batched",
-        &["--rest-url", url, "--grpc-url", url, "--payloads", "b64,binary"],
+        &[
+            "--rest-url",
+            url,
+            "--grpc-url",
+            url,
+            "--payloads",
+            "b64,binary",
+        ],
     );
     let report = bench(&args).expect("the default protocols (REST and gRPC) run");
     let labels: Vec<String> = report.scenarios.iter().map(|s| s.label()).collect();
@@ -242,7 +249,10 @@ fn a_batching_models_shape_is_filled_over_rest_json_binary_and_grpc() {
 #[test]
 fn over_grpc_alone_the_shape_and_batching_come_from_grpc() {
     let (server, seen) = variant(Stats::Counted);
-    let args = kserve_args("batched", &["--grpc-url", &server.url, "--payloads", "binary"]);
+    let args = kserve_args(
+        "batched",
+        &["--grpc-url", &server.url, "--payloads", "binary"],
+    );
     let report = bench(&args).expect("gRPC alone, chosen by default from the URL given");
     assert_eq!(report.scenarios.len(), 1);
     assert_eq!(report.scenarios[0].scenario.protocol.name(), "grpc");
@@ -261,7 +271,14 @@ fn a_model_no_image_fits_is_refused_in_one_line_naming_its_shape_and_the_flags()
     let url = server.url.as_str();
     let args = kserve_args(
         "pixels",
-        &["--rest-url", url, "--protocols", "rest", "--payloads", "binary"],
+        &[
+            "--rest-url",
+            url,
+            "--protocols",
+            "rest",
+            "--payloads",
+            "binary",
+        ],
     );
     let err = format!("{:#}", bench(&args).expect_err("no JPEG fits [-1, 150528]"));
     assert!(!err.contains('\n'), "one line: {err}");
@@ -280,7 +297,15 @@ fn a_model_no_image_fits_is_refused_in_one_line_naming_its_shape_and_the_flags()
 /// benchmarking the batching model over REST and gRPC, with `extra` flags.
 fn bench_process(server: &VariantServer, extra: &[&str]) -> std::process::Output {
     let url = server.url.as_str();
-    let mut flags = vec!["--rest-url", url, "--grpc-url", url, "--payloads", "binary", "--brief"];
+    let mut flags = vec![
+        "--rest-url",
+        url,
+        "--grpc-url",
+        url,
+        "--payloads",
+        "binary",
+        "--brief",
+    ];
     flags.extend_from_slice(extra);
     std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
         .arg("bench")

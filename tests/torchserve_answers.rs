@@ -26,7 +26,14 @@ fn variant_args<'a>(
     extra: &[&'a str],
 ) -> Vec<&'a str> {
     let url = server.url.as_str();
-    let mut args = vec!["--target", "torchserve", "--model", model, "--rest-url", url];
+    let mut args = vec![
+        "--target",
+        "torchserve",
+        "--model",
+        model,
+        "--rest-url",
+        url,
+    ];
     args.extend(["--grpc-url", url, "--stats-url", stats_url]);
     args.extend(["--payloads", "binary", "--sizes", "120x160"]);
     args.extend_from_slice(extra);
@@ -122,7 +129,12 @@ fn expected_json_keys_are_checked_when_asked_for() {
     let server = variant_torchserve();
     let stats_url = format!("{}/no-metrics", server.url);
     let run = |model: &str, keys: &str| {
-        bench(&variant_args(&server, &stats_url, model, &["--expect-json-keys", keys]))
+        bench(&variant_args(
+            &server,
+            &stats_url,
+            model,
+            &["--expect-json-keys", keys],
+        ))
     };
     let report = run("top5", "tabby,lynx").expect("the top-5 JSON has both keys");
     assert!(report.scenarios.iter().all(|s| s.errors == 0));
