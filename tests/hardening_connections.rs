@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::raw_http::frame;
 use imgwire::server::Servers;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -24,14 +25,6 @@ const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 fn servers(flags: &[&str]) -> Servers {
     common::start_servers(common::server_config(flags))
-}
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let length = (payload.len() as u32).to_be_bytes();
-    let mut frame = vec![length[1], length[2], length[3], kind, flags];
-    frame.extend_from_slice(&stream.to_be_bytes());
-    frame.extend_from_slice(payload);
-    frame
 }
 
 /// SETTINGS with these (id, value) pairs.

@@ -22,7 +22,6 @@ use common::{server_config, start_servers};
 use imgwire::server::Servers;
 use imgwire::wire::codec::RawCodec;
 use imgwire::wire::proto::paths;
-use prost::Message;
 use std::io::Write;
 use std::time::{Duration, Instant};
 

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::raw_http::frame;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -147,14 +148,6 @@ fn headers_past_what_the_client_reads_fail_their_request_by_name() {
     );
     let example = scenario["error_examples"][0].as_str().unwrap();
     assert!(example.contains("64 KiB"), "{example}");
-}
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let length = (payload.len() as u32).to_be_bytes();
-    let mut frame = vec![length[1], length[2], length[3], kind, flags];
-    frame.extend_from_slice(&stream.to_be_bytes());
-    frame.extend_from_slice(payload);
-    frame
 }
 
 /// An HTTP/2 server that answers the first request with GOAWAY
