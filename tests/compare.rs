@@ -3,25 +3,16 @@
 //! `--infer-ms 20` against without: slower, and `--fail-if-slower` exits
 //! 3), scenarios only one file has, and files it refuses, each by name.
 
+mod common;
+
+use common::process::{compare, imgwire, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Mutex;
 
 /// One bench run at a time: two runs side by side would slow each other
 /// down, and that is not the noise the intervals are about.
 static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-fn imgwire(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imgwire"))
-        .args(args)
-        .output()
-        .expect("imgwire runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// One small run of 120x160 binary over REST to the built-in servers on
 /// free ports, `bursts` counted, its report written to `dir/name`.
@@ -52,12 +43,6 @@ fn bench(dir: &Path, name: &str, bursts: &str, extra: &[&str]) -> PathBuf {
     };
     assert!(out.status.success(), "bench failed: {}", text(&out.stderr));
     json
-}
-
-fn compare(a: &Path, b: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["compare", a.to_str().unwrap(), b.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    imgwire(&args)
 }
 
 /// The burst verdict of the one scenario in a comparison's JSON.

@@ -5,21 +5,11 @@
 //! `--match size,payload`; an `encode` report is named as such; and a
 //! move of every scenario the same way is called possible drift.
 
+mod common;
+
+use common::process::{compare, imgwire, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn imgwire(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imgwire"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("imgwire runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// A small real run against the built-in servers, its report at dir/name.
 fn bench(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
@@ -44,12 +34,6 @@ fn bench(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let out = imgwire(&args);
     assert!(out.status.success(), "bench failed: {}", text(&out.stderr));
     json
-}
-
-fn compare(a: &Path, b: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["compare", a.to_str().unwrap(), b.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    imgwire(&args)
 }
 
 /// A copy of `report` at `to`, changed by `edit`.

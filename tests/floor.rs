@@ -94,12 +94,7 @@ fn the_scenario_lines_and_the_floor_table_give_the_same_multiple() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::successful_stdout(&out);
     let lines: Vec<&str> = stdout.lines().collect();
     let header = lines
         .iter()

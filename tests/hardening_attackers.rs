@@ -19,7 +19,7 @@ mod bombs;
 
 use bytes::Bytes;
 use imgwire::wire::codec::RawCodec;
-use imgwire::wire::proto::{imgwire as pb, kserve as kpb, paths};
+use imgwire::wire::proto::{kserve as kpb, paths};
 use prost::Message;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -135,19 +135,6 @@ fn amplifying_grpc_bodies() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn binary_message(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
-    pb::BinaryImageRequest {
-        image: Bytes::copy_from_slice(jpeg),
-        info: Some(pb::ImageInfo {
-            width: u32::from(width),
-            height: u32::from(height),
-            channels: 3,
-            format: pb::ImageFormat::Jpeg as i32,
-        }),
-    }
-    .encode_to_vec()
-}
-
 #[test]
 #[ignore = "an attacker for soaks: needs IMGWIRE_REST and IMGWIRE_GRPC"]
 fn attack() {
@@ -184,7 +171,7 @@ fn attack() {
         });
         scope.spawn(|| {
             let runtime = tokio::runtime::Runtime::new().unwrap();
-            let message = binary_message(&allowed, w, h);
+            let message = bombs::binary_message(&allowed, (w, h));
             while Instant::now() < until {
                 let code = grpc(
                     &runtime,

@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::raw_http::frame;
 use imgwire::server::Servers;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -24,14 +25,6 @@ const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 fn servers(flags: &[&str]) -> Servers {
     common::start_servers(common::server_config(flags))
-}
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let length = (payload.len() as u32).to_be_bytes();
-    let mut frame = vec![length[1], length[2], length[3], kind, flags];
-    frame.extend_from_slice(&stream.to_be_bytes());
-    frame.extend_from_slice(payload);
-    frame
 }
 
 /// SETTINGS with these (id, value) pairs.
@@ -122,24 +115,8 @@ fn grpc_client_served(servers: &Servers) {
         format!("http://{}", servers.rest_addr),
         format!("http://{}", servers.grpc_addr),
     );
-    let args = [
-        "--rest-url",
-        &rest,
-        "--grpc-url",
-        &grpc,
-        "--protocols",
-        "grpc",
-        "--payloads",
-        "basic",
-        "--sizes",
-        "32x48",
-        "--bursts",
-        "2",
-        "--warmup",
-        "0",
-        "--concurrency",
-        "2",
-    ];
+    let mut args = vec!["--rest-url", rest.as_str()];
+    args.extend(common::small_grpc_basic_flags(&grpc, "2"));
     let (result, report) = common::bench(dir.path(), &args);
     result.expect("a normal gRPC client is served");
     let report = report.expect("a JSON report");

@@ -21,8 +21,7 @@ use clients::{get, http, json_request, post_json, Exchange};
 use common::{server_config, start_servers};
 use imgwire::server::Servers;
 use imgwire::wire::codec::RawCodec;
-use imgwire::wire::proto::{imgwire as pb, paths};
-use prost::Message;
+use imgwire::wire::proto::paths;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -36,20 +35,6 @@ fn post_jpeg(servers: &Servers, jpeg: &[u8], (width, height): (u16, u16)) -> Exc
         ("x-image-format", "jpeg"),
     ];
     http(servers.rest_addr, "POST", "/binary", &headers, jpeg)
-}
-
-/// The gRPC `BinaryImage` message for a JPEG of `width` x `height`.
-fn binary_message(jpeg: &[u8], (width, height): (u16, u16)) -> Vec<u8> {
-    pb::BinaryImageRequest {
-        image: Bytes::copy_from_slice(jpeg),
-        info: Some(pb::ImageInfo {
-            width: u32::from(width),
-            height: u32::from(height),
-            channels: 3,
-            format: pb::ImageFormat::Jpeg as i32,
-        }),
-    }
-    .encode_to_vec()
 }
 
 /// One `BinaryImage` call, given up after `deadline` if any (tonic then
@@ -144,7 +129,7 @@ fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
             // The client closes the connection.
             scope.spawn(|| post_and_leave(&servers, &bomb, size, leave));
             // A gRPC deadline resets the stream.
-            scope.spawn(|| grpc_binary(&servers, binary_message(&bomb, size), Some(leave)));
+            scope.spawn(|| grpc_binary(&servers, bombs::binary_message(&bomb, size), Some(leave)));
             // The server's own --request-timeout-s answers 503.
             scope.spawn(|| post_jpeg(&servers, &bomb, size));
         }
@@ -182,7 +167,7 @@ fn progressive_jpegs_past_the_scan_limits_are_refused_before_decoding() {
         "{}",
         refused.text()
     );
-    let grpc = grpc_binary(&servers, binary_message(&many, size), None);
+    let grpc = grpc_binary(&servers, bombs::binary_message(&many, size), None);
     assert_eq!(grpc.code(), tonic::Code::ResourceExhausted, "{grpc:?}");
     assert!(grpc.message().contains("--max-scans"), "{grpc:?}");
     let v2 = post_json(&servers, "decode", &json_request(&many));

@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::raw_http::frame;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -149,14 +150,6 @@ fn headers_past_what_the_client_reads_fail_their_request_by_name() {
     assert!(example.contains("64 KiB"), "{example}");
 }
 
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let length = (payload.len() as u32).to_be_bytes();
-    let mut frame = vec![length[1], length[2], length[3], kind, flags];
-    frame.extend_from_slice(&stream.to_be_bytes());
-    frame.extend_from_slice(payload);
-    frame
-}
-
 /// An HTTP/2 server that answers the first request with GOAWAY
 /// ENHANCE_YOUR_CALM (last stream 0, so the request is not processed),
 /// after the answer's headers when `after_headers`.
@@ -207,22 +200,7 @@ fn goaway_enhance_your_calm_is_named_for_what_it_is() {
         let address = calm_server(after_headers);
         let dir = tempfile::tempdir().unwrap();
         let grpc = format!("http://{address}");
-        let args = [
-            "--grpc-url",
-            &grpc,
-            "--protocols",
-            "grpc",
-            "--payloads",
-            "basic",
-            "--sizes",
-            "32x48",
-            "--bursts",
-            "1",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "1",
-        ];
+        let args = common::small_grpc_basic_flags(&grpc, "1");
         let (result, _) = common::bench(dir.path(), &args);
         let error = format!("{:#}", result.expect_err("the server refused every call"));
         assert!(

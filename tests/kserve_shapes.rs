@@ -205,33 +205,34 @@ async fn statistics(stats: Stats, seen: &Seen) -> Response {
 
 const SMALL: [&str; 8] = ["--sizes", "120x160", "-c", "2", "-n", "2", "--warmup", "1"];
 
+/// `--target kserve-v2 --model MODEL`, then `rest`, then the small run.
+fn kserve_args<'a>(model: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--target", "kserve-v2", "--model", model];
+    args.extend_from_slice(rest);
+    args.extend(SMALL);
+    args
+}
+
 #[test]
 fn a_batching_models_shape_is_filled_over_rest_json_binary_and_grpc() {
     let (server, seen) = variant(Stats::Counted);
-    let mut args = vec![
-        "--target",
-        "kserve-v2",
-        "--model",
+    let url = server.url.as_str();
+    let args = kserve_args(
         "batched",
-        "--rest-url",
-        &server.url,
-        "--grpc-url",
-        &server.url,
-        "--payloads",
-        "b64,binary",
-    ];
-    args.extend(SMALL);
+        &[
+            "--rest-url",
+            url,
+            "--grpc-url",
+            url,
+            "--payloads",
+            "b64,binary",
+        ],
+    );
     let report = bench(&args).expect("the default protocols (REST and gRPC) run");
     let labels: Vec<String> = report.scenarios.iter().map(|s| s.label()).collect();
     assert_eq!(report.scenarios.len(), 4, "{labels:?}");
     for s in &report.scenarios {
-        assert_eq!(
-            (s.errors, s.requests),
-            (0, 4),
-            "{}: {:?}",
-            s.label(),
-            s.error_examples
-        );
+        common::assert_ran_clean(s, 4, "batched");
         let stats = s.server_stats.as_ref().expect("the variant's statistics");
         assert!(stats.problem.is_none() && stats.requests > 0, "{stats:?}");
     }
@@ -248,17 +249,10 @@ fn a_batching_models_shape_is_filled_over_rest_json_binary_and_grpc() {
 #[test]
 fn over_grpc_alone_the_shape_and_batching_come_from_grpc() {
     let (server, seen) = variant(Stats::Counted);
-    let mut args = vec![
-        "--target",
-        "kserve-v2",
-        "--model",
+    let args = kserve_args(
         "batched",
-        "--grpc-url",
-        &server.url,
-        "--payloads",
-        "binary",
-    ];
-    args.extend(SMALL);
+        &["--grpc-url", &server.url, "--payloads", "binary"],
+    );
     let report = bench(&args).expect("gRPC alone, chosen by default from the URL given");
     assert_eq!(report.scenarios.len(), 1);
     assert_eq!(report.scenarios[0].scenario.protocol.name(), "grpc");
@@ -274,19 +268,18 @@ fn over_grpc_alone_the_shape_and_batching_come_from_grpc() {
 #[test]
 fn a_model_no_image_fits_is_refused_in_one_line_naming_its_shape_and_the_flags() {
     let (server, seen) = variant(Stats::Counted);
-    let mut args = vec![
-        "--target",
-        "kserve-v2",
-        "--model",
+    let url = server.url.as_str();
+    let args = kserve_args(
         "pixels",
-        "--rest-url",
-        &server.url,
-        "--protocols",
-        "rest",
-        "--payloads",
-        "binary",
-    ];
-    args.extend(SMALL);
+        &[
+            "--rest-url",
+            url,
+            "--protocols",
+            "rest",
+            "--payloads",
+            "binary",
+        ],
+    );
     let err = format!("{:#}", bench(&args).expect_err("no JPEG fits [-1, 150528]"));
     assert!(!err.contains('\n'), "one line: {err}");
     assert!(
@@ -300,25 +293,25 @@ fn a_model_no_image_fits_is_refused_in_one_line_naming_its_shape_and_the_flags()
     assert!(seen.shapes.lock().unwrap().is_empty(), "nothing was sent");
 }
 
-/// Runs the imgwire binary (so its stderr can be read) against a variant.
-fn bench_process(server: &VariantServer) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"));
-    command.args([
-        "bench",
-        "--target",
-        "kserve-v2",
-        "--model",
-        "batched",
+/// Runs the imgwire binary (so its stderr can be read) against a variant,
+/// benchmarking the batching model over REST and gRPC, with `extra` flags.
+fn bench_process(server: &VariantServer, extra: &[&str]) -> std::process::Output {
+    let url = server.url.as_str();
+    let mut flags = vec![
         "--rest-url",
-        &server.url,
+        url,
         "--grpc-url",
-        &server.url,
+        url,
         "--payloads",
         "binary",
         "--brief",
-        "--quiet",
-    ]);
-    command.args(SMALL).output().expect("imgwire runs")
+    ];
+    flags.extend_from_slice(extra);
+    std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
+        .arg("bench")
+        .args(kserve_args("batched", &flags))
+        .output()
+        .expect("imgwire runs")
 }
 
 #[test]
@@ -329,7 +322,7 @@ fn statistics_that_hang_flood_or_are_garbage_warn_and_the_run_goes_on() {
         (Stats::Garbage, "did not answer Triton statistics"),
     ] {
         let (server, _) = variant(stats);
-        let output = bench_process(&server);
+        let output = bench_process(&server, &["--quiet"]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{says}: {stderr}");
         let warning = stderr
@@ -352,22 +345,7 @@ fn statistics_that_hang_flood_or_are_garbage_warn_and_the_run_goes_on() {
 #[test]
 fn the_default_protocols_are_said_and_an_explicit_tcp_is_refused() {
     let (server, _) = variant(Stats::Counted);
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"));
-    command.args([
-        "bench",
-        "--target",
-        "kserve-v2",
-        "--model",
-        "batched",
-        "--rest-url",
-        &server.url,
-        "--grpc-url",
-        &server.url,
-        "--payloads",
-        "binary",
-        "--brief",
-    ]);
-    let output = command.args(SMALL).output().expect("imgwire runs");
+    let output = bench_process(&server, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -377,17 +355,10 @@ fn the_default_protocols_are_said_and_an_explicit_tcp_is_refused() {
         ),
         "{stderr}"
     );
-    let mut args = vec![
-        "--target",
-        "kserve-v2",
-        "--model",
+    let args = kserve_args(
         "batched",
-        "--rest-url",
-        &server.url,
-        "--protocols",
-        "rest,tcp",
-    ];
-    args.extend(SMALL);
+        &["--rest-url", &server.url, "--protocols", "rest,tcp"],
+    );
     let err = bench(&args)
         .expect_err("kserve-v2 has no tcp floor")
         .to_string();

@@ -95,12 +95,7 @@ fn every_accepted_cell_runs_checked_with_server_stats(triton: &Triton) {
     for s in &report.scenarios {
         let label = s.label();
         assert_ne!(s.scenario.payload, PayloadKind::Basic, "{label}");
-        assert_eq!(
-            (s.errors, s.requests),
-            (0, 4),
-            "{label}: {:?}",
-            s.error_examples
-        );
+        common::assert_ran_clean(s, 4, "triton");
         let stats = s.server_stats.as_ref().expect("Triton's statistics");
         assert!(stats.problem.is_none(), "{label}: {stats:?}");
         assert!(stats.requests > 0, "{label}: {stats:?}");
@@ -153,15 +148,9 @@ fn batching_models_run_every_way_in_their_own_shapes(triton: &Triton) {
             "{model}: b64, binary x REST, gRPC"
         );
         for s in &report.scenarios {
-            let label = s.label();
-            assert_eq!(
-                (s.errors, s.requests),
-                (0, 4),
-                "{model} {label}: {:?}",
-                s.error_examples
-            );
+            common::assert_ran_clean(s, 4, model);
             let stats = s.server_stats.as_ref().expect("Triton's statistics");
-            assert!(stats.problem.is_none(), "{model} {label}: {stats:?}");
+            assert!(stats.problem.is_none(), "{model} {}: {stats:?}", s.label());
         }
     }
 }

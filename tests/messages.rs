@@ -135,27 +135,9 @@ fn under_a_link_the_url_given_and_the_relays_are_both_recorded() {
     let servers = common::start_servers(common::default_server_config());
     let given = format!("http://{}", servers.rest_addr);
     let dir = tempfile::tempdir().unwrap();
-    let (result, report) = common::bench(
-        dir.path(),
-        &[
-            "--protocols",
-            "rest",
-            "--payloads",
-            "binary",
-            "--sizes",
-            "48x64",
-            "--bursts",
-            "2",
-            "--warmup",
-            "0",
-            "-c",
-            "2",
-            "--rest-url",
-            &given,
-            "--link",
-            "rtt=1ms",
-        ],
-    );
+    let mut args = common::small_rest_flags(&given, "2");
+    args.extend(["--link", "rtt=1ms"]);
+    let (result, report) = common::bench(dir.path(), &args);
     result.unwrap();
     let settings = &report.unwrap()["settings"];
     assert_eq!(settings["rest_url"], given.as_str(), "{settings}");

@@ -78,25 +78,8 @@ fn server_stages_longer_than_the_round_trip_are_flagged_and_left_out() {
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
     let url = format!("http://{proxy}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
-        .args([
-            "bench",
-            "--protocols",
-            "rest",
-            "--payloads",
-            "binary",
-            "--sizes",
-            "48x64",
-        ])
-        .args([
-            "--bursts",
-            "3",
-            "--warmup",
-            "0",
-            "-c",
-            "2",
-            "--rest-url",
-            &url,
-        ])
+        .arg("bench")
+        .args(common::small_rest_flags(&url, "3"))
         .arg("--export-json")
         .arg(&json)
         .arg("--export-csv")
@@ -104,12 +87,7 @@ fn server_stages_longer_than_the_round_trip_are_flagged_and_left_out() {
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::successful_stdout(&out);
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let s = &scenarios(&report)[0];
     assert_eq!(
@@ -142,25 +120,7 @@ fn server_stages_that_fit_are_kept() {
     let proxy = hostile_proxy(servers.rest_addr, "decode;dur=0.000001");
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://{proxy}");
-    let (result, report) = common::bench(
-        dir.path(),
-        &[
-            "--protocols",
-            "rest",
-            "--payloads",
-            "binary",
-            "--sizes",
-            "48x64",
-            "--bursts",
-            "2",
-            "--warmup",
-            "0",
-            "-c",
-            "2",
-            "--rest-url",
-            &url,
-        ],
-    );
+    let (result, report) = common::bench(dir.path(), &common::small_rest_flags(&url, "2"));
     result.unwrap();
     let report = report.unwrap();
     let s = &scenarios(&report)[0];

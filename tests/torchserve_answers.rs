@@ -16,6 +16,31 @@ use prost::Message;
 
 const LOAD: [&str; 6] = ["-c", "4", "-n", "2", "--warmup", "1"];
 
+/// `--target torchserve --model MODEL` against `server` (REST and gRPC on
+/// its one port, statistics at `stats_url`), binary 120x160 images, then
+/// `extra` and the load.
+fn variant_args<'a>(
+    server: &'a variant_servers::VariantServer,
+    stats_url: &'a str,
+    model: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let url = server.url.as_str();
+    let mut args = vec![
+        "--target",
+        "torchserve",
+        "--model",
+        model,
+        "--rest-url",
+        url,
+    ];
+    args.extend(["--grpc-url", url, "--stats-url", stats_url]);
+    args.extend(["--payloads", "binary", "--sizes", "120x160"]);
+    args.extend_from_slice(extra);
+    args.extend(LOAD);
+    args
+}
+
 /// What the variant handlers answer, by model.
 fn variant_answer(model: &str) -> Option<&'static [u8]> {
     Some(match model {
@@ -77,23 +102,7 @@ fn any_handlers_answer_passes_and_its_size_is_reported() {
     let server = variant_torchserve();
     let stats_url = format!("{}/no-metrics", server.url);
     for model in ["top5", "text", "raw"] {
-        let mut args = vec![
-            "--target",
-            "torchserve",
-            "--model",
-            model,
-            "--rest-url",
-            &server.url,
-            "--grpc-url",
-            &server.url,
-            "--stats-url",
-            &stats_url,
-            "--payloads",
-            "binary",
-            "--sizes",
-            "120x160",
-        ];
-        args.extend(LOAD);
+        let args = variant_args(&server, &stats_url, model, &[]);
         let report = bench(&args).unwrap_or_else(|e| panic!("{model}: {e:#}"));
         assert_eq!(
             report.scenarios.len(),
@@ -102,12 +111,7 @@ fn any_handlers_answer_passes_and_its_size_is_reported() {
         );
         let answer = variant_answer(model).unwrap().len() as u64;
         for s in &report.scenarios {
-            assert_eq!(
-                (s.errors, s.requests),
-                (0, 8),
-                "{model}: {:?}",
-                s.error_examples
-            );
+            common::assert_ran_clean(s, 8, model);
             let body = s.bytes.response_body_bytes;
             match s.scenario.protocol.name() {
                 "rest" => assert_eq!(body, answer, "{model}: the handler's answer"),
@@ -125,26 +129,12 @@ fn expected_json_keys_are_checked_when_asked_for() {
     let server = variant_torchserve();
     let stats_url = format!("{}/no-metrics", server.url);
     let run = |model: &str, keys: &str| {
-        let mut args = vec![
-            "--target",
-            "torchserve",
-            "--model",
-            model,
-            "--rest-url",
-            &server.url,
-            "--grpc-url",
-            &server.url,
-            "--stats-url",
+        bench(&variant_args(
+            &server,
             &stats_url,
-            "--payloads",
-            "binary",
-            "--sizes",
-            "120x160",
-            "--expect-json-keys",
-            keys,
-        ];
-        args.extend(LOAD);
-        bench(&args)
+            model,
+            &["--expect-json-keys", keys],
+        ))
     };
     let report = run("top5", "tabby,lynx").expect("the top-5 JSON has both keys");
     assert!(report.scenarios.iter().all(|s| s.errors == 0));

@@ -149,12 +149,7 @@ fn every_image_cell_runs_against_torchserve_with_its_metrics() {
     );
     for s in &report.scenarios {
         let label = s.label();
-        assert_eq!(
-            (s.errors, s.requests),
-            (0, 8),
-            "{label}: {:?}",
-            s.error_examples
-        );
+        common::assert_ran_clean(s, 8, "torchserve");
         assert!(s.bytes.image_bytes > 1000, "{label}: {:?}", s.bytes);
         let stats = s
             .server_stats
@@ -268,14 +263,8 @@ fn real_handlers_answering_json_text_and_raw_bytes_all_run() {
             "{model}: b64, binary x REST, gRPC"
         );
         for s in &report.scenarios {
-            let label = s.label();
-            assert_eq!(
-                (s.errors, s.requests),
-                (0, 8),
-                "{model} {label}: {:?}",
-                s.error_examples
-            );
-            assert!(s.bytes.response_body_bytes > 0, "{model} {label}");
+            common::assert_ran_clean(s, 8, model);
+            assert!(s.bytes.response_body_bytes > 0, "{model} {}", s.label());
         }
         let rest = report
             .scenarios

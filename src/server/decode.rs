@@ -320,18 +320,8 @@ mod tests {
 
     #[test]
     fn turbojpeg_checks_the_declared_size() {
-        let frame =
-            crate::frame::generate(crate::frame::Content::Smooth, "8x16".parse().unwrap(), 1, 0);
-        let mut compressor = turbojpeg::Compressor::new().unwrap();
-        let jpeg = compressor
-            .compress_to_vec(turbojpeg::Image {
-                pixels: frame.pixels.as_slice(),
-                width: 16,
-                pitch: 48,
-                height: 8,
-                format: turbojpeg::PixelFormat::RGB,
-            })
-            .unwrap();
+        let jpeg =
+            crate::server::jpeg_size::test_jpeg(crate::frame::Content::Smooth, (8, 16), false);
         let decoded = decode(
             ServerDecoder::Turbojpeg,
             &jpeg,

@@ -161,27 +161,35 @@ fn skip_entropy_data(jpeg: &[u8], from: usize) -> usize {
     jpeg.len()
 }
 
+/// A JPEG turbojpeg made of a generated `content` frame of `height` x
+/// `width` (progressive if asked), for the server's unit tests.
+#[cfg(test)]
+pub(crate) fn test_jpeg(
+    content: crate::frame::Content,
+    (height, width): (usize, usize),
+    progressive: bool,
+) -> Vec<u8> {
+    let size = format!("{height}x{width}").parse().unwrap();
+    let frame = crate::frame::generate(content, size, 1, 0);
+    let mut compressor = turbojpeg::Compressor::new().unwrap();
+    compressor.set_progressive(progressive).unwrap();
+    compressor
+        .compress_to_vec(turbojpeg::Image {
+            pixels: frame.pixels.as_slice(),
+            width,
+            pitch: width * 3,
+            height,
+            format: turbojpeg::PixelFormat::RGB,
+        })
+        .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn jpeg(height: usize, width: usize) -> Vec<u8> {
-        let frame = crate::frame::generate(
-            crate::frame::Content::Smooth,
-            format!("{height}x{width}").parse().unwrap(),
-            1,
-            0,
-        );
-        let mut compressor = turbojpeg::Compressor::new().unwrap();
-        compressor
-            .compress_to_vec(turbojpeg::Image {
-                pixels: frame.pixels.as_slice(),
-                width,
-                pitch: width * 3,
-                height,
-                format: turbojpeg::PixelFormat::RGB,
-            })
-            .unwrap()
+        test_jpeg(crate::frame::Content::Smooth, (height, width), false)
     }
 
     #[test]
@@ -202,19 +210,7 @@ mod tests {
     fn counts_the_scans_a_progressive_encoder_wrote() {
         let baseline = jpeg(16, 16);
         assert_eq!(count_scans(&baseline, 100), 1);
-        let frame =
-            crate::frame::generate(crate::frame::Content::Noise, "16x16".parse().unwrap(), 1, 0);
-        let mut compressor = turbojpeg::Compressor::new().unwrap();
-        compressor.set_progressive(true).unwrap();
-        let progressive = compressor
-            .compress_to_vec(turbojpeg::Image {
-                pixels: frame.pixels.as_slice(),
-                width: 16,
-                pitch: 48,
-                height: 16,
-                format: turbojpeg::PixelFormat::RGB,
-            })
-            .unwrap();
+        let progressive = test_jpeg(crate::frame::Content::Noise, (16, 16), true);
         // libjpeg's progression for YCbCr: 10 scans.
         assert_eq!(count_scans(&progressive, 100), 10);
         assert_eq!(count_scans(&progressive, 3), 4, "stops once past the limit");

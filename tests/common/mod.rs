@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod process;
 pub mod raw_http;
 pub mod serve_process;
 
@@ -102,4 +103,70 @@ pub fn scenarios(report: &serde_json::Value) -> &Vec<serde_json::Value> {
     report["scenarios"]
         .as_array()
         .expect("scenarios is an array")
+}
+
+/// The flags of a small binary REST run against `rest_url`: one 48x64 size,
+/// `bursts` bursts at concurrency 2, no warmup.
+pub fn small_rest_flags<'a>(rest_url: &'a str, bursts: &'a str) -> Vec<&'a str> {
+    vec![
+        "--protocols",
+        "rest",
+        "--payloads",
+        "binary",
+        "--sizes",
+        "48x64",
+        "--bursts",
+        bursts,
+        "--warmup",
+        "0",
+        "-c",
+        "2",
+        "--rest-url",
+        rest_url,
+    ]
+}
+
+/// Asserts a finished `imgwire` process succeeded (showing its stdout and
+/// stderr if not) and returns its stdout.
+pub fn successful_stdout(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// Asserts a scenario ran `requests` requests with no error, naming
+/// `context` and the scenario (and its error examples) if not.
+pub fn assert_ran_clean(s: &imgwire::report::ScenarioReport, requests: usize, context: &str) {
+    assert_eq!(
+        (s.errors, s.requests),
+        (0, requests),
+        "{context} {}: {:?}",
+        s.label(),
+        s.error_examples
+    );
+}
+
+/// The flags of a small gRPC run of basic (imageless) requests against
+/// `grpc_url`: one 32x48 size, `n` bursts at concurrency `n`, no warmup.
+pub fn small_grpc_basic_flags<'a>(grpc_url: &'a str, n: &'a str) -> Vec<&'a str> {
+    vec![
+        "--grpc-url",
+        grpc_url,
+        "--protocols",
+        "grpc",
+        "--payloads",
+        "basic",
+        "--sizes",
+        "32x48",
+        "--bursts",
+        n,
+        "--warmup",
+        "0",
+        "--concurrency",
+        n,
+    ]
 }

@@ -1,5 +1,6 @@
 //! One HTTP/1.1 exchange over a plain socket, exactly as sent and answered:
-//! status, headers and body, with no client library in between.
+//! status, headers and body, with no client library in between; and the
+//! bytes of one HTTP/2 frame, for peers that speak HTTP/2 by hand.
 
 use imgwire::wire::server_timing::ServerTimings;
 use serde_json::Value;
@@ -78,4 +79,14 @@ pub fn http(
         headers,
         body: raw[split + 4..].to_vec(),
     }
+}
+
+/// One HTTP/2 frame as sent on the wire: a 9-byte header (24-bit length,
+/// `kind`, `flags`, `stream`) and `payload`.
+pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let length = (payload.len() as u32).to_be_bytes();
+    let mut frame = vec![length[1], length[2], length[3], kind, flags];
+    frame.extend_from_slice(&stream.to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame
 }

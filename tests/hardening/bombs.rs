@@ -2,7 +2,8 @@
 //! JPEG with as many scans as asked (every scan passes over the whole
 //! image, so pixels x scans is the decoder's work, from a few hundred
 //! bytes per scan), and the same with a scan repeated (an impossible
-//! progression, which libjpeg-turbo only warns about).
+//! progression, which libjpeg-turbo only warns about); and the gRPC
+//! `BinaryImage` message that carries one.
 
 /// Bits written MSB first, with the 0x00 stuffed after every 0xFF.
 struct Bits {
@@ -144,4 +145,20 @@ fn with_progression(width: u16, height: u16, order: &[(u8, u8, u8, u8)]) -> Vec<
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
     out
+}
+
+/// The gRPC `BinaryImage` message for a JPEG of `width` x `height`.
+pub fn binary_message(jpeg: &[u8], (width, height): (u16, u16)) -> Vec<u8> {
+    use imgwire::wire::proto::imgwire as pb;
+    use prost::Message;
+    pb::BinaryImageRequest {
+        image: bytes::Bytes::copy_from_slice(jpeg),
+        info: Some(pb::ImageInfo {
+            width: u32::from(width),
+            height: u32::from(height),
+            channels: 3,
+            format: pb::ImageFormat::Jpeg as i32,
+        }),
+    }
+    .encode_to_vec()
 }
