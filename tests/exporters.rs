@@ -221,3 +221,34 @@ fn the_header_states_what_ran() {
     report.settings.subsampling = Some(Subsampling::S444);
     assert!(table::render(&report, brief).contains("encoder: image-rs q95 4:4:4"));
 }
+
+/// The header counts the warm-up bursts each scenario ran (`--warmup`, and
+/// more while they disagreed), not only the `--warmup` asked for; and says
+/// which protocols a target chose where `--protocols` was not given.
+#[test]
+fn the_header_counts_the_warm_up_that_ran_and_the_protocols_chosen() {
+    let view = table::View {
+        brief: true,
+        width: None,
+    };
+    let mut report = report();
+    let first = report.settings.warmup_bursts;
+    for (i, s) in report.scenarios.iter_mut().enumerate() {
+        s.load.warmup_extra = i % 4;
+    }
+    let most = report
+        .scenarios
+        .iter()
+        .map(|s| first + s.load.warmup_extra)
+        .max();
+    let header = table::render(&report, view);
+    let said = format!("after {first} to {} warm-up bursts each", most.unwrap());
+    assert!(header.contains(&said), "{header}");
+    assert!(!header.contains("protocols: "), "{header}");
+    report.settings.protocols_chosen = Some("rest,grpc (the target's default)".into());
+    let header = table::render(&report, view);
+    assert!(
+        header.contains("\nprotocols: rest,grpc (the target's default)\n"),
+        "{header}"
+    );
+}

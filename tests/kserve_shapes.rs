@@ -355,6 +355,15 @@ fn the_default_protocols_are_said_and_an_explicit_tcp_is_refused() {
         ),
         "{stderr}"
     );
+    // The report's header says it too (stdout, and every output's settings).
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let header = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("protocols: "));
+    assert!(
+        header.is_some_and(|l| l.contains("rest,grpc") && l.contains("--target kserve-v2")),
+        "{stdout}"
+    );
     let args = kserve_args(
         "batched",
         &["--rest-url", &server.url, "--protocols", "rest,tcp"],

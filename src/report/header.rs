@@ -10,13 +10,7 @@ use std::fmt::Write;
 pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     let s = &report.settings;
     let mut out = String::from("\n");
-    let warmup = match s.warmup_bursts {
-        0 => "no warm-up".to_string(),
-        n => format!(
-            "after {} each, timed apart: see each scenario's warm-up figure",
-            plural(n, "warm-up burst")
-        ),
-    };
+    let warmup = warmup_words(report);
     let load = format!(
         "imgwire {}: {} concurrent requests x {} ({warmup})",
         report.imgwire_version,
@@ -33,6 +27,9 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         s.server
     );
     out.push_str(&wrap(&servers, width, "  "));
+    if let Some(chosen) = &s.protocols_chosen {
+        out.push_str(&wrap(&format!("protocols: {chosen}"), width, "  "));
+    }
     out.push_str(&wrap(&transport_line(s), width, "  "));
     if let Some(link) = &s.link {
         let bandwidth = link.bits_per_second.map_or("unlimited".to_string(), |b| {
@@ -62,6 +59,32 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     }
     out.push('\n');
     out
+}
+
+/// How many warm-up bursts ran before the counted ones: `--warmup` of
+/// them, and more while the last ones disagreed (`--warmup-max`), so the
+/// fewest and the most any scenario ran.
+fn warmup_words(report: &BenchReport) -> String {
+    let s = &report.settings;
+    let first = s.warmup_bursts;
+    if first == 0 {
+        return "no warm-up".into();
+    }
+    let ran = || report.scenarios.iter().map(|c| first + c.load.warmup_extra);
+    let (fewest, most) = (ran().min().unwrap_or(first), ran().max().unwrap_or(first));
+    let count = match fewest == most {
+        true => plural(most, "warm-up burst"),
+        false => format!("{fewest} to {most} warm-up bursts"),
+    };
+    let until = match s.load.warmup_max {
+        0 => String::new(),
+        _ => format!(
+            ", until the last {} agreed within {} %",
+            crate::run::load::stability::AGREEING,
+            s.load.stability_percent
+        ),
+    };
+    format!("after {count} each{until}, timed apart: see each scenario's warm-up figure")
 }
 
 /// The encoder as it ran: quality and subsampling only where they apply.

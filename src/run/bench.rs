@@ -274,6 +274,10 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
         quality,
         subsampling,
         target: plan.targets.kind.name().to_string(),
+        protocols_chosen: plan.matrix.protocols_default.as_ref().map(|why| {
+            let names: Vec<&str> = plan.matrix.protocols.iter().map(|p| p.name()).collect();
+            format!("{} ({why})", names.join(","))
+        }),
         // A run never mixes built-in and remote servers (`check_targets`).
         server: match (plan.targets.kind, builtin) {
             (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),

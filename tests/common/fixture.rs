@@ -167,6 +167,7 @@ pub fn settings() -> Settings {
         subsampling: Some(Subsampling::S420),
         server: "built-in, in process".into(),
         target: "imgwire".into(),
+        protocols_chosen: None,
         server_decoder: Some(ServerDecoder::Turbojpeg),
         infer_ns: 0,
         max_message_bytes: 64 << 20,
