@@ -92,9 +92,8 @@ pub struct Settings {
     pub server: String,
     /// `--target`: whose protocol the server speaks (`imgwire`, `seed`...).
     pub target: String,
-    /// Where `--protocols` was not given and the target chose them: the
-    /// protocols run and why (null where `--protocols` named them, or for
-    /// imgwire's own default).
+    /// Where `--protocols` was not given: the protocols the target's
+    /// default chose, and why (null where `--protocols` named them).
     pub protocols_chosen: Option<String>,
     pub server_decoder: Option<crate::server::ServerDecoder>,
     /// CPU work per image request standing in for a model (`--infer-ms`).
