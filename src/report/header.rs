@@ -80,7 +80,7 @@ fn warmup_words(report: &BenchReport) -> String {
         0 => String::new(),
         _ => format!(
             ", until the last {} agreed within {} %",
-            crate::run::load::stability::AGREEING,
+            super::load::WARMUP_AGREEING,
             s.load.stability_percent
         ),
     };

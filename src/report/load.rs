@@ -40,6 +40,10 @@ impl LoadModel {
     }
 }
 
+/// How many of the last warm-up bursts or windows must agree within
+/// `stability_percent` for the warm-up to end (`run::load::stability`).
+pub const WARMUP_AGREEING: usize = 3;
+
 /// The run's load settings, beside `concurrency`, `bursts` and
 /// `warmup_bursts` (flattened into `settings`).
 #[derive(Clone, Debug, Default, Serialize)]
