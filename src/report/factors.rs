@@ -67,7 +67,7 @@ pub fn table(report: &BenchReport) -> Option<FactorsTable> {
         let h2 = find(s, Protocol::RestH2);
         split &= h2.is_some();
         let mean = |r: &ScenarioReport| r.burst.mean_s();
-        let delta = |d: f64| format!("{d:+.4}");
+        let delta = |d: f64| signed(d, 4);
         rows.push(vec![
             s.scenario.size.to_string(),
             s.scenario.payload.name().to_string(),
@@ -130,10 +130,35 @@ fn largest_stage_gap(rest: &ScenarioReport, grpc: &ScenarioReport) -> String {
     else {
         return "-".into();
     };
-    let mut text = format!("{} {:+.1} ms", shown_name(rest, stage), ns / 1e6);
+    let mut text = format!("{} {} ms", shown_name(rest, stage), signed(ns / 1e6, 1));
     let ratio = Ratio::of_stage(grpc, rest, stage);
     if ratio.and_then(|r| r.direction()) == Some(super::interval::Direction::NoClearDifference) {
         text.push_str(" ~");
     }
     text
+}
+
+/// A signed difference to `decimals` places; one that would round to zero
+/// is shown as below the last place (`+<0.0001`), never as a measured zero.
+fn signed(value: f64, decimals: usize) -> String {
+    let last_place = 10f64.powi(-(decimals as i32));
+    if value.abs() >= last_place / 2.0 {
+        return format!("{value:+.decimals$}");
+    }
+    let sign = if value < 0.0 { '-' } else { '+' };
+    format!("{sign}<{last_place:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signed;
+
+    #[test]
+    fn a_difference_below_the_last_place_is_never_printed_as_zero() {
+        assert_eq!(signed(0.00003, 4), "+<0.0001");
+        assert_eq!(signed(-0.00003, 4), "-<0.0001");
+        assert_eq!(signed(0.0, 1), "+<0.1");
+        assert_eq!(signed(0.00012, 4), "+0.0001");
+        assert_eq!(signed(-2.25, 1), "-2.2");
+    }
 }
