@@ -1,7 +1,9 @@
 //! The words users read name only flags that exist: every `--flag` in the
 //! README, docs/ and the source (comments, help text, error messages) is a
 //! flag of some `imgwire` command, or one of the few other tools' flags the
-//! docs mention on purpose.
+//! docs mention on purpose. And every relative link of the README and
+//! docs/ leads somewhere: to a file the repository holds, and to a heading
+//! that file has where the link names one.
 
 use clap::CommandFactory;
 use std::collections::BTreeSet;
@@ -153,4 +155,130 @@ fn flags_are_found_in_text() {
         mentioned_flags("use --json PATH, or --max-message-mb; not a--b or ---"),
         ["--json", "--max-message-mb"]
     );
+}
+
+/// The README and every Markdown file under docs/.
+fn markdown_files(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    text_files(&root.join("docs"), &mut files);
+    files.retain(|path| path.extension().is_some_and(|e| e == "md"));
+    files.push(root.join("README.md"));
+    files
+}
+
+/// `text`'s lines outside fenced code blocks.
+fn prose_lines(text: &str) -> Vec<&str> {
+    let mut in_fence = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_fence = !in_fence;
+        } else if !in_fence {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// The targets of the Markdown links (and images) in `text`: what stands
+/// between `](` and `)`, outside code blocks.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    for line in prose_lines(text) {
+        for (at, _) in line.match_indices("](") {
+            if let Some(len) = line[at + 2..].find(')') {
+                targets.push(line[at + 2..at + 2 + len].to_string());
+            }
+        }
+    }
+    targets
+}
+
+/// The anchor GitHub gives a heading: lower case, punctuation but `-` and
+/// `_` dropped, spaces made hyphens.
+fn heading_anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of every heading of a Markdown text.
+fn anchors(text: &str) -> BTreeSet<String> {
+    prose_lines(text)
+        .into_iter()
+        .filter(|line| line.starts_with('#'))
+        .map(|line| heading_anchor(line.trim_start_matches('#')))
+        .collect()
+}
+
+/// Why `target`, linked from `file`, leads nowhere; None where it leads
+/// somewhere. Links off the repository (a scheme) are not followed.
+fn broken_link(file: &Path, target: &str) -> Option<String> {
+    if target.contains("://") || target.starts_with("mailto:") {
+        return None;
+    }
+    let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+    let linked = if path.is_empty() {
+        file.to_path_buf()
+    } else {
+        file.parent().unwrap().join(path)
+    };
+    if !linked.exists() {
+        return Some(format!("{target}: no such file"));
+    }
+    if anchor.is_empty() || linked.extension().is_none_or(|e| e != "md") {
+        return None;
+    }
+    let text = std::fs::read_to_string(&linked).unwrap();
+    (!anchors(&text).contains(anchor)).then(|| format!("{target}: no heading #{anchor}"))
+}
+
+#[test]
+fn every_relative_link_of_the_docs_leads_to_a_file_and_heading() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = markdown_files(root);
+    assert!(files.len() > 5, "found the docs: {files:?}");
+    let mut broken = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for target in link_targets(&text) {
+            if let Some(why) = broken_link(file, &target) {
+                broken.push(format!(
+                    "{}: {why}",
+                    file.strip_prefix(root).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "links that lead nowhere:\n{}",
+        broken.join("\n")
+    );
+}
+
+#[test]
+fn links_and_anchors_are_read_as_github_reads_them() {
+    assert_eq!(
+        link_targets("see [a](docs/a.md#x) and ![b](b.png)\n```\n[c](c.md)\n```\n"),
+        ["docs/a.md#x", "b.png"]
+    );
+    assert_eq!(
+        heading_anchor(" The `--link` relay: splice(2) against copies"),
+        "the---link-relay-splice2-against-copies"
+    );
+    assert_eq!(
+        heading_anchor("9. The seed post, as facts"),
+        "9-the-seed-post-as-facts"
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = root.join("README.md");
+    assert!(broken_link(&readme, "docs/no-such-file.md").is_some());
+    assert!(broken_link(&readme, "docs/design.md#no-such-heading").is_some());
+    assert!(broken_link(&readme, "docs/design.md#2-the-stage-model").is_none());
+    assert!(broken_link(&readme, "https://example.com/x.md").is_none());
 }
