@@ -282,3 +282,131 @@ fn links_and_anchors_are_read_as_github_reads_them() {
     assert!(broken_link(&readme, "docs/design.md#2-the-stage-model").is_none());
     assert!(broken_link(&readme, "https://example.com/x.md").is_none());
 }
+
+/// The stage names `Stage::name` gives, read from src/stage.rs.
+fn stage_names(root: &Path) -> Vec<String> {
+    let source = std::fs::read_to_string(root.join("src/stage.rs")).unwrap();
+    let start = source.find("pub fn name(self)").expect("Stage::name");
+    let body = &source[start..];
+    let body = &body[..body.find("\n    }\n").expect("the end of Stage::name")];
+    body.lines()
+        .filter_map(|line| line.split_once("=> \"")?.1.split_once('"'))
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+#[test]
+fn the_stage_table_lives_in_the_design_doc_alone_and_has_every_stage() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let names = stage_names(root);
+    assert!(names.len() >= 13 && names.contains(&"server.decode".to_string()));
+    let design = std::fs::read_to_string(root.join("docs/design.md")).unwrap();
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|name| !design.contains(&format!("\n| `{name}` | ")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/design.md's stage table lacks {missing:?}"
+    );
+    for file in markdown_files(root) {
+        if file.ends_with("docs/design.md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            !text.contains("\n| `server.decode` | server |"),
+            "{} repeats the stage table: link to docs/design.md#2-the-stage-model instead",
+            file.display()
+        );
+    }
+}
+
+/// Files the docs name on purpose that the repository does not hold.
+const NAMED_ELSEWHERE: &[&str] = &[
+    // Triton's schema, which no installed package ships as text (docs/targets.md)
+    "grpc_service.proto",
+];
+
+/// Every file under `dir`, as a path relative to `root` with `/` between parts.
+fn repository_paths(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            repository_paths(root, &path, out);
+        } else {
+            let relative = path.strip_prefix(root).unwrap();
+            out.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// Every `` `name.md` `` or `` `name.proto` `` in `text` (prose, no code
+/// blocks): the files a doc names.
+fn named_doc_and_schema_files(text: &str) -> Vec<&str> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| {
+            (quoted.ends_with(".md") || quoted.ends_with(".proto"))
+                && !quoted.contains(' ')
+                && quoted.len() > 4
+        })
+        .collect()
+}
+
+#[test]
+fn the_docs_name_only_files_the_repository_holds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = vec!["README.md".to_string()];
+    for dir in ["docs", "proto", "targets", "scripts", "src", "tests"] {
+        repository_paths(root, &root.join(dir), &mut paths);
+    }
+    let mut missing = Vec::new();
+    for file in markdown_files(root) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let prose = prose_lines(&text).join("\n");
+        for name in named_doc_and_schema_files(&prose) {
+            let held = paths
+                .iter()
+                .any(|path| path == name || path.ends_with(&format!("/{name}")));
+            if !held && !NAMED_ELSEWHERE.contains(&name) {
+                missing.push(format!(
+                    "{}: {name}",
+                    file.strip_prefix(root).unwrap().display()
+                ));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "files the docs name that are not here:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn named_files_are_read_from_code_spans() {
+    assert_eq!(
+        named_doc_and_schema_files(
+            "the `seed-schema.proto` and `docs/x.md`, not `a b.md` or `--json`"
+        ),
+        ["seed-schema.proto", "docs/x.md"]
+    );
+}
+
+#[test]
+fn the_readme_is_a_front_door() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lines = std::fs::read_to_string(root.join("README.md"))
+        .unwrap()
+        .lines()
+        .count();
+    assert!(
+        lines < 200,
+        "README.md has {lines} lines: move the detail into docs/ by job"
+    );
+}
