@@ -136,6 +136,14 @@ pub trait TargetWire: Debug + Send + Sync {
     fn refusal(&self, protocol: Protocol, payload: PayloadKind) -> Option<String>;
 }
 
+/// The report's `server` for a remote server that serves `--model`.
+fn remote_model(name: &str, targets: &TargetPlan) -> String {
+    format!(
+        "a {name} server, model {} (remote)",
+        targets.model.as_deref().unwrap_or("?")
+    )
+}
+
 /// The clients of a run, by protocol.
 pub type Clients = HashMap<Protocol, Arc<Client>>;
 

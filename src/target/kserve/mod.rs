@@ -59,7 +59,7 @@ impl Target for KserveV2 {
     }
 
     fn server_description(&self, targets: &TargetPlan, _builtin: bool) -> String {
-        remote_model(self.name(), targets)
+        super::remote_model(self.name(), targets)
     }
 
     /// What a v2 server does with the image is its model's business.
@@ -75,14 +75,6 @@ impl Target for KserveV2 {
     fn example_wire(&self) -> Arc<dyn TargetWire> {
         Arc::new(KserveWire(KserveModel::for_test("BYTES")))
     }
-}
-
-/// The report's `server` of a remote server that serves `--model`.
-pub(crate) fn remote_model(name: &str, targets: &TargetPlan) -> String {
-    format!(
-        "a {name} server, model {} (remote)",
-        targets.model.as_deref().unwrap_or("?")
-    )
 }
 
 impl TargetWire for KserveWire {

@@ -62,7 +62,7 @@ impl Target for Torchserve {
     }
 
     fn server_description(&self, targets: &TargetPlan, _builtin: bool) -> String {
-        super::kserve::remote_model(self.name(), targets)
+        super::remote_model(self.name(), targets)
     }
 
     /// What TorchServe does with the image is its handler's business.
