@@ -17,6 +17,7 @@ pub mod run;
 pub mod server;
 pub mod spellings;
 pub mod stage;
+pub mod target;
 pub mod transport;
 pub mod tune;
 pub mod wire;

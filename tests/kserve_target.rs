@@ -16,9 +16,10 @@ use imgwire::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind, S
 use imgwire::frame::{generate, Content};
 use imgwire::protocol::Protocol;
 use imgwire::stage::Stage;
+use imgwire::target::kserve::wire::{Batch, InputShape, KserveModel, KserveWireError};
+use imgwire::target::kserve::KserveWire;
+use imgwire::target::TargetWire;
 use imgwire::transport::Client;
-use imgwire::wire::kserve::{Batch, InputShape, KserveModel, KserveWireError};
-use imgwire::wire::target::TargetWire;
 use imgwire::wire::{EncodedImage, PayloadKind};
 use std::process::Command as Process;
 
@@ -200,7 +201,7 @@ fn jpeg(size: &str) -> EncodedImage {
 fn real_answers_pass_and_a_cut_one_fails(triton: &Triton) {
     let settings = plan(&["--rest-url", &triton.rest_url]).client;
     let wire = |name: &str, dims: Vec<i64>, batch| {
-        TargetWire::KserveV2(KserveModel {
+        KserveWire(KserveModel {
             name: name.into(),
             input: "image".into(),
             datatype: "BYTES".into(),

@@ -2,15 +2,18 @@
 //! (FastAPI + uvicorn and grpcio, started by targets/seed/run.sh on free
 //! ports), as the post's server answers and as another server of the post's
 //! types may (SEED_ANSWER=variant: 37 scores, 10 labels); against a small
-//! variant on 127.0.0.1:0 where no Python is needed; and the flags it
-//! refuses before anything runs.
+//! variant on 127.0.0.1:0 where no Python is needed; the flags it refuses
+//! before anything runs; and, for every target, the readiness check that
+//! stops a server of another kind.
 
 mod common;
 mod variant_servers;
 
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};
-use common::{bench_report as bench, free_port, target_script};
+use common::{
+    bench_report as bench, default_server_config, free_port, start_servers, target_script,
+};
 use imgwire::report::table::{self, View};
 use imgwire::report::SEED_SERVERS;
 use imgwire::stage::Stage;
@@ -229,24 +232,48 @@ fn answers_of_the_posts_types_pass_whatever_their_sizes() {
     }
 }
 
+/// A server that is not of the target's kind fails before anything is
+/// measured, with one line naming its URL, the flag and what it failed:
+/// the seed's first basic request (an answer of other types), TorchServe's
+/// `/ping` (imgwire's own servers have none), a v2 model's metadata (a
+/// server that answers anything with the seed's JSON).
 #[test]
-fn a_server_that_is_not_the_seeds_fails_the_readiness_check() {
-    let server = variant_seed(true);
-    let err = bench(&[
-        "--target",
-        "seed",
-        "--protocols",
-        "rest",
-        "--rest-url",
-        &server.url,
-        "--sizes",
-        "120x160",
-    ])
-    .unwrap_err()
-    .to_string();
-    assert!(
-        err.contains(&server.url) && err.contains("--rest-url") && err.contains("first basic"),
-        "{err}"
-    );
-    assert!(err.contains("prediction2"), "{err}");
+fn a_server_that_is_not_the_target_fails_its_readiness_check() {
+    let seed_like = variant_seed(true);
+    let imgwire = start_servers(default_server_config());
+    let imgwire_url = format!("http://{}", imgwire.rest_addr);
+    let cases: [(&str, &[&str], &str, Vec<String>); 3] = [
+        (
+            "seed",
+            &[],
+            &seed_like.url,
+            vec!["first basic".into(), "prediction2".into()],
+        ),
+        (
+            "torchserve",
+            &["--model", "decode"],
+            &imgwire_url,
+            vec![format!("{imgwire_url}/ping")],
+        ),
+        (
+            "kserve-v2",
+            &["--model", "decode"],
+            &seed_like.url,
+            vec!["metadata".into(), "--input-name".into()],
+        ),
+    ];
+    for (target, flags, url, named) in cases {
+        let mut args = vec!["--target", target, "--protocols", "rest", "--rest-url", url];
+        args.extend_from_slice(flags);
+        args.extend(["--sizes", "120x160"]);
+        let err = format!("{:#}", bench(&args).expect_err(target));
+        assert!(!err.contains('\n'), "{target}: one line: {err}");
+        assert!(
+            err.contains(url) && err.contains("--rest-url"),
+            "{target}: {err}"
+        );
+        for name in named {
+            assert!(err.contains(&name), "{target}: {name}: {err}");
+        }
+    }
 }

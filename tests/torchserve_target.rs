@@ -3,12 +3,13 @@
 //! handler answering `{"height", "width"}`, and `top5`, `text`, `raw`,
 //! handlers answering a classifier's top-5 JSON, plain text and raw bytes),
 //! its metrics read as server stages, and the readiness failures a user
-//! meets first. tests/torchserve_answers.rs answers the same three ways
+//! meets first (a server of another kind: the table in
+//! tests/seed_target.rs). tests/torchserve_answers.rs answers the same three ways
 //! from a small variant where no Java is needed.
 
 mod common;
 
-use common::{bench_report as bench, default_server_config, start_servers, target_script};
+use common::{bench_report as bench, target_script};
 use imgwire::stage::Stage;
 use imgwire::wire::PayloadKind;
 use std::net::TcpListener;
@@ -310,31 +311,6 @@ fn an_unreachable_rest_url_fails_fast_naming_the_flag() {
     assert!(!err.contains('\n'), "one line: {err}");
     assert!(
         err.contains("--rest-url") && err.contains(&port.to_string()),
-        "{err}"
-    );
-}
-
-#[test]
-fn a_server_that_is_not_torchserve_fails_the_ping() {
-    let servers = start_servers(default_server_config());
-    let rest_url = format!("http://{}", servers.rest_addr);
-    let err = bench(&[
-        "--target",
-        "torchserve",
-        "--model",
-        "decode",
-        "--protocols",
-        "rest",
-        "--rest-url",
-        &rest_url,
-        "--sizes",
-        "120x160",
-    ])
-    .unwrap_err();
-    let err = format!("{err:#}");
-    assert!(!err.contains('\n'), "one line: {err}");
-    assert!(
-        err.contains(&format!("{rest_url}/ping")) && err.contains("--rest-url"),
         "{err}"
     );
 }

@@ -18,7 +18,7 @@ use crate::report::{
 };
 use crate::run::burst::RequestPlan;
 use crate::run::foreign;
-use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables, TargetKind};
+use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::progress::RunProgress;
 use crate::run::scenario::{matrix, not_applicable};
@@ -188,7 +188,7 @@ async fn measure_relay_cost(
     plan: &BenchPlan,
     check: &crate::run::relay_cost::RelayCheck,
     pool: &FramePool,
-    wire: &Arc<crate::wire::target::TargetWire>,
+    wire: &Arc<dyn crate::target::TargetWire>,
     progress: &RunProgress,
 ) -> Result<crate::report::RelayCost> {
     let bursts = plan.load.bursts.clamp(3, 10);
@@ -249,6 +249,7 @@ fn this_machine() -> crate::report::machine::Machine {
 
 fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
     let builtin = targets.builtin();
+    let target = plan.targets.kind.target();
     let pool_size = source.pool_size(&plan.frames);
     let (quality, subsampling) = plan.frames.encoder.applied(plan.frames.encode);
     Settings {
@@ -279,23 +280,8 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settin
             format!("{} ({why})", names.join(","))
         }),
         // A run never mixes built-in and remote servers (`check_targets`).
-        server: match (plan.targets.kind, builtin) {
-            (TargetKind::Seed, _) => crate::report::SEED_SERVERS.into(),
-            (TargetKind::Imgwire, true) => "built-in, in process".into(),
-            (TargetKind::Imgwire, false) => "remote".into(),
-            (TargetKind::KserveV2 | TargetKind::Torchserve, _) => format!(
-                "a {} server, model {} (remote)",
-                plan.targets.kind.name(),
-                plan.targets.model.as_deref().unwrap_or("?")
-            ),
-        },
-        // The seed's servers read the image and decode nothing; what another
-        // server does with it is its own (its model's) business.
-        server_decoder: match plan.targets.kind {
-            TargetKind::Seed => Some(crate::server::ServerDecoder::None),
-            TargetKind::Imgwire => builtin.then_some(plan.server.decoder),
-            TargetKind::KserveV2 | TargetKind::Torchserve => None,
-        },
+        server: target.server_description(&plan.targets, builtin),
+        server_decoder: target.server_decoder(builtin, plan.server.decoder),
         infer_ns: crate::report::summary::nanos(plan.server.infer),
         max_message_bytes: plan.server.max_message_bytes,
         rest_target: targets.get(Protocol::Rest).url.clone(),

@@ -5,9 +5,9 @@
 use crate::protocol::Protocol;
 use crate::report::records::{check_fits, BurstResult, RequestRecord, TimingWarning};
 use crate::stage::Stage;
+use crate::target::TargetWire;
 use crate::transport::Client;
 use crate::wire::server_timing::ServerTimings;
-use crate::wire::target::TargetWire;
 use crate::wire::EncodedImage;
 use crate::wire::PayloadKind;
 use anyhow::Result;
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 pub struct RequestPlan {
     pub client: Arc<Client>,
     /// Whose requests and answers: imgwire's, the seed's, a v2 server's...
-    pub target: Arc<TargetWire>,
+    pub target: Arc<dyn TargetWire>,
     pub protocol: Protocol,
     pub payload: PayloadKind,
     pub images: Arc<Vec<EncodedImage>>,

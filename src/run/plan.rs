@@ -4,7 +4,6 @@
 
 use crate::encode::{EncodeSettings, EncoderKind};
 use crate::frame::{Content, Size};
-use crate::link::{LinkBackend, LinkSpec};
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 pub use crate::report::load::LoadModel;
@@ -16,10 +15,8 @@ use clap::ValueEnum;
 use serde::Serialize;
 use std::path::PathBuf;
 
-mod foreign;
-
-use foreign::check_foreign_target;
-pub use foreign::protocols_or_default;
+use crate::target::check_plan;
+pub use crate::target::{protocols_or_default, TargetKind, TargetPlan};
 
 /// One `imgwire bench` run, resolved.
 #[derive(Clone, Debug)]
@@ -119,93 +116,6 @@ pub enum FramesOn {
     #[default]
     Cpu,
     Gpu,
-}
-
-/// What kind of server the requests go to, and so which requests and
-/// answers the client speaks.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetKind {
-    /// imgwire's own servers (built in, or `imgwire serve` at the URLs).
-    #[default]
-    Imgwire,
-    /// The seed post's FastAPI and grpcio servers at --rest-url/--grpc-url
-    /// (targets/seed): its routes, its gRPC service, its answers.
-    Seed,
-    /// The Open Inference Protocol (KServe v2) of Triton, KServe, MLServer
-    /// and `imgwire serve`: `/v2/models/{model}/infer` and gRPC ModelInfer.
-    #[value(name = "kserve-v2")]
-    #[serde(rename = "kserve-v2")]
-    KserveV2,
-    /// TorchServe's inference API: `/predictions/{model}` and gRPC
-    /// `Predictions`.
-    Torchserve,
-}
-
-impl TargetKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            TargetKind::Imgwire => "imgwire",
-            TargetKind::Seed => "seed",
-            TargetKind::KserveV2 => "kserve-v2",
-            TargetKind::Torchserve => "torchserve",
-        }
-    }
-
-    /// Whether the target is a server that is not imgwire's, so it needs
-    /// URLs and serves REST/1.1 and gRPC only.
-    pub fn is_foreign(self) -> bool {
-        self != TargetKind::Imgwire
-    }
-
-    /// Whether requests name a model (`--model`).
-    pub fn needs_model(self) -> bool {
-        matches!(self, TargetKind::KserveV2 | TargetKind::Torchserve)
-    }
-}
-
-/// Where requests go: the kind of server, URLs the user gave (the rest go
-/// to built-in servers) and the emulated link in front of them.
-#[derive(Clone, Debug, Default)]
-pub struct TargetPlan {
-    pub kind: TargetKind,
-    pub rest_url: Option<String>,
-    pub grpc_url: Option<String>,
-    pub tcp_url: Option<String>,
-    pub link: Option<LinkSpec>,
-    pub link_backend: LinkBackend,
-    /// The model's name on a kserve-v2 or torchserve server (`--model`).
-    pub model: Option<String>,
-    /// kserve-v2: the image input's name and datatype, where the user
-    /// overrides the model's metadata (`--input-name`, `--input-datatype`).
-    pub input_name: Option<String>,
-    pub input_datatype: Option<String>,
-    /// Where the server's own statistics are read (`--stats-url`); None:
-    /// the target's default (Triton: --rest-url; TorchServe: port 8082).
-    pub stats_url: Option<String>,
-    /// torchserve: keys every answer's JSON object must hold
-    /// (`--expect-json-keys`; empty: any answer with a body passes).
-    pub expect_json_keys: Vec<String>,
-}
-
-impl TargetPlan {
-    /// The URL the user gave for `protocol`, if any.
-    pub fn url(&self, protocol: Protocol) -> Option<&str> {
-        match protocol {
-            Protocol::Rest | Protocol::RestH2 => self.rest_url.as_deref(),
-            Protocol::Grpc => self.grpc_url.as_deref(),
-            Protocol::Tcp => self.tcp_url.as_deref(),
-        }
-    }
-
-    /// The flag that names `protocol`'s target.
-    pub fn flag(protocol: Protocol) -> &'static str {
-        match protocol {
-            Protocol::Rest | Protocol::RestH2 => "--rest-url",
-            Protocol::Grpc => "--grpc-url",
-            Protocol::Tcp => "--tcp-url",
-        }
-    }
 }
 
 /// What the run prints and writes.
@@ -324,7 +234,7 @@ impl BenchPlan {
             );
         }
         if kind.is_foreign() {
-            check_foreign_target(&self.targets, protocols)?;
+            check_plan(&self.targets, protocols)?;
             if self.outputs.flamegraph.is_some() {
                 bail!(
                     "--flamegraph fetches the server's profile from /debug/pprof/profile, which \

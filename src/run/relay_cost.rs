@@ -11,8 +11,8 @@ use crate::report::versus::Ratio;
 use crate::report::{RelayCost, Scenario};
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::prepare::FramePool;
+use crate::target::TargetWire;
 use crate::transport::{Client, ClientSettings};
-use crate::wire::target::TargetWire;
 use crate::wire::PayloadKind;
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -76,7 +76,7 @@ impl RelayCheck {
         settings: &ClientSettings,
         concurrency: usize,
         bursts: usize,
-        target: &Arc<TargetWire>,
+        target: &Arc<dyn TargetWire>,
     ) -> Result<RelayCost> {
         let Some(relayed_url) = self.relay.url(self.protocol) else {
             bail!("the relay check has no relay for {}", self.protocol.name());

@@ -12,10 +12,11 @@ use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
+use crate::target::TargetWire;
 use crate::transport::counting::WireBytes;
-use crate::wire::target::TargetWire;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How many error messages a scenario keeps as examples.
 const ERROR_EXAMPLES: usize = 5;
@@ -39,7 +40,7 @@ pub fn matrix(sizes: &[Size], payloads: &[PayloadKind], protocols: &[Protocol]) 
 
 /// The payload x protocol cells of the matrix that the target cannot take,
 /// each once with the target's reason.
-pub fn not_applicable(matrix: &MatrixPlan, wire: &TargetWire) -> Vec<NotApplicable> {
+pub fn not_applicable(matrix: &MatrixPlan, wire: &Arc<dyn TargetWire>) -> Vec<NotApplicable> {
     let cells = matrix.payloads.iter().flat_map(|&payload| {
         matrix
             .protocols

@@ -1,5 +1,8 @@
-//! What crosses the wire: payload kinds, their REST and gRPC bodies, the
-//! `Server-Timing` text, and the raw-bytes gRPC codec.
+//! What crosses the wire, whatever the target: payload kinds, imgwire's own
+//! REST and gRPC bodies, the bodies and codecs every target's requests are
+//! built from, the `Server-Timing` text, and the raw-bytes gRPC codec. Each
+//! target's own request bodies and answer checks live in its folder under
+//! `src/target/`.
 
 pub mod body;
 pub mod codec;
@@ -7,13 +10,9 @@ pub mod content;
 pub mod gzip;
 pub mod image_body;
 pub mod json;
-pub mod kserve;
 pub mod payload;
 pub mod proto;
-pub mod seed;
 pub mod server_timing;
-pub mod target;
-pub mod torchserve;
 
 #[cfg(test)]
 pub(crate) mod fuzz;

@@ -6,12 +6,12 @@
 //! of any sizes and values: what one server of the post answers (100
 //! scores, the map `{"0": 0, ..., "99": 99}`) is not the schema.
 
-use super::body::WireBody;
-use super::image_body;
-use super::payload::{rest_path, WireRequest};
-use super::proto::seed as pb;
-use super::{content, EncodedImage, PayloadKind};
 use crate::protocol::Protocol;
+use crate::wire::body::WireBody;
+use crate::wire::image_body;
+use crate::wire::payload::{rest_path, WireRequest};
+use crate::wire::proto::seed as pb;
+use crate::wire::{content, EncodedImage, PayloadKind};
 use base64::Engine;
 use prost::Message;
 use serde::{Deserialize, Serialize};

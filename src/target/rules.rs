@@ -1,9 +1,10 @@
-//! The plan's rules for a server that is not imgwire's (`--target seed`,
-//! `kserve-v2`, `torchserve`): the protocols it is measured over by default
-//! (REST and gRPC: it has no tcp floor server), and what it needs before
-//! anything starts (a URL per protocol, a model where requests name one).
+//! The plan's rules for every target, checked before anything starts: the
+//! protocols it is measured over by default (imgwire's own `rest,grpc,tcp`;
+//! a server that is not imgwire's has no tcp floor server, so REST and
+//! gRPC), the protocols it refuses, and what it needs (a URL per protocol
+//! where it has no built-in servers, a model where requests name one).
 
-use super::TargetPlan;
+use super::choice::TargetPlan;
 use crate::protocol::Protocol;
 use anyhow::{bail, Result};
 
@@ -19,16 +20,16 @@ pub fn protocols_or_default(
         return (given.to_vec(), None);
     }
     let kind = targets.kind;
+    let defaults = kind.target().default_protocols();
     if !kind.is_foreign() {
-        let all = vec![Protocol::Rest, Protocol::Grpc, Protocol::Tcp];
         return (
-            all,
+            defaults.to_vec(),
             Some(format!("the default for --target {}", kind.name())),
         );
     }
-    let both = [Protocol::Rest, Protocol::Grpc];
-    let with_url: Vec<Protocol> = both
-        .into_iter()
+    let with_url: Vec<Protocol> = defaults
+        .iter()
+        .copied()
         .filter(|p| targets.url(*p).is_some())
         .collect();
     match with_url.as_slice() {
@@ -41,7 +42,7 @@ pub fn protocols_or_default(
             )),
         ),
         _ => (
-            both.to_vec(),
+            defaults.to_vec(),
             Some(format!(
                 "the default for --target {}, which has no tcp floor server",
                 kind.name()
@@ -50,22 +51,32 @@ pub fn protocols_or_default(
     }
 }
 
-/// A server that is not imgwire's: REST/1.1 and gRPC only, every protocol
-/// with its URL, and a model where the target's requests name one.
-pub(super) fn check_foreign_target(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()> {
-    let kind = targets.kind.name();
-    if let Some(p) = protocols
-        .iter()
-        .find(|p| matches!(p, Protocol::Tcp | Protocol::RestH2))
-    {
-        bail!(
-            "--target {kind} has no {} server (it is measured over REST/1.1 and gRPC); leave \
+/// Why a server that is not imgwire's cannot be measured over `protocol`,
+/// where it cannot: it serves REST/1.1 and gRPC only.
+pub fn rest_and_grpc_only(name: &str, protocol: Protocol) -> Option<String> {
+    matches!(protocol, Protocol::Tcp | Protocol::RestH2).then(|| {
+        format!(
+            "--target {name} has no {} server (it is measured over REST/1.1 and gRPC); leave \
              {} out of --protocols, e.g. --protocols rest,grpc",
-            p.label(),
-            p.name()
-        );
+            protocol.label(),
+            protocol.name()
+        )
+    })
+}
+
+/// What the target needs before anything starts: only protocols it serves,
+/// a model where its requests name one, and where it has no built-in
+/// servers, every protocol with its URL.
+pub fn check_plan(targets: &TargetPlan, protocols: &[Protocol]) -> Result<()> {
+    let target = targets.kind.target();
+    let kind = target.name();
+    if let Some(why) = protocols.iter().find_map(|p| target.protocol_refusal(*p)) {
+        bail!("{why}");
     }
-    if targets.kind.needs_model() && targets.model.as_deref().is_none_or(str::is_empty) {
+    if target.has_builtin_servers() {
+        return Ok(());
+    }
+    if target.needs_model() && targets.model.as_deref().is_none_or(str::is_empty) {
         bail!("--target {kind} needs --model NAME (the model's name on that server)");
     }
     let missing: Vec<String> = protocols
@@ -86,7 +97,7 @@ pub(super) fn check_foreign_target(targets: &TargetPlan, protocols: &[Protocol])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::plan::TargetKind;
+    use crate::target::TargetKind;
 
     fn targets(kind: TargetKind, rest: bool, grpc: bool) -> TargetPlan {
         TargetPlan {

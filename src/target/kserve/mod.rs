@@ -1,36 +1,121 @@
-//! The Open Inference Protocol (KServe v2) target: readiness (`/v2/health/ready`,
-//! the model's ready route, or their gRPC twins), the model's metadata (input
-//! name, datatype and shape, name and datatype overridden by flags) and
-//! config (`max_batch_size`, where served), and Triton's statistics
-//! extension as server stages.
+//! `--target kserve-v2`: the Open Inference Protocol (KServe v2) of
+//! Triton, KServe, MLServer and `imgwire serve`. Its request bodies and
+//! answer checks, and the payloads a model's input refuses, are in
+//! [`wire`]; before measuring: readiness (`/v2/health/ready`, the model's
+//! ready route, or their gRPC twins), the model's metadata (input name,
+//! datatype and shape, name and datatype overridden by flags) and config
+//! (`max_batch_size`, where served); while measuring, Triton's statistics
+//! extension as server stages ([`stats`]).
 
 mod side;
-mod stats;
+pub mod stats;
+pub mod wire;
 
 pub use stats::TritonStats;
 
-use super::{Clients, Foreign, StatsSource};
+use super::{ConnectPlan, Connected, StatsSource, Target, TargetPlan, TargetWire};
 use crate::protocol::Protocol;
-use crate::run::plan::BenchPlan;
+use crate::server::ServerDecoder;
 use crate::transport::http_get::SideGet;
-use crate::wire::kserve::{Batch, InputShape, KserveModel};
-use crate::wire::target::TargetWire;
+use crate::wire::payload::WireRequest;
+use crate::wire::{EncodedImage, ImageMeta, PayloadKind};
 use anyhow::{anyhow, bail, Result};
+use futures_core::future::BoxFuture;
 use side::SideRoutes;
 use std::sync::Arc;
+use wire::{Batch, InputShape, KserveModel};
+
+/// An Open Inference Protocol (v2) server.
+pub struct KserveV2;
+
+/// The v2 language as one model takes it ([`wire`]).
+#[derive(Clone, Debug)]
+pub struct KserveWire(pub KserveModel);
+
+impl Target for KserveV2 {
+    fn name(&self) -> &'static str {
+        "kserve-v2"
+    }
+
+    fn needs_model(&self) -> bool {
+        true
+    }
+
+    fn readiness(&self) -> &'static str {
+        "GET /v2/health/ready and /v2/models/{model}/ready at --rest-url (or gRPC ServerReady \
+         and ModelReady), the gRPC server too where the run measures it"
+    }
+
+    fn metadata(&self) -> &'static str {
+        "the model's first input (or --input-name): its name, datatype and shape, and \
+         max_batch_size from Triton's model configuration where served"
+    }
+
+    fn statistics(&self) -> Result<&'static str, &'static str> {
+        Ok(
+            "Triton's statistics extension, GET /v2/models/{model}/stats at --stats-url, else \
+            --rest-url (queue, compute input, infer and output per request)",
+        )
+    }
+
+    fn server_description(&self, targets: &TargetPlan, _builtin: bool) -> String {
+        super::remote_model(self.name(), targets)
+    }
+
+    /// What a v2 server does with the image is its model's business.
+    fn server_decoder(&self, _builtin: bool, _decoder: ServerDecoder) -> Option<ServerDecoder> {
+        None
+    }
+
+    fn connect<'a>(&'a self, plan: &'a ConnectPlan<'a>) -> BoxFuture<'a, Result<Connected>> {
+        Box::pin(connect(plan))
+    }
+
+    #[cfg(test)]
+    fn example_wire(&self) -> Arc<dyn TargetWire> {
+        Arc::new(KserveWire(KserveModel::for_test("BYTES")))
+    }
+}
+
+impl TargetWire for KserveWire {
+    fn serialize(
+        &self,
+        protocol: Protocol,
+        payload: PayloadKind,
+        image: Option<&EncodedImage>,
+    ) -> Result<WireRequest> {
+        Ok(wire::serialize(&self.0, protocol, payload, image)?)
+    }
+
+    fn parse_response(
+        &self,
+        protocol: Protocol,
+        payload: PayloadKind,
+        body: &[u8],
+        sent: Option<&ImageMeta>,
+    ) -> Result<()> {
+        Ok(wire::parse_response(
+            &self.0, protocol, payload, body, sent,
+        )?)
+    }
+
+    fn refusal(&self, protocol: Protocol, payload: PayloadKind) -> Option<String> {
+        wire::refusal(&self.0, protocol, payload)
+    }
+}
 
 /// Checks the target is ready and learns what its model takes: over REST
 /// where `--rest-url` is given, else over gRPC; the gRPC server is checked
 /// too where the run measures it.
-pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
+async fn connect(plan: &ConnectPlan<'_>) -> Result<Connected> {
     let name = plan
         .targets
         .model
         .as_deref()
         .filter(|m| !m.is_empty())
         .ok_or_else(|| anyhow!("--target kserve-v2 needs --model NAME"))?;
-    let side = SideGet::of(&plan.client);
-    let grpc = grpc_routes(plan, clients);
+    let side = SideGet::of(plan.client);
+    let grpc = grpc_routes(plan);
     let routes = match (plan.targets.rest_url.as_deref(), &grpc) {
         (Some(url), _) => SideRoutes::Rest {
             url,
@@ -45,15 +130,15 @@ pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
     }
     let model = learn_model(plan, &routes, name).await?;
     let stats = stats_source(plan, name, side).await;
-    Ok(Foreign {
-        wire: Arc::new(TargetWire::KserveV2(model)),
-        stats: stats.map(StatsSource::Triton),
+    Ok(Connected {
+        wire: Arc::new(KserveWire(model)),
+        stats: stats.map(StatsSource::new),
     })
 }
 
 /// The gRPC side routes, where the run measures gRPC.
-fn grpc_routes<'a>(plan: &'a BenchPlan, clients: &'a Clients) -> Option<SideRoutes<'a>> {
-    let client = clients.get(&Protocol::Grpc)?;
+fn grpc_routes<'a>(plan: &'a ConnectPlan<'a>) -> Option<SideRoutes<'a>> {
+    let client = plan.clients.get(&Protocol::Grpc)?;
     let url = plan
         .targets
         .grpc_url
@@ -65,7 +150,11 @@ fn grpc_routes<'a>(plan: &'a BenchPlan, clients: &'a Clients) -> Option<SideRout
 /// The image input: its name and datatype from the flags where given,
 /// else from the model's metadata (its first input); its shape from the
 /// metadata and its batching from the config, where the server serves them.
-async fn learn_model(plan: &BenchPlan, routes: &SideRoutes<'_>, name: &str) -> Result<KserveModel> {
+async fn learn_model(
+    plan: &ConnectPlan<'_>,
+    routes: &SideRoutes<'_>,
+    name: &str,
+) -> Result<KserveModel> {
     let (flag_name, flag_datatype) = (&plan.targets.input_name, &plan.targets.input_datatype);
     let inputs = match routes.inputs(name).await {
         Ok(inputs) => inputs,
@@ -120,7 +209,7 @@ async fn learn_model(plan: &BenchPlan, routes: &SideRoutes<'_>, name: &str) -> R
 /// there is neither, or where they cannot be read there (no such extension,
 /// an error, no answer within the timeout, an answer over the size limit):
 /// said once on stderr, and the run goes on without them.
-async fn stats_source(plan: &BenchPlan, model: &str, side: SideGet) -> Option<TritonStats> {
+async fn stats_source(plan: &ConnectPlan<'_>, model: &str, side: SideGet) -> Option<TritonStats> {
     let targets = &plan.targets;
     let (base, flag) = match (&targets.stats_url, &targets.rest_url) {
         (Some(url), _) => (url, "--stats-url"),

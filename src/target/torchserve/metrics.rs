@@ -1,28 +1,17 @@
-//! The TorchServe target: readiness (`GET /ping`, or gRPC `Ping` where only
-//! --grpc-url is given, then a first real prediction per protocol, because
-//! /ping says Healthy while the model's only worker keeps failing; what it
-//! answered, and how large, is said once), and its Prometheus metrics
-//! (queue and inference latency) as server stages.
+//! TorchServe's metrics page (Prometheus text, `metrics_mode=prometheus`)
+//! as server stages: the model's queue and inference latency counters,
+//! read before and after each scenario from `--stats-url`, else port 8082
+//! on the server's host; where the page cannot be read, the run goes on
+//! without server stages and says so once.
 
-mod prometheus;
-
-use super::{get_statistics, statistics_bounds, Clients, Foreign, StatsReading, StatsSource};
-use crate::encode::{encode_frame, make_encoder, EncoderKind};
-use crate::frame::{generate, Content, Size};
+use super::{one_line, prometheus};
 use crate::protocol::Protocol;
-use crate::run::plan::{BenchPlan, TargetPlan};
 use crate::stage::Stage;
+use crate::target::stats::{get_statistics, statistics_bounds, ReadStats, StatsReading};
+use crate::target::{ConnectPlan, StatsSource, TargetPlan};
 use crate::transport::http_get::SideGet;
-use crate::transport::Client;
-use crate::wire::body::WireBody;
-use crate::wire::payload::WireRequest;
-use crate::wire::proto::torchserve as pb;
-use crate::wire::target::TargetWire;
-use crate::wire::torchserve::{handler_answer, paths, quote, TorchserveModel, TorchserveWireError};
-use crate::wire::{EncodedImage, PayloadKind};
-use anyhow::{anyhow, bail, Context, Result};
-use prost::Message;
-use std::sync::Arc;
+use anyhow::{bail, Context, Result};
+use futures_core::future::BoxFuture;
 
 /// TorchServe's metrics port where --stats-url is not given.
 pub const DEFAULT_METRICS_PORT: u16 = 8082;
@@ -137,187 +126,21 @@ fn reading(page: &str, model: &str) -> Result<StatsReading, MetricsError> {
     Ok(reading)
 }
 
-/// Checks the target is ready: healthy, and each protocol of the run
-/// answers a first prediction of `--model` with the size sent. Then finds
-/// its metrics page, or says once that the run goes without.
-pub async fn connect(plan: &BenchPlan, clients: &Clients) -> Result<Foreign> {
-    let model = model(&plan.targets)?;
-    healthy(plan, clients).await?;
-    let wire = TargetWire::Torchserve(model.clone());
-    let probe = probe_image(plan)?;
-    for &protocol in &plan.matrix.protocols {
-        let client = clients
-            .get(&protocol)
-            .ok_or_else(|| anyhow!("no {} client was connected", protocol.label()))?;
-        first_prediction(plan, client, &wire, protocol, &probe).await?;
-    }
-    let stats = metrics(plan, &model.name).await;
-    Ok(Foreign {
-        wire: Arc::new(wire),
-        stats,
-    })
-}
-
-/// `--model`, a name that fits in the REST route as it is.
-fn model(targets: &TargetPlan) -> Result<TorchserveModel> {
-    let name = targets
-        .model
-        .as_deref()
-        .filter(|name| !name.is_empty())
-        .ok_or_else(|| anyhow!("--target torchserve needs --model NAME (e.g. --model decode)"))?;
-    let fits = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
-    if !name.chars().all(fits) {
-        bail!(
-            "--model '{name}' is not a TorchServe model name (letters, digits, '_', '-' and '.')"
-        );
-    }
-    Ok(TorchserveModel {
-        name: name.to_string(),
-        expect_json_keys: targets.expect_json_keys.clone(),
-    })
-}
-
-/// `GET {--rest-url}/ping` must say Healthy; where the run has no REST,
-/// gRPC `Ping` must.
-async fn healthy(plan: &BenchPlan, clients: &Clients) -> Result<()> {
-    let rest_url = plan.targets.url(Protocol::Rest);
-    if let (Some(url), true) = (rest_url, clients.contains_key(&Protocol::Rest)) {
-        let ping = format!("{}/ping", url.trim_end_matches('/'));
-        let answer = SideGet::of(&plan.client).get(&ping, "--rest-url").await?;
-        let status = health_status(&answer.body);
-        if !answer.status.is_success() || status.as_deref() != Some("Healthy") {
-            bail!(
-                "GET {ping} answered {}: {} (TorchServe is not Healthy there; check --rest-url)",
-                answer.status,
-                one_line(&answer.text())
-            );
-        }
-        return Ok(());
-    }
-    let Some(client) = clients.get(&Protocol::Grpc) else {
-        bail!("--target torchserve needs --rest-url or --grpc-url");
-    };
-    let url = plan.targets.url(Protocol::Grpc).unwrap_or("?");
-    let request = WireRequest {
-        path: paths::PING.into(),
-        body: WireBody::default(),
-        content_type: "application/grpc",
-        headers: vec![],
-    };
-    let exchange = client
-        .call(0, request)
-        .await
-        .map_err(|e| anyhow!("TorchServe's gRPC Ping at {url} (--grpc-url) failed: {e:#}"))?;
-    let health = pb::TorchServeHealthResponse::decode(exchange.body)
-        .map(|answer| answer.health)
-        .unwrap_or_default();
-    if health_status(health.as_bytes()).as_deref() != Some("Healthy") {
-        bail!(
-            "TorchServe's gRPC Ping at {url} answered '{}', not Healthy (check --grpc-url)",
-            one_line(&health)
-        );
-    }
-    Ok(())
-}
-
-/// The `status` of TorchServe's health JSON (`{"status": "Healthy"}`).
-fn health_status(json: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(json).ok()?;
-    value.get("status")?.as_str().map(str::to_owned)
-}
-
-/// A small real JPEG (16 wide, 8 high) for the first predictions.
-fn probe_image(plan: &BenchPlan) -> Result<EncodedImage> {
-    let frame = generate(
-        Content::Noise,
-        Size {
-            height: 8,
-            width: 16,
-        },
-        0,
-        0,
-    );
-    let mut encoder = make_encoder(EncoderKind::ImageRs, plan.frames.encode)?;
-    encode_frame(encoder.as_mut(), &frame)
-}
-
-/// One binary prediction of the probe over `protocol`, answered and
-/// checked as every request will be; what the handler answered (its size
-/// and its start) is said once, unless `--quiet`.
-async fn first_prediction(
-    plan: &BenchPlan,
-    client: &Client,
-    wire: &TargetWire,
-    protocol: Protocol,
-    probe: &EncodedImage,
-) -> Result<()> {
-    let answer = async {
-        let request = wire.serialize(protocol, PayloadKind::Binary, Some(probe))?;
-        let exchange = client.call(0, request).await?;
-        wire.parse_response(
-            protocol,
-            PayloadKind::Binary,
-            &exchange.body,
-            Some(&probe.meta),
-        )?;
-        Ok::<_, anyhow::Error>(handler_answer(protocol, &exchange.body)?)
-    }
-    .await;
-    let model = plan.targets.model.as_deref().unwrap_or("?");
-    let answer = answer.map_err(|err| {
-        let flag = TargetPlan::flag(protocol);
-        let content = matches!(
-            err.downcast_ref::<TorchserveWireError>(),
-            Some(
-                TorchserveWireError::NotJson { .. }
-                    | TorchserveWireError::NotObject { .. }
-                    | TorchserveWireError::MissingKeys { .. }
-            )
-        );
-        if content {
-            return anyhow!(
-                "TorchServe's model '{model}' at {} ({flag}) answered a first {} prediction that \
-                 --expect-json-keys refuses: {}",
-                plan.targets.url(protocol).unwrap_or("?"),
-                protocol.label(),
-                one_line(&format!("{err:#}"))
-            );
-        }
-        anyhow!(
-            "TorchServe at {} ({flag}) did not answer a first {} prediction of --model '{model}' \
-             as asked (is the model registered there and its worker READY? /ping says Healthy \
-             even while the worker fails): {}",
-            plan.targets.url(protocol).unwrap_or("?"),
-            protocol.label(),
-            one_line(&format!("{err:#}"))
-        )
-    })?;
-    if !plan.outputs.quiet {
-        eprintln!(
-            "TorchServe's model '{model}' answered a first {} prediction with {} bytes: {}",
-            protocol.label(),
-            answer.len(),
-            quote(&answer)
-        );
-    }
-    Ok(())
-}
-
 /// The metrics page (--stats-url, or port 8082 on the server's host), where
 /// it reads; where it does not, the run goes without server stats and says
 /// so once.
-async fn metrics(plan: &BenchPlan, model: &str) -> Option<StatsSource> {
+pub async fn metrics(plan: &ConnectPlan<'_>, model: &str) -> Option<StatsSource> {
     let url = match &plan.targets.stats_url {
         Some(url) => url.clone(),
-        None => default_metrics_url(&plan.targets)?,
+        None => default_metrics_url(plan.targets)?,
     };
     let metrics = TorchserveMetrics {
         url,
         model: model.to_string(),
-        side: SideGet::of(&plan.client),
+        side: SideGet::of(plan.client),
     };
     match metrics.read().await {
-        Ok(_) => Some(StatsSource::Torchserve(metrics)),
+        Ok(_) => Some(StatsSource::new(metrics)),
         Err(err) => {
             eprintln!(
                 "TorchServe's metrics at {} could not be read, so this run has no server-side \
@@ -344,14 +167,20 @@ fn default_metrics_url(targets: &TargetPlan) -> Option<String> {
     ))
 }
 
-/// Text on one line (TorchServe's error JSON is pretty-printed).
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+impl ReadStats for TorchserveMetrics {
+    fn read(&self) -> BoxFuture<'_, Result<StatsReading>> {
+        Box::pin(TorchserveMetrics::read(self))
+    }
+
+    fn describe(&self) -> String {
+        TorchserveMetrics::describe(self)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::target::TargetPlan;
 
     const PAGE: &str = "# HELP ts_inference_requests_total Torchserve prometheus counter\n\
         # TYPE ts_inference_requests_total counter\n\
@@ -394,22 +223,6 @@ mod tests {
     }
 
     #[test]
-    fn model_names_that_break_the_route_are_refused() {
-        let targets = |name: &str| TargetPlan {
-            model: Some(name.into()),
-            ..TargetPlan::default()
-        };
-        assert_eq!(
-            model(&targets("decode_v1.0-a")).unwrap().name,
-            "decode_v1.0-a"
-        );
-        for bad in ["", "a/b", "a b", "a?x=1"] {
-            let err = model(&targets(bad)).unwrap_err().to_string();
-            assert!(err.contains("--model"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
     fn the_default_metrics_page_is_port_8082_on_the_servers_host() {
         let targets = TargetPlan {
             rest_url: Some("http://10.0.0.5:8080".into()),
@@ -428,18 +241,5 @@ mod tests {
             default_metrics_url(&grpc_only).as_deref(),
             Some("http://10.0.0.6:8082/metrics")
         );
-    }
-
-    #[test]
-    fn health_is_read_from_the_status_field() {
-        assert_eq!(
-            health_status(b"{\n  \"status\": \"Healthy\"\n}").as_deref(),
-            Some("Healthy")
-        );
-        assert_eq!(
-            health_status(b"{\"status\": \"Unhealthy\"}").as_deref(),
-            Some("Unhealthy")
-        );
-        assert_eq!(health_status(b"busy"), None);
     }
 }

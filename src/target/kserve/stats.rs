@@ -5,10 +5,11 @@
 //! fails is reported in place of the figures, never a reason to stop the
 //! run.
 
-use crate::run::foreign::{get_statistics, statistics_bounds, StatsReading};
 use crate::stage::Stage;
+use crate::target::stats::{get_statistics, statistics_bounds, ReadStats, StatsReading};
 use crate::transport::http_get::SideGet;
 use anyhow::{bail, Context, Result};
+use futures_core::future::BoxFuture;
 use serde::Deserialize;
 
 /// Where a v2 model's statistics are read.
@@ -94,6 +95,16 @@ impl TritonStats {
 
     pub fn describe(&self) -> String {
         format!("Triton statistics extension, GET {}", self.url)
+    }
+}
+
+impl ReadStats for TritonStats {
+    fn read(&self) -> BoxFuture<'_, Result<StatsReading>> {
+        Box::pin(TritonStats::read(self))
+    }
+
+    fn describe(&self) -> String {
+        TritonStats::describe(self)
     }
 }
 

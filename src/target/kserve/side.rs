@@ -4,9 +4,9 @@
 //! `ModelMetadata`, Triton's `ModelConfig`): each failure is one line that
 //! names the URL asked and the flag that fixes it.
 
+use super::wire::paths;
 use crate::transport::http_get::SideGet;
 use crate::transport::Client;
-use crate::wire::kserve::paths;
 use crate::wire::payload::WireRequest;
 use crate::wire::proto::kserve as pb;
 use anyhow::{anyhow, bail, Result};

@@ -7,12 +7,12 @@
 //! a body passes; its content is checked only where the user asks
 //! (`--expect-json-keys`: a JSON object holding those keys).
 
-use super::body::WireBody;
-use super::image_body;
-use super::payload::WireRequest;
-use super::proto::torchserve as pb;
-use super::{EncodedImage, ImageFormat, ImageMeta, PayloadKind};
 use crate::protocol::Protocol;
+use crate::wire::body::WireBody;
+use crate::wire::image_body;
+use crate::wire::payload::WireRequest;
+use crate::wire::proto::torchserve as pb;
+use crate::wire::{EncodedImage, ImageFormat, ImageMeta, PayloadKind};
 use base64::Engine;
 use bytes::Bytes;
 use prost::Message;
