@@ -3,6 +3,7 @@
 
 use crate::encode::EncoderKind;
 use crate::frame::Size;
+use crate::net::byte_count::WireBytes;
 use crate::protocol::Protocol;
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::records::{BurstResult, RequestRecord};
@@ -12,7 +13,6 @@ use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
-use crate::transport::counting::WireBytes;
 use crate::wire::target::TargetWire;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;

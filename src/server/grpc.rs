@@ -7,9 +7,9 @@
 //! same unary plumbing (`unary_with_timing`, `reply`).
 
 use super::bodies::GrpcBodies;
+use super::connection_limits::{body_timeout_message, request_timeout_message};
 use super::deadlines::DeadlineBody;
 use super::guarded::Activity;
-use super::limits::{body_timeout_message, request_timeout_message};
 use super::refusal::{restate_tonic_refusal, RefusalKind, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{stopped, ServerState};
