@@ -14,6 +14,7 @@ mod decode;
 mod decode_gauge;
 mod decode_limits;
 mod grpc;
+mod grpc_service;
 mod guarded;
 mod jpeg_size;
 mod listener;
