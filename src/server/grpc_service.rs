@@ -29,7 +29,7 @@ use tonic::body::Body;
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Where a call leaves its `server-timing` value for the trailers.
 pub type TimingSlot = Arc<Mutex<Option<http::HeaderValue>>>;
