@@ -1,5 +1,8 @@
 //! Client transports: one file per protocol behind one small enum, each
-//! timing its own round trip from request sent to response body read.
+//! timing its own round trip from request sent to response body read, over
+//! the TCP connect they share (`connect`) and the client's TLS (`tls`,
+//! `trust`); beside them, the unmeasured GETs to a server's side routes
+//! (`http_get`, `remote_profile`).
 
 mod connect;
 mod grpc;
