@@ -27,6 +27,39 @@ fn fail_with(rule: &str, offenders: &[String]) {
     );
 }
 
+/// Who must not use whom among the crate's top-level modules: the client
+/// (`transport`) and the built-in servers (`server`) sit side by side over
+/// `net`, which holds what both use; `link` and `profile` use neither
+/// side's internals, and `net` uses none of the four above it.
+const SIDE_BY_SIDE: &[(&str, &str)] = &[
+    ("server", "transport"),
+    ("transport", "server"),
+    ("link", "server"),
+    ("link", "transport"),
+    ("profile", "transport"),
+    ("net", "transport"),
+    ("net", "server"),
+    ("net", "link"),
+    ("net", "profile"),
+];
+
+#[test]
+fn the_client_and_the_servers_sit_side_by_side_over_net() {
+    let graph = sibling_graph(&source_files(), &[]);
+    assert!(graph.contains_key("net"), "no src/net module in the graph");
+    let offenders: Vec<String> = SIDE_BY_SIDE
+        .iter()
+        .filter_map(|(from, to)| {
+            let places = graph.get(*from)?.get(*to)?;
+            Some(format!("{}: {from} uses {to}", places.join(", ")))
+        })
+        .collect();
+    fail_with(
+        "imports across the client/server line (move what both use into net)",
+        &offenders,
+    );
+}
+
 #[test]
 fn modules_form_no_cycle_at_any_level() {
     let files = source_files();

@@ -10,8 +10,9 @@ mod common;
 
 use common::serve_process::{imgwire, ServeProcess as Server};
 
+use imgwire::net::tls::{ALPN_H2, ALPN_HTTP1};
 use imgwire::server::{ServerTls, Servers};
-use imgwire::transport::tls::{handshake, ALPN_H2, ALPN_HTTP1};
+use imgwire::transport::tls::handshake;
 use imgwire::transport::trust::ClientTrust;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

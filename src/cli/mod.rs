@@ -455,8 +455,8 @@ impl ServerArgs {
         }
     }
 
-    pub fn h2_tuning(&self) -> crate::transport::H2Tuning {
-        crate::transport::H2Tuning {
+    pub fn h2_tuning(&self) -> crate::net::h2_tuning::H2Tuning {
+        crate::net::h2_tuning::H2Tuning {
             stream_window_bytes: self.h2_stream_window,
             connection_window_bytes: self.h2_connection_window,
             adaptive_window: self.h2_adaptive_window,

@@ -141,7 +141,7 @@ pub fn plaintext_warning(args: &ServeArgs) -> Option<String> {
     .map(|(flag, address, _)| format!("{flag} {address}"))
     .collect();
     let what = if tls {
-        "the TCP echo floor is never encrypted"
+        "the TCP floor (the body one way, the small prediction back) is never encrypted"
     } else {
         "the servers speak plain text (no TLS) to the network, unauthenticated (--tls-cert and \
          --tls-key encrypt REST and gRPC)"
@@ -187,5 +187,7 @@ mod tests {
         let warning = plaintext_warning(&floor).unwrap();
         assert!(warning.contains("--tcp-addr 0.0.0.0:9 is"), "{warning}");
         assert!(!warning.contains("no TLS"), "{warning}");
+        // The floor answers with the small prediction, not an echo.
+        assert!(!warning.contains("echo"), "{warning}");
     }
 }

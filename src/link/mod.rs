@@ -162,7 +162,7 @@ impl Links {
     ) -> Result<Links> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
-            .thread_name_fn(crate::server::thread_namer("link"))
+            .thread_name_fn(crate::net::threads::thread_namer("link"))
             .enable_all()
             .build()?;
         let mut links = Links {

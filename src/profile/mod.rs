@@ -14,12 +14,9 @@
 
 mod elf_symbols;
 mod encode;
-mod remote;
 mod resolve;
 mod runtime_frames;
 mod stacks;
-
-pub use remote::fetch_remote;
 
 use crate::output::OutputPath;
 use crate::stage::{Side, Stage};

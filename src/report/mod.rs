@@ -109,7 +109,7 @@ pub struct Settings {
     pub rest_url: Option<String>,
     pub grpc_url: Option<String>,
     pub tcp_url: Option<String>,
-    pub h2: crate::transport::H2Tuning,
+    pub h2: crate::net::h2_tuning::H2Tuning,
     pub grpc_channels: usize,
     /// HTTP/1.1 REST connections in use at once, at most (`--rest-pool`).
     pub rest_pool: usize,

@@ -5,6 +5,7 @@
 
 use crate::encode::EncoderKind;
 use crate::frame::Size;
+use crate::net::threads::thread_namer;
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::report::csv::CsvExporter;
@@ -24,7 +25,6 @@ use crate::run::progress::RunProgress;
 use crate::run::scenario::{matrix, not_applicable};
 use crate::run::scenario_run::{run_scenario, ScenarioInputs};
 use crate::run::targets::Targets;
-use crate::server::thread_namer;
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;

@@ -26,7 +26,7 @@ pub struct RequestPlan {
     /// The instant every `started` is measured from.
     pub epoch: Instant,
     /// The built-in server's byte counters for this protocol (None when remote).
-    pub server_wire: Option<Arc<crate::transport::counting::WireCounters>>,
+    pub server_wire: Option<Arc<crate::net::byte_count::WireCounters>>,
 }
 
 /// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.

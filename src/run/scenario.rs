@@ -3,6 +3,7 @@
 
 use crate::encode::EncoderKind;
 use crate::frame::Size;
+use crate::net::byte_count::WireBytes;
 use crate::protocol::Protocol;
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::records::{BurstResult, RequestRecord};
@@ -13,7 +14,6 @@ use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
 use crate::stage::Stage;
 use crate::target::TargetWire;
-use crate::transport::counting::WireBytes;
 use crate::wire::PayloadKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -2,9 +2,8 @@
 //! windows, the socket byte counters around the counted ones, and the CPU
 //! profiler over them.
 
-use crate::profile::{
-    fetch_remote, write_profiles, ProfileSummary, Sampler, SideProfile, StackView,
-};
+use crate::net::byte_count::WireBytes;
+use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
 use crate::report::load::LoadFigures;
 use crate::report::records::BurstResult;
 use crate::report::server_stats::ServerStats;
@@ -17,7 +16,7 @@ use crate::run::prepare::FramePool;
 use crate::run::scenario::ScenarioRun;
 use crate::stage::Stage;
 use crate::target::{StatsReading, StatsSource};
-use crate::transport::counting::WireBytes;
+use crate::transport::remote_profile;
 use anyhow::{anyhow, Result};
 use tokio::task::JoinHandle;
 
@@ -256,7 +255,7 @@ impl Profiler {
         let remote = plan.targets.rest_url.clone().map(|url| {
             let seconds = profile_window(warmup, plan.load.bursts);
             let side = crate::transport::http_get::SideGet::of(&plan.client);
-            tokio::spawn(async move { fetch_remote(&url, seconds, &side).await })
+            tokio::spawn(async move { remote_profile::fetch_remote(&url, seconds, &side).await })
         });
         Ok(Profiler {
             sampler: Sampler::start(flamegraph.hz)?,

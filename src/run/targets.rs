@@ -5,11 +5,11 @@
 
 use crate::link::tc::TcLink;
 use crate::link::{Forwarding, LinkBackend, Links};
+use crate::net::byte_count::WireCounters;
 use crate::protocol::Protocol;
 use crate::run::plan::BenchPlan;
 use crate::run::relay_cost::RelayCheck;
 use crate::server::{Binds, Listeners, Servers};
-use crate::transport::counting::WireCounters;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The one accept path of the REST and gRPC servers: connections admitted
-//! under the limits (`counted`, `guarded`), then, when the servers have a
+//! under the limits (`listener`, `guarded`), then, when the servers have a
 //! TLS identity, through the TLS handshake, each in a task of its own so a
 //! slow handshake holds up no other connection. Idle on these connections
 //! means no request progress (`guarded::Progress::Requests`): bytes alone,
@@ -10,9 +10,9 @@
 //! counted (`idle_closed`) like any silent client; a failed handshake drops
 //! the connection.
 
-use super::counted::CountingListener;
 use super::guarded::{Activity, GuardedStream};
-use crate::transport::tls::Secured;
+use super::listener::GuardedListener;
+use crate::net::secured::Secured;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -31,7 +31,7 @@ pub struct Incoming {
 impl Incoming {
     /// Starts accepting on `listener` (on the current runtime), with TLS
     /// where `tls` is given.
-    pub fn start(listener: CountingListener, tls: Option<TlsAcceptor>) -> Self {
+    pub fn start(listener: GuardedListener, tls: Option<TlsAcceptor>) -> Self {
         let (sender, ready) = mpsc::channel(64);
         tokio::spawn(accept_loop(listener, tls, sender));
         Incoming { ready }
@@ -53,7 +53,7 @@ impl futures_core::Stream for Incoming {
 }
 
 async fn accept_loop(
-    listener: CountingListener,
+    listener: GuardedListener,
     tls: Option<TlsAcceptor>,
     sender: mpsc::Sender<ServedStream>,
 ) {

@@ -4,7 +4,7 @@
 //! contradicts its route, or an image whose declared channel count its
 //! format does not have, is refused here.
 
-use super::image_limits::check_channels;
+use super::decode_limits::check_channels;
 use super::parse_limits::{check_map, MAX_BASIC_ENTRIES};
 use super::proto_scan::{count, each_field, Wire};
 use super::refusal::{echo, RequestError};

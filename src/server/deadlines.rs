@@ -5,7 +5,7 @@
 //! whole-call limit lives beside its unary plumbing; a connection's idle
 //! limit is `guarded`'s.)
 
-use super::limits::{body_timeout_message, request_timeout_message, ConnectionLimits};
+use super::connection_limits::{body_timeout_message, request_timeout_message, ConnectionLimits};
 use super::refusal::{RefusalCounts, RefusalKind};
 use crate::wire::json::ErrorJson;
 use axum::extract::{Request, State};

@@ -4,7 +4,7 @@
 //! `--max-scan-pixels`; libjpeg-turbo stops on warnings that mean made-up
 //! data). Each server thread keeps its own decoder.
 
-use super::image_limits::{raw_len, DecodeLimits};
+use super::decode_limits::{raw_len, DecodeLimits};
 use super::refusal::RequestError;
 use super::turbo::{is_benign_warning, is_scan_limit, OnWarning, Turbo, TurboFailure};
 use crate::gpu::{GpuContext, GpuUse, NvjpegDecoder};

@@ -7,7 +7,7 @@
 
 use super::bodies::{GrpcBodies, RestBodies};
 use super::decode::{decode, ServerDecoder};
-use super::image_limits::{check_image, check_scans, raw_len, DecodeLimits};
+use super::decode_limits::{check_image, check_scans, raw_len, DecodeLimits};
 use super::jpeg_size;
 use super::refusal::RequestError;
 use super::request::{BodyFormat, Deserialized};

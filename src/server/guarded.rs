@@ -15,10 +15,15 @@
 //! A TLS handshake has its own deadline, `--header-timeout-s` from
 //! connecting, however its bytes trickle; once it is done, the first
 //! request's bytes must start within `--header-timeout-s` again.
+//!
+//! The guard is the watch of the socket's `net::counted_stream` wrapper,
+//! which counts the bytes and tells it what moved and when the socket
+//! stalls: a connection is one `CountedStream<Guard>`.
 
-use super::limits::{idle_timeout_message, silent_client_message, ConnectionLimits};
+use super::connection_limits::{idle_timeout_message, silent_client_message, ConnectionLimits};
 use super::refusal::{RefusalCounts, RefusalKind};
-use crate::transport::counting::CountingStream;
+use crate::net::byte_count::WireCounters;
+use crate::net::counted_stream::{CountedStream, Direction, StreamWatch};
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -27,7 +32,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, Sleep};
 
@@ -100,9 +105,12 @@ pub enum Progress {
     Requests,
 }
 
-/// A counted connection with its permit and idle deadline.
-pub struct GuardedStream {
-    inner: CountingStream,
+/// An accepted connection: counted, and under its guard.
+pub type GuardedStream = CountedStream<Guard>;
+
+/// What keeps one connection under its limits: its permit, its deadlines,
+/// and what counts as progress on it.
+pub struct Guard {
     idle: Duration,
     /// How long the client may take to send its first byte.
     first_byte: Duration,
@@ -125,73 +133,105 @@ pub struct GuardedStream {
     _permit: OwnedSemaphorePermit,
 }
 
-impl GuardedStream {
-    pub fn new(
-        inner: CountingStream,
-        peer: SocketAddr,
-        limits: &ConnectionLimits,
-        permit: OwnedSemaphorePermit,
-        refusals: Arc<RefusalCounts>,
-    ) -> Self {
-        let now = Instant::now();
-        GuardedStream {
-            inner,
-            idle: limits.idle,
-            first_byte: limits.header,
-            heard: false,
-            last_progress: now,
-            progress: Progress::Bytes,
-            handshake_due: None,
-            deadline: Box::pin(tokio::time::sleep_until(now + limits.header)),
-            activity: Activity::default(),
-            peer,
-            refusals,
-            close_counted: false,
-            _permit: permit,
-        }
-    }
+/// An accepted socket as a server reads it: counted into `counters`,
+/// holding `permit` and closed past `limits`.
+pub fn guarded(
+    socket: TcpStream,
+    counters: Arc<WireCounters>,
+    peer: SocketAddr,
+    limits: &ConnectionLimits,
+    permit: OwnedSemaphorePermit,
+    refusals: Arc<RefusalCounts>,
+) -> GuardedStream {
+    let now = Instant::now();
+    let guard = Guard {
+        idle: limits.idle,
+        first_byte: limits.header,
+        heard: false,
+        last_progress: now,
+        progress: Progress::Bytes,
+        handshake_due: None,
+        deadline: Box::pin(tokio::time::sleep_until(now + limits.header)),
+        activity: Activity::default(),
+        peer,
+        refusals,
+        close_counted: false,
+        _permit: permit,
+    };
+    CountedStream::watched(socket, counters, guard)
+}
 
+impl GuardedStream {
     /// The connection's requests in flight, for the server to mark.
     pub fn activity(&self) -> Activity {
-        self.activity.clone()
+        self.watch().activity.clone()
     }
 
     /// The client's address, as accepted.
     pub fn peer(&self) -> SocketAddr {
-        self.peer
-    }
-
-    /// The counted socket underneath.
-    pub fn socket(&self) -> &CountingStream {
-        &self.inner
+        self.watch().peer
     }
 
     /// Idle means no request progress from now on (REST and gRPC), not
     /// merely no bytes.
     pub fn count_requests_as_progress(&mut self) {
-        self.progress = Progress::Requests;
+        self.watch_mut().progress = Progress::Requests;
     }
 
     /// A TLS handshake begins: it must end within `--header-timeout-s` of
     /// connecting, whatever bytes move meanwhile.
     pub fn handshake_begins(&mut self) {
-        self.handshake_due = Some(self.last_progress + self.first_byte);
+        let guard = self.watch_mut();
+        guard.handshake_due = Some(guard.last_progress + guard.first_byte);
     }
 
     /// The TLS handshake is done: the client's first request must start
     /// within `--header-timeout-s` from now.
     pub fn handshake_done(&mut self) {
-        self.handshake_due = None;
-        self.heard = false;
-        self.last_progress = Instant::now();
+        let guard = self.watch_mut();
+        guard.handshake_due = None;
+        guard.heard = false;
+        guard.last_progress = Instant::now();
     }
+}
 
-    fn progressed(&mut self, bytes: usize) {
+impl StreamWatch for Guard {
+    fn moved(&mut self, direction: Direction, bytes: usize) {
+        if direction == Direction::Read {
+            self.heard |= bytes > 0;
+        }
         if bytes > 0 && self.progress == Progress::Bytes {
             self.last_progress = Instant::now();
         }
     }
 
+    /// An error once the connection has been idle too long, otherwise
+    /// `Pending` with the deadline armed to wake this task.
+    fn poll_stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        loop {
+            if self.activity.is_busy() {
+                self.last_progress = Instant::now();
+            }
+            let (due, overdue) = self.due();
+            if Instant::now() >= due {
+                let message = self.overdue_message(overdue);
+                if !self.close_counted {
+                    self.close_counted = true;
+                    self.refusals.count(RefusalKind::IdleClosed);
+                }
+                return Poll::Ready(io::Error::new(io::ErrorKind::TimedOut, message));
+            }
+            if self.deadline.deadline() != due {
+                self.deadline.as_mut().reset(due);
+            }
+            if self.deadline.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl Guard {
     /// When the connection is to be closed if nothing progresses first,
     /// and which limit that is.
     fn due(&self) -> (Instant, Overdue) {
@@ -221,32 +261,6 @@ impl GuardedStream {
             Overdue::Idle => idle_timeout_message(self.idle),
         }
     }
-
-    /// Called when the socket has nothing for a waiting reader or writer:
-    /// an error once the connection has been idle too long, otherwise
-    /// `Pending` with the deadline armed to wake this task.
-    fn poll_idle<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        loop {
-            if self.activity.is_busy() {
-                self.last_progress = Instant::now();
-            }
-            let (due, overdue) = self.due();
-            if Instant::now() >= due {
-                let message = self.overdue_message(overdue);
-                if !self.close_counted {
-                    self.close_counted = true;
-                    self.refusals.count(RefusalKind::IdleClosed);
-                }
-                return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, message)));
-            }
-            if self.deadline.deadline() != due {
-                self.deadline.as_mut().reset(due);
-            }
-            if self.deadline.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-        }
-    }
 }
 
 /// Which limit a connection passed.
@@ -266,68 +280,4 @@ fn handshake_timeout_message(limit: Duration) -> String {
         "the TLS handshake did not finish within {} s of connecting; closing (raise --header-timeout-s)",
         limit.as_secs_f64()
     )
-}
-
-impl AsyncRead for GuardedStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        match Pin::new(&mut self.inner).poll_read(cx, buf) {
-            Poll::Pending => self.poll_idle(cx),
-            Poll::Ready(Ok(())) => {
-                let read = buf.filled().len() - before;
-                self.heard |= read > 0;
-                self.progressed(read);
-                Poll::Ready(Ok(()))
-            }
-            error => error,
-        }
-    }
-}
-
-impl AsyncWrite for GuardedStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, buf) {
-            Poll::Pending => self.poll_idle(cx),
-            Poll::Ready(Ok(written)) => {
-                self.progressed(written);
-                Poll::Ready(Ok(written))
-            }
-            error => error,
-        }
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Pending => self.poll_idle(cx),
-            Poll::Ready(Ok(written)) => {
-                self.progressed(written);
-                Poll::Ready(Ok(written))
-            }
-            error => error,
-        }
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }

@@ -8,15 +8,16 @@
 
 mod accept;
 mod bodies;
-mod counted;
+mod connection_limits;
 mod deadlines;
 mod decode;
 mod decode_gauge;
+mod decode_limits;
 mod grpc;
+mod grpc_service;
 mod guarded;
-mod image_limits;
 mod jpeg_size;
-mod limits;
+mod listener;
 mod parse_limits;
 mod pipeline;
 mod profile_route;
@@ -33,18 +34,19 @@ mod v2;
 #[cfg(test)]
 mod fuzz;
 
-pub use counted::ServerWire;
+pub use connection_limits::{parse_timeout_s, ConnectionLimits};
 pub use decode::{check_decoder_available, ServerDecoder};
-pub use image_limits::{DecodeLimits, DEFAULT_MAX_PIXELS};
-pub use limits::{parse_timeout_s, ConnectionLimits};
+pub use decode_limits::{DecodeLimits, DEFAULT_MAX_PIXELS};
+pub use listener::ServerWire;
 pub use pipeline::ServerState;
 pub use refusal::{RefusalCounts, RefusalSnapshot, RequestError};
 pub use tls::ServerTls;
 
+use crate::net::byte_count::WireCounters;
+use crate::net::threads::thread_namer;
 use crate::protocol::Protocol;
-use crate::transport::counting::WireCounters;
 use accept::Incoming;
-use counted::{ConnectionGuard, CountingListener};
+use listener::{ConnectionGuard, GuardedListener};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -66,7 +68,7 @@ pub struct ServerConfig {
     /// Worker threads of the server runtime.
     pub threads: usize,
     /// HTTP/2 settings of the gRPC server.
-    pub h2: crate::transport::H2Tuning,
+    pub h2: crate::net::h2_tuning::H2Tuning,
     /// Serve `GET /debug/pprof/profile?seconds=N` on the REST port.
     pub profiling: bool,
     /// Serve those profiles to any client, not only loopback ones
@@ -207,7 +209,7 @@ impl Servers {
                     listener.set_nonblocking(true)?;
                     let listener = tokio::net::TcpListener::from_std(listener)?;
                     let counters = Arc::clone(counters);
-                    std::io::Result::Ok(CountingListener::new(
+                    std::io::Result::Ok(GuardedListener::new(
                         listener,
                         counters,
                         guard.clone(),
@@ -341,16 +343,6 @@ fn bind(
         flag,
         source,
     })
-}
-
-/// Names a runtime's threads `prefix-0`, `prefix-1`, ... so profiles and
-/// `top -H` tell the client from the server.
-pub fn thread_namer(prefix: &'static str) -> impl Fn() -> String + Send + Sync + 'static {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    move || {
-        let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        format!("{prefix}-{n}")
-    }
 }
 
 /// Resolves when `signal` says stop.

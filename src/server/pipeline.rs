@@ -5,7 +5,7 @@
 
 use super::decode::{self, PixelBuffers};
 use super::decode_gauge::DecodeGauge;
-use super::image_limits::{check_image, check_scans};
+use super::decode_limits::{check_image, check_scans};
 use super::refusal::{RefusalCounts, RequestError};
 use super::{ServerConfig, ServerDecoder};
 use crate::stage::Stage;

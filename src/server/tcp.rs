@@ -12,8 +12,8 @@
 //! every 10 s (a client can send thousands a second), with how many went
 //! unsaid since.
 
-use super::counted::CountingListener;
 use super::guarded::GuardedStream;
+use super::listener::GuardedListener;
 use super::refusal::{RefusalCounts, RefusalKind};
 use super::{stopped, ServerState};
 use bytes::Bytes;
@@ -25,7 +25,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
 pub async fn serve(
-    listener: CountingListener,
+    listener: GuardedListener,
     state: Arc<ServerState>,
     signal: watch::Receiver<bool>,
 ) {

@@ -3,8 +3,8 @@
 //! one certificate and key, and the acceptors REST and gRPC handshake with
 //! (ALPN: REST offers h2 and http/1.1, gRPC h2 only).
 
-use crate::transport::tls::{crypto, read_certificates, read_private_key, TlsError};
-use crate::transport::tls::{ALPN_H2, ALPN_HTTP1};
+use crate::net::tls::{crypto, read_certificates, read_private_key, TlsError};
+use crate::net::tls::{ALPN_H2, ALPN_HTTP1};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde::{Serialize, Serializer};
 use std::path::Path;

@@ -7,10 +7,12 @@
 //! `https://` URLs: the connector runs the TLS handshake itself (ALPN h2),
 //! timed with the TCP connect.
 
-use super::counting::{CountingStream, WireCounters};
 use super::parts_body::PartsBody;
-use super::tls::{Secured, ALPN_H2};
 use super::{ClientSettings, Exchange};
+use crate::net::byte_count::WireCounters;
+use crate::net::counted_stream::CountedStream;
+use crate::net::secured::Secured;
+use crate::net::tls::ALPN_H2;
 use crate::wire::codec::RawCodec;
 use crate::wire::gzip::{self, Compression};
 use crate::wire::payload::WireRequest;
@@ -64,7 +66,7 @@ impl GrpcClient {
                 let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
                 let stream = tokio::net::TcpStream::connect(authority).await?;
                 stream.set_nodelay(nodelay)?;
-                let stream = CountingStream::new(stream, counters.clone());
+                let stream = CountedStream::new(stream, counters.clone());
                 let stream = match tls {
                     None => Secured::Plain(stream),
                     Some(config) => {

@@ -4,9 +4,11 @@
 //! so a silent or flooding server cannot hang the run. Measured requests
 //! never come here; they go through the protocol clients beside it.
 
-use super::tls::{handshake, Secured, ALPN_HTTP1};
+use super::tls::handshake;
 use super::trust::ClientTrust;
 use super::ClientSettings;
+use crate::net::secured::Secured;
+use crate::net::tls::ALPN_HTTP1;
 use anyhow::{anyhow, Context, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};

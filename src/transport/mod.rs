@@ -1,43 +1,27 @@
 //! Client transports: one file per protocol behind one small enum, each
-//! timing its own round trip from request sent to response body read.
+//! timing its own round trip from request sent to response body read, over
+//! the TCP connect they share (`connect`) and the client's TLS (`tls`,
+//! `trust`); beside them, the unmeasured GETs to a server's side routes
+//! (`http_get`, `remote_profile`).
 
-pub mod counting;
+mod connect;
 mod grpc;
 pub mod http_get;
 mod parts_body;
+pub mod remote_profile;
 mod rest;
 mod tcp;
 pub mod tls;
 pub mod trust;
 
+use crate::net::byte_count::WireBytes;
+use crate::net::h2_tuning::H2Tuning;
 use crate::protocol::Protocol;
 use crate::wire::payload::WireRequest;
 use anyhow::Result;
 use bytes::Bytes;
 use serde::Serialize;
 use std::time::Duration;
-
-/// HTTP/2 flow-control and framing settings, for gRPC and REST/2, and
-/// the sockets' TCP_NODELAY, for every protocol, on client and server
-/// alike. `None` keeps the library's default.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct H2Tuning {
-    pub stream_window_bytes: Option<u32>,
-    pub connection_window_bytes: Option<u32>,
-    pub adaptive_window: bool,
-    pub max_frame_bytes: Option<u32>,
-    /// Nagle's algorithm left on (`--tcp-nodelay false`): small writes
-    /// wait for the peer's ACK of what is in flight. Off by default, as
-    /// tonic, hyper's users and gRPC's own libraries leave it.
-    pub nagle: bool,
-}
-
-impl H2Tuning {
-    /// What a socket's TCP_NODELAY is set to.
-    pub fn tcp_nodelay(&self) -> bool {
-        !self.nagle
-    }
-}
 
 /// The most an answer's headers, or its trailers, may hold, HTTP/1.1 and
 /// HTTP/2 alike (hyper's read buffer while parsing an HTTP/1.1 head, the
@@ -166,7 +150,7 @@ impl Client {
     }
 
     /// Bytes written to and read from this client's sockets so far.
-    pub fn wire_bytes(&self) -> counting::WireBytes {
+    pub fn wire_bytes(&self) -> WireBytes {
         match self {
             Client::Rest(client) => client.counters.read(),
             Client::Grpc(client) => client.counters.read(),

@@ -7,10 +7,12 @@
 //! `https://` URLs: TLS on every connection (`tls`), its handshake timed
 //! with the TCP connect.
 
-use super::counting::{connect_counted, WireCounters};
+use super::connect::connect_counted;
 use super::parts_body::PartsBody;
-use super::tls::{Secured, ALPN_H2, ALPN_HTTP1};
 use super::{ClientSettings, Exchange};
+use crate::net::byte_count::WireCounters;
+use crate::net::secured::Secured;
+use crate::net::tls::{ALPN_H2, ALPN_HTTP1};
 use crate::wire::gzip::{self, Compression};
 use crate::wire::json::ErrorJson;
 use crate::wire::payload::WireRequest;

@@ -4,8 +4,10 @@
 //! No HTTP, no headers, no framing beyond the length: what any protocol on
 //! this link can at best do. One connection per worker, as REST.
 
-use super::counting::{connect_counted, CountingStream, WireCounters};
+use super::connect::connect_counted;
 use super::{ClientSettings, Exchange};
+use crate::net::byte_count::WireCounters;
+use crate::net::counted_stream::CountedStream;
 use crate::wire::payload::WireRequest;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
@@ -18,7 +20,7 @@ pub struct TcpClient {
     pub(super) counters: Arc<WireCounters>,
     address: String,
     settings: ClientSettings,
-    workers: Vec<Mutex<Option<CountingStream>>>,
+    workers: Vec<Mutex<Option<CountedStream>>>,
 }
 
 impl TcpClient {
@@ -41,7 +43,7 @@ impl TcpClient {
         Ok(client)
     }
 
-    async fn open(&self) -> Result<CountingStream> {
+    async fn open(&self) -> Result<CountedStream> {
         connect_counted(
             &self.address,
             &self.settings,
@@ -85,7 +87,7 @@ impl TcpClient {
 /// Sends one length-prefixed body and reads the length-prefixed answer;
 /// the body is let go once written, so a request never holds it and the
 /// answer at once.
-async fn exchange_message(stream: &mut CountingStream, body: Bytes, limit: usize) -> Result<Bytes> {
+async fn exchange_message(stream: &mut CountedStream, body: Bytes, limit: usize) -> Result<Bytes> {
     let len =
         u32::try_from(body.len()).map_err(|_| anyhow!("a TCP message is limited to 4 GiB"))?;
     stream

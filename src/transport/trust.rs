@@ -4,7 +4,7 @@
 //! certificate as a CA, which path validation refuses as a server's), and
 //! without `--tls-ca` the system's CA certificates, read from disk.
 
-use super::tls::{crypto, read_certificates, TlsError};
+use crate::net::tls::{crypto, read_certificates, TlsError};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -116,7 +116,7 @@ impl ServerCertVerifier for PinnedOrChained {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transport::tls::{ALPN_H2, ALPN_HTTP1};
+    use crate::net::tls::{ALPN_H2, ALPN_HTTP1};
 
     #[test]
     fn an_unreadable_ca_file_is_refused_naming_the_flag() {

@@ -2,9 +2,9 @@
 //! which end of the connection a knob lives on, how a setting is written
 //! into a plan, and the bench flags that reproduce it.
 
+use crate::net::h2_tuning::H2Tuning;
 use crate::protocol::Protocol;
 use crate::run::plan::BenchPlan;
-use crate::transport::H2Tuning;
 use serde::Serialize;
 
 /// One transport knob.

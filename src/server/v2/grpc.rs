@@ -1,41 +1,34 @@
-//! `inference.GRPCInferenceService` on the gRPC port, by hand over the raw
-//! codec as imgwire's own service is: ModelInfer answers through the shared
-//! request path (protobuf decoding and encoding timed as server stages, the
-//! stages in the `server-timing` trailer), and ServerLive, ServerReady,
-//! ModelReady, ServerMetadata and ModelMetadata answer at once.
+//! `inference.GRPCInferenceService` on the gRPC port, a method table the
+//! one gRPC router serves (`grpc_service`) as it serves imgwire's own:
+//! ModelInfer answers through the shared request path (protobuf decoding
+//! and encoding timed as server stages, the stages in the `server-timing`
+//! trailer), and ServerLive, ServerReady, ModelReady, ServerMetadata and
+//! ModelMetadata answer at once.
 
 use super::grpc_bodies::GrpcInfer;
 use super::{metadata, V2Service};
-use crate::server::grpc::{reply, unary_with_timing, BoxFuture, TimingSlot};
+use crate::server::grpc_service::{self, reply, MethodTable, Reply, TimingSlot, Unframed};
 use crate::server::refusal::RequestError;
 use crate::server::request::{answer, Received};
+use crate::server::ServerState;
 use crate::wire::proto::kserve as pb;
 use crate::wire::PayloadKind;
 use bytes::Bytes;
 use prost::Message;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::Instant;
-use tonic::body::Body;
-use tonic::server::{NamedService, UnaryService};
-use tonic::{Request, Response, Status};
+use tonic::{Response, Status};
 
 /// The service's name in every method path.
 const SERVICE: &str = "inference.GRPCInferenceService";
 
 /// The service, ready to serve beside imgwire's own.
 pub fn routes(service: Arc<V2Service>) -> tonic::service::Routes {
-    tonic::service::Routes::new(InferenceService { service })
+    grpc_service::routes(InferenceService { service })
 }
 
 #[derive(Clone)]
 struct InferenceService {
     service: Arc<V2Service>,
-}
-
-impl NamedService for InferenceService {
-    const NAME: &'static str = SERVICE;
 }
 
 /// The methods served: inference, and questions about the server.
@@ -73,65 +66,31 @@ impl Rpc {
     }
 }
 
-impl tower::Service<http::Request<Body>> for InferenceService {
-    type Response = http::Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Self::Response, Infallible>>;
+impl MethodTable for InferenceService {
+    const NAME: &'static str = SERVICE;
+    type Method = Rpc;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
+    fn route(path: &str) -> Option<Rpc> {
+        Rpc::from_path(path)
     }
 
-    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
-        // Headers have arrived; the body has not been read yet.
-        let arrived = Instant::now();
-        let Some(rpc) = Rpc::from_path(request.uri().path()) else {
-            return Box::pin(async {
-                Ok(Status::unimplemented(format!("{SERVICE} has no such method here")).into_http())
-            });
-        };
-        let service = self.service.clone();
-        Box::pin(async move {
-            let slot = TimingSlot::default();
-            let call = Call {
-                service: service.clone(),
-                rpc,
-                arrived,
-                slot: slot.clone(),
-            };
-            Ok(unary_with_timing(&service.state, call, slot, request).await)
-        })
+    fn state(&self) -> &ServerState {
+        &self.service.state
     }
-}
 
-/// One call of one method.
-struct Call {
-    service: Arc<V2Service>,
-    rpc: Rpc,
-    arrived: Instant,
-    slot: TimingSlot,
-}
-
-impl UnaryService<Bytes> for Call {
-    type Response = Bytes;
-    type Future = BoxFuture<Result<Response<Bytes>, Status>>;
-
-    fn call(&mut self, request: Request<Bytes>) -> Self::Future {
-        let service = self.service.clone();
-        let body = request.into_inner();
-        match self.rpc {
+    fn answer(&self, rpc: Rpc, request: Unframed, slot: TimingSlot) -> Reply {
+        let service = Arc::clone(&self.service);
+        match rpc {
             Rpc::ModelInfer => {
-                // tonic has read and unframed the message by now: that is receiving.
                 let received = Received {
                     payload: PayloadKind::Binary,
-                    body,
-                    receive: self.arrived.elapsed(),
+                    body: request.message,
+                    receive: request.receive,
                 };
-                let slot = self.slot.clone();
                 Box::pin(async move { model_infer(&service, received, &slot).await })
             }
             Rpc::Ask(question) => {
-                let answered = answer_question(&service, question, body)
+                let answered = answer_question(&service, question, request.message)
                     .map(|message| Response::new(message.into()));
                 Box::pin(async move { answered })
             }

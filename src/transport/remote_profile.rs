@@ -1,7 +1,7 @@
 //! Fetching a remote `imgwire serve --profiling` server's CPU profile over
 //! its REST port, bounded in time so a silent server cannot hang the run.
 
-use crate::transport::http_get::SideGet;
+use super::http_get::SideGet;
 use anyhow::Result;
 use std::time::Duration;
 
@@ -26,8 +26,7 @@ async fn fetch_profile(base_url: &str, seconds: u64, side: &SideGet) -> Result<V
         base_url.trim_end_matches('/')
     );
     // A profile is as large as it is: no cap beyond what memory allows.
-    let answer =
-        crate::transport::http_get::fetch(&url, "--rest-url", usize::MAX, &side.trust).await?;
+    let answer = super::http_get::fetch(&url, "--rest-url", usize::MAX, &side.trust).await?;
     let (status, body) = (answer.status, answer.body);
     if status == http::StatusCode::NOT_FOUND {
         anyhow::bail!("the server at --rest-url serves no /debug/pprof/profile (start it with `imgwire serve --profiling`)");

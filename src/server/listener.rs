@@ -1,16 +1,18 @@
-//! Bytes on the wire at the server's sockets: listeners that wrap every
-//! accepted connection in a `CountingStream`, so a run can set what the
-//! server received beside what the client sent, and admit it only within
-//! the servers' connection limit.
+//! The servers' listening sockets: each accepted connection admitted only
+//! within the servers' connection limit (`--max-connections`), its bytes
+//! counted per port (`ServerWire`), so a run can set what the server
+//! received beside what the client sent, and guarded from then on
+//! (`guarded`).
 
-use super::guarded::GuardedStream;
-use super::limits::{connection_limit_message, ConnectionLimits};
+use super::connection_limits::{connection_limit_message, ConnectionLimits};
+use super::guarded::{guarded, GuardedStream};
 use super::refusal::{RefusalCounts, RefusalKind};
-use crate::transport::counting::{CountingStream, WireCounters};
+use crate::net::byte_count::WireCounters;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 /// The counters of every built-in server, one per listening port.
@@ -28,7 +30,7 @@ pub struct ServerWire {
 /// is accepted and closed at once (the client sees the close rather than a
 /// connect that hangs in the backlog, and the backlog keeps draining).
 /// REST and gRPC take its connections through `accept::Incoming`.
-pub struct CountingListener {
+pub struct GuardedListener {
     inner: TcpListener,
     counters: Arc<WireCounters>,
     guard: ConnectionGuard,
@@ -59,16 +61,24 @@ impl ConnectionGuard {
     /// The connection under its limits, or `None` (and it is closed) when
     /// the servers hold `--max-connections` already (counted as
     /// `connection_limit`).
-    fn admit(&self, stream: CountingStream, peer: SocketAddr) -> Option<GuardedStream> {
+    fn admit(
+        &self,
+        socket: TcpStream,
+        counters: Arc<WireCounters>,
+        peer: SocketAddr,
+    ) -> Option<GuardedStream> {
         match Arc::clone(&self.permits).try_acquire_owned() {
-            Ok(permit) => Some(GuardedStream::new(
-                stream,
+            Ok(permit) => Some(guarded(
+                socket,
+                counters,
                 peer,
                 &self.limits,
                 permit,
                 Arc::clone(&self.refusals),
             )),
             Err(_) => {
+                // Accepted, then closed at once: the port still took it.
+                counters.count_connection();
                 self.refusals.count(RefusalKind::ConnectionLimit);
                 self.log_refusal();
                 None
@@ -89,7 +99,7 @@ impl ConnectionGuard {
     }
 }
 
-impl CountingListener {
+impl GuardedListener {
     /// `nodelay`: TCP_NODELAY on every accepted socket (`--tcp-nodelay`).
     pub fn new(
         inner: TcpListener,
@@ -97,7 +107,7 @@ impl CountingListener {
         guard: ConnectionGuard,
         nodelay: bool,
     ) -> Self {
-        CountingListener {
+        GuardedListener {
             inner,
             counters,
             guard,
@@ -107,10 +117,9 @@ impl CountingListener {
 
     /// The accepted socket counted and under the limits, or `None` when it
     /// was over `--max-connections` (and is closed by the drop).
-    fn admit(&self, stream: tokio::net::TcpStream, peer: SocketAddr) -> Option<GuardedStream> {
-        let _ = stream.set_nodelay(self.nodelay);
-        self.guard
-            .admit(CountingStream::new(stream, self.counters.clone()), peer)
+    fn admit(&self, socket: TcpStream, peer: SocketAddr) -> Option<GuardedStream> {
+        let _ = socket.set_nodelay(self.nodelay);
+        self.guard.admit(socket, Arc::clone(&self.counters), peer)
     }
 
     /// Accepts the next connection within the limits, waiting out transient
@@ -144,11 +153,11 @@ mod tests {
             let address = listener.local_addr().unwrap();
             let limits = ConnectionLimits::default();
             let guard = ConnectionGuard::new(&limits, Arc::default());
-            let counted = CountingListener::new(listener, Arc::default(), guard, nodelay);
+            let counted = GuardedListener::new(listener, Arc::default(), guard, nodelay);
             let _client = tokio::net::TcpStream::connect(address).await.unwrap();
             let (stream, peer) = counted.inner.accept().await.unwrap();
             let admitted = counted.admit(stream, peer).expect("under the limit");
-            assert_eq!(admitted.socket().nodelay().unwrap(), nodelay);
+            assert_eq!(admitted.nodelay().unwrap(), nodelay);
         }
     }
 }
