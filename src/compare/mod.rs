@@ -48,11 +48,11 @@ pub struct ComparePlan {
 
 /// `--fail-if-slower` found scenarios slower than it allows.
 #[derive(Debug, thiserror::Error)]
-#[error(
+#[error("{}", error_lines(format!(
     "{} slower by more than {limit} % beyond the noise (--fail-if-slower {limit}): {}",
     crate::report::plural(scenarios.len(), "scenario"),
     scenarios.join(", ")
-)]
+)))]
 pub struct SlowerThanAllowed {
     pub limit: f64,
     pub scenarios: Vec<String>,
@@ -60,14 +60,23 @@ pub struct SlowerThanAllowed {
 
 /// `--fail-if-slower` could not compare, so it cannot pass.
 #[derive(Debug, thiserror::Error)]
-#[error(
+#[error("{}", error_lines(format!(
     "--fail-if-slower {limit}: could not compare ({}), so the check fails (exit status {})",
     reasons.join("; "),
     EXIT_NOT_COMPARED
-)]
+)))]
 pub struct NotCompared {
     pub limit: f64,
     pub reasons: Vec<String>,
+}
+
+/// An error's text wrapped so that, after the binary's `error: `, every
+/// line fits the output's width.
+fn error_lines(text: String) -> String {
+    let width = crate::report::WIDTH - "error: ".len();
+    crate::report::wrap(&text, Some(width), "  ")
+        .trim_end()
+        .to_string()
 }
 
 /// One of the two reports, as the comparison names it.
