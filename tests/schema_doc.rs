@@ -1,7 +1,7 @@
 //! docs/json-schema.md against what the binary really writes: every key of
 //! a real `bench --export-json` file (built-in servers, over a `--link`, and
-//! an open load) and of a real `compare --export-json` file is named in the
-//! schema's block, under its parent (`burst: { ... }` names the burst's
+//! an open load), of a real `compare --export-json` file and of a real
+//! `encode --export-json` file is named in the schema's block, under its parent (`burst: { ... }` names the burst's
 //! keys); and the CSV says what the JSON says (subsampling spelled as
 //! `--subsampling` spells it, a remote server's unknown decoder empty where
 //! the JSON has null), for `bench` and `encode` alike.
@@ -305,7 +305,7 @@ fn bench_csv_says_what_its_json_says() {
 }
 
 #[test]
-fn encode_csv_spells_subsampling_as_its_json() {
+fn encode_csv_spells_subsampling_as_its_json_and_every_key_is_documented() {
     let dir = tempfile::tempdir().unwrap();
     let (json, csv) = (dir.path().join("e.json"), dir.path().join("e.csv"));
     run_ok(&[
@@ -340,4 +340,10 @@ fn encode_csv_spells_subsampling_as_its_json() {
     }
     let spellings: Vec<&str> = measured.iter().map(|r| cell(r, "subsampling")).collect();
     assert_eq!(spellings, ["420", "444"]);
+    // And every key of the encode JSON is in its own block of the doc.
+    let missing = undocumented(&json, 2);
+    assert!(
+        missing.is_empty(),
+        "not in docs/json-schema.md: {missing:#?}"
+    );
 }
