@@ -6,9 +6,6 @@ use super::results::{EncodeReport, OutOfRange, Row, SameQuality};
 use crate::report::{align_within, plural, wrap};
 use std::fmt::Write;
 
-/// Columns the report fits in unless `--wide`: every command's one width.
-pub use crate::report::WIDTH;
-
 /// The whole report as text; `width` `None` keeps long lines whole.
 pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
     let mut out = header(report, width);

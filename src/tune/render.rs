@@ -1,25 +1,38 @@
 //! How `imgwire tune` reads: one line per trial as it runs, then the table
 //! of trials, the best configuration with its confirmed gain, and the
-//! command that reproduces it.
+//! command that reproduces it; every line within the one output width.
 
 use super::space::Configuration;
 use super::{Trial, TuneResult};
 use crate::protocol::Protocol;
 use crate::report::interval::{as_f64, bootstrap_mean_ci, mean, Interval};
 use crate::report::versus::{
-    seconds_with_interval, time_change, times_faster, Ratio, NO_CLEAR_DIFFERENCE,
+    seconds_plus_minus, seconds_with_interval, time_change, times_faster, Ratio,
+    NO_CLEAR_DIFFERENCE,
 };
 use crate::report::{align_within, wrap, wrap_command, WIDTH};
 use crate::run::plan::BenchPlan;
 
-/// A trial's burst time: `0.0312 [0.0301-0.0322]`.
+/// A trial's burst time with its interval: `0.0312 [0.0301-0.0322]`.
 fn seconds(burst_ns: &[u64]) -> String {
+    mean_and_interval(burst_ns).map_or("-".into(), |(mean_s, interval)| {
+        seconds_with_interval(mean_s, interval, 4)
+    })
+}
+
+/// The table's short form of the same: `0.0312 ±3%` (the seed table's).
+fn seconds_short(burst_ns: &[u64]) -> String {
+    mean_and_interval(burst_ns).map_or("-".into(), |(mean_s, interval)| {
+        seconds_plus_minus(mean_s, interval)
+    })
+}
+
+/// The mean burst in seconds and its 95 % interval (bootstrap over the
+/// bursts); None without bursts.
+fn mean_and_interval(burst_ns: &[u64]) -> Option<(f64, Option<[f64; 2]>)> {
     let values: Vec<f64> = as_f64(burst_ns).iter().map(|ns| ns / 1e9).collect();
-    let Some(mean_s) = mean(&values) else {
-        return "-".into();
-    };
-    let interval = bootstrap_mean_ci(&values).map(|ci| [ci.lo, ci.hi]);
-    seconds_with_interval(mean_s, interval, 4)
+    let mean_s = mean(&values)?;
+    Some((mean_s, bootstrap_mean_ci(&values).map(|ci| [ci.lo, ci.hi])))
 }
 
 /// What a trial did against the best before it.
@@ -67,23 +80,23 @@ pub fn table(result: &TuneResult) -> String {
         width,
         "  ",
     ));
-    let mut rows = vec![[
-        "#",
-        "changed",
-        "s/burst [95% CI]",
-        "against the best so far",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut rows = vec![["#", "changed", "s/burst ±95%", "against the best so far"]
+        .map(String::from)
+        .to_vec()];
     for (index, trial) in result.trials.iter().enumerate() {
         rows.push(vec![
             index.to_string(),
             trial.changed.clone(),
-            seconds(&trial.burst_ns),
+            seconds_short(&trial.burst_ns),
             verdict(trial),
         ]);
     }
     out.push_str(&align_within(&rows, 2, width));
+    out.push_str(&wrap(
+        "  (s/burst: the mean ± the wider half of its 95 % interval, bootstrap over the bursts)",
+        width,
+        "   ",
+    ));
     out.push('\n');
     out.push_str(&fit(&format!("start: {}", result.start), "       "));
     out.push_str(&fit(&format!("best:  {}", result.best), "       "));
