@@ -227,6 +227,24 @@ fn every_key_a_bench_writes_is_in_the_schema_doc() {
     }
 }
 
+/// The reports the exporters' snapshots hold (a foreign target's, with
+/// `server_stats` and `not_applicable`, and the built-in one's), written by
+/// the same JSON exporter: their keys are in the doc too.
+#[test]
+fn every_key_of_the_snapshot_reports_is_in_the_schema_doc() {
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    for name in ["exporters__json.snap", "exporters__json_foreign.snap"] {
+        let text = std::fs::read_to_string(snapshots.join(name)).unwrap();
+        let json_text = text.splitn(3, "---\n").nth(2).expect("a snapshot body");
+        let json: Value = serde_json::from_str(json_text).expect("the snapshot is JSON");
+        let missing = undocumented(&json, 0);
+        assert!(
+            missing.is_empty(),
+            "{name}: not in docs/json-schema.md: {missing:#?}"
+        );
+    }
+}
+
 #[test]
 fn every_key_a_compare_writes_is_in_the_schema_doc() {
     let dir = tempfile::tempdir().unwrap();
