@@ -117,7 +117,7 @@ fn a_server_that_counts_requests_but_times_nothing_says_so() {
         .lines()
         .find(|l| l.contains(",server_stats,\"the server counted"));
     assert!(
-        row.is_some_and(|r| r.contains("binary,grpc,") && r.contains(",remote,,40,,")),
+        row.is_some_and(|r| r.contains("binary,grpc,") && r.contains(",none,,,40,,")),
         "{csv}"
     );
 }

@@ -48,11 +48,10 @@ pub struct ComparePlan {
 
 /// `--fail-if-slower` found scenarios slower than it allows.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "{} slower by more than {limit} % beyond the noise (--fail-if-slower {limit}): {}",
+#[error("{}", error_lines(&format!(
+    "{} slower by more than {limit} % beyond the noise (--fail-if-slower {limit})",
     crate::report::plural(scenarios.len(), "scenario"),
-    scenarios.join(", ")
-)]
+), scenarios))]
 pub struct SlowerThanAllowed {
     pub limit: f64,
     pub scenarios: Vec<String>,
@@ -60,14 +59,25 @@ pub struct SlowerThanAllowed {
 
 /// `--fail-if-slower` could not compare, so it cannot pass.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "--fail-if-slower {limit}: could not compare ({}), so the check fails (exit status {})",
-    reasons.join("; "),
+#[error("{}", error_lines(&format!(
+    "--fail-if-slower {limit}: could not compare, so the check fails (exit status {})",
     EXIT_NOT_COMPARED
-)]
+), reasons))]
 pub struct NotCompared {
     pub limit: f64,
     pub reasons: Vec<String>,
+}
+
+/// An error's text as lines that, after the binary's `error: `, fit the
+/// output's width: `lead:`, then each item on a line of its own, indented
+/// (an item too long wraps under itself), so no name is ever cut in two.
+fn error_lines(lead: &str, items: &[String]) -> String {
+    let width = Some(crate::report::WIDTH - "error: ".len());
+    let mut out = crate::report::wrap(&format!("{lead}:"), width, "  ");
+    for item in items {
+        out.push_str(&crate::report::wrap(&format!("  {item}"), width, "    "));
+    }
+    out.trim_end().to_string()
 }
 
 /// One of the two reports, as the comparison names it.

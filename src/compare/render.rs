@@ -6,19 +6,27 @@
 
 use super::change::{Change, ScenarioChange};
 use super::Comparison;
-use crate::report::align_columns;
 use crate::report::versus::time_change;
+use crate::report::{align_within, WIDTH};
 use std::fmt::Write;
 
-/// Renders the whole comparison.
+/// The width every line of the comparison fits.
+const SHOWN: Option<usize> = Some(WIDTH);
+
+/// `text` wrapped to the output's width, lines after the first indented.
+fn wrap(text: &str, indent: &str) -> String {
+    crate::report::wrap(text, SHOWN, indent)
+}
+
+/// Renders the whole comparison, every line within `WIDTH` columns.
 pub fn render(comparison: &Comparison) -> String {
-    let mut out = String::from(
+    let mut out = wrap(
         "imgwire compare: B against A, the change in mean time with its 95 % interval (bootstrap \
-         over\nthe bursts); \"no clear difference\" where the interval holds 0\n",
+         over the bursts); \"no clear difference\" where the interval holds 0",
+        "",
     );
     for (name, file) in [("A", &comparison.a), ("B", &comparison.b)] {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {name}: {} (run {}, {} bursts x {} requests{}{})",
             file.path,
             file.run_id,
@@ -30,6 +38,7 @@ pub fn render(comparison: &Comparison) -> String {
             },
             if file.complete { "" } else { ", incomplete" }
         );
+        out.push_str(&wrap(&line, "    "));
     }
     out.push_str(&context_lines(comparison));
     for scenario in &comparison.scenarios {
@@ -37,26 +46,38 @@ pub fn render(comparison: &Comparison) -> String {
         out.push_str(&scenario_lines(scenario));
     }
     for failed in &comparison.failed {
-        let _ = writeln!(out, "\nnot compared: {failed}");
+        out.push('\n');
+        out.push_str(&wrap(&format!("not compared: {failed}"), "  "));
     }
     let unmatched = [&comparison.only_in_a, &comparison.only_in_b];
     out.push_str(&only_in_lines("\nOnly in", unmatched));
     if let Some(drift) = &comparison.drift {
-        let _ = writeln!(out, "\nnote: {drift}");
+        out.push('\n');
+        out.push_str(&drift_lines(drift));
     }
     if let Some(limit) = comparison.fail_if_slower_percent {
-        match comparison.not_compared.is_empty() {
-            true => out.push_str(&limit_line(limit, &comparison.slower_than_allowed)),
-            false => {
-                let _ = writeln!(
-                    out,
-                    "\n--fail-if-slower {limit}: could not compare: {}",
-                    comparison.not_compared.join("; ")
-                );
-            }
-        }
+        out.push('\n');
+        let line = match comparison.not_compared.is_empty() {
+            true => limit_line(limit, &comparison.slower_than_allowed),
+            false => format!(
+                "--fail-if-slower {limit}: could not compare: {}",
+                comparison.not_compared.join("; ")
+            ),
+        };
+        out.push_str(&wrap(&line, "  "));
     }
     out
+}
+
+/// The drift note: what moved on its own line (up to its first `): `),
+/// then why, indented.
+fn drift_lines(drift: &str) -> String {
+    match drift.split_once("): ") {
+        Some((what, why)) => {
+            wrap(&format!("note: {what}):"), "  ") + &wrap(&format!("  {why}"), "  ")
+        }
+        None => wrap(&format!("note: {drift}"), "  "),
+    }
 }
 
 /// What differs besides the figures, the pairing where `--match` changed
@@ -71,30 +92,34 @@ fn context_lines(comparison: &Comparison) -> String {
                 .iter()
                 .map(|d| format!("{} {} -> {}", d.setting, d.a, d.b))
                 .collect();
-            let _ = writeln!(out, "  differs (A -> B): {}", named.join("; "));
+            out.push_str(&wrap(
+                &format!("  differs (A -> B): {}", named.join("; ")),
+                "    ",
+            ));
         }
     }
     if comparison.match_on.len() < 3 {
         let fields: Vec<&str> = comparison.match_on.iter().map(|f| f.name()).collect();
-        let _ = writeln!(out, "  scenarios paired on {} (--match)", fields.join(", "));
+        let line = format!("  scenarios paired on {} (--match)", fields.join(", "));
+        out.push_str(&wrap(&line, "    "));
     }
     for warning in &comparison.warnings {
-        let _ = writeln!(out, "  warning: {warning}");
+        out.push_str(&wrap(&format!("  warning: {warning}"), "    "));
     }
     out
 }
 
 /// A scenario's headline and its stage table.
 fn scenario_lines(s: &ScenarioChange) -> String {
-    let mut out = format!(
-        "{}: {} -> {} s/burst: {}\n",
+    let headline = format!(
+        "{}: {} -> {} s/burst: {}",
         s.scenario,
         seconds(s.burst.a_mean_ns),
         seconds(s.burst.b_mean_ns),
         change_text(&s.burst)
     );
-    let _ = writeln!(
-        out,
+    let mut out = wrap(&headline, "  ");
+    let bytes = format!(
         "  bytes per request: body {} -> {} MB ({}), sent {} -> {} MB ({})",
         megabytes(s.request_body_bytes[0]),
         megabytes(s.request_body_bytes[1]),
@@ -103,6 +128,7 @@ fn scenario_lines(s: &ScenarioChange) -> String {
         megabytes(s.wire_sent_bytes[1]),
         percent_change(s.wire_sent_bytes),
     );
+    out.push_str(&wrap(&bytes, "    "));
     if s.errors != [0, 0] {
         let _ = writeln!(
             out,
@@ -124,7 +150,7 @@ fn scenario_lines(s: &ScenarioChange) -> String {
             ms(stage.change.b_mean_ns),
         ]);
     }
-    out.push_str(&align_columns(&rows, 2));
+    out.push_str(&align_within(&rows, 2, SHOWN));
     out.push_str(&only_in_lines(
         "  only in",
         [&s.stages_only_in_a, &s.stages_only_in_b],
@@ -139,7 +165,8 @@ fn only_in_lines(lead: &str, [a, b]: [&Vec<String>; 2]) -> String {
     let mut out = String::new();
     for (name, names) in [("A", a), ("B", b)] {
         if !names.is_empty() {
-            let _ = writeln!(out, "{lead} {name} (not compared): {}", names.join(", "));
+            let line = format!("{lead} {name} (not compared): {}", names.join(", "));
+            out.push_str(&wrap(&line, "    "));
         }
     }
     out
@@ -156,12 +183,12 @@ fn change_text(change: &Change) -> String {
 fn limit_line(limit: f64, slower: &[String]) -> String {
     match slower.is_empty() {
         true => format!(
-            "\n--fail-if-slower {limit}: no scenario is slower by more than {limit} % beyond the \
-             noise\n"
+            "--fail-if-slower {limit}: no scenario is slower by more than {limit} % beyond the \
+             noise"
         ),
         false => format!(
-            "\n--fail-if-slower {limit}: slower by more than {limit} % with the whole interval \
-             above it: {}\n",
+            "--fail-if-slower {limit}: slower by more than {limit} % with the whole interval \
+             above it: {}",
             slower.join(", ")
         ),
     }

@@ -4,6 +4,7 @@
 
 use super::measure::{Fidelity, Speed};
 use super::results::EncodeReport;
+use crate::report::csv::subsampling_name;
 use crate::report::csv_field;
 use anyhow::Result;
 
@@ -27,7 +28,7 @@ pub fn csv(report: &EncodeReport) -> Vec<u8> {
             &row.size,
             row.encoder.name(),
             &row.quality.to_string(),
-            row.subsampling.label(),
+            subsampling_name(row.subsampling),
             &row.frame_pool_size.to_string(),
         ];
         out += &line(
@@ -43,7 +44,7 @@ pub fn csv(report: &EncodeReport) -> Vec<u8> {
             &point.size,
             "turbojpeg",
             &point.quality.to_string(),
-            point.subsampling.label(),
+            subsampling_name(point.subsampling),
             "",
         ];
         out += &line(&lead, Some(&point.speed), Some(&point.fidelity), None);
@@ -94,7 +95,7 @@ mod tests {
     fn every_line_has_as_many_cells_as_the_header() {
         let columns = CSV_HEADER.split(',').count();
         let unavailable = line(
-            &["measured", "8x8", "nvjpeg", "90", "4:2:0", "4"],
+            &["measured", "8x8", "nvjpeg", "90", "420", "4"],
             None,
             None,
             Some("no GPU"),

@@ -95,7 +95,7 @@ pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
     let threads = plan.threads.first().copied().unwrap_or(1);
     report.same_quality = matching::same_quality(&report.rows, &report.reference_sweep, threads);
     report.notes = render::notes(&report);
-    let table = render::render(&report, (!plan.wide).then_some(render::WIDTH));
+    let table = render::render(&report, crate::report::width(plan.wide));
     let to_stdout = [&plan.json, &plan.csv]
         .into_iter()
         .flatten()

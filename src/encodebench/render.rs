@@ -3,11 +3,8 @@
 //! the same-quality pairs, then notes; 100 columns unless `--wide`.
 
 use super::results::{EncodeReport, OutOfRange, Row, SameQuality};
-use crate::report::{align_columns, plural, wrap};
+use crate::report::{align_within, plural, wrap};
 use std::fmt::Write;
-
-/// Columns the report fits in unless `--wide`.
-pub const WIDTH: usize = 100;
 
 /// The whole report as text; `width` `None` keeps long lines whole.
 pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
@@ -114,7 +111,7 @@ fn size_table(size: &str, rows: &[&Row], width: Option<usize>) -> String {
         ]);
     }
     if table.len() > 1 {
-        out += &align_columns(&table, 1);
+        out += &align_within(&table, 1, width);
     }
     out + &unavailable_lines(rows, width)
 }
@@ -202,7 +199,7 @@ fn same_quality_table(
         .iter()
         .filter_map(|pair| out_of_range_line(pair, width))
         .collect();
-    out + &align_columns(&table, 1) + &beyond
+    out + &align_within(&table, 1, width) + &beyond
 }
 
 /// Why a pair marked `*` is no same-quality pair: the encoder's PSNR lies

@@ -274,13 +274,25 @@ fn settings_fields(
         settings
             .subsampling
             .filter(|_| image)
-            .map_or(String::new(), |sub| sub.label().to_string()),
+            .map_or(String::new(), |sub| subsampling_name(sub).to_string()),
         s.map_or(String::new(), |s| csv_field(&s.content)),
         settings.concurrency.to_string(),
         settings.bursts.to_string(),
         settings.compression.name().into(),
+        // Empty where the JSON has null: a remote server's decoder is not known.
         settings
             .server_decoder
-            .map_or("remote".to_string(), |d| d.name().to_string()),
+            .map_or(String::new(), |d| d.name().to_string()),
     ]
+}
+
+/// Chroma subsampling as `--subsampling` and the JSON spell it (`420`);
+/// the terminal tables say `4:2:0`.
+pub fn subsampling_name(subsampling: crate::encode::Subsampling) -> &'static str {
+    use crate::encode::Subsampling;
+    match subsampling {
+        Subsampling::S420 => "420",
+        Subsampling::S422 => "422",
+        Subsampling::S444 => "444",
+    }
 }

@@ -4,7 +4,7 @@
 //! that differs most says where the gap sits.
 
 use super::stages::shown_name;
-use super::text::{align, wrap};
+use super::text::{align_within, wrap};
 use super::versus::{times_faster, Ratio, NO_CLEAR_DIFFERENCE};
 use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
@@ -18,7 +18,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     };
     let mut out = String::from("\n");
     out.push_str(&wrap(TITLE, width, ""));
-    out.push_str(&align(&table.rows, 2));
+    out.push_str(&align_within(&table.rows, 2, width));
     out.push_str(&wrap(&format!("  ({})", table.legend), width, "   "));
     out
 }

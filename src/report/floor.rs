@@ -6,7 +6,7 @@
 //! `server.receive`, `server.deserialize` and `server.respond`): the
 //! server's receiving of the body is moving bytes, as it is for the floor.
 
-use super::text::{align, wrap};
+use super::text::{align_within, wrap};
 use super::{BenchReport, Scenario, ScenarioReport};
 use crate::protocol::Protocol;
 use crate::stage::Stage;
@@ -96,6 +96,6 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         width,
         "",
     ));
-    let _ = write!(out, "{}", align(&rows, 2));
+    let _ = write!(out, "{}", align_within(&rows, 2, width));
     out
 }

@@ -3,7 +3,7 @@
 //! actual one under open load), and which scenarios never became stable.
 
 use super::load::{LoadModel, UNSTABLE_MARKER};
-use super::text::{align, wrap};
+use super::text::{align_within, wrap};
 use super::{BenchReport, ScenarioReport};
 use std::fmt::Write;
 
@@ -44,7 +44,7 @@ fn latency_table(report: &BenchReport, width: Option<usize>) -> String {
     }
     let mut out = String::from("\n");
     out.push_str(&wrap(&describe(report), width, ""));
-    let _ = write!(out, "{}", align(&rows, 1));
+    let _ = write!(out, "{}", align_within(&rows, 1, width));
     out
 }
 

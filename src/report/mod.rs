@@ -38,7 +38,10 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 pub use summary::Summary;
-pub use text::{align as align_columns, csv_field, format_bytes, plural, unique, wrap};
+pub use text::{
+    align as align_columns, align_within, csv_field, format_bytes, plural, unique, width, wrap,
+    wrap_command, WIDTH,
+};
 
 /// `settings.server` for `--target seed`: the seed post's servers, which
 /// decode nothing and send no `Server-Timing`.

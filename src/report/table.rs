@@ -4,7 +4,7 @@
 //! one stage table per scenario. Prose fits the width asked for.
 
 use super::server_stats::{by_reason, cannot_take};
-use super::text::{align, unique, wrap};
+use super::text::{align_within, unique, wrap};
 use super::versus::{seconds_plus_minus, times_faster_brief, Ratio};
 use super::{megabytes, BenchReport, Scenario};
 use crate::frame::Size;
@@ -13,8 +13,8 @@ use crate::wire::PayloadKind;
 use clap::ValueEnum;
 use std::fmt::Write;
 
-/// The terminal width prose is wrapped to, unless `--wide`.
-pub const WIDTH: usize = 100;
+/// The terminal width every line fits, unless `--wide`.
+pub use super::text::WIDTH;
 
 /// How the tables are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ fn seed_table(report: &BenchReport, width: Option<usize>) -> String {
     if seed_protocols(report).contains(&Protocol::Tcp) {
         out.push_str(&wrap(FLOOR_NOTE, width, " "));
     }
-    out.push_str(&align(&rows, 2));
+    out.push_str(&align_within(&rows, 2, width));
     for (reason, cells) in by_reason(&report.not_applicable) {
         let line = format!("  n/a: {reason} ({})", cells.join(", "));
         out.push_str(&wrap(&line, width, "    "));

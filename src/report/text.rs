@@ -1,21 +1,23 @@
-//! Plain-text layout shared by the terminal tables: column alignment,
-//! wrapping prose to the terminal's width, first-seen ordering, plurals, and
-//! byte sizes in binary units.
+//! Plain-text layout shared by every command's terminal output: the one
+//! width rule (lines fit `WIDTH` columns unless `--wide`), column alignment
+//! (tables too wide for the width split into blocks of columns), wrapping
+//! prose and command lines, first-seen ordering, plurals, and byte sizes in
+//! binary units.
 
 use std::fmt::Write;
 
+/// The columns every command's output fits, unless `--wide`.
+pub const WIDTH: usize = 100;
+
+/// The width a command's output is laid out to: `WIDTH`, or None (long
+/// lines kept whole) under `--wide`.
+pub fn width(wide: bool) -> Option<usize> {
+    (!wide).then_some(WIDTH)
+}
+
 /// Pads columns: the first `left_columns` left-aligned, the rest right-aligned.
 pub fn align(rows: &[Vec<String>], left_columns: usize) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|t| t.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths = column_widths(rows);
     let mut out = String::new();
     for row in rows {
         out.push_str("  ");
@@ -31,6 +33,98 @@ pub fn align(rows: &[Vec<String>], left_columns: usize) -> String {
         out.truncate(trimmed);
         out.push('\n');
     }
+    out
+}
+
+/// `align`, but where the table would pass `width` its columns after the
+/// first `left_columns` (the row names) go into blocks that fit, one table
+/// under the other with a blank line between, each repeating the row names.
+/// `None` keeps one table however wide.
+pub fn align_within(rows: &[Vec<String>], left_columns: usize, width: Option<usize>) -> String {
+    let widths = column_widths(rows);
+    let names = left_columns.min(widths.len());
+    let blocks = match width {
+        Some(width) => column_blocks(&widths, names, width),
+        None => Vec::new(),
+    };
+    if blocks.len() <= 1 {
+        return align(rows, left_columns);
+    }
+    let tables: Vec<String> = blocks
+        .iter()
+        .map(|block| {
+            let picked: Vec<Vec<String>> = rows
+                .iter()
+                .map(|row| {
+                    (0..names)
+                        .chain(block.iter().copied())
+                        .map(|c| row.get(c).cloned().unwrap_or_default())
+                        .collect()
+                })
+                .collect();
+            align(&picked, left_columns)
+        })
+        .collect();
+    tables.join("\n")
+}
+
+/// Each column's width in characters.
+fn column_widths(rows: &[Vec<String>]) -> Vec<usize> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|t| t.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// The columns after the first `names`, in order, packed into blocks whose
+/// lines (the two-space lead, the names, two spaces between cells) fit
+/// `width`; a column too wide for any block gets one of its own.
+fn column_blocks(widths: &[usize], names: usize, width: usize) -> Vec<Vec<usize>> {
+    let names_width: usize = 2 + widths[..names].iter().map(|w| w + 2).sum::<usize>();
+    let mut blocks: Vec<Vec<usize>> = Vec::new();
+    let mut block = Vec::new();
+    let mut used = names_width;
+    for (c, &w) in widths.iter().enumerate().skip(names) {
+        if !block.is_empty() && used + w > width {
+            blocks.push(std::mem::take(&mut block));
+            used = names_width;
+        }
+        block.push(c);
+        used += w + 2;
+    }
+    if !block.is_empty() {
+        blocks.push(block);
+    }
+    blocks
+}
+
+/// A shell command line wrapped to `width` the way a shell reads it: breaks
+/// before ` --` only (a flag stays with its value), each broken line ending
+/// in ` \` and the next indented by four spaces. `None` keeps one line.
+pub fn wrap_command(command: &str, width: Option<usize>) -> String {
+    let Some(width) = width else {
+        return format!("{command}\n");
+    };
+    let mut pieces = command.split(" --");
+    let mut line = pieces.next().unwrap_or_default().to_string();
+    let mut out = String::new();
+    for piece in pieces {
+        let piece = format!("--{piece}");
+        if line.chars().count() + 1 + piece.chars().count() + 2 > width {
+            let _ = writeln!(out, "{line} \\");
+            line = format!("    {piece}");
+        } else {
+            line = format!("{line} {piece}");
+        }
+    }
+    out.push_str(&line);
+    out.push('\n');
     out
 }
 
@@ -132,6 +226,44 @@ mod tests {
         assert_eq!(csv_field("noise"), "noise");
         assert_eq!(csv_field("files:a,b"), "\"files:a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn a_table_too_wide_splits_into_blocks_that_repeat_the_row_names() {
+        let rows = vec![
+            ["name", "first", "second", "third"]
+                .map(String::from)
+                .to_vec(),
+            ["a", "1", "22", "333"].map(String::from).to_vec(),
+        ];
+        let whole = align(&rows, 1);
+        assert_eq!(align_within(&rows, 1, None), whole);
+        assert_eq!(align_within(&rows, 1, Some(28)), whole);
+        let split = align_within(&rows, 1, Some(22));
+        assert_eq!(
+            split,
+            "  name  first  second\n  a         1      22\n\n  name  third\n  a       333\n"
+        );
+        assert!(split.lines().all(|l| l.chars().count() <= 22), "{split}");
+        // A column wider than the width alone still gets printed.
+        assert!(align_within(&rows, 1, Some(5)).contains("333"));
+    }
+
+    #[test]
+    fn a_command_line_breaks_before_a_flag_with_a_backslash() {
+        let command = "imgwire bench --sizes 48x64 --payloads binary --protocols grpc";
+        assert_eq!(wrap_command(command, None), format!("{command}\n"));
+        let wrapped = wrap_command(command, Some(40));
+        assert_eq!(
+            wrapped,
+            "imgwire bench --sizes 48x64 \\\n    --payloads binary --protocols grpc\n"
+        );
+        assert!(
+            wrapped.lines().all(|l| l.chars().count() <= 40),
+            "{wrapped}"
+        );
+        let joined = wrapped.replace(" \\\n    ", " ");
+        assert_eq!(joined.trim_end(), command);
     }
 
     #[test]

@@ -9,13 +9,12 @@
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
 use crate::report::versus::{seconds_plus_minus, time_change, Ratio};
-use crate::report::{align_columns, format_bytes, BenchReport, ScenarioReport};
+use crate::report::{align_within, format_bytes, wrap, BenchReport, ScenarioReport};
 use crate::run::bench::measure;
 use crate::run::plan::{BenchPlan, SweepFactor, Tables};
 use crate::wire::gzip::Compression;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use std::fmt::Write;
 
 /// One value a factor takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +144,7 @@ pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> R
 /// Rows: each protocol; columns: the factor's values; cells: the client's
 /// mean time to open a connection (TCP connect plus any TLS handshake) and
 /// how many it opened over the run.
-fn connect_table(points: &[(String, BenchReport)]) -> String {
+fn connect_table(points: &[(String, BenchReport)], width: Option<usize>) -> String {
     let Some((_, first)) = points.first() else {
         return String::new();
     };
@@ -171,9 +170,12 @@ fn connect_table(points: &[(String, BenchReport)]) -> String {
     if rows.len() == 1 {
         return String::new();
     }
+    let heading = "Time to open a connection (TCP connect + TLS handshake), mean ms x connections \
+                   opened";
     format!(
-        "\nTime to open a connection (TCP connect + TLS handshake), mean ms x connections opened\n{}",
-        align_columns(&rows, 1)
+        "\n{}{}",
+        wrap(heading, width, "  "),
+        align_within(&rows, 1, width)
     )
 }
 
@@ -267,11 +269,13 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
         SweepFactor::Nodelay => Some("Nagle adds (off vs on)"),
         _ => None,
     };
-    let mut out = format!(
-        "\nSweep of {}: seconds per burst (mean ± the wider half of its 95 % interval), \
-         everything else fixed\n",
+    let width = crate::report::width(plan.outputs.wide);
+    let heading = format!(
+        "Sweep of {}: seconds per burst (mean ± the wider half of its 95 % interval), \
+         everything else fixed",
         factor.name()
     );
+    let mut out = format!("\n{}", wrap(&heading, width, "  "));
     let header = std::iter::once("scenario".to_string())
         .chain(points.iter().map(|(v, _)| v.clone()))
         .chain(change_column.map(String::from));
@@ -300,20 +304,22 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
                 .collect(),
         );
     }
-    out.push_str(&align_columns(&rows, 1));
+    out.push_str(&align_within(&rows, 1, width));
     if tls {
-        out.push_str(&connect_table(points));
-        out.push_str(
+        out.push_str(&connect_table(points, width));
+        out.push_str(&wrap(
             "  the tcp floor has no TLS: its rows are plain in both columns; TLS adds: the mean \
-             burst on against off, with the 95 % interval of that change\n",
-        );
+             burst on against off, with the 95 % interval of that change",
+            width,
+            "    ",
+        ));
     }
-    out.push_str(&per_value_notes(factor, plan));
+    out.push_str(&per_value_notes(factor, plan, width));
     out
 }
 
 /// Where a sweep's per-value files and folders went, one line per flag.
-fn per_value_notes(factor: SweepFactor, plan: &BenchPlan) -> String {
+fn per_value_notes(factor: SweepFactor, plan: &BenchPlan, width: Option<usize>) -> String {
     let mut out = String::new();
     let per_value = [
         &plan.outputs.csv,
@@ -323,12 +329,12 @@ fn per_value_notes(factor: SweepFactor, plan: &BenchPlan) -> String {
     ];
     for path in per_value.into_iter().flatten() {
         let example = path.with_suffix(&format!("{}-VALUE", factor.name()));
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {}: one file per value, {}",
             path.flag,
             example.path.display()
         );
+        out.push_str(&wrap(&line, width, "    "));
     }
     let folders = [
         (
@@ -341,7 +347,8 @@ fn per_value_notes(factor: SweepFactor, plan: &BenchPlan) -> String {
     for (flag, dir) in folders {
         if let Some(dir) = dir {
             let dir = dir.join(format!("{}-VALUE", factor.name()));
-            let _ = writeln!(out, "  {flag}: one folder per value, {}", dir.display());
+            let line = format!("  {flag}: one folder per value, {}", dir.display());
+            out.push_str(&wrap(&line, width, "    "));
         }
     }
     out

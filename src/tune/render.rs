@@ -1,24 +1,38 @@
 //! How `imgwire tune` reads: one line per trial as it runs, then the table
 //! of trials, the best configuration with its confirmed gain, and the
-//! command that reproduces it.
+//! command that reproduces it; every line within the one output width.
 
 use super::space::Configuration;
 use super::{Trial, TuneResult};
 use crate::protocol::Protocol;
-use crate::report::align_columns;
 use crate::report::interval::{as_f64, bootstrap_mean_ci, mean, Interval};
-use crate::report::versus::{seconds_with_interval, time_change, times_faster, Ratio};
+use crate::report::versus::{
+    seconds_plus_minus, seconds_with_interval, time_change, times_faster, Ratio,
+    NO_CLEAR_DIFFERENCE,
+};
+use crate::report::{align_within, wrap, wrap_command, WIDTH};
 use crate::run::plan::BenchPlan;
-use std::fmt::Write;
 
-/// A trial's burst time: `0.0312 [0.0301-0.0322]`.
+/// A trial's burst time with its interval: `0.0312 [0.0301-0.0322]`.
 fn seconds(burst_ns: &[u64]) -> String {
+    mean_and_interval(burst_ns).map_or("-".into(), |(mean_s, interval)| {
+        seconds_with_interval(mean_s, interval, 4)
+    })
+}
+
+/// The table's short form of the same: `0.0312 ±3%` (the seed table's).
+fn seconds_short(burst_ns: &[u64]) -> String {
+    mean_and_interval(burst_ns).map_or("-".into(), |(mean_s, interval)| {
+        seconds_plus_minus(mean_s, interval)
+    })
+}
+
+/// The mean burst in seconds and its 95 % interval (bootstrap over the
+/// bursts); None without bursts.
+fn mean_and_interval(burst_ns: &[u64]) -> Option<(f64, Option<[f64; 2]>)> {
     let values: Vec<f64> = as_f64(burst_ns).iter().map(|ns| ns / 1e9).collect();
-    let Some(mean_s) = mean(&values) else {
-        return "-".into();
-    };
-    let interval = bootstrap_mean_ci(&values).map(|ci| [ci.lo, ci.hi]);
-    seconds_with_interval(mean_s, interval, 4)
+    let mean_s = mean(&values)?;
+    Some((mean_s, bootstrap_mean_ci(&values).map(|ci| [ci.lo, ci.hi])))
 }
 
 /// What a trial did against the best before it.
@@ -36,60 +50,81 @@ fn verdict(trial: &Trial) -> String {
     }
 }
 
-/// The line printed as each trial finishes.
+/// The line printed as each trial finishes (wrapped to the output's width;
+/// no trailing line break).
 pub fn trial_line(trial: &Trial) -> String {
-    format!(
+    let line = format!(
         "  tune: {:<22} {} s/burst  {}",
         trial.changed,
         seconds(&trial.burst_ns),
         verdict(trial)
-    )
+    );
+    fit(&line, "        ").trim_end().to_string()
 }
 
-/// The whole result as the terminal shows it.
+/// `line` as it is where it fits `WIDTH` (its padding kept), else wrapped
+/// with `indent` on the lines after the first.
+fn fit(line: &str, indent: &str) -> String {
+    match line.chars().count() <= WIDTH {
+        true => format!("{line}\n"),
+        false => wrap(line, Some(WIDTH), indent),
+    }
+}
+
+/// The whole result as the terminal shows it, every line within `WIDTH`.
 pub fn table(result: &TuneResult) -> String {
-    let mut out = format!("\nimgwire tune: {}\n", result.workload);
-    let mut rows = vec![[
-        "#",
-        "changed",
-        "s/burst [95% CI]",
-        "against the best so far",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let width = Some(WIDTH);
+    let mut out = String::from("\n");
+    out.push_str(&wrap(
+        &format!("imgwire tune: {}", result.workload),
+        width,
+        "  ",
+    ));
+    let mut rows = vec![["#", "changed", "s/burst ±95%", "against the best so far"]
+        .map(String::from)
+        .to_vec()];
     for (index, trial) in result.trials.iter().enumerate() {
         rows.push(vec![
             index.to_string(),
             trial.changed.clone(),
-            seconds(&trial.burst_ns),
+            seconds_short(&trial.burst_ns),
             verdict(trial),
         ]);
     }
-    out.push_str(&align_columns(&rows, 2));
-    let _ = writeln!(out, "\nstart: {}", result.start);
-    let _ = writeln!(out, "best:  {}", result.best);
-    let _ = writeln!(out, "{}", gain_line(result));
+    out.push_str(&align_within(&rows, 2, width));
+    out.push_str(&wrap(
+        "  (s/burst: the mean ± the wider half of its 95 % interval, bootstrap over the bursts)",
+        width,
+        "   ",
+    ));
+    out.push('\n');
+    out.push_str(&fit(&format!("start: {}", result.start), "       "));
+    out.push_str(&fit(&format!("best:  {}", result.best), "       "));
+    out.push_str(&wrap(&gain_line(result), width, "  "));
     if !result.server_knobs_not_changed.is_empty() {
         let names: Vec<&str> = result
             .server_knobs_not_changed
             .iter()
             .map(|k| k.name())
             .collect();
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  set on the client only: the server keeps its own {} (set them on the server to match)",
             names.join(", ")
         );
+        out.push_str(&wrap(&line, width, "    "));
     }
     if result.stopped_by_budget {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  the search stopped at its --budget-s of {:.0} s ({:.0} s in all, with the \
              confirmation); a longer budget may find more",
             result.budget_s, result.elapsed_s
         );
+        out.push_str(&wrap(&line, width, "    "));
     }
-    let _ = writeln!(out, "reproduce: {}", result.reproduce);
+    out.push_str(&wrap_command(
+        &format!("reproduce: {}", result.reproduce),
+        width,
+    ));
     out
 }
 
@@ -113,11 +148,15 @@ fn gain_line(result: &TuneResult) -> String {
             hi: 1.0 / ci.lo,
         }),
     };
+    let verdict = match times_faster(speedup) {
+        text if text == NO_CLEAR_DIFFERENCE => text,
+        text => format!("{text} faster"),
+    };
     format!(
-        "confirmed over {bursts} more bursts each, in turns: {} s/burst against {} at the start: {} faster",
+        "confirmed over {bursts} more bursts each, in turns: {} s/burst against {} at the start: \
+         {verdict}",
         seconds(&result.confirm_best_burst_ns),
         seconds(&result.confirm_start_burst_ns),
-        times_faster(speedup)
     )
 }
 
