@@ -406,6 +406,16 @@ impl BenchArgs {
     }
 }
 
+/// The plan `imgwire bench ARGS` resolves to, for the library's unit tests.
+#[cfg(test)]
+pub(crate) fn test_plan(args: &[&str]) -> BenchPlan {
+    let argv = ["imgwire", "bench"].iter().chain(args).copied();
+    match Cli::parse_from(argv).command {
+        Command::Bench(args) => args.plan().expect("the plan resolves"),
+        _ => unreachable!("a bench command line"),
+    }
+}
+
 impl ServerArgs {
     pub fn config(&self) -> crate::server::ServerConfig {
         crate::server::ServerConfig {

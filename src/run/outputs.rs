@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn the_note_names_every_output_given_but_stdout() {
-        let mut plan = crate::run::plan::tests::plan(&[]).outputs;
+        let mut plan = crate::cli::test_plan(&[]).outputs;
         plan.files = OUTPUTS
             .iter()
             .map(|kind| PlannedOutput::new(kind, format!("out-{}", kind.id)))

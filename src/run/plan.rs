@@ -333,18 +333,8 @@ pub fn available_cpus() -> usize {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// The plan `imgwire bench ARGS` resolves to.
-    pub(crate) fn plan(args: &[&str]) -> BenchPlan {
-        use clap::Parser;
-        let argv = ["imgwire", "bench"].iter().chain(args).copied();
-        match crate::Cli::parse_from(argv).command {
-            crate::cli::Command::Bench(args) => args.plan().expect("the plan resolves"),
-            _ => unreachable!("a bench command line"),
-        }
-    }
 
     #[test]
     fn target_urls_are_checked_naming_the_flag() {

@@ -304,15 +304,8 @@ fn per_value_notes(factor: SweepFactor, plan: &BenchPlan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn plan(args: &[&str]) -> BenchPlan {
-        let argv = ["imgwire", "bench"].iter().chain(args).copied();
-        match crate::Cli::parse_from(argv).command {
-            crate::cli::Command::Bench(args) => args.plan().expect("the plan resolves"),
-            _ => unreachable!("a bench command line"),
-        }
-    }
+    use crate::cli::test_plan as plan;
 
     #[test]
     fn tls_on_gives_the_servers_a_certificate_the_client_trusts() {

@@ -83,7 +83,7 @@ mod tests {
         assert_eq!(connection_window(Some(1 << 20)), Some(4 << 20));
         assert_eq!(connection_window(None), None);
         assert_eq!(connection_window(Some(u32::MAX)), Some(u32::MAX));
-        let mut plan = crate::run::plan::tests::plan(&[]);
+        let mut plan = crate::cli::test_plan(&[]);
         plan.set_knob(TransportKnob::StreamWindow(Some(256 << 10)));
         for h2 in [&plan.client.h2, &plan.server.h2] {
             assert_eq!(h2.stream_window_bytes, Some(256 << 10));
@@ -95,7 +95,7 @@ mod tests {
 
     #[test]
     fn client_only_knobs_leave_the_servers_alone() {
-        let mut plan = crate::run::plan::tests::plan(&[]);
+        let mut plan = crate::cli::test_plan(&[]);
         let server = format!("{:?}", plan.server);
         plan.set_knob(TransportKnob::GrpcChannels(8));
         plan.set_knob(TransportKnob::RestPool(3));

@@ -24,7 +24,8 @@ impl PlanError {
         }
     }
 
-    /// A refusal whose message names its flag: the first `--flag` in it.
+    /// A refusal whose message names its flag: the first word of it that
+    /// starts with two dashes.
     pub fn naming(message: String) -> Self {
         let flag = message
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
