@@ -171,9 +171,10 @@ impl MatrixRun<'_, '_> {
             progress.finish_scenario(&line);
             report.scenarios.push(outcome.report);
             report.connects = crate::transport::ConnectTimes::of(&plan.matrix.protocols, &clients);
-            publish(report, self.outputs)?;
+            // The note first: once a file holds the scenario, Ctrl-C names it.
             let note = self.outputs.kept_note(index + 1, scenarios.len());
             crate::interrupt::set_note(note);
+            publish(report, self.outputs)?;
             if let Some(err) = outcome.fatal {
                 return Err(err);
             }
