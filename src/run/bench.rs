@@ -26,7 +26,8 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-/// Called with the report after every change, for outputs beyond the plan's.
+/// Called with the report after every change, for outputs beyond the run's
+/// own (a sweep's `--export-json`).
 pub type Progress<'a> = dyn FnMut(&BenchReport) -> Result<()> + 'a;
 
 /// Runs the plan's matrix once, prints its tables, and returns the report.
@@ -35,6 +36,8 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 }
 
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
+/// The plan is checked again (`BenchPlan::check`) for plans built or
+/// changed elsewhere than `BenchArgs::plan` (a sweep's points, tune's trials).
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check()?;
     crate::interrupt::set_note("no scenario had finished yet".into());
