@@ -8,7 +8,7 @@ use crate::output::OutputPath;
 use crate::report::html::HtmlExporter;
 use crate::report::trace::Trace;
 use crate::report::{export, BenchReport};
-use crate::run::plan::outputs::{PlannedOutput, Shape, Writer};
+use crate::run::plan::outputs::{PlannedOutput, Shape, Writer, JSON};
 use crate::run::plan::OutputPlan;
 use anyhow::Result;
 
@@ -77,7 +77,13 @@ pub fn kept_note(plan: &OutputPlan, finished: usize, total: usize) -> String {
         .files
         .iter()
         .filter(|o| !o.path.is_stdout())
-        .map(|o| format!("{} '{}'", o.kind.flag, o.path.path.display()))
+        .map(|o| {
+            let complete = match o.kind.id == JSON {
+                true => " (\"complete\": false)",
+                false => "",
+            };
+            format!("{} '{}'{complete}", o.kind.flag, o.path.path.display())
+        })
         .collect();
     match kept.is_empty() {
         true => format!(
@@ -85,8 +91,7 @@ pub fn kept_note(plan: &OutputPlan, finished: usize, total: usize) -> String {
              have kept them)"
         ),
         false => format!(
-            "{finished} of {total} scenarios had finished; kept in {} (reports say \
-             \"complete\": false)",
+            "{finished} of {total} scenarios had finished; kept in {}",
             kept.join(", ")
         ),
     }
