@@ -78,6 +78,13 @@ impl OutputPath {
     }
 }
 
+/// Whether `path` names something `OutputPath::write` writes (a regular
+/// file, a link to one, a character device or FIFO, or nothing yet), so a
+/// plan can refuse the rest before a run: why not, otherwise.
+pub fn writable_kind(path: &Path) -> io::Result<()> {
+    destination(path).map(|_| ())
+}
+
 /// What an output path names, once symbolic links are followed.
 enum Destination {
     /// A regular file at this path (links resolved), or none yet.

@@ -331,7 +331,7 @@ fn bench_limits(args: &[&str]) -> imgwire::server::ConnectionLimits {
     let mut argv = vec!["imgwire", "bench"];
     argv.extend_from_slice(args);
     match imgwire::Cli::parse_from(argv).command {
-        imgwire::cli::Command::Bench(bench) => bench.plan().server.limits,
+        imgwire::cli::Command::Bench(bench) => bench.plan().unwrap().server.limits,
         _ => unreachable!("a bench command line"),
     }
 }

@@ -92,7 +92,7 @@ fn tune_measures_turns_knobs_and_writes_a_command_that_reproduces_the_best() {
     let Command::Bench(bench) = cli.command else {
         panic!("not a bench command: {reproduce}")
     };
-    let plan = bench.plan();
+    let plan = bench.plan().unwrap();
     assert_eq!(plan.matrix.sizes.len(), 1);
     for flag in json["best_flags"].as_array().unwrap() {
         let flag = flag.as_str().unwrap();
@@ -214,7 +214,7 @@ fn the_reproduce_line_is_the_full_command_and_resolves_to_the_best_plan() {
     let Command::Tune(args) = cli.command else {
         unreachable!("a tune command line")
     };
-    let result = imgwire::tune::run(&args.bench.plan(), &args.options()).expect("tune runs");
+    let result = imgwire::tune::run(&args.plan().unwrap(), &args.options()).expect("tune runs");
     let reproduce = &result.reproduce;
     for flag in [
         "--images",
@@ -231,7 +231,7 @@ fn the_reproduce_line_is_the_full_command_and_resolves_to_the_best_plan() {
     let Command::Bench(bench) = cli.command else {
         panic!("not a bench command: {reproduce}")
     };
-    let mut reproduced = imgwire::tune::quiet(&bench.plan());
+    let mut reproduced = imgwire::tune::quiet(&bench.plan().unwrap());
     // --quiet silences the search's progress; it is no part of the workload.
     reproduced.outputs.quiet = result.best_plan.outputs.quiet;
     assert_eq!(

@@ -5,7 +5,7 @@ use crate::frame::{BadImages, Content, Size};
 use crate::protocol::Protocol;
 use crate::run::plan::{
     available_cpus, protocols_or_default, BenchPlan, FramePlan, FrameSpec, FramesOn, MatrixPlan,
-    SweepFactor, TargetKind, TargetPlan,
+    PlanError, SweepFactor, TargetKind, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -23,6 +23,7 @@ pub mod tune;
 mod values;
 pub use compare::CompareArgs;
 pub use load::LoadArgs;
+pub use outputs::OutputArgs;
 pub use serve::ServeArgs;
 pub use tune::TuneArgs;
 
@@ -197,34 +198,10 @@ pub struct BenchArgs {
     /// How long one request may take before it is given up: seconds, or a duration (30, 500ms, 2m).
     #[arg(long, value_name = "DURATION", default_value_t = 30.0, value_parser = values::positive_seconds)]
     pub timeout_s: f64,
-    /// Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, once at the end).
-    #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
-    pub json: Option<PathBuf>,
-    /// Write one CSV row per scenario x stage, rewritten as each scenario finishes (`-`: stdout, once at the end).
-    #[arg(long = "export-csv", visible_alias = "csv", value_name = "PATH")]
-    pub csv: Option<PathBuf>,
-    /// Write a Markdown table of every scenario, to paste into a pull request (`-`: stdout, once at the end).
-    #[arg(
-        long = "export-markdown",
-        visible_alias = "markdown",
-        value_name = "PATH"
-    )]
-    pub markdown: Option<PathBuf>,
-    /// Write one self-contained HTML page (tables, stage and latency charts, flamegraph links; opens offline), rewritten as each scenario finishes (`-`: stdout, once at the end).
-    #[arg(long = "export-html", visible_alias = "html", value_name = "PATH")]
-    pub html: Option<PathBuf>,
-    /// Write the HTML report's charts alone to DIR, one .svg file each.
-    #[arg(long, value_name = "DIR")]
-    pub charts: Option<PathBuf>,
-    /// Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing).
-    #[arg(long, value_name = "PATH")]
-    pub trace: Option<PathBuf>,
-    /// Write each scenario's first request (body, and method, path and headers) to DIR, so another load generator can replay exactly what imgwire sent (docs/validation.md).
-    #[arg(long, value_name = "DIR")]
-    pub save_requests: Option<PathBuf>,
-    /// Profile each scenario's counted bursts: client and server flamegraph SVGs and pprof .pb.gz files in DIR.
-    #[arg(long, value_name = "DIR")]
-    pub flamegraph: Option<PathBuf>,
+    /// Every output flag (`--export-json`, `--flamegraph`...), one per
+    /// registered output.
+    #[command(flatten)]
+    pub outputs: outputs::OutputArgs,
     /// Samples per second per CPU when profiling (the kernel tick may deliver fewer; the report says how many came).
     #[arg(long, default_value_t = 997, value_parser = clap::value_parser!(i32).range(1..=10000))]
     pub profile_hz: i32,
@@ -312,7 +289,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Bench(args) => {
             values::warn_about_sizes(&args.sizes);
-            let plan = args.plan();
+            let plan = args.plan()?;
             match plan.sweep {
                 Some(factor) => crate::run::sweep::run(&plan, factor).map(|_| ()),
                 None => crate::run::bench::run(&plan).map(|_| ()),
@@ -333,8 +310,16 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 
 impl BenchArgs {
     /// Resolves the flags into the plan the run follows: defaults applied,
-    /// units converted, once.
-    pub fn plan(&self) -> BenchPlan {
+    /// units converted, once; refused (`BenchPlan::check`, naming the flag)
+    /// where it cannot run, before anything starts.
+    pub fn plan(&self) -> Result<BenchPlan, PlanError> {
+        let plan = self.resolve();
+        plan.check()?;
+        Ok(plan)
+    }
+
+    /// The plan the flags say, unchecked.
+    fn resolve(&self) -> BenchPlan {
         let concurrency = self.load.first_concurrency();
         let most = self.load.most_concurrency();
         let mut server = self.server.config();
@@ -418,6 +403,16 @@ impl BenchArgs {
             stats_url: self.stats_url.clone(),
             expect_json_keys: self.expect_json_keys.clone(),
         }
+    }
+}
+
+/// The plan `imgwire bench ARGS` resolves to, for the library's unit tests.
+#[cfg(test)]
+pub(crate) fn test_plan(args: &[&str]) -> BenchPlan {
+    let argv = ["imgwire", "bench"].iter().chain(args).copied();
+    match Cli::parse_from(argv).command {
+        Command::Bench(args) => args.plan().expect("the plan resolves"),
+        _ => unreachable!("a bench command line"),
     }
 }
 

@@ -1,16 +1,83 @@
-//! How `imgwire bench`'s output flags (tables, exports, charts, profiles,
-//! progress) resolve into the plan's `OutputPlan`.
+//! `imgwire bench`'s output flags: one flag per registered output
+//! (`run::plan::outputs::OUTPUTS`, so a new exporter brings its flag with
+//! it), and how they and the views (tables, colour, progress) resolve into
+//! the plan's `OutputPlan`.
 
 use super::BenchArgs;
-use crate::output::OutputPath;
 use crate::profile::{FrameView, ThreadView};
-use crate::run::plan::{FlamegraphPlan, OutputPlan, Tables};
+use crate::run::plan::outputs::{OutputKind, PlannedOutput, ProfileSettings, Shape, OUTPUTS};
+use crate::run::plan::{OutputPlan, Tables};
+use clap::{Arg, ArgMatches, Command, FromArgMatches};
 use std::path::PathBuf;
+
+/// The output flags given: each registered output's path, in `OUTPUTS`
+/// order.
+#[derive(Debug, Clone, Default)]
+pub struct OutputArgs {
+    pub given: Vec<(&'static OutputKind, PathBuf)>,
+}
+
+impl OutputArgs {
+    /// The path given to the output with this id (`json`), if any.
+    pub fn path(&self, id: &str) -> Option<&PathBuf> {
+        let given = self.given.iter().find(|(kind, _)| kind.id == id);
+        given.map(|(_, path)| path)
+    }
+}
+
+/// The flag of one registered output.
+fn flag(kind: &'static OutputKind) -> Arg {
+    let value_name = match kind.shape {
+        Shape::File => "PATH",
+        Shape::Folder => "DIR",
+    };
+    let arg = Arg::new(kind.id)
+        .long(kind.long())
+        .value_name(value_name)
+        .value_parser(clap::value_parser!(PathBuf))
+        .help(kind.help);
+    match kind.alias {
+        Some(alias) => arg.visible_alias(alias),
+        None => arg,
+    }
+}
+
+impl FromArgMatches for OutputArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = OutputArgs::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for kind in &OUTPUTS {
+            if let Ok(Some(path)) = matches.try_get_one::<PathBuf>(kind.id) {
+                self.given.retain(|(given, _)| given.id != kind.id);
+                self.given.push((kind, path.clone()));
+            }
+        }
+        let order = |kind: &OutputKind| OUTPUTS.iter().position(|k| k.id == kind.id);
+        self.given.sort_by_key(|(kind, _)| order(kind));
+        Ok(())
+    }
+}
+
+impl clap::Args for OutputArgs {
+    fn augment_args(command: Command) -> Command {
+        OUTPUTS
+            .iter()
+            .fold(command, |command, kind| command.arg(flag(kind)))
+    }
+
+    fn augment_args_for_update(command: Command) -> Command {
+        Self::augment_args(command)
+    }
+}
 
 impl BenchArgs {
     /// What the run prints and writes, each file with the flag that named it.
     pub(super) fn output_plan(&self) -> OutputPlan {
-        let file = |path: &Option<PathBuf>, flag| path.as_ref().map(|p| OutputPath::new(p, flag));
+        let files = self.outputs.given.iter();
         OutputPlan {
             tables: if self.brief {
                 Tables::Brief
@@ -19,14 +86,11 @@ impl BenchArgs {
             },
             wide: self.wide,
             color: !self.no_color,
-            json: file(&self.json, "--export-json"),
-            csv: file(&self.csv, "--export-csv"),
-            markdown: file(&self.markdown, "--export-markdown"),
-            html: file(&self.html, "--export-html"),
-            charts: self.charts.clone(),
-            trace: file(&self.trace, "--trace"),
-            flamegraph: self.flamegraph.as_ref().map(|dir| FlamegraphPlan {
-                dir: dir.clone(),
+            quiet: self.quiet,
+            files: files
+                .map(|(kind, path)| PlannedOutput::new(kind, path.clone()))
+                .collect(),
+            profile: ProfileSettings {
                 hz: self.profile_hz,
                 threads: match self.flamegraph_threads {
                     true => ThreadView::PerThread,
@@ -36,9 +100,35 @@ impl BenchArgs {
                     true => FrameView::Full,
                     false => FrameView::Folded,
                 },
-            }),
-            save_requests: self.save_requests.clone(),
-            quiet: self.quiet,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    #[test]
+    fn every_registered_output_has_its_flag_and_alias() {
+        let argv = [
+            "imgwire",
+            "bench",
+            "--json",
+            "a.json",
+            "--export-markdown",
+            "-",
+        ];
+        let crate::cli::Command::Bench(args) = crate::Cli::parse_from(argv).command else {
+            unreachable!("a bench command line")
+        };
+        let ids: Vec<&str> = args.outputs.given.iter().map(|(k, _)| k.id).collect();
+        assert_eq!(ids, ["json", "markdown"]);
+        assert_eq!(args.outputs.path("json").unwrap().to_str(), Some("a.json"));
+        for kind in &super::OUTPUTS {
+            let argv = ["imgwire", "bench", kind.flag, "x"];
+            let parsed = crate::Cli::try_parse_from(argv);
+            assert!(parsed.is_ok(), "{} is a flag", kind.flag);
         }
     }
 }

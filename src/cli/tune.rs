@@ -49,8 +49,9 @@ impl TuneArgs {
 /// Arguments of `tune` a reproduce line does not carry as given: tune's
 /// own, the one scenario (written from the plan, as tune's defaults are not
 /// bench's), the knobs (written from the best configuration), and the
-/// files and views of the search itself.
-const NOT_CARRIED: [&str; 25] = [
+/// files and views of the search itself (every registered output's flag
+/// among them, `carried`).
+const NOT_CARRIED: [&str; 17] = [
     "budget_s",
     "confirm_rounds",
     "sizes",
@@ -62,14 +63,6 @@ const NOT_CARRIED: [&str; 25] = [
     "h2_max_frame",
     "grpc_channels",
     "rest_pool",
-    "json",
-    "csv",
-    "markdown",
-    "html",
-    "charts",
-    "trace",
-    "save_requests",
-    "flamegraph",
     "profile_hz",
     "flamegraph_threads",
     "brief",
@@ -77,6 +70,11 @@ const NOT_CARRIED: [&str; 25] = [
     "quiet",
     "no_color",
 ];
+
+/// Whether the reproduce line carries the argument with this id.
+fn carried(id: &str) -> bool {
+    !NOT_CARRIED.contains(&id) && crate::run::plan::outputs::OutputKind::by_id(id).is_none()
+}
 
 /// The bench flags of a `tune` command line (`argv`, program name first)
 /// that the reproduce line carries, each as its long flag then its value; None
@@ -90,7 +88,7 @@ pub fn given_bench_flags(argv: &[String]) -> Option<Vec<String>> {
     for arg in tune.get_arguments() {
         let id = arg.get_id().as_str();
         let from_command_line = given.value_source(id) == Some(ValueSource::CommandLine);
-        if !from_command_line || NOT_CARRIED.contains(&id) {
+        if !from_command_line || !carried(id) {
             continue;
         }
         let flag = format!("--{}", arg.get_long()?);
@@ -114,9 +112,19 @@ pub fn given_bench_flags(argv: &[String]) -> Option<Vec<String>> {
     Some(words)
 }
 
+impl TuneArgs {
+    /// The bench plan of the workload, refused (naming the flag) where it
+    /// is not one scenario with knobs to turn.
+    pub fn plan(&self) -> Result<crate::run::plan::BenchPlan, crate::run::plan::PlanError> {
+        let plan = self.bench.plan()?;
+        crate::tune::one_scenario(&plan)?;
+        Ok(plan)
+    }
+}
+
 /// Runs the search.
 pub fn tune(args: &TuneArgs) -> anyhow::Result<()> {
-    crate::tune::run(&args.bench.plan(), &args.options()).map(|_| ())
+    crate::tune::run(&args.plan()?, &args.options()).map(|_| ())
 }
 
 #[cfg(test)]

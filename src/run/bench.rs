@@ -6,19 +6,14 @@
 use crate::encode::EncoderKind;
 use crate::frame::Size;
 use crate::net::threads::thread_namer;
-use crate::output::OutputPath;
 use crate::protocol::Protocol;
-use crate::report::csv::CsvExporter;
-use crate::report::json::JsonExporter;
-use crate::report::markdown::MarkdownExporter;
 use crate::report::table::{View, WIDTH};
-use crate::report::trace::Trace;
 use crate::report::{
-    color_wanted, export, paint, table, BenchReport, Exporter, ScenarioReport, Settings,
-    SCHEMA_VERSION,
+    color_wanted, paint, table, BenchReport, ScenarioReport, Settings, SCHEMA_VERSION,
 };
 use crate::run::burst::RequestPlan;
 use crate::run::foreign;
+use crate::run::outputs::RunOutputs;
 use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::progress::RunProgress;
@@ -31,7 +26,8 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-/// Called with the report after every change, for outputs beyond the plan's.
+/// Called with the report after every change, for outputs beyond the run's
+/// own (a sweep's `--export-json`).
 pub type Progress<'a> = dyn FnMut(&BenchReport) -> Result<()> + 'a;
 
 /// Runs the plan's matrix once, prints its tables, and returns the report.
@@ -40,9 +36,10 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 }
 
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
+/// The plan is checked again (`BenchPlan::check`) for plans built or
+/// changed elsewhere than `BenchArgs::plan` (a sweep's points, tune's trials).
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
     plan.check()?;
-    crate::run::load::check(plan)?;
     crate::interrupt::set_note("no scenario had finished yet".into());
     // Before any server starts: without a GPU, one clear line.
     if plan.frames.encoder == EncoderKind::Nvjpeg {
@@ -54,29 +51,30 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     if plan.uses_builtin_servers() {
         crate::server::check_decoder_available(plan.server.decoder)?;
     }
+    let mut outputs = RunOutputs::start(&plan.outputs)?;
     let source = FrameSource::open(&plan.frames)?;
     let targets = Targets::start(plan)?;
     let mut report = new_report(plan, &source, &targets);
-    let mut publish = |report: &BenchReport| {
-        write_outputs(&plan.outputs, report, false).and_then(|()| progress(report))
+    let mut publish = |report: &BenchReport, outputs: &RunOutputs| {
+        outputs.write(report, false).and_then(|()| progress(report))
     };
-    publish(&report)?;
+    publish(&report, &outputs)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.load.client_threads)
         .thread_name_fn(thread_namer("client"))
         .enable_all()
         .build()
         .context("could not start the client runtime")?;
-    let outcome = runtime.block_on(run_matrix(
+    let mut run = MatrixRun {
         plan,
-        &source,
-        &targets,
-        &mut report,
-        &mut publish,
-    ));
+        source: &source,
+        targets: &targets,
+        outputs: &mut outputs,
+    };
+    let outcome = runtime.block_on(run.run(&mut report, &mut publish));
     report.complete = outcome.is_ok();
-    publish(&report)?;
-    write_outputs(&plan.outputs, &report, true)?;
+    publish(&report, &outputs)?;
+    outputs.write(&report, true)?;
     print_tables(&plan.outputs, &report);
     drop(runtime);
     drop(targets);
@@ -113,74 +111,79 @@ async fn connect_clients(plan: &BenchPlan, targets: &Targets) -> Result<foreign:
     Ok(clients)
 }
 
-async fn run_matrix(
-    plan: &BenchPlan,
-    source: &FrameSource,
-    targets: &Targets,
-    report: &mut BenchReport,
-    publish: &mut Progress<'_>,
-) -> Result<()> {
-    let clients = connect_clients(plan, targets).await?;
-    let foreign = foreign::connect(plan, &clients).await?;
-    report.not_applicable = not_applicable(&plan.matrix, &foreign.wire);
-    let progress = RunProgress::new(plan.outputs.quiet);
-    let mut pools: HashMap<Size, FramePool> = HashMap::new();
-    if let Some(check) = &targets.relay_check {
-        let pool = prepare_pool(source, check.size, &plan.frames)?;
-        report.relay_cost =
-            Some(measure_relay_cost(plan, check, &pool, &foreign.wire, &progress).await?);
-        pools.insert(check.size, pool);
-        publish(report)?;
+/// Called with the report and the outputs after every change.
+type Publish<'a> = dyn FnMut(&BenchReport, &RunOutputs) -> Result<()> + 'a;
+
+/// What the matrix runs with.
+struct MatrixRun<'a, 'o> {
+    plan: &'a BenchPlan,
+    source: &'a FrameSource,
+    targets: &'a Targets,
+    outputs: &'a mut RunOutputs<'o>,
+}
+
+impl MatrixRun<'_, '_> {
+    async fn run(&mut self, report: &mut BenchReport, publish: &mut Publish<'_>) -> Result<()> {
+        let (plan, source, targets) = (self.plan, self.source, self.targets);
+        let clients = connect_clients(plan, targets).await?;
+        let foreign = foreign::connect(plan, &clients).await?;
+        report.not_applicable = not_applicable(&plan.matrix, &foreign.wire);
+        let progress = RunProgress::new(plan.outputs.quiet);
+        let mut pools: HashMap<Size, FramePool> = HashMap::new();
+        if let Some(check) = &targets.relay_check {
+            let pool = prepare_pool(source, check.size, &plan.frames)?;
+            report.relay_cost =
+                Some(measure_relay_cost(plan, check, &pool, &foreign.wire, &progress).await?);
+            pools.insert(check.size, pool);
+            publish(report, self.outputs)?;
+        }
+        let epoch = std::time::Instant::now();
+        let mut scenarios = matrix(
+            &plan.matrix.sizes,
+            &plan.matrix.payloads,
+            &plan.matrix.protocols,
+        );
+        scenarios.retain(|s| foreign.wire.refusal(s.protocol, s.payload).is_none());
+        progress.plan(scenarios.len(), plan.load.warmup_bursts + plan.load.bursts);
+        for (index, &scenario) in scenarios.iter().enumerate() {
+            let carries_image = scenario.payload.carries_image();
+            if carries_image && !pools.contains_key(&scenario.size) {
+                let pool = prepare_pool(source, scenario.size, &plan.frames)?;
+                pools.insert(scenario.size, pool);
+            }
+            let pool = carries_image.then(|| &pools[&scenario.size]);
+            progress.start_scenario(index, scenarios.len(), &scenario.label());
+            let inputs = ScenarioInputs {
+                scenario,
+                requests: RequestPlan {
+                    client: clients[&scenario.protocol].clone(),
+                    target: foreign.wire.clone(),
+                    protocol: scenario.protocol,
+                    payload: scenario.payload,
+                    images: pool.map(|p| p.images.clone()).unwrap_or_default(),
+                    epoch,
+                    server_wire: targets.get(scenario.protocol).server_wire.clone(),
+                },
+                pool,
+                content: source.content_label(),
+                stats: foreign.stats.as_ref(),
+                progress: &progress,
+            };
+            let outcome = run_scenario(plan, inputs, self.outputs.trace.as_mut()).await;
+            let line = progress_line(index + 1, scenarios.len(), &outcome.report);
+            progress.finish_scenario(&line);
+            report.scenarios.push(outcome.report);
+            report.connects = crate::transport::ConnectTimes::of(&plan.matrix.protocols, &clients);
+            // The note first: once a file holds the scenario, Ctrl-C names it.
+            let note = self.outputs.kept_note(index + 1, scenarios.len());
+            crate::interrupt::set_note(note);
+            publish(report, self.outputs)?;
+            if let Some(err) = outcome.fatal {
+                return Err(err);
+            }
+        }
+        Ok(())
     }
-    let epoch = std::time::Instant::now();
-    let mut trace = plan.outputs.trace.as_ref().map(|_| Trace::default());
-    let mut scenarios = matrix(
-        &plan.matrix.sizes,
-        &plan.matrix.payloads,
-        &plan.matrix.protocols,
-    );
-    scenarios.retain(|s| foreign.wire.refusal(s.protocol, s.payload).is_none());
-    progress.plan(scenarios.len(), plan.load.warmup_bursts + plan.load.bursts);
-    for (index, &scenario) in scenarios.iter().enumerate() {
-        let carries_image = scenario.payload.carries_image();
-        if carries_image && !pools.contains_key(&scenario.size) {
-            pools.insert(
-                scenario.size,
-                prepare_pool(source, scenario.size, &plan.frames)?,
-            );
-        }
-        let pool = carries_image.then(|| &pools[&scenario.size]);
-        progress.start_scenario(index, scenarios.len(), &scenario.label());
-        let inputs = ScenarioInputs {
-            scenario,
-            requests: RequestPlan {
-                client: clients[&scenario.protocol].clone(),
-                target: foreign.wire.clone(),
-                protocol: scenario.protocol,
-                payload: scenario.payload,
-                images: pool.map(|p| p.images.clone()).unwrap_or_default(),
-                epoch,
-                server_wire: targets.get(scenario.protocol).server_wire.clone(),
-            },
-            pool,
-            content: source.content_label(),
-            stats: foreign.stats.as_ref(),
-            progress: &progress,
-        };
-        let outcome = run_scenario(plan, inputs, trace.as_mut()).await;
-        progress.finish_scenario(&progress_line(index + 1, scenarios.len(), &outcome.report));
-        report.scenarios.push(outcome.report);
-        report.connects = crate::transport::ConnectTimes::of(&plan.matrix.protocols, &clients);
-        publish(report)?;
-        crate::interrupt::set_note(kept_note(&plan.outputs, index + 1, scenarios.len()));
-        if let (Some(trace), Some(path)) = (&trace, &plan.outputs.trace) {
-            trace.write(path)?;
-        }
-        if let Some(err) = outcome.fatal {
-            return Err(err);
-        }
-    }
-    Ok(())
 }
 
 /// What the `--link` relay costs by itself, before the matrix.
@@ -323,43 +326,6 @@ fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
     )
 }
 
-/// What an interrupted run keeps, in words: the files rewritten after each
-/// scenario hold every finished one.
-fn kept_note(outputs: &OutputPlan, finished: usize, total: usize) -> String {
-    let files: Vec<String> = [&outputs.json, &outputs.csv, &outputs.html, &outputs.trace]
-        .into_iter()
-        .flatten()
-        .map(|o| format!("'{}'", o.path.display()))
-        .collect();
-    match files.is_empty() {
-        true => format!(
-            "{finished} of {total} scenarios had finished (--json or --csv would have kept them)"
-        ),
-        false => format!(
-            "{finished} of {total} scenarios had finished; {} hold them (\"complete\": false)",
-            files.join(", ")
-        ),
-    }
-}
-
-/// Rewrites the report files the plan names; one going to stdout is
-/// written once, when the run is over (`last`).
-fn write_outputs(outputs: &OutputPlan, report: &BenchReport, last: bool) -> Result<()> {
-    let exports: [(&Option<OutputPath>, &dyn Exporter); 3] = [
-        (&outputs.json, &JsonExporter),
-        (&outputs.csv, &CsvExporter),
-        (&outputs.markdown, &MarkdownExporter),
-    ];
-    for (path, exporter) in exports {
-        match path {
-            Some(path) if path.is_stdout() == last => export(exporter, report, path)?,
-            _ => {}
-        }
-    }
-    let charts = outputs.charts.as_deref();
-    crate::report::html::write(outputs.html.as_ref(), charts, report, last)
-}
-
 /// The tables, on stdout (on stderr when an export takes stdout), in colour
 /// where wanted. A run that measured nothing has no table, only its error.
 fn print_tables(outputs: &OutputPlan, report: &BenchReport) {
@@ -374,13 +340,7 @@ fn print_tables(outputs: &OutputPlan, report: &BenchReport) {
         width: (!outputs.wide).then_some(WIDTH),
     };
     let text = table::render(report, view);
-    let exports = [
-        &outputs.json,
-        &outputs.csv,
-        &outputs.markdown,
-        &outputs.html,
-    ];
-    let to_stderr = exports.into_iter().flatten().any(OutputPath::is_stdout);
+    let to_stderr = outputs.takes_stdout();
     let terminal = match to_stderr {
         true => std::io::stderr().is_terminal(),
         false => std::io::stdout().is_terminal(),

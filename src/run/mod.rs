@@ -6,6 +6,7 @@ pub mod bench;
 pub mod burst;
 pub mod foreign;
 pub mod load;
+pub mod outputs;
 pub mod plan;
 pub mod prepare;
 pub mod progress;

@@ -4,7 +4,6 @@
 
 use crate::encode::{EncodeSettings, EncoderKind};
 use crate::frame::{Content, Size};
-use crate::output::OutputPath;
 use crate::protocol::Protocol;
 pub use crate::report::load::LoadModel;
 use crate::server::ServerConfig;
@@ -15,8 +14,16 @@ use clap::ValueEnum;
 use serde::Serialize;
 use std::path::PathBuf;
 
+mod knobs;
+mod output_checks;
+pub mod outputs;
+mod refusal;
+
 use crate::target::check_plan;
 pub use crate::target::{protocols_or_default, TargetKind, TargetPlan};
+pub use knobs::{connection_window, TransportKnob};
+pub use outputs::{FlamegraphPlan, OutputPlan, Tables};
+pub use refusal::PlanError;
 
 /// One `imgwire bench` run, resolved.
 #[derive(Clone, Debug)]
@@ -118,54 +125,6 @@ pub enum FramesOn {
     Gpu,
 }
 
-/// What the run prints and writes.
-#[derive(Clone, Debug)]
-pub struct OutputPlan {
-    pub tables: Tables,
-    /// Long lines whole (`--wide`) instead of wrapped to 100 columns.
-    pub wide: bool,
-    /// Colour where the terminal takes it (off with `--no-color`).
-    pub color: bool,
-    pub json: Option<OutputPath>,
-    pub csv: Option<OutputPath>,
-    pub markdown: Option<OutputPath>,
-    /// `--html PATH`: one self-contained page of tables and charts.
-    pub html: Option<OutputPath>,
-    /// `--charts DIR`: the HTML report's charts alone, one .svg file each.
-    pub charts: Option<PathBuf>,
-    pub trace: Option<OutputPath>,
-    pub flamegraph: Option<FlamegraphPlan>,
-    /// `--save-requests DIR`: each scenario's first request, to replay.
-    pub save_requests: Option<PathBuf>,
-    /// Results only (`--quiet`): no progress bar, no lines about the run's
-    /// progress on stderr.
-    pub quiet: bool,
-}
-
-/// How much of the report goes to the terminal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tables {
-    /// The summary tables and every scenario's stages.
-    Full,
-    /// The summary tables only (`--brief`).
-    Brief,
-    /// Nothing (a sweep prints its own table).
-    None,
-}
-
-/// `--flamegraph DIR`: profile each scenario's counted bursts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FlamegraphPlan {
-    pub dir: PathBuf,
-    pub hz: i32,
-    /// How the flamegraph SVGs root their stacks: one root per thread pool
-    /// (`server`), or one per thread (`--flamegraph-threads`).
-    pub threads: crate::profile::ThreadView,
-    /// Whether the SVGs fold the runtime's frames (the default) or draw
-    /// every frame (`--flamegraph-full-stacks`).
-    pub frames: crate::profile::FrameView,
-}
-
 /// The transport factors a sweep can vary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -214,13 +173,6 @@ impl BenchPlan {
         protocols.iter().any(|p| self.targets.url(*p).is_none())
     }
 
-    /// Checks everything the user named before anything starts: outputs
-    /// (`check_outputs`) and targets (`check_targets`).
-    pub fn check(&self) -> Result<()> {
-        self.check_targets()?;
-        self.check_outputs()
-    }
-
     /// Every URL is one the client can use, and the run does not mix remote
     /// servers with built-in ones (their figures would not compare).
     pub fn check_targets(&self) -> Result<()> {
@@ -235,7 +187,7 @@ impl BenchPlan {
         }
         if kind.is_foreign() {
             check_plan(&self.targets, protocols)?;
-            if self.outputs.flamegraph.is_some() {
+            if self.outputs.flamegraph().is_some() {
                 bail!(
                     "--flamegraph fetches the server's profile from /debug/pprof/profile, which \
                      only imgwire's servers serve; leave --flamegraph out with --target {}",
@@ -265,43 +217,6 @@ impl BenchPlan {
         }
         Ok(())
     }
-
-    /// Checks, before anything is measured, that every output can be
-    /// written where the user asked: each error names the flag.
-    pub fn check_outputs(&self) -> Result<()> {
-        let o = &self.outputs;
-        let files = [&o.json, &o.csv, &o.markdown, &o.html, &o.trace];
-        let files: Vec<&OutputPath> = files.into_iter().flatten().collect();
-        if files.iter().filter(|f| f.is_stdout()).count() > 1 {
-            bail!("only one output can go to stdout (`-`)");
-        }
-        for output in files.into_iter().filter(|f| !f.is_stdout()) {
-            check_parent(&output.path, output.flag)?;
-        }
-        if let Some(flamegraph) = &self.outputs.flamegraph {
-            make_folder(&flamegraph.dir, "--flamegraph")?;
-        }
-        if let Some(dir) = &self.outputs.save_requests {
-            make_folder(dir, "--save-requests")?;
-        }
-        if let Some(dir) = &self.outputs.charts {
-            make_folder(dir, "--charts")?;
-        }
-        Ok(())
-    }
-}
-
-/// Makes the folder an output flag names, or says why it cannot.
-fn make_folder(dir: &std::path::Path, flag: &str) -> Result<()> {
-    if dir.is_file() {
-        bail!("{flag} '{}' is a file; it needs a folder", dir.display());
-    }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        anyhow::anyhow!(
-            "could not create the {flag} folder '{}': {e}",
-            dir.display()
-        )
-    })
 }
 
 /// A target URL: `SCHEME://HOST:PORT[/path]`, the scheme the protocol takes
@@ -319,28 +234,6 @@ fn check_url(protocol: Protocol, url: &str) -> Result<()> {
     }
     if uri.host().is_none_or(str::is_empty) || uri.port_u16().is_none() {
         bail!("{flag} '{url}' needs a host and a port ({scheme}://HOST:PORT)");
-    }
-    Ok(())
-}
-
-/// The folder a file is to be written in must exist and the path must not
-/// be a folder.
-fn check_parent(path: &std::path::Path, flag: &str) -> Result<()> {
-    if path.is_dir() {
-        bail!(
-            "{flag} '{}' is a folder; it needs a file name",
-            path.display()
-        );
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        if !parent.is_dir() {
-            bail!(
-                "{flag} '{}': the folder '{}' does not exist",
-                path.display(),
-                parent.display()
-            );
-        }
     }
     Ok(())
 }
@@ -371,17 +264,5 @@ mod tests {
             let err = check_url(protocol, url).unwrap_err().to_string();
             assert!(err.contains(TargetPlan::flag(protocol)), "{url}: {err}");
         }
-    }
-
-    #[test]
-    fn outputs_in_missing_folders_are_refused_naming_the_flag() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("nodir").join("x.json");
-        let err = check_parent(&missing, "--json").unwrap_err().to_string();
-        assert!(err.contains("--json") && err.contains("nodir"), "{err}");
-        let err = check_parent(dir.path(), "--csv").unwrap_err().to_string();
-        assert!(err.contains("--csv") && err.contains("folder"), "{err}");
-        check_parent(&dir.path().join("x.json"), "--json").unwrap();
-        check_parent(std::path::Path::new("x.json"), "--json").unwrap();
     }
 }

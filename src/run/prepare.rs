@@ -6,7 +6,7 @@ use crate::frame::{generate, Content, FileFrames, Frame, ImageFiles, ImageFolder
 use crate::report::summary::nanos;
 use crate::run::plan::{FramePlan, FrameSpec, FramesOn};
 use crate::wire::EncodedImage;
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -143,7 +143,7 @@ fn make_frames(
             crate::gpu::generate_frames_on_gpu(*content, size, *seed, count)
         }
         (FrameSource::Files { .. }, FramesOn::Gpu) => {
-            bail!("--frames-on gpu generates frames; it cannot be used with --images")
+            Err(crate::run::plan::PlanError::gpu_frames_from_files().into())
         }
         (source, FramesOn::Cpu) => (0..count)
             .map(|index| {

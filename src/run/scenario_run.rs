@@ -47,7 +47,7 @@ pub async fn run_scenario(
     trace: Option<&mut Trace>,
 ) -> ScenarioOutcome {
     let mut bursts = Bursts::default();
-    if let Some(dir) = &plan.outputs.save_requests {
+    if let Some(dir) = plan.outputs.save_requests() {
         bursts.fatal = save_first_request(dir, &inputs).err();
     }
     let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
@@ -86,14 +86,14 @@ pub async fn run_scenario(
         });
     }
     let mut fatal = bursts.fatal;
-    if let (Some(profiler), Some(flamegraph)) = (profiler, &plan.outputs.flamegraph) {
+    if let (Some(profiler), Some(flamegraph)) = (profiler, plan.outputs.flamegraph()) {
         let stem = inputs.scenario.file_stem();
         match profiler
-            .finish(flamegraph, &stem, report.dominant_stage)
+            .finish(&flamegraph, &stem, report.dominant_stage)
             .await
         {
             Ok(summary) => {
-                let trace = plan.outputs.trace.as_ref().map(|t| t.path.as_path());
+                let trace = plan.outputs.trace().map(|t| t.path.as_path());
                 report.profile = Some(summary.with_trace(trace));
             }
             Err(e) => fatal = fatal.or(Some(e)),
@@ -189,8 +189,8 @@ impl Bursts {
         if let Some(stats) = inputs.stats {
             self.stats_start = Some(stats.read().await);
         }
-        let flamegraph = plan.outputs.flamegraph.as_ref()?;
-        Profiler::start(flamegraph, &self.warmup, plan)
+        let flamegraph = plan.outputs.flamegraph()?;
+        Profiler::start(&flamegraph, &self.warmup, plan)
             .map_err(|e| self.fatal = Some(e))
             .ok()
     }

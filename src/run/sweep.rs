@@ -11,9 +11,10 @@ use crate::protocol::Protocol;
 use crate::report::versus::{seconds_plus_minus, time_change, Ratio};
 use crate::report::{align_within, format_bytes, wrap, BenchReport, ScenarioReport};
 use crate::run::bench::measure;
-use crate::run::plan::{BenchPlan, SweepFactor, Tables};
+use crate::run::plan::outputs::Shape;
+use crate::run::plan::{BenchPlan, SweepFactor, TransportKnob};
 use crate::wire::gzip::Compression;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 /// One value a factor takes.
@@ -81,64 +82,46 @@ pub fn values(plan: &BenchPlan, factor: SweepFactor) -> Vec<SweepValue> {
 }
 
 /// The plan of one point: `base` with the factor set to `value` (on client
-/// and server alike) and outputs of its own. TLS on: the built-in servers
-/// get a certificate made now, and the client trusts it.
+/// and server alike, `BenchPlan::set_knob`) and outputs of its own
+/// (`OutputPlan::for_sweep_point`). TLS on: the built-in servers get a
+/// certificate made now, and the client trusts it.
 pub fn point_plan(base: &BenchPlan, factor: SweepFactor, value: SweepValue) -> Result<BenchPlan> {
     let mut plan = base.clone();
+    match (factor, value) {
+        (SweepFactor::Tls, SweepValue::On(on)) => {
+            plan.server.tls = None;
+            if on {
+                let (tls, certificate) = crate::server::ServerTls::self_signed()?;
+                plan.server.tls = Some(tls);
+                plan.client.tls.pinned = vec![certificate];
+            }
+        }
+        (SweepFactor::Concurrency, SweepValue::Count(n)) => {
+            crate::run::load::set_concurrency(&mut plan, n as usize);
+        }
+        _ => plan.set_knob(knob(factor, value)),
+    }
+    plan.sweep = None;
+    let suffix = format!("{}-{}", factor.name(), value.slug());
+    plan.outputs = base.outputs.for_sweep_point(&suffix);
+    Ok(plan)
+}
+
+/// The transport knob a factor's value sets.
+fn knob(factor: SweepFactor, value: SweepValue) -> TransportKnob {
     let bytes = match value {
         SweepValue::Bytes(b) => Some(b),
         _ => None,
     };
     match (factor, value) {
-        (SweepFactor::Window, _) => {
-            let connection = bytes.map(|v| v.saturating_mul(4));
-            for h2 in [&mut plan.client.h2, &mut plan.server.h2] {
-                h2.stream_window_bytes = bytes;
-                h2.connection_window_bytes = connection;
-            }
-        }
-        (SweepFactor::Frame, _) => {
-            plan.client.h2.max_frame_bytes = bytes;
-            plan.server.h2.max_frame_bytes = bytes;
-        }
-        (SweepFactor::Channels, SweepValue::Count(n)) => plan.client.grpc_channels = n as usize,
-        (SweepFactor::Pool, SweepValue::Count(n)) => plan.client.rest_pool = n as usize,
-        (SweepFactor::Compression, SweepValue::Compression(c)) => plan.client.compression = c,
-        (SweepFactor::Tls, SweepValue::On(false)) => plan.server.tls = None,
-        (SweepFactor::Tls, SweepValue::On(true)) => {
-            let (tls, certificate) = crate::server::ServerTls::self_signed()?;
-            plan.server.tls = Some(tls);
-            plan.client.tls.pinned = vec![certificate];
-        }
-        (SweepFactor::Nodelay, SweepValue::On(on)) => {
-            plan.client.h2.nagle = !on;
-            plan.server.h2.nagle = !on;
-        }
-        (SweepFactor::Concurrency, SweepValue::Count(n)) => {
-            crate::run::load::set_concurrency(&mut plan, n as usize);
-        }
+        (SweepFactor::Window, _) => TransportKnob::StreamWindow(bytes),
+        (SweepFactor::Frame, _) => TransportKnob::MaxFrame(bytes),
+        (SweepFactor::Channels, SweepValue::Count(n)) => TransportKnob::GrpcChannels(n as usize),
+        (SweepFactor::Pool, SweepValue::Count(n)) => TransportKnob::RestPool(n as usize),
+        (SweepFactor::Compression, SweepValue::Compression(c)) => TransportKnob::Compression(c),
+        (SweepFactor::Nodelay, SweepValue::On(on)) => TransportKnob::TcpNodelay(on),
         (factor, value) => unreachable!("{factor:?} never takes {value:?}"),
     }
-    let suffix = format!("{}-{}", factor.name(), value.slug());
-    plan.sweep = None;
-    plan.outputs.tables = Tables::None;
-    plan.outputs.json = None;
-    plan.outputs.csv = base.outputs.csv.as_ref().map(|p| p.with_suffix(&suffix));
-    plan.outputs.markdown = base
-        .outputs
-        .markdown
-        .as_ref()
-        .map(|p| p.with_suffix(&suffix));
-    plan.outputs.html = base.outputs.html.as_ref().map(|p| p.with_suffix(&suffix));
-    plan.outputs.charts = base.outputs.charts.as_ref().map(|d| d.join(&suffix));
-    plan.outputs.trace = base.outputs.trace.as_ref().map(|p| p.with_suffix(&suffix));
-    if let Some(flamegraph) = &mut plan.outputs.flamegraph {
-        flamegraph.dir = flamegraph.dir.join(&suffix);
-    }
-    if let Some(dir) = &mut plan.outputs.save_requests {
-        *dir = dir.join(&suffix);
-    }
-    Ok(plan)
 }
 
 /// Rows: each protocol; columns: the factor's values; cells: the client's
@@ -190,13 +173,6 @@ struct SweepPoint<'a> {
 /// returns the last point's report.
 pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
     plan.check()?;
-    if factor == SweepFactor::Tls && !plan.uses_builtin_servers() {
-        bail!(
-            "--sweep tls runs the built-in servers plain, then over TLS; against a remote \
-             server, run once with http:// and once with https:// URLs (--tls-ca for a private CA)"
-        );
-    }
-    crate::run::load::check(plan)?;
     let mut done: Vec<(String, BenchReport)> = Vec::new();
     for value in values(plan, factor) {
         let label = value.label();
@@ -205,18 +181,13 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
         }
         let point = point_plan(plan, factor, value)?;
         let mut progress = |partial: &BenchReport| {
-            write_json(
-                plan.outputs.json.as_ref(),
-                factor,
-                &done,
-                Some((&label, partial)),
-            )
+            write_json(plan.outputs.json(), factor, &done, Some((&label, partial)))
         };
         let report = measure(&point, &mut progress)
             .with_context(|| format!("the sweep stopped at {} = {label}", factor.name()))?;
         done.push((label, report));
     }
-    write_json(plan.outputs.json.as_ref(), factor, &done, None)?;
+    write_json(plan.outputs.json(), factor, &done, None)?;
     print!("{}", render(factor, &done, plan));
     if factor == SweepFactor::Concurrency {
         print!("{}", crate::run::load::render_curves(&done));
@@ -321,35 +292,18 @@ fn render(factor: SweepFactor, points: &[(String, BenchReport)], plan: &BenchPla
 /// Where a sweep's per-value files and folders went, one line per flag.
 fn per_value_notes(factor: SweepFactor, plan: &BenchPlan, width: Option<usize>) -> String {
     let mut out = String::new();
-    let per_value = [
-        &plan.outputs.csv,
-        &plan.outputs.markdown,
-        &plan.outputs.html,
-        &plan.outputs.trace,
-    ];
-    for path in per_value.into_iter().flatten() {
-        let example = path.with_suffix(&format!("{}-VALUE", factor.name()));
-        let line = format!(
-            "  {}: one file per value, {}",
-            path.flag,
-            example.path.display()
-        );
+    let example = plan
+        .outputs
+        .for_sweep_point(&format!("{}-VALUE", factor.name()));
+    for output in example.files.iter().filter(|o| !o.by_command) {
+        let what = match output.kind.shape {
+            Shape::File if output.path.is_stdout() => continue,
+            Shape::File => "file",
+            Shape::Folder => "folder",
+        };
+        let path = output.path.path.display();
+        let line = format!("  {}: one {what} per value, {path}", output.kind.flag);
         out.push_str(&wrap(&line, width, "    "));
-    }
-    let folders = [
-        (
-            "--flamegraph",
-            plan.outputs.flamegraph.as_ref().map(|f| &f.dir),
-        ),
-        ("--save-requests", plan.outputs.save_requests.as_ref()),
-        ("--charts", plan.outputs.charts.as_ref()),
-    ];
-    for (flag, dir) in folders {
-        if let Some(dir) = dir {
-            let dir = dir.join(format!("{}-VALUE", factor.name()));
-            let line = format!("  {flag}: one folder per value, {}", dir.display());
-            out.push_str(&wrap(&line, width, "    "));
-        }
     }
     out
 }
@@ -357,15 +311,8 @@ fn per_value_notes(factor: SweepFactor, plan: &BenchPlan, width: Option<usize>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
-    fn plan(args: &[&str]) -> BenchPlan {
-        let argv = ["imgwire", "bench"].iter().chain(args).copied();
-        match crate::Cli::parse_from(argv).command {
-            crate::cli::Command::Bench(args) => args.plan(),
-            _ => unreachable!("a bench command line"),
-        }
-    }
+    use crate::cli::test_plan as plan;
 
     #[test]
     fn tls_on_gives_the_servers_a_certificate_the_client_trusts() {
@@ -397,7 +344,8 @@ mod tests {
 
     #[test]
     fn tls_against_remote_urls_is_refused_before_anything_runs() {
-        let remote = plan(&["--protocols", "rest", "--rest-url", "http://127.0.0.1:9"]);
+        let mut remote = plan(&["--protocols", "rest", "--rest-url", "http://127.0.0.1:9"]);
+        remote.sweep = Some(SweepFactor::Tls);
         let err = run(&remote, SweepFactor::Tls).unwrap_err().to_string();
         assert!(err.contains("--sweep tls"), "{err}");
     }

@@ -10,7 +10,7 @@ use crate::protocol::Protocol;
 use crate::run::plan::BenchPlan;
 use crate::run::relay_cost::RelayCheck;
 use crate::server::{Binds, Listeners, Servers};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -133,25 +133,8 @@ impl Targets {
 /// the built-in servers move. Only the built-in servers can move.
 fn kernel_link(plan: &BenchPlan) -> Result<Option<TcLink>> {
     match (plan.targets.link_backend, plan.targets.link) {
-        (LinkBackend::Relay | LinkBackend::RelaySplice, _) => Ok(None),
-        (LinkBackend::Tc, None) => {
-            bail!("--link-backend tc needs --link (for example --link bw=1gbit,rtt=0ms)")
-        }
-        (LinkBackend::Tc, Some(spec)) => {
-            if let Some(p) = plan
-                .matrix
-                .protocols
-                .iter()
-                .find(|p| plan.targets.url(**p).is_some())
-            {
-                bail!(
-                    "--link-backend tc moves the built-in servers into a network namespace, \
-                     so it cannot shape the path to a remote {} server; use the default \
-                     --link-backend relay",
-                    p.label()
-                );
-            }
-            Ok(Some(TcLink::create(spec)?))
-        }
+        // `BenchPlan::check` refuses tc without --link, or with a remote server.
+        (LinkBackend::Relay | LinkBackend::RelaySplice, _) | (LinkBackend::Tc, None) => Ok(None),
+        (LinkBackend::Tc, Some(spec)) => Ok(Some(TcLink::create(spec)?)),
     }
 }

@@ -38,7 +38,7 @@ mod tests {
     fn client_settings(value: &str) -> ClientSettings {
         let argv = ["imgwire", "bench", "--tcp-nodelay", value];
         match crate::Cli::parse_from(argv).command {
-            crate::cli::Command::Bench(args) => args.plan().client,
+            crate::cli::Command::Bench(args) => args.plan().expect("the plan resolves").client,
             _ => unreachable!("a bench command line"),
         }
     }

@@ -21,7 +21,8 @@ pub mod space;
 use crate::protocol::Protocol;
 use crate::report::interval::{as_f64, direction, Direction};
 use crate::report::versus::Ratio;
-use crate::run::plan::{BenchPlan, Tables};
+use crate::run::plan::outputs::PlannedOutput;
+use crate::run::plan::{BenchPlan, PlanError};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 use space::{knobs, Configuration, Knob};
@@ -149,7 +150,8 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
             break;
         }
     }
-    let (confirm_start, confirm_best) = search.confirm(&start, options.confirm_rounds)?;
+    let files = plan.outputs.per_run_files();
+    let (confirm_start, confirm_best) = search.confirm(&start, options.confirm_rounds, files)?;
     let result = TuneResult {
         workload: workload(plan, protocol),
         protocol,
@@ -171,7 +173,7 @@ pub fn run(plan: &BenchPlan, options: &TuneOptions) -> Result<TuneResult> {
         stopped_by_budget,
     };
     print!("{}", render::table(&result));
-    if let Some(path) = &plan.outputs.json {
+    if let Some(path) = plan.outputs.json() {
         let mut bytes = serde_json::to_vec_pretty(&result)?;
         bytes.push(b'\n');
         path.write(&bytes)?;
@@ -260,20 +262,39 @@ impl Search<'_> {
     }
 
     /// The start and the best measured again in turns (the best alone when
-    /// they are the same configuration); their bursts.
-    fn confirm(&mut self, start: &Configuration, rounds: usize) -> Result<(Vec<u64>, Vec<u64>)> {
+    /// they are the same configuration); their bursts. The best's last
+    /// measurement writes `files`, the outputs given to tune besides its
+    /// own `--export-json`: they describe the best configuration.
+    fn confirm(
+        &mut self,
+        start: &Configuration,
+        rounds: usize,
+        files: Vec<PlannedOutput>,
+    ) -> Result<(Vec<u64>, Vec<u64>)> {
         let (mut start_bursts, mut best_bursts) = (Vec::new(), Vec::new());
-        for _ in 0..rounds.max(1) {
-            let fresh = measure_bursts(&start.plan(self.base))
+        let same = self.best == *start;
+        let rounds = rounds.max(1);
+        for round in 1..=rounds {
+            let mut start_plan = start.plan(self.base);
+            let mut best_plan = self.best.plan(self.base);
+            if round == rounds {
+                let last = if same {
+                    &mut start_plan
+                } else {
+                    &mut best_plan
+                };
+                last.outputs.files = files.clone();
+            }
+            let fresh = measure_bursts(&start_plan)
                 .context("tune could not measure the starting configuration again")?;
             start_bursts.extend(fresh);
-            if self.best != *start {
-                let fresh = measure_bursts(&self.best.plan(self.base))
+            if !same {
+                let fresh = measure_bursts(&best_plan)
                     .context("tune could not measure the best configuration again")?;
                 best_bursts.extend(fresh);
             }
         }
-        if self.best == *start {
+        if same {
             best_bursts = start_bursts.clone();
         }
         Ok((start_bursts, best_bursts))
@@ -302,9 +323,9 @@ fn measure_bursts(plan: &BenchPlan) -> Result<Vec<u64>> {
     Ok(scenario.burst_ns.clone())
 }
 
-/// The one protocol of a one-scenario plan; an error naming the flag that
-/// has more than one value otherwise.
-fn one_scenario(plan: &BenchPlan) -> Result<Protocol> {
+/// The one protocol of a one-scenario plan; a refusal naming the flag that
+/// has more than one value otherwise (`TuneArgs::plan` makes it).
+pub fn one_scenario(plan: &BenchPlan) -> Result<Protocol, PlanError> {
     let matrix = &plan.matrix;
     let counts = [
         ("--sizes", matrix.sizes.len()),
@@ -313,18 +334,27 @@ fn one_scenario(plan: &BenchPlan) -> Result<Protocol> {
     ];
     for (flag, count) in counts {
         if count != 1 {
-            bail!("tune searches one workload: give {flag} one value (it has {count})");
+            return Err(PlanError::new(
+                flag,
+                format!("tune searches one workload: give {flag} one value (it has {count})"),
+            ));
         }
     }
     let protocol = matrix.protocols[0];
     if knobs(protocol).is_empty() {
-        bail!(
-            "tune has no knobs to turn for {} (give --protocols grpc, rest-h2 or rest)",
-            protocol.label()
-        );
+        return Err(PlanError::new(
+            "--protocols",
+            format!(
+                "tune has no knobs to turn for {} (give --protocols grpc, rest-h2 or rest)",
+                protocol.label()
+            ),
+        ));
     }
     if plan.sweep.is_some() {
-        bail!("tune runs its own search: leave out --sweep");
+        return Err(PlanError::new(
+            "--sweep",
+            "tune runs its own search: leave out --sweep",
+        ));
     }
     Ok(protocol)
 }
@@ -332,13 +362,7 @@ fn one_scenario(plan: &BenchPlan) -> Result<Protocol> {
 /// The plan each trial starts from: no tables, no files of its own.
 pub fn quiet(plan: &BenchPlan) -> BenchPlan {
     let mut base = plan.clone();
-    base.outputs.tables = Tables::None;
-    base.outputs.json = None;
-    base.outputs.csv = None;
-    base.outputs.markdown = None;
-    base.outputs.trace = None;
-    base.outputs.flamegraph = None;
-    base.outputs.save_requests = None;
+    base.outputs = plan.outputs.without_files();
     base
 }
 

@@ -2,9 +2,8 @@
 //! which end of the connection a knob lives on, how a setting is written
 //! into a plan, and the bench flags that reproduce it.
 
-use crate::net::h2_tuning::H2Tuning;
 use crate::protocol::Protocol;
-use crate::run::plan::BenchPlan;
+use crate::run::plan::{connection_window, BenchPlan, TransportKnob};
 use serde::Serialize;
 
 /// One transport knob.
@@ -131,7 +130,10 @@ impl Setting {
         match self {
             Setting::Window(Some(b)) => vec![
                 format!("--h2-stream-window {b}"),
-                format!("--h2-connection-window {}", b.saturating_mul(4)),
+                format!(
+                    "--h2-connection-window {}",
+                    connection_window(Some(b)).unwrap_or(b)
+                ),
             ],
             Setting::Frame(Some(b)) => vec![format!("--h2-max-frame {b}")],
             Setting::Adaptive(true) => vec!["--h2-adaptive-window".into()],
@@ -141,23 +143,15 @@ impl Setting {
         }
     }
 
-    /// Writes the setting into `plan`: the client always, the built-in
-    /// servers too where the knob is on both ends and they answer.
-    pub fn apply(self, plan: &mut BenchPlan) {
-        let builtin = plan.uses_builtin_servers();
-        let mut ends: Vec<&mut H2Tuning> = vec![&mut plan.client.h2];
-        if builtin {
-            ends.push(&mut plan.server.h2);
-        }
+    /// The transport knob it sets (`BenchPlan::set_knob` writes it: the
+    /// client always, the built-in servers too where both ends have it).
+    pub fn transport_knob(self) -> TransportKnob {
         match self {
-            Setting::Window(bytes) => ends.into_iter().for_each(|h2| {
-                h2.stream_window_bytes = bytes;
-                h2.connection_window_bytes = bytes.map(|b| b.saturating_mul(4));
-            }),
-            Setting::Frame(bytes) => ends.into_iter().for_each(|h2| h2.max_frame_bytes = bytes),
-            Setting::Adaptive(on) => ends.into_iter().for_each(|h2| h2.adaptive_window = on),
-            Setting::Channels(n) => plan.client.grpc_channels = n as usize,
-            Setting::Pool(n) => plan.client.rest_pool = n as usize,
+            Setting::Window(bytes) => TransportKnob::StreamWindow(bytes),
+            Setting::Frame(bytes) => TransportKnob::MaxFrame(bytes),
+            Setting::Adaptive(on) => TransportKnob::AdaptiveWindow(on),
+            Setting::Channels(n) => TransportKnob::GrpcChannels(n as usize),
+            Setting::Pool(n) => TransportKnob::RestPool(n as usize),
         }
     }
 }
@@ -241,7 +235,7 @@ impl Configuration {
     pub fn plan(&self, base: &BenchPlan) -> BenchPlan {
         let mut plan = base.clone();
         for setting in &self.settings {
-            setting.apply(&mut plan);
+            plan.set_knob(setting.transport_knob());
         }
         plan
     }

@@ -16,6 +16,13 @@ use std::time::Duration;
 
 /// The plan `imgwire bench ARGS` resolves to.
 pub fn bench_plan(args: &[&str]) -> imgwire::run::plan::BenchPlan {
+    try_bench_plan(args).expect("the plan resolves")
+}
+
+/// The plan `imgwire bench ARGS` resolves to, or its refusal.
+pub fn try_bench_plan(
+    args: &[&str],
+) -> Result<imgwire::run::plan::BenchPlan, imgwire::run::plan::PlanError> {
     let mut argv = vec!["imgwire", "bench"];
     argv.extend_from_slice(args);
     let cli = imgwire::Cli::try_parse_from(argv).expect("test arguments parse");
@@ -27,7 +34,7 @@ pub fn bench_plan(args: &[&str]) -> imgwire::run::plan::BenchPlan {
 
 /// Runs `imgwire bench ARGS` in process, keeping the report.
 pub fn bench_report(args: &[&str]) -> anyhow::Result<imgwire::report::BenchReport> {
-    imgwire::run::bench::run(&bench_plan(args))
+    imgwire::run::bench::run(&try_bench_plan(args)?)
 }
 
 /// A port nothing listens on right now.

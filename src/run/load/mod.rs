@@ -10,30 +10,7 @@ pub mod workers;
 use crate::report::load::{LoadFigures, LoadSettings};
 use crate::report::records::BurstResult;
 use crate::run::burst::{run_burst, RequestPlan};
-use crate::run::plan::{BenchPlan, LoadModel, LoadPlan, LoadStop, SweepFactor};
-use anyhow::{bail, Result};
-
-/// Checks the load flags agree with one another, naming the flag to change.
-pub fn check(plan: &BenchPlan) -> Result<()> {
-    let load = &plan.load;
-    let model = load.model.name();
-    if load.rate_per_s.is_some() && load.model != LoadModel::Open {
-        bail!("--rate sets the pace of --load open; leave --rate out with --load {model}");
-    }
-    if load.stop.is_some() && load.model == LoadModel::Bursts {
-        bail!(
-            "--duration and --requests set how long --load closed or open runs; --load bursts \
-             runs --bursts bursts (give --load closed or --load open, or leave them out)"
-        );
-    }
-    if load.concurrency_levels.len() > 1 && plan.sweep != Some(SweepFactor::Concurrency) {
-        bail!(
-            "--concurrency with several values is a sweep of its own; give it one value with \
-             --sweep, or leave --sweep out"
-        );
-    }
-    Ok(())
-}
+use crate::run::plan::{BenchPlan, LoadModel, LoadPlan, LoadStop};
 
 /// The load settings as the report states them.
 pub fn settings(load: &LoadPlan) -> LoadSettings {
