@@ -5,7 +5,7 @@
 //! machine, the ignored tests (scripts/gpu-check.sh runs them) check the
 //! kernels and nvJPEG against the CPU side.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use clap::ValueEnum;

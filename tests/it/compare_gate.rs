@@ -5,7 +5,7 @@
 //! `--match size,payload`; an `encode` report is named as such; and a
 //! move of every scenario the same way is called possible drift.
 
-mod common;
+use crate::common;
 
 use common::process::{compare, imgwire, text};
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! trace. A change to any output shows up here as a diff to review
 //! (`cargo insta review`, or INSTA_UPDATE=always).
 
-mod common;
+use crate::common;
 
 use common::fixture::{foreign_report, report, STATS_URL};
 use imgwire::encode::{EncoderKind, Subsampling};

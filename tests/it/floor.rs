@@ -2,7 +2,7 @@
 //! a built-in server gives back (gRPC's prediction), so it is a lower bound
 //! for every protocol; the socket counters on both sides show it.
 
-mod common;
+use crate::common;
 
 use common::{bench, scenarios};
 

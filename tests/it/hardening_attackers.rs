@@ -13,9 +13,7 @@
 //!
 //!     cargo test --release --test hardening_attackers peak_rss -- --include-ignored --nocapture
 
-#[allow(dead_code)]
-#[path = "hardening/bombs.rs"]
-mod bombs;
+use crate::bombs;
 
 use bytes::Bytes;
 use imgwire::wire::codec::RawCodec;

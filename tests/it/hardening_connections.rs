@@ -7,7 +7,7 @@
 //! small through the `imgwire serve` flags; each test asserts only that
 //! the server acted within a bound far above the limit.
 
-mod common;
+use crate::common;
 
 use common::raw_http::frame;
 use imgwire::server::Servers;

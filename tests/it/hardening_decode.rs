@@ -8,13 +8,9 @@
 //! first warning, while warnings that say nothing of the pixels (bytes
 //! before EOI, as cameras leave) do not refuse a JPEG.
 
-#[allow(dead_code)]
-#[path = "hardening/bombs.rs"]
-mod bombs;
-#[allow(dead_code)]
-#[path = "v2_server/clients.rs"]
-mod clients;
-mod common;
+use crate::bombs;
+use crate::clients;
+use crate::common;
 
 use bytes::Bytes;
 use clients::{get, http, json_request, post_json, Exchange};

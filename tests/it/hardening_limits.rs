@@ -5,10 +5,8 @@
 //! route, gRPC messages over the limit plain or gzip'd. Each refusal is
 //! counted at `GET /stats`, and the server answers a good request after.
 
-#[allow(dead_code)]
-#[path = "v2_server/clients.rs"]
-mod clients;
-mod common;
+use crate::clients;
+use crate::common;
 
 use bytes::Bytes;
 use clients::{element, get, http, jpeg, json_request, model_infer, post_json, Exchange, Grpc};

@@ -6,10 +6,8 @@
 //! INVALID_ARGUMENT and counted; the TCP floor says an oversized prefix on
 //! stderr at most once per interval, however many arrive.
 
-#[allow(dead_code)]
-#[path = "v2_server/clients.rs"]
-mod clients;
-mod common;
+use crate::clients;
+use crate::common;
 
 use bytes::Bytes;
 use clients::{get, http, jpeg, json_request, model_infer, post_json, Grpc};

@@ -8,7 +8,7 @@
 //! relay in front of a real `imgwire serve` that adds a header to each
 //! answer, and raw HTTP/2 frames.
 
-mod common;
+use crate::common;
 
 use common::raw_http::frame;
 use std::io::{BufRead, BufReader, Read, Write};

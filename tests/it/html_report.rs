@@ -4,7 +4,7 @@
 //! logged error) and draw every chart. Chromium comes from
 //! scripts/install-chromium.sh, which scripts/test.sh runs.
 
-mod common;
+use crate::common;
 
 use common::fixture;
 

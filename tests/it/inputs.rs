@@ -4,7 +4,7 @@
 //! holding files that do not decode. Each run is small (tiny frames, few
 //! bursts) against real servers on loopback.
 
-mod common;
+use crate::common;
 
 use common::serve_process::imgwire;
 use std::io::{BufRead, BufReader};

@@ -3,7 +3,7 @@
 //! it reports its time must agree: the statistics route's per-request means
 //! equal the means of the per-request Server-Timing stages they sum.
 
-mod common;
+use crate::common;
 
 use common::{bench_report, default_server_config, start_servers};
 use imgwire::report::ScenarioReport;

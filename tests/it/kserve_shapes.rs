@@ -7,8 +7,8 @@
 //! routes that hang, flood or answer garbage. Real Triton is in
 //! tests/kserve_target.rs.
 
-mod common;
-mod variant_servers;
+use crate::common;
+use crate::variant_servers;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};

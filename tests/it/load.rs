@@ -4,7 +4,7 @@
 //! gives one curve point per value, and a warm-up that cannot agree marks
 //! its scenario unstable in every output.
 
-mod common;
+use crate::common;
 
 use clap::Parser;
 use common::{bench, scenarios};

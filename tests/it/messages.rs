@@ -1,7 +1,7 @@
 //! What the binary says when it stops: each cause of an error once, and a
 //! floor URL pointed at another kind of port named as such.
 
-mod common;
+use crate::common;
 
 use common::serve_process::{imgwire, serve_process};
 

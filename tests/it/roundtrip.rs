@@ -1,7 +1,7 @@
 //! Every payload x protocol x encoder goes through real servers and back,
 //! the server decodes and checks the image, and the stages add up.
 
-mod common;
+use crate::common;
 
 use common::{bench, scenarios};
 

@@ -1,7 +1,7 @@
 //! `--save-requests DIR`: the files hold exactly what imgwire sends, so
 //! another load generator replaying them gets the answer imgwire got.
 
-mod common;
+use crate::common;
 
 use common::raw_http::{http, Exchange};
 use prost::Message;

@@ -3,7 +3,7 @@
 //! of gRPC, and the `Server-Timing` stages that come with every answer,
 //! refused requests included.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::raw_http::{http, Exchange};

@@ -2,7 +2,7 @@
 //! malformed JPEGs, size mismatches, invalid base64, oversized and truncated
 //! bodies, garbage protobuf. The servers keep answering afterwards.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use common::{server_config, start_servers};

@@ -3,7 +3,7 @@
 //! text, the CSV and the JSON, counted in `timing_warnings`, and left out
 //! of the stage means: no server stage is printed from them.
 
-mod common;
+use crate::common;
 
 use common::{default_server_config, scenarios, start_servers};
 use std::io::{BufRead, BufReader, Read, Write};

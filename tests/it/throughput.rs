@@ -4,7 +4,7 @@
 //! requests at a fixed rate, a closed run's windows, the seed's bursts),
 //! and in every output (text, CSV, Markdown, JSON) at once.
 
-mod common;
+use crate::common;
 
 use common::scenarios;
 use serde_json::Value;

@@ -6,7 +6,7 @@
 //! `bench --sweep tls` on the built-in servers; and the side routes (a v2
 //! server's health, metadata and statistics, a remote profile) over https.
 
-mod common;
+use crate::common;
 
 use common::serve_process::{imgwire, ServeProcess as Server};
 

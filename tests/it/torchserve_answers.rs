@@ -5,8 +5,8 @@
 //! `--expect-json-keys` checks content only when asked. The real TorchServe
 //! answering the same ways is in tests/torchserve_target.rs.
 
-mod common;
-mod variant_servers;
+use crate::common;
+use crate::variant_servers;
 
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};

@@ -2,7 +2,7 @@
 //! microsecond timestamps, spans that nest properly on every track, and the
 //! server's stages inside the round trip they belong to.
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

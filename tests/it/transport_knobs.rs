@@ -3,7 +3,7 @@
 //! the server sees, the servers count the same bytes the client sent, and
 //! the report splits the gRPC-vs-REST gap by factor.
 
-mod common;
+use crate::common;
 
 use common::{bench, scenarios, server_config, start_servers};
 use imgwire::protocol::Protocol;

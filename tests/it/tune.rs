@@ -5,7 +5,7 @@
 //! client, and a spent budget stops the search. A workload of more than one
 //! scenario is refused, naming the flag.
 
-mod common;
+use crate::common;
 
 use clap::Parser;
 use imgwire::cli::Command;

@@ -4,9 +4,8 @@
 //! statistics counting what was sent, and refusals that name the problem.
 //! The last test has NVIDIA's own tritonclient call `imgwire serve`.
 
-#[path = "v2_server/clients.rs"]
-mod clients;
-mod common;
+use crate::clients;
+use crate::common;
 
 use bytes::Bytes;
 use clients::{

@@ -3,16 +3,15 @@
 //! `--infer-ms 20` against without: slower, and `--fail-if-slower` exits
 //! 3), scenarios only one file has, and files it refuses, each by name.
 
-mod common;
+use crate::common;
 
 use common::process::{compare, imgwire, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-/// One bench run at a time: two runs side by side would slow each other
-/// down, and that is not the noise the intervals are about.
-static ONE_RUN_AT_A_TIME: Mutex<()> = Mutex::new(());
+// One bench run at a time: two runs side by side would slow each other
+// down, and that is not the noise the intervals are about.
+use crate::one_at_a_time as one_run_at_a_time;
 
 /// One small run of 120x160 binary over REST to the built-in servers on
 /// free ports, `bursts` counted, its report written to `dir/name`.
@@ -38,7 +37,7 @@ fn bench(dir: &Path, name: &str, bursts: &str, extra: &[&str]) -> PathBuf {
     ];
     args.extend_from_slice(extra);
     let out = {
-        let _alone = ONE_RUN_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        let _alone = one_run_at_a_time();
         imgwire(&args)
     };
     assert!(out.status.success(), "bench failed: {}", text(&out.stderr));

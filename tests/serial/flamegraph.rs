@@ -4,17 +4,14 @@
 //! libjpeg-turbo's SIMD assembly is named, not "Unknown"; the SVGs fold
 //! the runtime's frames and the protobufs keep them.
 
-mod common;
+use crate::common;
 
 use std::io::Read;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 /// One CPU profiler per process: the tests that profile take turns.
 fn profiler_turn() -> MutexGuard<'static, ()> {
-    static PROFILER: Mutex<()> = Mutex::new(());
-    PROFILER
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::one_at_a_time()
 }
 
 fn frames_in(svg: &str) -> Vec<String> {

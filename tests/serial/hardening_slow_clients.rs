@@ -7,7 +7,7 @@
 //! bound far above the limit set, never how fast; and where it counts the
 //! refusal, that `GET /stats` shows it.
 
-mod common;
+use crate::common;
 
 use bytes::Bytes;
 use http_body::Frame;
@@ -310,6 +310,7 @@ fn http2_peers_are_told_the_stream_limit() {
 
 #[test]
 fn a_quiet_request_in_flight_is_not_idle_and_a_profile_not_cut_short() {
+    let _turn = crate::one_at_a_time(); // the server profiles in this process
     let config = imgwire::server::ServerConfig {
         profiling: true,
         ..common::server_config(&["--idle-timeout-s", "0.3", "--request-timeout-s", "0.3"])

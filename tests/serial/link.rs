@@ -6,7 +6,7 @@
 //! performance figure.) A busy machine can slow any one try, so the upper
 //! bound is checked on the best of a few; the lower bound on every one.
 
-mod common;
+use crate::common;
 
 use imgwire::link::{Forwarding, LinkSpec, Relay};
 use std::time::{Duration, Instant};
@@ -15,10 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// The tests of this file take turns: the timing checks must not share the
 /// machine's two cores with a bench run.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::one_at_a_time()
 }
 
 /// Sends `payload` bytes over one connection through a relay with `spec`;

@@ -3,12 +3,13 @@
 //! overwriting one another's, and `--export-json` holding every value;
 //! an on/off sweep (nodelay) sets the switch and prints the change it makes.
 
-mod common;
+use crate::common;
 
 use clap::Parser;
 
 #[test]
 fn every_output_of_a_sweep_is_written_once_per_value() {
+    let _turn = crate::one_at_a_time(); // it profiles in process (--flamegraph)
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (json, csv, md, trace, fg) = (
@@ -80,6 +81,7 @@ fn every_output_of_a_sweep_is_written_once_per_value() {
 
 #[test]
 fn a_nodelay_sweep_runs_nagle_off_then_on_and_gives_the_change_with_its_interval() {
+    let _turn = crate::one_at_a_time(); // its interval wants no other bench beside it
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("s.json");
     let json_path = json.to_str().unwrap();

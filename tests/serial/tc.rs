@@ -4,7 +4,7 @@
 //! make links hold one lock, so timings and the leftovers checks see no other
 //! test's links; `links_in_parallel` makes several at once.
 
-mod common;
+use crate::common;
 
 use imgwire::link::tc::TcLink;
 use imgwire::link::LinkSpec;
@@ -12,15 +12,12 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// The lock that makes the tests creating links take turns.
 fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::one_at_a_time()
 }
 
 fn spec(text: &str) -> LinkSpec {

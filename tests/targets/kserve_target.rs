@@ -9,7 +9,7 @@
 //! over REST JSON, REST binary and gRPC, and `pixels` (UINT8 [224, 224, 3])
 //! is refused naming its shape.
 
-mod common;
+use crate::common;
 
 use common::{bench_plan as plan, bench_report as bench, free_port, target_script};
 use imgwire::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};

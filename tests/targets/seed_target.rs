@@ -5,8 +5,8 @@
 //! variant on 127.0.0.1:0 where no Python is needed; and the flags it
 //! refuses before anything runs.
 
-mod common;
-mod variant_servers;
+use crate::common;
+use crate::variant_servers;
 
 use axum::body::Bytes;
 use axum::http::{StatusCode, Uri};

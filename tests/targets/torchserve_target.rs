@@ -6,7 +6,7 @@
 //! meets first. tests/torchserve_answers.rs answers the same three ways
 //! from a small variant where no Java is needed.
 
-mod common;
+use crate::common;
 
 use common::{bench_report as bench, default_server_config, start_servers, target_script};
 use imgwire::stage::Stage;
