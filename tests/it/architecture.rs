@@ -3,6 +3,7 @@
 //! crate's top-level modules, and the submodules of every directory module),
 //! no function over 80 lines, no file over 500 lines, and a `//!` doc comment
 //! opening every file. Each failure names its offenders, file:line first.
+//! The function limit holds under tests/ as well.
 //!
 //! Module references are the paths that start with `crate::`, `super::` or
 //! `self::` (brace groups of `use` included), outside comments, literals and
@@ -14,7 +15,7 @@ mod modules;
 mod source;
 
 use modules::{absolute_paths, describe_cycles, parent_modules, sibling_graph};
-use source::{blank_comments_and_literals, functions, source_files};
+use source::{blank_comments_and_literals, functions, source_files, test_files, SourceFile};
 
 const MAX_FUNCTION_LINES: usize = 80;
 const MAX_FILE_LINES: usize = 500;
@@ -40,17 +41,39 @@ fn modules_form_no_cycle_at_any_level() {
     );
 }
 
-#[test]
-fn no_function_is_longer_than_80_lines() {
+/// The functions of `files` over [`MAX_FUNCTION_LINES`], `file:line` first.
+fn long_functions(files: &[SourceFile]) -> Vec<String> {
     let mut long = Vec::new();
-    for file in source_files() {
+    for file in files {
         for (line, name, length) in functions(&file.code) {
             if length > MAX_FUNCTION_LINES {
                 long.push(format!("{}:{line} fn {name}: {length} lines", file.path));
             }
         }
     }
+    long
+}
+
+#[test]
+fn no_function_is_longer_than_80_lines() {
+    let long = long_functions(&source_files());
     fail_with(&format!("functions over {MAX_FUNCTION_LINES} lines"), &long);
+}
+
+/// The tests are code read as often as the source: the same limit holds
+/// for every function under tests/, test or helper.
+#[test]
+fn no_test_function_is_longer_than_80_lines() {
+    let files = test_files();
+    assert!(
+        files.iter().any(|f| f.path == "tests/it/architecture.rs"),
+        "tests/ read from the crate root"
+    );
+    let long = long_functions(&files);
+    fail_with(
+        &format!("functions under tests/ over {MAX_FUNCTION_LINES} lines"),
+        &long,
+    );
 }
 
 #[test]

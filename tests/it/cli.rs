@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use crate::common;
 
 use common::serve_process::imgwire;
+use common::{SmallRun, SMALL_RUN};
 
 fn run(args: &[&str]) -> (bool, String, String) {
     let out = imgwire().args(args).output().expect("imgwire runs");
@@ -71,6 +72,29 @@ fn wait_for_a_finished_scenario(json: &std::path::Path) {
 
 type Server = common::serve_process::ServeProcess;
 
+/// `imgwire bench` with a small run's `load` against the `imgwire serve` at
+/// `rest` and `grpc`, then `extra`.
+fn bench_against<'a>(
+    rest: &'a str,
+    grpc: &'a str,
+    load: SmallRun<'a>,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut argv = vec!["bench", "--rest-url", rest, "--grpc-url", grpc];
+    argv.extend(load.args());
+    argv.extend_from_slice(extra);
+    argv
+}
+
+/// The flags of a binary REST run whose flamegraphs go to `fg` and JSON
+/// report to `json`.
+fn profiled_rest<'a>(fg: &'a std::path::Path, json: &'a std::path::Path) -> Vec<&'a str> {
+    let mut flags = vec!["--payloads", "binary", "--protocols", "rest"];
+    flags.extend(["--flamegraph", fg.to_str().unwrap()]);
+    flags.extend(["--json", json.to_str().unwrap()]);
+    flags
+}
+
 fn serve() -> (Server, String, String) {
     let (server, rest, grpc, _) = serve_all(&[]);
     (server, rest, grpc)
@@ -92,27 +116,20 @@ fn bench_talks_to_a_server_in_another_process() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     let csv = dir.path().join("r.csv");
-    let (ok, stdout, stderr) = run(&[
-        "bench",
-        "--sizes",
-        "64x96",
-        "--bursts",
-        "2",
-        "--warmup",
-        "1",
-        "--concurrency",
-        "4",
-        "--rest-url",
-        &rest,
-        "--grpc-url",
-        &grpc,
-        "--tcp-url",
-        &tcp,
+    let load = SmallRun {
+        size: "64x96",
+        concurrency: "4",
+        bursts: "2",
+        warmup: "1",
+    };
+    let mut extra = vec!["--tcp-url", &tcp];
+    extra.extend([
         "--json",
         json.to_str().unwrap(),
         "--csv",
         csv.to_str().unwrap(),
     ]);
+    let (ok, stdout, stderr) = run(&bench_against(&rest, &grpc, load, &extra));
     assert!(ok, "{stderr}");
     assert!(
         stdout.contains("Seconds per burst") && stdout.contains("64x96 binary gRPC"),
@@ -146,28 +163,16 @@ fn a_server_dying_mid_run_keeps_partial_results_and_fails_clearly() {
     let (mut server, rest, grpc) = serve();
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("partial.json");
+    let load = SmallRun {
+        size: "32x32,48x48,64x64,80x80",
+        bursts: "100",
+        warmup: "0",
+        ..SMALL_RUN
+    };
+    let extra = ["--protocols", "rest,grpc", "--timeout-s", "5"];
     let bench = imgwire()
-        .args([
-            "bench",
-            "--protocols",
-            "rest,grpc",
-            "--sizes",
-            "32x32,48x48,64x64,80x80",
-            "--bursts",
-            "100",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "2",
-            "--rest-url",
-            &rest,
-            "--grpc-url",
-            &grpc,
-            "--timeout-s",
-            "5",
-            "--json",
-            json.to_str().unwrap(),
-        ])
+        .args(bench_against(&rest, &grpc, load, &extra))
+        .args(["--json", json.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -242,27 +247,13 @@ fn remote_profile_run(dir: &std::path::Path, rest: &str, grpc: &str) -> serde_js
     let fg = dir.join("fg");
     let json = dir.join("r.json");
     let _ = std::fs::remove_dir_all(&fg); // an earlier run's files
-    let (ok, _, stderr) = run(&[
-        "bench",
-        "--sizes",
-        "64x96",
-        "--payloads",
-        "binary",
-        "--protocols",
-        "rest",
-        "--bursts",
-        "10",
-        "--concurrency",
-        "2",
-        "--rest-url",
-        rest,
-        "--grpc-url",
-        grpc,
-        "--flamegraph",
-        fg.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let load = SmallRun {
+        size: "64x96",
+        bursts: "10",
+        warmup: "2",
+        ..SMALL_RUN
+    };
+    let (ok, _, stderr) = run(&bench_against(rest, grpc, load, &profiled_rest(&fg, &json)));
     assert!(ok, "{stderr}");
     let gz = std::fs::File::open(fg.join("64x96-binary-rest-server-remote.pb.gz"))
         .expect("remote profile written");
@@ -318,25 +309,14 @@ fn bench_fetches_a_remote_servers_profile_for_each_scenario() {
     );
 
     let (_plain, rest_plain, grpc_plain) = serve();
-    let (ok, _, stderr) = run(&[
-        "bench",
-        "--sizes",
-        "64x96",
-        "--payloads",
-        "binary",
-        "--protocols",
-        "rest",
-        "--bursts",
-        "1",
-        "--rest-url",
-        &rest_plain,
-        "--grpc-url",
-        &grpc_plain,
-        "--flamegraph",
-        fg.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-    ]);
+    let load = SmallRun {
+        size: "64x96",
+        concurrency: "20",
+        bursts: "1",
+        warmup: "2",
+    };
+    let profiled = profiled_rest(&fg, &json);
+    let (ok, _, stderr) = run(&bench_against(&rest_plain, &grpc_plain, load, &profiled));
     assert!(
         ok,
         "a server without profiling is a warning, not a failure: {stderr}"
@@ -411,19 +391,14 @@ fn swapped_ports_are_named_as_such() {
         ("grpc", "--grpc-url", &rest, "gRPC port"),
     ];
     for (protocol, flag, wrong_url, advice) in cases {
-        let args = [
-            "bench",
-            "--protocols",
-            protocol,
-            flag,
-            wrong_url,
-            "--sizes",
-            "32x32",
-            "--bursts",
-            "1",
-            "--warmup",
-            "0",
-        ];
+        let load = SmallRun {
+            size: "32x32",
+            concurrency: "20",
+            bursts: "1",
+            warmup: "0",
+        };
+        let mut args = vec!["bench", "--protocols", protocol, flag, wrong_url];
+        args.extend(load.args());
         let (ok, _, stderr) = run(&args);
         assert!(!ok);
         assert!(
@@ -437,15 +412,16 @@ fn swapped_ports_are_named_as_such() {
 fn ctrl_c_keeps_what_was_measured_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("partial.json");
+    let load = SmallRun {
+        size: "32x32,48x48,64x64,80x80,96x96",
+        bursts: "200",
+        warmup: "2",
+        ..SMALL_RUN
+    };
     let mut bench = imgwire()
-        .args([
-            "bench",
-            "--sizes",
-            "32x32,48x48,64x64,80x80,96x96",
-            "--bursts",
-            "200",
-        ])
-        .args(["--concurrency", "2", "--json", json.to_str().unwrap()])
+        .arg("bench")
+        .args(load.args())
+        .args(["--json", json.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -468,18 +444,15 @@ fn ctrl_c_keeps_what_was_measured_and_says_so() {
 
 #[test]
 fn an_export_can_take_stdout_with_the_tables_on_stderr() {
-    let args = [
-        "bench", "-c", "2", "-n", "1", "--warmup", "0", "--sizes", "32x32",
-    ];
-    let rest = [
-        "--payloads",
-        "basic",
-        "--protocols",
-        "rest",
-        "--export-json",
-        "-",
-    ];
-    let argv: Vec<&str> = args.iter().chain(rest.iter()).copied().collect();
+    let load = SmallRun {
+        size: "32x32",
+        bursts: "1",
+        warmup: "0",
+        ..SMALL_RUN
+    };
+    let mut argv = vec!["bench", "--payloads", "basic", "--protocols", "rest"];
+    argv.extend(load.args());
+    argv.extend(["--export-json", "-"]);
     let (ok, stdout, stderr) = run(&argv);
     assert!(ok, "{stderr}");
     let report: serde_json::Value =

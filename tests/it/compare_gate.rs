@@ -8,28 +8,16 @@
 use crate::common;
 
 use common::process::{compare, imgwire, text};
+use common::SMALL_RUN;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// A small real run against the built-in servers, its report at dir/name.
 fn bench(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     let json = dir.join(name);
-    let mut args = vec![
-        "bench",
-        "--sizes",
-        "48x64",
-        "--payloads",
-        "binary",
-        "-c",
-        "2",
-        "-n",
-        "3",
-        "--warmup",
-        "1",
-        "--brief",
-        "--export-json",
-        json.to_str().unwrap(),
-    ];
+    let mut args = vec!["bench", "--payloads", "binary", "--brief"];
+    args.extend(SMALL_RUN.args());
+    args.extend(["--export-json", json.to_str().unwrap()]);
     args.extend_from_slice(extra);
     let out = imgwire(&args);
     assert!(out.status.success(), "bench failed: {}", text(&out.stderr));

@@ -4,25 +4,19 @@
 
 use crate::common;
 
-use common::{bench, scenarios};
+use common::{bench, scenarios, SmallRun, SMALL_RUN};
 
 #[test]
 fn the_floor_sends_the_body_one_way_and_the_smallest_answer_back() {
     let dir = tempfile::tempdir().unwrap();
-    let args = [
-        "--sizes",
-        "240x320",
-        "--payloads",
-        "basic,binary",
-        "--protocols",
-        "rest,grpc,tcp",
-        "-c",
-        "2",
-        "--bursts",
-        "2",
-        "--warmup",
-        "0",
-    ];
+    let load = SmallRun {
+        size: "240x320",
+        bursts: "2",
+        warmup: "0",
+        ..SMALL_RUN
+    };
+    let mut args = vec!["--payloads", "basic,binary", "--protocols", "rest,grpc,tcp"];
+    args.extend(load.args());
     let (result, report) = bench(dir.path(), &args);
     result.unwrap();
     let report = report.unwrap();
@@ -71,26 +65,9 @@ fn the_floor_sends_the_body_one_way_and_the_smallest_answer_back() {
 #[test]
 fn the_scenario_lines_and_the_floor_table_give_the_same_multiple() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
-        .args([
-            "bench",
-            "--sizes",
-            "48x64",
-            "--payloads",
-            "basic,binary",
-            "--encoder",
-            "none",
-        ])
-        .args([
-            "--protocols",
-            "rest,grpc,tcp",
-            "-c",
-            "2",
-            "-n",
-            "3",
-            "--warmup",
-            "1",
-            "--wide",
-        ])
+        .args(["bench", "--payloads", "basic,binary", "--encoder", "none"])
+        .args(["--protocols", "rest,grpc,tcp", "--wide"])
+        .args(SMALL_RUN.args())
         .env("NO_COLOR", "1")
         .output()
         .unwrap();

@@ -7,6 +7,7 @@
 use crate::common;
 
 use common::serve_process::imgwire;
+use common::{SmallRun, SMALL_RUN};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
@@ -34,13 +35,21 @@ fn run(args: &[&str]) -> Outcome {
 /// bursts of one request) with `extra` flags, writing its JSON into `dir`.
 fn small_bench(dir: &Path, extra: &[&str]) -> (Outcome, Option<serde_json::Value>) {
     let json = dir.join("out.json");
+    let load = SmallRun {
+        concurrency: "1",
+        bursts: "2",
+        warmup: "0",
+        ..SMALL_RUN
+    };
     let mut args = vec!["bench", "--payloads", "binary", "--protocols", "rest"];
-    args.extend(["-n", "2", "-c", "1", "--warmup", "0", "--no-color"]);
-    args.extend(["--json", json.to_str().unwrap()]);
-    args.extend_from_slice(extra);
-    if !extra.contains(&"--sizes") {
-        args.extend(["--sizes", "48x64"]);
+    args.extend(["--no-color", "--json", json.to_str().unwrap()]);
+    // The load's flags, but its size where `extra` gives its own.
+    let [sizes_flag, size, load_flags @ ..] = load.args();
+    if !extra.contains(&sizes_flag) {
+        args.extend([sizes_flag, size]);
     }
+    args.extend(load_flags);
+    args.extend_from_slice(extra);
     let outcome = run(&args);
     let report = std::fs::read(&json)
         .ok()

@@ -11,14 +11,14 @@
 //! Run one file's tests with its module as a filter:
 //! `cargo test --release --test it tls::`.
 
-#[path = "../common/mod.rs"]
-mod common;
-#[allow(dead_code)]
-#[path = "v2_server/clients.rs"]
-mod clients;
 #[allow(dead_code)]
 #[path = "hardening/bombs.rs"]
 mod bombs;
+#[allow(dead_code)]
+#[path = "v2_server/clients.rs"]
+mod clients;
+#[path = "../common/mod.rs"]
+mod common;
 #[path = "../variant_servers/mod.rs"]
 mod variant_servers;
 

@@ -4,6 +4,8 @@
 use crate::common;
 
 use common::serve_process::{imgwire, serve_process};
+use common::{SmallRun, SMALL_RUN};
+use std::path::Path;
 
 fn stderr_of(args: &[&str]) -> String {
     let out = imgwire().args(args).output().expect("imgwire runs");
@@ -53,6 +55,10 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
     let dir = tempfile::tempdir().unwrap();
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
     let (markdown, html) = (dir.path().join("r.md"), dir.path().join("r.html"));
+    let load = SmallRun {
+        bursts: "2",
+        ..SMALL_RUN
+    };
     let out = imgwire()
         .args([
             "bench",
@@ -61,17 +67,9 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
             "--payloads",
             "binary",
         ])
-        .args([
-            "--sizes", "48x64", "--bursts", "2", "--warmup", "1", "-c", "2",
-        ])
-        .args([
-            "--rest-url",
-            &rest,
-            "--grpc-url",
-            &grpc,
-            "--tcp-url",
-            &wrong_floor,
-        ])
+        .args(load.args())
+        .args(["--rest-url", &rest, "--grpc-url", &grpc])
+        .args(["--tcp-url", &wrong_floor])
         .arg("--export-json")
         .arg(&json)
         .arg("--export-csv")
@@ -104,11 +102,17 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
             _ => assert!(s["failure"].is_null(), "{s}"),
         }
     }
-    let csv = std::fs::read_to_string(&csv).unwrap();
+    the_failed_floor_is_failed_in_every_file(&csv, &markdown, &html);
+}
+
+/// The CSV, Markdown and HTML of a run whose 48x64 binary TCP floor failed:
+/// one row or section for it, saying failed, with no figure.
+fn the_failed_floor_is_failed_in_every_file(csv: &Path, markdown: &Path, html: &Path) {
+    let csv = std::fs::read_to_string(csv).unwrap();
     let tcp_rows: Vec<&str> = csv.lines().filter(|l| l.contains(",tcp,")).collect();
     assert_eq!(tcp_rows.len(), 1, "{csv}");
     assert!(tcp_rows[0].contains(",failed,"), "{}", tcp_rows[0]);
-    let markdown = std::fs::read_to_string(&markdown).unwrap();
+    let markdown = std::fs::read_to_string(markdown).unwrap();
     let tcp_rows: Vec<&str> = markdown.lines().filter(|l| l.contains("| TCP |")).collect();
     assert_eq!(tcp_rows.len(), 1, "{markdown}");
     assert!(tcp_rows[0].contains("failed: "), "{}", tcp_rows[0]);
@@ -117,7 +121,7 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
         markdown.contains("### 48x64 binary TCP\n\nfailed: "),
         "{markdown}"
     );
-    let html = std::fs::read_to_string(&html).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
     let section = html
         .split("id=\"scenario-")
         .find(|s| s.contains("TCP</h3>"));

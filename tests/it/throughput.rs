@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::scenarios;
+use common::{scenarios, SmallRun, SMALL_RUN};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -21,13 +21,11 @@ struct Outputs {
     text: String,
 }
 
-fn run(dir: &Path, extra: &[&str]) -> Outputs {
+fn run(dir: &Path, load: SmallRun, extra: &[&str]) -> Outputs {
     let file = |name: &str| dir.join(name).to_str().unwrap().to_string();
     let (json, csv, markdown) = (file("out.json"), file("out.csv"), file("out.md"));
     let mut args = vec![
         "bench",
-        "--sizes",
-        "48x64",
         "--payloads",
         "binary",
         "--protocols",
@@ -41,6 +39,7 @@ fn run(dir: &Path, extra: &[&str]) -> Outputs {
         "--export-markdown",
         &markdown,
     ];
+    args.extend(load.args());
     args.extend_from_slice(extra);
     let out = Command::new(env!("CARGO_BIN_EXE_imgwire"))
         .args(&args)
@@ -105,23 +104,14 @@ fn an_open_run_of_n_requests_at_a_fixed_rate_has_that_rate() {
     let dir = tempfile::tempdir().unwrap();
     let (n, rate) = (40.0, 50.0);
     let started = Instant::now();
-    let out = run(
-        dir.path(),
-        &[
-            "--load",
-            "open",
-            "--rate",
-            "50",
-            "--requests",
-            "40",
-            "-c",
-            "4",
-            "--warmup",
-            "0",
-            "--bursts",
-            "4",
-        ],
-    );
+    let load = SmallRun {
+        concurrency: "4",
+        bursts: "4",
+        warmup: "0",
+        ..SMALL_RUN
+    };
+    let open = ["--load", "open", "--rate", "50", "--requests", "40"];
+    let out = run(dir.path(), load, &open);
     let wall = started.elapsed().as_secs_f64();
     assert_eq!(scenarios(&out.json)[0]["requests"].as_f64(), Some(n));
     let rps = requests_per_s(&out);
@@ -139,21 +129,13 @@ fn an_open_run_of_n_requests_at_a_fixed_rate_has_that_rate() {
 fn a_closed_runs_throughput_is_its_requests_over_its_elapsed_time() {
     let dir = tempfile::tempdir().unwrap();
     let started = Instant::now();
-    let out = run(
-        dir.path(),
-        &[
-            "--load",
-            "closed",
-            "--requests",
-            "60",
-            "-c",
-            "3",
-            "--warmup",
-            "0",
-            "--bursts",
-            "5",
-        ],
-    );
+    let load = SmallRun {
+        concurrency: "3",
+        bursts: "5",
+        warmup: "0",
+        ..SMALL_RUN
+    };
+    let out = run(dir.path(), load, &["--load", "closed", "--requests", "60"]);
     let wall = started.elapsed().as_secs_f64();
     let s = &scenarios(&out.json)[0];
     let requests = s["requests"].as_f64().unwrap();
@@ -182,7 +164,11 @@ fn a_closed_runs_throughput_is_its_requests_over_its_elapsed_time() {
 #[test]
 fn bursts_throughput_is_requests_over_burst_time() {
     let dir = tempfile::tempdir().unwrap();
-    let out = run(dir.path(), &["-c", "4", "--bursts", "3", "--warmup", "1"]);
+    let load = SmallRun {
+        concurrency: "4",
+        ..SMALL_RUN
+    };
+    let out = run(dir.path(), load, &[]);
     let s = &scenarios(&out.json)[0];
     let burst_s: f64 = s["burst_ns"]
         .as_array()

@@ -8,6 +8,7 @@
 use crate::common;
 
 use clap::Parser;
+use common::{SmallRun, SMALL_RUN};
 use imgwire::cli::Command;
 use std::path::Path;
 
@@ -25,23 +26,24 @@ fn tune(dir: &Path, args: &[&str]) -> (anyhow::Result<()>, Option<serde_json::Va
 }
 
 /// The small workload every test tunes: quick on two cores.
-const SMALL: [&str; 10] = [
-    "--sizes",
-    "120x160",
-    "-c",
-    "4",
-    "-n",
-    "4",
-    "--warmup",
-    "1",
-    "--server-decoder",
-    "none",
-];
+const SMALL: SmallRun = SmallRun {
+    size: "120x160",
+    concurrency: "4",
+    bursts: "4",
+    warmup: "1",
+};
+
+/// [`SMALL`]'s flags, against built-in servers that decode nothing.
+fn small_built_in() -> Vec<&'static str> {
+    let mut args = SMALL.args().to_vec();
+    args.extend(["--server-decoder", "none"]);
+    args
+}
 
 #[test]
 fn tune_measures_turns_knobs_and_writes_a_command_that_reproduces_the_best() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args = SMALL.to_vec();
+    let mut args = small_built_in();
     args.extend(["--budget-s", "6", "--confirm-rounds", "1"]);
     let (result, json) = tune(dir.path(), &args);
     result.unwrap();
@@ -105,7 +107,7 @@ fn against_a_remote_server_tune_names_the_knobs_it_set_on_the_client_only() {
     let servers = common::start_servers(common::default_server_config());
     let grpc = servers.url(imgwire::protocol::Protocol::Grpc);
     let dir = tempfile::tempdir().unwrap();
-    let mut args = SMALL[..8].to_vec();
+    let mut args = SMALL.args().to_vec();
     // A budget spent by the first trial: the start alone, then the stop.
     args.extend([
         "--grpc-url",
@@ -180,35 +182,13 @@ fn the_reproduce_line_is_the_full_command_and_resolves_to_the_best_plan() {
         img.save(photos.join(format!("{i}.png"))).unwrap();
     }
     let json = dir.path().join("tune.json");
-    let argv: Vec<String> = [
-        "imgwire",
-        "tune",
-        "--quiet",
-        "--sizes",
-        "48x64",
-        "--images",
-        photos.to_str().unwrap(),
-        "--frames",
-        "2",
-        "--quality",
-        "80",
-        "--server-decoder",
-        "none",
-        "-c",
-        "2",
-        "-n",
-        "3",
-        "--warmup",
-        "1",
-        "--budget-s",
-        "1",
-        "--confirm-rounds",
-        "1",
-        "--export-json",
-        json.to_str().unwrap(),
-    ]
-    .map(String::from)
-    .to_vec();
+    let mut argv = vec!["imgwire", "tune", "--quiet"];
+    argv.extend(SMALL_RUN.args());
+    argv.extend(["--images", photos.to_str().unwrap(), "--frames", "2"]);
+    argv.extend(["--quality", "80", "--server-decoder", "none"]);
+    argv.extend(["--budget-s", "1", "--confirm-rounds", "1"]);
+    argv.extend(["--export-json", json.to_str().unwrap()]);
+    let argv: Vec<String> = argv.into_iter().map(String::from).collect();
     let mut cli = imgwire::Cli::try_parse_from(&argv).unwrap();
     imgwire::cli::tune::remember_command_line(&mut cli, &argv);
     let Command::Tune(args) = cli.command else {

@@ -183,15 +183,38 @@ fn stats_count_every_infer_request_sent_over_rest_and_grpc() {
     assert_eq!(all["model_stats"][0]["inference_count"], 4);
 }
 
+/// Asserts `answered` is a refusal with `status` whose error says `words`.
+fn refusal(answered: Exchange, status: u16, words: &str) {
+    assert_eq!(answered.status, status, "{}", answered.text());
+    let error = answered.json()["error"].as_str().unwrap().to_string();
+    assert!(error.contains(words), "{error} should say {words}");
+}
+
 #[test]
 fn rest_refusals_name_the_problem_and_the_server_keeps_answering() {
     let servers = start_servers(server_config(&["--max-message-mb", "1"]));
     let image = jpeg(16, 24);
-    let refusal = |answered: Exchange, status: u16, words: &str| {
-        assert_eq!(answered.status, status, "{}", answered.text());
-        let error = answered.json()["error"].as_str().unwrap().to_string();
-        assert!(error.contains(words), "{error} should say {words}");
-    };
+    json_bodies_are_refused_by_name(&servers, &image);
+    binary_bodies_are_refused_by_name(&servers, &image);
+    let garbage = json!({"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": [b64(b"GIF89a")]}]});
+    refusal(
+        post_json(&servers, "decode", &garbage),
+        422,
+        "not a readable JPEG",
+    );
+    let big = json_request(&vec![0xAB; 1 << 20]);
+    refusal(post_json(&servers, "decode", &big), 413, "--max-message-mb");
+    let answered = post_json(&servers, "decode", &json_request(&image));
+    assert_eq!(
+        answered_size(&answered.json()),
+        json!([16, 24]),
+        "still answering"
+    );
+}
+
+/// JSON bodies the decode model cannot take (cut short, a wrong data type,
+/// shape or output) are each refused with 400, naming what is wrong.
+fn json_bodies_are_refused_by_name(servers: &Servers, image: &[u8]) {
     let post_raw = |body: &[u8]| {
         let headers = [("content-type", "application/json")];
         http(
@@ -207,45 +230,50 @@ fn rest_refusals_name_the_problem_and_the_server_keeps_answering() {
         400,
         "not a v2 inference request",
     );
-    let mut uint8 = json_request(&image);
+    let mut uint8 = json_request(image);
     uint8["inputs"][0]["datatype"] = json!("UINT8");
     refusal(
-        post_json(&servers, "decode", &uint8),
+        post_json(servers, "decode", &uint8),
         400,
         "data-type is 'UINT8', but model 'decode' expects 'BYTES'",
     );
-    let mut two = json_request(&image);
+    let mut two = json_request(image);
     two["inputs"][0]["shape"] = json!([2]);
     refusal(
-        post_json(&servers, "decode", &two),
+        post_json(servers, "decode", &two),
         400,
         "Expected [1], got [2]",
     );
-    let mut output = json_request(&image);
+    let mut output = json_request(image);
     output["outputs"] = json!([{"name": "labels"}]);
     refusal(
-        post_json(&servers, "decode", &output),
+        post_json(servers, "decode", &output),
         400,
         "unexpected inference output 'labels'",
     );
-    let header = binary_header(&image, json!({}));
+}
+
+/// Binary-extension bodies whose lengths do not add up are each refused
+/// with 400, naming the length that is wrong.
+fn binary_bodies_are_refused_by_name(servers: &Servers, image: &[u8]) {
+    let header = binary_header(image, json!({}));
     // The JPEG alone: its first four bytes read as a length far past the end.
-    let mut unframed = image.clone();
+    let mut unframed = image.to_vec();
     unframed.extend_from_slice(&[0; 4]);
     refusal(
-        post_binary(&servers, &header, &unframed),
+        post_binary(servers, &header, &unframed),
         400,
         "incomplete string data for inference input 'image'",
     );
     let tiny = binary_header(&[], json!({}));
     refusal(
-        post_binary(&servers, &tiny, &[1, 2, 3, 4][..2]),
+        post_binary(servers, &tiny, &[1, 2, 3, 4][..2]),
         400,
         "binary_data_size 4 but the body has 2 bytes",
     );
     let too_few = json!({"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "parameters": {"binary_data_size": 2}}]});
     refusal(
-        post_binary(&servers, &too_few, &[1, 2]),
+        post_binary(servers, &too_few, &[1, 2]),
         400,
         "too few for the 4-byte length",
     );
@@ -261,20 +289,6 @@ fn rest_refusals_name_the_problem_and_the_server_keeps_answering() {
         b"{}",
     );
     refusal(answered, 400, "Inference-Header-Content-Length '999'");
-    let garbage = json!({"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": [b64(b"GIF89a")]}]});
-    refusal(
-        post_json(&servers, "decode", &garbage),
-        422,
-        "not a readable JPEG",
-    );
-    let big = json_request(&vec![0xAB; 1 << 20]);
-    refusal(post_json(&servers, "decode", &big), 413, "--max-message-mb");
-    let answered = post_json(&servers, "decode", &json_request(&image));
-    assert_eq!(
-        answered_size(&answered.json()),
-        json!([16, 24]),
-        "still answering"
-    );
 }
 
 #[test]
@@ -355,9 +369,19 @@ fn grpc_model_infer_answers_the_jpeg_s_height_and_width() {
         answer.raw_output_contents[0][..],
         [96i32.to_le_bytes(), 160i32.to_le_bytes()].concat()
     );
+    grpc_refusals_name_the_problem(&grpc, &image);
+    assert!(
+        grpc.infer(model_infer("decode", element(&image))).is_ok(),
+        "still answering"
+    );
+}
 
+/// ModelInfer requests the decode model cannot take (an unframed JPEG, a
+/// wrong data type, an unknown model, bytes that are no request, one over
+/// --max-message-mb) are each refused with the status and words that fit.
+fn grpc_refusals_name_the_problem(grpc: &Grpc, image: &[u8]) {
     let unframed = grpc
-        .infer(model_infer("decode", image.clone()))
+        .infer(model_infer("decode", image.to_vec()))
         .unwrap_err();
     assert_eq!(unframed.code(), tonic::Code::InvalidArgument);
     assert!(
@@ -367,7 +391,7 @@ fn grpc_model_infer_answers_the_jpeg_s_height_and_width() {
         "{}",
         unframed.message()
     );
-    let mut uint8 = model_infer("decode", element(&image));
+    let mut uint8 = model_infer("decode", element(image));
     uint8.inputs[0].datatype = "UINT8".into();
     let refused = grpc.infer(uint8).unwrap_err();
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
@@ -376,9 +400,7 @@ fn grpc_model_infer_answers_the_jpeg_s_height_and_width() {
         "{}",
         refused.message()
     );
-    let unknown = grpc
-        .infer(model_infer("nope", element(&image)))
-        .unwrap_err();
+    let unknown = grpc.infer(model_infer("nope", element(image))).unwrap_err();
     assert_eq!(unknown.code(), tonic::Code::NotFound);
     let garbage = grpc.raw("ModelInfer", vec![0xff, 0xff, 0xff]).unwrap_err();
     assert_eq!(garbage.code(), tonic::Code::InvalidArgument);
@@ -395,10 +417,6 @@ fn grpc_model_infer_answers_the_jpeg_s_height_and_width() {
         big.message().contains("--max-message-mb"),
         "{}",
         big.message()
-    );
-    assert!(
-        grpc.infer(model_infer("decode", element(&image))).is_ok(),
-        "still answering"
     );
 }
 

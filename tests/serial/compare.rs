@@ -6,6 +6,7 @@
 use crate::common;
 
 use common::process::{compare, imgwire, text};
+use common::{SmallRun, SMALL_RUN};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -17,24 +18,15 @@ use crate::one_at_a_time as one_run_at_a_time;
 /// free ports, `bursts` counted, its report written to `dir/name`.
 fn bench(dir: &Path, name: &str, bursts: &str, extra: &[&str]) -> PathBuf {
     let json = dir.join(name);
-    let mut args = vec![
-        "bench",
-        "--sizes",
-        "120x160",
-        "--payloads",
-        "binary",
-        "--protocols",
-        "rest",
-        "-c",
-        "2",
-        "-n",
+    let load = SmallRun {
+        size: "120x160",
         bursts,
-        "--warmup",
-        "2",
-        "--brief",
-        "--json",
-        json.to_str().unwrap(),
-    ];
+        warmup: "2",
+        ..SMALL_RUN
+    };
+    let mut args = vec!["bench", "--payloads", "binary", "--protocols", "rest"];
+    args.extend(load.args());
+    args.extend(["--brief", "--json", json.to_str().unwrap()]);
     args.extend_from_slice(extra);
     let out = {
         let _alone = one_run_at_a_time();

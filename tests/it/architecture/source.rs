@@ -44,6 +44,26 @@ pub fn source_files() -> Vec<SourceFile> {
     paths.into_iter().map(read).collect()
 }
 
+/// Every .rs file under tests/, in path order, named from the crate root
+/// (`tests/it/cli.rs`); no module path: the test binaries are not the crate.
+pub fn test_files() -> Vec<SourceFile> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    collect_rust_files(&root.join("tests"), &mut paths);
+    paths.sort();
+    let read = |path: PathBuf| {
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let relative = path.strip_prefix(root).expect("under the crate root");
+        SourceFile {
+            path: relative.display().to_string(),
+            module: None,
+            code: blank_comments_and_literals(&text),
+            text,
+        }
+    };
+    paths.into_iter().map(read).collect()
+}
+
 fn collect_rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let entries = fs::read_dir(dir).unwrap_or_else(|e| panic!("{dir:?}: {e}"));
     for entry in entries.map(|e| e.expect("directory entry").path()) {
