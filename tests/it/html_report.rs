@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::fixture;
+use common::{fixture, SmallRun, SMALL_RUN};
 
 use imgwire::report::html::{latency_points, load_curves, HtmlExporter};
 use imgwire::report::{BenchReport, Exporter};
@@ -300,27 +300,24 @@ fn chromium_loads_a_real_runs_report_quietly_and_draws_its_charts() {
     let html = dir.path().join("report.html");
     let charts = dir.path().join("charts");
     let (html_arg, charts_arg) = (html.to_str().unwrap(), charts.to_str().unwrap());
-    common::bench_report(&[
-        "--sizes",
-        "360x640",
+    let load = SmallRun {
+        size: "360x640",
+        ..SMALL_RUN
+    };
+    let mut args = load.args().to_vec();
+    args.extend([
         "--payloads",
         "basic,binary",
         "--protocols",
         "rest,grpc",
-        "-n",
-        "3",
-        "-c",
-        "2",
-        "--warmup",
-        "1",
         "--brief",
         "--quiet",
         "--html",
         html_arg,
         "--charts",
         charts_arg,
-    ])
-    .expect("the run succeeds");
+    ]);
+    common::bench_report(&args).expect("the run succeeds");
     let mut written: Vec<String> = std::fs::read_dir(&charts)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -362,27 +359,27 @@ fn a_sweep_writes_a_page_and_a_charts_folder_per_value() {
     let html = dir.path().join("report.html");
     let charts = dir.path().join("charts");
     let (html_arg, charts_arg) = (html.to_str().unwrap(), charts.to_str().unwrap());
-    let plan = common::bench_plan(&[
+    let load = SmallRun {
+        size: "360x640",
+        concurrency: "1",
+        bursts: "2",
+        warmup: "0",
+    };
+    let mut args = load.args().to_vec();
+    args.extend([
         "--sweep",
         "compression",
-        "--sizes",
-        "360x640",
         "--payloads",
         "binary",
         "--protocols",
         "rest",
-        "-n",
-        "2",
-        "-c",
-        "1",
-        "--warmup",
-        "0",
         "--quiet",
         "--html",
         html_arg,
         "--charts",
         charts_arg,
     ]);
+    let plan = common::bench_plan(&args);
     imgwire::run::sweep::run(&plan, imgwire::run::plan::SweepFactor::Compression)
         .expect("the sweep succeeds");
     for value in ["compression-none", "compression-gzip"] {

@@ -2,12 +2,21 @@
 //! stdout either way; without `--quiet` stderr says how each scenario went,
 //! with it stderr stays empty. (Off a terminal, as here, no bar draws.)
 
+use crate::common::SmallRun;
 use std::process::Command;
+
+/// One 360x640 size, 2 bursts of 1 request, no warm-up.
+const QUIET_RUN: SmallRun = SmallRun {
+    size: "360x640",
+    concurrency: "1",
+    bursts: "2",
+    warmup: "0",
+};
 
 fn bench(extra: &[&str]) -> (String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_imgwire"))
-        .args(["bench", "--sizes", "360x640", "--payloads", "basic"])
-        .args(["--protocols", "rest", "-n", "2", "-c", "1", "--warmup", "0"])
+        .args(["bench", "--payloads", "basic", "--protocols", "rest"])
+        .args(QUIET_RUN.args())
         .args(["--brief", "--no-color"])
         .args(extra)
         .output()

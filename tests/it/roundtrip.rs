@@ -3,18 +3,16 @@
 
 use crate::common;
 
-use common::{bench, scenarios};
+use common::{bench, scenarios, SmallRun};
 
-const SMALL: &[&str] = &[
-    "--sizes",
-    "48x64,33x17",
-    "--concurrency",
-    "3",
-    "--bursts",
-    "2",
-    "--warmup",
-    "1",
-];
+/// Two sizes, one of them odd, 3 at once, 2 bursts after 1 warm-up burst.
+const SMALL: [&str; 8] = SmallRun {
+    size: "48x64,33x17",
+    concurrency: "3",
+    bursts: "2",
+    warmup: "1",
+}
+.args();
 
 fn run_all(extra: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();

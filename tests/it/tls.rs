@@ -47,6 +47,13 @@ fn serve(extra: &[&str]) -> (Server, String, String) {
     (server, rest, grpc)
 }
 
+/// The load of this file's runs: one 32x48 size, 2 bursts at 2 at once.
+const SMALL_TLS_RUN: common::SmallRun = common::SmallRun {
+    size: "32x48",
+    bursts: "2",
+    ..common::SMALL_RUN
+};
+
 /// A small run of `protocols` against `rest` and `grpc`, plus `extra`.
 fn bench_over(
     dir: &Path,
@@ -55,8 +62,8 @@ fn bench_over(
     extra: &[&str],
 ) -> (anyhow::Result<()>, Option<serde_json::Value>) {
     let mut args = vec!["--rest-url", urls.0, "--grpc-url", urls.1];
-    args.extend_from_slice(&["--protocols", protocols, "--sizes", "32x48"]);
-    args.extend_from_slice(&["--bursts", "2", "--warmup", "1", "--concurrency", "2"]);
+    args.extend_from_slice(&["--protocols", protocols]);
+    args.extend(SMALL_TLS_RUN.args());
     args.extend_from_slice(extra);
     common::bench(dir, &args)
 }
@@ -351,24 +358,10 @@ fn sweep_tls_runs_the_built_in_servers_plain_then_over_tls_and_says_what_tls_add
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("sweep.json");
     let json_path = json.to_str().unwrap();
-    let mut args = vec![
-        "bench",
-        "--sweep",
-        "tls",
-        "--sizes",
-        "32x48",
-        "--payloads",
-        "binary",
-    ];
-    args.extend([
-        "--protocols",
-        "rest,rest-h2,grpc,tcp",
-        "--bursts",
-        "2",
-        "--warmup",
-        "1",
-    ]);
-    args.extend(["--concurrency", "2", "--json", json_path]);
+    let mut args = vec!["bench", "--sweep", "tls", "--payloads", "binary"];
+    args.extend(["--protocols", "rest,rest-h2,grpc,tcp"]);
+    args.extend(SMALL_TLS_RUN.args());
+    args.extend(["--json", json_path]);
     let stdout = common::serve_process::run_ok(&args);
     assert!(stdout.contains("TLS adds"), "{stdout}");
     assert!(stdout.contains("TCP connect + TLS handshake"), "{stdout}");

@@ -58,25 +58,15 @@ fn the_trace_is_valid_trace_event_json_with_nested_stages() {
     let dir = tempfile::tempdir().unwrap();
     let trace_path = dir.path().join("trace.json");
     let trace_arg = trace_path.to_str().unwrap().to_string();
-    let (result, _) = common::bench(
-        dir.path(),
-        &[
-            "--sizes",
-            "48x64",
-            "--bursts",
-            "2",
-            "--warmup",
-            "1",
-            "--warmup-max",
-            "0",
-            "--concurrency",
-            "3",
-            "--protocols",
-            "rest,grpc",
-            "--trace",
-            &trace_arg,
-        ],
-    );
+    let load = common::SmallRun {
+        concurrency: "3",
+        bursts: "2",
+        ..common::SMALL_RUN
+    };
+    let mut args = load.args().to_vec();
+    args.extend(["--warmup-max", "0", "--protocols", "rest,grpc"]);
+    args.extend(["--trace", &trace_arg]);
+    let (result, _) = common::bench(dir.path(), &args);
     result.unwrap();
     let trace: Value = serde_json::from_slice(&std::fs::read(&trace_path).unwrap()).unwrap();
     let events = trace["traceEvents"].as_array().expect("traceEvents array");

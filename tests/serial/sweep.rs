@@ -19,23 +19,20 @@ fn every_output_of_a_sweep_is_written_once_per_value() {
         path("t.json"),
         path("fg"),
     );
-    let argv = [
+    let load = common::SmallRun {
+        bursts: "2",
+        warmup: "0",
+        ..common::SMALL_RUN
+    };
+    let mut argv = vec![
         "imgwire",
         "bench",
         "--sweep",
         "compression",
-        "--sizes",
-        "48x64",
         "--payloads",
         "binary",
         "--protocols",
         "rest,grpc",
-        "--bursts",
-        "2",
-        "--warmup",
-        "0",
-        "-c",
-        "2",
         "--brief",
         "--export-json",
         &json,
@@ -48,6 +45,7 @@ fn every_output_of_a_sweep_is_written_once_per_value() {
         "--flamegraph",
         &fg,
     ];
+    argv.extend(load.args());
     imgwire::run(imgwire::Cli::try_parse_from(argv).unwrap()).unwrap();
 
     let sweep: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
@@ -85,9 +83,13 @@ fn a_nodelay_sweep_runs_nagle_off_then_on_and_gives_the_change_with_its_interval
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("s.json");
     let json_path = json.to_str().unwrap();
-    let mut args = vec!["bench", "--sweep", "nodelay", "--sizes", "48x64"];
+    let load = common::SmallRun {
+        warmup: "0",
+        ..common::SMALL_RUN
+    };
+    let mut args = vec!["bench", "--sweep", "nodelay"];
     args.extend(["--payloads", "binary", "--protocols", "rest,grpc"]);
-    args.extend(["--bursts", "3", "--warmup", "0", "-c", "2"]);
+    args.extend(load.args());
     args.extend(["--quiet", "--json", json_path]);
     let stdout = common::serve_process::run_ok(&args);
     let sweep: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
