@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: every test CI runs (.ci/run adds only formatting,
-# lints and, as root, the network-namespace tests of tests/tc.rs). In the
+# lints and, as root, the network-namespace tests of tests/serial/tc.rs). In the
 # release profile, which shares its build with scripts/bench.sh:
 #   1. every unit and integration test (real servers on 127.0.0.1:0);
 #   2. the tests ignored in a bare `cargo test` because they need something
