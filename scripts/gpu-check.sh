@@ -43,8 +43,9 @@ if [ -z "$test_bin" ]; then
     test_bin="$(ls -t "$(dirname "$bin")"/deps/gpu-* 2>/dev/null | grep -v '\.d$' | head -n 1 || true)"
 fi
 if [ -n "$test_bin" ] && [ -x "$test_bin" ]; then
-    # --include-ignored runs the tests marked "needs an NVIDIA GPU and driver".
-    step gpu-tests "$test_bin" --include-ignored --nocapture --test-threads=1
+    # --include-ignored runs the tests marked "needs an NVIDIA GPU and driver";
+    # the filter keeps to tests/gpu/gpu.rs (the binary holds nvjpeg_abi:: too).
+    step gpu-tests "$test_bin" gpu:: --include-ignored --nocapture --test-threads=1
 else
     echo "gpu-tests: skipped (no test binary; set GPU_TEST_BIN)" | tee -a "$summary"
 fi

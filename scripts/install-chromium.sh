@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's headless-capable Chromium, only where it is missing, for
-# tests/html_report.rs (it opens the --html report and counts its charts).
+# tests/it/html_report.rs (it opens the --html report and counts its charts).
 # Prints the browser's path. Safe to run repeatedly.
 set -euo pipefail
 for name in chromium chromium-browser google-chrome; do
@@ -9,7 +9,7 @@ for name in chromium chromium-browser google-chrome; do
     exit 0
   fi
 done
-echo "install-chromium: installing Debian's chromium (for tests/html_report.rs)" >&2
+echo "install-chromium: installing Debian's chromium (for tests/it/html_report.rs)" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq

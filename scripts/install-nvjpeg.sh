@@ -2,11 +2,11 @@
 # Installs nvJPEG 13 and the headers nvjpeg.h needs from PyPI (no GPU or CUDA
 # toolkit needed) into target/nvjpeg and prints two lines: the folder holding
 # libnvjpeg.so.13, then the folder holding nvjpeg.h. scripts/test.sh reads
-# them into NVJPEG_LIB_DIR and NVJPEG_INCLUDE_DIR for tests/nvjpeg_abi.rs:
+# them into NVJPEG_LIB_DIR and NVJPEG_INCLUDE_DIR for tests/gpu/nvjpeg_abi.rs:
 #   dirs="$(scripts/install-nvjpeg.sh)"
 #   { read -r NVJPEG_LIB_DIR; read -r NVJPEG_INCLUDE_DIR; } <<<"$dirs"
 #   export NVJPEG_LIB_DIR NVJPEG_INCLUDE_DIR
-#   cargo test --release --test nvjpeg_abi -- --include-ignored
+#   cargo test --release --test gpu nvjpeg_abi:: -- --include-ignored
 # nvidia-nvjpeg ships the library and nvjpeg.h; nvjpeg.h includes
 # cuda_runtime_api.h and library_types.h (from nvidia-cuda-runtime), which
 # include crt/host_defines.h (from nvidia-cuda-crt). All three unpack into

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: every test CI runs (.ci/run adds only formatting,
-# lints and, as root, the network-namespace tests of tests/tc.rs). In the
+# lints and, as root, the network-namespace tests of tests/serial/tc.rs). In the
 # release profile, which shares its build with scripts/bench.sh:
 #   1. every unit and integration test (real servers on 127.0.0.1:0);
 #   2. the tests ignored in a bare `cargo test` because they need something
@@ -10,7 +10,9 @@
 #      TorchServe, and NVIDIA's tritonclient against `imgwire serve`
 #      (targets/*/run.sh make their venvs, reused from $IMGWIRE_TARGETS_CACHE,
 #      default target/targets).
-# GPU tests (tests/gpu.rs) stay ignored: they need an NVIDIA GPU.
+# GPU tests (tests/gpu/gpu.rs) stay ignored: they need an NVIDIA GPU.
+# The tests are four binaries (Cargo.toml's [[test]]: it, serial, targets,
+# gpu); part 2 picks one file's ignored tests by its module name.
 #
 #   scripts/test.sh [--quick] [ARGS for step 1's cargo test...]
 # --quick leaves out the real targets and the photographs (part 2 but the
@@ -25,13 +27,13 @@ if [ "${1:-}" = "--quick" ]; then
   shift
 fi
 ./scripts/setup.sh
-# NVRTC from PyPI lets tests/gpu.rs compile kernels/*.cu to PTX without a GPU.
+# NVRTC from PyPI lets tests/gpu/gpu.rs compile kernels/*.cu to PTX without a GPU.
 if NVRTC_LIB_DIR="$(./scripts/install-nvrtc.sh)"; then
   export NVRTC_LIB_DIR
 else
   echo "test.sh: NVRTC could not be installed; the PTX test will fail and say why" >&2
 fi
-# nvJPEG and nvjpeg.h from PyPI let tests/nvjpeg_abi.rs check the hand-declared
+# nvJPEG and nvjpeg.h from PyPI let tests/gpu/nvjpeg_abi.rs check the hand-declared
 # nvJPEG API against them without a GPU.
 if nvjpeg_dirs="$(./scripts/install-nvjpeg.sh)"; then
   { read -r NVJPEG_LIB_DIR; read -r NVJPEG_INCLUDE_DIR; } <<<"$nvjpeg_dirs"
@@ -39,7 +41,7 @@ if nvjpeg_dirs="$(./scripts/install-nvjpeg.sh)"; then
 else
   echo "test.sh: nvJPEG could not be installed; the nvJPEG ABI test will fail and say why" >&2
 fi
-# Headless Chromium lets tests/html_report.rs open the --html report and count
+# Headless Chromium lets tests/it/html_report.rs open the --html report and count
 # its charts; that test fails, saying to run scripts/install-chromium.sh, without it.
 if CHROMIUM="$(./scripts/install-chromium.sh)"; then
   export CHROMIUM
@@ -64,25 +66,40 @@ step() {
   fi
 }
 
-# Photographs for tests/encode_cmd.rs's ignored test, then that test alone.
+# The ignored tests of one file: `ignored_tests BINARY MODULE` runs
+# `cargo test --test BINARY -- --ignored MODULE::`, and fails when that
+# filter matched no test (a renamed module must not pass as an empty step).
+ignored_tests() {
+  local binary="$1" module="$2" output code=0
+  output="$(mktemp)"
+  cargo test --release --test "$binary" -- --ignored "$module::" | tee "$output" || code=$?
+  if [ "$code" -eq 0 ] && ! grep -q '^running [1-9]' "$output"; then
+    echo "test.sh: no ignored test matched $module:: in --test $binary" >&2
+    code=1
+  fi
+  rm -f "$output"
+  return "$code"
+}
+
+# Photographs for tests/it/encode_cmd.rs's ignored test, then that test alone.
 photographs() {
-  ./scripts/fetch-photos.sh >&2 && cargo test --release --test encode_cmd -- --ignored
+  ./scripts/fetch-photos.sh >&2 && ignored_tests it encode_cmd
 }
 
 # --no-fail-fast: one run reports every failing test binary, not the first.
 step "unit and integration tests" cargo test --release --all-targets --no-fail-fast "$@"
 # `--ignored` runs only the ignored tests: the others ran just above.
-step "nvJPEG ABI (tests/nvjpeg_abi.rs)" cargo test --release --test nvjpeg_abi -- --ignored
+step "nvJPEG ABI (tests/gpu/nvjpeg_abi.rs)" ignored_tests gpu nvjpeg_abi
 if [ "$quick" = false ]; then
-  step "photographs (tests/encode_cmd.rs)" photographs
-  step "the seed post's servers (tests/seed_target.rs)" \
-    cargo test --release --test seed_target -- --ignored
-  step "Triton (tests/kserve_target.rs)" \
-    cargo test --release --test kserve_target -- --ignored
-  step "TorchServe (tests/torchserve_target.rs)" \
-    cargo test --release --test torchserve_target -- --ignored
-  step "tritonclient against imgwire serve (tests/v2_server.rs)" \
-    cargo test --release --test v2_server -- --ignored
+  step "photographs (tests/it/encode_cmd.rs)" photographs
+  step "the seed post's servers (tests/targets/seed_target.rs)" \
+    ignored_tests targets seed_target
+  step "Triton (tests/targets/kserve_target.rs)" \
+    ignored_tests targets kserve_target
+  step "TorchServe (tests/targets/torchserve_target.rs)" \
+    ignored_tests targets torchserve_target
+  step "tritonclient against imgwire serve (tests/it/v2_server.rs)" \
+    ignored_tests it v2_server
 fi
 
 echo "test.sh: results (${SECONDS}s in all$([ "$quick" = true ] && echo ", --quick: no real targets"))" >&2

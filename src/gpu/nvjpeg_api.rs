@@ -4,7 +4,7 @@
 //! Types, values and signatures follow nvjpeg.h 13.x. C enums are passed as
 //! `c_int` (each has its own alias below, named after the C type). What is
 //! declared here is also described as data ([`DECLARED_FUNCTIONS`], next to
-//! the declarations, and [`declared`]), which tests/nvjpeg_abi.rs compiles
+//! the declarations, and [`declared`]), which tests/gpu/nvjpeg_abi.rs compiles
 //! against the real nvjpeg.h and resolves in the real libnvjpeg.so.13 (from
 //! PyPI, by scripts/install-nvjpeg.sh).
 
@@ -181,7 +181,7 @@ macro_rules! nvjpeg_entry_points {
                 $($field: {
                     // SAFETY: the symbol is stored with the type declared for
                     // it in `nvjpeg_entry_points!`, which matches nvjpeg.h
-                    // (tests/nvjpeg_abi.rs compiles it against the header);
+                    // (tests/gpu/nvjpeg_abi.rs compiles it against the header);
                     // the fn pointer is copied out and stays valid because
                     // `_lib` is kept in the same `Api` for the process's life.
                     let symbol = unsafe {

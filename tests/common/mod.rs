@@ -112,25 +112,60 @@ pub fn scenarios(report: &serde_json::Value) -> &Vec<serde_json::Value> {
         .expect("scenarios is an array")
 }
 
+/// The load of a small run, quick on two cores: frames of `size`,
+/// `concurrency` requests at once, `bursts` counted bursts after `warmup`
+/// warm-up ones. Start from [`SMALL_RUN`] and change what a test is about:
+/// `SmallRun { bursts: "10", ..SMALL_RUN }.args()`.
+#[derive(Clone, Copy)]
+pub struct SmallRun<'a> {
+    pub size: &'a str,
+    pub concurrency: &'a str,
+    pub bursts: &'a str,
+    pub warmup: &'a str,
+}
+
+/// One 48x64 size, 2 at once, 3 bursts after 1 warm-up burst.
+pub const SMALL_RUN: SmallRun<'static> = SmallRun {
+    size: "48x64",
+    concurrency: "2",
+    bursts: "3",
+    warmup: "1",
+};
+
+impl<'a> SmallRun<'a> {
+    /// `--sizes SIZE -c CONCURRENCY -n BURSTS --warmup WARMUP`.
+    pub const fn args(&self) -> [&'a str; 8] {
+        let SmallRun {
+            size,
+            concurrency,
+            bursts,
+            warmup,
+        } = *self;
+        [
+            "--sizes",
+            size,
+            "-c",
+            concurrency,
+            "-n",
+            bursts,
+            "--warmup",
+            warmup,
+        ]
+    }
+}
+
 /// The flags of a small binary REST run against `rest_url`: one 48x64 size,
 /// `bursts` bursts at concurrency 2, no warmup.
 pub fn small_rest_flags<'a>(rest_url: &'a str, bursts: &'a str) -> Vec<&'a str> {
-    vec![
-        "--protocols",
-        "rest",
-        "--payloads",
-        "binary",
-        "--sizes",
-        "48x64",
-        "--bursts",
+    let load = SmallRun {
         bursts,
-        "--warmup",
-        "0",
-        "-c",
-        "2",
-        "--rest-url",
-        rest_url,
-    ]
+        warmup: "0",
+        ..SMALL_RUN
+    };
+    let mut flags = vec!["--protocols", "rest", "--payloads", "binary"];
+    flags.extend(load.args());
+    flags.extend(["--rest-url", rest_url]);
+    flags
 }
 
 /// Asserts a finished `imgwire` process succeeded (showing its stdout and
@@ -160,20 +195,14 @@ pub fn assert_ran_clean(s: &imgwire::report::ScenarioReport, requests: usize, co
 /// The flags of a small gRPC run of basic (imageless) requests against
 /// `grpc_url`: one 32x48 size, `n` bursts at concurrency `n`, no warmup.
 pub fn small_grpc_basic_flags<'a>(grpc_url: &'a str, n: &'a str) -> Vec<&'a str> {
-    vec![
-        "--grpc-url",
-        grpc_url,
-        "--protocols",
-        "grpc",
-        "--payloads",
-        "basic",
-        "--sizes",
-        "32x48",
-        "--bursts",
-        n,
-        "--warmup",
-        "0",
-        "--concurrency",
-        n,
-    ]
+    let load = SmallRun {
+        size: "32x48",
+        concurrency: n,
+        bursts: n,
+        warmup: "0",
+    };
+    let mut flags = vec!["--grpc-url", grpc_url, "--protocols", "grpc"];
+    flags.extend(["--payloads", "basic"]);
+    flags.extend(load.args());
+    flags
 }

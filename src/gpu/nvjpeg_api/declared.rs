@@ -1,7 +1,7 @@
 //! What src/gpu/nvjpeg_api.rs declares, as data: every type that crosses
 //! the FFI boundary with its C name, size and alignment, every struct field's
 //! offset, every C constant's value and each entry point's C pointer type,
-//! for tests/nvjpeg_abi.rs to compile against the real nvjpeg.h.
+//! for tests/gpu/nvjpeg_abi.rs to compile against the real nvjpeg.h.
 
 pub use super::DECLARED_FUNCTIONS;
 use super::{
