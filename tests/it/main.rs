@@ -18,7 +18,7 @@ mod bombs;
 #[path = "v2_server/clients.rs"]
 mod clients;
 #[path = "../common/mod.rs"]
-use crate::common;
+mod common;
 #[path = "../variant_servers/mod.rs"]
 mod variant_servers;
 

@@ -233,7 +233,10 @@ fn every_key_a_bench_writes_is_in_the_schema_doc() {
 #[test]
 fn every_key_of_the_snapshot_reports_is_in_the_schema_doc() {
     let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
-    for name in ["it__exporters__json.snap", "it__exporters__json_foreign.snap"] {
+    for name in [
+        "it__exporters__json.snap",
+        "it__exporters__json_foreign.snap",
+    ] {
         let text = std::fs::read_to_string(snapshots.join(name)).unwrap();
         let json_text = text.splitn(3, "---\n").nth(2).expect("a snapshot body");
         let json: Value = serde_json::from_str(json_text).expect("the snapshot is JSON");

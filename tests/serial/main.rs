@@ -8,7 +8,7 @@
 //! the others, never beside them.
 
 #[path = "../common/mod.rs"]
-use crate::common;
+mod common;
 
 mod compare;
 mod flamegraph;
