@@ -51,7 +51,7 @@ pub async fn run_scenario(
         bursts.fatal = save_first_request(dir, &inputs).err();
     }
     let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
-    let (wire, server_wire) = bursts.wire_since_start(&inputs.requests);
+    let (wire, server_wire) = bursts.wire_since_start(&inputs.requests).await;
     let server_stats = match (inputs.stats, bursts.stats_start.take()) {
         (Some(stats), Some(before)) => Some(server_stats_since(stats, before).await),
         _ => None,
@@ -185,7 +185,7 @@ impl Bursts {
         plan: &BenchPlan,
         inputs: &ScenarioInputs<'_>,
     ) -> Option<Profiler> {
-        self.wire_start = Some(wire_now(&inputs.requests));
+        self.wire_start = Some(settled_wire_now(&inputs.requests).await);
         if let Some(stats) = inputs.stats {
             self.stats_start = Some(stats.read().await);
         }
@@ -197,11 +197,11 @@ impl Bursts {
 
     /// What the client's (and the built-in server's) sockets moved during
     /// the counted bursts.
-    fn wire_since_start(&self, requests: &RequestPlan) -> (WireBytes, Option<WireBytes>) {
+    async fn wire_since_start(&self, requests: &RequestPlan) -> (WireBytes, Option<WireBytes>) {
         let Some((client, server)) = self.wire_start else {
             return Default::default();
         };
-        let (client_now, server_now) = wire_now(requests);
+        let (client_now, server_now) = settled_wire_now(requests).await;
         (
             client_now.since(client),
             server_now.zip(server).map(|(now, then)| now.since(then)),
@@ -229,6 +229,23 @@ async fn server_stats_since(stats: &StatsSource, before: Result<StatsReading>) -
     match (before, stats.read().await) {
         (Ok(before), Ok(after)) => after.since(&before, source),
         (Err(e), _) | (_, Err(e)) => ServerStats::failed(source, format!("{e:#}")),
+    }
+}
+
+/// The counters once the built-in server's have caught up: it counts an
+/// answer's bytes when its write returns, which can be after the client
+/// has read them and finished the burst, so the server's sent count may lag
+/// what the client received by the last answers. Waits (200 ms at most,
+/// then takes what it has) until it does not.
+async fn settled_wire_now(requests: &RequestPlan) -> (WireBytes, Option<WireBytes>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(200);
+    loop {
+        let (client, server) = wire_now(requests);
+        let caught_up = server.is_none_or(|server| server.sent >= client.received);
+        if caught_up || std::time::Instant::now() >= deadline {
+            return (client, server);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
 }
 

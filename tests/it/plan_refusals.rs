@@ -11,154 +11,110 @@ use std::path::Path;
 
 const REMOTE: &str = "http://127.0.0.1:9";
 
-/// argv after `imgwire` (`{dir}` is a scratch folder holding the file `f`),
-/// the flag named, and words of the refusal.
-fn refusals() -> Vec<(Vec<&'static str>, &'static str, &'static str)> {
-    vec![
-        (
-            // A refusal checked after the outputs in the old order: the folder
-            // --flamegraph names must not be made for a run that never starts.
-            vec!["bench", "--flamegraph", "{dir}/fg", "--rate", "300"],
-            "--rate",
-            "sets the pace of --load open",
-        ),
-        (
-            vec!["bench", "--duration", "5"],
-            "--duration",
-            "--load bursts runs --bursts",
-        ),
-        (
-            vec!["bench", "-c", "1,2", "--sweep", "window"],
-            "--concurrency",
-            "a sweep of its own",
-        ),
-        (
-            vec!["bench", "--frames-on", "gpu", "--images", "{dir}"],
-            "--frames-on",
-            "with --images",
-        ),
-        (
-            vec!["bench", "--link-backend", "tc"],
-            "--link-backend",
-            "needs --link",
-        ),
-        (
-            vec![
-                "bench",
-                "--link-backend",
-                "tc",
-                "--link",
-                "bw=1gbit,rtt=1ms",
-                "--protocols",
-                "rest",
-                "--rest-url",
-                REMOTE,
-            ],
-            "--link-backend",
-            "cannot shape the path to a remote",
-        ),
-        (
-            vec![
-                "bench",
-                "--sweep",
-                "tls",
-                "--protocols",
-                "rest",
-                "--rest-url",
-                REMOTE,
-            ],
-            "--sweep",
-            "--sweep tls runs the built-in servers plain",
-        ),
-        (
-            vec!["bench", "--expect-json-keys", "label"],
-            "--expect-json-keys",
-            "TorchServe's answers",
-        ),
-        (
-            vec!["bench", "--target", "seed", "--protocols", "tcp"],
-            "--target",
-            "has no TCP server",
-        ),
-        (
-            vec![
-                "bench",
-                "--target",
-                "kserve-v2",
-                "--protocols",
-                "rest",
-                "--rest-url",
-                REMOTE,
-            ],
-            "--target",
-            "needs --model",
-        ),
-        (
-            vec![
-                "bench",
-                "--target",
-                "seed",
-                "--protocols",
-                "rest",
-                "--rest-url",
-                REMOTE,
-                "--flamegraph",
-                "{dir}/fg",
-            ],
-            "--flamegraph",
-            "only imgwire's servers serve",
-        ),
-        (
-            vec!["bench", "--protocols", "rest,grpc", "--rest-url", REMOTE],
-            "--rest-url",
-            "would go to a built-in server",
-        ),
-        (
-            vec!["bench", "--json", "{dir}/nodir/x.json"],
-            "--export-json",
-            "does not exist",
-        ),
-        (
-            vec!["bench", "--export-csv", "{dir}"],
-            "--export-csv",
-            "is a folder",
-        ),
-        (
-            vec!["bench", "--json", "-", "--markdown", "-"],
-            "--export-markdown",
-            "only one output can go to stdout",
-        ),
-        (
-            vec!["bench", "--charts", "{dir}/f"],
-            "--charts",
-            "is a file; it needs a folder",
-        ),
-        (
-            vec!["bench", "--save-requests", "{dir}/f/sub"],
-            "--save-requests",
-            "could not create",
-        ),
-        (
-            vec!["tune", "--sizes", "32x32,48x48"],
-            "--sizes",
-            "tune searches one workload",
-        ),
-        (
-            vec!["tune", "--protocols", "tcp"],
-            "--protocols",
-            "no knobs to turn",
-        ),
-        (
-            vec!["tune", "--sweep", "window"],
-            "--sweep",
-            "tune runs its own search",
-        ),
-    ]
+/// argv after `imgwire`, split at spaces (`{dir}` is a scratch folder
+/// holding the file `f`, `{remote}` a URL nothing answers), the flag named,
+/// and words of the refusal. The first would be checked after the outputs
+/// in the old order: the folder --flamegraph names must not be made for a
+/// run that never starts.
+const REFUSALS: &[(&str, &str, &str)] = &[
+    (
+        "bench --flamegraph {dir}/fg --rate 300",
+        "--rate",
+        "sets the pace of --load open",
+    ),
+    (
+        "bench --duration 5",
+        "--duration",
+        "--load bursts runs --bursts",
+    ),
+    (
+        "bench -c 1,2 --sweep window",
+        "--concurrency",
+        "a sweep of its own",
+    ),
+    (
+        "bench --frames-on gpu --images {dir}",
+        "--frames-on",
+        "with --images",
+    ),
+    ("bench --link-backend tc", "--link-backend", "needs --link"),
+    (
+        "bench --link-backend tc --link bw=1gbit,rtt=1ms --protocols rest --rest-url {remote}",
+        "--link-backend",
+        "cannot shape the path to a remote",
+    ),
+    (
+        "bench --sweep tls --protocols rest --rest-url {remote}",
+        "--sweep",
+        "--sweep tls runs the built-in servers plain",
+    ),
+    (
+        "bench --expect-json-keys label",
+        "--expect-json-keys",
+        "TorchServe's answers",
+    ),
+    (
+        "bench --target seed --protocols tcp",
+        "--target",
+        "has no TCP server",
+    ),
+    (
+        "bench --target kserve-v2 --protocols rest --rest-url {remote}",
+        "--target",
+        "needs --model",
+    ),
+    (
+        "bench --target seed --protocols rest --rest-url {remote} --flamegraph {dir}/fg",
+        "--flamegraph",
+        "only imgwire's servers serve",
+    ),
+    (
+        "bench --protocols rest,grpc --rest-url {remote}",
+        "--rest-url",
+        "would go to a built-in server",
+    ),
+    (
+        "bench --json {dir}/nodir/x.json",
+        "--export-json",
+        "does not exist",
+    ),
+    ("bench --export-csv {dir}", "--export-csv", "is a folder"),
+    (
+        "bench --json - --markdown -",
+        "--export-markdown",
+        "only one output can go to stdout",
+    ),
+    (
+        "bench --charts {dir}/f",
+        "--charts",
+        "is a file; it needs a folder",
+    ),
+    (
+        "bench --save-requests {dir}/f/sub",
+        "--save-requests",
+        "could not create",
+    ),
+    (
+        "tune --sizes 32x32,48x48",
+        "--sizes",
+        "tune searches one workload",
+    ),
+    ("tune --protocols tcp", "--protocols", "no knobs to turn"),
+    ("tune --sweep window", "--sweep", "tune runs its own search"),
+];
+
+/// The table's rows with their argv split.
+fn refusals() -> impl Iterator<Item = (Vec<&'static str>, &'static str, &'static str)> {
+    REFUSALS
+        .iter()
+        .map(|&(argv, flag, words)| (argv.split(' ').collect(), flag, words))
 }
 
 fn with_dir(args: &[&str], dir: &Path) -> Vec<String> {
     let dir = dir.to_str().unwrap();
-    args.iter().map(|a| a.replace("{dir}", dir)).collect()
+    args.iter()
+        .map(|a| a.replace("{dir}", dir).replace("{remote}", REMOTE))
+        .collect()
 }
 
 #[test]

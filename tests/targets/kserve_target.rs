@@ -199,7 +199,7 @@ fn jpeg(size: &str) -> EncodedImage {
 /// score from a batch) pass the protocol's check; the same answer cut
 /// short fails it.
 fn real_answers_pass_and_a_cut_one_fails(triton: &Triton) {
-    let settings = plan(&["--rest-url", &triton.rest_url]).client;
+    let settings = plan(&["--protocols", "rest", "--rest-url", &triton.rest_url]).client;
     let wire = |name: &str, dims: Vec<i64>, batch| {
         KserveWire(KserveModel {
             name: name.into(),
