@@ -16,6 +16,7 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod shard;
 pub mod spellings;
 pub mod stage;
 pub mod target;
