@@ -9,6 +9,7 @@ pub mod frame;
 pub mod gpu;
 pub mod interrupt;
 pub mod link;
+pub mod merge;
 pub mod net;
 pub mod output;
 pub mod profile;
