@@ -2,6 +2,7 @@
 //! thin shell over this library so tests drive the same code as users.
 
 pub mod cli;
+pub mod client_cpu;
 pub mod compare;
 pub mod encode;
 pub mod encodebench;
