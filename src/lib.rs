@@ -22,6 +22,7 @@ pub mod shard;
 pub mod spellings;
 pub mod stage;
 pub mod target;
+pub mod trace_context;
 pub mod transport;
 pub mod tune;
 pub mod wire;
