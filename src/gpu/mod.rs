@@ -14,9 +14,9 @@
 //! [`FrameKernels::generate`]'s frame to [`NvjpegEncoder::encode_device`].
 
 mod error;
-pub mod kernels;
-pub mod libs;
-pub mod nvjpeg;
+pub(crate) mod kernels;
+pub(crate) mod libs;
+pub(crate) mod nvjpeg;
 pub mod nvjpeg_api;
 
 pub use error::{GpuError, GpuUse};
