@@ -14,7 +14,7 @@
 //! [`FrameKernels::generate`]'s frame to [`NvjpegEncoder::encode_device`].
 
 mod error;
-pub(crate) mod kernels;
+pub mod kernels;
 pub(crate) mod libs;
 pub(crate) mod nvjpeg;
 pub mod nvjpeg_api;
