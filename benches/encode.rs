@@ -2,7 +2,7 @@
 //! generated content, read in MB/s of raw RGB input.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use imgwire::encode::{make_encoder, EncodeSettings, EncoderKind, Subsampling};
+use imgwire::encoders::{make_encoder, EncodeSettings, EncoderKind, Subsampling};
 use imgwire::frame::{generate, Content};
 
 fn encode(c: &mut Criterion) {

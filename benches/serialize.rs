@@ -2,7 +2,7 @@
 //! protobuf string and bytes), read in MB/s of JPEG input.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use imgwire::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};
+use imgwire::encoders::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};
 use imgwire::frame::{generate, Content};
 use imgwire::protocol::Protocol;
 use imgwire::wire::payload::serialize;

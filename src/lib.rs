@@ -2,13 +2,15 @@
 //! thin shell over this library so tests drive the same code as users.
 
 pub mod cli;
+pub mod client_cpu;
 pub mod compare;
-pub mod encode;
-pub mod encodebench;
+pub(crate) mod encode;
+pub mod encoders;
 pub mod frame;
 pub mod gpu;
-pub mod interrupt;
+pub(crate) mod interrupt;
 pub mod link;
+pub mod merge;
 pub mod net;
 pub mod output;
 pub mod profile;
@@ -16,9 +18,11 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;
-pub mod spellings;
+pub mod shard;
+pub(crate) mod spellings;
 pub mod stage;
 pub mod target;
+pub mod trace_context;
 pub mod transport;
 pub mod tune;
 pub mod wire;

@@ -8,22 +8,22 @@ use crate::run::plan::available_cpus;
 impl EncodeArgs {
     /// Resolves the flags into the comparison's plan: lists without
     /// repeats, threads in rising order, defaults from the machine.
-    pub fn plan(&self) -> crate::encodebench::EncodePlan {
+    pub fn plan(&self) -> crate::encode::EncodePlan {
         let mut threads: Vec<usize> = match &self.threads {
             Some(list) => list.iter().map(|&t| t as usize).collect(),
-            None => crate::encodebench::machine::default_threads(available_cpus()),
+            None => crate::encode::machine::default_threads(available_cpus()),
         };
         threads.sort_unstable();
         threads.dedup();
         let distinct = |items: &[u8]| crate::report::unique(items.iter().copied());
-        crate::encodebench::EncodePlan {
+        crate::encode::EncodePlan {
             sizes: crate::report::unique(self.sizes.iter().copied()),
             source: match &self.images {
-                Some(dir) => crate::encodebench::FrameSource::Files(ImageFolder {
+                Some(dir) => crate::encode::FrameSource::Files(ImageFolder {
                     dir: dir.clone(),
                     bad: BadImages::skip_if(self.skip_bad_images),
                 }),
-                None => crate::encodebench::FrameSource::Pattern {
+                None => crate::encode::FrameSource::Pattern {
                     content: self.content,
                     seed: self.seed,
                 },

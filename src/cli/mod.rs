@@ -1,6 +1,6 @@
 //! The command line: one clap-derive `Cli`, ValueEnums for every choice.
 
-use crate::encode::{EncoderKind, Subsampling};
+use crate::encoders::{EncoderKind, Subsampling};
 use crate::frame::{BadImages, Content, Size};
 use crate::protocol::Protocol;
 use crate::run::plan::{
@@ -263,7 +263,7 @@ pub struct EncodeArgs {
         value_delimiter = ',',
         default_value = "turbojpeg,image-rs,nvjpeg,nvjpeg-device"
     )]
-    pub encoders: Vec<crate::encodebench::EncoderChoice>,
+    pub encoders: Vec<crate::encode::EncoderChoice>,
     /// Thread counts, comma-separated; each thread its own encoder (nvJPEG: its own CUDA stream). Default: 1, each power of two below the core count, and the core count.
     #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub threads: Option<Vec<u32>>,
@@ -298,7 +298,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve::serve(&args),
         Command::Encode(args) => {
             values::warn_about_sizes(&args.sizes);
-            crate::encodebench::run(&args.plan()).map(|_| ())
+            crate::encode::run(&args.plan()).map(|_| ())
         }
         Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
         Command::Tune(args) => {
@@ -359,7 +359,7 @@ impl BenchArgs {
                 bad_images: BadImages::skip_if(self.skip_bad_images),
                 frames_on: self.frames_on,
                 encoder: self.encoder,
-                encode: crate::encode::EncodeSettings {
+                encode: crate::encoders::EncodeSettings {
                     quality: self.quality,
                     subsampling: self.subsampling,
                 },

@@ -1,224 +1,324 @@
-//! Raw frame -> compressed bytes. One small trait, one file per encoder.
+//! `imgwire encode`: JPEG encoders compared on one machine, CPU against
+//! GPU. Per size x encoder x quality x thread count: ms per frame, megapixels
+//! per second, bits per pixel, and PSNR/SSIM after a turbojpeg decode; then
+//! each encoder beside turbojpeg at the same PSNR.
 
-mod image_rs;
-mod nvjpeg;
-mod raw;
-mod turbo;
+pub(crate) mod encoders;
+pub(crate) mod export;
+pub(crate) mod machine;
+pub(crate) mod matching;
+pub(crate) mod measure;
+pub(crate) mod quality;
+pub(crate) mod render;
+pub(crate) mod results;
 
-use crate::frame::Frame;
-use crate::wire::{EncodedImage, ImageFormat, ImageMeta};
-use anyhow::Result;
-use bytes::Bytes;
-use clap::ValueEnum;
-use serde::Serialize;
+pub use encoders::EncoderChoice;
+pub use results::EncodeReport;
 
-/// Which encoder makes the bytes that go on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EncoderKind {
-    /// libjpeg-turbo (bundled build, SIMD).
-    Turbojpeg,
-    /// image-rs's pure-Rust JPEG encoder.
-    ImageRs,
-    /// No compression: raw RGB bytes, with width/height/channels beside them.
-    None,
-    /// NVIDIA nvJPEG on the GPU (needs a GPU, its driver and libnvjpeg at run time).
-    Nvjpeg,
+use crate::encoders::{EncodeSettings, Subsampling};
+use crate::frame::{generate, Content, FileFrames, Frame, Size};
+use crate::gpu::GpuUse;
+use crate::output::OutputPath;
+use anyhow::{bail, Result};
+use results::{Machine, ReferencePoint, Row, RunSettings, ENCODE_SCHEMA_VERSION};
+
+/// Distinct generated frames per size: enough that no encoder sees one
+/// frame over and over, few enough to make quickly.
+pub const GENERATED_POOL: usize = 4;
+/// Frames timed per quality of the turbojpeg reference sweep, at most.
+pub const REFERENCE_FRAMES: usize = 20;
+
+/// Where the frames come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FrameSource {
+    Pattern { content: Content, seed: u64 },
+    Files(crate::frame::ImageFolder),
 }
 
-impl EncoderKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            EncoderKind::Turbojpeg => "turbojpeg",
-            EncoderKind::ImageRs => "image-rs",
-            EncoderKind::None => "none",
-            EncoderKind::Nvjpeg => "nvjpeg",
-        }
-    }
-}
-
-/// JPEG chroma subsampling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
-pub enum Subsampling {
-    #[value(name = "420")]
-    #[serde(rename = "420")]
-    S420,
-    #[value(name = "422")]
-    #[serde(rename = "422")]
-    S422,
-    #[value(name = "444")]
-    #[serde(rename = "444")]
-    S444,
-}
-
-impl Subsampling {
-    /// The same layout as nvJPEG spells it.
-    pub fn nvjpeg(self) -> crate::gpu::ChromaSubsampling {
-        use crate::gpu::ChromaSubsampling;
-        match self {
-            Subsampling::S420 => ChromaSubsampling::Css420,
-            Subsampling::S422 => ChromaSubsampling::Css422,
-            Subsampling::S444 => ChromaSubsampling::Css444,
-        }
-    }
-
-    /// The usual J:a:b notation.
-    pub fn label(self) -> &'static str {
-        match self {
-            Subsampling::S420 => "4:2:0",
-            Subsampling::S422 => "4:2:2",
-            Subsampling::S444 => "4:4:4",
-        }
-    }
-}
-
-impl EncoderKind {
-    /// The quality and chroma subsampling the encoder really applies, given
-    /// what was asked: none for raw frames; image-rs encodes 4:4:4 whatever
-    /// `--subsampling` says (it has no setting for it).
-    pub fn applied(self, asked: EncodeSettings) -> (Option<u8>, Option<Subsampling>) {
-        match self {
-            EncoderKind::None => (None, None),
-            EncoderKind::ImageRs => (Some(asked.quality), Some(Subsampling::S444)),
-            EncoderKind::Turbojpeg | EncoderKind::Nvjpeg => {
-                (Some(asked.quality), Some(asked.subsampling))
-            }
-        }
-    }
-}
-
-/// Settings every JPEG encoder takes.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct EncodeSettings {
-    pub quality: u8,
+/// `imgwire encode`'s flags, resolved once.
+#[derive(Clone, Debug)]
+pub struct EncodePlan {
+    pub sizes: Vec<Size>,
+    pub source: FrameSource,
+    pub qualities: Vec<u8>,
     pub subsampling: Subsampling,
+    pub encoders: Vec<EncoderChoice>,
+    pub threads: Vec<usize>,
+    pub frames: usize,
+    pub wide: bool,
+    pub json: Option<OutputPath>,
+    pub csv: Option<OutputPath>,
 }
 
-/// One way to compress a frame.
-pub trait Encoder: Send {
-    fn encode(&mut self, frame: &Frame) -> Result<Vec<u8>>;
-    fn format(&self) -> ImageFormat;
+/// The turbojpeg qualities other encoders are matched against: every
+/// fourth from 70, and 100, so that an encoder at q95 is not paired with
+/// turbojpeg's q98 for want of a higher one.
+pub fn reference_qualities() -> Vec<u8> {
+    (70..=98).step_by(4).chain([100]).collect()
 }
 
-/// Builds the encoder `kind` with `settings`.
-pub fn make_encoder(kind: EncoderKind, settings: EncodeSettings) -> Result<Box<dyn Encoder>> {
-    Ok(match kind {
-        EncoderKind::Turbojpeg => Box::new(turbo::TurboEncoder::new(settings)?),
-        EncoderKind::ImageRs => Box::new(image_rs::ImageRsEncoder::new(settings)),
-        EncoderKind::None => Box::new(raw::RawEncoder),
-        EncoderKind::Nvjpeg => Box::new(nvjpeg::NvjpegJpegEncoder::new(settings)?),
-    })
+/// Runs the comparison, prints its table (to stderr when an output goes
+/// to stdout) and writes the outputs asked for.
+pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
+    check_outputs(plan)?;
+    let machine = machine_and_gpu(plan);
+    if let Some(error) = &machine.gpu_error {
+        if plan.encoders.iter().all(|e| e.on_gpu()) {
+            bail!("{error}");
+        }
+    }
+    let files = match &plan.source {
+        FrameSource::Files(folder) => Some(FileFrames::open(folder)?),
+        FrameSource::Pattern { .. } => None,
+    };
+    let mut report = empty_report(plan, machine, files.as_ref());
+    for &size in &plan.sizes {
+        let frames = load_frames(&plan.source, files.as_ref(), size)?;
+        for &choice in &plan.encoders {
+            report.rows.extend(measure_encoder(
+                plan,
+                &report.machine,
+                size,
+                &frames,
+                choice,
+            )?);
+        }
+        if needs_reference(&report.rows) {
+            report
+                .reference_sweep
+                .extend(reference_sweep(plan, size, &frames)?);
+        }
+    }
+    if let Some(error) = nothing_ran(&report.rows) {
+        bail!("{error}");
+    }
+    let threads = plan.threads.first().copied().unwrap_or(1);
+    report.same_quality = matching::same_quality(&report.rows, &report.reference_sweep, threads);
+    report.notes = render::notes(&report);
+    let table = render::render(&report, crate::report::width(plan.wide));
+    let to_stdout = [&plan.json, &plan.csv]
+        .into_iter()
+        .flatten()
+        .any(OutputPath::is_stdout);
+    if to_stdout {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    if let Some(path) = &plan.json {
+        path.write(&export::json(&report)?)?;
+    }
+    if let Some(path) = &plan.csv {
+        path.write(&export::csv(&report))?;
+    }
+    Ok(report)
 }
 
-/// Encodes `frame` and attaches the metadata the server checks against.
-pub fn encode_frame(encoder: &mut dyn Encoder, frame: &Frame) -> Result<EncodedImage> {
-    Ok(EncodedImage {
-        bytes: Bytes::from(encoder.encode(frame)?),
-        meta: ImageMeta {
-            width: frame.width,
-            height: frame.height,
-            channels: frame.channels,
-            format: encoder.format(),
+fn empty_report(plan: &EncodePlan, machine: Machine, files: Option<&FileFrames>) -> EncodeReport {
+    EncodeReport {
+        schema_version: ENCODE_SCHEMA_VERSION,
+        imgwire_version: env!("CARGO_PKG_VERSION"),
+        command: "encode",
+        machine,
+        settings: RunSettings {
+            sizes: plan.sizes.iter().map(Size::to_string).collect(),
+            frames: describe_source(&plan.source, files),
+            frames_per_measurement: plan.frames,
+            warmup_frames_per_thread: 1,
+            qualities: plan.qualities.clone(),
+            subsampling: plan.subsampling,
+            encoders: plan.encoders.clone(),
+            threads: plan.threads.clone(),
+            reference_qualities: reference_qualities(),
+            reference_frames_per_measurement: plan.frames.min(REFERENCE_FRAMES),
+            quality_method: "decoded with turbojpeg; PSNR on BT.601 luma and on RGB; SSIM on \
+                             luma, 11x11 gaussian window (sigma 1.5), K1 0.01, K2 0.03, L 255; \
+                             each the mean over the frame pool",
         },
-    })
+        rows: Vec::new(),
+        reference_sweep: Vec::new(),
+        same_quality: Vec::new(),
+        notes: Vec::new(),
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::frame::{generate, Content};
-
-    fn bits_per_pixel(content: Content, kind: EncoderKind) -> f64 {
-        let size = "360x640".parse().unwrap();
-        let frame = generate(content, size, 3, 0);
-        let settings = EncodeSettings {
-            quality: 90,
-            subsampling: Subsampling::S420,
-        };
-        let bytes = make_encoder(kind, settings)
-            .unwrap()
-            .encode(&frame)
-            .unwrap();
-        bytes.len() as f64 * 8.0 / (360.0 * 640.0)
-    }
-
-    #[test]
-    fn generated_contents_compress_as_promised_at_quality_90() {
-        let natural = bits_per_pixel(Content::Natural, EncoderKind::Turbojpeg);
-        assert!(
-            (1.0..=3.0).contains(&natural),
-            "natural: {natural} bits/pixel"
-        );
-        let noise = bits_per_pixel(Content::Noise, EncoderKind::Turbojpeg);
-        let smooth = bits_per_pixel(Content::Smooth, EncoderKind::Turbojpeg);
-        assert!(
-            smooth < natural && natural < noise,
-            "{smooth} < {natural} < {noise}"
-        );
-        let image_rs = bits_per_pixel(Content::Natural, EncoderKind::ImageRs);
-        assert!(
-            (0.5..=4.0).contains(&image_rs),
-            "image-rs natural: {image_rs}"
-        );
-    }
-
-    /// The chroma subsampling a baseline JPEG declares in its SOF0 header.
-    fn declared_subsampling(jpeg: &[u8]) -> Option<Subsampling> {
-        let at = jpeg.windows(2).position(|w| w == [0xFF, 0xC0])?;
-        let components = &jpeg[at + 10..];
-        let (luma, chroma) = (components[1], components[4]);
-        match (luma, chroma) {
-            (0x11, 0x11) => Some(Subsampling::S444),
-            (0x21, 0x11) => Some(Subsampling::S422),
-            (0x22, 0x11) => Some(Subsampling::S420),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn the_report_states_the_subsampling_each_encoder_really_applies() {
-        let frame = generate(Content::Natural, "64x64".parse().unwrap(), 1, 0);
-        for asked in [Subsampling::S420, Subsampling::S422, Subsampling::S444] {
-            let settings = EncodeSettings {
-                quality: 90,
-                subsampling: asked,
+fn describe_source(source: &FrameSource, files: Option<&FileFrames>) -> String {
+    match (source, files) {
+        (FrameSource::Files(folder), Some(files)) => {
+            let skipped = match files.listing.skipped.len() {
+                0 => String::new(),
+                n => format!("; {n} skipped: {}", files.listing.skipped_names()),
             };
-            for kind in [EncoderKind::Turbojpeg, EncoderKind::ImageRs] {
-                let jpeg = make_encoder(kind, settings)
-                    .unwrap()
-                    .encode(&frame)
-                    .unwrap();
-                let (_, stated) = kind.applied(settings);
-                assert_eq!(
-                    declared_subsampling(&jpeg),
-                    stated,
-                    "{kind:?} asked {asked:?}"
-                );
-            }
+            let listing = files.listing.listing(8);
+            format!("files in {}: {listing}{skipped}", folder.dir.display())
         }
-        let none = EncodeSettings {
-            quality: 50,
-            subsampling: Subsampling::S420,
-        };
-        assert_eq!(EncoderKind::None.applied(none), (None, None));
+        (FrameSource::Files(folder), None) => format!("files in {}", folder.dir.display()),
+        (FrameSource::Pattern { content, seed }, _) => format!("{} (seed {seed})", content.name()),
     }
+}
 
-    #[test]
-    fn raw_encoder_keeps_the_pixels() {
-        let frame = generate(Content::Noise, "4x5".parse().unwrap(), 1, 0);
-        let settings = EncodeSettings {
-            quality: 90,
-            subsampling: Subsampling::S444,
-        };
-        let image = encode_frame(
-            make_encoder(EncoderKind::None, settings).unwrap().as_mut(),
-            &frame,
-        )
-        .unwrap();
-        assert_eq!(image.bytes, frame.pixels);
-        assert_eq!(
-            (image.meta.width, image.meta.height, image.meta.format),
-            (5, 4, ImageFormat::Raw)
-        );
+/// The CPU, and the GPU when a GPU encoder was asked for: described where
+/// it works, the one-line reason where it does not.
+fn machine_and_gpu(plan: &EncodePlan) -> Machine {
+    let (gpu, gpu_error) = if plan.encoders.iter().any(|e| e.on_gpu()) {
+        match crate::gpu::probe(GpuUse::EncodeComparison) {
+            Ok(description) => (Some(description), None),
+            Err(error) => (None, Some(format!("{error:#}"))),
+        }
+    } else {
+        (None, None)
+    };
+    Machine {
+        cpu_model: machine::cpu_model(),
+        cpu_cores: machine::cpu_cores(),
+        gpu,
+        gpu_error,
     }
+}
+
+/// The pool of distinct frames for `size`: generated, or one per file.
+fn load_frames(source: &FrameSource, files: Option<&FileFrames>, size: Size) -> Result<Vec<Frame>> {
+    match (source, files) {
+        (FrameSource::Files(_), Some(files)) => {
+            (0..files.len()).map(|i| files.load(i, size)).collect()
+        }
+        (FrameSource::Files(folder), None) => bail!("{} was not opened", folder.dir.display()),
+        (FrameSource::Pattern { content, seed }, _) => Ok((0..GENERATED_POOL as u64)
+            .map(|index| generate(*content, size, *seed, index))
+            .collect()),
+    }
+}
+
+/// Every row of one encoder at one size: per quality, its fidelity and one
+/// speed per thread count. A GPU encoder that cannot run gives rows that
+/// say why, instead of ending the run.
+fn measure_encoder(
+    plan: &EncodePlan,
+    machine: &Machine,
+    size: Size,
+    frames: &[Frame],
+    choice: EncoderChoice,
+) -> Result<Vec<Row>> {
+    let mut rows = Vec::new();
+    for &quality in &plan.qualities {
+        let settings = EncodeSettings {
+            quality,
+            subsampling: plan.subsampling,
+        };
+        let row = Row {
+            size: size.to_string(),
+            encoder: choice,
+            quality,
+            subsampling: choice.applied_subsampling(plan.subsampling),
+            frame_pool_size: frames.len(),
+            error: None,
+            speed: None,
+            fidelity: None,
+        };
+        let outcome = match (&machine.gpu_error, choice.on_gpu()) {
+            (Some(error), true) => Err(anyhow::anyhow!("{error}")),
+            _ => measure_setting(plan, size, frames, choice, settings, &row),
+        };
+        match outcome {
+            Ok(measured) => rows.extend(measured),
+            Err(error) if choice.on_gpu() => rows.push(Row {
+                error: Some(format!("{error:#}")),
+                ..row
+            }),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(rows)
+}
+
+fn measure_setting(
+    plan: &EncodePlan,
+    size: Size,
+    frames: &[Frame],
+    choice: EncoderChoice,
+    settings: EncodeSettings,
+    template: &Row,
+) -> Result<Vec<Row>> {
+    let make = || encoders::make(choice, settings, frames);
+    let fidelity = measure::judge(make()?.as_mut(), frames)?;
+    plan.threads
+        .iter()
+        .map(|&threads| {
+            let speed = measure::time_encoder(make, size.pixels(), plan.frames, threads)?;
+            Ok(Row {
+                speed: Some(speed),
+                fidelity: Some(fidelity),
+                ..template.clone()
+            })
+        })
+        .collect()
+}
+
+/// Where no encoder could run, the first reason.
+fn nothing_ran(rows: &[Row]) -> Option<String> {
+    if rows.iter().any(|row| row.speed.is_some()) {
+        return None;
+    }
+    Some(
+        rows.iter()
+            .find_map(|row| row.error.clone())
+            .unwrap_or_else(|| "no encoder ran".to_string()),
+    )
+}
+
+/// Whether some encoder other than turbojpeg was measured, and so needs
+/// the reference sweep to be paired with.
+fn needs_reference(rows: &[Row]) -> bool {
+    rows.iter()
+        .any(|row| row.encoder != EncoderChoice::Turbojpeg && row.speed.is_some())
+}
+
+/// turbojpeg over the reference qualities at the first thread count.
+fn reference_sweep(plan: &EncodePlan, size: Size, frames: &[Frame]) -> Result<Vec<ReferencePoint>> {
+    let threads = plan.threads.first().copied().unwrap_or(1);
+    reference_qualities()
+        .into_iter()
+        .map(|quality| {
+            let settings = EncodeSettings {
+                quality,
+                subsampling: plan.subsampling,
+            };
+            let make = || encoders::make(EncoderChoice::Turbojpeg, settings, frames);
+            let count = plan.frames.min(REFERENCE_FRAMES);
+            Ok(ReferencePoint {
+                size: size.to_string(),
+                quality,
+                subsampling: plan.subsampling,
+                fidelity: measure::judge(make()?.as_mut(), frames)?,
+                speed: measure::time_encoder(make, size.pixels(), count, threads)?,
+            })
+        })
+        .collect()
+}
+
+/// Every output's folder exists and no two go to stdout, before anything
+/// is measured.
+fn check_outputs(plan: &EncodePlan) -> Result<()> {
+    let outputs: Vec<&OutputPath> = [&plan.json, &plan.csv].into_iter().flatten().collect();
+    if outputs.iter().filter(|o| o.is_stdout()).count() > 1 {
+        bail!("only one of --export-json and --export-csv can go to stdout (`-`)");
+    }
+    for output in outputs.iter().filter(|o| !o.is_stdout()) {
+        if output.path.is_dir() {
+            bail!(
+                "{} '{}' is a folder; it needs a file name",
+                output.flag,
+                output.path.display()
+            );
+        }
+        let parent = output.path.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) {
+            bail!(
+                "{} '{}': the folder it would go in does not exist",
+                output.flag,
+                output.path.display()
+            );
+        }
+    }
+    Ok(())
 }

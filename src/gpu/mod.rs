@@ -15,8 +15,8 @@
 
 mod error;
 pub mod kernels;
-pub mod libs;
-pub mod nvjpeg;
+pub(crate) mod libs;
+pub(crate) mod nvjpeg;
 pub mod nvjpeg_api;
 
 pub use error::{GpuError, GpuUse};

@@ -7,9 +7,9 @@
 //! uses no imgwire module above it, so the client and the servers sit side
 //! by side over it and neither imports the other.
 
-pub mod byte_count;
-pub mod counted_stream;
-pub mod h2_tuning;
-pub mod secured;
-pub mod threads;
+pub(crate) mod byte_count;
+pub(crate) mod counted_stream;
+pub(crate) mod h2_tuning;
+pub(crate) mod secured;
+pub(crate) mod threads;
 pub mod tls;

@@ -52,7 +52,7 @@ impl Exporter for CsvExporter {
             }
             measured_rows(report, s).into_iter().for_each(&mut push);
             let model = report.settings.load.load_model;
-            for (kind, m) in super::load::latency_rows(&s.load, model) {
+            for (kind, m) in super::load_figures::latency_rows(&s.load, model) {
                 let figures = [
                     m.count as u64,
                     m.mean_ns,
@@ -225,7 +225,7 @@ fn row(
     let end = [
         kind.to_string(),
         csv_field(note),
-        super::load::csv_stable(&s.load),
+        super::load_figures::csv_stable(&s.load),
     ];
     let settings = settings_fields(report, Some(s), s.scenario.payload, s.scenario.protocol);
     let row = settings.into_iter().chain(figures).chain(totals);
@@ -260,7 +260,7 @@ fn settings_fields(
 ) -> Vec<String> {
     let settings = &report.settings;
     // Quality and subsampling mean nothing for a request without an image.
-    let image = s.is_some_and(|s| s.encoder != crate::encode::EncoderKind::None);
+    let image = s.is_some_and(|s| s.encoder != crate::encoders::EncoderKind::None);
     vec![
         csv_field(&report.run_id),
         s.map_or(String::new(), |s| s.scenario.size.to_string()),
@@ -288,8 +288,8 @@ fn settings_fields(
 
 /// Chroma subsampling as `--subsampling` and the JSON spell it (`420`);
 /// the terminal tables say `4:2:0`.
-pub fn subsampling_name(subsampling: crate::encode::Subsampling) -> &'static str {
-    use crate::encode::Subsampling;
+pub fn subsampling_name(subsampling: crate::encoders::Subsampling) -> &'static str {
+    use crate::encoders::Subsampling;
     match subsampling {
         Subsampling::S420 => "420",
         Subsampling::S422 => "422",

@@ -68,15 +68,15 @@ pub fn render(curves: &[Curve], open: bool) -> String {
     let mut out = String::new();
     for curve in curves {
         let _ = writeln!(out, "\nThroughput-latency curve: {}", curve.scenario);
-        let mut rows = vec![super::load::latency_header("concurrency", open)];
+        let mut rows = vec![super::load_figures::latency_header("concurrency", open)];
         for p in &curve.points {
             let marker = match p.stable {
-                Some(false) => super::load::UNSTABLE_MARKER,
+                Some(false) => super::load_figures::UNSTABLE_MARKER,
                 _ => "",
             };
             let uncorrected = open.then_some([p.uncorrected_p50_ns, p.uncorrected_p99_ns]);
             let mut row = vec![format!("{}{marker}", p.concurrency)];
-            row.extend(super::load::latency_cells(
+            row.extend(super::load_figures::latency_cells(
                 p.throughput_rps,
                 [p.p50_ns, p.p99_ns],
                 uncorrected,

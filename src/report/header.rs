@@ -3,7 +3,7 @@
 
 use super::text::{format_bytes, plural, wrap};
 use super::{BenchReport, Settings};
-use crate::encode::EncoderKind;
+use crate::encoders::EncoderKind;
 use std::fmt::Write;
 
 /// The run's settings, each line wrapped to `width` (None: one line each).
@@ -80,7 +80,7 @@ fn warmup_words(report: &BenchReport) -> String {
         0 => String::new(),
         _ => format!(
             ", until the last {} agreed within {} %",
-            super::load::WARMUP_AGREEING,
+            super::load_figures::WARMUP_AGREEING,
             s.load.stability_percent
         ),
     };

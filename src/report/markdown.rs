@@ -30,7 +30,7 @@ impl Exporter for MarkdownExporter {
             s.compression.name()
         );
         out.push_str(&scenario_table(report)?);
-        out.push_str(&super::load::markdown_table(report));
+        out.push_str(&super::load_figures::markdown_table(report));
         out.push_str(&server_stats_table(report)?);
         out.push_str(&settings(report));
         out.push_str(&stage_tables(report)?);
@@ -140,7 +140,7 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
             r.scenario.payload.name(),
             r.scenario.protocol.label(),
             seconds_with_interval(r.burst.mean_s(), r.burst.mean_ci95_s(), 4),
-            super::load::marker(&r.load),
+            super::load_figures::marker(&r.load),
             r.burst.p99_s(),
             r.throughput.requests_per_s,
             megabytes(r.bytes.request_body_bytes),
@@ -169,7 +169,7 @@ fn scenario_table(report: &BenchReport) -> Result<String> {
         .iter()
         .any(|r| r.load.stable == Some(false))
     {
-        let marker = super::load::UNSTABLE_MARKER;
+        let marker = super::load_figures::UNSTABLE_MARKER;
         writeln!(
             out,
             "\n{marker}: unstable, the warm-up never agreed within --stability"

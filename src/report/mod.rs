@@ -5,15 +5,15 @@
 
 mod color;
 pub mod csv;
-pub mod curve;
+pub(crate) mod curve;
 mod factors;
 mod floor;
 mod header;
 pub mod html;
 pub mod interval;
 pub mod json;
-pub mod load;
-mod load_view;
+pub(crate) mod load_figures;
+mod load_lines;
 pub mod machine;
 pub mod markdown;
 pub mod records;
@@ -22,11 +22,11 @@ mod stages;
 pub mod summary;
 pub mod table;
 mod text;
-pub mod throughput;
+pub(crate) mod throughput;
 pub mod trace;
-pub mod versus;
+pub(crate) mod versus;
 
-use crate::encode::EncoderKind;
+use crate::encoders::EncoderKind;
 use crate::frame::Size;
 use crate::output::OutputPath;
 use crate::protocol::Protocol;
@@ -90,7 +90,7 @@ pub struct Settings {
     /// JPEG quality and chroma subsampling as the encoder used them (null
     /// for raw frames; image-rs always encodes 4:4:4).
     pub quality: Option<u8>,
-    pub subsampling: Option<crate::encode::Subsampling>,
+    pub subsampling: Option<crate::encoders::Subsampling>,
     /// `built-in` or the remote server's settings as far as they are known.
     pub server: String,
     /// `--target`: whose protocol the server speaks (`imgwire`, `seed`...).
@@ -126,7 +126,7 @@ pub struct Settings {
     pub server_threads: Option<usize>,
     /// The load model and its settings (`load_model`, `rate_per_s`...).
     #[serde(flatten)]
-    pub load: load::LoadSettings,
+    pub load: load_figures::LoadSettings,
 }
 
 /// Burst durations over the counted bursts, from the first request's
@@ -312,7 +312,7 @@ pub struct ScenarioReport {
     /// The load's figures: `stable`, throughput, latency (corrected under
     /// open load), the per-burst or per-window values.
     #[serde(flatten)]
-    pub load: load::LoadFigures,
+    pub load: load_figures::LoadFigures,
 }
 
 /// Stages in JSON are keyed and ordered by name, as schema version 1 has them.

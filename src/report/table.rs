@@ -30,7 +30,7 @@ pub fn render(report: &BenchReport, view: View) -> String {
     let mut out = super::header::render(report, view.width);
     out.push_str(&seed_table(report, view.width));
     out.push_str(&super::factors::render(report, view.width));
-    out.push_str(&super::load_view::render(report, view.width));
+    out.push_str(&super::load_lines::render(report, view.width));
     if !view.brief {
         for scenario in &report.scenarios {
             out.push('\n');
@@ -156,7 +156,7 @@ fn seed_cell(report: &BenchReport, wanted: Scenario) -> String {
     let mut text = format!(
         "{}{} ({:.3})",
         seconds_plus_minus(cell.burst.mean_s(), cell.burst.mean_ci95_s()),
-        super::load::marker(&cell.load),
+        super::load_figures::marker(&cell.load),
         megabytes(cell.bytes.request_body_bytes)
     );
     // The tcp floor is a reference, not a contender: xN compares the others.

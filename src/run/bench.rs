@@ -3,7 +3,7 @@
 //! scenario's results as soon as it finishes, so an interrupted run keeps
 //! what it measured.
 
-use crate::encode::EncoderKind;
+use crate::encoders::EncoderKind;
 use crate::frame::Size;
 use crate::net::threads::thread_namer;
 use crate::protocol::Protocol;
@@ -12,14 +12,14 @@ use crate::report::{
     color_wanted, paint, table, BenchReport, ScenarioReport, Settings, SCHEMA_VERSION,
 };
 use crate::run::burst::RequestPlan;
+use crate::run::endpoints::Endpoints;
 use crate::run::foreign;
 use crate::run::outputs::RunOutputs;
 use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::progress::RunProgress;
-use crate::run::scenario::{matrix, not_applicable};
-use crate::run::scenario_run::{run_scenario, ScenarioInputs};
-use crate::run::targets::Targets;
+use crate::run::scenario_fold::{matrix, not_applicable};
+use crate::run::scenario_measure::{run_scenario, ScenarioInputs};
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -53,7 +53,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     }
     let mut outputs = RunOutputs::start(&plan.outputs)?;
     let source = FrameSource::open(&plan.frames)?;
-    let targets = Targets::start(plan)?;
+    let targets = Endpoints::start(plan)?;
     let mut report = new_report(plan, &source, &targets);
     let mut publish = |report: &BenchReport, outputs: &RunOutputs| {
         outputs.write(report, false).and_then(|()| progress(report))
@@ -102,7 +102,7 @@ fn check_errors(report: &BenchReport) -> Result<()> {
 }
 
 /// One connected client per protocol of the run.
-async fn connect_clients(plan: &BenchPlan, targets: &Targets) -> Result<foreign::Clients> {
+async fn connect_clients(plan: &BenchPlan, targets: &Endpoints) -> Result<foreign::Clients> {
     let mut clients = HashMap::new();
     for &protocol in &plan.matrix.protocols {
         let client = Client::connect(protocol, &targets.get(protocol).url, &plan.client).await?;
@@ -118,7 +118,7 @@ type Publish<'a> = dyn FnMut(&BenchReport, &RunOutputs) -> Result<()> + 'a;
 struct MatrixRun<'a, 'o> {
     plan: &'a BenchPlan,
     source: &'a FrameSource,
-    targets: &'a Targets,
+    targets: &'a Endpoints,
     outputs: &'a mut RunOutputs<'o>,
 }
 
@@ -203,7 +203,7 @@ async fn measure_relay_cost(
         .await
 }
 
-fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> BenchReport {
+fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> BenchReport {
     BenchReport {
         schema_version: SCHEMA_VERSION,
         imgwire_version: env!("CARGO_PKG_VERSION"),
@@ -246,11 +246,11 @@ fn run_id(now: std::time::SystemTime) -> String {
 
 /// The machine this run measures from.
 fn this_machine() -> crate::report::machine::Machine {
-    use crate::encodebench::machine::{cpu_cores, cpu_model};
+    use crate::encode::machine::{cpu_cores, cpu_model};
     crate::report::machine::Machine::this(cpu_model(), cpu_cores())
 }
 
-fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Targets) -> Settings {
+fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Settings {
     let builtin = targets.builtin();
     let target = plan.targets.kind.target();
     let pool_size = source.pool_size(&plan.frames);

@@ -3,16 +3,16 @@
 //! the results that `report` owns and renders.
 
 pub mod bench;
-pub mod burst;
-pub mod foreign;
-pub mod load;
-pub mod outputs;
+pub(crate) mod burst;
+pub(crate) mod endpoints;
+pub(crate) mod foreign;
+pub(crate) mod load;
+pub(crate) mod outputs;
 pub mod plan;
-pub mod prepare;
-pub mod progress;
-pub mod relay_cost;
-pub mod replay;
-pub mod scenario;
-pub mod scenario_run;
+pub(crate) mod prepare;
+pub(crate) mod progress;
+pub(crate) mod relay_cost;
+pub(crate) mod replay;
+pub(crate) mod scenario_fold;
+pub(crate) mod scenario_measure;
 pub mod sweep;
-pub mod targets;

@@ -2,10 +2,10 @@
 //! default applied, every unit converted. Everything under `run` reads this
 //! plan and never the command line; a sweep is one plan per point.
 
-use crate::encode::{EncodeSettings, EncoderKind};
+use crate::encoders::{EncodeSettings, EncoderKind};
 use crate::frame::{Content, Size};
 use crate::protocol::Protocol;
-pub use crate::report::load::LoadModel;
+pub use crate::report::load_figures::LoadModel;
 use crate::server::ServerConfig;
 use crate::transport::ClientSettings;
 use crate::wire::PayloadKind;

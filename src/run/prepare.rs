@@ -1,7 +1,7 @@
 //! The frames a scenario sends, made before any burst: each generated (or
 //! read from a file) and encoded once, each step timed as its own stage.
 
-use crate::encode::{encode_frame, make_encoder};
+use crate::encoders::{encode_frame, make_encoder};
 use crate::frame::{generate, Content, FileFrames, Frame, ImageFiles, ImageFolder, Size};
 use crate::report::summary::nanos;
 use crate::run::plan::{FramePlan, FrameSpec, FramesOn};

@@ -121,6 +121,7 @@ impl RunProgress {
     }
 
     /// The bar's text right now, for tests.
+    #[cfg(test)]
     pub fn message(&self) -> Option<String> {
         self.bar.as_ref().map(|b| b.message())
     }

@@ -13,12 +13,12 @@
 //! answer, and `wire` keeps the bodies and codecs every target shares.
 
 mod choice;
-pub mod imgwire;
+pub(crate) mod imgwire;
 pub mod kserve;
 mod rules;
-pub mod seed;
-pub mod stats;
-pub mod torchserve;
+pub(crate) mod seed;
+pub(crate) mod stats;
+pub(crate) mod torchserve;
 
 #[cfg(test)]
 mod answers;
@@ -29,7 +29,7 @@ pub use choice::{TargetKind, TargetPlan};
 pub use rules::{check_plan, protocols_or_default};
 pub use stats::{StatsReading, StatsSource};
 
-use crate::encode::EncodeSettings;
+use crate::encoders::EncodeSettings;
 use crate::protocol::Protocol;
 use crate::server::ServerDecoder;
 use crate::transport::{Client, ClientSettings};

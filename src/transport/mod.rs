@@ -6,9 +6,9 @@
 
 mod connect;
 mod grpc;
-pub mod http_get;
+pub(crate) mod http_get;
 mod parts_body;
-pub mod remote_profile;
+pub(crate) mod remote_profile;
 mod rest;
 mod tcp;
 pub mod tls;

@@ -16,7 +16,7 @@
 
 mod command;
 mod render;
-pub mod space;
+pub(crate) mod space;
 
 use crate::protocol::Protocol;
 use crate::report::interval::{as_f64, direction, Direction};

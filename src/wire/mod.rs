@@ -4,12 +4,12 @@
 //! target's own request bodies and answer checks live in its folder under
 //! `src/target/`.
 
-pub mod body;
+pub(crate) mod body;
 pub mod codec;
 pub mod content;
 pub mod gzip;
-pub mod image_body;
-pub mod json;
+pub(crate) mod image_body;
+pub(crate) mod json;
 pub mod payload;
 pub mod proto;
 pub mod server_timing;

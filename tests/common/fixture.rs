@@ -2,7 +2,7 @@
 //! binary at 360x640 over REST, gRPC and the floor (`report`), and the same
 //! against a foreign server with its own statistics (`foreign_report`).
 
-use imgwire::encode::{EncoderKind, Subsampling};
+use imgwire::encoders::{EncoderKind, Subsampling};
 use imgwire::frame::Size;
 use imgwire::profile::{HotFunction, ProfileSummary};
 use imgwire::protocol::Protocol;

@@ -49,11 +49,11 @@ fn nvjpeg_without_cuda_fails_at_once_with_one_clear_line() {
 
 #[test]
 fn nvjpeg_encoder_kind_is_offered_and_errs_only_without_cuda() {
-    let settings = imgwire::encode::EncodeSettings {
+    let settings = imgwire::encoders::EncodeSettings {
         quality: 90,
-        subsampling: imgwire::encode::Subsampling::S420,
+        subsampling: imgwire::encoders::Subsampling::S420,
     };
-    let made = imgwire::encode::make_encoder(imgwire::encode::EncoderKind::Nvjpeg, settings);
+    let made = imgwire::encoders::make_encoder(imgwire::encoders::EncoderKind::Nvjpeg, settings);
     match made {
         Ok(_) => assert!(gpu::driver_present()),
         Err(e) if gpu::driver_present() => panic!("a CUDA driver is present but: {e:#}"),
@@ -82,12 +82,13 @@ fn nvjpeg_server_decoder_is_checked_before_serving() {
 
 /// A JPEG of a generated frame, encoded on the CPU.
 fn turbo_jpeg(content: Content, size: Size) -> Vec<u8> {
-    let settings = imgwire::encode::EncodeSettings {
+    let settings = imgwire::encoders::EncodeSettings {
         quality: 90,
-        subsampling: imgwire::encode::Subsampling::S420,
+        subsampling: imgwire::encoders::Subsampling::S420,
     };
     let mut encoder =
-        imgwire::encode::make_encoder(imgwire::encode::EncoderKind::Turbojpeg, settings).unwrap();
+        imgwire::encoders::make_encoder(imgwire::encoders::EncoderKind::Turbojpeg, settings)
+            .unwrap();
     encoder.encode(&generate(content, size, 1, 0)).unwrap()
 }
 

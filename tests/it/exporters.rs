@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::fixture::{foreign_report, report, STATS_URL};
-use imgwire::encode::{EncoderKind, Subsampling};
+use imgwire::encoders::{EncoderKind, Subsampling};
 use imgwire::link::LinkSpec;
 use imgwire::output::OutputPath;
 use imgwire::protocol::Protocol;

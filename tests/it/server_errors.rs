@@ -47,12 +47,13 @@ fn tiny_jpeg() -> Vec<u8> {
         1,
         0,
     );
-    let settings = imgwire::encode::EncodeSettings {
+    let settings = imgwire::encoders::EncodeSettings {
         quality: 90,
-        subsampling: imgwire::encode::Subsampling::S420,
+        subsampling: imgwire::encoders::Subsampling::S420,
     };
     let mut encoder =
-        imgwire::encode::make_encoder(imgwire::encode::EncoderKind::Turbojpeg, settings).unwrap();
+        imgwire::encoders::make_encoder(imgwire::encoders::EncoderKind::Turbojpeg, settings)
+            .unwrap();
     encoder.encode(&frame).unwrap()
 }
 

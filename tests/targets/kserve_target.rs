@@ -12,7 +12,7 @@
 use crate::common;
 
 use common::{bench_plan as plan, bench_report as bench, free_port, target_script};
-use imgwire::encode::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};
+use imgwire::encoders::{encode_frame, make_encoder, EncodeSettings, EncoderKind, Subsampling};
 use imgwire::frame::{generate, Content};
 use imgwire::protocol::Protocol;
 use imgwire::stage::Stage;

@@ -3,11 +3,11 @@
 //! the part of bursts in the report; and the warm-up that goes on until
 //! its last bursts or windows agree (`--stability`, `--warmup-max`).
 
-pub mod stability;
-pub mod windows;
-pub mod workers;
+pub(crate) mod stability;
+pub(crate) mod windows;
+pub(crate) mod workers;
 
-use crate::report::load::{LoadFigures, LoadSettings};
+use crate::report::load_figures::{LoadFigures, LoadSettings};
 use crate::report::records::BurstResult;
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::plan::{BenchPlan, LoadModel, LoadPlan, LoadStop};

@@ -2,7 +2,7 @@
 //! a percentage of their mean, as perf_analyzer judges its windows.
 
 /// How many of the last warm-up bursts or windows must agree.
-pub const AGREEING: usize = crate::report::load::WARMUP_AGREEING;
+pub const AGREEING: usize = crate::report::load_figures::WARMUP_AGREEING;
 
 /// Whether the last `AGREEING` values are each within `percent` of their
 /// mean (false while there are fewer).

@@ -5,7 +5,7 @@
 //! the due send.
 
 use super::workers::{LoadRun, Sample};
-use crate::report::load::Latency;
+use crate::report::load_figures::Latency;
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::summary::{nanos, summarize};
 use crate::stage::Stage;

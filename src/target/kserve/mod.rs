@@ -8,7 +8,7 @@
 //! extension as server stages ([`stats`]).
 
 mod side;
-pub mod stats;
+pub(crate) mod stats;
 pub mod wire;
 
 pub use stats::TritonStats;

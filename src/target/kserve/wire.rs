@@ -19,7 +19,7 @@
 
 mod answer;
 mod request;
-pub mod shape;
+pub(crate) mod shape;
 
 pub use answer::parse_response;
 pub use request::serialize;

@@ -5,7 +5,7 @@
 //! answered and checked; it has no model to ask about and no statistics
 //! route (its servers time nothing and send no `Server-Timing`).
 
-pub mod wire;
+pub(crate) mod wire;
 
 use super::{ConnectPlan, Connected, Target, TargetPlan, TargetWire};
 use crate::protocol::Protocol;

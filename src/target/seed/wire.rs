@@ -24,9 +24,11 @@ pub mod paths {
 }
 
 /// Scores targets/seed's servers answer (`prediction1`); not checked.
+#[cfg(test)]
 pub const SEED_SCORES: usize = 100;
 /// Entries in targets/seed's answer map (`prediction2`: `"i"` -> `i`); not
 /// checked.
+#[cfg(test)]
 pub const SEED_LABELS: usize = 100;
 
 /// What can go wrong speaking the seed's format.

@@ -7,12 +7,12 @@
 //! said once); while measuring, its Prometheus metrics (queue and inference
 //! latency) as server stages ([`metrics`]).
 
-pub mod metrics;
+pub(crate) mod metrics;
 mod prometheus;
-pub mod wire;
+pub(crate) mod wire;
 
 use super::{ConnectPlan, Connected, Target, TargetPlan, TargetWire};
-use crate::encode::{encode_frame, make_encoder, EncoderKind};
+use crate::encoders::{encode_frame, make_encoder, EncoderKind};
 use crate::frame::{generate, Content, Size};
 use crate::protocol::Protocol;
 use crate::server::ServerDecoder;

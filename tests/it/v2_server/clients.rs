@@ -67,12 +67,13 @@ impl Grpc {
 pub fn jpeg(height: u32, width: u32) -> Vec<u8> {
     let size = format!("{height}x{width}").parse().unwrap();
     let frame = imgwire::frame::generate(imgwire::frame::Content::Natural, size, 1, 0);
-    let settings = imgwire::encode::EncodeSettings {
+    let settings = imgwire::encoders::EncodeSettings {
         quality: 85,
-        subsampling: imgwire::encode::Subsampling::S420,
+        subsampling: imgwire::encoders::Subsampling::S420,
     };
     let mut encoder =
-        imgwire::encode::make_encoder(imgwire::encode::EncoderKind::Turbojpeg, settings).unwrap();
+        imgwire::encoders::make_encoder(imgwire::encoders::EncoderKind::Turbojpeg, settings)
+            .unwrap();
     encoder.encode(&frame).unwrap()
 }
 

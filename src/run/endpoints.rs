@@ -1,6 +1,6 @@
 //! Where a run's requests go: the built-in servers (on loopback, or in a tc
 //! network namespace), remote URLs, and the `--link` relays in front of
-//! them. `Targets` owns all of these for the run and takes them down in
+//! them. `Endpoints` owns all of these for the run and takes them down in
 //! order: relays, then servers, then the namespace.
 
 use crate::link::tc::TcLink;
@@ -16,15 +16,15 @@ use std::sync::Arc;
 
 /// Where one protocol's requests go, and the built-in server's byte
 /// counters there (absent for a remote server).
-pub struct Target {
+pub struct Endpoint {
     pub url: String,
     pub server_wire: Option<Arc<WireCounters>>,
 }
 
 /// Every protocol's target and what keeps them running. Fields drop in
 /// declaration order, which is the order they must stop in.
-pub struct Targets {
-    by_protocol: HashMap<Protocol, Target>,
+pub struct Endpoints {
+    by_protocol: HashMap<Protocol, Endpoint>,
     /// Under `--link` on the relay backend: the relay's own-cost check.
     pub relay_check: Option<RelayCheck>,
     /// Held for its relays' lifetime.
@@ -33,10 +33,10 @@ pub struct Targets {
     shaped: Option<TcLink>,
 }
 
-impl Targets {
+impl Endpoints {
     /// Starts what `plan` asks for: built-in servers for every protocol
     /// without a URL, then the link in front of them.
-    pub fn start(plan: &BenchPlan) -> Result<Targets> {
+    pub fn start(plan: &BenchPlan) -> Result<Endpoints> {
         let shaped = kernel_link(plan)?;
         let servers = plan
             .uses_builtin_servers()
@@ -95,10 +95,10 @@ impl Targets {
                     .as_ref()
                     .filter(|_| plan.targets.url(protocol).is_none())
                     .map(|s| s.wire_counters(protocol));
-                (protocol, Target { url, server_wire })
+                (protocol, Endpoint { url, server_wire })
             })
             .collect();
-        Ok(Targets {
+        Ok(Endpoints {
             by_protocol,
             relay_check,
             _links: links,
@@ -107,7 +107,7 @@ impl Targets {
         })
     }
 
-    pub fn get(&self, protocol: Protocol) -> &Target {
+    pub fn get(&self, protocol: Protocol) -> &Endpoint {
         &self.by_protocol[&protocol]
     }
 

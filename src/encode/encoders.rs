@@ -2,7 +2,7 @@
 //! CPU encoders and nvJPEG fed from host memory through `encode`'s
 //! `Encoder` trait, and nvJPEG fed frames already resident on the GPU.
 
-use crate::encode::{make_encoder, EncodeSettings, Encoder, EncoderKind, Subsampling};
+use crate::encoders::{make_encoder, EncodeSettings, Encoder, EncoderKind, Subsampling};
 use crate::frame::Frame;
 use crate::gpu::{DeviceFrame, GpuContext, GpuUse, NvjpegEncoder};
 use anyhow::{Context, Result};

@@ -4,7 +4,7 @@
 
 use crate::net::byte_count::WireBytes;
 use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
-use crate::report::load::LoadFigures;
+use crate::report::load_figures::LoadFigures;
 use crate::report::records::BurstResult;
 use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
@@ -13,7 +13,7 @@ use crate::run::burst::RequestPlan;
 use crate::run::load::Load;
 use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;
-use crate::run::scenario::ScenarioRun;
+use crate::run::scenario_fold::ScenarioRun;
 use crate::stage::Stage;
 use crate::target::{StatsReading, StatsSource};
 use crate::transport::remote_profile;

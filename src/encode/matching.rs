@@ -82,9 +82,9 @@ fn closest<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::Subsampling;
-    use crate::encodebench::measure::{Fidelity, Speed};
-    use crate::encodebench::quality::Quality;
+    use crate::encode::measure::{Fidelity, Speed};
+    use crate::encode::quality::Quality;
+    use crate::encoders::Subsampling;
 
     fn speed(threads: usize, megapixels_per_s: f64) -> Speed {
         Speed {

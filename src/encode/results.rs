@@ -4,7 +4,7 @@
 
 use super::encoders::EncoderChoice;
 use super::measure::{Fidelity, Speed};
-use crate::encode::Subsampling;
+use crate::encoders::Subsampling;
 use serde::Serialize;
 
 /// Bumped whenever a field of the encode JSON changes meaning or goes away.

@@ -173,8 +173,8 @@ fn mean_quality(qualities: &[Quality]) -> Quality {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::{EncodeSettings, Subsampling};
-    use crate::encodebench::encoders::{make, EncoderChoice};
+    use crate::encode::encoders::{make, EncoderChoice};
+    use crate::encoders::{EncodeSettings, Subsampling};
     use crate::frame::{generate, Content};
 
     #[test]

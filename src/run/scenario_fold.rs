@@ -1,7 +1,7 @@
 //! The matrix of scenarios (size x payload x protocol), and the fold of one
 //! scenario's bursts into the `ScenarioReport` the reports read.
 
-use crate::encode::EncoderKind;
+use crate::encoders::EncoderKind;
 use crate::frame::Size;
 use crate::net::byte_count::WireBytes;
 use crate::protocol::Protocol;

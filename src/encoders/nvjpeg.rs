@@ -35,7 +35,7 @@ impl Encoder for NvjpegJpegEncoder {
 
 #[cfg(test)]
 mod tests {
-    use crate::encode::Subsampling;
+    use crate::encoders::Subsampling;
     use crate::gpu::ChromaSubsampling;
 
     #[test]

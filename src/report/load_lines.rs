@@ -2,7 +2,7 @@
 //! windows, their throughput and latency (from the due send beside the
 //! actual one under open load), and which scenarios never became stable.
 
-use super::load::{LoadModel, UNSTABLE_MARKER};
+use super::load_figures::{LoadModel, UNSTABLE_MARKER};
 use super::text::{align_within, wrap};
 use super::{BenchReport, ScenarioReport};
 use std::fmt::Write;
@@ -24,18 +24,22 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
 fn latency_table(report: &BenchReport, width: Option<usize>) -> String {
     let settings = &report.settings;
     let open = settings.load.load_model == LoadModel::Open;
-    let mut rows = vec![super::load::latency_header("scenario", open)];
+    let mut rows = vec![super::load_figures::latency_header("scenario", open)];
     for s in &report.scenarios {
         let latency = &s.load.latency;
         let headline = latency.headline();
         let uncorrected = &latency.uncorrected;
-        let mut row = vec![format!("{}{}", s.label(), super::load::marker(&s.load))];
+        let mut row = vec![format!(
+            "{}{}",
+            s.label(),
+            super::load_figures::marker(&s.load)
+        )];
         if !s.measured() {
             row.push("failed".into());
             rows.push(row);
             continue;
         }
-        row.extend(super::load::latency_cells(
+        row.extend(super::load_figures::latency_cells(
             s.load.throughput_rps,
             [headline.p50_ns, headline.p99_ns],
             open.then_some([uncorrected.p50_ns, uncorrected.p99_ns]),
