@@ -30,9 +30,17 @@ fn the_flag_gives_index_and_count() {
         .contains("at least 1"));
 }
 
+/// A launcher's variables, the one named as the source, index and count.
+type LauncherCase = (
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    usize,
+    usize,
+);
+
 #[test]
 fn every_launcher_is_read_and_the_flag_wins() {
-    let cases: [(&[(&str, &str)], &str, usize, usize); 4] = [
+    let cases: [LauncherCase; 4] = [
         (
             &[("JOB_COMPLETION_INDEX", "2"), ("IMGWIRE_SHARDS", "5")],
             "JOB_COMPLETION_INDEX",
