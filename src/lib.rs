@@ -18,7 +18,6 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;
-pub mod shard;
 pub(crate) mod spellings;
 pub mod stage;
 pub mod target;
