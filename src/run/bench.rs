@@ -137,6 +137,9 @@ impl MatrixRun<'_, '_> {
             pools.insert(check.size, pool);
             publish(report, self.outputs)?;
         }
+        if let Some(at) = plan.start_at {
+            wait_until(at, &progress).await;
+        }
         let epoch = std::time::Instant::now();
         let mut scenarios = matrix(
             &plan.matrix.sizes,
@@ -187,6 +190,24 @@ impl MatrixRun<'_, '_> {
 }
 
 /// What the `--link` relay costs by itself, before the matrix.
+/// Waits for `--start-at`, saying how long; a start already past is said
+/// as late (the shards' windows then do not line up by that much).
+async fn wait_until(at: std::time::SystemTime, progress: &RunProgress) {
+    match at.duration_since(std::time::SystemTime::now()) {
+        Ok(wait) => {
+            progress.note(&format!(
+                "waiting {:.1} s for --start-at",
+                wait.as_secs_f64()
+            ));
+            tokio::time::sleep(wait).await;
+        }
+        Err(past) => progress.note(&format!(
+            "started {:.3} s late: --start-at was already past when set-up ended",
+            past.duration().as_secs_f64()
+        )),
+    }
+}
+
 async fn measure_relay_cost(
     plan: &BenchPlan,
     check: &crate::run::relay_cost::RelayCheck,
@@ -284,6 +305,19 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Sett
         }),
         // A run never mixes built-in and remote servers (`check_targets`).
         server: target.server_description(&plan.targets, builtin),
+        shard: plan
+            .shard
+            .is_sharded()
+            .then(|| crate::report::ShardSettings {
+                index: plan.shard.index,
+                count: plan.shard.count,
+                source: plan.shard.source.to_string(),
+                start_at_unix_s: plan.start_at.and_then(|at| {
+                    at.duration_since(std::time::UNIX_EPOCH)
+                        .ok()
+                        .map(|d| d.as_secs_f64())
+                }),
+            }),
         server_decoder: target.server_decoder(builtin, plan.server.decoder),
         infer_ns: crate::report::summary::nanos(plan.server.infer),
         max_message_bytes: plan.server.max_message_bytes,
