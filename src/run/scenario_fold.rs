@@ -133,6 +133,8 @@ impl ScenarioRun<'_> {
             stage_burst_means_ns,
             latency_cdf: crate::report::summary::cdf(&walls),
             server_stats: None,
+            client_cpu: None,
+            schedule: None,
             profile: None,
             load: Default::default(),
         }
