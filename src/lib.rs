@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod shard;
 pub(crate) mod spellings;
 pub mod stage;
 pub mod target;
