@@ -19,6 +19,7 @@ mod encode;
 mod load;
 mod outputs;
 mod serve;
+mod shard;
 pub mod tune;
 mod values;
 pub use compare::CompareArgs;
@@ -202,6 +203,8 @@ pub struct BenchArgs {
     /// registered output.
     #[command(flatten)]
     pub outputs: outputs::OutputArgs,
+    #[command(flatten)]
+    pub shard: shard::ShardArgs,
     /// Samples per second per CPU when profiling (the kernel tick may deliver fewer; the report says how many came).
     #[arg(long, default_value_t = 997, value_parser = clap::value_parser!(i32).range(1..=10000))]
     pub profile_hz: i32,
@@ -313,7 +316,8 @@ impl BenchArgs {
     /// units converted, once; refused (`BenchPlan::check`, naming the flag)
     /// where it cannot run, before anything starts.
     pub fn plan(&self) -> Result<BenchPlan, PlanError> {
-        let plan = self.resolve();
+        let mut plan = self.resolve();
+        plan.take_share(self.shard.resolve()?)?;
         plan.check()?;
         Ok(plan)
     }
@@ -385,6 +389,7 @@ impl BenchArgs {
                 1 => self.sweep,
                 _ => self.sweep.or(Some(SweepFactor::Concurrency)),
             },
+            shard: crate::shard::Shard::whole(),
         }
     }
 

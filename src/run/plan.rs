@@ -18,6 +18,7 @@ mod knobs;
 mod output_checks;
 pub mod outputs;
 mod refusal;
+mod shard_share;
 
 use crate::target::check_plan;
 pub use crate::target::{protocols_or_default, TargetKind, TargetPlan};
@@ -39,6 +40,8 @@ pub struct BenchPlan {
     pub outputs: OutputPlan,
     /// Run the matrix once per value of this factor.
     pub sweep: Option<SweepFactor>,
+    /// This process's share of a sharded run (the whole run: shard 0 of 1).
+    pub shard: crate::shard::Shard,
 }
 
 /// The scenarios: every size x payload x protocol.
