@@ -390,6 +390,7 @@ impl BenchArgs {
                 _ => self.sweep.or(Some(SweepFactor::Concurrency)),
             },
             shard: crate::shard::Shard::whole(),
+            start_at: self.shard.start_at,
         }
     }
 

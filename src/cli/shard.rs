@@ -18,6 +18,16 @@ pub struct ShardArgs {
     /// Kubernetes Indexed Job; or set IMGWIRE_SHARDS).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub shards: Option<u32>,
+    /// Start measuring at TIME (RFC 3339, e.g. 2026-12-06T10:00:00Z, or Unix
+    /// seconds), so shards on different machines run together: each sets up
+    /// (servers, connections, frames of the first size), then waits for it.
+    /// A start already past is reported as late, not refused.
+    #[arg(long, value_name = "TIME", value_parser = start_time)]
+    pub start_at: Option<std::time::SystemTime>,
+}
+
+fn start_time(text: &str) -> Result<std::time::SystemTime, String> {
+    crate::shard::parse_start_at(text).map_err(|e| e.to_string())
 }
 
 impl ShardArgs {

@@ -137,6 +137,9 @@ impl MatrixRun<'_, '_> {
             pools.insert(check.size, pool);
             publish(report, self.outputs)?;
         }
+        if let Some(at) = plan.start_at {
+            wait_until(at, &progress).await;
+        }
         let epoch = std::time::Instant::now();
         let mut scenarios = matrix(
             &plan.matrix.sizes,
@@ -187,6 +190,24 @@ impl MatrixRun<'_, '_> {
 }
 
 /// What the `--link` relay costs by itself, before the matrix.
+/// Waits for `--start-at`, saying how long; a start already past is said
+/// as late (the shards' windows then do not line up by that much).
+async fn wait_until(at: std::time::SystemTime, progress: &RunProgress) {
+    match at.duration_since(std::time::SystemTime::now()) {
+        Ok(wait) => {
+            progress.note(&format!(
+                "waiting {:.1} s for --start-at",
+                wait.as_secs_f64()
+            ));
+            tokio::time::sleep(wait).await;
+        }
+        Err(past) => progress.note(&format!(
+            "started {:.3} s late: --start-at was already past when set-up ended",
+            past.duration().as_secs_f64()
+        )),
+    }
+}
+
 async fn measure_relay_cost(
     plan: &BenchPlan,
     check: &crate::run::relay_cost::RelayCheck,

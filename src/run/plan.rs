@@ -42,6 +42,8 @@ pub struct BenchPlan {
     pub sweep: Option<SweepFactor>,
     /// This process's share of a sharded run (the whole run: shard 0 of 1).
     pub shard: crate::shard::Shard,
+    /// When measuring starts (`--start-at`; None: at once).
+    pub start_at: Option<std::time::SystemTime>,
 }
 
 /// The scenarios: every size x payload x protocol.
