@@ -27,6 +27,15 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
         s.server
     );
     out.push_str(&wrap(&servers, width, "  "));
+    if let Some(shard) = &s.shard {
+        let line = format!(
+            "shard {} of 0-{} (from {}): this process ran its share of the load above",
+            shard.index,
+            shard.count - 1,
+            shard.source
+        );
+        out.push_str(&wrap(&line, width, "  "));
+    }
     if let Some(chosen) = &s.protocols_chosen {
         out.push_str(&wrap(&format!("protocols: {chosen}"), width, "  "));
     }

@@ -120,6 +120,9 @@ pub struct Settings {
     pub compression: crate::wire::gzip::Compression,
     /// The emulated link between client and server (`--link`), if any.
     pub link: Option<crate::link::LinkSpec>,
+    /// This process's shard of a sharded run (absent for a whole run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardSettings>,
     /// What emulates `link`: the relay, or tc's qdiscs on a veth pair.
     pub link_shaping: Option<String>,
     pub client_threads: usize,
@@ -127,6 +130,18 @@ pub struct Settings {
     /// The load model and its settings (`load_model`, `rate_per_s`...).
     #[serde(flatten)]
     pub load: load_figures::LoadSettings,
+}
+
+/// A shard's place in its run: what `imgwire merge` checks and the header
+/// names (`shard 1 of 0-3 (from SLURM_PROCID)`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ShardSettings {
+    pub index: usize,
+    pub count: usize,
+    /// `--shard`, or the launcher's variable that named it.
+    pub source: String,
+    /// `--start-at` as Unix seconds (null: started at once).
+    pub start_at_unix_s: Option<f64>,
 }
 
 /// Burst durations over the counted bursts, from the first request's

@@ -305,6 +305,19 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Sett
         }),
         // A run never mixes built-in and remote servers (`check_targets`).
         server: target.server_description(&plan.targets, builtin),
+        shard: plan
+            .shard
+            .is_sharded()
+            .then(|| crate::report::ShardSettings {
+                index: plan.shard.index,
+                count: plan.shard.count,
+                source: plan.shard.source.to_string(),
+                start_at_unix_s: plan.start_at.and_then(|at| {
+                    at.duration_since(std::time::UNIX_EPOCH)
+                        .ok()
+                        .map(|d| d.as_secs_f64())
+                }),
+            }),
         server_decoder: target.server_decoder(builtin, plan.server.decoder),
         infer_ns: crate::report::summary::nanos(plan.server.infer),
         max_message_bytes: plan.server.max_message_bytes,

@@ -182,6 +182,7 @@ pub fn settings() -> Settings {
         rest_pool: 4,
         compression: Compression::None,
         link: None,
+        shard: None,
         link_shaping: None,
         client_threads: 2,
         server_threads: Some(2),

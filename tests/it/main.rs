@@ -52,6 +52,7 @@ mod serve_security;
 mod server_answers;
 mod server_errors;
 mod server_timing_fit;
+mod shards;
 mod throughput;
 mod tls;
 mod torchserve_answers;
