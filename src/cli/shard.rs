@@ -2,7 +2,7 @@
 //! from the flag or from the launcher's environment (src/shard).
 
 use crate::run::plan::PlanError;
-use crate::shard::{Shard, ShardError};
+use crate::shard::Shard;
 use clap::Args;
 
 #[derive(Debug, Clone, Args)]
@@ -15,7 +15,8 @@ pub struct ShardArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// How many shards there are where the launcher says only the index (a
-    /// Kubernetes Indexed Job; or set IMGWIRE_SHARDS).
+    /// Kubernetes Indexed Job; or set IMGWIRE_SHARDS): JOB_COMPLETION_INDEX
+    /// names a shard only with one of the two.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub shards: Option<u32>,
     /// Start measuring at TIME (RFC 3339, e.g. 2026-12-06T10:00:00Z, or Unix
@@ -36,12 +37,7 @@ impl ShardArgs {
     pub fn resolve(&self) -> Result<Shard, PlanError> {
         let env = |name: &str| std::env::var(name).ok();
         let shards = self.shards.map(|n| n as usize);
-        Shard::resolve(self.shard.as_deref(), shards, env).map_err(|e| {
-            let flag = match &e {
-                ShardError::CountMissing { .. } => "--shards",
-                _ => "--shard",
-            };
-            PlanError::new(flag, e.to_string())
-        })
+        Shard::resolve(self.shard.as_deref(), shards, env)
+            .map_err(|e| PlanError::new("--shard", e.to_string()))
     }
 }

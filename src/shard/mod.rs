@@ -59,11 +59,6 @@ pub enum ShardError {
     NoShards(String),
     #[error("{variable}={value:?} is not a whole number; unset it or give --shard I/N")]
     NotANumber { variable: String, value: String },
-    #[error(
-        "{index_variable} is set (a Kubernetes Indexed Job?) but the shard count is not: \
-         give --shards N, or set IMGWIRE_SHARDS in the manifest"
-    )]
-    CountMissing { index_variable: String },
 }
 
 impl Shard {
@@ -91,8 +86,9 @@ impl Shard {
     }
 
     /// The shard a launcher's environment names, if any: the first of
-    /// [`LAUNCHER_VARIABLES`] whose index variable is set. `shards_flag`
-    /// (`--shards N`) gives the count where the launcher sets none.
+    /// [`LAUNCHER_VARIABLES`] whose index variable is set and whose count is
+    /// known. `shards_flag` (`--shards N`) gives the count where the
+    /// launcher sets none.
     pub fn from_env(
         get: impl Fn(&str) -> Option<String>,
         shards_flag: Option<usize>,
@@ -102,14 +98,12 @@ impl Shard {
                 continue;
             };
             let index = number(index_variable, &index)?;
+            // An index without a count (an Indexed Job that is not a
+            // sharded imgwire run, say) names no shard.
             let count = match (shards_flag, get(count_variable)) {
                 (Some(count), _) => count,
                 (None, Some(count)) => number(count_variable, &count)?,
-                (None, None) => {
-                    return Err(ShardError::CountMissing {
-                        index_variable: index_variable.to_string(),
-                    })
-                }
+                (None, None) => continue,
             };
             return Shard::checked(index, count, ShardSource::Env(index_variable)).map(Some);
         }

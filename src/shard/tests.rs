@@ -78,9 +78,10 @@ fn every_launcher_is_read_and_the_flag_wins() {
 }
 
 #[test]
-fn a_kubernetes_index_needs_a_count_and_numbers_must_be_numbers() {
-    let missing = Shard::resolve(None, None, env(&[("JOB_COMPLETION_INDEX", "1")]));
-    assert!(missing.unwrap_err().to_string().contains("--shards N"));
+fn a_kubernetes_index_counts_only_with_a_count_and_numbers_must_be_numbers() {
+    // An Indexed Job that does not say how many shards is not a sharded run.
+    let no_count = Shard::resolve(None, None, env(&[("JOB_COMPLETION_INDEX", "1")]));
+    assert_eq!(no_count.unwrap(), Shard::whole());
     let given = Shard::resolve(None, Some(3), env(&[("JOB_COMPLETION_INDEX", "1")])).unwrap();
     assert_eq!((given.index, given.count), (1, 3));
     let garbage = Shard::resolve(
