@@ -2,7 +2,6 @@
 //! can add: HdrHistogram's V2 format with DEFLATE, in base64 (the form
 //! HdrHistogram's own tools read), and back.
 
-use crate::report::summary::SIGNIFICANT_DIGITS;
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
@@ -16,24 +15,6 @@ pub enum HistogramError {
     NotV2(hdrhistogram::serialization::DeserializeError),
     #[error("two histograms cannot be added: {0:?}")]
     CannotAdd(hdrhistogram::errors::AdditionError),
-}
-
-/// An empty histogram at the precision every report uses.
-pub fn empty() -> Histogram<u64> {
-    Histogram::<u64>::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision")
-}
-
-/// A histogram of `samples` (nanoseconds).
-pub fn of_samples(samples: &[u64]) -> Histogram<u64> {
-    let mut histogram = empty();
-    for &sample in samples {
-        // `record` grows the histogram; saturating alone would clamp every
-        // sample to the initial range.
-        if histogram.record(sample).is_err() {
-            histogram.saturating_record(sample);
-        }
-    }
-    histogram
 }
 
 /// The histogram as base64 of its V2 + DEFLATE serialization.
@@ -62,6 +43,7 @@ pub fn add(total: &mut Histogram<u64>, part: &Histogram<u64>) -> Result<(), Hist
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::summary::histogram as of_samples;
 
     fn samples(seed: u64, n: usize) -> Vec<u64> {
         let mut x = seed;
@@ -81,7 +63,7 @@ mod tests {
             .map(|s| samples(s, 2_000 + s as usize * 300))
             .collect();
         let pooled: Vec<u64> = shards.concat();
-        let mut merged = empty();
+        let mut merged = of_samples(&[]);
         for shard in &shards {
             let text = encode(&of_samples(shard));
             add(&mut merged, &decode(&text).unwrap()).unwrap();

@@ -29,10 +29,8 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     out.push_str(&wrap(&servers, width, "  "));
     if let Some(shard) = &s.shard {
         let line = format!(
-            "shard {} of 0-{} (from {}): this process ran its share of the load above",
-            shard.index,
-            shard.count - 1,
-            shard.source
+            "{}: this process ran its share of the load above",
+            crate::shard::words(shard.index, shard.count, &shard.source)
         );
         out.push_str(&wrap(&line, width, "  "));
     }

@@ -97,8 +97,9 @@ pub fn cdf(samples: &[u64]) -> Vec<CdfPoint> {
         .collect()
 }
 
-/// An HDR histogram of `samples` at [`SIGNIFICANT_DIGITS`].
-fn histogram(samples: &[u64]) -> Histogram<u64> {
+/// An HDR histogram of `samples` at [`SIGNIFICANT_DIGITS`] (empty for no
+/// samples): what every percentile here and every merge reads.
+pub fn histogram(samples: &[u64]) -> Histogram<u64> {
     let mut histogram = Histogram::<u64>::new(SIGNIFICANT_DIGITS)
         .expect("3 significant digits is within the histogram's range");
     for &sample in samples {

@@ -171,6 +171,16 @@ impl SweepFactor {
 }
 
 impl BenchPlan {
+    /// `concurrency` requests or workers, on the client and (unless
+    /// `--rest-pool` fixed it) in the REST pool.
+    pub fn set_concurrency(&mut self, concurrency: usize) {
+        self.load.concurrency = concurrency;
+        self.client.concurrency = concurrency;
+        if self.load.rest_pool_follows {
+            self.client.rest_pool = concurrency;
+        }
+    }
+
     /// Whether a protocol of the run has no URL, so the built-in servers
     /// answer it (`check_targets` makes that all of them or none).
     pub fn uses_builtin_servers(&self) -> bool {

@@ -153,16 +153,18 @@ impl fmt::Display for ShardSource {
 }
 
 impl fmt::Display for Shard {
-    /// The header's words: `shard 3 of 0-7 (from SLURM_PROCID)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "shard {} of 0-{} (from {})",
-            self.index,
-            self.count - 1,
-            self.source
-        )
+        f.write_str(&words(self.index, self.count, &self.source))
     }
+}
+
+/// A shard in words, for messages and the report's header:
+/// `shard 3 of 0-7 (from SLURM_PROCID)`.
+pub fn words(index: usize, count: usize, source: &dyn fmt::Display) -> String {
+    format!(
+        "shard {index} of 0-{} (from {source})",
+        count.saturating_sub(1)
+    )
 }
 
 fn number(variable: &str, value: &str) -> Result<usize, ShardError> {

@@ -138,12 +138,8 @@ fn share_of(stop: LoadStop, parts: usize) -> LoadStop {
 /// One point of a concurrency sweep: `concurrency` requests or workers, on
 /// the client and (unless `--rest-pool` fixed it) in the REST pool.
 pub fn set_concurrency(plan: &mut BenchPlan, concurrency: usize) {
-    plan.load.concurrency = concurrency;
+    plan.set_concurrency(concurrency);
     plan.load.concurrency_levels = vec![concurrency];
-    plan.client.concurrency = concurrency;
-    if plan.load.rest_pool_follows {
-        plan.client.rest_pool = concurrency;
-    }
 }
 
 /// The curve tables of a concurrency sweep's reports.

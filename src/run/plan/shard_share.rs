@@ -27,8 +27,7 @@ impl BenchPlan {
                 .map(|part| part as usize)
                 .map_err(|e| PlanError::new(flag, e.to_string()))
         };
-        let follows = self.load.rest_pool_follows;
-        self.load.concurrency = split(self.load.concurrency, "--concurrency")?;
+        self.set_concurrency(split(self.load.concurrency, "--concurrency")?);
         self.load.concurrency_levels = (self.load.concurrency_levels.iter())
             .map(|&level| split(level, "--concurrency"))
             .collect::<Result<_, _>>()?;
@@ -36,10 +35,6 @@ impl BenchPlan {
             self.load.stop = Some(LoadStop::Requests(split(n, "--requests")?));
         }
         self.load.rate_per_s = self.load.rate_per_s.map(|rate| split_rate(rate, &shard));
-        self.client.concurrency = self.load.concurrency;
-        if follows {
-            self.client.rest_pool = self.load.concurrency;
-        }
         if let FrameSpec::Pattern { seed, .. } = &mut self.frames.source {
             *seed = shard_seed(*seed, &shard);
         }
