@@ -15,12 +15,21 @@ dir="${2:?usage: one-node.sh start|stop DIR}"
 mkdir -p "$dir"
 dir="$(cd "$dir" && pwd)"
 
+# Stops the daemons this folder's PID files name and waits (up to 10 s
+# each, then SIGKILL) until they are gone, so their ports are free for the
+# next start.
 stop() {
+  local daemon pid
   for daemon in slurmd slurmctld; do
-    if [ -f "$dir/$daemon.pid" ]; then
-      kill "$(cat "$dir/$daemon.pid")" 2>/dev/null || true
-      rm -f "$dir/$daemon.pid"
-    fi
+    [ -f "$dir/$daemon.pid" ] || continue
+    pid="$(cat "$dir/$daemon.pid")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$dir/$daemon.pid"
   done
 }
 
@@ -33,6 +42,7 @@ fi
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   echo "one-node.sh: installing slurm-wlm and munge (Debian packages)" >&2
+  apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge >&2
 fi
 
