@@ -36,7 +36,7 @@ if [ ! -x "$venv/bin/kubernetes-validate" ] \
   rm -rf "$venv"
   mkdir -p "$cache"
   python3 -m venv "$venv"
-  if ! log="$("$venv/bin/pip" install --no-input -q \
+  if ! log="$("$venv/bin/pip" install -q \
     "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" 2>&1)"; then
     echo "$log" >&2
     echo "install-scale-out: pip could not install kubernetes-validate" >&2
