@@ -22,8 +22,9 @@ const SHARDS: usize = 4;
 const LAUNCH_LIMIT_S: &str = "180";
 
 /// The bench flags every shard gets: a closed loop on tiny frames, so the
-/// four shards and the server share 2 cores without starving.
-const LOAD: [&str; 10] = [
+/// four shards and the server share 2 cores without starving; a fixed
+/// warm-up keeps them in step, as deploy/ advises.
+const LOAD: [&str; 12] = [
     "--load",
     "closed",
     "-c",
@@ -32,8 +33,10 @@ const LOAD: [&str; 10] = [
     "48x64",
     "--payloads",
     "binary",
-    "--warmup-max",
+    "--warmup",
     "3",
+    "--warmup-max",
+    "0",
 ];
 
 /// A one-node Slurm in a temporary folder, stopped when dropped.
