@@ -58,12 +58,14 @@ fi
 
 host="$(hostname -s)"
 cpus="$(nproc)"
+ctld_port=46817
+slurmd_port=46818
 # Ports other than the defaults, so a site's own Slurm is left alone.
 cat >"$dir/slurm.conf" <<CONF
 ClusterName=imgwire
 SlurmctldHost=$host
-SlurmctldPort=46817
-SlurmdPort=46818
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 AuthType=auth/munge
 SlurmUser=root
 ProctrackType=proctrack/linuxproc
@@ -85,12 +87,29 @@ CONF
 mkdir -p "$dir/state" "$dir/spool"
 export SLURM_CONF="$dir/slurm.conf"
 stop
+# Another cluster on these ports (one started from another folder and never
+# stopped) would answer in place of this one: refuse, naming it.
+for port in $ctld_port $slurmd_port; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "one-node.sh: port $port is taken, by another Slurm? ($(pgrep -a 'slurmctld|slurmd' | tr '\n' ' '))" >&2
+    echo "one-node.sh: stop it with: one-node.sh stop ITS-DIR (or kill those PIDs)" >&2
+    exit 1
+  fi
+done
 slurmctld -f "$SLURM_CONF"
 slurmd -f "$SLURM_CONF"
 
 # The node takes jobs once sinfo says idle (a node that registered badly is
 # drained: resume it once).
 for _ in $(seq 60); do
+  for daemon in slurmctld slurmd; do
+    if [ -f "$dir/$daemon.pid" ] && ! kill -0 "$(cat "$dir/$daemon.pid")" 2>/dev/null; then
+      echo "one-node.sh: $daemon exited; its log: $dir/$daemon.log" >&2
+      tail -5 "$dir/$daemon.log" >&2
+      stop
+      exit 1
+    fi
+  done
   state="$(sinfo -h -N -o %t 2>/dev/null | head -1 || true)"
   case "$state" in
     idle*|mix*|alloc*) echo "$SLURM_CONF"; exit 0 ;;
@@ -99,4 +118,5 @@ for _ in $(seq 60); do
   sleep 1
 done
 echo "one-node.sh: the node never became idle (sinfo: ${state:-nothing}); see $dir/slurmctld.log and $dir/slurmd.log" >&2
+stop
 exit 1
