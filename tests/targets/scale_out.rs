@@ -16,7 +16,7 @@ mod manifests;
 mod slurm;
 
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -130,17 +130,17 @@ fn merge(files: &[PathBuf], out: &Path) -> Value {
 }
 
 /// The merged report says what the shards said: per scenario the summed
-/// requests and errors, one row per shard (indexes 0..n) whose requests add
-/// up to the same total, and no shard missing.
+/// requests and errors, rows of every shard (indexes 0..n; a row a shard,
+/// or a shard and scenario) whose requests add up to the same total, and no
+/// shard missing.
 fn assert_merge_adds_up(shards: &[Value], merged: &Value) {
     let merged_counts = summed_counts(std::slice::from_ref(merged));
     assert_eq!(merged_counts, summed_counts(shards), "{merged}");
     let rows = merged["merged"]["shards"]
         .as_array()
         .expect("merged.shards");
-    let mut indexes: Vec<u64> = rows.iter().map(|row| count(row, "index")).collect();
-    indexes.sort_unstable();
-    let expected: Vec<u64> = (0..shards.len() as u64).collect();
+    let indexes: BTreeSet<u64> = rows.iter().map(|row| count(row, "index")).collect();
+    let expected: BTreeSet<u64> = (0..shards.len() as u64).collect();
     assert_eq!(indexes, expected, "merged.shards: {rows:?}");
     let total: u64 = merged_counts.values().map(|(requests, _)| requests).sum();
     let by_rows: u64 = rows.iter().map(|row| count(row, "requests")).sum();
