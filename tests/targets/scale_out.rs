@@ -2,7 +2,8 @@
 //! (deploy/slurm/one-node.sh) runs shards of `imgwire bench` under `srun`
 //! and through the sbatch example users copy, and `imgwire merge` makes one
 //! report of them; deploy/k8s's manifests validate against the Kubernetes
-//! schemas and pass `imgwire bench` and `serve` flags they accept; the image
+//! schemas and pass `imgwire bench` and `serve` flags they accept, and
+//! run.sh merges the pods' logs (a stand-in kubectl, real shards); the image
 //! of deploy/build-image.sh runs imgwire in a chroot. Ignored in a plain
 //! `cargo test`: they need root, slurm-wlm, munge, buildah and PyPI's
 //! kubernetes-validate, which scripts/install-scale-out.sh installs
@@ -13,6 +14,7 @@
 
 mod image;
 mod manifests;
+mod run_sh;
 mod slurm;
 
 use serde_json::Value;
