@@ -16,7 +16,9 @@ if ! command -v buildah >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q buildah >&2
 fi
 if [ "${1:-}" != "--prebuilt" ]; then
-  buildah bud --isolation chroot -t "$image" -f deploy/Containerfile . >&2
+  # The ignore file keeps target/ (gigabytes) and .git out of the context.
+  buildah bud --isolation chroot --ignorefile deploy/Containerfile.dockerignore \
+    -t "$image" -f deploy/Containerfile . >&2
   echo "$image"
   exit 0
 fi
