@@ -23,6 +23,7 @@ mod shard;
 pub mod tune;
 mod values;
 pub use compare::CompareArgs;
+pub use encode::EncodeDecisionArgs;
 pub use load::LoadArgs;
 pub use outputs::OutputArgs;
 pub use serve::ServeArgs;
@@ -259,12 +260,12 @@ pub struct EncodeArgs {
     /// JPEG chroma subsampling (turbojpeg and nvJPEG; image-rs always encodes 4:4:4).
     #[arg(long, value_enum, default_value_t = Subsampling::S420)]
     pub subsampling: Subsampling,
-    /// Encoders, comma-separated (nvjpeg uploads each frame; nvjpeg-device encodes frames already on the GPU).
+    /// Encoders, comma-separated (none: raw frames; nvjpeg uploads each frame; nvjpeg-device encodes frames already on the GPU).
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "turbojpeg,image-rs,nvjpeg,nvjpeg-device"
+        default_value = "turbojpeg,image-rs,none,nvjpeg,nvjpeg-device"
     )]
     pub encoders: Vec<crate::encode::EncoderChoice>,
     /// Thread counts, comma-separated; each thread its own encoder (nvJPEG: its own CUDA stream). Default: 1, each power of two below the core count, and the core count.
@@ -285,6 +286,8 @@ pub struct EncodeArgs {
     /// Print long lines whole instead of wrapping them to 100 columns.
     #[arg(long)]
     pub wide: bool,
+    #[command(flatten)]
+    pub decision: encode::EncodeDecisionArgs,
 }
 
 /// Runs the chosen command.

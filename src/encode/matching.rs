@@ -27,7 +27,7 @@ pub fn same_quality(rows: &[Row], sweep: &[ReferencePoint], threads: usize) -> V
             Some(SameQuality {
                 size: row.size.clone(),
                 encoder: row.encoder,
-                quality: row.quality,
+                quality: row.quality?,
                 threads,
                 psnr_rgb_db: psnr,
                 megapixels_per_s: speed.megapixels_per_s,

@@ -20,6 +20,7 @@ pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
             .collect();
         out += &same_quality_table(report, &pairs, width);
         out += &sweep_line(report, size, width);
+        out += &super::render_link::decision(report, size, width);
     }
     if !report.notes.is_empty() {
         out.push('\n');
@@ -63,11 +64,17 @@ fn header(report: &EncodeReport, width: Option<usize>) -> String {
     out
 }
 
-fn ms(ns: u64) -> String {
+pub(crate) fn ms(ns: u64) -> String {
     format!("{:.3}", ns as f64 / 1e6)
 }
 
-fn db(value: Option<f64>) -> String {
+/// A row's quality, `-` for raw frames.
+pub(crate) fn quality_label(quality: Option<u8>) -> String {
+    quality.map_or_else(|| "-".to_string(), |q| q.to_string())
+}
+
+/// A PSNR in dB, `inf` where the frames came back identical.
+pub(crate) fn db(value: Option<f64>) -> String {
     value.map_or_else(|| "inf".to_string(), |v| format!("{v:.2}"))
 }
 
@@ -76,13 +83,23 @@ fn db(value: Option<f64>) -> String {
 fn size_table(size: &str, rows: &[&Row], width: Option<usize>) -> String {
     let pool = rows.first().map_or(0, |r| r.frame_pool_size);
     let mut out = format!("{size}: {}\n", plural(pool, "distinct frame"));
+    let table = size_grid(rows);
+    if table.len() > 1 {
+        out += &align_within(&table, 1, width);
+    }
+    out + &unavailable_lines(rows, width)
+}
+
+/// The measured rows of one size as cells under their heading; an
+/// encoder's name, quality and fidelity only on its first thread count.
+pub(crate) fn size_grid(rows: &[&Row]) -> Vec<Vec<String>> {
     let mut table = vec![[
         "encoder", "q", "chroma", "threads", "p50 ms", "p99 ms", "MP/s", "bits/px", "PSNR Y",
         "PSNR RGB", "SSIM Y",
     ]
     .map(String::from)
     .to_vec()];
-    let mut previous: Option<(&str, u8)> = None;
+    let mut previous: Option<(&str, Option<u8>)> = None;
     for row in rows {
         let (Some(speed), Some(fidelity)) = (row.speed, row.fidelity) else {
             continue;
@@ -98,8 +115,8 @@ fn size_table(size: &str, rows: &[&Row], width: Option<usize>) -> String {
         };
         table.push(vec![
             shown(row.encoder.name().to_string()),
-            shown(row.quality.to_string()),
-            shown(row.subsampling.label().to_string()),
+            shown(quality_label(row.quality)),
+            shown(row.subsampling.map_or("-", |s| s.label()).to_string()),
             speed.threads.to_string(),
             ms(speed.p50_frame_ns),
             ms(speed.p99_frame_ns),
@@ -110,10 +127,7 @@ fn size_table(size: &str, rows: &[&Row], width: Option<usize>) -> String {
             shown(format!("{:.4}", fidelity.quality.ssim_y)),
         ]);
     }
-    if table.len() > 1 {
-        out += &align_within(&table, 1, width);
-    }
-    out + &unavailable_lines(rows, width)
+    table
 }
 
 /// `  nvjpeg, nvjpeg-device: n/a: REASON`, one line per distinct reason.
