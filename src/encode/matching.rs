@@ -124,8 +124,8 @@ mod tests {
         Row {
             size: "8x8".to_string(),
             encoder,
-            quality,
-            subsampling: Subsampling::S444,
+            quality: Some(quality),
+            subsampling: Some(Subsampling::S444),
             frame_pool_size: 1,
             error: None,
             speed: Some(speed(threads, mps)),

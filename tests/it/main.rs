@@ -28,6 +28,8 @@ mod cli_doc;
 mod compare_gate;
 mod docs;
 mod encode_cmd;
+mod encode_link;
+mod encode_vs_bench;
 mod exporters;
 mod floor;
 mod hardening_attackers;
