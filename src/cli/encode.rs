@@ -19,6 +19,7 @@ pub struct EncodeDecisionArgs {
     /// Server decoders each encoder's output is decoded with, as `imgwire serve` decodes it, comma-separated (nvjpeg where a GPU is found; otherwise a line says why it is absent).
     #[arg(
         long = "server-decoder",
+        value_name = "DECODERS",
         value_enum,
         value_delimiter = ',',
         default_value = "turbojpeg,nvjpeg"

@@ -46,7 +46,7 @@ pub enum Command {
     Bench(Box<BenchArgs>),
     /// Run the built-in REST and gRPC servers until Ctrl-C.
     Serve(Box<ServeArgs>),
-    /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
+    /// Compare JPEG encoders (CPU and GPU) and raw frames: speed per thread count, size, quality after decoding, the server's decode, and each frame's cost end to end over a link.
     Encode(Box<EncodeArgs>),
     /// Compare two `bench --json` reports: per scenario and stage, the change B vs A with its 95 % interval, and whether it exceeds the noise.
     Compare(Box<CompareArgs>),
@@ -280,7 +280,7 @@ pub struct EncodeArgs {
     /// Write the results as JSON (`-`: stdout; the table then goes to stderr).
     #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
     pub json: Option<PathBuf>,
-    /// Write one CSV line per measured row and per reference point (`-`: stdout).
+    /// Write one CSV line per measured row, reference point, server decode and setting x link (`-`: stdout).
     #[arg(long = "export-csv", visible_alias = "csv", value_name = "PATH")]
     pub csv: Option<PathBuf>,
     /// Print long lines whole instead of wrapping them to 100 columns.

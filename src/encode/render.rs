@@ -287,9 +287,19 @@ pub fn notes(report: &EncodeReport) -> Vec<String> {
                 .to_string(),
         );
     }
-    if report.same_quality.is_empty() && encoders.len() > 1 {
+    let compressing = encoders.iter().filter(|e| e.compresses()).count();
+    if report.same_quality.is_empty() && compressing > 1 {
         notes.push(
             "no same-quality pairs: they need turbojpeg's sweep and another encoder that ran."
+                .to_string(),
+        );
+    }
+    if !report.link_costs.is_empty() {
+        notes.push(
+            "end to end counts the image's bytes on the link and nothing else: the request's \
+             headers and framing, TCP's and HTTP's own round trips and a relay's scheduling are \
+             left out, so a small frame on a fast link costs more than projected \
+             (scripts/encode-vs-link.sh sets the projection against bench --link)."
                 .to_string(),
         );
     }
