@@ -35,12 +35,12 @@ for link in $links; do
     "$bin" bench --payloads binary --protocols rest --encoder "$encoder" "${shared[@]}" \
       --link "$link" --concurrency 1 --bursts "$bursts" --warmup 1 --no-color \
       --json "$json" > "$out/bench-$encoder-$i.txt" 2>&1
-    projected=$(jq --arg e "$encoder" --argjson n "$i" \
-      '[.link_costs[] | select(.encoder == $e)][$n - 1] | .transfer_ns + .rtt_ns + .decode_ns' \
-      "$out/encode.json")
-    jq -r --arg e "$encoder" --arg l "$link" --argjson p "$projected" \
-      '.scenarios[0] | [$e, $l, $p, .latency.uncorrected.p50_ns, .latency.uncorrected.p99_ns,
-        .bytes.image_bytes] | @tsv' "$json" >> "$points"
+    # The i-th link's cost of this encoder (link_costs: per encoder, per link).
+    projected=$(ENCODER=$encoder N=$i jq '[.link_costs[] | select(.encoder == env.ENCODER)]
+      | .[(env.N | tonumber) - 1] | .transfer_ns + .rtt_ns + .decode_ns' "$out/encode.json")
+    measured=$(jq -r '.scenarios[0] | [.latency.uncorrected.p50_ns, .latency.uncorrected.p99_ns,
+      .bytes.image_bytes] | @tsv' "$json")
+    printf '%s\t%s\t%s\t%s\n' "$encoder" "$link" "$projected" "$measured" >> "$points"
   done
 done
 python3 - "$points" "$size" <<'PY'

@@ -32,7 +32,11 @@ pub struct EncodeDecisionArgs {
     #[arg(long, value_delimiter = ',', value_name = "RATES", value_parser = link_speed)]
     pub link_speeds: Option<Vec<LinkSpeed>>,
     /// Write the tables, the crossover included, as Markdown (`-`: stdout).
-    #[arg(long = "export-markdown", visible_alias = "markdown", value_name = "PATH")]
+    #[arg(
+        long = "export-markdown",
+        visible_alias = "markdown",
+        value_name = "PATH"
+    )]
     pub markdown: Option<PathBuf>,
 }
 
@@ -119,7 +123,12 @@ mod tests {
         let Command::Encode(encode) = Cli::try_parse_from(argv).unwrap().command else {
             panic!("not encode");
         };
-        encode.plan().links.iter().map(LinkSpec::to_string).collect()
+        encode
+            .plan()
+            .links
+            .iter()
+            .map(LinkSpec::to_string)
+            .collect()
     }
 
     #[test]
@@ -148,9 +157,15 @@ mod tests {
                 "bw=inf,rtt=2000us"
             ]
         );
-        assert_eq!(links(&["--link-speeds", "25gbit"]), ["bw=25000000kbit,rtt=0us"]);
+        assert_eq!(
+            links(&["--link-speeds", "25gbit"]),
+            ["bw=25000000kbit,rtt=0us"]
+        );
         let argv = ["imgwire", "encode", "--link-speeds", "fast"];
         let error = Cli::try_parse_from(argv).unwrap_err().to_string();
-        assert!(error.contains("--link-speeds") && error.contains("100mbit"), "{error}");
+        assert!(
+            error.contains("--link-speeds") && error.contains("100mbit"),
+            "{error}"
+        );
     }
 }

@@ -68,7 +68,9 @@ pub fn time_decode(
 
 /// The decoders asked for that can run here, and one line per decoder that
 /// cannot (nvJPEG without a GPU), in the order asked.
-pub fn usable_decoders(asked: &[ServerDecoder]) -> (Vec<ServerDecoder>, Vec<(ServerDecoder, String)>) {
+pub fn usable_decoders(
+    asked: &[ServerDecoder],
+) -> (Vec<ServerDecoder>, Vec<(ServerDecoder, String)>) {
     let mut usable = Vec::new();
     let mut missing = Vec::new();
     for &decoder in asked {

@@ -187,7 +187,10 @@ mod tests {
             EncoderChoice::NvjpegDevice.applied_subsampling(Subsampling::S422),
             Some(Subsampling::S422)
         );
-        assert_eq!(EncoderChoice::None.applied_subsampling(Subsampling::S420), None);
+        assert_eq!(
+            EncoderChoice::None.applied_subsampling(Subsampling::S420),
+            None
+        );
         let mut raw = make(EncoderChoice::None, settings, &frames).unwrap();
         assert_eq!(raw.encode(1).unwrap(), frames[1].pixels);
     }

@@ -127,7 +127,12 @@ fn fidelity(line: &mut Line, fidelity: Option<&Fidelity>) {
     let Some(f) = fidelity else { return };
     line.set("mean_encoded_bytes", f.mean_encoded_bytes);
     line.set("bits_per_pixel", format!("{:.4}", f.bits_per_pixel));
-    quality(line, f.quality.psnr_y_db, f.quality.psnr_rgb_db, f.quality.ssim_y);
+    quality(
+        line,
+        f.quality.psnr_y_db,
+        f.quality.psnr_rgb_db,
+        f.quality.ssim_y,
+    );
 }
 
 /// PSNR left empty where the frames came back identical (infinite).
@@ -139,7 +144,12 @@ fn quality(line: &mut Line, psnr_y: Option<f64>, psnr_rgb: Option<f64>, ssim_y: 
 }
 
 fn decode_line(decode: &DecodeRow) -> Line {
-    let mut line = lead("decode", &decode.size, decode.encoder.name(), decode.quality);
+    let mut line = lead(
+        "decode",
+        &decode.size,
+        decode.encoder.name(),
+        decode.quality,
+    );
     line.set("decoder", decode.decoder.name());
     line.set("error", decode.error.as_deref().unwrap_or(""));
     if let Some(s) = decode.speed {
@@ -161,14 +171,19 @@ fn link_line(cost: &LinkCost, crossover: &[Crossover]) -> Line {
     line.set("decode_mean_frame_ns", cost.decode_ns);
     line.set(
         "link_bits_per_second",
-        cost.link.bits_per_second.map_or("inf".to_string(), |b| format!("{b}")),
+        cost.link
+            .bits_per_second
+            .map_or("inf".to_string(), |b| format!("{b}")),
     );
     line.set("link_rtt_ns", cost.rtt_ns);
     line.set("encode_ns", cost.encode_ns);
     line.set("transfer_ns", cost.transfer_ns);
     line.set("end_to_end_ns", cost.end_to_end_ns);
     line.set("client_frames_per_s", optional(cost.client_frames_per_s));
-    line.set("pipelined_frames_per_s", optional(cost.pipelined_frames_per_s));
+    line.set(
+        "pipelined_frames_per_s",
+        optional(cost.pipelined_frames_per_s),
+    );
     let marks: Vec<&str> = crossover
         .iter()
         .flat_map(|c| {

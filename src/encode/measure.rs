@@ -131,7 +131,9 @@ pub fn encode_pool(encoder: &mut dyn PoolEncoder, frames: &[Frame]) -> Result<Ve
     if frames.is_empty() {
         bail!("no frames to encode");
     }
-    (0..frames.len()).map(|index| encoder.encode(index)).collect()
+    (0..frames.len())
+        .map(|index| encoder.encode(index))
+        .collect()
 }
 
 /// What `outputs` (one per pool frame, in order) are worth: decoded with
@@ -235,7 +237,10 @@ mod tests {
         let fidelity = judge(&outputs, &frames, ImageFormat::Raw).unwrap();
         assert_eq!(fidelity.mean_encoded_bytes, 8 * 12 * 3);
         assert_eq!(fidelity.bits_per_pixel, 24.0);
-        assert_eq!(fidelity.quality.psnr_rgb_db, None, "identical: infinite PSNR");
+        assert_eq!(
+            fidelity.quality.psnr_rgb_db, None,
+            "identical: infinite PSNR"
+        );
         assert!((fidelity.quality.ssim_y - 1.0).abs() < 1e-9);
         let short = [outputs[0][1..].to_vec(), outputs[1].clone()];
         assert!(judge(&short, &frames, ImageFormat::Raw).is_err());

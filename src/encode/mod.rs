@@ -5,10 +5,12 @@
 //! output decoded as the server decodes it; and the cost of a frame end to
 //! end over each link, with the cheapest choice per link speed.
 
+pub(crate) mod cells;
 pub(crate) mod decode;
 pub(crate) mod encoders;
 pub(crate) mod export;
 pub(crate) mod machine;
+pub(crate) mod markdown;
 pub(crate) mod matching;
 pub(crate) mod measure;
 pub(crate) mod projection;
@@ -117,8 +119,7 @@ pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
     }
     let threads = plan.threads.first().copied().unwrap_or(1);
     report.same_quality = matching::same_quality(&report.rows, &report.reference_sweep, threads);
-    report.link_costs =
-        projection::link_costs(&report.rows, &report.decode, &plan.links, threads);
+    report.link_costs = projection::link_costs(&report.rows, &report.decode, &plan.links, threads);
     report.crossover =
         projection::crossover(&report.link_costs, &report.settings.sizes, &plan.links);
     report.notes = render::notes(&report);
@@ -141,7 +142,7 @@ fn write_outputs(plan: &EncodePlan, report: &EncodeReport) -> Result<()> {
         path.write(&export::csv(report))?;
     }
     if let Some(path) = &plan.markdown {
-        path.write(render_link::markdown(report).as_bytes())?;
+        path.write(markdown::markdown(report).as_bytes())?;
     }
     Ok(())
 }

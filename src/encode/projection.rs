@@ -72,9 +72,9 @@ pub fn link_costs(
         if speed.threads != threads {
             continue;
         }
-        let of_row = decodes.iter().filter(|d| {
-            (&d.size, d.encoder, d.quality) == (&row.size, row.encoder, row.quality)
-        });
+        let of_row = decodes
+            .iter()
+            .filter(|d| (&d.size, d.encoder, d.quality) == (&row.size, row.encoder, row.quality));
         for decode in of_row {
             let Some(decoded) = decode.speed else {
                 continue;
@@ -183,14 +183,24 @@ mod tests {
         // 1,250,000 bytes = 10 Mbit: 100 ms at 100 Mbit/s, 10 ms at 1 Gbit/s.
         let slow = project(2_000_000, 1_250_000, 3_000_000, &link("bw=100mbit,rtt=4ms"));
         assert_eq!(slow.transfer_ns, 100_000_000);
-        assert_eq!(slow.end_to_end_ns, 2_000_000 + 100_000_000 + 4_000_000 + 3_000_000);
+        assert_eq!(
+            slow.end_to_end_ns,
+            2_000_000 + 100_000_000 + 4_000_000 + 3_000_000
+        );
         assert_eq!(slow.client_frames_per_s, Some(500.0));
-        assert_eq!(slow.pipelined_frames_per_s, Some(10.0), "the link bounds it");
+        assert_eq!(
+            slow.pipelined_frames_per_s,
+            Some(10.0),
+            "the link bounds it"
+        );
         let fast = project(2_000_000, 1_250_000, 3_000_000, &link("bw=10gbit"));
         assert_eq!(fast.transfer_ns, 1_000_000);
         assert_eq!(fast.end_to_end_ns, 6_000_000);
         let bound = fast.pipelined_frames_per_s.unwrap();
-        assert!((bound - 1e9 / 3e6).abs() < 1e-9, "the decode bounds it: {bound}");
+        assert!(
+            (bound - 1e9 / 3e6).abs() < 1e-9,
+            "the decode bounds it: {bound}"
+        );
         let unlimited = project(0, 1_250_000, 0, &link("bw=inf"));
         assert_eq!(unlimited.end_to_end_ns, 0);
         assert_eq!(unlimited.client_frames_per_s, None);
@@ -295,7 +305,10 @@ mod tests {
     #[test]
     fn links_are_labelled_as_people_say_them() {
         assert_eq!(link_label(&link("bw=100mbit")), "100 Mbit/s");
-        assert_eq!(link_label(&link("bw=2.5gbit,rtt=500us")), "2.5 Gbit/s, rtt 0.5 ms");
+        assert_eq!(
+            link_label(&link("bw=2.5gbit,rtt=500us")),
+            "2.5 Gbit/s, rtt 0.5 ms"
+        );
         assert_eq!(link_label(&link("bw=inf,rtt=2ms")), "inf, rtt 2 ms");
         assert_eq!(bandwidth_label(&link("bw=64kbit")), "64 kbit/s");
     }

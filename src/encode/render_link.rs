@@ -1,11 +1,10 @@
 //! The encode decision on a link as `imgwire encode` prints it: per size,
 //! the server's decode of each output, the cost of a frame end to end over
-//! each link, and the crossover (the cheapest setting per link); the same
-//! tables, with the encode table, as Markdown for `--export-markdown`.
+//! each link, and the crossover (the cheapest setting per link).
 
+use super::cells::{db, ms, quality_label};
 use super::projection::link_label;
-use super::render::{db, ms, quality_label, size_grid};
-use super::results::{Crossover, EncodeReport, LinkCost, Row};
+use super::results::{Crossover, EncodeReport, LinkCost};
 use crate::link::LinkSpec;
 use crate::report::{align_within, plural, wrap};
 use std::fmt::Write;
@@ -38,7 +37,7 @@ pub fn decision(report: &EncodeReport, size: &str, width: Option<usize>) -> Stri
     out
 }
 
-fn decode_title(report: &EncodeReport) -> String {
+pub(crate) fn decode_title(report: &EncodeReport) -> String {
     format!(
         "Server decode: each output decoded as `imgwire serve` decodes a request's image (one \
          thread, {} after a warm-up one; raw frames: the size check only)",
@@ -46,7 +45,7 @@ fn decode_title(report: &EncodeReport) -> String {
     )
 }
 
-fn link_title(report: &EncodeReport) -> String {
+pub(crate) fn link_title(report: &EncodeReport) -> String {
     let threads = report.link_costs.first().map_or(1, |c| c.threads);
     format!(
         "End to end, ms per frame over each link (one frame per request, serial: mean encode at \
@@ -56,7 +55,8 @@ fn link_title(report: &EncodeReport) -> String {
     )
 }
 
-const CROSSOVER_TITLE: &str = "Crossover: per link, the cheapest setting end to end (ms per \
+pub(crate) const CROSSOVER_TITLE: &str =
+    "Crossover: per link, the cheapest setting end to end (ms per \
                                frame, serial) and the one with the most frames/s pipelined (1 / \
                                max(encode, transfer, decode)), with the fidelity each costs";
 
@@ -80,7 +80,7 @@ fn setting_label(cost: &LinkCost, several: bool) -> String {
     label
 }
 
-fn decode_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
+pub(crate) fn decode_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
     let mut grid = vec![["encoder", "q", "decoder", "p50 ms", "p99 ms", "mean ms"]
         .map(String::from)
         .to_vec()];
@@ -102,10 +102,18 @@ fn decode_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
 
 /// One line per decoder that cannot run here, and per output a decoder
 /// refused.
-fn decode_unavailable(report: &EncodeReport, size: &str, width: Option<usize>) -> String {
+pub(crate) fn decode_unavailable(
+    report: &EncodeReport,
+    size: &str,
+    width: Option<usize>,
+) -> String {
     let mut out = String::new();
     for missing in &report.machine.decoders_unavailable {
-        let line = format!("  {} decode: n/a: {}", missing.decoder.name(), missing.reason);
+        let line = format!(
+            "  {} decode: n/a: {}",
+            missing.decoder.name(),
+            missing.reason
+        );
         out += &wrap(&line, width, "    ");
     }
     let refused = report.decode.iter().filter(|d| d.size == size);
@@ -127,7 +135,7 @@ fn links(report: &EncodeReport) -> &[LinkSpec] {
     &report.settings.links
 }
 
-fn link_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
+pub(crate) fn link_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
     let several = several_decoders(report);
     let mut heading = vec!["encoder".to_string(), "q".to_string()];
     if several {
@@ -136,13 +144,20 @@ fn link_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
     heading.extend(["kB/frame", "enc ms", "dec ms", "client fps"].map(String::from));
     heading.extend(links(report).iter().map(link_label));
     let mut grid = vec![heading];
-    let of_size: Vec<&LinkCost> = report.link_costs.iter().filter(|c| c.size == size).collect();
+    let of_size: Vec<&LinkCost> = report
+        .link_costs
+        .iter()
+        .filter(|c| c.size == size)
+        .collect();
     for (index, first) in of_size.iter().enumerate() {
         if index % links(report).len().max(1) != 0 {
             continue;
         }
         let same = of_size[index..].iter().take(links(report).len());
-        let mut line = vec![first.encoder.name().to_string(), quality_label(first.quality)];
+        let mut line = vec![
+            first.encoder.name().to_string(),
+            quality_label(first.quality),
+        ];
         if several {
             line.push(first.decoder.name().to_string());
         }
@@ -160,7 +175,7 @@ fn link_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
     grid
 }
 
-fn crossover_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
+pub(crate) fn crossover_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
     let several = several_decoders(report);
     let mut grid = vec![["link", "goal", "choice", "cost", "PSNR RGB", "SSIM Y"]
         .map(String::from)
@@ -193,74 +208,4 @@ fn crossover_grid(report: &EncodeReport, size: &str) -> Vec<Vec<String>> {
         ]);
     }
     grid
-}
-
-/// `--export-markdown`: the header's facts, then per size the encode,
-/// decode, link and crossover tables as GitHub tables, each under its
-/// sentence, and the notes.
-pub fn markdown(report: &EncodeReport) -> String {
-    let m = &report.machine;
-    let mut out = format!(
-        "# imgwire {} encode\n\ncpu: {}, {}; gpu: {}\n\nframes: {}\n\nquality: {}\n",
-        report.imgwire_version,
-        m.cpu_model,
-        plural(m.cpu_cores, "core"),
-        m.gpu.as_deref().unwrap_or("none used"),
-        report.settings.frames,
-        report.settings.quality_method,
-    );
-    for size in &report.settings.sizes {
-        let rows: Vec<&Row> = report.rows.iter().filter(|r| &r.size == size).collect();
-        let _ = write!(out, "\n## {size}\n\n{}", markdown_table(&size_grid(&rows)));
-        let sections = [
-            (decode_title(report), decode_grid(report, size)),
-            (link_title(report), link_grid(report, size)),
-            (CROSSOVER_TITLE.to_string(), crossover_grid(report, size)),
-        ];
-        for (title, grid) in sections.iter().filter(|(_, grid)| grid.len() > 1) {
-            let _ = write!(out, "\n{title}\n\n{}", markdown_table(grid));
-        }
-        let unavailable = decode_unavailable(report, size, None) + &unavailable_encoders(&rows);
-        if !unavailable.is_empty() {
-            out += "\n";
-            for line in unavailable.lines() {
-                let _ = writeln!(out, "- {}", line.trim());
-            }
-        }
-    }
-    for note in &report.notes {
-        let _ = write!(out, "\nnote: {note}\n");
-    }
-    out
-}
-
-/// `nvjpeg: n/a: REASON` for each encoder that could not run, once each.
-fn unavailable_encoders(rows: &[&Row]) -> String {
-    let mut out = String::new();
-    for row in rows {
-        if let Some(error) = &row.error {
-            let line = format!("{}: n/a: {error}\n", row.encoder.name());
-            if !out.contains(&line) {
-                out += &line;
-            }
-        }
-    }
-    out
-}
-
-/// A GitHub table: the first row the heading, `|` in a cell escaped.
-fn markdown_table(grid: &[Vec<String>]) -> String {
-    let line = |cells: &[String]| {
-        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
-        format!("| {} |\n", cells.join(" | "))
-    };
-    let Some((heading, rows)) = grid.split_first() else {
-        return String::new();
-    };
-    let mut out = line(heading);
-    out += &format!("|{}\n", "---|".repeat(heading.len()));
-    for row in rows {
-        out += &line(row);
-    }
-    out
 }

@@ -35,8 +35,8 @@ mod v2;
 mod fuzz;
 
 pub use connection_limits::{parse_timeout_s, ConnectionLimits};
-pub use decode::{check_decoder_available, ServerDecoder};
 pub(crate) use decode::decode_into;
+pub use decode::{check_decoder_available, ServerDecoder};
 pub use decode_limits::{DecodeLimits, DEFAULT_MAX_PIXELS};
 pub use listener::ServerWire;
 pub use pipeline::ServerState;

@@ -27,7 +27,9 @@ fn read_json(path: &Path) -> Value {
 }
 
 fn u(value: &Value) -> u64 {
-    value.as_u64().unwrap_or_else(|| panic!("not an integer: {value}"))
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not an integer: {value}"))
 }
 
 const RAW_120X160: u64 = 120 * 160 * 3;
@@ -76,11 +78,20 @@ fn the_none_row_is_the_frames_own_bytes_at_full_fidelity() {
     let raw: Vec<&Value> = rows.iter().filter(|r| r["encoder"] == "none").collect();
     assert_eq!(raw.len(), 1, "one row, whatever --quality says: {raw:?}");
     let raw = raw[0];
-    assert!(raw["quality"].is_null() && raw["subsampling"].is_null(), "{raw}");
+    assert!(
+        raw["quality"].is_null() && raw["subsampling"].is_null(),
+        "{raw}"
+    );
     assert_eq!(u(&raw["mean_encoded_bytes"]), RAW_120X160);
     assert_eq!(raw["bits_per_pixel"], 24.0);
-    assert!(raw["psnr_rgb_db"].is_null() && raw["psnr_y_db"].is_null(), "{raw}");
-    assert!((raw["ssim_y"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{raw}");
+    assert!(
+        raw["psnr_rgb_db"].is_null() && raw["psnr_y_db"].is_null(),
+        "{raw}"
+    );
+    assert!(
+        (raw["ssim_y"].as_f64().unwrap() - 1.0).abs() < 1e-9,
+        "{raw}"
+    );
     let line = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("none "))
@@ -117,7 +128,9 @@ fn every_output_is_decoded_by_the_servers_decoders_or_says_why_not() {
     }
     let jpeg_decode = turbo.iter().find(|d| d["encoder"] == "turbojpeg").unwrap();
     assert!(u(&jpeg_decode["decode_p50_frame_ns"]) > 0, "{jpeg_decode}");
-    let missing = report["machine"]["decoders_unavailable"].as_array().unwrap();
+    let missing = report["machine"]["decoders_unavailable"]
+        .as_array()
+        .unwrap();
     if gpu {
         assert!(decodes.iter().any(|d| d["decoder"] == "nvjpeg"));
     } else {
@@ -125,7 +138,10 @@ fn every_output_is_decoded_by_the_servers_decoders_or_says_why_not() {
         assert_eq!(missing[0]["decoder"], "nvjpeg");
         let why = missing[0]["reason"].as_str().unwrap();
         assert!(why.contains("--server-decoder nvjpeg"), "{why}");
-        assert!(stdout.contains("nvjpeg decode: n/a: no CUDA driver"), "{stdout}");
+        assert!(
+            stdout.contains("nvjpeg decode: n/a: no CUDA driver"),
+            "{stdout}"
+        );
     }
     let decode_lines = csv.lines().filter(|l| l.starts_with("decode,")).count();
     assert_eq!(decode_lines, decodes.len(), "{csv}");
@@ -159,7 +175,10 @@ fn link_costs_add_up_and_the_crossover_picks_the_cheapest() {
             .max()
             .unwrap() as f64;
         let pipelined = cost["pipelined_frames_per_s"].as_f64().unwrap();
-        assert!((pipelined - 1e9 / slowest).abs() < 1e-6 * pipelined, "{cost}");
+        assert!(
+            (pipelined - 1e9 / slowest).abs() < 1e-6 * pipelined,
+            "{cost}"
+        );
     }
     let crossover = report["crossover"].as_array().unwrap();
     assert_eq!(crossover.len(), 2);
@@ -172,11 +191,16 @@ fn link_costs_add_up_and_the_crossover_picks_the_cheapest() {
     // 57,600 raw bytes take 46 ms at 10 Mbit/s; a 120x160 JPEG a few.
     assert_eq!(crossover[0]["cheapest"]["encoder"], "turbojpeg");
     let table_start = stdout.find("Crossover:").expect("the crossover table");
-    assert!(stdout[table_start..].contains("10 Mbit/s, rtt 1 ms"), "{stdout}");
+    assert!(
+        stdout[table_start..].contains("10 Mbit/s, rtt 1 ms"),
+        "{stdout}"
+    );
     assert!(stdout.contains("10 Gbit/s, rtt 1 ms"), "{stdout}");
     let link_lines = csv.lines().filter(|l| l.starts_with("link,")).count();
     assert_eq!(link_lines, costs.len());
-    assert!(csv.lines().any(|l| l.starts_with("link,") && l.contains("cheapest")));
+    assert!(csv
+        .lines()
+        .any(|l| l.starts_with("link,") && l.contains("cheapest")));
     assert!(markdown.contains("## 120x160"), "{markdown}");
     assert!(
         markdown.contains("| link | goal | choice | cost | PSNR RGB | SSIM Y |"),
@@ -196,7 +220,15 @@ fn bad_links_and_lone_missing_decoders_are_refused_naming_their_flag() {
     if imgwire::gpu::driver_present() {
         return;
     }
-    let args = ["encode", "--sizes", "16x16", "--frames", "1", "--server-decoder", "nvjpeg"];
+    let args = [
+        "encode",
+        "--sizes",
+        "16x16",
+        "--frames",
+        "1",
+        "--server-decoder",
+        "nvjpeg",
+    ];
     let (ok, stdout, stderr) = run(&args);
     assert!(!ok, "{stdout}");
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");

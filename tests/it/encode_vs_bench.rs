@@ -73,7 +73,9 @@ fn measured(dir: &Path) -> [(f64, f64); 2] {
         let report = run_to_json(&args, &dir.join(format!("bench-{encoder}.json")));
         let scenario = &report["scenarios"][0];
         (
-            scenario["latency"]["uncorrected"]["p50_ns"].as_f64().unwrap(),
+            scenario["latency"]["uncorrected"]["p50_ns"]
+                .as_f64()
+                .unwrap(),
             scenario["bytes"]["image_bytes"].as_f64().unwrap(),
         )
     })
@@ -85,7 +87,10 @@ fn one_try() -> (f64, String) {
     let [raw_projected, jpeg_projected] = projected(dir.path());
     let [(raw_wall, raw_bytes), (jpeg_wall, _)] = measured(dir.path());
     assert_eq!(raw_bytes, 240.0 * 320.0 * 3.0, "bench sent the raw frame");
-    assert!(raw_wall > jpeg_wall, "raw {raw_wall} ns, JPEG {jpeg_wall} ns");
+    assert!(
+        raw_wall > jpeg_wall,
+        "raw {raw_wall} ns, JPEG {jpeg_wall} ns"
+    );
     let ratio = (raw_wall - jpeg_wall) / (raw_projected - jpeg_projected);
     let figures = format!(
         "projected raw {raw_projected:.0} ns, JPEG {jpeg_projected:.0} ns; measured p50 raw \
