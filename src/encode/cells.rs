@@ -2,7 +2,7 @@
 //! and the Markdown file: milliseconds, qualities, PSNRs, and the encode
 //! table of one size.
 
-use super::results::Row;
+use super::results::{Machine, Row};
 
 /// Nanoseconds as milliseconds, three decimals.
 pub(crate) fn ms(ns: u64) -> String {
@@ -57,4 +57,13 @@ pub(crate) fn size_grid(rows: &[&Row]) -> Vec<Vec<String>> {
         ]);
     }
     table
+}
+
+/// The GPU as the header names it: described, unusable, or not asked for.
+pub(crate) fn gpu_label(machine: &Machine) -> String {
+    match (&machine.gpu, &machine.gpu_error) {
+        (Some(gpu), _) => gpu.clone(),
+        (None, Some(_)) => "none usable (the nvjpeg rows say why)".to_string(),
+        (None, None) => "not asked for".to_string(),
+    }
 }

@@ -3,7 +3,7 @@
 //! crossover tables, each under the sentence that says how to read it, the
 //! encoders and decoders that could not run, and the notes.
 
-use super::cells::size_grid;
+use super::cells::{gpu_label, size_grid};
 use super::render_link::{
     crossover_grid, decode_grid, decode_title, decode_unavailable, link_grid, link_title,
     CROSSOVER_TITLE,
@@ -20,7 +20,7 @@ pub fn markdown(report: &EncodeReport) -> String {
         report.imgwire_version,
         m.cpu_model,
         plural(m.cpu_cores, "core"),
-        m.gpu.as_deref().unwrap_or("none used"),
+        gpu_label(m),
         report.settings.frames,
         report.settings.quality_method,
     );
@@ -78,4 +78,22 @@ fn markdown_table(grid: &[Vec<String>]) -> String {
         out += &line(row);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_github_tables_with_pipes_escaped() {
+        let grid = vec![
+            vec!["link".to_string(), "choice".to_string()],
+            vec!["1 Gbit/s".to_string(), "a|b".to_string()],
+        ];
+        assert_eq!(
+            markdown_table(&grid),
+            "| link | choice |\n|---|---|\n| 1 Gbit/s | a\\|b |\n"
+        );
+        assert_eq!(markdown_table(&[]), "");
+    }
 }

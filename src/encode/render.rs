@@ -2,7 +2,7 @@
 //! method, per size one table of every encoder x quality x thread count and
 //! the same-quality pairs, then notes; 100 columns unless `--wide`.
 
-use super::cells::{db, size_grid};
+use super::cells::{db, gpu_label, size_grid};
 use super::results::{EncodeReport, OutOfRange, Row, SameQuality};
 use crate::report::{align_within, plural, wrap};
 use std::fmt::Write;
@@ -35,11 +35,7 @@ pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
 fn header(report: &EncodeReport, width: Option<usize>) -> String {
     let s = &report.settings;
     let m = &report.machine;
-    let gpu = match (&m.gpu, &m.gpu_error) {
-        (Some(gpu), _) => gpu.clone(),
-        (None, Some(_)) => "none usable (the nvjpeg rows say why)".to_string(),
-        (None, None) => "not asked for".to_string(),
-    };
+    let gpu = gpu_label(m);
     let mut out = wrap(
         &format!(
             "imgwire {} encode: {} per measurement after {} per thread; each thread its own \
