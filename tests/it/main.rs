@@ -29,6 +29,8 @@ mod client_cpu;
 mod compare_gate;
 mod docs;
 mod encode_cmd;
+mod encode_link;
+mod encode_vs_bench;
 mod exporters;
 mod floor;
 mod hardening_attackers;
