@@ -30,7 +30,6 @@ mod compare_gate;
 mod docs;
 mod encode_cmd;
 mod encode_link;
-mod encode_vs_bench;
 mod exporters;
 mod floor;
 mod hardening_attackers;
