@@ -72,6 +72,9 @@ pub async fn run_scenario(
     .into_report();
     report.server_stats = server_stats;
     report.load = figures;
+    if let Some(corrected) = report.load.latency_corrected_histogram.take() {
+        report.histograms.insert(crate::merge::LATENCY_CORRECTED.into(), corrected);
+    }
     report.load.throughput_rps = report.throughput.requests_per_s;
     if report.requests == 0 {
         // No figures: nothing to judge stable, and the reason in their place.

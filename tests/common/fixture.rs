@@ -148,6 +148,7 @@ pub fn scenario(
             server_wire_sent_bytes: Some(1_400),
             wire_overhead_percent: 0.07,
         },
+        histograms: BTreeMap::new(),
         server_stats: None,
         profile: None,
         load: Default::default(),
@@ -238,6 +239,7 @@ pub fn report() -> BenchReport {
         }],
         connects: Vec::new(),
         scenarios,
+        merged: None,
     }
 }
 

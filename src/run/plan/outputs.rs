@@ -9,7 +9,6 @@
 use crate::output::OutputPath;
 use crate::profile::{FrameView, ThreadView};
 use crate::report::csv::CsvExporter;
-use crate::report::json::JsonExporter;
 use crate::report::markdown::MarkdownExporter;
 use crate::report::Exporter;
 use std::path::{Path, PathBuf};
@@ -43,6 +42,9 @@ pub enum Writer {
     /// The report through this exporter, rewritten after each scenario (on
     /// stdout, `-`, once when the run is over).
     Report(&'static (dyn Exporter + Sync)),
+    /// The JSON report, as `Report`: pretty in a file, one compact line on
+    /// stdout (`-`), so that a shard's log holds its report on one line.
+    Json,
     /// The HTML page, as `Report` (its links are relative to its folder).
     Html,
     /// The HTML report's charts, one .svg each, rewritten after each scenario.
@@ -79,9 +81,9 @@ pub static OUTPUTS: [OutputKind; 8] = [
         flag: "--export-json",
         alias: Some("json"),
         shape: Shape::File,
-        writer: Writer::Report(&JsonExporter),
+        writer: Writer::Json,
         in_sweep: InSweep::Whole,
-        help: "Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, once at the end).",
+        help: "Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, one line, once at the end).",
     },
     OutputKind {
         id: "csv",
@@ -152,6 +154,7 @@ impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Writer::Report(_) => "Report",
+            Writer::Json => "Json",
             Writer::Html => "Html",
             Writer::Charts => "Charts",
             Writer::Trace => "Trace",
