@@ -41,6 +41,7 @@ mod inputs;
 mod kserve_builtin;
 mod kserve_shapes;
 mod load;
+mod merge;
 mod messages;
 mod output_files;
 mod plan_refusals;

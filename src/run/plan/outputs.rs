@@ -73,9 +73,10 @@ const CHARTS: &str = "charts";
 const TRACE: &str = "trace";
 const FLAMEGRAPH: &str = "flamegraph";
 const SAVE_REQUESTS: &str = "save_requests";
+const RAW_LATENCIES: &str = "raw_latencies";
 
 /// Every output, in the order `--help` lists them.
-pub static OUTPUTS: [OutputKind; 8] = [
+pub static OUTPUTS: [OutputKind; 9] = [
     OutputKind {
         id: JSON,
         flag: "--export-json",
@@ -138,6 +139,15 @@ pub static OUTPUTS: [OutputKind; 8] = [
         writer: Writer::Measurement,
         in_sweep: InSweep::PerValue,
         help: "Write each scenario's first request (body, and method, path and headers) to DIR, so another load generator can replay exactly what imgwire sent (docs/validation.md).",
+    },
+    OutputKind {
+        id: RAW_LATENCIES,
+        flag: "--raw-latencies",
+        alias: None,
+        shape: Shape::Folder,
+        writer: Writer::Measurement,
+        in_sweep: InSweep::PerValue,
+        help: "Write every counted request's wall latency from the actual send (the samples of latency.uncorrected) to DIR, one file per scenario (SCENARIO.txt), nanoseconds one a line in the order the requests finished: to check a percentile, or a merge of shards, against the samples themselves.",
     },
     OutputKind {
         id: FLAMEGRAPH,
@@ -273,6 +283,11 @@ impl OutputPlan {
     /// `--save-requests DIR`.
     pub fn save_requests(&self) -> Option<&Path> {
         self.of_run(SAVE_REQUESTS).map(|o| o.path.as_path())
+    }
+
+    /// `--raw-latencies DIR`.
+    pub fn raw_latencies(&self) -> Option<&Path> {
+        self.of_run(RAW_LATENCIES).map(|o| o.path.as_path())
     }
 
     /// `--flamegraph DIR`, with how to profile.
