@@ -42,6 +42,7 @@ mod kserve_builtin;
 mod kserve_shapes;
 mod load;
 mod merge;
+mod merge_refusals;
 mod messages;
 mod output_files;
 mod plan_refusals;
