@@ -71,7 +71,7 @@ fn print(outputs: &OutputPlan, report: &BenchReport) {
     }
     text.push_str(&table::render(report, view));
     if let Some(merged) = &report.merged {
-        text.push_str(&super::shards::render(&merged.shards, width));
+        text.push_str(&crate::report::merged::render(&merged.shards, width));
     }
     let to_stderr = outputs.takes_stdout();
     let terminal = match to_stderr {
@@ -99,7 +99,7 @@ fn print(outputs: &OutputPlan, report: &BenchReport) {
 }
 
 /// `merged 3 of 3 shards (0, 1, 2) of run RUN_ID: ...`.
-fn heading(report: &BenchReport, merged: &super::MergedSection) -> String {
+fn heading(report: &BenchReport, merged: &crate::report::merged::MergedSection) -> String {
     let missing = match merged.missing.is_empty() {
         true => String::new(),
         false => format!("; missing: {}", super::checks::list(&merged.missing)),

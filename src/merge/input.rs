@@ -126,7 +126,7 @@ fn shard(origin: String, value: Value) -> Result<ShardInput> {
     if let Some(old) = report
         .scenarios
         .iter()
-        .find(|s| s.measured() && !s.histograms.contains_key(super::LATENCY))
+        .find(|s| s.measured() && !s.histograms.contains_key(crate::report::histogram::LATENCY))
     {
         bail!(
             "{origin} has no histograms (scenario {}): it was written by an imgwire older than \

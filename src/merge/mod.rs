@@ -5,36 +5,15 @@
 
 mod checks;
 pub mod command;
-pub mod histogram;
 pub mod input;
 mod scenario;
 pub mod shards;
 mod windows;
 
+use crate::report::merged::MergedSection;
 use crate::report::{BenchReport, Settings};
 use anyhow::{Context, Result};
 use input::ShardInput;
-use serde::{Deserialize, Serialize};
-
-/// `histograms` key of the wall latency from the actual send.
-pub const LATENCY: &str = "latency";
-/// `histograms` key of the latency from the due time (open load).
-pub const LATENCY_CORRECTED: &str = "latency_corrected";
-
-/// A merged report's own section: the shards it was made of.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MergedSection {
-    /// The run's shard count, and the indexes given and not given.
-    pub shard_count: usize,
-    pub present: Vec<usize>,
-    pub missing: Vec<usize>,
-    /// Lines of the input that were not a report (log lines, progress).
-    pub skipped_lines: usize,
-    /// What the merge went on with but says (missing shards, a late start).
-    pub warnings: Vec<String>,
-    /// Each shard's figures per scenario, marked where it stands out.
-    pub shards: Vec<shards::ShardRow>,
-}
 
 /// Merges the shards read into one report, or says why they are not one
 /// run.

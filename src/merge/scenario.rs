@@ -3,9 +3,8 @@
 //! counts, maxima the largest, throughput the shards' sum, and the window
 //! figures from the windows aligned by index.
 
-use super::histogram::{add, decode, encode};
+use crate::report::histogram::{add, decode, encode, LATENCY, LATENCY_CORRECTED};
 use super::windows;
-use super::{LATENCY, LATENCY_CORRECTED};
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::load_figures::{Latency, LoadFigures};
 use crate::report::summary::{histogram as empty_of, CdfPoint, Summary, CDF_PERCENTS};

@@ -5,7 +5,7 @@
 //! the bottleneck shows.
 
 use super::input::ShardInput;
-use serde::{Deserialize, Serialize};
+use crate::report::merged::ShardRow;
 use serde_json::Value;
 
 /// A shard's rate per worker (or p99) this far from the shards' median,
@@ -13,34 +13,6 @@ use serde_json::Value;
 pub const OUTLIER_RATIO: f64 = 1.5;
 /// A start later than this, or an overrun longer, is marked.
 pub const LATE_S: f64 = 0.1;
-
-/// One shard's figures for one scenario.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShardRow {
-    pub index: usize,
-    /// `--shard`, or the launcher's variable that named it.
-    pub source: String,
-    pub hostname: String,
-    /// The file (or stdin line) it was read from.
-    pub origin: String,
-    pub scenario: String,
-    pub requests: usize,
-    pub errors: usize,
-    /// Workers (closed) or connections (open) of the shard.
-    pub concurrency: usize,
-    pub requests_per_s: f64,
-    /// The load model's p99 (from the due time under open load).
-    pub p99_ns: u64,
-    /// The client's CPU time over its cores' wall time, where measured.
-    pub client_cpu_share: Option<f64>,
-    pub client_saturated: Option<bool>,
-    /// How late the counted run began after its planned start, and how
-    /// long it ran past its slot, where the shard ran on a schedule.
-    pub late_s: Option<f64>,
-    pub overran_s: Option<f64>,
-    /// Why the row stands out (empty when it does not).
-    pub marks: Vec<String>,
-}
 
 /// Every shard's row for every scenario, marked.
 pub fn rows(shards: &[ShardInput]) -> Vec<ShardRow> {
@@ -148,38 +120,6 @@ pub fn warnings(rows: &[ShardRow]) -> Vec<String> {
         .collect()
 }
 
-/// The table: one line per scenario and shard, marks after.
-pub fn render(rows: &[ShardRow], width: Option<usize>) -> String {
-    let mut table = vec![
-        ["scenario", "shard", "host", "requests", "errors", "req/s", "p99 ms", "client CPU", "late s"]
-            .map(String::from)
-            .to_vec(),
-    ];
-    let percent = |share: Option<f64>| share.map_or("-".into(), |s| format!("{:.0} %", s * 100.0));
-    for row in rows {
-        let mark = if row.marks.is_empty() { "" } else { " *" };
-        table.push(vec![
-            row.scenario.clone(),
-            format!("{}{mark}", row.index),
-            row.hostname.clone(),
-            row.requests.to_string(),
-            row.errors.to_string(),
-            format!("{:.1}", row.requests_per_s),
-            format!("{:.3}", row.p99_ns as f64 / 1e6),
-            percent(row.client_cpu_share),
-            row.late_s.map_or("-".into(), |s| format!("{s:.2}")),
-        ]);
-    }
-    let mut out = String::from("\nShards (*: stands out from the others)\n");
-    out.push_str(&crate::report::align_within(&table, 3, width));
-    for row in rows.iter().filter(|r| !r.marks.is_empty()) {
-        let line = format!("* shard {} {}: {}", row.index, row.scenario, row.marks.join("; "));
-        out.push_str(&crate::report::wrap(&line, width, "  "));
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +160,6 @@ mod tests {
         assert_eq!(rows[0].marks, ["started 2.50 s late"]);
         let said = warnings(&rows);
         assert_eq!(said.len(), 2, "{said:?}");
-        assert!(render(&rows, Some(100)).lines().all(|l| l.chars().count() <= 100));
+        assert!(crate::report::merged::render(&rows, Some(100)).lines().all(|l| l.chars().count() <= 100));
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod curve;
 mod factors;
 mod floor;
 mod header;
+pub mod histogram;
 pub mod html;
 pub mod interval;
 pub mod json;
@@ -16,6 +17,7 @@ pub(crate) mod load_figures;
 mod load_lines;
 pub mod machine;
 pub mod markdown;
+pub mod merged;
 pub mod records;
 pub mod server_stats;
 mod stages;
@@ -78,7 +80,7 @@ pub struct BenchReport {
     pub connects: Vec<crate::transport::ConnectTimes>,
     /// Only in `imgwire merge`'s report: the shards it was made of.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged: Option<crate::merge::MergedSection>,
+    pub merged: Option<merged::MergedSection>,
 }
 
 /// This build's version, as every report states it.
@@ -341,7 +343,7 @@ pub struct ScenarioReport {
     /// What a merge adds up: the counted requests' latency from the actual
     /// send (`latency`), from the due time under open load
     /// (`latency_corrected`), and each stage (keyed as in `stages`), each an
-    /// HDR histogram (V2 + DEFLATE, base64; `merge::histogram`).
+    /// HDR histogram (V2 + DEFLATE, base64; `histogram`).
     #[serde(default)]
     pub histograms: BTreeMap<String, String>,
     /// The server's own figures for its stages, where a target that is not

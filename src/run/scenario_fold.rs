@@ -8,7 +8,7 @@ use crate::protocol::Protocol;
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::NotApplicable;
-use crate::merge::histogram::encode;
+use crate::report::histogram::{encode, LATENCY};
 use crate::report::summary::{histogram, nanos, summarize};
 use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::plan::MatrixPlan;
@@ -101,7 +101,7 @@ impl ScenarioRun<'_> {
             .map(|r| nanos(r.stage(Stage::Wall)))
             .collect();
         let carries_image = self.scenario.payload.carries_image();
-        histograms.insert(crate::merge::LATENCY.into(), encode(&histogram(&walls)));
+        histograms.insert(LATENCY.into(), encode(&histogram(&walls)));
         ScenarioReport {
             scenario: self.scenario,
             encoder: if carries_image {

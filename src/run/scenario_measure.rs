@@ -77,7 +77,7 @@ pub async fn run_scenario(
     report.server_stats = server_stats;
     report.load = figures;
     if let Some(corrected) = report.load.latency_corrected_histogram.take() {
-        report.histograms.insert(crate::merge::LATENCY_CORRECTED.into(), corrected);
+        report.histograms.insert(crate::report::histogram::LATENCY_CORRECTED.into(), corrected);
     }
     report.load.throughput_rps = report.throughput.requests_per_s;
     if report.requests == 0 {

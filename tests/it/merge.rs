@@ -142,7 +142,7 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
         let in_windows: u64 = windows.iter().map(|w| w["requests"].as_u64().unwrap()).sum();
         assert_eq!(in_windows, 300, "{stem}");
         let hist = scenario["histograms"]["latency"].as_str().unwrap();
-        assert_eq!(imgwire::merge::histogram::decode(hist).unwrap().len(), 300);
+        assert_eq!(imgwire::report::histogram::decode(hist).unwrap().len(), 300);
     }
 }
 

@@ -5,7 +5,7 @@
 //! the due send.
 
 use super::workers::{LoadRun, Sample};
-use crate::merge::histogram::encode;
+use crate::report::histogram::encode;
 use crate::report::load_figures::{Latency, WindowCount};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::summary::{histogram, nanos, summarize};
@@ -217,7 +217,7 @@ mod tests {
             [(0, 25, 2, 20), (1, 25, 0, 0), (2, 25, 0, 0), (3, 25, 1, 38)],
             "every window by index, the empty ones kept, latency from the due time"
         );
-        let corrected = crate::merge::histogram::decode(&folded.corrected_histogram.unwrap());
+        let corrected = crate::report::histogram::decode(&folded.corrected_histogram.unwrap());
         assert_eq!(corrected.unwrap().len(), 3);
     }
 }
