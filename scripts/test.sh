@@ -9,7 +9,9 @@
 #      the real targets: the seed post's FastAPI and grpcio servers, Triton,
 #      TorchServe, and NVIDIA's tritonclient against `imgwire serve`
 #      (targets/*/run.sh make their venvs, reused from $IMGWIRE_TARGETS_CACHE,
-#      default target/targets).
+#      default target/targets); and scale-out (scripts/install-scale-out.sh:
+#      a one-node Slurm running shards, the Kubernetes manifests against the
+#      schemas, the container image in a chroot; needs root).
 # GPU tests (tests/gpu/gpu.rs) stay ignored: they need an NVIDIA GPU.
 # The tests are four binaries (Cargo.toml's [[test]]: it, serial, targets,
 # gpu); part 2 picks one file's ignored tests by its module name.
@@ -86,6 +88,12 @@ photographs() {
   ./scripts/fetch-photos.sh >&2 && ignored_tests it encode_cmd
 }
 
+# Slurm, munge and buildah (Debian) and kubernetes-validate (PyPI, a venv in
+# the targets cache) for tests/targets/scale_out.rs, then those tests.
+scale_out() {
+  ./scripts/install-scale-out.sh >/dev/null && ignored_tests targets scale_out
+}
+
 # --no-fail-fast: one run reports every failing test binary, not the first.
 step "unit and integration tests" cargo test --release --all-targets --no-fail-fast "$@"
 # `--ignored` runs only the ignored tests: the others ran just above.
@@ -100,6 +108,8 @@ if [ "$quick" = false ]; then
     ignored_tests targets torchserve_target
   step "tritonclient against imgwire serve (tests/it/v2_server.rs)" \
     ignored_tests it v2_server
+  step "scale-out: Slurm shards, Kubernetes manifests, image (tests/targets/scale_out.rs)" \
+    scale_out
 fi
 
 echo "test.sh: results (${SECONDS}s in all$([ "$quick" = true ] && echo ", --quick: no real targets"))" >&2

@@ -322,7 +322,9 @@ impl BenchArgs {
     /// where it cannot run, before anything starts.
     pub fn plan(&self) -> Result<BenchPlan, PlanError> {
         let mut plan = self.resolve();
-        plan.take_share(self.shard.resolve()?)?;
+        let shard = self.shard.resolve()?;
+        plan.run_id = self.shard.shared_run_id(&shard);
+        plan.take_share(shard)?;
         plan.check()?;
         Ok(plan)
     }
@@ -396,6 +398,7 @@ impl BenchArgs {
             },
             shard: crate::shard::Shard::whole(),
             start_at: self.shard.start_at,
+            run_id: self.shard.run_id.clone(),
         }
     }
 

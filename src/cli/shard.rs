@@ -25,6 +25,20 @@ pub struct ShardArgs {
     /// A start already past is reported as late, not refused.
     #[arg(long, value_name = "TIME", value_parser = start_time)]
     pub start_at: Option<std::time::SystemTime>,
+    /// The run id every shard's report carries, so `imgwire merge` knows
+    /// the shards belong together (default for a shard: slurm-JOB.STEP
+    /// under Slurm, else one made from --start-at; a lone run makes its
+    /// own from its start time and process id).
+    #[arg(long, value_name = "ID", value_parser = run_id)]
+    pub run_id: Option<String>,
+}
+
+fn run_id(text: &str) -> Result<String, String> {
+    let fits = |c: char| c.is_ascii_alphanumeric() || "-_.:".contains(c);
+    match !text.is_empty() && text.len() <= 128 && text.chars().all(fits) {
+        true => Ok(text.to_string()),
+        false => Err("a run id is 1 to 128 letters, digits and - _ . :".into()),
+    }
 }
 
 fn start_time(text: &str) -> Result<std::time::SystemTime, String> {
@@ -39,5 +53,17 @@ impl ShardArgs {
         let shards = self.shards.map(|n| n as usize);
         Shard::resolve(self.shard.as_deref(), shards, env)
             .map_err(|e| PlanError::new("--shard", e.to_string()))
+    }
+
+    /// The run id a shard's report carries: `--run-id`, else one every
+    /// shard of the same launch makes alike (None: the run makes its own).
+    pub fn shared_run_id(&self, shard: &Shard) -> Option<String> {
+        let env = |name: &str| std::env::var(name).ok();
+        (self.run_id.clone()).or_else(|| {
+            shard
+                .is_sharded()
+                .then(|| crate::shard::launch_run_id(env, self.start_at))
+                .flatten()
+        })
     }
 }

@@ -11,8 +11,9 @@ use serde_json::Value;
 /// A shard's rate per worker (or p99) this far from the shards' median,
 /// as a ratio either way, is marked.
 pub const OUTLIER_RATIO: f64 = 1.5;
-/// A start later than this, or an overrun longer, is marked.
-pub const LATE_S: f64 = 0.1;
+/// A start later than this, or an overrun longer, is marked (as the
+/// shard's own note says it).
+pub const LATE_S: f64 = crate::report::slot_timing::ON_TIME_S;
 
 /// Every shard's row for every scenario, marked.
 pub fn rows(shards: &[ShardInput]) -> Vec<ShardRow> {

@@ -32,10 +32,21 @@ impl Exporter for MarkdownExporter {
         out.push_str(&scenario_table(report)?);
         out.push_str(&super::load_figures::markdown_table(report));
         out.push_str(&server_stats_table(report)?);
+        out.push_str(&client_lines(report));
         out.push_str(&settings(report));
         out.push_str(&stage_tables(report)?);
         Ok(out.into_bytes())
     }
+}
+
+/// The client's CPU and schedule lines, one paragraph each.
+fn client_lines(report: &BenchReport) -> String {
+    let text = super::client_load::render(report, None);
+    let lines: Vec<String> = (text.lines().map(str::trim))
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("\n{}\n", escape(l)))
+        .collect();
+    lines.concat()
 }
 
 /// The terminal header's lines, one bullet each.

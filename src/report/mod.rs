@@ -3,6 +3,7 @@
 //! file per output format (terminal tables, JSON, CSV, HTML, trace). The
 //! run produces these; nothing here depends on how it ran.
 
+mod client_load;
 mod color;
 pub mod csv;
 pub(crate) mod curve;
@@ -20,6 +21,7 @@ pub mod markdown;
 pub mod merged;
 pub mod records;
 pub mod server_stats;
+pub mod slot_timing;
 mod stages;
 pub mod summary;
 pub mod table;
@@ -147,7 +149,7 @@ pub struct Settings {
 }
 
 /// A shard's place in its run: what `imgwire merge` checks and the header
-/// names (`shard 1 of 0-3 (from SLURM_PROCID)`).
+/// names (`shard 1 of 4 (from SLURM_PROCID)`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShardSettings {
     pub index: usize,
@@ -351,6 +353,16 @@ pub struct ScenarioReport {
     /// (A merge leaves it out: every shard read the same server's counters.)
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub server_stats: Option<server_stats::ServerStats>,
+    /// The client's CPU use over the counted run (null when none ran): a
+    /// client near its cores' limit may be what held the figures down.
+    /// (A merge reads each shard's from its JSON, and has none of its own.)
+    #[serde(skip_deserializing)]
+    pub client_cpu: Option<crate::client_cpu::ClientCpu>,
+    /// Where `--start-at` gave the run a fixed schedule: the scenario's
+    /// planned and actual start and how late or over its slot it ran
+    /// (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
+    pub schedule: Option<slot_timing::SlotTiming>,
     /// What `--flamegraph` wrote and found (absent when not asked for).
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub profile: Option<crate::profile::ProfileSummary>,

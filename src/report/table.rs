@@ -31,6 +31,7 @@ pub fn render(report: &BenchReport, view: View) -> String {
     out.push_str(&seed_table(report, view.width));
     out.push_str(&super::factors::render(report, view.width));
     out.push_str(&super::load_lines::render(report, view.width));
+    out.push_str(&super::client_load::render(report, view.width));
     if !view.brief {
         for scenario in &report.scenarios {
             out.push('\n');

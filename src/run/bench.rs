@@ -20,6 +20,7 @@ use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::progress::RunProgress;
 use crate::run::scenario_fold::{matrix, not_applicable};
 use crate::run::scenario_measure::{run_scenario, ScenarioInputs};
+use crate::run::schedule::Schedule;
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -137,16 +138,27 @@ impl MatrixRun<'_, '_> {
             pools.insert(check.size, pool);
             publish(report, self.outputs)?;
         }
-        if let Some(at) = plan.start_at {
-            wait_until(at, &progress).await;
-        }
-        let epoch = std::time::Instant::now();
         let mut scenarios = matrix(
             &plan.matrix.sizes,
             &plan.matrix.payloads,
             &plan.matrix.protocols,
         );
         scenarios.retain(|s| foreign.wire.refusal(s.protocol, s.payload).is_none());
+        let schedule = Schedule::of(plan);
+        if let Some(at) = plan.start_at {
+            // Every size's frames first: encoding them must not eat a slot.
+            for size in scenarios
+                .iter()
+                .filter(|s| s.payload.carries_image())
+                .map(|s| s.size)
+            {
+                if let std::collections::hash_map::Entry::Vacant(slot) = pools.entry(size) {
+                    slot.insert(prepare_pool(source, size, &plan.frames)?);
+                }
+            }
+            wait_until(at, &progress).await;
+        }
+        let epoch = std::time::Instant::now();
         progress.plan(scenarios.len(), plan.load.warmup_bursts + plan.load.bursts);
         for (index, &scenario) in scenarios.iter().enumerate() {
             let carries_image = scenario.payload.carries_image();
@@ -171,6 +183,7 @@ impl MatrixRun<'_, '_> {
                 content: source.content_label(),
                 stats: foreign.stats.as_ref(),
                 progress: &progress,
+                slot: schedule.map(|s| s.slot(index)),
             };
             let outcome = run_scenario(plan, inputs, self.outputs.trace.as_mut()).await;
             let line = progress_line(index + 1, scenarios.len(), &outcome.report);
@@ -228,7 +241,7 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Be
     BenchReport {
         schema_version: SCHEMA_VERSION,
         imgwire_version: env!("CARGO_PKG_VERSION"),
-        run_id: run_id(std::time::SystemTime::now()),
+        run_id: (plan.run_id.clone()).unwrap_or_else(|| run_id(std::time::SystemTime::now())),
         complete: false,
         machine: this_machine(),
         build: crate::report::machine::build(),
@@ -243,27 +256,7 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Be
 
 /// `2026-11-25T15:45:12Z-4242`: when the run began (UTC) and its process.
 fn run_id(now: std::time::SystemTime) -> String {
-    let secs = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rest) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z-{}",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60,
-        std::process::id()
-    )
+    format!("{}-{}", crate::shard::utc(now), std::process::id())
 }
 
 /// The machine this run measures from.
@@ -347,11 +340,14 @@ fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
     if !s.measured() {
         return format!("[{n}/{total}] {:<24} failed", s.label());
     }
-    let errors = if s.errors > 0 {
+    let mut errors = if s.errors > 0 {
         format!(", {} errors", s.errors)
     } else {
         String::new()
     };
+    if let Some(note) = s.schedule.as_ref().and_then(|t| t.note()) {
+        errors.push_str(&format!(", {note}"));
+    }
     format!(
         "[{n}/{total}] {:<24} {:.4} s/burst (p99 {:.4}), dominant {}{errors}",
         s.label(),

@@ -15,4 +15,5 @@ pub(crate) mod relay_cost;
 pub(crate) mod replay;
 pub(crate) mod scenario_fold;
 pub(crate) mod scenario_measure;
+pub mod schedule;
 pub mod sweep;

@@ -44,6 +44,9 @@ pub struct BenchPlan {
     pub shard: crate::shard::Shard,
     /// When measuring starts (`--start-at`; None: at once).
     pub start_at: Option<std::time::SystemTime>,
+    /// The run id the report carries (`--run-id`, or the shards' shared
+    /// one); None: the run makes its own.
+    pub run_id: Option<String>,
 }
 
 /// The scenarios: every size x payload x protocol.

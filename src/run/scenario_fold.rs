@@ -136,6 +136,8 @@ impl ScenarioRun<'_> {
             latency_cdf: crate::report::summary::cdf(&walls),
             histograms,
             server_stats: None,
+            client_cpu: None,
+            schedule: None,
             profile: None,
             load: Default::default(),
         }

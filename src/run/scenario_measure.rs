@@ -2,6 +2,7 @@
 //! windows, the socket byte counters around the counted ones, and the CPU
 //! profiler over them.
 
+use crate::client_cpu::{ClientCpu, CpuMark};
 use crate::net::byte_count::WireBytes;
 use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
 use crate::report::load_figures::LoadFigures;
@@ -14,6 +15,7 @@ use crate::run::load::Load;
 use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;
 use crate::run::scenario_fold::ScenarioRun;
+use crate::run::schedule::Slot;
 use crate::stage::Stage;
 use crate::target::{StatsReading, StatsSource};
 use crate::transport::remote_profile;
@@ -30,6 +32,8 @@ pub struct ScenarioInputs<'a> {
     /// The target's own statistics, read around the counted bursts.
     pub stats: Option<&'a StatsSource>,
     pub progress: &'a crate::run::progress::RunProgress,
+    /// The scenario's slot where `--start-at` gave the run a schedule.
+    pub slot: Option<Slot>,
 }
 
 /// A scenario's report, and the error that stopped the run after it (the
@@ -51,6 +55,8 @@ pub async fn run_scenario(
         bursts.fatal = save_first_request(dir, &inputs).err();
     }
     let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
+    let slot_timing = (inputs.slot.zip(bursts.counted_started))
+        .map(|(slot, started)| slot.timing(started, std::time::SystemTime::now()));
     if let Some(dir) = plan.outputs.raw_latencies() {
         let written = write_raw_latencies(dir, &inputs.scenario, &bursts.counted);
         bursts.fatal = bursts.fatal.take().or(written.err());
@@ -75,6 +81,8 @@ pub async fn run_scenario(
     }
     .into_report();
     report.server_stats = server_stats;
+    report.client_cpu = bursts.client_cpu;
+    report.schedule = slot_timing;
     report.load = figures;
     if let Some(corrected) = report.load.latency_corrected_histogram.take() {
         report.histograms.insert(crate::report::histogram::LATENCY_CORRECTED.into(), corrected);
@@ -120,11 +128,18 @@ async fn run_load(
         plan: &plan.load,
         requests: &inputs.requests,
     };
-    while bursts.fatal.is_none() && load.keeps_warming(&bursts.warmup) {
+    if let Some(slot) = inputs.slot {
+        Slot::wait_for(slot.start).await;
+    }
+    let window_fits = || inputs.slot.is_none_or(|slot| slot.warmup_window_fits());
+    while bursts.fatal.is_none() && load.keeps_warming(&bursts.warmup) && window_fits() {
         let result = load.warmup_unit(bursts.warmup.len()).await;
         inputs.progress.burst_done(result.elapsed);
         bursts.fatal = every_request_failed(plan, inputs.scenario.protocol, &result);
         bursts.warmup.push(result);
+    }
+    if let Some(slot) = inputs.slot {
+        keep_warm_until_counted(&load, &slot, bursts.warmup.len()).await;
     }
     let mut profiler = None;
     if bursts.fatal.is_none() {
@@ -134,6 +149,7 @@ async fn run_load(
     if bursts.fatal.is_none() {
         let protocol = inputs.scenario.protocol;
         let mut fatal = None;
+        bursts.counted_started = Some(std::time::SystemTime::now());
         let counted = load
             .counted(bursts.warmup.len(), |burst| {
                 inputs.progress.burst_done(burst.elapsed);
@@ -141,6 +157,10 @@ async fn run_load(
                 fatal.is_some()
             })
             .await;
+        bursts.client_cpu = bursts
+            .cpu_start
+            .as_ref()
+            .map(|mark| mark.since(client_cores()));
         bursts.fatal = fatal;
         bursts.counted = counted.bursts;
         figures = counted.figures;
@@ -149,6 +169,18 @@ async fn run_load(
     figures.warmup_extra = bursts.warmup.len().saturating_sub(plan.load.warmup_bursts);
     figures.concurrency = plan.load.concurrency;
     (profiler, figures)
+}
+
+/// Under a schedule, a warm-up that ended early goes on with uncounted
+/// windows while a whole one fits before the planned counted start (so the
+/// server is not left idle), then waits for that start.
+async fn keep_warm_until_counted(load: &Load<'_>, slot: &Slot, first_frame: usize) {
+    let mut index = first_frame;
+    while slot.warmup_window_fits() {
+        load.warmup_unit(index).await;
+        index += 1;
+    }
+    Slot::wait_for(slot.counted_start).await;
 }
 
 /// A burst in which no request succeeded stops the run: the server is down
@@ -181,7 +213,18 @@ struct Bursts {
     wire_start: Option<(WireBytes, Option<WireBytes>)>,
     /// The target's own counters when the counted bursts began.
     stats_start: Option<Result<StatsReading>>,
+    /// The process's CPU clocks when the counted bursts began, and the
+    /// client's use over them.
+    cpu_start: Option<CpuMark>,
+    client_cpu: Option<ClientCpu>,
+    /// When the counted bursts began, on this machine's clock.
+    counted_started: Option<std::time::SystemTime>,
     fatal: Option<anyhow::Error>,
+}
+
+/// The cores the client can run on (the built-in server shares them).
+fn client_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Bursts {
@@ -196,6 +239,7 @@ impl Bursts {
         if let Some(stats) = inputs.stats {
             self.stats_start = Some(stats.read().await);
         }
+        self.cpu_start = Some(CpuMark::now());
         let flamegraph = plan.outputs.flamegraph()?;
         Profiler::start(&flamegraph, &self.warmup, plan)
             .map_err(|e| self.fatal = Some(e))

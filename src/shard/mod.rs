@@ -3,9 +3,11 @@
 //! Slurm, an MPI launcher), and how a load splits across the shards so
 //! their sum is the load the user asked for.
 
+mod run_id;
 mod split;
 mod start_at;
 
+pub use run_id::{launch_run_id, utc};
 pub use split::{shard_seed, split_count, split_rate, SplitError};
 pub use start_at::{parse_start_at, StartAtError};
 
@@ -159,12 +161,10 @@ impl fmt::Display for Shard {
 }
 
 /// A shard in words, for messages and the report's header:
-/// `shard 3 of 0-7 (from SLURM_PROCID)`.
+/// `shard 3 of 8 (from SLURM_PROCID)`: the index counts from 0, as the
+/// launchers' do.
 pub fn words(index: usize, count: usize, source: &dyn fmt::Display) -> String {
-    format!(
-        "shard {index} of 0-{} (from {source})",
-        count.saturating_sub(1)
-    )
+    format!("shard {index} of {count} (from {source})")
 }
 
 fn number(variable: &str, value: &str) -> Result<usize, ShardError> {

@@ -17,7 +17,7 @@ fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
 fn the_flag_gives_index_and_count() {
     let shard = Shard::from_flag("3/8").unwrap();
     assert_eq!((shard.index, shard.count), (3, 8));
-    assert_eq!(shard.to_string(), "shard 3 of 0-7 (from --shard)");
+    assert_eq!(shard.to_string(), "shard 3 of 8 (from --shard)");
     for wrong in ["3", "a/4", "1/", "/4", "-1/4"] {
         let message = Shard::from_flag(wrong).unwrap_err().to_string();
         assert!(message.contains("--shard"), "{wrong}: {message}");

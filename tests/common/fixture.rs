@@ -150,8 +150,20 @@ pub fn scenario(
         },
         histograms: BTreeMap::new(),
         server_stats: None,
+        client_cpu: Some(saturated_client()),
+        schedule: None,
         profile: None,
         load: Default::default(),
+    }
+}
+
+/// A client that used 95 % of its 2 cores, against a server elsewhere.
+fn saturated_client() -> imgwire::client_cpu::ClientCpu {
+    imgwire::client_cpu::ClientCpu {
+        cpu_s: 1.9,
+        in_process_server_cpu_s: 0.0,
+        wall_s: 1.0,
+        cores: 2,
     }
 }
 

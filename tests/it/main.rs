@@ -25,6 +25,7 @@ mod variant_servers;
 mod architecture;
 mod cli;
 mod cli_doc;
+mod client_cpu;
 mod compare_gate;
 mod docs;
 mod encode_cmd;

@@ -24,7 +24,7 @@ pub fn shard_command(rest: &str, grpc: &str, index: usize) -> Command {
         .args(["--bursts", "4", "--warmup", "1", "--warmup-max", "2"])
         .args(["--sizes", "48x64", "--payloads", "binary"])
         .args(["--protocols", "rest,grpc", "--rest-url", rest, "--grpc-url", grpc])
-        .args(["--shard", &format!("{index}/3"), "--quiet"])
+        .args(["--shard", &format!("{index}/3"), "--run-id", RUN_ID, "--quiet"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -45,12 +45,6 @@ pub fn finish(shards: Vec<Child>) -> Vec<String> {
         .collect()
 }
 
-/// Gives a report the test's run id (the shards ran as separate processes,
-/// each naming its own run).
-pub fn same_run(report: &mut Value) {
-    report["run_id"] = Value::from(RUN_ID);
-}
-
 /// Three shards' JSON files in `dir`, of one run, with their raw latencies
 /// in `dir/raw-I`.
 pub fn three_shards(dir: &Path) -> Vec<PathBuf> {
@@ -66,11 +60,6 @@ pub fn three_shards(dir: &Path) -> Vec<PathBuf> {
         })
         .collect();
     finish(children);
-    for json in &jsons {
-        let mut report = read_json(json);
-        same_run(&mut report);
-        std::fs::write(json, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
-    }
     jsons
 }
 
@@ -103,6 +92,7 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
     let merged = read_json(&merged_path);
     let shards: Vec<Value> = jsons.iter().map(|j| read_json(j)).collect();
     assert_eq!(merged["merged"]["present"], serde_json::json!([0, 1, 2]));
+    assert_eq!(merged["run_id"], RUN_ID);
     assert_eq!(merged["settings"]["concurrency"], 6, "the shares add back up");
     assert_eq!(merged["settings"]["requests_per_run"], 300);
     for (at, scenario) in merged["scenarios"].as_array().unwrap().iter().enumerate() {
@@ -159,10 +149,8 @@ fn shards_read_as_json_lines_among_log_lines_on_stdin() {
     let mut log = String::from("pod imgwire-bench-0 starting\n");
     for out in outs {
         assert_eq!(out.lines().count(), 1, "one line and nothing else on stdout: {out}");
-        let mut report: Value = serde_json::from_str(&out).unwrap();
-        same_run(&mut report);
-        log.push_str(&serde_json::to_string(&report).unwrap());
-        log.push_str("\n{\"level\":\"info\",\"msg\":\"done\"}\n");
+        log.push_str(&out);
+        log.push_str("{\"level\":\"info\",\"msg\":\"done\"}\n");
     }
     let mut child = imgwire()
         .args(["merge", "-", "--export-json", "-"])

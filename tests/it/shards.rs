@@ -115,5 +115,75 @@ fn a_past_start_time_is_said_late_and_the_header_names_the_shard() {
         "{stderr}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("shard 1 of 0-1 (from --shard)"), "{stdout}");
+    assert!(stdout.contains("shard 1 of 2 (from --shard)"), "{stdout}");
+}
+
+#[test]
+fn a_start_time_gives_every_scenario_the_same_slot_in_every_shard() {
+    let (_server, rest, _, _) = serve_process(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let start = std::time::SystemTime::now() + std::time::Duration::from_secs(3);
+    let start = format!(
+        "{:.3}",
+        start
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    );
+    let shards: Vec<_> = (0..2)
+        .map(|i| {
+            let json = dir.path().join(format!("{i}.json"));
+            let mut command = imgwire();
+            command
+                .args([
+                    "bench",
+                    "--load",
+                    "closed",
+                    "-c",
+                    "4",
+                    "--duration",
+                    "1",
+                    "-n",
+                    "4",
+                ])
+                .args(["--warmup", "1", "--warmup-max", "0", "--sizes", "48x64"])
+                .args(["--payloads", "binary,basic", "--protocols", "rest"])
+                .args(["--rest-url", &rest, "--quiet", "--start-at", &start])
+                .args(["--shard", &format!("{i}/2"), "--export-json"])
+                .arg(&json)
+                .stdin(Stdio::null());
+            (command.spawn().unwrap(), json)
+        })
+        .collect();
+    let reports: Vec<serde_json::Value> = shards
+        .into_iter()
+        .map(|(mut child, json)| {
+            assert!(child.wait().unwrap().success());
+            serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap()
+        })
+        .collect();
+    // One run id, made alike from --start-at by each shard.
+    assert_eq!(reports[0]["run_id"], reports[1]["run_id"]);
+    assert!(reports[0]["run_id"].as_str().unwrap().starts_with("start-"));
+    let planned = |r: &serde_json::Value, k: usize| {
+        r["scenarios"][k]["schedule"]["planned_counted_start_unix_s"]
+            .as_f64()
+            .unwrap()
+    };
+    // The slot, from the flags: a warm-up cap of 1 window (1 s / 4), 1 s
+    // counted, 1 s + 10 % slack.
+    let slot = 0.25 + 1.0 + 1.1;
+    let first = start.parse::<f64>().unwrap() + 0.25;
+    for report in &reports {
+        assert!((planned(report, 0) - first).abs() < 1e-3, "{report}");
+        assert!((planned(report, 1) - planned(report, 0) - slot).abs() < 1e-3);
+        for scenario in report["scenarios"].as_array().unwrap() {
+            let schedule = &scenario["schedule"];
+            let started = schedule["counted_start_unix_s"].as_f64().unwrap();
+            let due = schedule["planned_counted_start_unix_s"].as_f64().unwrap();
+            // Never early; late by exactly what it says.
+            assert!(started >= due, "{schedule}");
+            assert!((schedule["late_s"].as_f64().unwrap() - (started - due)).abs() < 1e-3);
+        }
+    }
 }

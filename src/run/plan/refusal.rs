@@ -89,6 +89,14 @@ impl BenchPlan {
                  bursts runs --bursts bursts (give --load closed or --load open, or leave them out)",
             ));
         }
+        if self.start_at.is_some() && self.sweep.is_some() {
+            return Err(PlanError::new(
+                "--start-at",
+                "--start-at schedules one pass over the scenarios, and a sweep (--sweep, or \
+                 --concurrency with several values) runs several; sweep without --start-at, or \
+                 run one value per sharded run",
+            ));
+        }
         if load.concurrency_levels.len() > 1 && self.sweep != Some(SweepFactor::Concurrency) {
             return Err(PlanError::new(
                 "--concurrency",
