@@ -234,3 +234,30 @@ fn examples<'a>(all: impl Iterator<Item = &'a String>) -> Vec<String> {
     kept.truncate(EXAMPLES);
     kept.into_iter().cloned().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::summary::{histogram, summarize};
+
+    #[test]
+    fn a_merged_summary_is_the_pooled_samples_summary() {
+        let a: Vec<u64> = (1..=700).map(|i| i * 1_013).collect();
+        let b: Vec<u64> = (1..=300).map(|i| 50_000 + i * 7_919).collect();
+        let mut summed = histogram(&[]);
+        for part in [&a, &b] {
+            add(&mut summed, &decode(&encode(&histogram(part))).unwrap()).unwrap();
+        }
+        let merged = of_parts(Some(&summed), &[summarize(&a), summarize(&b)]);
+        let pooled = summarize(&[a.clone(), b.clone()].concat());
+        assert_eq!(merged.count, 1_000);
+        assert_eq!(merged.max_ns, pooled.max_ns);
+        assert!(merged.mean_ns.abs_diff(pooled.mean_ns) <= 1, "{merged:?} {pooled:?}");
+        let percentiles = |s: &Summary| [s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns];
+        assert_eq!(percentiles(&merged), percentiles(&pooled));
+        // Averaging the two p99s instead would be far off.
+        let averaged = (summarize(&a).p99_ns + summarize(&b).p99_ns) / 2;
+        assert!(averaged.abs_diff(pooled.p99_ns) > pooled.p99_ns / 10);
+        assert_eq!(of_parts(None, &[]), Summary::default());
+    }
+}
