@@ -18,7 +18,11 @@ pub struct MergeArgs {
     #[arg(long = "export-csv", visible_alias = "csv", value_name = "PATH")]
     pub csv: Option<PathBuf>,
     /// Write the merged report as Markdown tables (`-`: stdout).
-    #[arg(long = "export-markdown", visible_alias = "markdown", value_name = "PATH")]
+    #[arg(
+        long = "export-markdown",
+        visible_alias = "markdown",
+        value_name = "PATH"
+    )]
     pub markdown: Option<PathBuf>,
     /// Write the merged report as one self-contained HTML page (`-`: stdout).
     #[arg(long = "export-html", visible_alias = "html", value_name = "PATH")]

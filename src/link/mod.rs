@@ -214,7 +214,9 @@ fn duration_ns<S: serde::Serializer>(
 }
 
 /// `rtt_ns` read back (`imgwire merge` reads the shards' settings).
-fn duration_from_ns<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+fn duration_from_ns<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
     <u64 as serde::Deserialize>::deserialize(deserializer).map(Duration::from_nanos)
 }
 

@@ -162,7 +162,10 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("stdin line 2") && err.contains("encode"), "{err}");
+        assert!(
+            err.contains("stdin line 2") && err.contains("encode"),
+            "{err}"
+        );
         let old = "{\"schema_version\":2,\"scenarios\":[]}\n";
         let err = read_lines(old.as_bytes(), "stdin", &mut inputs)
             .err()

@@ -22,7 +22,12 @@ pub fn merge(inputs: input::Inputs) -> Result<BenchReport> {
     let mut warnings = checks::check(&mut shards)?;
     let rows = shards::rows(&shards);
     warnings.extend(shards::warnings(&rows));
-    let count = shards[0].report.settings.shard.as_ref().map_or(1, |s| s.count);
+    let count = shards[0]
+        .report
+        .settings
+        .shard
+        .as_ref()
+        .map_or(1, |s| s.count);
     let section = MergedSection {
         shard_count: count,
         present: (shards.iter())

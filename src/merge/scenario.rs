@@ -3,8 +3,8 @@
 //! counts, maxima the largest, throughput the shards' sum, and the window
 //! figures from the windows aligned by index.
 
-use crate::report::histogram::{add, decode, encode, LATENCY, LATENCY_CORRECTED};
 use super::windows;
+use crate::report::histogram::{add, decode, encode, LATENCY, LATENCY_CORRECTED};
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::load_figures::{Latency, LoadFigures};
 use crate::report::summary::{histogram as empty_of, CdfPoint, Summary, CDF_PERCENTS};
@@ -22,7 +22,12 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
     let first = parts[0];
     let histograms = summed_histograms(parts)?;
     let stages = stage_summaries(parts, &histograms);
-    let windows = windows::align(&parts.iter().map(|p| &p.load.windows[..]).collect::<Vec<_>>());
+    let windows = windows::align(
+        &parts
+            .iter()
+            .map(|p| &p.load.windows[..])
+            .collect::<Vec<_>>(),
+    );
     let values = windows::values_ns(&windows);
     let requests: usize = parts.iter().map(|p| p.requests).sum();
     let throughput = throughput(parts, &windows);
@@ -30,11 +35,14 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
         uncorrected: summary(&histograms, LATENCY, parts, |p| {
             Some(p.load.latency.uncorrected)
         }),
-        corrected: parts.iter().all(|p| p.load.latency.corrected.is_some()).then(|| {
-            summary(&histograms, LATENCY_CORRECTED, parts, |p| {
-                p.load.latency.corrected
-            })
-        }),
+        corrected: parts
+            .iter()
+            .all(|p| p.load.latency.corrected.is_some())
+            .then(|| {
+                summary(&histograms, LATENCY_CORRECTED, parts, |p| {
+                    p.load.latency.corrected
+                })
+            }),
     };
     let mut merged = ScenarioReport {
         requests,
@@ -53,7 +61,10 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
         dominant_stage: crate::run::scenario_fold::dominant_stage(&stages),
         bytes: bytes(parts),
         stages,
-        histograms: histograms.iter().map(|(k, h)| (k.clone(), encode(h))).collect(),
+        histograms: histograms
+            .iter()
+            .map(|(k, h)| (k.clone(), encode(h)))
+            .collect(),
         server_stats: None,
         profile: None,
         load: LoadFigures {
@@ -137,11 +148,15 @@ fn stage_summaries(
     histograms: &BTreeMap<String, Histogram<u64>>,
 ) -> BTreeMap<Stage, Summary> {
     let window_means = stage_window_means(parts);
-    let stages: Vec<Stage> = crate::report::unique(parts.iter().flat_map(|p| p.stages.keys().copied()));
+    let stages: Vec<Stage> =
+        crate::report::unique(parts.iter().flat_map(|p| p.stages.keys().copied()));
     stages
         .into_iter()
         .map(|stage| {
-            let summaries: Vec<Summary> = parts.iter().filter_map(|p| p.stage(stage).copied()).collect();
+            let summaries: Vec<Summary> = parts
+                .iter()
+                .filter_map(|p| p.stage(stage).copied())
+                .collect();
             let merged = of_parts(histograms.get(stage.name()), &summaries);
             let interval = window_means
                 .get(&stage)
@@ -163,7 +178,10 @@ fn stage_window_means(parts: &[&ScenarioReport]) -> BTreeMap<Stage, Vec<u64>> {
 
 /// Throughput: the shards' rates added (each over its own elapsed time);
 /// the interval over the merged windows.
-fn throughput(parts: &[&ScenarioReport], merged: &[crate::report::load_figures::WindowCount]) -> Throughput {
+fn throughput(
+    parts: &[&ScenarioReport],
+    merged: &[crate::report::load_figures::WindowCount],
+) -> Throughput {
     let sum = |f: fn(&Throughput) -> f64| parts.iter().map(|p| f(&p.throughput)).sum::<f64>();
     Throughput {
         requests_per_s: sum(|t| t.requests_per_s),
@@ -177,11 +195,15 @@ fn throughput(parts: &[&ScenarioReport], merged: &[crate::report::load_figures::
 /// sample of any shard to the largest.
 fn cdf(histogram: Option<&Histogram<u64>>, parts: &[&ScenarioReport]) -> Vec<CdfPoint> {
     let ends = |f: fn(&[CdfPoint]) -> Option<&CdfPoint>| {
-        parts.iter().filter_map(move |p| f(&p.latency_cdf).map(|c| c.ns))
+        parts
+            .iter()
+            .filter_map(move |p| f(&p.latency_cdf).map(|c| c.ns))
     };
-    let (Some(histogram), Some(min_ns), Some(max_ns)) =
-        (histogram, ends(<[CdfPoint]>::first).min(), ends(<[CdfPoint]>::last).max())
-    else {
+    let (Some(histogram), Some(min_ns), Some(max_ns)) = (
+        histogram,
+        ends(<[CdfPoint]>::first).min(),
+        ends(<[CdfPoint]>::last).max(),
+    ) else {
         return Vec::new();
     };
     CDF_PERCENTS
@@ -252,7 +274,10 @@ mod tests {
         let pooled = summarize(&[a.clone(), b.clone()].concat());
         assert_eq!(merged.count, 1_000);
         assert_eq!(merged.max_ns, pooled.max_ns);
-        assert!(merged.mean_ns.abs_diff(pooled.mean_ns) <= 1, "{merged:?} {pooled:?}");
+        assert!(
+            merged.mean_ns.abs_diff(pooled.mean_ns) <= 1,
+            "{merged:?} {pooled:?}"
+        );
         let percentiles = |s: &Summary| [s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns];
         assert_eq!(percentiles(&merged), percentiles(&pooled));
         // Averaging the two p99s instead would be far off.

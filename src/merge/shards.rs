@@ -31,8 +31,16 @@ fn row(shard: &ShardInput, at: usize) -> ShardRow {
     let report = &shard.report;
     let scenario = &report.scenarios[at];
     let extra = shard.value.pointer(&format!("/scenarios/{at}"));
-    let number = |pointer: &str| extra.and_then(|v| v.pointer(pointer)).and_then(Value::as_f64);
-    let flag = |pointer: &str| extra.and_then(|v| v.pointer(pointer)).and_then(Value::as_bool);
+    let number = |pointer: &str| {
+        extra
+            .and_then(|v| v.pointer(pointer))
+            .and_then(Value::as_f64)
+    };
+    let flag = |pointer: &str| {
+        extra
+            .and_then(|v| v.pointer(pointer))
+            .and_then(Value::as_bool)
+    };
     let shard_settings = report.settings.shard.as_ref();
     ShardRow {
         index: shard_settings.map_or(0, |s| s.index),
@@ -61,7 +69,8 @@ fn mark(rows: &mut [ShardRow]) {
     let rate = median(rows.iter().map(per_worker).collect());
     let p99 = median(rows.iter().map(|r| r.p99_ns as f64).collect());
     let far = |value: f64, middle: f64| {
-        middle > 0.0 && (value / middle >= OUTLIER_RATIO || middle / value.max(1e-9) >= OUTLIER_RATIO)
+        middle > 0.0
+            && (value / middle >= OUTLIER_RATIO || middle / value.max(1e-9) >= OUTLIER_RATIO)
     };
     for row in rows.iter_mut() {
         let mut marks = Vec::new();
@@ -71,7 +80,11 @@ fn mark(rows: &mut [ShardRow]) {
         }
         if let Some(p99) = p99.filter(|&m| far(row.p99_ns as f64, m)) {
             let ms = |ns: f64| ns / 1e6;
-            marks.push(format!("p99 {:.3} ms vs median {:.3} ms", ms(row.p99_ns as f64), ms(p99)));
+            marks.push(format!(
+                "p99 {:.3} ms vs median {:.3} ms",
+                ms(row.p99_ns as f64),
+                ms(p99)
+            ));
         }
         if row.client_saturated == Some(true) {
             marks.push("client saturated".into());
@@ -113,10 +126,18 @@ pub fn warnings(rows: &[ShardRow]) -> Vec<String> {
         })
         .map(|r| {
             let marks: Vec<&String> = (r.marks.iter())
-                .filter(|m| m.starts_with("client") || m.starts_with("started") || m.starts_with("overran"))
+                .filter(|m| {
+                    m.starts_with("client") || m.starts_with("started") || m.starts_with("overran")
+                })
                 .collect();
             let marks: Vec<&str> = marks.iter().map(|m| m.as_str()).collect();
-            format!("shard {} ({}), {}: {}", r.index, r.origin, r.scenario, marks.join(", "))
+            format!(
+                "shard {} ({}), {}: {}",
+                r.index,
+                r.origin,
+                r.scenario,
+                marks.join(", ")
+            )
         })
         .collect()
 }
@@ -148,19 +169,38 @@ mod tests {
     #[test]
     fn a_slow_shard_is_marked_and_a_smaller_share_is_not() {
         // Shard 2 has one worker of five: half the rate is its share.
-        let mut rows = vec![row(0, 200.0, 2, 10), row(1, 210.0, 2, 11), row(2, 100.0, 1, 10)];
+        let mut rows = vec![
+            row(0, 200.0, 2, 10),
+            row(1, 210.0, 2, 11),
+            row(2, 100.0, 1, 10),
+        ];
         mark(&mut rows);
         assert!(rows.iter().all(|r| r.marks.is_empty()), "{rows:?}");
-        let mut rows = vec![row(0, 200.0, 2, 10), row(1, 60.0, 2, 40), row(2, 100.0, 1, 10)];
+        let mut rows = vec![
+            row(0, 200.0, 2, 10),
+            row(1, 60.0, 2, 40),
+            row(2, 100.0, 1, 10),
+        ];
         rows[2].client_saturated = Some(true);
         rows[0].late_s = Some(2.5);
         mark(&mut rows);
-        assert!(rows[1].marks.iter().any(|m| m.starts_with("req/s per worker 30")), "{rows:?}");
-        assert!(rows[1].marks.iter().any(|m| m.starts_with("p99 40.000 ms")), "{rows:?}");
+        assert!(
+            rows[1]
+                .marks
+                .iter()
+                .any(|m| m.starts_with("req/s per worker 30")),
+            "{rows:?}"
+        );
+        assert!(
+            rows[1].marks.iter().any(|m| m.starts_with("p99 40.000 ms")),
+            "{rows:?}"
+        );
         assert_eq!(rows[2].marks, ["client saturated"]);
         assert_eq!(rows[0].marks, ["started 2.50 s late"]);
         let said = warnings(&rows);
         assert_eq!(said.len(), 2, "{said:?}");
-        assert!(crate::report::merged::render(&rows, Some(100)).lines().all(|l| l.chars().count() <= 100));
+        assert!(crate::report::merged::render(&rows, Some(100))
+            .lines()
+            .all(|l| l.chars().count() <= 100));
     }
 }

@@ -90,8 +90,16 @@ mod tests {
 
     #[test]
     fn windows_add_up_by_index_and_empty_ones_keep_their_place() {
-        let a = [window(0, 100, 4, 40), window(1, 100, 0, 0), window(2, 100, 2, 30)];
-        let b = [window(0, 110, 6, 120), window(1, 90, 2, 10), window(2, 100, 0, 0)];
+        let a = [
+            window(0, 100, 4, 40),
+            window(1, 100, 0, 0),
+            window(2, 100, 2, 30),
+        ];
+        let b = [
+            window(0, 110, 6, 120),
+            window(1, 90, 2, 10),
+            window(2, 100, 0, 0),
+        ];
         let merged = align(&[&a, &b]);
         assert_eq!(merged.len(), 3);
         assert_eq!(merged[0], window(0, 105, 10, 160));
@@ -102,6 +110,9 @@ mod tests {
         let [lo, hi] = throughput_ci(&merged).unwrap();
         assert!(lo <= hi && hi.is_finite(), "{lo} {hi}");
         let burst = burst_times(&[10, 20, 30]);
-        assert_eq!((burst.count, burst.mean_ns, burst.min_ns, burst.max_ns), (3, 20, 10, 30));
+        assert_eq!(
+            (burst.count, burst.mean_ns, burst.min_ns, burst.max_ns),
+            (3, 20, 10, 30)
+        );
     }
 }

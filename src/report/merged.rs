@@ -50,11 +50,19 @@ pub struct ShardRow {
 
 /// The table: one line per scenario and shard, marks after.
 pub fn render(rows: &[ShardRow], width: Option<usize>) -> String {
-    let mut table = vec![
-        ["scenario", "shard", "host", "requests", "errors", "req/s", "p99 ms", "client CPU", "late s"]
-            .map(String::from)
-            .to_vec(),
-    ];
+    let mut table = vec![[
+        "scenario",
+        "shard",
+        "host",
+        "requests",
+        "errors",
+        "req/s",
+        "p99 ms",
+        "client CPU",
+        "late s",
+    ]
+    .map(String::from)
+    .to_vec()];
     let percent = |share: Option<f64>| share.map_or("-".into(), |s| format!("{:.0} %", s * 100.0));
     for row in rows {
         let mark = if row.marks.is_empty() { "" } else { " *" };
@@ -73,10 +81,14 @@ pub fn render(rows: &[ShardRow], width: Option<usize>) -> String {
     let mut out = String::from("\nShards (*: stands out from the others)\n");
     out.push_str(&super::align_within(&table, 3, width));
     for row in rows.iter().filter(|r| !r.marks.is_empty()) {
-        let line = format!("* shard {} {}: {}", row.index, row.scenario, row.marks.join("; "));
+        let line = format!(
+            "* shard {} {}: {}",
+            row.index,
+            row.scenario,
+            row.marks.join("; ")
+        );
         out.push_str(&super::wrap(&line, width, "  "));
         out.push('\n');
     }
     out
 }
-

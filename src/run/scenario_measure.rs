@@ -85,7 +85,10 @@ pub async fn run_scenario(
     report.schedule = slot_timing;
     report.load = figures;
     if let Some(corrected) = report.load.latency_corrected_histogram.take() {
-        report.histograms.insert(crate::report::histogram::LATENCY_CORRECTED.into(), corrected);
+        report.histograms.insert(
+            crate::report::histogram::LATENCY_CORRECTED.into(),
+            corrected,
+        );
     }
     report.load.throughput_rps = report.throughput.requests_per_s;
     if report.requests == 0 {
@@ -262,7 +265,11 @@ impl Bursts {
 
 /// `--raw-latencies DIR`: every counted request's wall latency, one a line,
 /// in `DIR/SCENARIO.txt`.
-fn write_raw_latencies(dir: &std::path::Path, scenario: &Scenario, counted: &[BurstResult]) -> Result<()> {
+fn write_raw_latencies(
+    dir: &std::path::Path,
+    scenario: &Scenario,
+    counted: &[BurstResult],
+) -> Result<()> {
     use std::fmt::Write;
     let mut text = String::new();
     for record in counted.iter().flat_map(|b| &b.records) {

@@ -23,8 +23,21 @@ pub fn shard_command(rest: &str, grpc: &str, index: usize) -> Command {
         .args(["bench", "--load", "closed", "-c", "6", "--requests", "300"])
         .args(["--bursts", "4", "--warmup", "1", "--warmup-max", "2"])
         .args(["--sizes", "48x64", "--payloads", "binary"])
-        .args(["--protocols", "rest,grpc", "--rest-url", rest, "--grpc-url", grpc])
-        .args(["--shard", &format!("{index}/3"), "--run-id", RUN_ID, "--quiet"])
+        .args([
+            "--protocols",
+            "rest,grpc",
+            "--rest-url",
+            rest,
+            "--grpc-url",
+            grpc,
+        ])
+        .args([
+            "--shard",
+            &format!("{index}/3"),
+            "--run-id",
+            RUN_ID,
+            "--quiet",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -49,7 +62,9 @@ pub fn finish(shards: Vec<Child>) -> Vec<String> {
 /// in `dir/raw-I`.
 pub fn three_shards(dir: &Path) -> Vec<PathBuf> {
     let (_server, rest, grpc, _) = serve_process(&[]);
-    let jsons: Vec<PathBuf> = (0..3).map(|i| dir.join(format!("shard-{i}.json"))).collect();
+    let jsons: Vec<PathBuf> = (0..3)
+        .map(|i| dir.join(format!("shard-{i}.json")))
+        .collect();
     let children = (0..3)
         .map(|i| {
             let raw = dir.join(format!("raw-{i}"));
@@ -69,7 +84,12 @@ pub fn read_json(path: &Path) -> Value {
 
 /// `imgwire merge ARGS`: its exit status, stdout and stderr.
 pub fn merge(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
-    let out = imgwire().arg("merge").args(args).stdin(Stdio::null()).output().unwrap();
+    let out = imgwire()
+        .arg("merge")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
@@ -94,8 +114,14 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
     assert_eq!(merged["merged"]["present"], serde_json::json!([0, 1, 2]));
     assert_eq!(merged["run_id"], RUN_ID);
     let undocumented = crate::schema_doc::undocumented(&merged, 0);
-    assert!(undocumented.is_empty(), "not in docs/json-schema.md: {undocumented:?}");
-    assert_eq!(merged["settings"]["concurrency"], 6, "the shares add back up");
+    assert!(
+        undocumented.is_empty(),
+        "not in docs/json-schema.md: {undocumented:?}"
+    );
+    assert_eq!(
+        merged["settings"]["concurrency"], 6,
+        "the shares add back up"
+    );
     assert_eq!(merged["settings"]["requests_per_run"], 300);
     for (at, scenario) in merged["scenarios"].as_array().unwrap().iter().enumerate() {
         let stem = format!("48x64-binary-{}", scenario["protocol"].as_str().unwrap());
@@ -103,7 +129,9 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
             .flat_map(|i| {
                 let raw = dir.path().join(format!("raw-{i}/{stem}.txt"));
                 let text = std::fs::read_to_string(raw).unwrap();
-                text.lines().map(|l| l.parse::<u64>().unwrap()).collect::<Vec<_>>()
+                text.lines()
+                    .map(|l| l.parse::<u64>().unwrap())
+                    .collect::<Vec<_>>()
             })
             .collect();
         pooled.sort_unstable();
@@ -118,22 +146,43 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
         let merged_mean = latency["mean_ns"].as_f64().unwrap();
         // Each shard's mean is whole nanoseconds (rounded down), and so is
         // their weighted mean: within 2 ns below the pooled samples'.
-        assert!(merged_mean <= mean && mean - merged_mean < 2.0, "{stem}: {merged_mean} vs {mean}");
-        for (key, q) in [("p50_ns", 0.5), ("p90_ns", 0.9), ("p99_ns", 0.99), ("p999_ns", 0.999)] {
+        assert!(
+            merged_mean <= mean && mean - merged_mean < 2.0,
+            "{stem}: {merged_mean} vs {mean}"
+        );
+        for (key, q) in [
+            ("p50_ns", 0.5),
+            ("p90_ns", 0.9),
+            ("p99_ns", 0.99),
+            ("p999_ns", 0.999),
+        ] {
             let exact = nearest_rank(&pooled, q) as f64;
             let got = latency[key].as_f64().unwrap();
             // Within the histograms' 3 significant digits of the sample.
-            assert!((got - exact).abs() <= exact / 1000.0 + 1.0, "{stem} {key}: {got} vs {exact}");
-            assert_eq!(scenario["stages"]["wall"][key], latency[key], "{stem} {key}");
+            assert!(
+                (got - exact).abs() <= exact / 1000.0 + 1.0,
+                "{stem} {key}: {got} vs {exact}"
+            );
+            assert_eq!(
+                scenario["stages"]["wall"][key], latency[key],
+                "{stem} {key}"
+            );
         }
         let sum: f64 = (shards.iter())
-            .map(|s| s["scenarios"][at]["throughput"]["requests_per_s"].as_f64().unwrap())
+            .map(|s| {
+                s["scenarios"][at]["throughput"]["requests_per_s"]
+                    .as_f64()
+                    .unwrap()
+            })
             .sum();
         let rps = scenario["throughput"]["requests_per_s"].as_f64().unwrap();
         assert!((rps - sum).abs() <= sum * 1e-9, "{stem}: {rps} vs {sum}");
         let windows = scenario["windows"].as_array().unwrap();
         assert_eq!(windows.len(), 4, "{stem}: windows aligned by index");
-        let in_windows: u64 = windows.iter().map(|w| w["requests"].as_u64().unwrap()).sum();
+        let in_windows: u64 = windows
+            .iter()
+            .map(|w| w["requests"].as_u64().unwrap())
+            .sum();
         assert_eq!(in_windows, 300, "{stem}");
         let hist = scenario["histograms"]["latency"].as_str().unwrap();
         assert_eq!(imgwire::report::histogram::decode(hist).unwrap().len(), 300);
@@ -152,7 +201,11 @@ fn shards_read_as_json_lines_among_log_lines_on_stdin() {
     let outs = finish(children);
     let mut log = String::from("pod imgwire-bench-0 starting\n");
     for out in outs {
-        assert_eq!(out.lines().count(), 1, "one line and nothing else on stdout: {out}");
+        assert_eq!(
+            out.lines().count(),
+            1,
+            "one line and nothing else on stdout: {out}"
+        );
         log.push_str(&out);
         log.push_str("{\"level\":\"info\",\"msg\":\"done\"}\n");
     }
@@ -164,7 +217,12 @@ fn shards_read_as_json_lines_among_log_lines_on_stdin() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(log.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(log.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -173,7 +231,10 @@ fn shards_read_as_json_lines_among_log_lines_on_stdin() {
     let merged: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(merged["merged"]["skipped_lines"], 4);
     assert!(stderr.contains("4 input lines skipped"), "{stderr}");
-    assert!(stderr.contains("Shards (*: stands out"), "tables on stderr: {stderr}");
+    assert!(
+        stderr.contains("Shards (*: stands out"),
+        "tables on stderr: {stderr}"
+    );
     let origins: Vec<&str> = (merged["merged"]["shards"].as_array().unwrap().iter())
         .map(|r| r["origin"].as_str().unwrap())
         .collect();

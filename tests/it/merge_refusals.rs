@@ -44,12 +44,25 @@ fn shards_that_are_not_one_run_are_refused_naming_the_difference() {
 
     let run = edit("run.json", &|r| r["run_id"] = "another-run".into());
     refused(&[a, &run, c], &["run.json", "another-run", "--run-id"]);
-    let encoder = edit("encoder.json", &|r| r["settings"]["encoder"] = "image-rs".into());
-    refused(&[a, &encoder, c], &["encoder.json", "settings.encoder", "image-rs"]);
+    let encoder = edit("encoder.json", &|r| {
+        r["settings"]["encoder"] = "image-rs".into()
+    });
+    refused(
+        &[a, &encoder, c],
+        &["encoder.json", "settings.encoder", "image-rs"],
+    );
     let duplicate = edit("dup.json", &|r| r["settings"]["shard"]["index"] = 0.into());
-    refused(&[a, &duplicate, c], &["dup.json", "both shard 0", "--shard I/N"]);
-    let count = edit("count.json", &|r| r["settings"]["shard"]["count"] = 4.into());
-    refused(&[a, &count, c], &["count.json", "shard of 4", "--shard I/N"]);
+    refused(
+        &[a, &duplicate, c],
+        &["dup.json", "both shard 0", "--shard I/N"],
+    );
+    let count = edit("count.json", &|r| {
+        r["settings"]["shard"]["count"] = 4.into()
+    });
+    refused(
+        &[a, &count, c],
+        &["count.json", "shard of 4", "--shard I/N"],
+    );
     let fewer = edit("fewer.json", &|r| {
         r["scenarios"].as_array_mut().unwrap().pop();
     });
@@ -65,7 +78,10 @@ fn shards_that_are_not_one_run_are_refused_naming_the_difference() {
     let whole = edit("whole.json", &|r| {
         r["settings"].as_object_mut().unwrap().remove("shard");
     });
-    refused(&[a, &whole, c], &["whole.json", "not a shard", "--shard I/N"]);
+    refused(
+        &[a, &whole, c],
+        &["whole.json", "not a shard", "--shard I/N"],
+    );
     let other = variant(d, "other.json", &serde_json::json!({ "hello": 1 }));
     refused(&[a, &other], &["other.json", "not an imgwire bench JSON"]);
     let log = d.join("log.txt");
@@ -96,10 +112,16 @@ fn missing_shards_a_late_start_and_a_saturated_client_are_warned_and_marked() {
     ];
     let (ok, stdout, stderr) = merge(&args);
     assert!(ok, "{stderr}");
-    assert!(stderr.contains("warning: 1 of 3 shards are missing (index 1)"), "{stderr}");
+    assert!(
+        stderr.contains("warning: 1 of 3 shards are missing (index 1)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("started 3.00 s late"), "{stderr}");
     assert!(stderr.contains("client saturated"), "{stderr}");
-    assert!(stdout.contains("2 of 3 shards (0, 2; missing: 1)"), "{stdout}");
+    assert!(
+        stdout.contains("2 of 3 shards (0, 2; missing: 1)"),
+        "{stdout}"
+    );
     let report = read_json(&merged);
     let section = &report["merged"];
     assert_eq!(section["missing"], serde_json::json!([1]));
@@ -112,8 +134,14 @@ fn missing_shards_a_late_start_and_a_saturated_client_are_warned_and_marked() {
             .expect("a row per shard and scenario");
         serde_json::from_value(row["marks"].clone()).unwrap()
     };
-    assert!(marks(2, 0).iter().any(|m| m == "started 3.00 s late"), "{rows:?}");
-    assert!(marks(2, 1).iter().any(|m| m == "client saturated"), "{rows:?}");
+    assert!(
+        marks(2, 0).iter().any(|m| m == "started 3.00 s late"),
+        "{rows:?}"
+    );
+    assert!(
+        marks(2, 1).iter().any(|m| m == "client saturated"),
+        "{rows:?}"
+    );
     assert_eq!(rows[0]["late_s"], Value::Null, "shard 0 ran on no schedule");
     // Two of three shards: the merged counts are theirs, not the flags'.
     let two: u64 = [&shards[0], &shards[2]]

@@ -210,7 +210,14 @@ mod tests {
             "the empty windows fold into the one before them"
         );
         let counts: Vec<(usize, u64, usize, u64)> = (folded.counts.iter())
-            .map(|c| (c.index, c.span_ns / 1_000_000, c.requests, c.latency_sum_ns / 1_000_000))
+            .map(|c| {
+                (
+                    c.index,
+                    c.span_ns / 1_000_000,
+                    c.requests,
+                    c.latency_sum_ns / 1_000_000,
+                )
+            })
             .collect();
         assert_eq!(
             counts,
