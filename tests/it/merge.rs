@@ -94,6 +94,21 @@ pub fn merge(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
+/// Every shard's raw latencies of scenario `stem`, sorted.
+fn pooled_samples(dir: &Path, stem: &str) -> Vec<u64> {
+    let mut pooled: Vec<u64> = (0..3)
+        .flat_map(|i| {
+            let raw = dir.join(format!("raw-{i}/{stem}.txt"));
+            let text = std::fs::read_to_string(raw).unwrap();
+            text.lines()
+                .map(|l| l.parse::<u64>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    pooled.sort_unstable();
+    pooled
+}
+
 /// The exact nearest-rank percentile of sorted samples.
 fn nearest_rank(sorted: &[u64], q: f64) -> u64 {
     sorted[((q * sorted.len() as f64).ceil() as usize).max(1) - 1]
@@ -125,16 +140,7 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
     assert_eq!(merged["settings"]["requests_per_run"], 300);
     for (at, scenario) in merged["scenarios"].as_array().unwrap().iter().enumerate() {
         let stem = format!("48x64-binary-{}", scenario["protocol"].as_str().unwrap());
-        let mut pooled: Vec<u64> = (0..3)
-            .flat_map(|i| {
-                let raw = dir.path().join(format!("raw-{i}/{stem}.txt"));
-                let text = std::fs::read_to_string(raw).unwrap();
-                text.lines()
-                    .map(|l| l.parse::<u64>().unwrap())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        pooled.sort_unstable();
+        let pooled = pooled_samples(dir.path(), &stem);
         // Counts: the flags' 300 requests, the pooled samples, the sum.
         assert_eq!(scenario["requests"], 300, "{stem}");
         assert_eq!(pooled.len(), 300, "{stem}");
