@@ -92,3 +92,41 @@ pub fn render(rows: &[ShardRow], width: Option<usize>) -> String {
     }
     out
 }
+
+/// Markdown: the shards merged and the per-shard table (empty for a report
+/// that is not a merge).
+pub fn markdown(section: Option<&MergedSection>) -> String {
+    let Some(section) = section else {
+        return String::new();
+    };
+    let present: Vec<String> = section.present.iter().map(ToString::to_string).collect();
+    let mut out = format!(
+        "\nMerged from {} of {} shards ({}); *: stands out from the others\n\n\
+         | scenario | shard | host | requests | errors | req/s | p99 ms | client CPU | late s | stands out |\n\
+         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
+        section.present.len(),
+        section.shard_count,
+        present.join(", ")
+    );
+    for row in &section.shards {
+        let mark = if row.marks.is_empty() { "" } else { " *" };
+        out.push_str(&format!(
+            "| {} | {}{mark} | {} | {} | {} | {:.1} | {:.3} | {} | {} | {} |\n",
+            row.scenario,
+            row.index,
+            row.hostname,
+            row.requests,
+            row.errors,
+            row.requests_per_s,
+            row.p99_ns as f64 / 1e6,
+            row.client_cpu_share
+                .map_or("-".into(), |s| format!("{:.0} %", s * 100.0)),
+            row.late_s.map_or("-".into(), |s| format!("{s:.2}")),
+            row.marks.join("; ")
+        ));
+    }
+    for warning in &section.warnings {
+        out.push_str(&format!("\nwarning: {warning}\n"));
+    }
+    out
+}

@@ -94,6 +94,19 @@ pub fn merge(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
+/// `merge` of `jsons` into DIR/merged.json and .md: the JSON, the tables
+/// printed and the Markdown.
+fn merged_of(dir: &Path, jsons: &[PathBuf]) -> (Value, String, String) {
+    let (json, markdown) = (dir.join("merged.json"), dir.join("merged.md"));
+    let mut args: Vec<&std::ffi::OsStr> = jsons.iter().map(|p| p.as_os_str()).collect();
+    args.extend(["--export-json".as_ref(), json.as_os_str()]);
+    args.extend(["--export-markdown".as_ref(), markdown.as_os_str()]);
+    let (ok, stdout, stderr) = merge(&args);
+    assert!(ok, "{stderr}");
+    let markdown = std::fs::read_to_string(markdown).unwrap();
+    (read_json(&json), stdout, markdown)
+}
+
 /// Every shard's raw latencies of scenario `stem`, sorted.
 fn pooled_samples(dir: &Path, stem: &str) -> Vec<u64> {
     let mut pooled: Vec<u64> = (0..3)
@@ -118,13 +131,12 @@ fn nearest_rank(sorted: &[u64], q: f64) -> u64 {
 fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
     let dir = tempfile::tempdir().unwrap();
     let jsons = three_shards(dir.path());
-    let merged_path = dir.path().join("merged.json");
-    let mut args: Vec<&std::ffi::OsStr> = jsons.iter().map(|p| p.as_os_str()).collect();
-    args.extend(["--export-json".as_ref(), merged_path.as_os_str()]);
-    let (ok, stdout, stderr) = merge(&args);
-    assert!(ok, "{stderr}");
+    let (merged, stdout, markdown) = merged_of(dir.path(), &jsons);
     assert!(stdout.contains("Shards (*: stands out"), "{stdout}");
-    let merged = read_json(&merged_path);
+    assert!(
+        markdown.contains("Merged from 3 of 3 shards (0, 1, 2)"),
+        "{markdown}"
+    );
     let shards: Vec<Value> = jsons.iter().map(|j| read_json(j)).collect();
     assert_eq!(merged["merged"]["present"], serde_json::json!([0, 1, 2]));
     assert_eq!(merged["run_id"], RUN_ID);
