@@ -243,8 +243,19 @@ fn the_bench_job_is_an_indexed_job_whose_arguments_imgwire_plans_for_every_shard
         "the run id's source: {env:?}"
     );
 
-    let args = expanded_args(container, &env);
+    // The kubelet fills the uid in: a Job's uid looks like this one.
+    let mut filled = env.clone();
+    filled.insert(
+        "IMGWIRE_JOB_UID".into(),
+        "3f1c2a9e-8d4b-4c1e-9a57-0e2b6d4c8f10".into(),
+    );
+    let args = expanded_args(container, &filled);
     assert_eq!(args[0], "bench", "{args:?}");
+    assert_eq!(
+        flag_value(&args, "--run-id"),
+        "imgwire-bench-3f1c2a9e-8d4b-4c1e-9a57-0e2b6d4c8f10",
+        "one run id for every shard, from the Job"
+    );
     assert_eq!(
         flag_value(&args, "--export-json"),
         "-",

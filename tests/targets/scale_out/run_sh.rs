@@ -35,11 +35,9 @@ esac
 /// stderr into `log` (as `kubectl logs` gives both).
 fn run_pod(index: usize, rest: &str, log: &Path) {
     let file = std::fs::File::create(log).unwrap();
-    // TODO(run-id): add "--run-id", "imgwire-bench-uid-of-this-run" once
-    // `imgwire bench --run-id` exists (the merge refuses shards of
-    // different run ids).
     let status = Command::new(imgwire_binary())
         .args(["bench", "--load", "closed", "-c", "4", "--requests", "40"])
+        .args(["--run-id", "imgwire-bench-uid-of-this-run"])
         .args([
             "--sizes",
             "48x64",

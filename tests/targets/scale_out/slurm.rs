@@ -113,8 +113,8 @@ fn srun_runs_four_shards_whose_merge_adds_up() {
     let start_at = start_in(3).to_string();
     // Each task names its report by its own SLURM_PROCID (srun substitutes
     // nothing in the arguments): the shell runs in the task.
-    // TODO(run-id): add "--run-id", "srun-test" once `imgwire bench --run-id`
-    // exists (the merge refuses shards of different run ids).
+    // No --run-id: every task makes slurm-<job>.<step> from srun's
+    // variables, and the merge checks they agree.
     let task =
         r#"out="$1"; shift; exec "$0" bench "$@" --export-json "$out/shard-$SLURM_PROCID.json""#;
     let out = slurm
