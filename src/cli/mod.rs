@@ -17,6 +17,7 @@ use std::path::PathBuf;
 mod compare;
 mod encode;
 mod load;
+mod merge;
 mod outputs;
 mod serve;
 mod shard;
@@ -25,6 +26,7 @@ mod values;
 pub use compare::CompareArgs;
 pub use encode::EncodeDecisionArgs;
 pub use load::LoadArgs;
+pub use merge::MergeArgs;
 pub use outputs::OutputArgs;
 pub use serve::ServeArgs;
 pub use tune::TuneArgs;
@@ -52,6 +54,8 @@ pub enum Command {
     Compare(Box<CompareArgs>),
     /// Search the transport settings (HTTP/2 windows and frames, channels, pool) for the fastest on one workload, and print the flags that reproduce it.
     Tune(Box<TuneArgs>),
+    /// Merge the JSON reports of a sharded run (`bench --shard I/N`) into one: percentiles from the shards' histograms added, throughput summed, and a per-shard table that shows a shard standing out.
+    Merge(Box<MergeArgs>),
 }
 
 /// Settings the built-in servers take, in `bench` and in `serve`.
@@ -307,6 +311,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             crate::encode::run(&args.plan()).map(|_| ())
         }
         Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
+        Command::Merge(args) => crate::merge::command::run(&args.plan()).map(|_| ()),
         Command::Tune(args) => {
             values::warn_about_sizes(&args.bench.sizes);
             tune::tune(&args)

@@ -43,6 +43,8 @@ mod inputs;
 mod kserve_builtin;
 mod kserve_shapes;
 mod load;
+mod merge;
+mod merge_refusals;
 mod messages;
 mod output_files;
 mod plan_refusals;
