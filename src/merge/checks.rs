@@ -27,6 +27,11 @@ pub const PER_SHARD_SETTINGS: [&str; 12] = [
     "link_shaping",
 ];
 
+/// Where the shards send: a shard on another network (its own namespace,
+/// another data centre) may reach the same service at another address, or
+/// each shard one replica of it; the merge says so and goes on.
+pub const SERVER_ADDRESSES: [&str; 3] = ["rest_url", "grpc_url", "tcp_url"];
+
 /// The shards, sorted by index, checked to be of one run; the warnings
 /// a merge goes on with.
 pub fn check(shards: &mut [ShardInput]) -> Result<Vec<String>> {
@@ -91,7 +96,9 @@ fn same_settings(first: &ShardInput, shard: &ShardInput) -> Result<()> {
     };
     let (a, b) = (settings(first), settings(shard));
     let keys = a.keys().chain(b.keys().filter(|k| !a.contains_key(*k)));
-    for key in keys.filter(|k| !PER_SHARD_SETTINGS.contains(&k.as_str())) {
+    let checked = |k: &&String| !PER_SHARD_SETTINGS.contains(&k.as_str());
+    let checked_here = |k: &&String| checked(k) && !SERVER_ADDRESSES.contains(&k.as_str());
+    for key in keys.filter(checked_here) {
         let (x, y) = (a.get(key), b.get(key));
         if x != y {
             let show = |v: Option<&Value>| v.map_or("absent".into(), Value::to_string);
@@ -145,6 +152,11 @@ fn warnings(shards: &[ShardInput], count: usize) -> Vec<String> {
             shard.origin
         ));
     }
+    out.extend(
+        SERVER_ADDRESSES
+            .iter()
+            .filter_map(|key| addresses(shards, key)),
+    );
     let version = |s: &ShardInput| s.value.get("imgwire_version").cloned();
     if let Some(other) = shards.iter().find(|s| version(s) != version(&shards[0])) {
         out.push(format!(
@@ -156,6 +168,21 @@ fn warnings(shards: &[ShardInput], count: usize) -> Vec<String> {
         ));
     }
     out
+}
+
+/// The warning where the shards sent to more than one address.
+fn addresses(shards: &[ShardInput], key: &str) -> Option<String> {
+    let value = |s: &ShardInput| s.value["settings"].get(key).cloned().unwrap_or_default();
+    let seen = crate::report::text::unique(shards.iter().map(value));
+    (seen.len() > 1).then(|| {
+        let shown: Vec<String> = seen.iter().map(Value::to_string).collect();
+        format!(
+            "the shards sent to {} addresses (settings.{key}: {}): merged as one run against \
+             one service, which holds only if each address reaches it (or a replica of it)",
+            seen.len(),
+            shown.join(", ")
+        )
+    })
 }
 
 /// The indexes below `count` that no shard has.

@@ -25,7 +25,7 @@ pub mod slot_timing;
 mod stages;
 pub mod summary;
 pub mod table;
-mod text;
+pub(crate) mod text;
 pub(crate) mod throughput;
 pub mod trace;
 pub(crate) mod versus;

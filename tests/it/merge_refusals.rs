@@ -150,3 +150,26 @@ fn missing_shards_a_late_start_and_a_saturated_client_are_warned_and_marked() {
         .sum();
     assert_eq!(report["scenarios"][0]["requests"], two);
 }
+
+#[test]
+fn shards_that_reached_the_server_at_other_addresses_merge_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shards = three_shards(d);
+    // Shard 1 on another network reaches the same server by another name.
+    let mut elsewhere = read_json(&shards[1]);
+    elsewhere["settings"]["rest_url"] = "http://10.215.1.1:8000".into();
+    let elsewhere = variant(d, "elsewhere.json", &elsewhere);
+    let args: Vec<&OsStr> = vec![
+        shards[0].as_os_str(),
+        elsewhere.as_os_str(),
+        shards[2].as_os_str(),
+    ];
+    let (ok, _, stderr) = merge(&args);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("the shards sent to 2 addresses (settings.rest_url:")
+            && stderr.contains("10.215.1.1:8000"),
+        "{stderr}"
+    );
+}
