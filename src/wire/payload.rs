@@ -52,7 +52,7 @@ fn serialize_rest<'a>(
     let path = rest_path(payload);
     let (body, content_type, headers) = match payload {
         PayloadKind::Basic => (
-            Bytes::from(serde_json::to_vec(&content::basic_json())?),
+            Bytes::from(serde_json::to_vec(content::shared_basic_json())?),
             "application/json",
             vec![],
         ),
@@ -87,7 +87,10 @@ fn serialize_grpc<'a>(
     image: impl Fn() -> Result<&'a EncodedImage>,
 ) -> Result<WireRequest> {
     let (path, body) = match payload {
-        PayloadKind::Basic => (paths::BASIC, content::basic_proto().encode_to_vec().into()),
+        PayloadKind::Basic => (
+            paths::BASIC,
+            content::shared_basic_proto().encode_to_vec().into(),
+        ),
         PayloadKind::B64 => (paths::BASE64, image_body::base64_proto(image()?).into()),
         PayloadKind::Binary => (paths::BINARY, image_body::binary_proto(image()?)),
     };
