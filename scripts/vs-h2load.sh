@@ -34,13 +34,12 @@ CLIENTS=("imgwire=./target/release/imgwire")
 read -r -a MORE <<<"${IMGWIRE_ALSO:-}"
 CLIENTS+=("${MORE[@]}")
 
-# pinned CPUS CMD...: CMD on those CPUs (taskset), or as it is.
-pinned() {
-  local cpus="$1"; shift
-  if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
+# What runs the server and the clients on their CPUs (taskset), if pinned.
+SERVER_ON=(); CLIENT_ON=()
+[ -n "${SERVER_CPUS:-}" ] && SERVER_ON=(taskset -c "$SERVER_CPUS")
+[ -n "${CLIENT_CPUS:-}" ] && CLIENT_ON=(taskset -c "$CLIENT_CPUS")
 
-pinned "${SERVER_CPUS:-}" ./target/release/imgwire serve --rest-addr 127.0.0.1:0 \
+"${SERVER_ON[@]}" ./target/release/imgwire serve --rest-addr 127.0.0.1:0 \
   --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 --server-threads "$SERVER_THREADS" \
   "${SERVE_ARGS[@]}" > "$OUT/serve.log" 2>&1 &
 SERVER=$!
@@ -82,10 +81,10 @@ run_h2load() {
   # in the requests, and the server is warm from the runs before.
   local duration=(-D "$DURATION")
   if [ "$1" = rest ]; then
-    pinned "${CLIENT_CPUS:-}" h2load --h1 -c "$CONCURRENCY" "${duration[@]}" "${REST_HEADERS[@]}" \
+    "${CLIENT_ON[@]}" h2load --h1 -c "$CONCURRENCY" "${duration[@]}" "${REST_HEADERS[@]}" \
       -d "$STEM-rest.body" "$REST_URL" > "$2"
   else
-    pinned "${CLIENT_CPUS:-}" h2load -c 1 -m "$STREAMS" "${duration[@]}" "${GRPC_HEADERS[@]}" \
+    "${CLIENT_ON[@]}" h2load -c 1 -m "$STREAMS" "${duration[@]}" "${GRPC_HEADERS[@]}" \
       -d "$STEM-grpc.body" "$GRPC_URL" > "$2"
   fi
 }
@@ -94,9 +93,17 @@ run_h2load() {
 run_imgwire() {
   local load=(-c "$CONCURRENCY")
   [ "$2" = grpc ] && load=(-c "$STREAMS" --grpc-channels 1)
-  pinned "${CLIENT_CPUS:-}" "$1" bench --rest-url "$REST" --grpc-url "$GRPC" \
+  "${CLIENT_ON[@]}" "$1" bench --rest-url "$REST" --grpc-url "$GRPC" \
     --sizes 360x640 --payloads basic --protocols "$2" --load closed "${load[@]}" \
     --duration "${DURATION}s" --export-json "$3" --brief --no-color > "${3%.json}.txt" 2>&1
+}
+
+# timed FILE CMD...: CMD, its CPU seconds (user and system, children
+# included) written to FILE.
+timed() {
+  local file="$1"; shift
+  local TIMEFORMAT='%U %S'
+  { time "$@" 2>&3 ; } 3>&2 2> "$file"
 }
 
 TOOLS=(h2load "${CLIENTS[@]}")
@@ -108,9 +115,10 @@ for round in $(seq "$ROUNDS"); do
       name="${tool%%=*}"
       echo "== round $round $proto: $name" >&2
       if [ "$name" = h2load ]; then
-        run_h2load "$proto" "$OUT/r$round-$proto-h2load.txt"
+        timed "$OUT/r$round-$proto-h2load.cpu" run_h2load "$proto" "$OUT/r$round-$proto-h2load.txt"
       else
-        run_imgwire "${tool#*=}" "$proto" "$OUT/r$round-$proto-$name.json"
+        timed "$OUT/r$round-$proto-$name.cpu" \
+          run_imgwire "${tool#*=}" "$proto" "$OUT/r$round-$proto-$name.json"
       fi
     done
   done

@@ -8,7 +8,12 @@ run must have had no failure: h2load's failed/errored/timeout all 0 and
 every answer 2xx; for gRPC, where h2load sees only the HTTP status, every
 answer must also carry exactly one response message (its DATA bytes per
 request equal the 5-byte frame plus the message imgwire read, give or take
-the answers in flight when h2load's duration ended)."""
+the answers in flight when h2load's duration ended).
+
+Beside the rates, each client's CPU time (user + system, from the shell's
+`time`) per request: less sensitive than a rate to other work on a shared
+machine. imgwire's includes its start and its warm-up windows, whose
+requests are estimated at its measured rate."""
 
 import json
 import re
@@ -32,16 +37,30 @@ def h2load_figures(path: Path) -> dict:
     data = int(re.search(r"traffic: .* \((\d+)\) data", text).group(1))
     if failed or errored or timeout or ok_status != succeeded:
         sys.exit(f"{path}: not every request succeeded ({counts.group(0)}; {ok_status} 2xx)")
-    return {"rate": rate, "succeeded": succeeded, "data_per_request": data / max(succeeded, 1)}
+    return {
+        "rate": rate,
+        "data_per_request": data / max(succeeded, 1),
+        "cpu_us": cpu_seconds(path) * 1e6 / max(succeeded, 1),
+    }
+
+
+def cpu_seconds(run: Path) -> float:
+    """User + system seconds of the run whose output is `run`."""
+    user, system = run.with_suffix(".cpu").read_text().split()[-2:]
+    return float(user) + float(system)
 
 
 def imgwire_figures(path: Path) -> dict:
     scenario = json.loads(path.read_text())["scenarios"][0]
     if scenario["errors"]:
         sys.exit(f"{path}: {scenario['errors']} requests failed: {scenario['error_examples']}")
+    rate = scenario["throughput_rps"]
+    warmup_s = len(scenario["warmup_burst_ns"]) * scenario["window_ns"] / 1e9
+    requests = scenario["requests"] + warmup_s * rate
     return {
-        "rate": scenario["throughput_rps"],
+        "rate": rate,
         "response_bytes": scenario["bytes"]["response_body_bytes"],
+        "cpu_us": cpu_seconds(path) * 1e6 / max(requests, 1),
     }
 
 
@@ -57,10 +76,12 @@ def main() -> None:
     for proto, label in PROTOCOLS.items():
         ratios = {c: [] for c in clients}
         rates = {c: [] for c in ["h2load", *clients]}
+        cpu = {c: [] for c in ["h2load", *clients]}
         for r in rounds:
             h2 = h2load_figures(out / f"r{r}-{proto}-h2load.txt")
             row = [label, str(r), f"{h2['rate']:.0f}"]
             rates["h2load"].append(h2["rate"])
+            cpu["h2load"].append(h2["cpu_us"])
             figures = {c: imgwire_figures(out / f"r{r}-{proto}-{c}.json") for c in clients}
             for c in clients:
                 if proto == "grpc":
@@ -73,6 +94,7 @@ def main() -> None:
                         )
                 row.append(f"{figures[c]['rate']:.0f}")
                 rates[c].append(figures[c]["rate"])
+                cpu[c].append(figures[c]["cpu_us"])
             for c in clients:
                 ratio = figures[c]["rate"] / h2["rate"]
                 ratios[c].append(ratio)
@@ -84,6 +106,10 @@ def main() -> None:
                 f"{statistics.median(ratios[c]):.2f} (median req/s {c} "
                 f"{statistics.median(rates[c]):.0f}, h2load {statistics.median(rates['h2load']):.0f})"
             )
+        summary.append(
+            f"{label} client CPU per request, median us: "
+            + ", ".join(f"{c} {statistics.median(v):.1f}" for c, v in cpu.items())
+        )
     print()
     print("\n".join(summary))
 
