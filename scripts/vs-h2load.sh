@@ -77,11 +77,11 @@ grep -q 'grpc-status: 0' "$OUT/grpc-trailers.txt" || {
 
 # run_h2load PROTO FILE
 run_h2load() {
-  # No --warm-up-time: its answers would count in the traffic line but not
+  # No h2load warm-up time: its answers would count in the traffic line but not
   # in the requests, and the server is warm from the runs before.
   local duration=(-D "$DURATION")
   if [ "$1" = rest ]; then
-    "${CLIENT_ON[@]}" h2load --h1 -c "$CONCURRENCY" "${duration[@]}" "${REST_HEADERS[@]}" \
+    "${CLIENT_ON[@]}" h2load -p http/1.1 -c "$CONCURRENCY" "${duration[@]}" "${REST_HEADERS[@]}" \
       -d "$STEM-rest.body" "$REST_URL" > "$2"
   else
     "${CLIENT_ON[@]}" h2load -c 1 -m "$STREAMS" "${duration[@]}" "${GRPC_HEADERS[@]}" \

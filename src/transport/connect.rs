@@ -1,8 +1,9 @@
 //! The client's TCP connect: within the connect timeout, with TCP_NODELAY
 //! as `--tcp-nodelay` says, the socket counted (`net::counted_stream`), and
 //! errors that name the server and the flag that points at it; then any TLS
-//! handshake (`Server::open`), and HTTP/2's handshake with the `--h2-*`
-//! settings, which REST/2 and gRPC share (`h2_handshake`).
+//! handshake (`Server::open`), and HTTP/2's handshake with the HTTP/2 flags'
+//! settings (`--h2-stream-window` and the rest), which REST/2 and gRPC share
+//! (`h2_handshake`).
 
 use super::parts_body::PartsBody;
 use super::ClientSettings;
@@ -59,7 +60,7 @@ impl Server<'_> {
     }
 }
 
-/// HTTP/2's handshake on `stream`, with the `--h2-*` settings and the
+/// HTTP/2's handshake on `stream`, with the HTTP/2 flags' settings and the
 /// answer head limit; the connection is driven by a task of its own.
 pub async fn h2_handshake(
     stream: Secured<CountedStream>,
