@@ -3,8 +3,8 @@
 
 use super::body::WireBody;
 use super::json;
-use super::prediction_shape::PredictionShape;
-use super::proto::{imgwire as pb, paths};
+use super::prediction_shape::{PredictionProto, PredictionShape};
+use super::proto::paths;
 use super::{content, image_body, PayloadKind};
 use crate::protocol::Protocol;
 use crate::wire::EncodedImage;
@@ -120,7 +120,7 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
             (shape.scores, shape.labels)
         }
         Protocol::Grpc => {
-            let parsed = pb::PredictionResponse::decode(body)
+            let parsed = PredictionProto::decode(body)
                 .context("the gRPC response is not a PredictionResponse")?;
             (parsed.prediction1.len(), parsed.prediction2.len())
         }
@@ -132,6 +132,7 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::proto::imgwire as pb;
     use super::*;
 
     #[test]

@@ -2,12 +2,26 @@
 //! f32 and every label's value as an i32, exactly as reading it into
 //! `json::PredictionJson` would accept or refuse it, but counted instead of
 //! kept, so the client's `response` stage does not allocate a vector, a
-//! map and a string per label for every answer.
+//! map and a string per label for every answer. And gRPC's answer read
+//! into a message of the same wire shape whose labels need no hash table.
 
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
+
+/// gRPC's `imgwire.v1.PredictionResponse` as the client reads it: the
+/// same fields, numbers and types, so prost accepts and refuses exactly
+/// what it does for the generated message, with the labels in a BTreeMap
+/// (no hasher seeded and no table grown per answer).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct PredictionProto {
+    #[prost(float, repeated, tag = "1")]
+    pub prediction1: Vec<f32>,
+    #[prost(btree_map = "string, int32", tag = "2")]
+    pub prediction2: BTreeMap<String, i32>,
+}
 
 /// How many scores and how many distinct labels a prediction holds.
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -117,5 +131,29 @@ mod tests {
         assert_eq!(read[0], Some((3, 2)));
         assert_eq!(read[1], Some((0, 2)), "a repeated label counts once");
         assert!(read[2..].iter().all(Option::is_none), "{read:?}");
+    }
+
+    #[test]
+    fn the_grpc_shape_reads_what_the_generated_message_reads() {
+        use crate::wire::proto::imgwire::PredictionResponse;
+        use prost::Message;
+        let counts = |bytes: &[u8]| {
+            let generated = PredictionResponse::decode(bytes)
+                .ok()
+                .map(|p| (p.prediction1.len(), p.prediction2.len()));
+            let shape = PredictionProto::decode(bytes)
+                .ok()
+                .map(|p| (p.prediction1.len(), p.prediction2.len()));
+            assert_eq!(shape, generated, "{bytes:?}");
+            shape
+        };
+        let answer = crate::wire::content::prediction_proto().encode_to_vec();
+        assert_eq!(counts(&answer), Some((100, 10)));
+        // A label repeated (the last one stays), then a label of bad UTF-8.
+        let entry = |key: &[u8]| [&[0x12, key.len() as u8 + 4, 0x0a, key.len() as u8][..], key, &[0x10, 1]].concat();
+        let twice = [entry(b"a"), entry(b"a"), entry(b"b")].concat();
+        assert_eq!(counts(&twice), Some((0, 2)));
+        assert_eq!(counts(&entry(b"\xff")), None);
+        assert_eq!(counts(&answer[..answer.len() - 1]), None, "cut short");
     }
 }
