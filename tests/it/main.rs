@@ -30,6 +30,7 @@ mod docs;
 mod encode_cmd;
 mod exporters;
 mod floor;
+mod grpc_reconnect;
 mod hardening_attackers;
 mod hardening_connections;
 mod hardening_decode;
