@@ -95,9 +95,10 @@ impl GrpcClient {
     async fn channel(&self, worker: usize) -> Result<&Channel> {
         let channel = &self.channels[worker % self.channels.len()];
         if held(channel).is_closed() {
-            let fresh = self.open().await.map_err(|e| {
-                anyhow!("the gRPC channel to {} is not ready: {e:#}", self.url)
-            })?;
+            let fresh = self
+                .open()
+                .await
+                .map_err(|e| anyhow!("the gRPC channel to {} is not ready: {e:#}", self.url))?;
             let mut sender = held(channel);
             if sender.is_closed() {
                 *sender = fresh;

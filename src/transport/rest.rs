@@ -204,7 +204,10 @@ impl RestClient {
         let exchange = async {
             let mut builder = http::Request::post(self.target(&request.path)?)
                 .header(http::header::HOST, self.host.clone())
-                .header(http::header::CONTENT_TYPE, static_value(request.content_type)?);
+                .header(
+                    http::header::CONTENT_TYPE,
+                    static_value(request.content_type)?,
+                );
             for (name, value) in &request.headers {
                 builder = builder.header(*name, value);
             }

@@ -150,7 +150,14 @@ mod tests {
         let answer = crate::wire::content::prediction_proto().encode_to_vec();
         assert_eq!(counts(&answer), Some((100, 10)));
         // A label repeated (the last one stays), then a label of bad UTF-8.
-        let entry = |key: &[u8]| [&[0x12, key.len() as u8 + 4, 0x0a, key.len() as u8][..], key, &[0x10, 1]].concat();
+        let entry = |key: &[u8]| {
+            [
+                &[0x12, key.len() as u8 + 4, 0x0a, key.len() as u8][..],
+                key,
+                &[0x10, 1],
+            ]
+            .concat()
+        };
         let twice = [entry(b"a"), entry(b"a"), entry(b"b")].concat();
         assert_eq!(counts(&twice), Some((0, 2)));
         assert_eq!(counts(&entry(b"\xff")), None);

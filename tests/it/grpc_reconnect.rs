@@ -26,11 +26,17 @@ fn a_connection_the_server_closed_is_opened_again_by_the_next_call() {
             let request = serialize(Protocol::Grpc, PayloadKind::Basic, None).unwrap();
             client.call(0, request).await.map(|_| ())
         };
-        call().await.expect("the first call, on the first connection");
+        call()
+            .await
+            .expect("the first call, on the first connection");
         // Past the server's idle limit: it closes the connection.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         call().await.expect("the next call opens a new connection");
         call().await.expect("and goes on using it");
     });
-    assert_eq!(servers.wire.grpc.connections(), 2, "one connection reopened");
+    assert_eq!(
+        servers.wire.grpc.connections(),
+        2,
+        "one connection reopened"
+    );
 }
