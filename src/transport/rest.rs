@@ -199,10 +199,10 @@ impl RestClient {
     /// Sends one request. The round trip includes waiting for a pooled
     /// connection and, with `--compression gzip`, compressing the body (as
     /// the gRPC client compresses as it frames its message).
-    pub async fn call(&self, _worker: usize, request: WireRequest) -> Result<Exchange> {
+    pub async fn call(&self, _worker: usize, mut request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
         let exchange = async {
-            let mut builder = http::Request::post(self.target(&request.path)?)
+            let mut builder = http::Request::post(self.target(std::mem::take(&mut request.path))?)
                 .header(http::header::HOST, self.host.clone())
                 .header(
                     http::header::CONTENT_TYPE,
@@ -268,8 +268,8 @@ impl RestClient {
 impl RestClient {
     /// The request target: the URL's path, then the route's. A route given
     /// as a constant under a URL without a path is used as it is, uncopied.
-    fn target(&self, route: &Cow<'static, str>) -> Result<http::Uri> {
-        let target = match (self.base_path.is_empty(), route) {
+    fn target(&self, route: Cow<'static, str>) -> Result<http::Uri> {
+        let target = match (self.base_path.is_empty(), &route) {
             (true, Cow::Borrowed(route)) => {
                 http::Uri::from_maybe_shared(bytes::Bytes::from_static(route.as_bytes()))
             }
