@@ -1,17 +1,20 @@
-//! gRPC over HTTP/2 with tonic: one channel (one connection) for every
-//! request by default, as the seed's grpcio client had (`--grpc-channels`
-//! for more). Messages are framed here and sent as their parts, so the
-//! protobuf work stays in the client's own `serialize` and `response`
-//! stages and no layer copies the image; tonic's channel carries the call
-//! and its decoder reads the answer.
-//! `https://` URLs: the connector runs the TLS handshake itself (ALPN h2),
-//! timed with the TCP connect.
+//! gRPC over HTTP/2: one channel (one connection) for every request by
+//! default, as the seed's grpcio client had (`--grpc-channels` for more).
+//! Messages are framed here and sent as their parts, so the protobuf work
+//! stays in the client's own `serialize` and `response` stages and no layer
+//! copies the image. Calls go straight to hyper's HTTP/2 connection, as
+//! tonic's channel would send them minus its layers (a queue and a task
+//! hop per call, a second timer, a user-agent), which cost more CPU than
+//! the call itself on small messages; tonic's decoder reads the answer
+//! (message limit, `grpc-status`). A connection found closed is opened
+//! again on the next call, as tonic's channel reconnects.
+//! `https://` URLs: TLS (ALPN h2) on every connection, its handshake timed
+//! with the TCP connect.
 
+use super::connect::{h2_handshake, Server};
 use super::parts_body::PartsBody;
 use super::{ClientSettings, Exchange};
 use crate::net::byte_count::WireCounters;
-use crate::net::counted_stream::CountedStream;
-use crate::net::secured::Secured;
 use crate::net::tls::ALPN_H2;
 use crate::wire::codec::RawCodec;
 use crate::wire::gzip::{self, Compression};
@@ -19,86 +22,89 @@ use crate::wire::payload::WireRequest;
 use crate::wire::server_timing;
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
-use http::uri::PathAndQuery;
-use hyper_util::rt::TokioIo;
-use std::sync::Arc;
+use http::header::{HeaderValue, CONTENT_TYPE, TE};
+use http::uri::{Authority, PathAndQuery, Scheme};
+use hyper::client::conn::http2::SendRequest;
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard};
 use std::time::Instant;
-use tonic::codec::Streaming;
-use tonic::transport::{Channel, Endpoint};
-use tower::{Service, ServiceExt};
+use tonic::codec::{BufferSettings, DecodeBuf, Decoder, Streaming};
 
 /// The header naming a gRPC message's compression.
 const GRPC_ENCODING: &str = "grpc-encoding";
 
+/// One HTTP/2 connection's request handle.
+type Channel = StdMutex<SendRequest<PartsBody>>;
+
 pub struct GrpcClient {
     pub(super) counters: Arc<WireCounters>,
     channels: Vec<Channel>,
+    scheme: Scheme,
+    authority: Authority,
+    /// `https://`: the TLS config every connection handshakes with.
+    tls: Option<Arc<rustls::ClientConfig>>,
     url: String,
     settings: ClientSettings,
 }
 
 impl GrpcClient {
+    /// Opens `--grpc-channels` connections now, so an unreachable server
+    /// is reported before anything is timed.
     pub async fn connect(url: &str, settings: &ClientSettings) -> Result<Self> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .with_context(|| {
-                format!("--grpc-url '{url}' is not a URL (expected http://HOST:PORT)")
-            })?
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.request_timeout)
-            .tcp_nodelay(settings.h2.tcp_nodelay())
-            .initial_stream_window_size(settings.h2.stream_window_bytes)
-            .initial_connection_window_size(settings.h2.connection_window_bytes)
-            .http2_adaptive_window(settings.h2.adaptive_window)
-            .max_frame_size(settings.h2.max_frame_bytes)
-            .http2_max_header_list_size(super::ANSWER_HEAD_LIMIT_BYTES as u32);
-        let counters = Arc::new(WireCounters::default());
-        let connector_counters = counters.clone();
-        let nodelay = settings.h2.tcp_nodelay();
-        let tls = match url.split_once("://").map(|(scheme, _)| scheme) {
+        let uri: http::Uri = url.parse().with_context(|| {
+            format!("--grpc-url '{url}' is not a URL (expected http://HOST:PORT)")
+        })?;
+        let tls = match uri.scheme_str() {
+            Some("http") => None,
             Some("https") => Some(settings.tls.client_config(ALPN_H2)?),
-            _ => None,
+            _ => bail!("--grpc-url '{url}' must start with http:// or https://"),
         };
-        let connector = tower::service_fn(move |uri: http::Uri| {
-            let counters = connector_counters.clone();
-            let tls = tls.clone();
-            async move {
-                let started = Instant::now();
-                let authority = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-                let stream = tokio::net::TcpStream::connect(authority).await?;
-                stream.set_nodelay(nodelay)?;
-                let stream = CountedStream::new(stream, counters.clone());
-                let stream = match tls {
-                    None => Secured::Plain(stream),
-                    Some(config) => {
-                        let host = uri.host().unwrap_or_default();
-                        super::tls::handshake(stream, host, config, "--grpc-url")
-                            .await
-                            .map_err(|e| std::io::Error::other(format!("{e:#}")))?
-                    }
-                };
-                counters.record_connect(started.elapsed());
-                Ok::<_, std::io::Error>(TokioIo::new(stream))
-            }
-        });
-        let mut channels = Vec::new();
-        for _ in 0..settings.grpc_channels.max(1) {
-            let channel = endpoint
-                .connect_with_connector(connector.clone())
-                .await
-                .map_err(|e| {
-                    anyhow!(
-                        "could not connect to the gRPC server at {url} (check --grpc-url): {}",
-                        error_chain(&e)
-                    )
-                })?;
-            channels.push(channel);
-        }
-        Ok(GrpcClient {
-            counters,
-            channels,
+        let authority = uri
+            .authority()
+            .cloned()
+            .ok_or_else(|| anyhow!("--grpc-url '{url}' has no host"))?;
+        let mut client = GrpcClient {
+            counters: Arc::default(),
+            channels: Vec::new(),
+            scheme: uri.scheme().cloned().unwrap_or(Scheme::HTTP),
+            authority,
+            tls,
             url: url.to_string(),
             settings: settings.clone(),
-        })
+        };
+        for _ in 0..settings.grpc_channels.max(1) {
+            let sender = client.open().await.map_err(|e| {
+                anyhow!("could not connect to the gRPC server at {url} (check --grpc-url): {e:#}")
+            })?;
+            client.channels.push(StdMutex::new(sender));
+        }
+        Ok(client)
+    }
+
+    async fn open(&self) -> Result<SendRequest<PartsBody>> {
+        let server = Server {
+            authority: self.authority.as_str(),
+            tls: self.tls.as_ref(),
+            what: "gRPC server",
+            flag: "--grpc-url",
+        };
+        let stream = server.open(&self.settings, &self.counters).await?;
+        h2_handshake(stream, &self.settings, server.what).await
+    }
+
+    /// Worker `worker`'s channel, its connection opened again if it closed.
+    async fn channel(&self, worker: usize) -> Result<&Channel> {
+        let channel = &self.channels[worker % self.channels.len()];
+        if held(channel).is_closed() {
+            let fresh = self
+                .open()
+                .await
+                .map_err(|e| anyhow!("the gRPC channel to {} is not ready: {e:#}", self.url))?;
+            let mut sender = held(channel);
+            if sender.is_closed() {
+                *sender = fresh;
+            }
+        }
+        Ok(channel)
     }
 
     /// Sends one unary call and reads its answer. The request is framed
@@ -110,15 +116,9 @@ impl GrpcClient {
         let start = Instant::now();
         let exchange = tokio::time::timeout(self.settings.request_timeout, async {
             let http_request = self.http_request(request)?;
-            let mut channel = self.channels[worker % self.channels.len()].clone();
-            let ready = channel.ready().await.map_err(|e| {
-                anyhow!(
-                    "the gRPC channel to {} is not ready: {}",
-                    self.url,
-                    error_chain(&e)
-                )
-            })?;
-            let response = ready.call(http_request).await.map_err(|e| {
+            let channel = self.channel(worker).await?;
+            let sent = held(channel).send_request(http_request);
+            let response = sent.await.map_err(|e| {
                 let hint = super::enhance_your_calm(&e)
                     .unwrap_or_else(|| hint(tonic::Code::Unavailable).to_string());
                 anyhow!(
@@ -143,10 +143,10 @@ impl GrpcClient {
         })
     }
 
-    /// The HTTP/2 request of one call: the method's path (the channel adds
-    /// scheme and authority), gRPC's headers, the message framed, gzip'd
-    /// first with `--compression gzip`.
-    fn http_request(&self, request: WireRequest) -> Result<http::Request<tonic::body::Body>> {
+    /// The HTTP/2 request of one call: the method's URI on this server,
+    /// gRPC's headers, the message framed, gzip'd first with
+    /// `--compression gzip`.
+    fn http_request(&self, request: WireRequest) -> Result<http::Request<PartsBody>> {
         let limit = self.settings.max_message_bytes;
         if request.body.len() > limit {
             bail!(
@@ -157,26 +157,36 @@ impl GrpcClient {
         }
         let path = PathAndQuery::try_from(request.path.as_ref())
             .map_err(|e| anyhow!("'{}' is not a gRPC method path: {e}", request.path))?;
-        let mut builder = http::Request::post(http::Uri::from(path))
-            .header(http::header::TE, "trailers")
-            .header(http::header::CONTENT_TYPE, "application/grpc");
+        let uri = http::Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(path)
+            .build()?;
+        let mut builder = http::Request::post(uri)
+            .header(TE, HeaderValue::from_static("trailers"))
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         let body = match self.settings.compression {
             Compression::None => PartsBody::grpc_message(request.body, false),
             Compression::Gzip => {
-                builder = builder.header(GRPC_ENCODING, "gzip");
+                builder = builder.header(GRPC_ENCODING, HeaderValue::from_static("gzip"));
                 let compressed = gzip::compress(&request.body.contiguous());
                 PartsBody::grpc_message(compressed.into(), true)
             }
         };
-        Ok(builder.body(tonic::body::Body::new(body))?)
+        Ok(builder.body(body)?)
     }
+}
+
+/// A channel's handle, held only to read or send (never across an await).
+fn held(channel: &Channel) -> MutexGuard<'_, SendRequest<PartsBody>> {
+    channel.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The answer's one message and its `server-timing` value (trailers, or
 /// headers where a server sends it there); a non-OK `grpc-status`, in the
 /// headers (a trailers-only answer) or the trailers, is the error.
 async fn read_answer(
-    response: http::Response<tonic::body::Body>,
+    response: http::Response<hyper::body::Incoming>,
     limit: usize,
 ) -> Result<(Bytes, Option<String>)> {
     let (parts, body) = response.into_parts();
@@ -185,7 +195,7 @@ async fn read_answer(
             return Err(status_error(&status));
         }
     }
-    let mut answer = Streaming::new_response(RawCodec, body, parts.status, None, Some(limit));
+    let mut answer = Streaming::new_response(AnswerDecoder, body, parts.status, None, Some(limit));
     let message = answer
         .message()
         .await
@@ -207,6 +217,26 @@ async fn read_answer(
         })
         .map(str::to_owned);
     Ok((message, server_timing))
+}
+
+/// `RawCodec`'s decoder with a first buffer the size of a small answer
+/// (it grows for a larger one): tonic's 8 KiB is a request glibc serves
+/// from its large bins, consolidating its fast bins on every answer; under
+/// 1 KiB it comes from the thread's cache.
+struct AnswerDecoder;
+
+impl Decoder for AnswerDecoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, tonic::Status> {
+        RawCodec.decode(src)
+    }
+
+    fn buffer_settings(&self) -> BufferSettings {
+        // 32 KiB: tonic's own yield threshold, kept.
+        BufferSettings::new(960, 32 * 1024)
+    }
 }
 
 fn status_error(status: &tonic::Status) -> anyhow::Error {

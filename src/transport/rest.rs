@@ -7,11 +7,10 @@
 //! `https://` URLs: TLS on every connection (`tls`), its handshake timed
 //! with the TCP connect.
 
-use super::connect::connect_counted;
+use super::connect::{h2_handshake, Server};
 use super::parts_body::PartsBody;
 use super::{ClientSettings, Exchange};
 use crate::net::byte_count::WireCounters;
-use crate::net::secured::Secured;
 use crate::net::tls::{ALPN_H2, ALPN_HTTP1};
 use crate::wire::gzip::{self, Compression};
 use crate::wire::json::ErrorJson;
@@ -21,8 +20,8 @@ use anyhow::{anyhow, bail, Context, Result};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
-use hyper_util::rt::TokioExecutor;
 use hyper_util::rt::TokioIo;
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -30,6 +29,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 pub struct RestClient {
     pub(super) counters: Arc<WireCounters>,
     authority: String,
+    /// The `Host` header: `authority`, checked once.
+    host: http::HeaderValue,
     base_path: String,
     settings: ClientSettings,
     http2: bool,
@@ -108,8 +109,11 @@ impl RestClient {
             .authority()
             .ok_or_else(|| anyhow!("--rest-url '{url}' has no host"))?
             .to_string();
+        let host = http::HeaderValue::from_str(&authority)
+            .with_context(|| format!("--rest-url '{url}': its host is not a header value"))?;
         let client = RestClient {
             counters: Arc::default(),
+            host,
             authority,
             base_path: uri.path().trim_end_matches('/').to_string(),
             settings: settings.clone(),
@@ -172,65 +176,38 @@ impl RestClient {
     }
 
     async fn open(&self) -> Result<Sender> {
-        let started = Instant::now();
-        let stream = connect_counted(
-            &self.authority,
-            &self.settings,
-            &self.counters,
-            "REST server",
-            "--rest-url",
-        )
-        .await?;
-        let stream = match &self.tls {
-            None => Secured::Plain(stream),
-            Some(config) => {
-                let host = self.authority.rsplit_once(':').map_or("", |(host, _)| host);
-                let handshake = super::tls::handshake(stream, host, config.clone(), "--rest-url");
-                tokio::time::timeout(self.settings.connect_timeout, handshake)
-                    .await
-                    .map_err(|_| {
-                        anyhow!(
-                            "the TLS handshake with the REST server timed out (check --rest-url)"
-                        )
-                    })??
-            }
+        let server = Server {
+            authority: &self.authority,
+            tls: self.tls.as_ref(),
+            what: "REST server",
+            flag: "--rest-url",
         };
-        self.counters.record_connect(started.elapsed());
-        let io = TokioIo::new(stream);
+        let stream = server.open(&self.settings, &self.counters).await?;
         if self.http2 {
-            let h2 = self.settings.h2;
-            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
-                .initial_stream_window_size(h2.stream_window_bytes)
-                .initial_connection_window_size(h2.connection_window_bytes)
-                .adaptive_window(h2.adaptive_window)
-                .max_frame_size(h2.max_frame_bytes)
-                .max_header_list_size(super::ANSWER_HEAD_LIMIT_BYTES as u32)
-                .handshake(io)
-                .await
-                .context("HTTP/2 handshake with the REST server failed (does it speak h2c?)")?;
-            tokio::spawn(connection);
-            Ok(Sender::H2(sender))
-        } else {
-            let (sender, connection) = http1::Builder::new()
-                .max_buf_size(super::ANSWER_HEAD_LIMIT_BYTES)
-                .max_headers(super::ANSWER_HEADER_FIELDS)
-                .handshake(io)
-                .await
-                .context("HTTP/1.1 handshake with the REST server failed")?;
-            tokio::spawn(connection);
-            Ok(Sender::H1(sender))
+            let h2 = h2_handshake(stream, &self.settings, server.what).await?;
+            return Ok(Sender::H2(h2));
         }
+        let (sender, connection) = http1::Builder::new()
+            .max_buf_size(super::ANSWER_HEAD_LIMIT_BYTES)
+            .handshake(TokioIo::new(stream))
+            .await
+            .context("HTTP/1.1 handshake with the REST server failed")?;
+        tokio::spawn(connection);
+        Ok(Sender::H1(sender))
     }
 
     /// Sends one request. The round trip includes waiting for a pooled
     /// connection and, with `--compression gzip`, compressing the body (as
     /// the gRPC client compresses as it frames its message).
-    pub async fn call(&self, _worker: usize, request: WireRequest) -> Result<Exchange> {
+    pub async fn call(&self, _worker: usize, mut request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
         let exchange = async {
-            let mut builder = http::Request::post(format!("{}{}", self.base_path, request.path))
-                .header(http::header::HOST, &self.authority)
-                .header(http::header::CONTENT_TYPE, request.content_type);
+            let mut builder = http::Request::post(self.target(std::mem::take(&mut request.path))?)
+                .header(http::header::HOST, self.host.clone())
+                .header(
+                    http::header::CONTENT_TYPE,
+                    static_value(request.content_type)?,
+                );
             for (name, value) in &request.headers {
                 builder = builder.header(*name, value);
             }
@@ -286,6 +263,26 @@ impl RestClient {
             roundtrip,
         })
     }
+}
+
+impl RestClient {
+    /// The request target: the URL's path, then the route's. A route given
+    /// as a constant under a URL without a path is used as it is, uncopied.
+    fn target(&self, route: Cow<'static, str>) -> Result<http::Uri> {
+        let target = match (self.base_path.is_empty(), &route) {
+            (true, Cow::Borrowed(route)) => {
+                http::Uri::from_maybe_shared(bytes::Bytes::from_static(route.as_bytes()))
+            }
+            _ => format!("{}{}", self.base_path, route).parse(),
+        };
+        target.with_context(|| format!("'{}{route}' is not a request path", self.base_path))
+    }
+}
+
+/// A header value from a constant, checked but not copied.
+fn static_value(value: &'static str) -> Result<http::HeaderValue> {
+    http::HeaderValue::from_maybe_shared(bytes::Bytes::from_static(value.as_bytes()))
+        .with_context(|| format!("'{value}' is not a header value"))
 }
 
 /// Says what went wrong when a request got no HTTP answer, in terms of what

@@ -23,6 +23,20 @@ pub fn basic_json() -> BasicJson {
     }
 }
 
+/// The basic request's content, built once: like the frame pool, the
+/// content exists before any request, and the `serialize` stage times only
+/// turning it into a body (JSON here, protobuf in `shared_basic_proto`).
+pub fn shared_basic_json() -> &'static BasicJson {
+    static CONTENT: std::sync::OnceLock<BasicJson> = std::sync::OnceLock::new();
+    CONTENT.get_or_init(basic_json)
+}
+
+/// The basic request's protobuf message, built once (`shared_basic_json`).
+pub fn shared_basic_proto() -> &'static BasicRequest {
+    static CONTENT: std::sync::OnceLock<BasicRequest> = std::sync::OnceLock::new();
+    CONTENT.get_or_init(basic_proto)
+}
+
 pub fn basic_proto() -> BasicRequest {
     let json = basic_json();
     BasicRequest {

@@ -11,6 +11,7 @@ pub mod gzip;
 pub(crate) mod image_body;
 pub(crate) mod json;
 pub mod payload;
+pub(crate) mod prediction_shape;
 pub mod proto;
 pub mod server_timing;
 

@@ -2,8 +2,9 @@
 //! protocol and payload kind, and response body -> checked prediction.
 
 use super::body::WireBody;
-use super::json::{self, PredictionJson};
-use super::proto::{imgwire as pb, paths};
+use super::json;
+use super::prediction_shape::{PredictionProto, PredictionShape};
+use super::proto::paths;
 use super::{content, image_body, PayloadKind};
 use crate::protocol::Protocol;
 use crate::wire::EncodedImage;
@@ -52,7 +53,7 @@ fn serialize_rest<'a>(
     let path = rest_path(payload);
     let (body, content_type, headers) = match payload {
         PayloadKind::Basic => (
-            Bytes::from(serde_json::to_vec(&content::basic_json())?),
+            Bytes::from(json_body(content::shared_basic_json())?),
             "application/json",
             vec![],
         ),
@@ -82,12 +83,23 @@ fn serialize_rest<'a>(
     })
 }
 
+/// `value` as JSON, written into a buffer sized for the seed's basic
+/// request (1,268 bytes) rather than grown from 128 bytes four times.
+fn json_body(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut body = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut body, value)?;
+    Ok(body)
+}
+
 fn serialize_grpc<'a>(
     payload: PayloadKind,
     image: impl Fn() -> Result<&'a EncodedImage>,
 ) -> Result<WireRequest> {
     let (path, body) = match payload {
-        PayloadKind::Basic => (paths::BASIC, content::basic_proto().encode_to_vec().into()),
+        PayloadKind::Basic => (
+            paths::BASIC,
+            content::shared_basic_proto().encode_to_vec().into(),
+        ),
         PayloadKind::B64 => (paths::BASE64, image_body::base64_proto(image()?).into()),
         PayloadKind::Binary => (paths::BINARY, image_body::binary_proto(image()?)),
     };
@@ -103,12 +115,12 @@ fn serialize_grpc<'a>(
 pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
     let (scores, labels) = match protocol {
         Protocol::Rest | Protocol::RestH2 => {
-            let parsed: PredictionJson =
+            let shape: PredictionShape =
                 serde_json::from_slice(body).context("the REST response is not prediction JSON")?;
-            (parsed.prediction1.len(), parsed.prediction2.len())
+            (shape.scores, shape.labels)
         }
         Protocol::Grpc => {
-            let parsed = pb::PredictionResponse::decode(body)
+            let parsed = PredictionProto::decode(body)
                 .context("the gRPC response is not a PredictionResponse")?;
             (parsed.prediction1.len(), parsed.prediction2.len())
         }
@@ -120,6 +132,7 @@ pub fn parse_response(protocol: Protocol, body: &[u8]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::proto::imgwire as pb;
     use super::*;
 
     #[test]

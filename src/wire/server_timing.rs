@@ -87,12 +87,12 @@ impl ServerTimings {
         }
         let mut timings = ServerTimings::default();
         let metrics = split_outside_quotes(text, ',');
-        let metrics = metrics.iter().map(|m| m.trim()).filter(|m| !m.is_empty());
+        let metrics = metrics.map(|m| m.trim()).filter(|m| !m.is_empty());
         for (read, metric) in metrics.enumerate() {
             if read == MAX_METRICS {
                 return Err(ServerTimingError::TooManyMetrics);
             }
-            let mut parts = split_outside_quotes(metric, ';').into_iter();
+            let mut parts = split_outside_quotes(metric, ';');
             let name = parts.next().unwrap_or_default().trim();
             if name.is_empty() || !name.chars().all(is_token_char) {
                 return Err(ServerTimingError::BadName {
@@ -137,19 +137,24 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
-fn split_outside_quotes(text: &str, separator: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (i, c) in text.char_indices() {
-        if c == '"' {
-            quoted = !quoted;
-        } else if c == separator && !quoted {
-            parts.push(&text[start..i]);
-            start = i + 1;
+/// `text`'s parts between `separator`s outside double quotes, one at a
+/// time (an answer's text is read for every request: no vector per split).
+fn split_outside_quotes(text: &str, separator: char) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        let mut quoted = false;
+        for (i, c) in current.char_indices() {
+            if c == '"' {
+                quoted = !quoted;
+            } else if c == separator && !quoted {
+                rest = Some(&current[i + 1..]);
+                return Some(&current[..i]);
+            }
         }
-    }
-    parts.push(&text[start..]);
-    parts
+        rest = None;
+        Some(current)
+    })
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ mod encode_cmd;
 mod encode_link;
 mod exporters;
 mod floor;
+mod grpc_reconnect;
 mod hardening_attackers;
 mod hardening_connections;
 mod hardening_decode;
