@@ -21,7 +21,7 @@ shards=4
 [ "$(id -u)" = 0 ] || { echo "scale-out-netns: needs root (ip netns, tc)" >&2; exit 2; }
 [ -x "$imgwire" ] || { echo "scale-out-netns: build first: cargo build --release" >&2; exit 2; }
 mkdir -p "$out"
-rm -f "$out"/*.json
+rm -f "$out"/*.json "$out/serve.log"
 
 cleanup() {
   [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null || true
@@ -57,7 +57,7 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { cat "$out/serve.log" >&2; exit 1; }
 
-load=(--load closed --duration "$seconds" --warmup 2 --warmup-max 0 -c 8
+load=(--load closed --duration "$seconds" --warmup 3 --warmup-max 0 -c 8
   --sizes 720x1280 --content natural --payloads binary --protocols rest --quiet)
 
 # Runs shard K of N in namespace iwso-K, writing $out/NAME-K.json.
