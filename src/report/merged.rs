@@ -48,22 +48,24 @@ pub struct ShardRow {
     pub marks: Vec<String>,
 }
 
-/// The table: one line per scenario and shard, marks after.
-pub fn render(rows: &[ShardRow], width: Option<usize>) -> String {
-    let mut table = vec![[
-        "scenario",
-        "shard",
-        "host",
-        "requests",
-        "errors",
-        "req/s",
-        "p99 ms",
-        "client CPU",
-        "late s",
-    ]
-    .map(String::from)
-    .to_vec()];
-    let percent = |share: Option<f64>| share.map_or("-".into(), |s| format!("{:.0} %", s * 100.0));
+/// The per-shard table's header.
+const HEADER: [&str; 9] = [
+    "scenario",
+    "shard",
+    "host",
+    "requests",
+    "errors",
+    "req/s",
+    "p99 ms",
+    "client CPU",
+    "late s",
+];
+
+/// The header row, then a row of cells per scenario and shard (`*` after
+/// the index of a row that stands out): the cells every output shows.
+pub fn rows(rows: &[ShardRow]) -> Vec<Vec<String>> {
+    let percent = |share: Option<f64>| share.map_or("-".into(), |s| format!("{:.1}%", s * 100.0));
+    let mut table = vec![HEADER.map(String::from).to_vec()];
     for row in rows {
         let mark = if row.marks.is_empty() { "" } else { " *" };
         table.push(vec![
@@ -78,16 +80,40 @@ pub fn render(rows: &[ShardRow], width: Option<usize>) -> String {
             row.late_s.map_or("-".into(), |s| format!("{s:.2}")),
         ]);
     }
+    table
+}
+
+/// Why each row that stands out does: `shard 2 720x1280 binary REST: ...`.
+pub fn mark_lines(rows: &[ShardRow]) -> Vec<String> {
+    (rows.iter().filter(|r| !r.marks.is_empty()))
+        .map(|row| {
+            format!(
+                "shard {} {}: {}",
+                row.index,
+                row.scenario,
+                row.marks.join("; ")
+            )
+        })
+        .collect()
+}
+
+/// What the table is: `Merged from 4 of 4 shards (0, 1, 2, 3)`.
+pub fn caption(section: &MergedSection) -> String {
+    let present: Vec<String> = section.present.iter().map(ToString::to_string).collect();
+    format!(
+        "Merged from {} of {} shards ({}); *: stands out from the others",
+        section.present.len(),
+        section.shard_count,
+        present.join(", ")
+    )
+}
+
+/// The table: one line per scenario and shard, marks after.
+pub fn render(shards: &[ShardRow], width: Option<usize>) -> String {
     let mut out = String::from("\nShards (*: stands out from the others)\n");
-    out.push_str(&super::align_within(&table, 3, width));
-    for row in rows.iter().filter(|r| !r.marks.is_empty()) {
-        let line = format!(
-            "* shard {} {}: {}",
-            row.index,
-            row.scenario,
-            row.marks.join("; ")
-        );
-        out.push_str(&super::wrap(&line, width, "  "));
+    out.push_str(&super::align_within(&rows(shards), 3, width));
+    for line in mark_lines(shards) {
+        out.push_str(&super::wrap(&format!("* {line}"), width, "  "));
         out.push('\n');
     }
     out
@@ -99,31 +125,21 @@ pub fn markdown(section: Option<&MergedSection>) -> String {
     let Some(section) = section else {
         return String::new();
     };
-    let present: Vec<String> = section.present.iter().map(ToString::to_string).collect();
-    let mut out = format!(
-        "\nMerged from {} of {} shards ({}); *: stands out from the others\n\n\
-         | scenario | shard | host | requests | errors | req/s | p99 ms | client CPU | late s | stands out |\n\
-         | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n",
-        section.present.len(),
-        section.shard_count,
-        present.join(", ")
-    );
-    for row in &section.shards {
-        let mark = if row.marks.is_empty() { "" } else { " *" };
-        out.push_str(&format!(
-            "| {} | {}{mark} | {} | {} | {} | {:.1} | {:.3} | {} | {} | {} |\n",
-            row.scenario,
-            row.index,
-            row.hostname,
-            row.requests,
-            row.errors,
-            row.requests_per_s,
-            row.p99_ns as f64 / 1e6,
-            row.client_cpu_share
-                .map_or("-".into(), |s| format!("{:.0} %", s * 100.0)),
-            row.late_s.map_or("-".into(), |s| format!("{s:.2}")),
-            row.marks.join("; ")
-        ));
+    let escape = |cell: &String| cell.replace('|', "\\|");
+    let mut out = format!("\n{}\n\n", caption(section));
+    for (r, row) in rows(&section.shards).iter().enumerate() {
+        let cells: Vec<String> = row.iter().map(escape).collect();
+        out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        if r == 0 {
+            let rule = ["---"; 3].iter().chain(["---:"; 6].iter());
+            out.push_str(&format!(
+                "| {} |\n",
+                rule.copied().collect::<Vec<_>>().join(" | ")
+            ));
+        }
+    }
+    for line in mark_lines(&section.shards) {
+        out.push_str(&format!("\n* {line}\n"));
     }
     for warning in &section.warnings {
         out.push_str(&format!("\nwarning: {warning}\n"));

@@ -94,17 +94,19 @@ pub fn merge(args: &[&std::ffi::OsStr]) -> (bool, String, String) {
     (out.status.success(), text(&out.stdout), text(&out.stderr))
 }
 
-/// `merge` of `jsons` into DIR/merged.json and .md: the JSON, the tables
-/// printed and the Markdown.
+/// `merge` of `jsons` into DIR/merged.json, .md and .html: the JSON, the
+/// tables printed, and the Markdown and HTML together.
 fn merged_of(dir: &Path, jsons: &[PathBuf]) -> (Value, String, String) {
-    let (json, markdown) = (dir.join("merged.json"), dir.join("merged.md"));
+    let json = dir.join("merged.json");
+    let (markdown, html) = (dir.join("merged.md"), dir.join("merged.html"));
     let mut args: Vec<&std::ffi::OsStr> = jsons.iter().map(|p| p.as_os_str()).collect();
     args.extend(["--export-json".as_ref(), json.as_os_str()]);
     args.extend(["--export-markdown".as_ref(), markdown.as_os_str()]);
+    args.extend(["--export-html".as_ref(), html.as_os_str()]);
     let (ok, stdout, stderr) = merge(&args);
     assert!(ok, "{stderr}");
-    let markdown = std::fs::read_to_string(markdown).unwrap();
-    (read_json(&json), stdout, markdown)
+    let pages = [markdown, html].map(|p| std::fs::read_to_string(p).unwrap());
+    (read_json(&json), stdout, pages.concat())
 }
 
 /// Every shard's raw latencies of scenario `stem`, sorted.
@@ -133,8 +135,11 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
     let jsons = three_shards(dir.path());
     let (merged, stdout, markdown) = merged_of(dir.path(), &jsons);
     assert!(stdout.contains("Shards (*: stands out"), "{stdout}");
+    // Once in the Markdown, once in the HTML, with a row per shard.
+    let caption = "Merged from 3 of 3 shards (0, 1, 2)";
+    assert_eq!(markdown.matches(caption).count(), 2, "{markdown}");
     assert!(
-        markdown.contains("Merged from 3 of 3 shards (0, 1, 2)"),
+        markdown.contains("<table class=\"shard-table\">"),
         "{markdown}"
     );
     let shards: Vec<Value> = jsons.iter().map(|j| read_json(j)).collect();

@@ -11,7 +11,7 @@ use crate::report::stages::{
     details, headline, no_server_timings, request_rows, server_stats_heading, server_stats_rows,
 };
 use crate::report::table::{seed_protocols, seed_rows, FLOOR_NOTE, SEED_CAPTION};
-use crate::report::{header, BenchReport, ScenarioReport};
+use crate::report::{header, merged, BenchReport, ScenarioReport};
 use crate::stage::Stage;
 use std::fmt::Write;
 use std::path::Path;
@@ -51,6 +51,7 @@ pub fn render(report: &BenchReport, charts: &[Chart], links_from: &Path) -> Stri
     out.push_str(&verdict::verdicts(report));
     out.push_str(&settings(report));
     out.push_str(&seed_table(report));
+    out.push_str(&shard_section(report));
     out.push_str(&chart_section(charts));
     out.push_str("<h2 id=\"scenarios\">Scenarios</h2>\n");
     for scenario in &report.scenarios {
@@ -114,6 +115,25 @@ fn seed_table(report: &BenchReport) -> String {
         let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
     }
     out.push_str(&verdict::factors_table(report));
+    out
+}
+
+/// A merged report's shards: the per-shard table, why a shard stands
+/// out, and the merge's warnings (nothing for a report that is no merge).
+fn shard_section(report: &BenchReport) -> String {
+    let Some(section) = &report.merged else {
+        return String::new();
+    };
+    let mut out = format!(
+        "<h2 id=\"shards\">Shards</h2>\n<p class=\"note\">{}</p>\n",
+        escape(&merged::caption(section))
+    );
+    out.push_str(&table(&merged::rows(&section.shards), 3, "shard-table"));
+    let notes = merged::mark_lines(&section.shards).into_iter();
+    let warnings = section.warnings.iter().map(|w| format!("warning: {w}"));
+    for line in notes.chain(warnings) {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
+    }
     out
 }
 
