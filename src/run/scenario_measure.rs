@@ -5,7 +5,9 @@
 use crate::client_cpu::{ClientCpu, CpuMark};
 use crate::net::byte_count::WireBytes;
 use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
+use crate::metrics::bench as live_metrics;
 use crate::report::load_figures::LoadFigures;
+use crate::report::otlp;
 use crate::report::records::BurstResult;
 use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
@@ -64,6 +66,17 @@ pub async fn run_scenario(
     };
     if let Some(trace) = trace {
         trace.add_scenario(&inputs.scenario.label(), &bursts.warmup, &bursts.counted);
+    }
+    if let Some(path) = plan.outputs.otlp() {
+        let spans = otlp::ScenarioSpans {
+            scenario: &inputs.scenario,
+            shard: plan.shard.index,
+            counted: &bursts.counted,
+            epoch: inputs.requests.epoch,
+        };
+        let sampler = &mut otlp::Sampler::new(plan.outputs.trace_sample);
+        let written = otlp::append(path, &spans, sampler).err();
+        bursts.fatal = bursts.fatal.take().or(written);
     }
     let mut report = ScenarioRun {
         scenario: inputs.scenario,
@@ -143,8 +156,14 @@ async fn run_load(
         let protocol = inputs.scenario.protocol;
         let mut fatal = None;
         bursts.counted_started = Some(std::time::SystemTime::now());
+        let live = live_metrics::BurstSource {
+            scenario: &inputs.scenario,
+            shard: plan.shard.index,
+            cpu_start: bursts.cpu_start.as_ref(),
+        };
         let counted = load
             .counted(bursts.warmup.len(), |burst| {
+                live_metrics::record_counted(&live, burst);
                 inputs.progress.burst_done(burst.elapsed);
                 fatal = every_request_failed(plan, protocol, burst);
                 fatal.is_some()
@@ -154,6 +173,9 @@ async fn run_load(
             .cpu_start
             .as_ref()
             .map(|mark| mark.since(client_cores()));
+        if let Some(cpu) = &bursts.client_cpu {
+            live_metrics::record_client_cpu(&live, cpu.cpu_s);
+        }
         bursts.fatal = fatal;
         bursts.counted = counted.bursts;
         figures = counted.figures;
