@@ -43,6 +43,7 @@ mod kserve_builtin;
 mod kserve_shapes;
 mod load;
 mod messages;
+mod metrics;
 mod otlp;
 mod output_files;
 mod plan_refusals;
