@@ -133,3 +133,127 @@ fn serve_counts_its_answers_and_their_stages_on_its_rest_port() {
     assert_eq!(sample(&text, "imgwire_server_stage_seconds_count", &decode), Some(answered));
     assert!(sample(&text, "imgwire_server_stage_seconds_total", &decode).unwrap() > 0.0);
 }
+
+/// A Prometheus of its own (Debian's package, scripts/install-prometheus.sh)
+/// scraping `target` every 0.5 s, on a free port, killed on drop.
+struct Prometheus {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    fn start(target: SocketAddr) -> Prometheus {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let install = std::process::Command::new(root.join("scripts/install-prometheus.sh"))
+            .output()
+            .unwrap();
+        assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+        let binary = String::from_utf8(install.stdout).unwrap().trim().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("prometheus.yml");
+        let scrape = format!(
+            "global:\n  scrape_interval: 500ms\n  scrape_timeout: 400ms\nscrape_configs:\n  \
+             - job_name: imgwire\n    static_configs:\n      - targets: ['{target}']\n"
+        );
+        std::fs::write(&config, scrape).unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", common::free_port()).parse().unwrap();
+        let child = std::process::Command::new(binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!("--web.listen-address={addr}"))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("log")).unwrap())
+            .spawn()
+            .unwrap();
+        let prometheus = Prometheus { child, addr, _dir: dir };
+        for _ in 0..300 {
+            let up = std::net::TcpStream::connect(addr).is_ok()
+                && http(addr, "GET", "/-/ready", &[], b"").status == 200;
+            if up {
+                return prometheus;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("Prometheus did not get ready on {addr}");
+    }
+
+    /// An instant query's result (`data.result`), refused unless its
+    /// status is success.
+    fn query(&self, promql: &str) -> Vec<Value> {
+        let path = format!("/api/v1/query?query={}", percent_encoded(promql));
+        let answer = http(self.addr, "GET", &path, &[], b"");
+        let json = answer.json();
+        assert_eq!(json["status"], "success", "{promql}: {json}");
+        json["data"]["result"].as_array().unwrap().clone()
+    }
+}
+
+fn percent_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Every PromQL expression of the dashboard, its variables set as Grafana
+/// would (every scenario, a 1-minute rate window).
+fn dashboard_queries() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grafana/imgwire.json");
+    let dashboard: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    let titles: Vec<String> = panels.iter().map(|p| p["title"].as_str().unwrap().to_lowercase()).collect();
+    for wanted in ["throughput", "p50", "p99", "errors", "client cpu", "per shard"] {
+        assert!(titles.iter().any(|t| t.contains(wanted)), "no {wanted} panel in {titles:?}");
+    }
+    let targets = panels.iter().flat_map(|p| p["targets"].as_array().unwrap().clone());
+    let exprs = targets.map(|t| t["expr"].as_str().unwrap().to_string());
+    exprs
+        .map(|e| e.replace("$__rate_interval", "1m").replace("$scenario", ".*"))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs Debian's prometheus package: scripts/install-prometheus.sh (scripts/test.sh runs it)"]
+fn a_real_prometheus_reads_the_reports_p99_within_a_bucket() {
+    let (_server, rest, _, _) = common::serve_process::serve_process(&[]);
+    let metrics: SocketAddr = format!("127.0.0.1:{}", common::free_port()).parse().unwrap();
+    let prometheus = Prometheus::start(metrics);
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--rest-url", &rest, "--load", "closed", "--duration", "6", "-c", "4"];
+    let (mut child, bound) = start_bench(dir.path(), &metrics.to_string(), &args);
+    assert_eq!(bound, metrics);
+    assert!(child.wait().unwrap().success());
+    let report = report(dir.path());
+    let scenario = &report["scenarios"][0];
+    let p99_s = scenario["stages"]["wall"]["p99_ns"].as_f64().unwrap() / 1e9;
+    let promql = format!(
+        "histogram_quantile(0.99, sum by (le) (last_over_time(\
+         imgwire_stage_seconds_bucket{{stage=\"wall\",scenario=\"{SCENARIO}\"}}[5m])))"
+    );
+    let result = prometheus.query(&promql);
+    assert_eq!(result.len(), 1, "{result:?}");
+    let promql_p99: f64 = result[0]["value"][1].as_str().unwrap().parse().unwrap();
+    let (ours, theirs) = (bucket_of(p99_s), bucket_of(promql_p99));
+    eprintln!("wall p99: report {p99_s:.6} s (bucket {ours}), PromQL {promql_p99:.6} s (bucket {theirs})");
+    assert!(ours.abs_diff(theirs) <= 1, "report {p99_s} s, PromQL {promql_p99} s");
+    let requests = prometheus.query(&format!(
+        "last_over_time(imgwire_requests_total{{scenario=\"{SCENARIO}\"}}[5m])"
+    ));
+    let scraped: f64 = requests[0]["value"][1].as_str().unwrap().parse().unwrap();
+    assert_eq!(Some(scraped), scenario["requests"].as_f64(), "the last figures were scraped");
+    for query in dashboard_queries() {
+        prometheus.query(&query);
+    }
+}
