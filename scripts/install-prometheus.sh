@@ -13,6 +13,6 @@ if ! command -v prometheus >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     prometheus >/dev/null
   # The package starts its own service where systemd runs; the test needs none.
-  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+  $SUDO systemctl stop prometheus >/dev/null 2>&1 || true
 fi
 command -v prometheus

@@ -1,10 +1,9 @@
 //! Live metrics in the Prometheus text exposition format (0.0.4): the
 //! fixed latency buckets, the registry of counters and histograms, the
-//! `/metrics` endpoint, what `imgwire bench --metrics-addr` records from its
-//! counted bursts, and what `imgwire serve` records of the requests it
-//! answers.
+//! `/metrics` endpoint, and what `imgwire serve` records of the requests it
+//! answers (what `imgwire bench --metrics-addr` records of its counted
+//! bursts is `run::live_metrics`).
 
-pub mod bench;
 pub mod buckets;
 pub mod endpoint;
 pub mod registry;

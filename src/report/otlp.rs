@@ -107,27 +107,44 @@ fn traces_data(spans: &ScenarioSpans, span_list: Vec<Value>) -> Value {
 
 /// A request's spans: the client span, its stages, the server's stages
 /// as children of the round trip.
-fn request_spans(spans: &ScenarioSpans, record: &RequestRecord, epoch_unix: Duration) -> Vec<Value> {
+fn request_spans(
+    spans: &ScenarioSpans,
+    record: &RequestRecord,
+    epoch_unix: Duration,
+) -> Vec<Value> {
     let placed = RequestSpans::of(record);
     let root = TraceParent::new_root();
     let scenario = spans.scenario;
-    let mut out = vec![span(&root, None, &placed.request, KIND_CLIENT, epoch_unix, vec![
-        string("imgwire.scenario", &scenario.label()),
-        string("imgwire.protocol", scenario.protocol.name()),
-        string("imgwire.payload", scenario.payload.name()),
-        string("imgwire.size", &scenario.size.to_string()),
-        int("imgwire.worker", record.worker as u64),
-        int("imgwire.request_bytes", record.request_bytes as u64),
-        int("imgwire.response_bytes", record.response_bytes as u64),
-    ])];
+    let mut out = vec![span(
+        &root,
+        None,
+        &placed.request,
+        KIND_CLIENT,
+        epoch_unix,
+        vec![
+            string("imgwire.scenario", &scenario.label()),
+            string("imgwire.protocol", scenario.protocol.name()),
+            string("imgwire.payload", scenario.payload.name()),
+            string("imgwire.size", &scenario.size.to_string()),
+            int("imgwire.worker", record.worker as u64),
+            int("imgwire.request_bytes", record.request_bytes as u64),
+            int("imgwire.response_bytes", record.response_bytes as u64),
+        ],
+    )];
     let child = |parent: &TraceParent, p: &Placed, attributes: Vec<Value>| {
         let id = parent.child();
-        (id, span(&id, Some(parent), p, KIND_INTERNAL, epoch_unix, attributes))
+        (
+            id,
+            span(&id, Some(parent), p, KIND_INTERNAL, epoch_unix, attributes),
+        )
     };
     let client = || vec![string("imgwire.side", "client")];
     out.push(child(&root, &placed.serialize, client()).1);
     let mut round_trip_attributes = client();
-    round_trip_attributes.push(int("imgwire.transport_ns", placed.transport.as_nanos() as u64));
+    round_trip_attributes.push(int(
+        "imgwire.transport_ns",
+        placed.transport.as_nanos() as u64,
+    ));
     let (round_trip, round_trip_span) = child(&root, &placed.round_trip, round_trip_attributes);
     out.push(round_trip_span);
     for (_, stage) in &placed.server {

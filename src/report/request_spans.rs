@@ -62,7 +62,11 @@ impl RequestSpans {
             serialize: placed("serialize", serialize_at, stage(Stage::Serialize)),
             round_trip: placed("round trip", round_trip_at, roundtrip),
             server,
-            response: placed("response", round_trip_at + roundtrip, stage(Stage::Response)),
+            response: placed(
+                "response",
+                round_trip_at + roundtrip,
+                stage(Stage::Response),
+            ),
             transport: stage(Stage::Transport),
         }
     }

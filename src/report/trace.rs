@@ -85,7 +85,14 @@ impl Trace {
         let spans = RequestSpans::of(record);
         let args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
         let request = &spans.request;
-        self.span(tid, label.to_string(), "request", request.start, request.duration, args);
+        self.span(
+            tid,
+            label.to_string(),
+            "request",
+            request.start,
+            request.duration,
+            args,
+        );
         let null = || serde_json::Value::Null;
         self.placed(tid, &spans.serialize, "stage", null());
         let transport = serde_json::json!({ "transport_ns": nanos(spans.transport) });

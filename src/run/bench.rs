@@ -54,7 +54,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     }
     let mut outputs = RunOutputs::start(&plan.outputs)?;
     if let Some(addr) = plan.outputs.metrics_addr {
-        let bound = crate::metrics::bench::start(addr)?;
+        let bound = crate::run::live_metrics::start(addr)?;
         eprintln!("imgwire: serving live metrics on http://{bound}/metrics");
     }
     let source = FrameSource::open(&plan.frames)?;
@@ -80,7 +80,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     report.complete = outcome.is_ok();
     publish(&report, &outputs)?;
     outputs.write(&report, true)?;
-    crate::metrics::bench::linger();
+    crate::run::live_metrics::linger();
     print_tables(&plan.outputs, &report);
     drop(runtime);
     drop(targets);

@@ -5,7 +5,6 @@
 use crate::client_cpu::{ClientCpu, CpuMark};
 use crate::net::byte_count::WireBytes;
 use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
-use crate::metrics::bench as live_metrics;
 use crate::report::load_figures::LoadFigures;
 use crate::report::otlp;
 use crate::report::records::BurstResult;
@@ -13,6 +12,7 @@ use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
 use crate::run::burst::RequestPlan;
+use crate::run::live_metrics;
 use crate::run::load::Load;
 use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;

@@ -22,7 +22,14 @@ const SCENARIO: &str = "48x64 binary REST";
 fn start_bench(dir: &Path, addr: &str, args: &[&str]) -> (Child, SocketAddr) {
     let json = dir.join("out.json");
     let mut child = common::serve_process::imgwire()
-        .args(["bench", "--quiet", "--sizes", "48x64", "--payloads", "binary"])
+        .args([
+            "bench",
+            "--quiet",
+            "--sizes",
+            "48x64",
+            "--payloads",
+            "binary",
+        ])
         .args(["--protocols", "rest", "--metrics-addr", addr, "--json"])
         .arg(&json)
         .args(args)
@@ -49,7 +56,10 @@ fn scrape(addr: SocketAddr) -> Option<String> {
     let exchange = http(addr, "GET", "/metrics", &[], b"");
     assert_eq!(exchange.status, 200);
     let content_type = exchange.header("content-type").unwrap_or_default();
-    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
     Some(exchange.text().to_string())
 }
 
@@ -82,12 +92,19 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
     assert_eq!(requests, 2.0 * 40.0, "the counted bursts alone");
     let scenario = format!("scenario=\"{SCENARIO}\"");
     let base = [scenario.as_str(), "protocol=\"rest\"", "shard=\"0\""];
-    assert_eq!(sample(&last, "imgwire_requests_total", &base), Some(requests), "{last}");
+    assert_eq!(
+        sample(&last, "imgwire_requests_total", &base),
+        Some(requests),
+        "{last}"
+    );
     assert_eq!(sample(&last, "imgwire_errors_total", &base), Some(0.0));
     assert!(sample(&last, "imgwire_sent_bytes_total", &base).unwrap() > requests * 1000.0);
     assert!(sample(&last, "imgwire_client_cpu_seconds_total", &base).unwrap() > 0.0);
     let wall = [scenario.as_str(), "stage=\"wall\""];
-    assert_eq!(sample(&last, "imgwire_stage_seconds_count", &wall), Some(requests));
+    assert_eq!(
+        sample(&last, "imgwire_stage_seconds_count", &wall),
+        Some(requests)
+    );
     let buckets: Vec<f64> = last
         .lines()
         .filter(|l| l.starts_with("imgwire_stage_seconds_bucket{") && l.contains("stage=\"wall\""))
@@ -97,7 +114,10 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
     assert!(buckets.windows(2).all(|w| w[0] <= w[1]), "cumulative");
     assert_eq!(buckets.last(), Some(&requests), "+Inf holds every request");
     let decode = [scenario.as_str(), "stage=\"server.decode\""];
-    assert_eq!(sample(&last, "imgwire_stage_seconds_count", &decode), Some(requests));
+    assert_eq!(
+        sample(&last, "imgwire_stage_seconds_count", &decode),
+        Some(requests)
+    );
 }
 
 #[test]
@@ -105,12 +125,23 @@ fn a_taken_metrics_address_is_refused_by_flag() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let out = common::serve_process::imgwire()
-        .args(["bench", "--sizes", "48x64", "-n", "1", "--metrics-addr", &addr])
+        .args([
+            "bench",
+            "--sizes",
+            "48x64",
+            "-n",
+            "1",
+            "--metrics-addr",
+            &addr,
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains(&format!("--metrics-addr {addr}")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--metrics-addr {addr}")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -119,18 +150,42 @@ fn serve_counts_its_answers_and_their_stages_on_its_rest_port() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("out.json");
     common::serve_process::run_ok(&[
-        "bench", "--quiet", "--rest-url", &rest, "--protocols", "rest", "--payloads",
-        "binary", "--sizes", "48x64", "-c", "2", "-n", "5", "--json", json.to_str().unwrap(),
+        "bench",
+        "--quiet",
+        "--rest-url",
+        &rest,
+        "--protocols",
+        "rest",
+        "--payloads",
+        "binary",
+        "--sizes",
+        "48x64",
+        "-c",
+        "2",
+        "-n",
+        "5",
+        "--json",
+        json.to_str().unwrap(),
     ]);
     let report: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let counted = report["scenarios"][0]["requests"].as_f64().unwrap();
-    let addr: SocketAddr = rest.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let addr: SocketAddr = rest
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
     let text = scrape(addr).unwrap();
     let ok = ["protocol=\"rest\"", "outcome=\"ok\""];
     let answered = sample(&text, "imgwire_server_requests_total", &ok).unwrap();
-    assert!(answered >= counted && counted == 10.0, "{answered} answered, {counted} counted");
+    assert!(
+        answered >= counted && counted == 10.0,
+        "{answered} answered, {counted} counted"
+    );
     let decode = ["stage=\"server.decode\"", "protocol=\"rest\""];
-    assert_eq!(sample(&text, "imgwire_server_stage_seconds_count", &decode), Some(answered));
+    assert_eq!(
+        sample(&text, "imgwire_server_stage_seconds_count", &decode),
+        Some(answered)
+    );
     assert!(sample(&text, "imgwire_server_stage_seconds_total", &decode).unwrap() > 0.0);
 }
 
@@ -155,8 +210,15 @@ impl Prometheus {
         let install = std::process::Command::new(root.join("scripts/install-prometheus.sh"))
             .output()
             .unwrap();
-        assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
-        let binary = String::from_utf8(install.stdout).unwrap().trim().to_string();
+        assert!(
+            install.status.success(),
+            "{}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        let binary = String::from_utf8(install.stdout)
+            .unwrap()
+            .trim()
+            .to_string();
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("prometheus.yml");
         let scrape = format!(
@@ -164,16 +226,25 @@ impl Prometheus {
              - job_name: imgwire\n    static_configs:\n      - targets: ['{target}']\n"
         );
         std::fs::write(&config, scrape).unwrap();
-        let addr: SocketAddr = format!("127.0.0.1:{}", common::free_port()).parse().unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+            .parse()
+            .unwrap();
         let child = std::process::Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={addr}"))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("log")).unwrap())
             .spawn()
             .unwrap();
-        let prometheus = Prometheus { child, addr, _dir: dir };
+        let prometheus = Prometheus {
+            child,
+            addr,
+            _dir: dir,
+        };
         for _ in 0..300 {
             let up = std::net::TcpStream::connect(addr).is_ok()
                 && http(addr, "GET", "/-/ready", &[], b"").status == 200;
@@ -213,14 +284,32 @@ fn dashboard_queries() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grafana/imgwire.json");
     let dashboard: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let panels = dashboard["panels"].as_array().unwrap();
-    let titles: Vec<String> = panels.iter().map(|p| p["title"].as_str().unwrap().to_lowercase()).collect();
-    for wanted in ["throughput", "p50", "p99", "errors", "client cpu", "per shard"] {
-        assert!(titles.iter().any(|t| t.contains(wanted)), "no {wanted} panel in {titles:?}");
+    let titles: Vec<String> = panels
+        .iter()
+        .map(|p| p["title"].as_str().unwrap().to_lowercase())
+        .collect();
+    for wanted in [
+        "throughput",
+        "p50",
+        "p99",
+        "errors",
+        "client cpu",
+        "per shard",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.contains(wanted)),
+            "no {wanted} panel in {titles:?}"
+        );
     }
-    let targets = panels.iter().flat_map(|p| p["targets"].as_array().unwrap().clone());
+    let targets = panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap().clone());
     let exprs = targets.map(|t| t["expr"].as_str().unwrap().to_string());
     exprs
-        .map(|e| e.replace("$__rate_interval", "1m").replace("$scenario", ".*"))
+        .map(|e| {
+            e.replace("$__rate_interval", "1m")
+                .replace("$scenario", ".*")
+        })
         .collect()
 }
 
@@ -228,10 +317,21 @@ fn dashboard_queries() -> Vec<String> {
 #[ignore = "needs Debian's prometheus package: scripts/install-prometheus.sh (scripts/test.sh runs it)"]
 fn a_real_prometheus_reads_the_reports_p99_within_a_bucket() {
     let (_server, rest, _, _) = common::serve_process::serve_process(&[]);
-    let metrics: SocketAddr = format!("127.0.0.1:{}", common::free_port()).parse().unwrap();
+    let metrics: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+        .parse()
+        .unwrap();
     let prometheus = Prometheus::start(metrics);
     let dir = tempfile::tempdir().unwrap();
-    let args = ["--rest-url", &rest, "--load", "closed", "--duration", "6", "-c", "4"];
+    let args = [
+        "--rest-url",
+        &rest,
+        "--load",
+        "closed",
+        "--duration",
+        "6",
+        "-c",
+        "4",
+    ];
     let (mut child, bound) = start_bench(dir.path(), &metrics.to_string(), &args);
     assert_eq!(bound, metrics);
     assert!(child.wait().unwrap().success());
@@ -246,13 +346,22 @@ fn a_real_prometheus_reads_the_reports_p99_within_a_bucket() {
     assert_eq!(result.len(), 1, "{result:?}");
     let promql_p99: f64 = result[0]["value"][1].as_str().unwrap().parse().unwrap();
     let (ours, theirs) = (bucket_of(p99_s), bucket_of(promql_p99));
-    eprintln!("wall p99: report {p99_s:.6} s (bucket {ours}), PromQL {promql_p99:.6} s (bucket {theirs})");
-    assert!(ours.abs_diff(theirs) <= 1, "report {p99_s} s, PromQL {promql_p99} s");
+    eprintln!(
+        "wall p99: report {p99_s:.6} s (bucket {ours}), PromQL {promql_p99:.6} s (bucket {theirs})"
+    );
+    assert!(
+        ours.abs_diff(theirs) <= 1,
+        "report {p99_s} s, PromQL {promql_p99} s"
+    );
     let requests = prometheus.query(&format!(
         "last_over_time(imgwire_requests_total{{scenario=\"{SCENARIO}\"}}[5m])"
     ));
     let scraped: f64 = requests[0]["value"][1].as_str().unwrap().parse().unwrap();
-    assert_eq!(Some(scraped), scenario["requests"].as_f64(), "the last figures were scraped");
+    assert_eq!(
+        Some(scraped),
+        scenario["requests"].as_f64(),
+        "the last figures were scraped"
+    );
     for query in dashboard_queries() {
         prometheus.query(&query);
     }

@@ -27,7 +27,10 @@ fn export(dir: &Path, extra: &[&str]) -> (Value, Vec<Value>) {
         let data: Value = serde_json::from_str(line).expect("each line is one JSON object");
         let resource = &data["resourceSpans"][0];
         assert_eq!(resource["resource"]["attributes"][0]["key"], "service.name");
-        let spans = resource["scopeSpans"][0]["spans"].as_array().unwrap().clone();
+        let spans = resource["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .clone();
         assert!(!spans.is_empty(), "a line holds spans: {line}");
         spans
     });
@@ -35,17 +38,25 @@ fn export(dir: &Path, extra: &[&str]) -> (Value, Vec<Value>) {
 }
 
 fn nanos(span: &Value, field: &str) -> u128 {
-    let text = span[field].as_str().unwrap_or_else(|| panic!("{field} is a string: {span}"));
+    let text = span[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} is a string: {span}"));
     text.parse().unwrap()
 }
 
 fn is_hex(text: &str, len: usize) -> bool {
-    text.len() == len && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    text.len() == len
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn counted_requests(report: &Value) -> Vec<u64> {
     let scenarios = report["scenarios"].as_array().unwrap();
-    scenarios.iter().map(|s| s["requests"].as_u64().unwrap()).collect()
+    scenarios
+        .iter()
+        .map(|s| s["requests"].as_u64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -59,11 +70,18 @@ fn every_counted_request_is_one_trace_with_its_stages_nested_inside() {
         assert!(nanos(span, "startTimeUnixNano") <= nanos(span, "endTimeUnixNano"));
         // After 2020: real Unix times, not times since the run began.
         assert!(nanos(span, "startTimeUnixNano") > 1_577_836_800_000_000_000);
-        traces.entry(span["traceId"].as_str().unwrap().into()).or_default().push(span);
+        traces
+            .entry(span["traceId"].as_str().unwrap().into())
+            .or_default()
+            .push(span);
     }
     let requests: u64 = counted_requests(&report).iter().sum();
     assert_eq!(requests, 2 * 3 * 2, "2 protocols x 3 bursts x 2 at once");
-    assert_eq!(traces.len() as u64, requests, "one trace per counted request");
+    assert_eq!(
+        traces.len() as u64,
+        requests,
+        "one trace per counted request"
+    );
     for spans in traces.values() {
         check_trace(spans);
     }
@@ -72,9 +90,15 @@ fn every_counted_request_is_one_trace_with_its_stages_nested_inside() {
 /// One root client span; serialize, round trip and response under it; the
 /// server's stages under the round trip and inside its time.
 fn check_trace(spans: &[&Value]) {
-    let ids: BTreeSet<&str> = spans.iter().map(|s| s["spanId"].as_str().unwrap()).collect();
+    let ids: BTreeSet<&str> = spans
+        .iter()
+        .map(|s| s["spanId"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), spans.len(), "span ids are unique");
-    let roots: Vec<&&Value> = spans.iter().filter(|s| s.get("parentSpanId").is_none()).collect();
+    let roots: Vec<&&Value> = spans
+        .iter()
+        .filter(|s| s.get("parentSpanId").is_none())
+        .collect();
     assert_eq!(roots.len(), 1, "{spans:?}");
     let root = roots[0];
     assert_eq!(root["kind"], 3, "the request is a CLIENT span");
@@ -87,8 +111,14 @@ fn check_trace(spans: &[&Value]) {
         nanos(child, "startTimeUnixNano") >= nanos(parent, "startTimeUnixNano")
             && nanos(child, "endTimeUnixNano") <= nanos(parent, "endTimeUnixNano")
     };
-    let server: Vec<&&Value> = spans.iter().filter(|s| s["name"].as_str().unwrap().starts_with("server.")).collect();
-    assert!(server.iter().any(|s| s["name"] == "server.decode"), "{spans:?}");
+    let server: Vec<&&Value> = spans
+        .iter()
+        .filter(|s| s["name"].as_str().unwrap().starts_with("server."))
+        .collect();
+    assert!(
+        server.iter().any(|s| s["name"] == "server.decode"),
+        "{spans:?}"
+    );
     for span in server {
         assert_eq!(span["parentSpanId"], round_trip["spanId"]);
         assert!(inside(span, round_trip), "{span} inside {round_trip}");
@@ -102,7 +132,10 @@ fn check_trace(spans: &[&Value]) {
 fn a_trace_sample_keeps_an_even_share_of_each_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let (report, spans) = export(dir.path(), &["--trace-sample", "0.5"]);
-    let roots = spans.iter().filter(|s| s.get("parentSpanId").is_none()).count();
+    let roots = spans
+        .iter()
+        .filter(|s| s.get("parentSpanId").is_none())
+        .count();
     let kept: u64 = counted_requests(&report).iter().map(|n| n / 2).sum();
     assert_eq!(roots as u64, kept);
     for bad in ["0", "1.5", "half"] {
@@ -112,7 +145,10 @@ fn a_trace_sample_keeps_an_even_share_of_each_scenario() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
-        assert!(stderr.contains("--trace-sample") && stderr.contains(bad), "{stderr}");
+        assert!(
+            stderr.contains("--trace-sample") && stderr.contains(bad),
+            "{stderr}"
+        );
     }
 }
 
@@ -154,8 +190,15 @@ fn protobufs_otlp_parser_reads_every_line() {
     let install = std::process::Command::new(root.join("scripts/install-otlp-check.sh"))
         .output()
         .unwrap();
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
-    let python = String::from_utf8(install.stdout).unwrap().trim().to_string();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let python = String::from_utf8(install.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let (_, spans) = export(dir.path(), &[]);
     let read = std::process::Command::new(python)
@@ -164,7 +207,13 @@ fn protobufs_otlp_parser_reads_every_line() {
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&read.stderr);
-    assert!(read.status.success(), "the OTLP parser refused the file: {stderr}");
-    let parsed: usize = String::from_utf8_lossy(&read.stdout).trim().parse().unwrap();
+    assert!(
+        read.status.success(),
+        "the OTLP parser refused the file: {stderr}"
+    );
+    let parsed: usize = String::from_utf8_lossy(&read.stdout)
+        .trim()
+        .parse()
+        .unwrap();
     assert_eq!(parsed, spans.len());
 }

@@ -1,12 +1,12 @@
-//! What `imgwire bench --metrics-addr` exports: each counted burst or
-//! window as it arrives (warm-up left out), by scenario, stage, protocol
-//! and shard. One registry per process, started by the first run that asks
+//! What `imgwire bench --metrics-addr` exports (`metrics` serves it): each
+//! counted burst or window as it arrives (warm-up left out), by scenario,
+//! stage, protocol and shard. One registry per process, started by the first run that asks
 //! and kept while the process lives, so a sweep's or tune's runs add to the
 //! same counters on the same port.
 
-use super::endpoint;
-use super::registry::{Kind, Labels, Registry};
 use crate::client_cpu::CpuMark;
+use crate::metrics::endpoint;
+use crate::metrics::registry::{Kind, Labels, Registry};
 use crate::report::records::BurstResult;
 use crate::report::Scenario;
 use crate::stage::Stage;
@@ -52,7 +52,10 @@ static LIVE: OnceLock<Live> = OnceLock::new();
 pub fn start(addr: SocketAddr) -> Result<SocketAddr> {
     if let Some(live) = LIVE.get() {
         if addr.port() != 0 && addr != live.addr {
-            bail!("--metrics-addr {addr}: this process already serves /metrics on {}", live.addr);
+            bail!(
+                "--metrics-addr {addr}: this process already serves /metrics on {}",
+                live.addr
+            );
         }
         return Ok(live.addr);
     }
@@ -80,10 +83,14 @@ pub fn record_counted(source: &BurstSource, burst: &BurstResult) {
     let Some(live) = LIVE.get() else { return };
     let scenario = source.scenario;
     let base = base_labels(source);
-    let cpu_s = live.cpu_due().then_some(source.cpu_start).flatten().map(|mark| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        mark.since(cores).cpu_s
-    });
+    let cpu_s = live
+        .cpu_due()
+        .then_some(source.cpu_start)
+        .flatten()
+        .map(|mark| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            mark.since(cores).cpu_s
+        });
     let stage_labels = |stage: Stage| {
         let mut labels = base.clone();
         labels.insert(1, ("stage", stage.name().to_string()));
@@ -121,7 +128,8 @@ pub fn record_counted(source: &BurstSource, burst: &BurstResult) {
 pub fn record_client_cpu(source: &BurstSource, cpu_s: f64) {
     let Some(live) = LIVE.get() else { return };
     let labels = base_labels(source);
-    live.registry.update(|batch| batch.set(CLIENT_CPU, &labels, cpu_s));
+    live.registry
+        .update(|batch| batch.set(CLIENT_CPU, &labels, cpu_s));
 }
 
 fn base_labels(source: &BurstSource) -> Labels {
