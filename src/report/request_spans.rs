@@ -94,8 +94,8 @@ mod tests {
         let spans = RequestSpans::of(&record);
         assert_eq!(spans.request.duration, us(120));
         assert_eq!(spans.round_trip.start, us(1010));
-        assert_eq!(spans.server[0].1.start, us(1010 + 25));
-        assert_eq!(spans.server[1].1.start, us(1010 + 55));
+        assert_eq!(spans.server[0].1.start, us(1010 + 30));
+        assert_eq!(spans.server[1].1.start, us(1010 + 60));
         assert_eq!(spans.response.start, us(1110));
     }
 }
