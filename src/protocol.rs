@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 /// The protocols imgwire can send over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// JSON or raw bytes over HTTP/1.1 (axum server, hyper client).

@@ -17,13 +17,16 @@ use std::path::PathBuf;
 mod compare;
 mod encode;
 mod load;
+mod merge;
 mod outputs;
 mod serve;
 mod shard;
 pub mod tune;
 mod values;
 pub use compare::CompareArgs;
+pub use encode::EncodeDecisionArgs;
 pub use load::LoadArgs;
+pub use merge::MergeArgs;
 pub use outputs::OutputArgs;
 pub use serve::ServeArgs;
 pub use tune::TuneArgs;
@@ -45,12 +48,14 @@ pub enum Command {
     Bench(Box<BenchArgs>),
     /// Run the built-in REST and gRPC servers until Ctrl-C.
     Serve(Box<ServeArgs>),
-    /// Compare JPEG encoders (CPU and GPU): speed per thread count, size and quality after decoding.
+    /// Compare JPEG encoders (CPU and GPU) and raw frames: speed per thread count, size, quality after decoding, the server's decode, and each frame's cost end to end over a link.
     Encode(Box<EncodeArgs>),
     /// Compare two `bench --json` reports: per scenario and stage, the change B vs A with its 95 % interval, and whether it exceeds the noise.
     Compare(Box<CompareArgs>),
     /// Search the transport settings (HTTP/2 windows and frames, channels, pool) for the fastest on one workload, and print the flags that reproduce it.
     Tune(Box<TuneArgs>),
+    /// Merge the JSON reports of a sharded run (`bench --shard I/N`) into one: percentiles from the shards' histograms added, throughput summed, and a per-shard table that shows a shard standing out.
+    Merge(Box<MergeArgs>),
 }
 
 /// Settings the built-in servers take, in `bench` and in `serve`.
@@ -259,12 +264,12 @@ pub struct EncodeArgs {
     /// JPEG chroma subsampling (turbojpeg and nvJPEG; image-rs always encodes 4:4:4).
     #[arg(long, value_enum, default_value_t = Subsampling::S420)]
     pub subsampling: Subsampling,
-    /// Encoders, comma-separated (nvjpeg uploads each frame; nvjpeg-device encodes frames already on the GPU).
+    /// Encoders, comma-separated (none: raw frames; nvjpeg uploads each frame; nvjpeg-device encodes frames already on the GPU).
     #[arg(
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "turbojpeg,image-rs,nvjpeg,nvjpeg-device"
+        default_value = "turbojpeg,image-rs,none,nvjpeg,nvjpeg-device"
     )]
     pub encoders: Vec<crate::encode::EncoderChoice>,
     /// Thread counts, comma-separated; each thread its own encoder (nvJPEG: its own CUDA stream). Default: 1, each power of two below the core count, and the core count.
@@ -279,12 +284,14 @@ pub struct EncodeArgs {
     /// Write the results as JSON (`-`: stdout; the table then goes to stderr).
     #[arg(long = "export-json", visible_alias = "json", value_name = "PATH")]
     pub json: Option<PathBuf>,
-    /// Write one CSV line per measured row and per reference point (`-`: stdout).
+    /// Write one CSV line per measured row, reference point, server decode and setting x link (`-`: stdout).
     #[arg(long = "export-csv", visible_alias = "csv", value_name = "PATH")]
     pub csv: Option<PathBuf>,
     /// Print long lines whole instead of wrapping them to 100 columns.
     #[arg(long)]
     pub wide: bool,
+    #[command(flatten)]
+    pub decision: encode::EncodeDecisionArgs,
 }
 
 /// Runs the chosen command.
@@ -304,6 +311,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             crate::encode::run(&args.plan()).map(|_| ())
         }
         Command::Compare(args) => crate::compare::run(&args.plan()).map(|_| ()),
+        Command::Merge(args) => crate::merge::command::run(&args.plan()).map(|_| ()),
         Command::Tune(args) => {
             values::warn_about_sizes(&args.bench.sizes);
             tune::tune(&args)

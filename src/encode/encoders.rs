@@ -5,6 +5,7 @@
 use crate::encoders::{make_encoder, EncodeSettings, Encoder, EncoderKind, Subsampling};
 use crate::frame::Frame;
 use crate::gpu::{DeviceFrame, GpuContext, GpuUse, NvjpegEncoder};
+use crate::wire::ImageFormat;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use serde::Serialize;
@@ -17,6 +18,8 @@ pub enum EncoderChoice {
     Turbojpeg,
     /// image-rs's pure-Rust JPEG encoder (always 4:4:4).
     ImageRs,
+    /// No compression: the frame's raw RGB bytes, as `bench --encoder none` sends them.
+    None,
     /// nvJPEG on the GPU, each frame copied from host memory first.
     Nvjpeg,
     /// nvJPEG on the GPU, frames already in device memory (no upload).
@@ -28,6 +31,7 @@ impl EncoderChoice {
         match self {
             EncoderChoice::Turbojpeg => "turbojpeg",
             EncoderChoice::ImageRs => "image-rs",
+            EncoderChoice::None => "none",
             EncoderChoice::Nvjpeg => "nvjpeg",
             EncoderChoice::NvjpegDevice => "nvjpeg-device",
         }
@@ -37,18 +41,38 @@ impl EncoderChoice {
         matches!(self, EncoderChoice::Nvjpeg | EncoderChoice::NvjpegDevice)
     }
 
-    /// The chroma subsampling the encoder really applies when `asked`.
-    pub fn applied_subsampling(self, asked: Subsampling) -> Subsampling {
-        let kind = match self {
+    /// Whether the encoder compresses (and so has a quality and a chroma
+    /// subsampling); `none` sends the frame's own bytes.
+    pub fn compresses(self) -> bool {
+        self != EncoderChoice::None
+    }
+
+    /// How its output is packed on the wire: raw bytes for `none`.
+    pub fn format(self) -> ImageFormat {
+        match self {
+            EncoderChoice::None => ImageFormat::Raw,
+            _ => ImageFormat::Jpeg,
+        }
+    }
+
+    /// The encoder `bench --encoder` names for the same path.
+    pub fn kind(self) -> EncoderKind {
+        match self {
             EncoderChoice::Turbojpeg => EncoderKind::Turbojpeg,
             EncoderChoice::ImageRs => EncoderKind::ImageRs,
+            EncoderChoice::None => EncoderKind::None,
             EncoderChoice::Nvjpeg | EncoderChoice::NvjpegDevice => EncoderKind::Nvjpeg,
-        };
+        }
+    }
+
+    /// The chroma subsampling the encoder really applies when `asked`
+    /// (`None` for raw frames).
+    pub fn applied_subsampling(self, asked: Subsampling) -> Option<Subsampling> {
         let settings = EncodeSettings {
             quality: 90,
             subsampling: asked,
         };
-        kind.applied(settings).1.unwrap_or(asked)
+        self.kind().applied(settings).1
     }
 }
 
@@ -100,6 +124,7 @@ pub fn make<'a>(
     match choice {
         EncoderChoice::Turbojpeg => host(EncoderKind::Turbojpeg),
         EncoderChoice::ImageRs => host(EncoderKind::ImageRs),
+        EncoderChoice::None => host(EncoderKind::None),
         EncoderChoice::Nvjpeg => host(EncoderKind::Nvjpeg),
         EncoderChoice::NvjpegDevice => Ok(Box::new(device_encoder(settings, frames)?)),
     }
@@ -156,11 +181,17 @@ mod tests {
         }
         assert_eq!(
             EncoderChoice::ImageRs.applied_subsampling(Subsampling::S420),
-            Subsampling::S444
+            Some(Subsampling::S444)
         );
         assert_eq!(
             EncoderChoice::NvjpegDevice.applied_subsampling(Subsampling::S422),
-            Subsampling::S422
+            Some(Subsampling::S422)
         );
+        assert_eq!(
+            EncoderChoice::None.applied_subsampling(Subsampling::S420),
+            None
+        );
+        let mut raw = make(EncoderChoice::None, settings, &frames).unwrap();
+        assert_eq!(raw.encode(1).unwrap(), frames[1].pixels);
     }
 }

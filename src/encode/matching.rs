@@ -27,7 +27,7 @@ pub fn same_quality(rows: &[Row], sweep: &[ReferencePoint], threads: usize) -> V
             Some(SameQuality {
                 size: row.size.clone(),
                 encoder: row.encoder,
-                quality: row.quality,
+                quality: row.quality?,
                 threads,
                 psnr_rgb_db: psnr,
                 megapixels_per_s: speed.megapixels_per_s,
@@ -124,8 +124,8 @@ mod tests {
         Row {
             size: "8x8".to_string(),
             encoder,
-            quality,
-            subsampling: Subsampling::S444,
+            quality: Some(quality),
+            subsampling: Some(Subsampling::S444),
             frame_pool_size: 1,
             error: None,
             speed: Some(speed(threads, mps)),

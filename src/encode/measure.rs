@@ -7,6 +7,7 @@ use super::encoders::PoolEncoder;
 use super::quality::{compare, Quality};
 use crate::frame::Frame;
 use crate::report::summary::{nanos, summarize};
+use crate::wire::ImageFormat;
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
 use std::sync::Barrier;
@@ -125,29 +126,39 @@ fn encode_share(
     })
 }
 
-/// Encodes each frame of the pool once with `encoder`, decodes it with
-/// turbojpeg and compares it with its source.
-pub fn judge(encoder: &mut dyn PoolEncoder, frames: &[Frame]) -> Result<Fidelity> {
+/// Each frame of the pool encoded once, in order.
+pub fn encode_pool(encoder: &mut dyn PoolEncoder, frames: &[Frame]) -> Result<Vec<Vec<u8>>> {
     if frames.is_empty() {
         bail!("no frames to encode");
+    }
+    (0..frames.len())
+        .map(|index| encoder.encode(index))
+        .collect()
+}
+
+/// What `outputs` (one per pool frame, in order) are worth: decoded with
+/// turbojpeg (JPEG) or taken as they are (raw) and compared with their
+/// sources.
+pub fn judge(outputs: &[Vec<u8>], frames: &[Frame], format: ImageFormat) -> Result<Fidelity> {
+    if frames.is_empty() || outputs.len() != frames.len() {
+        bail!("{} outputs for {} frames", outputs.len(), frames.len());
     }
     let mut bytes = 0u64;
     let mut pixels = 0u64;
     let mut qualities = Vec::with_capacity(frames.len());
-    for (index, frame) in frames.iter().enumerate() {
-        let jpeg = encoder.encode(index)?;
-        let decoded = turbojpeg::decompress(&jpeg, turbojpeg::PixelFormat::RGB)
-            .context("turbojpeg could not decode the encoder's output")?;
+    for (output, frame) in outputs.iter().zip(frames) {
         let (w, h) = (frame.width as usize, frame.height as usize);
-        if (decoded.width, decoded.height) != (w, h) {
-            bail!(
-                "the encoder's JPEG decodes to {}x{}, not the frame's {h}x{w}",
-                decoded.height,
-                decoded.width
-            );
-        }
-        qualities.push(compare(&frame.pixels, &decoded.pixels, w, h));
-        bytes += jpeg.len() as u64;
+        let decoded = match format {
+            ImageFormat::Raw if output.len() == frame.pixels.len() => output.clone(),
+            ImageFormat::Raw => bail!(
+                "the raw output is {} bytes, not the frame's {}",
+                output.len(),
+                frame.pixels.len()
+            ),
+            ImageFormat::Jpeg => decode_jpeg(output, w, h)?,
+        };
+        qualities.push(compare(&frame.pixels, &decoded, w, h));
+        bytes += output.len() as u64;
         pixels += (w * h) as u64;
     }
     Ok(Fidelity {
@@ -155,6 +166,20 @@ pub fn judge(encoder: &mut dyn PoolEncoder, frames: &[Frame]) -> Result<Fidelity
         bits_per_pixel: bytes as f64 * 8.0 / pixels as f64,
         quality: mean_quality(&qualities),
     })
+}
+
+/// An encoder's JPEG back to RGB, held to the frame's size.
+fn decode_jpeg(jpeg: &[u8], w: usize, h: usize) -> Result<Vec<u8>> {
+    let decoded = turbojpeg::decompress(jpeg, turbojpeg::PixelFormat::RGB)
+        .context("turbojpeg could not decode the encoder's output")?;
+    if (decoded.width, decoded.height) != (w, h) {
+        bail!(
+            "the encoder's JPEG decodes to {}x{}, not the frame's {h}x{w}",
+            decoded.height,
+            decoded.width
+        );
+    }
+    Ok(decoded.pixels)
 }
 
 /// The mean of each figure; a PSNR is left out of its mean where the frame
@@ -194,16 +219,31 @@ mod tests {
             assert!(speed.p50_frame_ns > 0 && speed.p50_frame_ns <= speed.p99_frame_ns);
             assert!(speed.megapixels_per_s > 0.0);
         }
-        let fidelity = judge(
-            make(EncoderChoice::Turbojpeg, settings, &frames)
-                .unwrap()
-                .as_mut(),
-            &frames,
-        )
-        .unwrap();
+        let mut encoder = make(EncoderChoice::Turbojpeg, settings, &frames).unwrap();
+        let outputs = encode_pool(encoder.as_mut(), &frames).unwrap();
+        let fidelity = judge(&outputs, &frames, ImageFormat::Jpeg).unwrap();
         assert!(fidelity.bits_per_pixel > 0.0);
         assert!(fidelity.quality.psnr_rgb_db.unwrap() > 20.0, "{fidelity:?}");
         assert!(fidelity.quality.ssim_y > 0.5 && fidelity.quality.ssim_y <= 1.0);
+    }
+
+    #[test]
+    fn raw_frames_come_back_identical() {
+        let size = "8x12".parse().unwrap();
+        let frames: Vec<Frame> = (0..2)
+            .map(|i| generate(Content::Noise, size, 1, i))
+            .collect();
+        let outputs: Vec<Vec<u8>> = frames.iter().map(|f| f.pixels.clone()).collect();
+        let fidelity = judge(&outputs, &frames, ImageFormat::Raw).unwrap();
+        assert_eq!(fidelity.mean_encoded_bytes, 8 * 12 * 3);
+        assert_eq!(fidelity.bits_per_pixel, 24.0);
+        assert_eq!(
+            fidelity.quality.psnr_rgb_db, None,
+            "identical: infinite PSNR"
+        );
+        assert!((fidelity.quality.ssim_y - 1.0).abs() < 1e-9);
+        let short = [outputs[0][1..].to_vec(), outputs[1].clone()];
+        assert!(judge(&short, &frames, ImageFormat::Raw).is_err());
     }
 
     #[test]

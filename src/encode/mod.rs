@@ -1,26 +1,36 @@
-//! `imgwire encode`: JPEG encoders compared on one machine, CPU against
-//! GPU. Per size x encoder x quality x thread count: ms per frame, megapixels
-//! per second, bits per pixel, and PSNR/SSIM after a turbojpeg decode; then
-//! each encoder beside turbojpeg at the same PSNR.
+//! `imgwire encode`: JPEG encoders (and raw frames) compared on one
+//! machine, CPU against GPU. Per size x encoder x quality x thread count: ms
+//! per frame, megapixels per second, bits per pixel, and PSNR/SSIM after a
+//! turbojpeg decode; each encoder beside turbojpeg at the same PSNR; each
+//! output decoded as the server decodes it; and the cost of a frame end to
+//! end over each link, with the cheapest choice per link speed.
 
+pub(crate) mod cells;
+pub(crate) mod decode;
 pub(crate) mod encoders;
 pub(crate) mod export;
 pub(crate) mod machine;
+pub(crate) mod markdown;
 pub(crate) mod matching;
 pub(crate) mod measure;
+pub(crate) mod projection;
 pub(crate) mod quality;
 pub(crate) mod render;
+pub(crate) mod render_link;
 pub(crate) mod results;
+pub(crate) mod setting;
 
 pub use encoders::EncoderChoice;
 pub use results::EncodeReport;
 
-use crate::encoders::{EncodeSettings, Subsampling};
+use crate::encoders::Subsampling;
 use crate::frame::{generate, Content, FileFrames, Frame, Size};
 use crate::gpu::GpuUse;
+use crate::link::LinkSpec;
 use crate::output::OutputPath;
+use crate::server::ServerDecoder;
 use anyhow::{bail, Result};
-use results::{Machine, ReferencePoint, Row, RunSettings, ENCODE_SCHEMA_VERSION};
+use results::{DecoderUnavailable, Machine, Row, RunSettings, ENCODE_SCHEMA_VERSION};
 
 /// Distinct generated frames per size: enough that no encoder sees one
 /// frame over and over, few enough to make quickly.
@@ -45,9 +55,14 @@ pub struct EncodePlan {
     pub encoders: Vec<EncoderChoice>,
     pub threads: Vec<usize>,
     pub frames: usize,
+    /// The server decoders each encoder's output is decoded with.
+    pub server_decoders: Vec<ServerDecoder>,
+    /// The links the end-to-end cost is projected for.
+    pub links: Vec<LinkSpec>,
     pub wide: bool,
     pub json: Option<OutputPath>,
     pub csv: Option<OutputPath>,
+    pub markdown: Option<OutputPath>,
 }
 
 /// The turbojpeg qualities other encoders are matched against: every
@@ -61,7 +76,13 @@ pub fn reference_qualities() -> Vec<u8> {
 /// to stdout) and writes the outputs asked for.
 pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
     check_outputs(plan)?;
-    let machine = machine_and_gpu(plan);
+    let (decoders, missing) = decode::usable_decoders(&plan.server_decoders);
+    if decoders.is_empty() {
+        if let Some((_, why)) = missing.first() {
+            bail!("{why}");
+        }
+    }
+    let machine = machine_and_gpu(plan, missing);
     if let Some(error) = &machine.gpu_error {
         if plan.encoders.iter().all(|e| e.on_gpu()) {
             bail!("{error}");
@@ -74,19 +95,23 @@ pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
     let mut report = empty_report(plan, machine, files.as_ref());
     for &size in &plan.sizes {
         let frames = load_frames(&plan.source, files.as_ref(), size)?;
+        let gpu_error = report.machine.gpu_error.clone();
         for &choice in &plan.encoders {
-            report.rows.extend(measure_encoder(
+            let measured = setting::measure_encoder(
                 plan,
-                &report.machine,
+                gpu_error.as_deref(),
+                &decoders,
                 size,
                 &frames,
                 choice,
-            )?);
+            )?;
+            report.rows.extend(measured.rows);
+            report.decode.extend(measured.decodes);
         }
         if needs_reference(&report.rows) {
             report
                 .reference_sweep
-                .extend(reference_sweep(plan, size, &frames)?);
+                .extend(setting::reference_sweep(plan, size, &frames)?);
         }
     }
     if let Some(error) = nothing_ran(&report.rows) {
@@ -94,24 +119,39 @@ pub fn run(plan: &EncodePlan) -> Result<EncodeReport> {
     }
     let threads = plan.threads.first().copied().unwrap_or(1);
     report.same_quality = matching::same_quality(&report.rows, &report.reference_sweep, threads);
+    report.link_costs = projection::link_costs(&report.rows, &report.decode, &plan.links, threads);
+    report.crossover =
+        projection::crossover(&report.link_costs, &report.settings.sizes, &plan.links);
     report.notes = render::notes(&report);
-    let table = render::render(&report, crate::report::width(plan.wide));
-    let to_stdout = [&plan.json, &plan.csv]
-        .into_iter()
-        .flatten()
-        .any(OutputPath::is_stdout);
-    if to_stdout {
+    write_outputs(plan, &report)?;
+    Ok(report)
+}
+
+/// The table (to stderr when an output goes to stdout), then each file.
+fn write_outputs(plan: &EncodePlan, report: &EncodeReport) -> Result<()> {
+    let table = render::render(report, crate::report::width(plan.wide));
+    if outputs(plan).iter().any(|o| o.is_stdout()) {
         eprint!("{table}");
     } else {
         print!("{table}");
     }
     if let Some(path) = &plan.json {
-        path.write(&export::json(&report)?)?;
+        path.write(&export::json(report)?)?;
     }
     if let Some(path) = &plan.csv {
-        path.write(&export::csv(&report))?;
+        path.write(&export::csv(report))?;
     }
-    Ok(report)
+    if let Some(path) = &plan.markdown {
+        path.write(markdown::markdown(report).as_bytes())?;
+    }
+    Ok(())
+}
+
+fn outputs(plan: &EncodePlan) -> Vec<&OutputPath> {
+    [&plan.json, &plan.csv, &plan.markdown]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn empty_report(plan: &EncodePlan, machine: Machine, files: Option<&FileFrames>) -> EncodeReport {
@@ -134,10 +174,16 @@ fn empty_report(plan: &EncodePlan, machine: Machine, files: Option<&FileFrames>)
             quality_method: "decoded with turbojpeg; PSNR on BT.601 luma and on RGB; SSIM on \
                              luma, 11x11 gaussian window (sigma 1.5), K1 0.01, K2 0.03, L 255; \
                              each the mean over the frame pool",
+            server_decoders: plan.server_decoders.clone(),
+            links: plan.links.clone(),
+            link_model: projection::MODEL,
         },
         rows: Vec::new(),
         reference_sweep: Vec::new(),
         same_quality: Vec::new(),
+        decode: Vec::new(),
+        link_costs: Vec::new(),
+        crossover: Vec::new(),
         notes: Vec::new(),
     }
 }
@@ -159,7 +205,7 @@ fn describe_source(source: &FrameSource, files: Option<&FileFrames>) -> String {
 
 /// The CPU, and the GPU when a GPU encoder was asked for: described where
 /// it works, the one-line reason where it does not.
-fn machine_and_gpu(plan: &EncodePlan) -> Machine {
+fn machine_and_gpu(plan: &EncodePlan, missing: Vec<(ServerDecoder, String)>) -> Machine {
     let (gpu, gpu_error) = if plan.encoders.iter().any(|e| e.on_gpu()) {
         match crate::gpu::probe(GpuUse::EncodeComparison) {
             Ok(description) => (Some(description), None),
@@ -173,6 +219,10 @@ fn machine_and_gpu(plan: &EncodePlan) -> Machine {
         cpu_cores: machine::cpu_cores(),
         gpu,
         gpu_error,
+        decoders_unavailable: missing
+            .into_iter()
+            .map(|(decoder, reason)| DecoderUnavailable { decoder, reason })
+            .collect(),
     }
 }
 
@@ -187,71 +237,6 @@ fn load_frames(source: &FrameSource, files: Option<&FileFrames>, size: Size) -> 
             .map(|index| generate(*content, size, *seed, index))
             .collect()),
     }
-}
-
-/// Every row of one encoder at one size: per quality, its fidelity and one
-/// speed per thread count. A GPU encoder that cannot run gives rows that
-/// say why, instead of ending the run.
-fn measure_encoder(
-    plan: &EncodePlan,
-    machine: &Machine,
-    size: Size,
-    frames: &[Frame],
-    choice: EncoderChoice,
-) -> Result<Vec<Row>> {
-    let mut rows = Vec::new();
-    for &quality in &plan.qualities {
-        let settings = EncodeSettings {
-            quality,
-            subsampling: plan.subsampling,
-        };
-        let row = Row {
-            size: size.to_string(),
-            encoder: choice,
-            quality,
-            subsampling: choice.applied_subsampling(plan.subsampling),
-            frame_pool_size: frames.len(),
-            error: None,
-            speed: None,
-            fidelity: None,
-        };
-        let outcome = match (&machine.gpu_error, choice.on_gpu()) {
-            (Some(error), true) => Err(anyhow::anyhow!("{error}")),
-            _ => measure_setting(plan, size, frames, choice, settings, &row),
-        };
-        match outcome {
-            Ok(measured) => rows.extend(measured),
-            Err(error) if choice.on_gpu() => rows.push(Row {
-                error: Some(format!("{error:#}")),
-                ..row
-            }),
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(rows)
-}
-
-fn measure_setting(
-    plan: &EncodePlan,
-    size: Size,
-    frames: &[Frame],
-    choice: EncoderChoice,
-    settings: EncodeSettings,
-    template: &Row,
-) -> Result<Vec<Row>> {
-    let make = || encoders::make(choice, settings, frames);
-    let fidelity = measure::judge(make()?.as_mut(), frames)?;
-    plan.threads
-        .iter()
-        .map(|&threads| {
-            let speed = measure::time_encoder(make, size.pixels(), plan.frames, threads)?;
-            Ok(Row {
-                speed: Some(speed),
-                fidelity: Some(fidelity),
-                ..template.clone()
-            })
-        })
-        .collect()
 }
 
 /// Where no encoder could run, the first reason.
@@ -269,39 +254,19 @@ fn nothing_ran(rows: &[Row]) -> Option<String> {
 /// Whether some encoder other than turbojpeg was measured, and so needs
 /// the reference sweep to be paired with.
 fn needs_reference(rows: &[Row]) -> bool {
-    rows.iter()
-        .any(|row| row.encoder != EncoderChoice::Turbojpeg && row.speed.is_some())
-}
-
-/// turbojpeg over the reference qualities at the first thread count.
-fn reference_sweep(plan: &EncodePlan, size: Size, frames: &[Frame]) -> Result<Vec<ReferencePoint>> {
-    let threads = plan.threads.first().copied().unwrap_or(1);
-    reference_qualities()
-        .into_iter()
-        .map(|quality| {
-            let settings = EncodeSettings {
-                quality,
-                subsampling: plan.subsampling,
-            };
-            let make = || encoders::make(EncoderChoice::Turbojpeg, settings, frames);
-            let count = plan.frames.min(REFERENCE_FRAMES);
-            Ok(ReferencePoint {
-                size: size.to_string(),
-                quality,
-                subsampling: plan.subsampling,
-                fidelity: measure::judge(make()?.as_mut(), frames)?,
-                speed: measure::time_encoder(make, size.pixels(), count, threads)?,
-            })
-        })
-        .collect()
+    rows.iter().any(|row| {
+        row.encoder != EncoderChoice::Turbojpeg && row.encoder.compresses() && row.speed.is_some()
+    })
 }
 
 /// Every output's folder exists and no two go to stdout, before anything
 /// is measured.
 fn check_outputs(plan: &EncodePlan) -> Result<()> {
-    let outputs: Vec<&OutputPath> = [&plan.json, &plan.csv].into_iter().flatten().collect();
+    let outputs = outputs(plan);
     if outputs.iter().filter(|o| o.is_stdout()).count() > 1 {
-        bail!("only one of --export-json and --export-csv can go to stdout (`-`)");
+        bail!(
+            "only one of --export-json, --export-csv and --export-markdown can go to stdout (`-`)"
+        );
     }
     for output in outputs.iter().filter(|o| !o.is_stdout()) {
         if output.path.is_dir() {

@@ -2,6 +2,7 @@
 //! method, per size one table of every encoder x quality x thread count and
 //! the same-quality pairs, then notes; 100 columns unless `--wide`.
 
+use super::cells::{db, gpu_label, size_grid};
 use super::results::{EncodeReport, OutOfRange, Row, SameQuality};
 use crate::report::{align_within, plural, wrap};
 use std::fmt::Write;
@@ -20,6 +21,7 @@ pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
             .collect();
         out += &same_quality_table(report, &pairs, width);
         out += &sweep_line(report, size, width);
+        out += &super::render_link::decision(report, size, width);
     }
     if !report.notes.is_empty() {
         out.push('\n');
@@ -33,11 +35,7 @@ pub fn render(report: &EncodeReport, width: Option<usize>) -> String {
 fn header(report: &EncodeReport, width: Option<usize>) -> String {
     let s = &report.settings;
     let m = &report.machine;
-    let gpu = match (&m.gpu, &m.gpu_error) {
-        (Some(gpu), _) => gpu.clone(),
-        (None, Some(_)) => "none usable (the nvjpeg rows say why)".to_string(),
-        (None, None) => "not asked for".to_string(),
-    };
+    let gpu = gpu_label(m);
     let mut out = wrap(
         &format!(
             "imgwire {} encode: {} per measurement after {} per thread; each thread its own \
@@ -63,53 +61,12 @@ fn header(report: &EncodeReport, width: Option<usize>) -> String {
     out
 }
 
-fn ms(ns: u64) -> String {
-    format!("{:.3}", ns as f64 / 1e6)
-}
-
-fn db(value: Option<f64>) -> String {
-    value.map_or_else(|| "inf".to_string(), |v| format!("{v:.2}"))
-}
-
 /// One size's rows: measured ones aligned, encoders that could not run
 /// after them, one line per reason.
 fn size_table(size: &str, rows: &[&Row], width: Option<usize>) -> String {
     let pool = rows.first().map_or(0, |r| r.frame_pool_size);
     let mut out = format!("{size}: {}\n", plural(pool, "distinct frame"));
-    let mut table = vec![[
-        "encoder", "q", "chroma", "threads", "p50 ms", "p99 ms", "MP/s", "bits/px", "PSNR Y",
-        "PSNR RGB", "SSIM Y",
-    ]
-    .map(String::from)
-    .to_vec()];
-    let mut previous: Option<(&str, u8)> = None;
-    for row in rows {
-        let (Some(speed), Some(fidelity)) = (row.speed, row.fidelity) else {
-            continue;
-        };
-        let first_of_setting = previous != Some((row.encoder.name(), row.quality));
-        previous = Some((row.encoder.name(), row.quality));
-        let shown = |text: String| {
-            if first_of_setting {
-                text
-            } else {
-                String::new()
-            }
-        };
-        table.push(vec![
-            shown(row.encoder.name().to_string()),
-            shown(row.quality.to_string()),
-            shown(row.subsampling.label().to_string()),
-            speed.threads.to_string(),
-            ms(speed.p50_frame_ns),
-            ms(speed.p99_frame_ns),
-            format!("{:.1}", speed.megapixels_per_s),
-            shown(format!("{:.3}", fidelity.bits_per_pixel)),
-            shown(db(fidelity.quality.psnr_y_db)),
-            shown(db(fidelity.quality.psnr_rgb_db)),
-            shown(format!("{:.4}", fidelity.quality.ssim_y)),
-        ]);
-    }
+    let table = size_grid(rows);
     if table.len() > 1 {
         out += &align_within(&table, 1, width);
     }
@@ -273,9 +230,19 @@ pub fn notes(report: &EncodeReport) -> Vec<String> {
                 .to_string(),
         );
     }
-    if report.same_quality.is_empty() && encoders.len() > 1 {
+    let compressing = encoders.iter().filter(|e| e.compresses()).count();
+    if report.same_quality.is_empty() && compressing > 1 {
         notes.push(
             "no same-quality pairs: they need turbojpeg's sweep and another encoder that ran."
+                .to_string(),
+        );
+    }
+    if !report.link_costs.is_empty() {
+        notes.push(
+            "end to end counts the image's bytes on the link and nothing else: the request's \
+             headers and framing, TCP's and HTTP's own round trips and a relay's scheduling are \
+             left out, so a small frame on a fast link costs more than projected \
+             (scripts/encode-vs-link.sh sets the projection against bench --link)."
                 .to_string(),
         );
     }

@@ -13,7 +13,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 /// Which encoder makes the bytes that go on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EncoderKind {
     /// libjpeg-turbo (bundled build, SIMD).
@@ -38,7 +38,7 @@ impl EncoderKind {
 }
 
 /// JPEG chroma subsampling.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 pub enum Subsampling {
     #[value(name = "420")]
     #[serde(rename = "420")]

@@ -44,7 +44,7 @@ pub struct ImageFolder {
 }
 
 /// One image file as it was read: its name, bytes on disk and pixels.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct ImageFile {
     pub name: String,
     pub file_bytes: u64,
@@ -69,7 +69,7 @@ impl std::fmt::Display for ImageFile {
 }
 
 /// A file left out by `--skip-bad-images`, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct SkippedFile {
     pub name: String,
     pub reason: String,
@@ -77,7 +77,7 @@ pub struct SkippedFile {
 
 /// What a folder held: the files read (in name order) and those skipped;
 /// the JSON report's `settings.image_files`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct ImageFiles {
     pub read: Vec<ImageFile>,
     pub skipped: Vec<SkippedFile>,

@@ -42,12 +42,16 @@ impl LinkBackend {
 }
 
 /// A link's bandwidth (per direction) and round-trip time.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct LinkSpec {
     /// Bits per second each way; `None` is unlimited.
     pub bits_per_second: Option<f64>,
     /// Round-trip time; each direction adds half of it.
-    #[serde(rename = "rtt_ns", serialize_with = "duration_ns")]
+    #[serde(
+        rename = "rtt_ns",
+        serialize_with = "duration_ns",
+        deserialize_with = "duration_from_ns"
+    )]
     pub rtt: Duration,
 }
 
@@ -207,6 +211,13 @@ fn duration_ns<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// `rtt_ns` read back (`imgwire merge` reads the shards' settings).
+fn duration_from_ns<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
+    <u64 as serde::Deserialize>::deserialize(deserializer).map(Duration::from_nanos)
 }
 
 #[cfg(test)]

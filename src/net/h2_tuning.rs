@@ -8,7 +8,7 @@ use serde::Serialize;
 /// HTTP/2 flow-control and framing settings, for gRPC and REST/2, and
 /// the sockets' TCP_NODELAY, for every protocol, on client and server
 /// alike. `None` keeps the library's default.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, serde::Deserialize)]
 pub struct H2Tuning {
     pub stream_window_bytes: Option<u32>,
     pub connection_window_bytes: Option<u32>,

@@ -5,10 +5,10 @@
 
 use super::summary::Summary;
 use clap::ValueEnum;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How requests are offered (`--load`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoadModel {
     /// The seed's: bursts of --concurrency requests, each burst after the
@@ -46,7 +46,7 @@ pub const WARMUP_AGREEING: usize = 3;
 
 /// The run's load settings, beside `concurrency`, `bursts` and
 /// `warmup_bursts` (flattened into `settings`).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LoadSettings {
     pub load_model: LoadModel,
     /// Requests per second of an open load (null otherwise).
@@ -62,7 +62,7 @@ pub struct LoadSettings {
 }
 
 /// A scenario's load figures (flattened into the scenario).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LoadFigures {
     /// Concurrent requests (bursts) or workers (closed, open).
     pub concurrency: usize,
@@ -83,10 +83,34 @@ pub struct LoadFigures {
     /// as the scenario's `throughput.requests_per_s` (one computation).
     pub throughput_rps: f64,
     pub latency: Latency,
+    /// Every counted window (or burst) by index, the empty ones included:
+    /// what a merge aligns across shards and adds up.
+    #[serde(default)]
+    pub windows: Vec<WindowCount>,
+    /// The histogram of the latency from the due time (open load), for
+    /// the scenario's `histograms` (not written here).
+    #[serde(skip)]
+    pub latency_corrected_histogram: Option<String>,
+}
+
+/// One counted window (or burst) as a merge adds it: its place in the run,
+/// its length, and what finished in it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowCount {
+    pub index: usize,
+    /// The window's length (a burst's duration).
+    pub span_ns: u64,
+    /// Requests that completed in it, and those that failed.
+    pub requests: usize,
+    pub errors: usize,
+    /// The sum of its completed requests' latencies as the load model
+    /// counts them (from the due time under open load): with `requests`,
+    /// the window's mean latency.
+    pub latency_sum_ns: u64,
 }
 
 /// Per-request latency, serialization to response parsed.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Latency {
     /// From the actual send.
     pub uncorrected: Summary,

@@ -31,6 +31,7 @@ impl Exporter for MarkdownExporter {
         );
         out.push_str(&scenario_table(report)?);
         out.push_str(&super::load_figures::markdown_table(report));
+        out.push_str(&super::merged::markdown(report.merged.as_ref()));
         out.push_str(&server_stats_table(report)?);
         out.push_str(&client_lines(report));
         out.push_str(&settings(report));

@@ -10,6 +10,7 @@ pub(crate) mod curve;
 mod factors;
 mod floor;
 mod header;
+pub mod histogram;
 pub mod html;
 pub mod interval;
 pub mod json;
@@ -18,6 +19,7 @@ mod load_lines;
 pub mod machine;
 pub mod markdown;
 pub mod otlp;
+pub mod merged;
 pub mod records;
 pub mod request_spans;
 pub mod server_stats;
@@ -39,7 +41,7 @@ use crate::wire::PayloadKind;
 use anyhow::Result;
 pub use color::{paint, wanted as color_wanted};
 use serde::ser::SerializeStruct;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::collections::BTreeMap;
 pub use summary::Summary;
 pub use text::{
@@ -54,10 +56,14 @@ pub const SEED_SERVERS: &str = "the seed post's FastAPI and grpcio servers (remo
 /// Bumped whenever a field changes meaning or goes away (docs/json-schema.md).
 pub const SCHEMA_VERSION: u32 = 3;
 
-/// A whole `imgwire bench` run.
-#[derive(Clone, Debug, Serialize)]
+/// A whole `imgwire bench` run (read back by `imgwire merge`, which
+/// leaves out what it cannot add: see `json::read`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BenchReport {
     pub schema_version: u32,
+    /// Read back as this build's: a merge compares the shards' own
+    /// versions from their JSON.
+    #[serde(skip_deserializing, default = "this_version")]
     pub imgwire_version: &'static str,
     /// When and where the run began: `2026-11-25T15:45:12Z-4242` (UTC, pid).
     pub run_id: String,
@@ -74,12 +80,20 @@ pub struct BenchReport {
     pub not_applicable: Vec<server_stats::NotApplicable>,
     /// Each protocol's client: connections opened over the run and their
     /// mean time to open (TCP connect plus any TLS handshake).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty", skip_deserializing)]
     pub connects: Vec<crate::transport::ConnectTimes>,
+    /// Only in `imgwire merge`'s report: the shards it was made of.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged: Option<merged::MergedSection>,
+}
+
+/// This build's version, as every report states it.
+pub fn this_version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
 }
 
 /// Every choice that shaped the numbers.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     pub concurrency: usize,
     pub bursts: usize,
@@ -88,7 +102,7 @@ pub struct Settings {
     pub frame_pool_size: usize,
     /// `--images`: each file read (bytes, pixels, bits per pixel) and each
     /// left out by `--skip-bad-images` with why; absent for generated frames.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_files: Option<crate::frame::ImageFiles>,
     pub encoder: EncoderKind,
     /// JPEG quality and chroma subsampling as the encoder used them (null
@@ -125,7 +139,7 @@ pub struct Settings {
     /// The emulated link between client and server (`--link`), if any.
     pub link: Option<crate::link::LinkSpec>,
     /// This process's shard of a sharded run (absent for a whole run).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardSettings>,
     /// What emulates `link`: the relay, or tc's qdiscs on a veth pair.
     pub link_shaping: Option<String>,
@@ -138,7 +152,7 @@ pub struct Settings {
 
 /// A shard's place in its run: what `imgwire merge` checks and the header
 /// names (`shard 1 of 4 (from SLURM_PROCID)`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShardSettings {
     pub index: usize,
     pub count: usize,
@@ -150,7 +164,7 @@ pub struct ShardSettings {
 
 /// Burst durations over the counted bursts, from the first request's
 /// serialization to the last response parsed.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct BurstTimes {
     pub count: usize,
     pub mean_ns: u64,
@@ -187,7 +201,7 @@ impl BurstTimes {
 /// requests, the images among them, and request body bytes, over the wall
 /// time they stand for (the bursts' durations; a closed or open run's
 /// elapsed time), computed once in `throughput::throughput`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Throughput {
     pub requests_per_s: f64,
     /// Its 95 % interval, the bursts resampled with their requests and
@@ -200,7 +214,7 @@ pub struct Throughput {
 }
 
 /// Bytes per request, as means over the counted requests (rounded).
-#[derive(Clone, Copy, Debug, Default, Serialize)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct ByteCounts {
     /// The raw frame before encoding (0 for `basic`).
     pub raw_frame_bytes: u64,
@@ -273,7 +287,7 @@ impl Serialize for Scenario {
 }
 
 /// One point of the matrix and everything measured there.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScenarioReport {
     /// HEIGHTxWIDTH ("1080x1920"), width, height, payload, protocol.
     #[serde(flatten)]
@@ -303,12 +317,18 @@ pub struct ScenarioReport {
     pub throughput: Throughput,
     /// Each stage's summary under its name (`serialize`, `server.decode`...).
     /// `generate` and `encode` are per frame of the pool, the rest per request.
-    #[serde(serialize_with = "by_stage_name")]
+    #[serde(
+        serialize_with = "by_stage_name",
+        deserialize_with = "json::stages_by_name"
+    )]
     pub stages: BTreeMap<Stage, Summary>,
     /// Per request stage, the mean of each counted burst's requests, in the
     /// bursts' order (a burst with no sample of the stage left out): what
     /// the stage intervals resample.
-    #[serde(serialize_with = "by_stage_name")]
+    #[serde(
+        serialize_with = "by_stage_name",
+        deserialize_with = "json::stages_by_name"
+    )]
     pub stage_burst_means_ns: BTreeMap<Stage, Vec<u64>>,
     /// End-to-end (wall) latency of the counted requests, from the actual
     /// send, at fixed percentiles of their histogram: what the HTML
@@ -318,23 +338,35 @@ pub struct ScenarioReport {
     pub residual_share: f64,
     /// The stage with the largest mean among the request's stages (`none`
     /// when no request completed).
-    #[serde(serialize_with = "stage_or_none")]
+    #[serde(
+        serialize_with = "stage_or_none",
+        deserialize_with = "json::stage_or_none"
+    )]
     pub dominant_stage: Option<Stage>,
     pub bytes: ByteCounts,
+    /// What a merge adds up: the counted requests' latency from the actual
+    /// send (`latency`), from the due time under open load
+    /// (`latency_corrected`), and each stage (keyed as in `stages`), each an
+    /// HDR histogram (V2 + DEFLATE, base64; `histogram`).
+    #[serde(default)]
+    pub histograms: BTreeMap<String, String>,
     /// The server's own figures for its stages, where a target that is not
     /// imgwire's reports them (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// (A merge leaves it out: every shard read the same server's counters.)
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub server_stats: Option<server_stats::ServerStats>,
     /// The client's CPU use over the counted run (null when none ran): a
     /// client near its cores' limit may be what held the figures down.
+    /// (A merge reads each shard's from its JSON, and has none of its own.)
+    #[serde(skip_deserializing)]
     pub client_cpu: Option<crate::client_cpu::ClientCpu>,
     /// Where `--start-at` gave the run a fixed schedule: the scenario's
     /// planned and actual start and how late or over its slot it ran
     /// (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub schedule: Option<slot_timing::SlotTiming>,
     /// What `--flamegraph` wrote and found (absent when not asked for).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub profile: Option<crate::profile::ProfileSummary>,
     /// The load's figures: `stable`, throughput, latency (corrected under
     /// open load), the per-burst or per-window values.
@@ -357,7 +389,7 @@ fn stage_or_none<S: Serializer>(stage: &Option<Stage>, serializer: S) -> Result<
 
 /// What the `--link` relay costs by itself on one scenario: the same burst
 /// straight to the server and through a relay with no limits.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RelayCost {
     /// The scenario measured, e.g. "1080x1920 binary REST".
     pub scenario: String,

@@ -62,7 +62,7 @@ fn means_by_name<S: Serializer>(means: &BTreeMap<Stage, u64>, s: S) -> Result<S:
 
 /// A payload x protocol cell the target cannot take: not measured, shown
 /// as `n/a` with the reason, never silently dropped.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NotApplicable {
     pub payload: PayloadKind,
     pub protocol: Protocol,

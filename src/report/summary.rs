@@ -4,7 +4,7 @@
 
 use super::interval::Interval;
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Significant decimal digits the histograms keep: a percentile is within
@@ -12,7 +12,7 @@ use std::time::Duration;
 pub const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// A summary of one set of samples.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub count: usize,
     /// The exact mean of the samples.
@@ -71,7 +71,7 @@ pub const CDF_PERCENTS: [f64; 19] = [
 
 /// One point of a latency CDF: the share of samples (in percent) at or
 /// under `ns`.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CdfPoint {
     pub percent: f64,
     pub ns: u64,

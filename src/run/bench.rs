@@ -255,6 +255,7 @@ fn new_report(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Be
         not_applicable: Vec::new(),
         connects: Vec::new(),
         scenarios: Vec::new(),
+        merged: None,
     }
 }
 

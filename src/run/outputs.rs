@@ -6,6 +6,7 @@
 
 use crate::output::OutputPath;
 use crate::report::html::HtmlExporter;
+use crate::report::json;
 use crate::report::trace::Trace;
 use crate::report::{export, BenchReport};
 use crate::run::plan::outputs::{PlannedOutput, Shape, Writer, JSON};
@@ -55,6 +56,7 @@ impl<'a> RunOutputs<'a> {
         let path = &output.path;
         match output.kind.writer {
             Writer::Report(exporter) => export(exporter, report, path),
+            Writer::Json => export(json::exporter_for(path), report, path),
             Writer::Html => export(&HtmlExporter::for_output(path), report, path),
             Writer::Charts => crate::report::html::write(None, Some(&path.path), report, false),
             Writer::Trace => match &self.trace {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 mod knobs;
-mod output_checks;
+pub mod output_checks;
 pub mod outputs;
 mod refusal;
 mod shard_share;

@@ -5,10 +5,11 @@ use crate::encoders::EncoderKind;
 use crate::frame::Size;
 use crate::net::byte_count::WireBytes;
 use crate::protocol::Protocol;
+use crate::report::histogram::{encode, LATENCY};
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::NotApplicable;
-use crate::report::summary::{nanos, summarize};
+use crate::report::summary::{histogram, nanos, summarize};
 use crate::report::{BurstTimes, ByteCounts, Scenario, ScenarioReport, Summary};
 use crate::run::plan::MatrixPlan;
 use crate::run::prepare::FramePool;
@@ -86,7 +87,7 @@ impl ScenarioRun<'_> {
     pub fn into_report(self) -> ScenarioReport {
         let records: Vec<&RequestRecord> = self.counted.iter().flat_map(|b| &b.records).collect();
         let stage_burst_means_ns = stage_burst_means(&self.counted);
-        let stages = self.stage_summaries(&records, &stage_burst_means_ns);
+        let (stages, mut histograms) = self.stage_summaries(&records, &stage_burst_means_ns);
         let totals = records.iter().fold(RequestTotals::default(), |mut t, r| {
             t.requests += 1;
             t.request_bytes += r.request_bytes;
@@ -100,6 +101,7 @@ impl ScenarioRun<'_> {
             .map(|r| nanos(r.stage(Stage::Wall)))
             .collect();
         let carries_image = self.scenario.payload.carries_image();
+        histograms.insert(LATENCY.into(), encode(&histogram(&walls)));
         ScenarioReport {
             scenario: self.scenario,
             encoder: if carries_image {
@@ -132,6 +134,7 @@ impl ScenarioRun<'_> {
             stages,
             stage_burst_means_ns,
             latency_cdf: crate::report::summary::cdf(&walls),
+            histograms,
             server_stats: None,
             client_cpu: None,
             schedule: None,
@@ -142,12 +145,12 @@ impl ScenarioRun<'_> {
 
     /// Each stage's summary: the pool's per-frame stages (their mean's
     /// interval over the frames), then every counted request's (over the
-    /// bursts' means).
+    /// bursts' means); and each stage's histogram, by name, for a merge.
     fn stage_summaries(
         &self,
         records: &[&RequestRecord],
         burst_means: &BTreeMap<Stage, Vec<u64>>,
-    ) -> BTreeMap<Stage, Summary> {
+    ) -> (BTreeMap<Stage, Summary>, BTreeMap<String, String>) {
         let mut samples: BTreeMap<Stage, Vec<u64>> = BTreeMap::new();
         if let Some(pool) = self.pool {
             samples.insert(Stage::Generate, pool.generate_ns.clone());
@@ -162,10 +165,15 @@ impl ScenarioRun<'_> {
             Some(means) => bootstrap_mean_ci(&as_f64(means)),
             None => bootstrap_mean_ci(&as_f64(samples)),
         };
-        samples
+        let summaries = samples
             .iter()
             .map(|(stage, v)| (*stage, summarize(v).with_mean_ci(resampled(stage, v))))
-            .collect()
+            .collect();
+        let histograms = samples
+            .iter()
+            .map(|(stage, v)| (stage.name().to_string(), encode(&histogram(v))))
+            .collect();
+        (summaries, histograms)
     }
 
     fn byte_counts(&self, totals: &RequestTotals) -> ByteCounts {
@@ -215,7 +223,7 @@ fn timing_warning_examples(records: &[&RequestRecord]) -> Vec<String> {
 }
 
 /// Median residual over median wall: how much time no stage claims.
-fn residual_share(stages: &BTreeMap<Stage, Summary>) -> f64 {
+pub(crate) fn residual_share(stages: &BTreeMap<Stage, Summary>) -> f64 {
     let median = |stage: Stage| stages.get(&stage).map_or(0, |m| m.p50_ns);
     match median(Stage::Wall) {
         0 => 0.0,
@@ -224,7 +232,7 @@ fn residual_share(stages: &BTreeMap<Stage, Summary>) -> f64 {
 }
 
 /// The request stage with the largest mean.
-fn dominant_stage(stages: &BTreeMap<Stage, Summary>) -> Option<Stage> {
+pub(crate) fn dominant_stage(stages: &BTreeMap<Stage, Summary>) -> Option<Stage> {
     Stage::IN_REQUEST
         .into_iter()
         .filter_map(|s| stages.get(&s).map(|m| (s, m.mean_ns)))

@@ -59,6 +59,10 @@ pub async fn run_scenario(
     let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
     let slot_timing = (inputs.slot.zip(bursts.counted_started))
         .map(|(slot, started)| slot.timing(started, std::time::SystemTime::now()));
+    if let Some(dir) = plan.outputs.raw_latencies() {
+        let written = write_raw_latencies(dir, &inputs.scenario, &bursts.counted);
+        bursts.fatal = bursts.fatal.take().or(written.err());
+    }
     let (wire, server_wire) = bursts.wire_since_start(&inputs.requests).await;
     let server_stats = match (inputs.stats, bursts.stats_start.take()) {
         (Some(stats), Some(before)) => Some(server_stats_since(stats, before).await),
@@ -93,6 +97,12 @@ pub async fn run_scenario(
     report.client_cpu = bursts.client_cpu;
     report.schedule = slot_timing;
     report.load = figures;
+    if let Some(corrected) = report.load.latency_corrected_histogram.take() {
+        report.histograms.insert(
+            crate::report::histogram::LATENCY_CORRECTED.into(),
+            corrected,
+        );
+    }
     report.load.throughput_rps = report.throughput.requests_per_s;
     if report.requests == 0 {
         // No figures: nothing to judge stable, and the reason in their place.
@@ -273,6 +283,23 @@ impl Bursts {
             server_now.zip(server).map(|(now, then)| now.since(then)),
         )
     }
+}
+
+/// `--raw-latencies DIR`: every counted request's wall latency, one a line,
+/// in `DIR/SCENARIO.txt`.
+fn write_raw_latencies(
+    dir: &std::path::Path,
+    scenario: &Scenario,
+    counted: &[BurstResult],
+) -> Result<()> {
+    use std::fmt::Write;
+    let mut text = String::new();
+    for record in counted.iter().flat_map(|b| &b.records) {
+        let wall = crate::report::summary::nanos(record.stage(Stage::Wall));
+        writeln!(text, "{wall}").expect("writing to a String cannot fail");
+    }
+    let path = dir.join(format!("{}.txt", scenario.file_stem()));
+    crate::output::OutputPath::new(path, "--raw-latencies").write(text.as_bytes())
 }
 
 /// `--save-requests`: the scenario's first request, as it will be sent.

@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::cell::RefCell;
 
 /// What the server does with the image bytes it received.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerDecoder {
     /// Decode with libjpeg-turbo and check the size against what the client declared.

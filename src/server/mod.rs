@@ -35,6 +35,7 @@ mod v2;
 mod fuzz;
 
 pub use connection_limits::{parse_timeout_s, ConnectionLimits};
+pub(crate) use decode::decode_into;
 pub use decode::{check_decoder_available, ServerDecoder};
 pub use decode_limits::{DecodeLimits, DEFAULT_MAX_PIXELS};
 pub use listener::ServerWire;

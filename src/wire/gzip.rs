@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::io::{Read, Write};
 
 /// How request bodies are compressed on the wire.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// Bodies go as they are.

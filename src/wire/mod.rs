@@ -66,7 +66,7 @@ pub struct EncodedImage {
 }
 
 /// The seed post's three request shapes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PayloadKind {
     /// Structured data only (two strings, an int, a 100-entry map).

@@ -148,6 +148,7 @@ pub fn scenario(
             server_wire_sent_bytes: Some(1_400),
             wire_overhead_percent: 0.07,
         },
+        histograms: BTreeMap::new(),
         server_stats: None,
         client_cpu: Some(saturated_client()),
         schedule: None,
@@ -250,6 +251,7 @@ pub fn report() -> BenchReport {
         }],
         connects: Vec::new(),
         scenarios,
+        merged: None,
     }
 }
 

@@ -191,7 +191,7 @@ fn check(value: &Value, path: &str, block: &str, region: &str, missing: &mut Vec
 }
 
 /// The key paths of `json` that the `nth` block of the doc leaves out.
-fn undocumented(json: &Value, nth: usize) -> Vec<String> {
+pub(crate) fn undocumented(json: &Value, nth: usize) -> Vec<String> {
     let block = schema_block(nth);
     let top = bracketed(&block, "{").expect("the block's object");
     let mut missing = Vec::new();

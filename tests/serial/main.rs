@@ -11,6 +11,7 @@
 mod common;
 
 mod compare;
+mod encode_vs_bench;
 mod flamegraph;
 mod hardening_slow_clients;
 mod link;

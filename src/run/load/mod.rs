@@ -101,6 +101,8 @@ impl Load<'_> {
                 }
                 figures.window_ns = Some(crate::report::summary::nanos(folded.window));
                 figures.latency = folded.latency;
+                figures.windows = folded.counts;
+                figures.latency_corrected_histogram = folded.corrected_histogram;
                 folded.windows
             }
             _ => {
@@ -114,6 +116,7 @@ impl Load<'_> {
                     }
                 }
                 figures.latency = windows::burst_latency(&bursts);
+                figures.windows = windows::burst_counts(&bursts);
                 bursts
             }
         };

@@ -5,9 +5,10 @@
 //! the due send.
 
 use super::workers::{LoadRun, Sample};
-use crate::report::load_figures::Latency;
+use crate::report::histogram::encode;
+use crate::report::load_figures::{Latency, WindowCount};
 use crate::report::records::{BurstResult, RequestRecord};
-use crate::report::summary::{nanos, summarize};
+use crate::report::summary::{histogram, nanos, summarize};
 use crate::stage::Stage;
 use std::time::Duration;
 
@@ -16,6 +17,11 @@ pub struct Folded {
     pub windows: Vec<BurstResult>,
     pub window: Duration,
     pub latency: Latency,
+    /// Every window by index, the empty ones too (`windows` leaves them
+    /// out): what a merge aligns across shards.
+    pub counts: Vec<WindowCount>,
+    /// The latency from the due time as a histogram (open load).
+    pub corrected_histogram: Option<String>,
 }
 
 /// What one window gathers.
@@ -57,6 +63,8 @@ pub fn fold(run: LoadRun, count: usize) -> Folded {
         }
     }
     Folded {
+        counts: counts(&buckets, window, span),
+        corrected_histogram: run.scheduled.then(|| encode(&histogram(&corrected))),
         windows: kept_windows(buckets, run.started, window, span),
         window,
         latency: Latency {
@@ -64,6 +72,37 @@ pub fn fold(run: LoadRun, count: usize) -> Folded {
             corrected: run.scheduled.then(|| summarize(&corrected)),
         },
     }
+}
+
+/// Every window's length (the last one's up to the run's end) and counts.
+fn counts(buckets: &[Window], window: Duration, span: Duration) -> Vec<WindowCount> {
+    let last = buckets.len().saturating_sub(1);
+    (buckets.iter().enumerate())
+        .map(|(index, b)| WindowCount {
+            index,
+            span_ns: nanos(match index == last {
+                true => span.saturating_sub(window * index as u32),
+                false => window,
+            }),
+            requests: b.records.len(),
+            errors: b.errors.len(),
+            latency_sum_ns: b.latencies.iter().sum(),
+        })
+        .collect()
+}
+
+/// Counted bursts as a merge reads windows: each burst's duration, its
+/// requests and errors, and its requests' wall latency summed.
+pub fn burst_counts(bursts: &[BurstResult]) -> Vec<WindowCount> {
+    (bursts.iter().enumerate())
+        .map(|(index, b)| WindowCount {
+            index,
+            span_ns: nanos(b.span),
+            requests: b.records.len(),
+            errors: b.errors.len(),
+            latency_sum_ns: b.records.iter().map(|r| nanos(r.stage(Stage::Wall))).sum(),
+        })
+        .collect()
 }
 
 /// The windows in which a request finished or failed, each with its span:
@@ -170,5 +209,22 @@ mod tests {
             [Duration::from_millis(75), Duration::from_millis(25)],
             "the empty windows fold into the one before them"
         );
+        let counts: Vec<(usize, u64, usize, u64)> = (folded.counts.iter())
+            .map(|c| {
+                (
+                    c.index,
+                    c.span_ns / 1_000_000,
+                    c.requests,
+                    c.latency_sum_ns / 1_000_000,
+                )
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [(0, 25, 2, 20), (1, 25, 0, 0), (2, 25, 0, 0), (3, 25, 1, 38)],
+            "every window by index, the empty ones kept, latency from the due time"
+        );
+        let corrected = crate::report::histogram::decode(&folded.corrected_histogram.unwrap());
+        assert_eq!(corrected.unwrap().len(), 3);
     }
 }

@@ -9,7 +9,6 @@
 use crate::output::OutputPath;
 use crate::profile::{FrameView, ThreadView};
 use crate::report::csv::CsvExporter;
-use crate::report::json::JsonExporter;
 use crate::report::markdown::MarkdownExporter;
 use crate::report::Exporter;
 use std::path::{Path, PathBuf};
@@ -43,6 +42,9 @@ pub enum Writer {
     /// The report through this exporter, rewritten after each scenario (on
     /// stdout, `-`, once when the run is over).
     Report(&'static (dyn Exporter + Sync)),
+    /// The JSON report, as `Report`: pretty in a file, one compact line on
+    /// stdout (`-`), so that a shard's log holds its report on one line.
+    Json,
     /// The HTML page, as `Report` (its links are relative to its folder).
     Html,
     /// The HTML report's charts, one .svg each, rewritten after each scenario.
@@ -75,17 +77,18 @@ const TRACE: &str = "trace";
 const FLAMEGRAPH: &str = "flamegraph";
 const SAVE_REQUESTS: &str = "save_requests";
 const OTLP: &str = "export_otlp";
+const RAW_LATENCIES: &str = "raw_latencies";
 
 /// Every output, in the order `--help` lists them.
-pub static OUTPUTS: [OutputKind; 9] = [
+pub static OUTPUTS: [OutputKind; 10] = [
     OutputKind {
         id: JSON,
         flag: "--export-json",
         alias: Some("json"),
         shape: Shape::File,
-        writer: Writer::Report(&JsonExporter),
+        writer: Writer::Json,
         in_sweep: InSweep::Whole,
-        help: "Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, once at the end).",
+        help: "Write every scenario's results as JSON, rewritten as each scenario finishes (`-`: stdout, one line, once at the end).",
     },
     OutputKind {
         id: "csv",
@@ -151,6 +154,15 @@ pub static OUTPUTS: [OutputKind; 9] = [
         help: "Write each scenario's first request (body, and method, path and headers) to DIR, so another load generator can replay exactly what imgwire sent (docs/validation.md).",
     },
     OutputKind {
+        id: RAW_LATENCIES,
+        flag: "--raw-latencies",
+        alias: None,
+        shape: Shape::Folder,
+        writer: Writer::Measurement,
+        in_sweep: InSweep::PerValue,
+        help: "Write every counted request's wall latency from the actual send (the samples of latency.uncorrected) to DIR, one file per scenario (SCENARIO.txt), nanoseconds one a line in the order the requests finished: to check a percentile, or a merge of shards, against the samples themselves.",
+    },
+    OutputKind {
         id: FLAMEGRAPH,
         flag: "--flamegraph",
         alias: None,
@@ -165,6 +177,7 @@ impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Writer::Report(_) => "Report",
+            Writer::Json => "Json",
             Writer::Html => "Html",
             Writer::Charts => "Charts",
             Writer::Trace => "Trace",
@@ -293,6 +306,11 @@ impl OutputPlan {
     /// `--save-requests DIR`.
     pub fn save_requests(&self) -> Option<&Path> {
         self.of_run(SAVE_REQUESTS).map(|o| o.path.as_path())
+    }
+
+    /// `--raw-latencies DIR`.
+    pub fn raw_latencies(&self) -> Option<&Path> {
+        self.of_run(RAW_LATENCIES).map(|o| o.path.as_path())
     }
 
     /// `--flamegraph DIR`, with how to profile.

@@ -1,10 +1,16 @@
 //! A stage's latency histogram as text a JSON report can carry and a merge
 //! can add: HdrHistogram's V2 format with DEFLATE, in base64 (the form
-//! HdrHistogram's own tools read), and back.
+//! HdrHistogram's own tools read), and back; and the keys the report's
+//! `histograms` holds beside the stages' names.
 
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
+
+/// `histograms` key of the wall latency from the actual send.
+pub const LATENCY: &str = "latency";
+/// `histograms` key of the latency from the due time (open load).
+pub const LATENCY_CORRECTED: &str = "latency_corrected";
 
 /// A histogram that could not be read back, or two that cannot be added.
 #[derive(Debug, thiserror::Error)]
