@@ -71,17 +71,8 @@ pub async fn run_scenario(
     if let Some(trace) = trace {
         trace.add_scenario(&inputs.scenario.label(), &bursts.warmup, &bursts.counted);
     }
-    if let Some(path) = plan.outputs.otlp() {
-        let spans = otlp::ScenarioSpans {
-            scenario: &inputs.scenario,
-            shard: plan.shard.index,
-            counted: &bursts.counted,
-            epoch: inputs.requests.epoch,
-        };
-        let sampler = &mut otlp::Sampler::new(plan.outputs.trace_sample);
-        let written = otlp::append(path, &spans, sampler).err();
-        bursts.fatal = bursts.fatal.take().or(written);
-    }
+    let otlp_error = export_otlp(plan, &inputs, &bursts.counted).err();
+    bursts.fatal = bursts.fatal.take().or(otlp_error);
     let mut report = ScenarioRun {
         scenario: inputs.scenario,
         encoder: plan.frames.encoder,
@@ -300,6 +291,21 @@ fn write_raw_latencies(
     }
     let path = dir.join(format!("{}.txt", scenario.file_stem()));
     crate::output::OutputPath::new(path, "--raw-latencies").write(text.as_bytes())
+}
+
+/// `--export-otlp`: the scenario's counted requests, sampled, appended.
+fn export_otlp(plan: &BenchPlan, inputs: &ScenarioInputs, counted: &[BurstResult]) -> Result<()> {
+    let Some(path) = plan.outputs.otlp() else {
+        return Ok(());
+    };
+    let spans = otlp::ScenarioSpans {
+        scenario: &inputs.scenario,
+        shard: plan.shard.index,
+        counted,
+        epoch: inputs.requests.epoch,
+    };
+    let sampler = &mut otlp::Sampler::new(plan.outputs.trace_sample);
+    otlp::append(path, &spans, sampler).map(drop)
 }
 
 /// `--save-requests`: the scenario's first request, as it will be sent.
