@@ -81,11 +81,7 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
     let dir = tempfile::tempdir().unwrap();
     let args = ["-c", "2", "-n", "40", "--warmup", "3", "--warmup-max", "0"];
     let (mut child, addr) = start_bench(dir.path(), "127.0.0.1:0", &args);
-    let mut last = String::new();
-    while let Some(text) = scrape(addr) {
-        last = text;
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let last = scrape_until_gone(addr);
     assert!(child.wait().unwrap().success());
     let report = report(dir.path());
     let requests = report["scenarios"][0]["requests"].as_f64().unwrap();
@@ -117,6 +113,48 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
     assert_eq!(
         sample(&last, "imgwire_stage_seconds_count", &decode),
         Some(requests)
+    );
+}
+
+/// Scrapes `addr` every 20 ms until the bench behind it has gone; the last
+/// text it served.
+fn scrape_until_gone(addr: SocketAddr) -> String {
+    let mut last = String::new();
+    while let Some(text) = scrape(addr) {
+        last = text;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    last
+}
+
+#[test]
+fn a_shards_closed_run_is_labelled_by_its_index_and_waits_for_the_last_scrape() {
+    // The closed load's windows arrive once the counted run has ended:
+    // only the wait for a last scrape brings them to the scraper.
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--shard",
+        "1/2",
+        "--load",
+        "closed",
+        "--duration",
+        "1",
+        "-c",
+        "4",
+    ];
+    let (mut child, addr) = start_bench(dir.path(), "127.0.0.1:0", &args);
+    let last = scrape_until_gone(addr);
+    assert!(child.wait().unwrap().success());
+    let requests = report(dir.path())["scenarios"][0]["requests"]
+        .as_f64()
+        .unwrap();
+    let labels = [format!("scenario=\"{SCENARIO}\""), "shard=\"1\"".into()];
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    assert!(requests > 0.0);
+    assert_eq!(
+        sample(&last, "imgwire_requests_total", &labels),
+        Some(requests),
+        "{last}"
     );
 }
 
