@@ -11,7 +11,9 @@
 #      (targets/*/run.sh make their venvs, reused from $IMGWIRE_TARGETS_CACHE,
 #      default target/targets); and scale-out (scripts/install-scale-out.sh:
 #      a one-node Slurm running shards, the Kubernetes manifests against the
-#      schemas, the container image in a chroot; needs root).
+#      schemas, the container image in a chroot; needs root); live metrics
+#      (Debian's prometheus scraping a bench) and the OTLP export (read by
+#      PyPI's opentelemetry-proto).
 # GPU tests (tests/gpu/gpu.rs) stay ignored: they need an NVIDIA GPU.
 # The tests are four binaries (Cargo.toml's [[test]]: it, serial, targets,
 # gpu); part 2 picks one file's ignored tests by its module name.
@@ -94,6 +96,19 @@ scale_out() {
   ./scripts/install-scale-out.sh >/dev/null && ignored_tests targets scale_out
 }
 
+# Debian's prometheus (scripts/install-prometheus.sh) for tests/it/metrics.rs:
+# a real Prometheus scrapes a running bench's --metrics-addr and answers its
+# PromQL p99 and every query of deploy/grafana/imgwire.json.
+live_metrics() {
+  ./scripts/install-prometheus.sh >/dev/null && ignored_tests it metrics
+}
+
+# opentelemetry-proto and protobuf (PyPI, a venv in the targets cache) read
+# every line of an --export-otlp file in tests/it/otlp.rs.
+otlp_export() {
+  ./scripts/install-otlp-check.sh >/dev/null && ignored_tests it otlp
+}
+
 # --no-fail-fast: one run reports every failing test binary, not the first.
 step "unit and integration tests" cargo test --release --all-targets --no-fail-fast "$@"
 # `--ignored` runs only the ignored tests: the others ran just above.
@@ -110,6 +125,8 @@ if [ "$quick" = false ]; then
     ignored_tests it v2_server
   step "scale-out: Slurm shards, Kubernetes manifests, image (tests/targets/scale_out.rs)" \
     scale_out
+  step "live metrics: a real Prometheus scrapes a bench (tests/it/metrics.rs)" live_metrics
+  step "OTLP export read by opentelemetry-proto (tests/it/otlp.rs)" otlp_export
 fi
 
 echo "test.sh: results (${SECONDS}s in all$([ "$quick" = true ] && echo ", --quick: no real targets"))" >&2

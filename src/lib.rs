@@ -11,6 +11,7 @@ pub mod gpu;
 pub(crate) mod interrupt;
 pub mod link;
 pub mod merge;
+pub mod metrics;
 pub mod net;
 pub mod output;
 pub mod profile;

@@ -8,6 +8,7 @@ use crate::profile::{FrameView, ThreadView};
 use crate::run::plan::outputs::{OutputKind, PlannedOutput, ProfileSettings, Shape, OUTPUTS};
 use crate::run::plan::{OutputPlan, Tables};
 use clap::{Arg, ArgMatches, Command, FromArgMatches};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// The output flags given: each registered output's path, in `OUTPUTS`
@@ -15,6 +16,38 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Default)]
 pub struct OutputArgs {
     pub given: Vec<(&'static OutputKind, PathBuf)>,
+    /// `--metrics-addr`.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `--trace-sample` (1 when not given).
+    pub trace_sample: Option<f64>,
+}
+
+const METRICS_ADDR: &str = "metrics_addr";
+const TRACE_SAMPLE: &str = "trace_sample";
+
+/// The flags beside the registered outputs: live metrics, OTLP sampling.
+fn live_flags() -> [Arg; 2] {
+    [
+        Arg::new(METRICS_ADDR)
+            .long("metrics-addr")
+            .value_name("ADDR")
+            .value_parser(clap::value_parser!(SocketAddr))
+            .help("Serve GET /metrics (Prometheus text format) on ADDR while the run goes: per-stage latency histograms, requests, errors, bytes and client CPU of the counted bursts, by scenario, stage, protocol and shard (port 0: any free port, printed on stderr)."),
+        Arg::new(TRACE_SAMPLE)
+            .long("trace-sample")
+            .value_name("F")
+            .value_parser(sample_share)
+            .help("The share of requests --export-otlp keeps, 0 < F <= 1, spread evenly and the same on every run [default: 1]."),
+    ]
+}
+
+fn sample_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f > 0.0 && f <= 1.0 => Ok(f),
+        _ => Err(format!(
+            "'{text}' is not a share above 0 and at most 1 (--trace-sample 0.01 keeps one request in 100)"
+        )),
+    }
 }
 
 impl OutputArgs {
@@ -56,6 +89,12 @@ impl FromArgMatches for OutputArgs {
                 self.given.push((kind, path.clone()));
             }
         }
+        if let Ok(Some(addr)) = matches.try_get_one::<SocketAddr>(METRICS_ADDR) {
+            self.metrics_addr = Some(*addr);
+        }
+        if let Ok(Some(share)) = matches.try_get_one::<f64>(TRACE_SAMPLE) {
+            self.trace_sample = Some(*share);
+        }
         let order = |kind: &OutputKind| OUTPUTS.iter().position(|k| k.id == kind.id);
         self.given.sort_by_key(|(kind, _)| order(kind));
         Ok(())
@@ -64,9 +103,10 @@ impl FromArgMatches for OutputArgs {
 
 impl clap::Args for OutputArgs {
     fn augment_args(command: Command) -> Command {
-        OUTPUTS
+        let command = OUTPUTS
             .iter()
-            .fold(command, |command, kind| command.arg(flag(kind)))
+            .fold(command, |command, kind| command.arg(flag(kind)));
+        command.args(live_flags())
     }
 
     fn augment_args_for_update(command: Command) -> Command {
@@ -101,6 +141,8 @@ impl BenchArgs {
                     false => FrameView::Folded,
                 },
             },
+            metrics_addr: self.outputs.metrics_addr,
+            trace_sample: self.outputs.trace_sample.unwrap_or(1.0),
         }
     }
 }

@@ -40,6 +40,8 @@ impl MergePlan {
                 threads: crate::profile::ThreadView::PerPool,
                 frames: crate::profile::FrameView::Folded,
             },
+            metrics_addr: None,
+            trace_sample: 1.0,
         }
     }
 }

@@ -6,9 +6,9 @@
 //! Track 0 holds the scenarios and their bursts.
 
 use super::records::{BurstResult, RequestRecord};
+use super::request_spans::{Placed, RequestSpans};
 use super::summary::nanos;
 use crate::output::OutputPath;
-use crate::stage::{Side, Stage};
 use anyhow::Result;
 use serde::Serialize;
 use std::time::Duration;
@@ -82,60 +82,30 @@ impl Trace {
     fn add_request(&mut self, label: &str, record: &RequestRecord) {
         let tid = record.worker as u32 + 1;
         self.name_tracks_up_to(tid);
-        let stage = |wanted: Stage| record.stage(wanted);
-        let server: Vec<(Stage, Duration)> = record
-            .stages
-            .iter()
-            .copied()
-            .filter(|(s, _)| s.side() == Side::Server)
-            .collect();
-        let server_total: Duration = server.iter().map(|(_, d)| *d).sum();
-        let roundtrip = record.roundtrip.max(server_total);
-        let children = stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
-        let wall = stage(Stage::Wall).max(children);
+        let spans = RequestSpans::of(record);
         let args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
+        let request = &spans.request;
         self.span(
             tid,
             label.to_string(),
             "request",
-            record.started,
-            wall,
+            request.start,
+            request.duration,
             args,
         );
-
-        let mut at = record.started;
-        self.span(
-            tid,
-            "serialize".into(),
-            "stage",
-            at,
-            stage(Stage::Serialize),
-            serde_json::Value::Null,
-        );
-        at += stage(Stage::Serialize);
-        let transport = serde_json::json!({ "transport_ns": nanos(stage(Stage::Transport)) });
-        self.span(tid, "round trip".into(), "stage", at, roundtrip, transport);
-        let mut server_at = at + (roundtrip - server_total) / 2;
-        for (s, d) in server {
-            self.span(
-                tid,
-                s.name().into(),
-                "server",
-                server_at,
-                d,
-                serde_json::Value::Null,
-            );
-            server_at += d;
+        let null = || serde_json::Value::Null;
+        self.placed(tid, &spans.serialize, "stage", null());
+        let transport = serde_json::json!({ "transport_ns": nanos(spans.transport) });
+        self.placed(tid, &spans.round_trip, "stage", transport);
+        for (_, placed) in &spans.server {
+            self.placed(tid, placed, "server", null());
         }
-        at += roundtrip;
-        self.span(
-            tid,
-            "response".into(),
-            "stage",
-            at,
-            stage(Stage::Response),
-            serde_json::Value::Null,
-        );
+        self.placed(tid, &spans.response, "stage", null());
+    }
+
+    fn placed(&mut self, tid: u32, placed: &Placed, cat: &'static str, args: serde_json::Value) {
+        let name = placed.name.to_string();
+        self.span(tid, name, cat, placed.start, placed.duration, args);
     }
 
     fn span(

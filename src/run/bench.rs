@@ -53,6 +53,10 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
         crate::server::check_decoder_available(plan.server.decoder)?;
     }
     let mut outputs = RunOutputs::start(&plan.outputs)?;
+    if let Some(addr) = plan.outputs.metrics_addr {
+        let bound = crate::run::live_metrics::start(addr)?;
+        eprintln!("imgwire: serving live metrics on http://{bound}/metrics");
+    }
     let source = FrameSource::open(&plan.frames)?;
     let targets = Endpoints::start(plan)?;
     let mut report = new_report(plan, &source, &targets);
@@ -76,6 +80,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     report.complete = outcome.is_ok();
     publish(&report, &outputs)?;
     outputs.write(&report, true)?;
+    crate::run::live_metrics::linger();
     print_tables(&plan.outputs, &report);
     drop(runtime);
     drop(targets);

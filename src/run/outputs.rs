@@ -26,6 +26,9 @@ impl<'a> RunOutputs<'a> {
         for output in plan.files.iter().filter(|o| o.kind.shape == Shape::Folder) {
             make_folder(&output.path)?;
         }
+        if let Some(otlp) = plan.otlp() {
+            crate::report::otlp::start(otlp)?;
+        }
         Ok(RunOutputs {
             plan,
             trace: plan.trace().map(|_| Trace::default()),
@@ -60,7 +63,7 @@ impl<'a> RunOutputs<'a> {
                 Some(trace) => trace.write(path),
                 None => Ok(()),
             },
-            Writer::Measurement => Ok(()),
+            Writer::Measurement | Writer::Otlp => Ok(()),
         }
     }
 

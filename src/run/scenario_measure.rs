@@ -6,11 +6,13 @@ use crate::client_cpu::{ClientCpu, CpuMark};
 use crate::net::byte_count::WireBytes;
 use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
 use crate::report::load_figures::LoadFigures;
+use crate::report::otlp;
 use crate::report::records::BurstResult;
 use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
 use crate::run::burst::RequestPlan;
+use crate::run::live_metrics;
 use crate::run::load::Load;
 use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;
@@ -69,6 +71,8 @@ pub async fn run_scenario(
     if let Some(trace) = trace {
         trace.add_scenario(&inputs.scenario.label(), &bursts.warmup, &bursts.counted);
     }
+    let otlp_error = export_otlp(plan, &inputs, &bursts.counted).err();
+    bursts.fatal = bursts.fatal.take().or(otlp_error);
     let mut report = ScenarioRun {
         scenario: inputs.scenario,
         encoder: plan.frames.encoder,
@@ -153,8 +157,14 @@ async fn run_load(
         let protocol = inputs.scenario.protocol;
         let mut fatal = None;
         bursts.counted_started = Some(std::time::SystemTime::now());
+        let live = live_metrics::BurstSource {
+            scenario: &inputs.scenario,
+            shard: plan.shard.index,
+            cpu_start: bursts.cpu_start.as_ref(),
+        };
         let counted = load
             .counted(bursts.warmup.len(), |burst| {
+                live_metrics::record_counted(&live, burst);
                 inputs.progress.burst_done(burst.elapsed);
                 fatal = every_request_failed(plan, protocol, burst);
                 fatal.is_some()
@@ -164,6 +174,9 @@ async fn run_load(
             .cpu_start
             .as_ref()
             .map(|mark| mark.since(client_cores()));
+        if let Some(cpu) = &bursts.client_cpu {
+            live_metrics::record_client_cpu(&live, cpu.cpu_s);
+        }
         bursts.fatal = fatal;
         bursts.counted = counted.bursts;
         figures = counted.figures;
@@ -278,6 +291,21 @@ fn write_raw_latencies(
     }
     let path = dir.join(format!("{}.txt", scenario.file_stem()));
     crate::output::OutputPath::new(path, "--raw-latencies").write(text.as_bytes())
+}
+
+/// `--export-otlp`: the scenario's counted requests, sampled, appended.
+fn export_otlp(plan: &BenchPlan, inputs: &ScenarioInputs, counted: &[BurstResult]) -> Result<()> {
+    let Some(path) = plan.outputs.otlp() else {
+        return Ok(());
+    };
+    let spans = otlp::ScenarioSpans {
+        scenario: &inputs.scenario,
+        shard: plan.shard.index,
+        counted,
+        epoch: inputs.requests.epoch,
+    };
+    let sampler = &mut otlp::Sampler::new(plan.outputs.trace_sample);
+    otlp::append(path, &spans, sampler).map(drop)
 }
 
 /// `--save-requests`: the scenario's first request, as it will be sent.

@@ -75,6 +75,8 @@ impl MethodTable for ImageService {
         let state = Arc::clone(&self.state);
         Box::pin(async move {
             let answered = answer(&state, received, &GrpcBodies).await;
+            let ok = answered.result.is_ok();
+            crate::metrics::server::record(&state.metrics, "grpc", &answered.timings, ok);
             reply(answered, &slot)
         })
     }

@@ -42,6 +42,8 @@ pub struct ServerState {
     /// Decodes running now, at most at once, and left by their requests.
     pub decodes: Arc<DecodeGauge>,
     pub refusals: Arc<RefusalCounts>,
+    /// What `/metrics` serves: every answer's stages.
+    pub metrics: Arc<crate::metrics::registry::Registry>,
 }
 
 impl ServerState {
@@ -53,6 +55,7 @@ impl ServerState {
             pixels: Arc::default(),
             decodes: Arc::new(DecodeGauge::new(slots)),
             refusals: Arc::default(),
+            metrics: Arc::new(crate::metrics::server::registry()),
         }
     }
 }

@@ -13,6 +13,7 @@ use super::guarded::Activity;
 use super::refusal::{echo, too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stats_route, stopped, ServerState};
+use crate::metrics::endpoint as metrics;
 use crate::wire::gzip::{self, GunzipError};
 use crate::wire::json::ErrorJson;
 use crate::wire::server_timing;
@@ -141,6 +142,7 @@ fn routes(state: Arc<ServerState>) -> Router {
         .route("/binary", route(PayloadKind::Binary))
         .route("/healthz", get(|| async { "ok" }))
         .route("/stats", get(stats_route::stats))
+        .route("/metrics", metrics::route(Arc::clone(&state.metrics)))
         .with_state(state)
 }
 
@@ -165,6 +167,12 @@ async fn handle(state: Arc<ServerState>, payload: PayloadKind, request: Request)
         }
         Err(err) => Answer::refused(&state, err),
     };
+    let protocol = match parts.version {
+        http::Version::HTTP_2 => "rest-h2",
+        _ => "rest",
+    };
+    let ok = answered.result.is_ok();
+    crate::metrics::server::record(&state.metrics, protocol, &answered.timings, ok);
     into_response(answered)
 }
 

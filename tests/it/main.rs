@@ -47,6 +47,8 @@ mod load;
 mod merge;
 mod merge_refusals;
 mod messages;
+mod metrics;
+mod otlp;
 mod output_files;
 mod plan_refusals;
 mod quiet;

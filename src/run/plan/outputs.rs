@@ -51,6 +51,9 @@ pub enum Writer {
     Charts,
     /// The trace of every request, rewritten after each scenario.
     Trace,
+    /// Every counted request as OTLP JSON, emptied when the run starts and
+    /// appended to as each scenario finishes.
+    Otlp,
     /// Each scenario's measurement, as it runs (profiles, saved requests).
     Measurement,
 }
@@ -73,10 +76,11 @@ const CHARTS: &str = "charts";
 const TRACE: &str = "trace";
 const FLAMEGRAPH: &str = "flamegraph";
 const SAVE_REQUESTS: &str = "save_requests";
+const OTLP: &str = "export_otlp";
 const RAW_LATENCIES: &str = "raw_latencies";
 
 /// Every output, in the order `--help` lists them.
-pub static OUTPUTS: [OutputKind; 9] = [
+pub static OUTPUTS: [OutputKind; 10] = [
     OutputKind {
         id: JSON,
         flag: "--export-json",
@@ -132,6 +136,15 @@ pub static OUTPUTS: [OutputKind; 9] = [
         help: "Write a Chrome trace-event JSON of every request and its stages (open in Perfetto or chrome://tracing), rewritten as each scenario finishes.",
     },
     OutputKind {
+        id: OTLP,
+        flag: "--export-otlp",
+        alias: None,
+        shape: Shape::File,
+        writer: Writer::Otlp,
+        in_sweep: InSweep::PerValue,
+        help: "Write every counted request as an OpenTelemetry trace (client span, stage and server child spans) in OTLP JSON, one line per burst as the Collector's file exporter writes it, appended as each scenario finishes (sampled with --trace-sample).",
+    },
+    OutputKind {
         id: SAVE_REQUESTS,
         flag: "--save-requests",
         alias: None,
@@ -168,6 +181,7 @@ impl std::fmt::Debug for Writer {
             Writer::Html => "Html",
             Writer::Charts => "Charts",
             Writer::Trace => "Trace",
+            Writer::Otlp => "Otlp",
             Writer::Measurement => "Measurement",
         })
     }
@@ -187,7 +201,7 @@ impl OutputKind {
 
     /// Whether `-` sends it to stdout (a file of the report's).
     pub fn takes_stdout(&self) -> bool {
-        self.shape == Shape::File && !matches!(self.writer, Writer::Measurement)
+        self.shape == Shape::File && !matches!(self.writer, Writer::Measurement | Writer::Otlp)
     }
 }
 
@@ -228,6 +242,10 @@ pub struct OutputPlan {
     pub files: Vec<PlannedOutput>,
     /// How `--flamegraph` samples and draws.
     pub profile: ProfileSettings,
+    /// `--metrics-addr`: where `/metrics` is served while the run goes.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `--trace-sample`: the share of requests `--export-otlp` keeps.
+    pub trace_sample: f64,
 }
 
 /// How much of the report goes to the terminal.
@@ -278,6 +296,11 @@ impl OutputPlan {
     /// `--trace`.
     pub fn trace(&self) -> Option<&OutputPath> {
         self.of_run(TRACE)
+    }
+
+    /// `--export-otlp`.
+    pub fn otlp(&self) -> Option<&OutputPath> {
+        self.of_run(OTLP)
     }
 
     /// `--save-requests DIR`.
@@ -376,6 +399,8 @@ mod tests {
                 threads: ThreadView::PerPool,
                 frames: FrameView::Folded,
             },
+            metrics_addr: None,
+            trace_sample: 1.0,
         };
         let point = plan.for_sweep_point("window-1MiB");
         assert_eq!(point.tables, Tables::None);

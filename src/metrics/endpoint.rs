@@ -1,0 +1,48 @@
+//! `GET /metrics` for `imgwire bench --metrics-addr`: its own thread and
+//! single-threaded runtime, so a scrape never waits on the run's runtime
+//! and the run never waits on a scrape (it only takes the registry's lock
+//! to render).
+
+use super::registry::Registry;
+use super::CONTENT_TYPE;
+use anyhow::{Context, Result};
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The route that renders `registry`, for a router of its own or the
+/// REST server's.
+pub fn route<S: Clone + Send + Sync + 'static>(
+    registry: Arc<Registry>,
+) -> axum::routing::MethodRouter<S> {
+    get(move || {
+        let text = registry.render();
+        async move { ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], text) }
+    })
+}
+
+/// Listens on `addr` (port 0: any free port) and serves `/metrics` from
+/// `registry` on a thread of its own for as long as the process lives.
+/// Returns the address bound.
+pub fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind(addr)
+        .with_context(|| format!("could not listen on --metrics-addr {addr}"))?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the --metrics-addr runtime")?;
+    let app = axum::Router::new().route("/metrics", route(registry));
+    std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
+                    let _ = axum::serve(listener, app).await;
+                }
+            })
+        })
+        .context("could not start the --metrics-addr thread")?;
+    Ok(bound)
+}
