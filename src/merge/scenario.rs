@@ -127,17 +127,7 @@ pub fn of_parts(histogram: Option<&Histogram<u64>>, parts: &[Summary]) -> Summar
         .map(|s| s.count as u128 * u128::from(s.mean_ns))
         .sum();
     let max_ns = parts.iter().map(|s| s.max_ns).max().unwrap_or(0);
-    let quantile = |q: f64| histogram.value_at_quantile(q).min(max_ns);
-    Summary {
-        count,
-        mean_ns: (total / count as u128) as u64,
-        mean_ci95_ns: None,
-        p50_ns: quantile(0.50),
-        p90_ns: quantile(0.90),
-        p99_ns: quantile(0.99),
-        p999_ns: quantile(0.999),
-        max_ns,
-    }
+    crate::report::summary::of_histogram(histogram, count, total, max_ns)
 }
 
 /// Each stage any shard has: its merged summary, the interval of its mean

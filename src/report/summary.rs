@@ -47,13 +47,24 @@ pub fn summarize(samples: &[u64]) -> Summary {
     let Some(&max_ns) = samples.iter().max() else {
         return Summary::default();
     };
-    let histogram = histogram(samples);
+    let total: u128 = samples.iter().map(|&v| u128::from(v)).sum();
+    of_histogram(&histogram(samples), samples.len(), total, max_ns)
+}
+
+/// The summary of `count` samples adding up to `total_ns`, the largest
+/// `max_ns`, whose percentiles `histogram` holds (a shard's, or several
+/// shards' added); `count` must not be 0.
+pub fn of_histogram(
+    histogram: &Histogram<u64>,
+    count: usize,
+    total_ns: u128,
+    max_ns: u64,
+) -> Summary {
     // A bucket reports its highest value: never above the largest sample.
     let quantile = |q: f64| histogram.value_at_quantile(q).min(max_ns);
-    let total: u128 = samples.iter().map(|&v| u128::from(v)).sum();
     Summary {
-        count: samples.len(),
-        mean_ns: (total / samples.len() as u128) as u64,
+        count,
+        mean_ns: (total_ns / count.max(1) as u128) as u64,
         mean_ci95_ns: None,
         p50_ns: quantile(0.50),
         p90_ns: quantile(0.90),

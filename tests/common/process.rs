@@ -1,5 +1,6 @@
 //! The imgwire binary run as a user runs it: its output kept, its text
-//! read, and `imgwire compare` of two report files.
+//! read, and `imgwire compare` of two report files; and the install
+//! scripts the ignored tests call for what they need.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -24,4 +25,15 @@ pub fn compare(a: &Path, b: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["compare", a.to_str().unwrap(), b.to_str().unwrap()];
     args.extend_from_slice(extra);
     imgwire(&args)
+}
+
+/// Runs `scripts/NAME` (an install script that prints the path of what it
+/// installed), which must succeed; that path.
+pub fn installed_by(name: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let install = std::process::Command::new(root.join("scripts").join(name))
+        .output()
+        .unwrap();
+    assert!(install.status.success(), "{}", text(&install.stderr));
+    text(&install.stdout).trim().to_string()
 }

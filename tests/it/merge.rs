@@ -135,13 +135,10 @@ fn merged_percentiles_are_the_pooled_samples_and_counts_add_up() {
     let jsons = three_shards(dir.path());
     let (merged, stdout, markdown) = merged_of(dir.path(), &jsons);
     assert!(stdout.contains("Shards (*: stands out"), "{stdout}");
-    // Once in the Markdown, once in the HTML, with a row per shard.
+    // Once in the Markdown, once over the HTML's shard table.
     let caption = "Merged from 3 of 3 shards (0, 1, 2)";
     assert_eq!(markdown.matches(caption).count(), 2, "{markdown}");
-    assert!(
-        markdown.contains("<table class=\"shard-table\">"),
-        "{markdown}"
-    );
+    assert!(markdown.contains("class=\"shard-table\""), "{markdown}");
     let shards: Vec<Value> = jsons.iter().map(|j| read_json(j)).collect();
     assert_eq!(merged["merged"]["present"], serde_json::json!([0, 1, 2]));
     assert_eq!(merged["run_id"], RUN_ID);

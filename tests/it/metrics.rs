@@ -244,19 +244,7 @@ impl Drop for Prometheus {
 
 impl Prometheus {
     fn start(target: SocketAddr) -> Prometheus {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let install = std::process::Command::new(root.join("scripts/install-prometheus.sh"))
-            .output()
-            .unwrap();
-        assert!(
-            install.status.success(),
-            "{}",
-            String::from_utf8_lossy(&install.stderr)
-        );
-        let binary = String::from_utf8(install.stdout)
-            .unwrap()
-            .trim()
-            .to_string();
+        let binary = crate::common::process::installed_by("install-prometheus.sh");
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("prometheus.yml");
         let scrape = format!(

@@ -186,19 +186,7 @@ print(spans)
 #[test]
 #[ignore = "needs opentelemetry-proto from PyPI: scripts/install-otlp-check.sh (scripts/test.sh runs it)"]
 fn protobufs_otlp_parser_reads_every_line() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let install = std::process::Command::new(root.join("scripts/install-otlp-check.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        install.status.success(),
-        "{}",
-        String::from_utf8_lossy(&install.stderr)
-    );
-    let python = String::from_utf8(install.stdout)
-        .unwrap()
-        .trim()
-        .to_string();
+    let python = crate::common::process::installed_by("install-otlp-check.sh");
     let dir = tempfile::tempdir().unwrap();
     let (_, spans) = export(dir.path(), &[]);
     let read = std::process::Command::new(python)
