@@ -6,6 +6,7 @@ use crate::protocol::Protocol;
 use crate::report::records::{check_fits, BurstResult, RequestRecord, TimingWarning};
 use crate::stage::Stage;
 use crate::target::TargetWire;
+use crate::trace_context::TraceParent;
 use crate::transport::Client;
 use crate::wire::server_timing::ServerTimings;
 use crate::wire::EncodedImage;
@@ -27,6 +28,8 @@ pub struct RequestPlan {
     pub epoch: Instant,
     /// The built-in server's byte counters for this protocol (None when remote).
     pub server_wire: Option<Arc<crate::net::byte_count::WireCounters>>,
+    /// Each request carries a fresh W3C `traceparent` (`trace_context`).
+    pub traceparent: bool,
 }
 
 /// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.
@@ -69,7 +72,11 @@ pub(crate) async fn one_request(
         None
     };
     let start = Instant::now();
-    let request = plan.target.serialize(plan.protocol, plan.payload, image)?;
+    // The tcp floor has no headers to carry one.
+    let trace = (plan.traceparent && plan.protocol != Protocol::Tcp).then(TraceParent::new_root);
+    let request =
+        plan.target
+            .serialize_traced(plan.protocol, plan.payload, image, trace.as_ref())?;
     let serialized = start.elapsed();
     let request_bytes = request.body.len();
     let exchange = plan.client.call(worker, request).await?;
@@ -89,9 +96,13 @@ pub(crate) async fn one_request(
         response_bytes: exchange.body.len(),
         ..RequestRecord::default()
     };
+    if let Some(trace) = trace {
+        (record.trace_id, record.span_id) = (trace.trace_id, trace.span_id);
+    }
     let parsed = exchange.server_timing.as_deref().map(ServerTimings::parse);
     let checked = parsed.map(|timings| {
         let timings = timings?;
+        check_trace_response(trace.as_ref(), exchange.trace_response.as_deref())?;
         let server_total = timings
             .entries()
             .iter()
@@ -122,4 +133,45 @@ pub(crate) async fn one_request(
         .push((Stage::Residual, wall.saturating_sub(attributed)));
     record.stages.push((Stage::Wall, wall));
     Ok(record)
+}
+
+/// An answer's `traceresponse` must be of the trace its request carried:
+/// a server that answers with another's has mixed requests up, and its
+/// stages may be another request's.
+fn check_trace_response(
+    sent: Option<&TraceParent>,
+    answered: Option<&str>,
+) -> Result<(), TimingWarning> {
+    let (Some(sent), Some(answered)) = (sent, answered) else {
+        return Ok(());
+    };
+    match TraceParent::parse(answered) {
+        Ok(answer) if answer.trace_id == sent.trace_id => Ok(()),
+        _ => Err(TimingWarning::OtherTrace {
+            sent: sent.trace_id_hex(),
+            answered: answered.chars().take(80).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_of_another_trace_is_a_timing_warning() {
+        let sent = TraceParent::new_root();
+        let own = sent.child().to_string();
+        let other = TraceParent::new_root().to_string();
+        assert_eq!(check_trace_response(Some(&sent), Some(&own)), Ok(()));
+        assert_eq!(check_trace_response(Some(&sent), None), Ok(()));
+        assert_eq!(check_trace_response(None, Some(&other)), Ok(()));
+        for wrong in [other.as_str(), "garbage"] {
+            let warning = check_trace_response(Some(&sent), Some(wrong)).unwrap_err();
+            assert!(
+                warning.to_string().contains(&sent.trace_id_hex()),
+                "{warning}"
+            );
+        }
+    }
 }

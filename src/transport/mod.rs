@@ -73,6 +73,9 @@ pub struct ClientSettings {
     pub compression: crate::wire::gzip::Compression,
     /// What `https://` URLs are trusted by (`--tls-ca`).
     pub tls: trust::ClientTrust,
+    /// Send a W3C `traceparent` on every REST and gRPC request (and the
+    /// trace id as a KServe v2 request's `id`); off with `--no-traceparent`.
+    pub traceparent: bool,
 }
 
 /// How long one protocol's client took to open its connections.
@@ -114,6 +117,9 @@ pub struct Exchange {
     pub body: Bytes,
     /// The server's `Server-Timing` text, where it sent one.
     pub server_timing: Option<String>,
+    /// The server's `traceresponse`, where it sent one (`imgwire serve`
+    /// does, for a request that carried a `traceparent`).
+    pub trace_response: Option<String>,
     /// From the request handed to the connection to the response body read.
     pub roundtrip: Duration,
 }

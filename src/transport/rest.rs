@@ -260,6 +260,11 @@ impl RestClient {
                 .get(server_timing::HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            trace_response: parts
+                .headers
+                .get(crate::trace_context::TRACERESPONSE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             roundtrip,
         })
     }
