@@ -237,13 +237,18 @@ mod tests {
     #[test]
     fn ids_from_many_threads_are_unique_and_the_header_value_is_the_text() {
         let threads: Vec<_> = (0..8)
-            .map(|_| std::thread::spawn(|| (0..2_000).map(|_| TraceParent::new_root()).collect()))
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..2_000)
+                        .map(|_| TraceParent::new_root())
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         let all: Vec<TraceParent> = threads
             .into_iter()
             .flat_map(|t| t.join().unwrap())
-            .collect::<Vec<Vec<_>>>()
-            .concat();
+            .collect();
         let traces: std::collections::HashSet<_> = all.iter().map(|t| t.trace_id).collect();
         let spans: std::collections::HashSet<_> = all.iter().map(|t| t.span_id).collect();
         assert_eq!((traces.len(), spans.len()), (16_000, 16_000));
