@@ -112,8 +112,9 @@ impl GrpcClient {
     /// among them, go to the connection as they are, where tonic's encoder
     /// would copy the whole message into a buffer of its own first. The
     /// answer is read by tonic's decoder (message limit, `grpc-status`).
-    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
+    pub async fn call(&self, worker: usize, mut request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
+        super::add_traceparent(&mut request, &self.settings);
         let exchange = tokio::time::timeout(self.settings.request_timeout, async {
             let http_request = self.http_request(request)?;
             let channel = self.channel(worker).await?;

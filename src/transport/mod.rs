@@ -56,6 +56,18 @@ pub(crate) fn enhance_your_calm(error: &(dyn std::error::Error + 'static)) -> Op
     })
 }
 
+/// A request that carries no `traceparent` yet (a target's probe before
+/// the run, a side gRPC call) gets a fresh one, unless `--no-traceparent`:
+/// every request imgwire sends can be found in a server's traces. Counted
+/// requests carry theirs from the start (their record keeps its ids).
+fn add_traceparent(request: &mut WireRequest, settings: &ClientSettings) {
+    use crate::trace_context::{TraceParent, TRACEPARENT};
+    if settings.traceparent && request.headers.iter().all(|(name, _)| *name != TRACEPARENT) {
+        let value = TraceParent::new_root().to_string();
+        request.headers.push((TRACEPARENT, value));
+    }
+}
+
 /// Client-side settings shared by every transport.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {

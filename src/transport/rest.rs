@@ -201,6 +201,7 @@ impl RestClient {
     /// the gRPC client compresses as it frames its message).
     pub async fn call(&self, _worker: usize, mut request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
+        super::add_traceparent(&mut request, &self.settings);
         let exchange = async {
             let mut builder = http::Request::post(self.target(std::mem::take(&mut request.path))?)
                 .header(http::header::HOST, self.host.clone())
