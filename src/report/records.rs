@@ -31,6 +31,13 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// The trace id as 32 lower-case hex digits (a KServe v2 request's
+    /// `id`, a server trace's trace id), None where none was sent.
+    pub fn trace_id_hex(&self) -> Option<String> {
+        let sent = self.trace_id != [0; 16];
+        sent.then(|| self.trace_id.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The duration of `wanted`, zero where the request has no such stage.
     pub fn stage(&self, wanted: Stage) -> Duration {
         self.stages

@@ -93,7 +93,10 @@ impl Trace {
         let roundtrip = record.roundtrip.max(server_total);
         let children = stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
         let wall = stage(Stage::Wall).max(children);
-        let args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
+        let mut args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
+        if let Some(trace_id) = record.trace_id_hex() {
+            args["trace_id"] = trace_id.into();
+        }
         self.span(
             tid,
             label.to_string(),

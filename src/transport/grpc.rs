@@ -195,7 +195,7 @@ fn held(channel: &Channel) -> MutexGuard<'_, SendRequest<PartsBody>> {
 async fn read_answer(
     response: http::Response<hyper::body::Incoming>,
     limit: usize,
-) -> Result<(Bytes, Option<String>, Option<String>)> {
+) -> Result<(Bytes, Option<String>, Option<HeaderValue>)> {
     let (parts, body) = response.into_parts();
     if let Some(status) = tonic::Status::from_header_map(&parts.headers) {
         if status.code() != tonic::Code::Ok {
@@ -226,8 +226,7 @@ async fn read_answer(
     let trace_response = parts
         .headers
         .get(crate::trace_context::TRACERESPONSE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .cloned();
     Ok((message, server_timing, trace_response))
 }
 

@@ -131,7 +131,7 @@ pub struct Exchange {
     pub server_timing: Option<String>,
     /// The server's `traceresponse`, where it sent one (`imgwire serve`
     /// does, for a request that carried a `traceparent`).
-    pub trace_response: Option<String>,
+    pub trace_response: Option<http::HeaderValue>,
     /// From the request handed to the connection to the response body read.
     pub roundtrip: Duration,
 }

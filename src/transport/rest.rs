@@ -264,8 +264,7 @@ impl RestClient {
             trace_response: parts
                 .headers
                 .get(crate::trace_context::TRACERESPONSE)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+                .cloned(),
             roundtrip,
         })
     }

@@ -194,7 +194,7 @@ fn the_builtin_server_answers_under_each_requests_trace_and_echoes_its_v2_id() {
                     .expect("a request");
                 let exchange = client.call(0, request).await.expect("an answer");
                 let echo = exchange.trace_response.expect("a traceresponse");
-                let (trace_id, span_id) = valid_w3c(&echo);
+                let (trace_id, span_id) = valid_w3c(echo.to_str().expect("text"));
                 assert_eq!(trace_id, trace.trace_id_hex(), "{protocol:?}");
                 assert_ne!(span_id, trace.span_id_hex(), "the server's own span");
                 assert!(spans.insert(span_id), "a server span twice");
@@ -216,14 +216,21 @@ fn the_builtin_server_answers_under_each_requests_trace_and_echoes_its_v2_id() {
     });
 }
 
+/// A kserve-v2 run against the built-in server: every answer is under its
+/// own request's trace (no timing warning), and the per-request trace
+/// (`--trace`) names each request's trace id, one per request.
 #[test]
 fn a_run_against_the_builtin_server_has_no_trace_mismatch() {
     let servers = common::start_servers(common::default_server_config());
     let rest = format!("http://{}", servers.rest_addr);
     let grpc = format!("http://{}", servers.grpc_addr);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let trace_path = dir.path().join("trace.json");
+    let trace_arg = trace_path.display().to_string();
     let mut args = vec!["--target", "kserve-v2", "--model", "decode"];
     args.extend(["--rest-url", &rest, "--grpc-url", &grpc]);
     args.extend(["--protocols", "rest,grpc", "--payloads", "binary,b64"]);
+    args.extend(["--trace", &trace_arg]);
     args.extend(common::SMALL_RUN.args());
     let report = common::bench_report(&args).expect("the run");
     assert_eq!(report.scenarios.len(), 4);
@@ -231,4 +238,21 @@ fn a_run_against_the_builtin_server_has_no_trace_mismatch() {
         common::assert_ran_clean(s, 6, "kserve-v2 against imgwire serve");
         assert_eq!(s.timing_warnings, 0, "{:?}", s.timing_warning_examples);
     }
+    let trace: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&trace_path).expect("the trace")).expect("JSON");
+    let events = trace["traceEvents"].as_array().expect("traceEvents");
+    let ids: Vec<&str> = events
+        .iter()
+        .filter(|e| e["cat"] == "request")
+        .map(|e| e["args"]["trace_id"].as_str().expect("a trace_id arg"))
+        .collect();
+    assert!(ids.len() >= 24, "4 scenarios of 3 bursts of 2: {}", ids.len());
+    assert!(ids
+        .iter()
+        .all(|id| id.len() == 32 && u128::from_str_radix(id, 16).is_ok()));
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>().len(),
+        ids.len(),
+        "one id each"
+    );
 }
