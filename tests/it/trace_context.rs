@@ -246,7 +246,11 @@ fn a_run_against_the_builtin_server_has_no_trace_mismatch() {
         .filter(|e| e["cat"] == "request")
         .map(|e| e["args"]["trace_id"].as_str().expect("a trace_id arg"))
         .collect();
-    assert!(ids.len() >= 24, "4 scenarios of 3 bursts of 2: {}", ids.len());
+    assert!(
+        ids.len() >= 24,
+        "4 scenarios of 3 bursts of 2: {}",
+        ids.len()
+    );
     assert!(ids
         .iter()
         .all(|id| id.len() == 32 && u128::from_str_radix(id, 16).is_ok()));
