@@ -148,7 +148,7 @@ impl GrpcClient {
     /// The HTTP/2 request of one call: the method's URI on this server,
     /// gRPC's headers, the message framed, gzip'd first with
     /// `--compression gzip`.
-    fn http_request(&self, request: WireRequest) -> Result<http::Request<PartsBody>> {
+    fn http_request(&self, mut request: WireRequest) -> Result<http::Request<PartsBody>> {
         let limit = self.settings.max_message_bytes;
         if request.body.len() > limit {
             bail!(
@@ -168,8 +168,8 @@ impl GrpcClient {
             .header(TE, HeaderValue::from_static("trailers"))
             .header(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
         // Metadata the target set (`traceparent`).
-        for (name, value) in &request.headers {
-            builder = builder.header(*name, value);
+        for (name, value) in std::mem::take(&mut request.headers) {
+            builder = builder.header(name, value);
         }
         let body = match self.settings.compression {
             Compression::None => PartsBody::grpc_message(request.body, false),

@@ -209,8 +209,8 @@ impl RestClient {
                     http::header::CONTENT_TYPE,
                     static_value(request.content_type)?,
                 );
-            for (name, value) in &request.headers {
-                builder = builder.header(*name, value);
+            for (name, value) in std::mem::take(&mut request.headers) {
+                builder = builder.header(name, value);
             }
             let body = match self.settings.compression {
                 Compression::None => request.body,
