@@ -3,12 +3,18 @@
 //! joined to imgwire's record of the same request. Ids are made here and
 //! read back with the checks the recommendation asks of a receiver.
 
+use std::cell::Cell;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The header's name (lower case, as HTTP/2 and gRPC metadata need).
 pub const TRACEPARENT: &str = "traceparent";
+
+/// The header `imgwire serve` answers with (W3C Trace Context Level 2's
+/// `traceresponse`): the request's trace id and the server's own span id,
+/// so a client can check that the answer is to its own request.
+pub const TRACERESPONSE: &str = "traceresponse";
 
 /// One request's place in a trace: its trace id and its own span id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,6 +69,13 @@ impl TraceParent {
         hex(&self.span_id)
     }
 
+    /// The valid `traceparent` (or `traceresponse`) value under `name`
+    /// in `headers`, where there is one.
+    pub fn from_headers(headers: &http::HeaderMap, name: &str) -> Option<TraceParent> {
+        let value = headers.get(name)?.to_str().ok()?;
+        TraceParent::parse(value).ok()
+    }
+
     /// Reads a `traceparent` value. Versions above 00 are read by their
     /// first four fields, as the recommendation asks.
     pub fn parse(value: &str) -> Result<TraceParent, TraceParentError> {
@@ -103,19 +116,48 @@ impl TraceParent {
 impl fmt::Display for TraceParent {
     /// The header value: `00-<trace id>-<span id>-<flags>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let flags = if self.sampled { "01" } else { "00" };
-        write!(
-            f,
-            "00-{}-{}-{flags}",
-            self.trace_id_hex(),
-            self.span_id_hex()
-        )
+        let text = self.encode();
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl TraceParent {
+    /// The header value's 55 bytes, written without formatting machinery
+    /// (one is made per request).
+    pub fn encode(&self) -> [u8; TRACEPARENT_LEN] {
+        let mut text = *b"00-00000000000000000000000000000000-0000000000000000-00";
+        let digits = self.trace_id.iter().chain(&self.span_id);
+        let slots = (3..35).step_by(2).chain((36..52).step_by(2));
+        for (byte, at) in digits.zip(slots) {
+            text[at] = HEX_DIGITS[usize::from(byte >> 4)];
+            text[at + 1] = HEX_DIGITS[usize::from(byte & 0xf)];
+        }
+        if self.sampled {
+            text[54] = b'1';
+        }
+        text
+    }
+
+    /// The header value, ready to send.
+    pub fn header_value(&self) -> http::HeaderValue {
+        let text = self.encode();
+        http::HeaderValue::from_bytes(&text).expect("hex digits and dashes are a header value")
+    }
 }
+
+/// A version 00 `traceparent` value's length.
+pub const TRACEPARENT_LEN: usize = 55;
+
+fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
+    }
+    text
+}
+
+const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
 
 /// Lower-case hex into `out` (exactly twice its length), or None.
 fn unhex(text: &str, out: &mut [u8]) -> Option<()> {
@@ -138,16 +180,39 @@ fn nonzero(x: u64) -> u64 {
     x.max(1)
 }
 
-/// 64 random-enough bits: a per-process random key (the standard
-/// library's hasher seed) over a counter, mixed by SipHash. Ids must be
-/// unique, not secret.
+/// 64 random-enough bits, made without a syscall or a shared atomic:
+/// each thread draws a random key once (the standard library's per-process
+/// hasher seed, hashed with a process-wide thread number), then counts,
+/// each count mixed by SplitMix64's finalizer, which maps distinct inputs
+/// to distinct outputs: a thread never repeats itself, and two threads'
+/// sequences start at unrelated random points. Ids must be unique, not
+/// secret.
 fn next_random() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        static STREAM: Cell<(u64, u64)> = Cell::new((thread_key(), 0));
+    }
+    STREAM.with(|stream| {
+        let (key, count) = stream.get();
+        stream.set((key, count.wrapping_add(1)));
+        mix(key.wrapping_add(count.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+    })
+}
+
+/// A random key for this thread.
+fn thread_key() -> u64 {
+    static THREADS: AtomicU64 = AtomicU64::new(0);
     static KEYS: std::sync::OnceLock<std::collections::hash_map::RandomState> =
         std::sync::OnceLock::new();
     let mut hasher = KEYS.get_or_init(Default::default).build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u64(THREADS.fetch_add(1, Ordering::Relaxed));
     hasher.finish()
+}
+
+/// SplitMix64's finalizer: a bijection on u64 that spreads every bit.
+fn mix(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 #[cfg(test)]
@@ -167,6 +232,32 @@ mod tests {
             .map(|_| TraceParent::new_root().trace_id)
             .collect();
         assert_eq!(ids.len(), 10_000);
+    }
+
+    #[test]
+    fn ids_from_many_threads_are_unique_and_the_header_value_is_the_text() {
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                std::thread::spawn(|| {
+                    (0..2_000)
+                        .map(|_| TraceParent::new_root())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let all: Vec<TraceParent> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let traces: std::collections::HashSet<_> = all.iter().map(|t| t.trace_id).collect();
+        let spans: std::collections::HashSet<_> = all.iter().map(|t| t.span_id).collect();
+        assert_eq!((traces.len(), spans.len()), (16_000, 16_000));
+        let one = all[0];
+        assert_eq!(one.header_value(), one.to_string().as_str());
+        assert_eq!(
+            one.to_string(),
+            format!("00-{}-{}-01", hex(&one.trace_id), hex(&one.span_id))
+        );
     }
 
     #[test]

@@ -201,6 +201,9 @@ pub struct BenchArgs {
     /// Compress request bodies: gzip is `Content-Encoding: gzip` on REST and gRPC message compression (the tcp floor never compresses).
     #[arg(long, value_enum, default_value_t = crate::wire::gzip::Compression::None)]
     pub compression: crate::wire::gzip::Compression,
+    /// Send no W3C `traceparent` (REST header, gRPC metadata) and, for kserve-v2, no request `id`: for servers that refuse headers they do not know.
+    #[arg(long)]
+    pub no_traceparent: bool,
     /// How long one request may take before it is given up: seconds, or a duration (30, 500ms, 2m).
     #[arg(long, value_name = "DURATION", default_value_t = 30.0, value_parser = values::positive_seconds)]
     pub timeout_s: f64,
@@ -391,6 +394,7 @@ impl BenchArgs {
                     ca_file: self.tls_ca.clone(),
                     pinned: Vec::new(),
                 },
+                traceparent: !self.no_traceparent,
             },
             server,
             targets,

@@ -113,7 +113,16 @@ fn request_spans(
     epoch_unix: Duration,
 ) -> Vec<Value> {
     let placed = RequestSpans::of(record);
-    let root = TraceParent::new_root();
+    // The request's own trace, as its traceparent sent it (so a server's
+    // spans join it), else a fresh one (`--no-traceparent`).
+    let root = match record.trace_id_hex() {
+        Some(_) => TraceParent {
+            trace_id: record.trace_id,
+            span_id: record.span_id,
+            sampled: true,
+        },
+        None => TraceParent::new_root(),
+    };
     let scenario = spans.scenario;
     let mut out = vec![span(
         &root,

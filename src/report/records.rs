@@ -19,9 +19,25 @@ pub struct RequestRecord {
     /// Set when the server's `Server-Timing` was left out of the stages:
     /// unreadable, or stages that do not fit inside the round trip.
     pub timing_warning: Option<TimingWarning>,
+    /// The W3C trace id of the `traceparent` the request carried (see
+    /// `trace_context`); for KServe v2 targets its 32 hex digits were the
+    /// request's `id` too. All zeros (never a valid id): none was sent
+    /// (`--no-traceparent`, or the tcp floor, which has no headers).
+    pub trace_id: [u8; 16],
+    /// The span id of that `traceparent`: the client's span of this
+    /// request, the parent of any span a server records for it. All zeros
+    /// when none was sent.
+    pub span_id: [u8; 8],
 }
 
 impl RequestRecord {
+    /// The trace id as 32 lower-case hex digits (a KServe v2 request's
+    /// `id`, a server trace's trace id), None where none was sent.
+    pub fn trace_id_hex(&self) -> Option<String> {
+        let sent = self.trace_id != [0; 16];
+        sent.then(|| self.trace_id.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The duration of `wanted`, zero where the request has no such stage.
     pub fn stage(&self, wanted: Stage) -> Duration {
         self.stages
@@ -48,6 +64,10 @@ pub enum TimingWarning {
         server: Duration,
         roundtrip: Duration,
     },
+    /// The server answered with a `traceresponse` of another trace (or an
+    /// unreadable one): its stages may be another request's.
+    #[error("the server's traceresponse {answered:?} is not of this request's trace {sent}")]
+    OtherTrace { sent: String, answered: String },
 }
 
 fn millis(d: Duration) -> String {

@@ -83,7 +83,10 @@ impl Trace {
         let tid = record.worker as u32 + 1;
         self.name_tracks_up_to(tid);
         let spans = RequestSpans::of(record);
-        let args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
+        let mut args = serde_json::json!({ "request_bytes": record.request_bytes, "response_bytes": record.response_bytes });
+        if let Some(trace_id) = record.trace_id_hex() {
+            args["trace_id"] = trace_id.into();
+        }
         let request = &spans.request;
         self.span(
             tid,

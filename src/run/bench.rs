@@ -183,6 +183,7 @@ impl MatrixRun<'_, '_> {
                     images: pool.map(|p| p.images.clone()).unwrap_or_default(),
                     epoch,
                     server_wire: targets.get(scenario.protocol).server_wire.clone(),
+                    traceparent: plan.client.traceparent,
                 },
                 pool,
                 content: source.content_label(),

@@ -6,6 +6,7 @@ use crate::protocol::Protocol;
 use crate::report::records::{check_fits, BurstResult, RequestRecord, TimingWarning};
 use crate::stage::Stage;
 use crate::target::TargetWire;
+use crate::trace_context::TraceParent;
 use crate::transport::Client;
 use crate::wire::server_timing::ServerTimings;
 use crate::wire::EncodedImage;
@@ -27,6 +28,8 @@ pub struct RequestPlan {
     pub epoch: Instant,
     /// The built-in server's byte counters for this protocol (None when remote).
     pub server_wire: Option<Arc<crate::net::byte_count::WireCounters>>,
+    /// Each request carries a fresh W3C `traceparent` (`trace_context`).
+    pub traceparent: bool,
 }
 
 /// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.
@@ -69,7 +72,11 @@ pub(crate) async fn one_request(
         None
     };
     let start = Instant::now();
-    let request = plan.target.serialize(plan.protocol, plan.payload, image)?;
+    // The tcp floor has no headers to carry one.
+    let trace = (plan.traceparent && plan.protocol != Protocol::Tcp).then(TraceParent::new_root);
+    let request =
+        plan.target
+            .serialize_traced(plan.protocol, plan.payload, image, trace.as_ref())?;
     let serialized = start.elapsed();
     let request_bytes = request.body.len();
     let exchange = plan.client.call(worker, request).await?;
@@ -89,9 +96,14 @@ pub(crate) async fn one_request(
         response_bytes: exchange.body.len(),
         ..RequestRecord::default()
     };
+    if let Some(trace) = trace {
+        (record.trace_id, record.span_id) = (trace.trace_id, trace.span_id);
+    }
     let parsed = exchange.server_timing.as_deref().map(ServerTimings::parse);
     let checked = parsed.map(|timings| {
         let timings = timings?;
+        let answered = exchange.trace_response.as_ref().map(|v| v.as_bytes());
+        check_trace_response(trace.as_ref(), answered)?;
         let server_total = timings
             .entries()
             .iter()
@@ -122,4 +134,50 @@ pub(crate) async fn one_request(
         .push((Stage::Residual, wall.saturating_sub(attributed)));
     record.stages.push((Stage::Wall, wall));
     Ok(record)
+}
+
+/// An answer's `traceresponse` must be of the trace its request carried:
+/// a server that answers with another's has mixed requests up, and its
+/// stages may be another request's.
+/// Compared as text (version and trace id in place), so an answer costs
+/// no parse.
+fn check_trace_response(
+    sent: Option<&TraceParent>,
+    answered: Option<&[u8]>,
+) -> Result<(), TimingWarning> {
+    let (Some(sent), Some(answered)) = (sent, answered) else {
+        return Ok(());
+    };
+    let own = sent.encode();
+    match answered.len() == own.len() && answered[..35] == own[..35] {
+        true => Ok(()),
+        false => Err(TimingWarning::OtherTrace {
+            sent: sent.trace_id_hex(),
+            answered: String::from_utf8_lossy(&answered[..answered.len().min(80)]).into_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_of_another_trace_is_a_timing_warning() {
+        let sent = TraceParent::new_root();
+        let own = sent.child().to_string();
+        let other = TraceParent::new_root().to_string();
+        let check = |answered: &str| check_trace_response(Some(&sent), Some(answered.as_bytes()));
+        assert_eq!(check(&own), Ok(()));
+        assert_eq!(check_trace_response(Some(&sent), None), Ok(()));
+        assert_eq!(check_trace_response(None, Some(other.as_bytes())), Ok(()));
+        let other_version = own.replacen("00", "01", 1);
+        for wrong in [other.as_str(), "garbage", &other_version] {
+            let warning = check(wrong).unwrap_err();
+            assert!(
+                warning.to_string().contains(&sent.trace_id_hex()),
+                "{warning}"
+            );
+        }
+    }
 }

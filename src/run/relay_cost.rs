@@ -89,6 +89,7 @@ impl RelayCheck {
             images: pool.images.clone(),
             epoch: std::time::Instant::now(),
             server_wire: None,
+            traceparent: settings.traceparent,
         };
         let direct = plan(Client::connect(self.protocol, &self.direct_url, settings).await?);
         let relayed = plan(Client::connect(self.protocol, &relayed_url, settings).await?);

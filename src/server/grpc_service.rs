@@ -15,6 +15,7 @@ use super::guarded::Activity;
 use super::refusal::{restate_tonic_refusal, RefusalKind, RequestError};
 use super::request::Answer;
 use super::ServerState;
+use crate::trace_context::{TraceParent, TRACEPARENT};
 use crate::wire::codec::RawCodec;
 use crate::wire::server_timing;
 use bytes::Bytes;
@@ -95,6 +96,7 @@ impl<M: MethodTable> tower::Service<http::Request<Body>> for MethodRouter<M> {
             return Box::pin(async move { Ok(Status::unimplemented(message).into_http()) });
         };
         let table = self.0.clone();
+        let trace = TraceParent::from_headers(request.headers(), TRACEPARENT);
         Box::pin(async move {
             let slot = TimingSlot::default();
             let call = Call {
@@ -103,7 +105,11 @@ impl<M: MethodTable> tower::Service<http::Request<Body>> for MethodRouter<M> {
                 arrived,
                 slot: slot.clone(),
             };
-            Ok(unary_with_timing(table.state(), call, slot, request).await)
+            let mut response = unary_with_timing(table.state(), call, slot, request).await;
+            if let Some(trace) = trace {
+                super::rest::answer_under(trace, response.headers_mut());
+            }
+            Ok(response)
         })
     }
 }

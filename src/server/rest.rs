@@ -14,6 +14,7 @@ use super::refusal::{echo, too_large, RequestError};
 use super::request::{answer, Answer, Received};
 use super::{profile_route, stats_route, stopped, ServerState};
 use crate::metrics::endpoint as metrics;
+use crate::trace_context::{TraceParent, TRACEPARENT, TRACERESPONSE};
 use crate::wire::gzip::{self, GunzipError};
 use crate::wire::json::ErrorJson;
 use crate::wire::server_timing;
@@ -118,13 +119,23 @@ fn in_flight(
         request
             .extensions_mut()
             .insert(ConnectInfo(connection.peer));
+        let trace = TraceParent::from_headers(request.headers(), TRACEPARENT);
         let answer = app.clone().oneshot(request);
         async move {
-            let response = answer.await;
+            let mut response = answer.await;
             drop(busy);
+            if let (Some(trace), Ok(response)) = (trace, response.as_mut()) {
+                answer_under(trace, response.headers_mut());
+            }
             response
         }
     })
+}
+
+/// Reports the answer under the request's trace: a `traceresponse` header
+/// with its trace id and this server's own span id (REST and gRPC alike).
+pub fn answer_under(trace: TraceParent, headers: &mut HeaderMap) {
+    headers.insert(TRACERESPONSE, trace.child().header_value());
 }
 
 /// The seed's routes.

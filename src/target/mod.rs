@@ -32,6 +32,7 @@ pub use stats::{StatsReading, StatsSource};
 use crate::encoders::EncodeSettings;
 use crate::protocol::Protocol;
 use crate::server::ServerDecoder;
+use crate::trace_context::{TraceParent, TRACEPARENT};
 use crate::transport::{Client, ClientSettings};
 use crate::wire::payload::WireRequest;
 use crate::wire::{EncodedImage, ImageMeta, PayloadKind};
@@ -119,6 +120,24 @@ pub trait TargetWire: Debug + Send + Sync {
         payload: PayloadKind,
         image: Option<&EncodedImage>,
     ) -> Result<WireRequest>;
+
+    /// Builds one request carrying `trace` (where given) as its W3C
+    /// `traceparent` header (REST) or metadata (gRPC); a target whose
+    /// protocol has a request id of its own (KServe v2) sets it to the
+    /// trace id as well.
+    fn serialize_traced(
+        &self,
+        protocol: Protocol,
+        payload: PayloadKind,
+        image: Option<&EncodedImage>,
+        trace: Option<&TraceParent>,
+    ) -> Result<WireRequest> {
+        let mut request = self.serialize(protocol, payload, image)?;
+        if let Some(trace) = trace {
+            request.headers.push((TRACEPARENT, trace.to_string()));
+        }
+        Ok(request)
+    }
 
     /// Parses and checks an answer: the `response` stage. `sent` is what
     /// the request declared of its image, for servers that answer with the

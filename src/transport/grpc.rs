@@ -112,8 +112,9 @@ impl GrpcClient {
     /// among them, go to the connection as they are, where tonic's encoder
     /// would copy the whole message into a buffer of its own first. The
     /// answer is read by tonic's decoder (message limit, `grpc-status`).
-    pub async fn call(&self, worker: usize, request: WireRequest) -> Result<Exchange> {
+    pub async fn call(&self, worker: usize, mut request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
+        super::add_traceparent(&mut request, &self.settings);
         let exchange = tokio::time::timeout(self.settings.request_timeout, async {
             let http_request = self.http_request(request)?;
             let channel = self.channel(worker).await?;
@@ -129,7 +130,7 @@ impl GrpcClient {
             })?;
             read_answer(response, self.settings.max_message_bytes).await
         });
-        let (body, server_timing) = exchange.await.map_err(|_| {
+        let (body, server_timing, trace_response) = exchange.await.map_err(|_| {
             anyhow!(
                 "the gRPC call timed out after {:?}{}",
                 self.settings.request_timeout,
@@ -139,6 +140,7 @@ impl GrpcClient {
         Ok(Exchange {
             body,
             server_timing,
+            trace_response,
             roundtrip: start.elapsed(),
         })
     }
@@ -146,7 +148,7 @@ impl GrpcClient {
     /// The HTTP/2 request of one call: the method's URI on this server,
     /// gRPC's headers, the message framed, gzip'd first with
     /// `--compression gzip`.
-    fn http_request(&self, request: WireRequest) -> Result<http::Request<PartsBody>> {
+    fn http_request(&self, mut request: WireRequest) -> Result<http::Request<PartsBody>> {
         let limit = self.settings.max_message_bytes;
         if request.body.len() > limit {
             bail!(
@@ -165,6 +167,10 @@ impl GrpcClient {
         let mut builder = http::Request::post(uri)
             .header(TE, HeaderValue::from_static("trailers"))
             .header(CONTENT_TYPE, HeaderValue::from_static("application/grpc"));
+        // Metadata the target set (`traceparent`).
+        for (name, value) in std::mem::take(&mut request.headers) {
+            builder = builder.header(name, value);
+        }
         let body = match self.settings.compression {
             Compression::None => PartsBody::grpc_message(request.body, false),
             Compression::Gzip => {
@@ -182,13 +188,14 @@ fn held(channel: &Channel) -> MutexGuard<'_, SendRequest<PartsBody>> {
     channel.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The answer's one message and its `server-timing` value (trailers, or
-/// headers where a server sends it there); a non-OK `grpc-status`, in the
-/// headers (a trailers-only answer) or the trailers, is the error.
+/// The answer's one message, its `server-timing` value (trailers, or
+/// headers where a server sends it there) and its `traceresponse` (the
+/// headers); a non-OK `grpc-status`, in the headers (a trailers-only
+/// answer) or the trailers, is the error.
 async fn read_answer(
     response: http::Response<hyper::body::Incoming>,
     limit: usize,
-) -> Result<(Bytes, Option<String>)> {
+) -> Result<(Bytes, Option<String>, Option<HeaderValue>)> {
     let (parts, body) = response.into_parts();
     if let Some(status) = tonic::Status::from_header_map(&parts.headers) {
         if status.code() != tonic::Code::Ok {
@@ -216,7 +223,11 @@ async fn read_answer(
                 .and_then(|v| v.to_str().ok())
         })
         .map(str::to_owned);
-    Ok((message, server_timing))
+    let trace_response = parts
+        .headers
+        .get(crate::trace_context::TRACERESPONSE)
+        .cloned();
+    Ok((message, server_timing, trace_response))
 }
 
 /// `RawCodec`'s decoder with a first buffer the size of a small answer

@@ -56,6 +56,18 @@ pub(crate) fn enhance_your_calm(error: &(dyn std::error::Error + 'static)) -> Op
     })
 }
 
+/// A request that carries no `traceparent` yet (a target's probe before
+/// the run, a side gRPC call) gets a fresh one, unless `--no-traceparent`:
+/// every request imgwire sends can be found in a server's traces. Counted
+/// requests carry theirs from the start (their record keeps its ids).
+fn add_traceparent(request: &mut WireRequest, settings: &ClientSettings) {
+    use crate::trace_context::{TraceParent, TRACEPARENT};
+    if settings.traceparent && request.headers.iter().all(|(name, _)| *name != TRACEPARENT) {
+        let value = TraceParent::new_root().to_string();
+        request.headers.push((TRACEPARENT, value));
+    }
+}
+
 /// Client-side settings shared by every transport.
 #[derive(Clone, Debug)]
 pub struct ClientSettings {
@@ -73,6 +85,9 @@ pub struct ClientSettings {
     pub compression: crate::wire::gzip::Compression,
     /// What `https://` URLs are trusted by (`--tls-ca`).
     pub tls: trust::ClientTrust,
+    /// Send a W3C `traceparent` on every REST and gRPC request (and the
+    /// trace id as a KServe v2 request's `id`); off with `--no-traceparent`.
+    pub traceparent: bool,
 }
 
 /// How long one protocol's client took to open its connections.
@@ -114,6 +129,9 @@ pub struct Exchange {
     pub body: Bytes,
     /// The server's `Server-Timing` text, where it sent one.
     pub server_timing: Option<String>,
+    /// The server's `traceresponse`, where it sent one (`imgwire serve`
+    /// does, for a request that carried a `traceparent`).
+    pub trace_response: Option<http::HeaderValue>,
     /// From the request handed to the connection to the response body read.
     pub roundtrip: Duration,
 }

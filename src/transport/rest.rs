@@ -201,6 +201,7 @@ impl RestClient {
     /// the gRPC client compresses as it frames its message).
     pub async fn call(&self, _worker: usize, mut request: WireRequest) -> Result<Exchange> {
         let start = Instant::now();
+        super::add_traceparent(&mut request, &self.settings);
         let exchange = async {
             let mut builder = http::Request::post(self.target(std::mem::take(&mut request.path))?)
                 .header(http::header::HOST, self.host.clone())
@@ -208,8 +209,8 @@ impl RestClient {
                     http::header::CONTENT_TYPE,
                     static_value(request.content_type)?,
                 );
-            for (name, value) in &request.headers {
-                builder = builder.header(*name, value);
+            for (name, value) in std::mem::take(&mut request.headers) {
+                builder = builder.header(name, value);
             }
             let body = match self.settings.compression {
                 Compression::None => request.body,
@@ -260,6 +261,10 @@ impl RestClient {
                 .get(server_timing::HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
+            trace_response: parts
+                .headers
+                .get(crate::trace_context::TRACERESPONSE)
+                .cloned(),
             roundtrip,
         })
     }

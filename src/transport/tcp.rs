@@ -79,6 +79,7 @@ impl TcpClient {
         Ok(Exchange {
             body: result?,
             server_timing: None,
+            trace_response: None,
             roundtrip,
         })
     }

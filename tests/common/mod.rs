@@ -79,6 +79,7 @@ pub fn client_settings(concurrency: usize, rest_pool: usize) -> ClientSettings {
         rest_pool,
         compression: Default::default(),
         tls: Default::default(),
+        traceparent: true,
     }
 }
 

@@ -173,6 +173,8 @@ fn trace() {
         request_bytes: 1000,
         response_bytes: 200,
         timing_warning: None,
+        trace_id: [0; 16],
+        span_id: [0; 8],
     };
     let burst = |started_us: u64| BurstResult {
         started: Duration::from_micros(started_us),

@@ -64,6 +64,7 @@ mod throughput;
 mod tls;
 mod torchserve_answers;
 mod trace;
+mod trace_context;
 mod transport_knobs;
 mod tune;
 mod v2_server;

@@ -84,7 +84,27 @@ impl TargetWire for KserveWire {
         payload: PayloadKind,
         image: Option<&EncodedImage>,
     ) -> Result<WireRequest> {
-        Ok(wire::serialize(&self.0, protocol, payload, image)?)
+        Ok(wire::serialize(&self.0, protocol, payload, image, None)?)
+    }
+
+    /// The trace id's 32 hex digits are the request's `id` too, so a v2
+    /// server's own records of the request (Triton's trace file's
+    /// `request_id`, its OpenTelemetry spans' `triton.request_id`) join
+    /// to imgwire's.
+    fn serialize_traced(
+        &self,
+        protocol: Protocol,
+        payload: PayloadKind,
+        image: Option<&EncodedImage>,
+        trace: Option<&crate::trace_context::TraceParent>,
+    ) -> Result<WireRequest> {
+        let id = trace.map(|t| t.trace_id_hex());
+        let mut request = wire::serialize(&self.0, protocol, payload, image, id.as_deref())?;
+        if let Some(trace) = trace {
+            let header = crate::trace_context::TRACEPARENT;
+            request.headers.push((header, trace.to_string()));
+        }
+        Ok(request)
     }
 
     fn parse_response(

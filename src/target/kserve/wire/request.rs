@@ -18,9 +18,12 @@ use prost::Message;
 use serde::Serialize;
 use std::borrow::Cow;
 
-/// `{"inputs": [ONE], "parameters": {...}}`.
+/// `{"id": ..., "inputs": [ONE], "parameters": {...}}`.
 #[derive(Serialize)]
 struct InferRequestJson<'a, D: Serialize> {
+    /// The request's id, which the server echoes and records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     inputs: [InputJson<'a, D>; 1],
     #[serde(skip_serializing_if = "Option::is_none")]
     parameters: Option<RequestParameters>,
@@ -79,12 +82,14 @@ impl RawTensor {
 /// `ModelInferRequest.raw_input_contents`'s field number.
 const RAW_INPUT_CONTENTS: u32 = 7;
 
-/// Builds one v2 request: the `serialize` stage.
+/// Builds one v2 request: the `serialize` stage. `id`, where given, is the
+/// request's `id` (the JSON body's, or `ModelInferRequest.id`).
 pub fn serialize(
     model: &KserveModel,
     protocol: Protocol,
     payload: PayloadKind,
     image: Option<&EncodedImage>,
+    id: Option<&str>,
 ) -> Result<WireRequest, KserveWireError> {
     if let Some(reason) = refusal(model, protocol, payload) {
         return Err(KserveWireError::Refused(reason));
@@ -95,15 +100,15 @@ pub fn serialize(
         .map_err(KserveWireError::Refused)?;
     match (protocol, payload) {
         (Protocol::Rest | Protocol::RestH2, PayloadKind::Basic) => {
-            rest_json(model, "FP32", shape, basic_values())
+            rest_json(model, id, "FP32", shape, basic_values())
         }
         (Protocol::Rest | Protocol::RestH2, PayloadKind::B64) => {
-            rest_json(model, "BYTES", shape, [base64_text(image()?)])
+            rest_json(model, id, "BYTES", shape, [base64_text(image()?)])
         }
         (Protocol::Rest | Protocol::RestH2, PayloadKind::Binary) => {
-            rest_binary(model, &raw_tensor(model, payload, &shape, image)?)
+            rest_binary(model, id, &raw_tensor(model, payload, &shape, image)?)
         }
-        (Protocol::Grpc, _) => grpc(model, &raw_tensor(model, payload, &shape, image)?),
+        (Protocol::Grpc, _) => grpc(model, id, &raw_tensor(model, payload, &shape, image)?),
         (Protocol::Tcp, _) => Err(KserveWireError::NoServer(protocol.label())),
     }
 }
@@ -159,11 +164,13 @@ fn raw_tensor<'a>(
 /// `POST /v2/models/{model}/infer` with the tensor's values inline.
 fn rest_json<D: Serialize>(
     model: &KserveModel,
+    id: Option<&str>,
     datatype: &'static str,
     shape: Vec<i64>,
     data: D,
 ) -> Result<WireRequest, KserveWireError> {
     let body = InferRequestJson {
+        id,
         inputs: [InputJson {
             name: &model.input,
             shape,
@@ -185,8 +192,13 @@ fn rest_json<D: Serialize>(
 /// header (its length in `Inference-Header-Content-Length`), then the
 /// tensor's raw bytes (the image's own buffer, not a copy); outputs asked
 /// for as JSON.
-fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWireError> {
+fn rest_binary(
+    model: &KserveModel,
+    id: Option<&str>,
+    tensor: &RawTensor,
+) -> Result<WireRequest, KserveWireError> {
     let header = InferRequestJson {
+        id,
         inputs: [InputJson::<()> {
             name: &model.input,
             shape: tensor.shape.clone(),
@@ -213,9 +225,14 @@ fn rest_binary(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, K
 /// gRPC `ModelInfer` with the tensor in `raw_input_contents[0]`: the rest
 /// of the message encoded by prost, then field 7 (`raw_input_contents`,
 /// the last in field order) written as parts, so the image is not copied.
-fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWireError> {
+fn grpc(
+    model: &KserveModel,
+    id: Option<&str>,
+    tensor: &RawTensor,
+) -> Result<WireRequest, KserveWireError> {
     let message = pb::ModelInferRequest {
         model_name: model.name.clone(),
+        id: id.map(str::to_owned).unwrap_or_default(),
         inputs: vec![pb::model_infer_request::InferInputTensor {
             name: model.input.clone(),
             datatype: tensor.datatype.to_string(),
@@ -237,6 +254,46 @@ fn grpc(model: &KserveModel, tensor: &RawTensor) -> Result<WireRequest, KserveWi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request without an id, as most tests want it.
+    fn serialize(
+        model: &KserveModel,
+        protocol: Protocol,
+        payload: PayloadKind,
+        image: Option<&EncodedImage>,
+    ) -> Result<WireRequest, KserveWireError> {
+        super::serialize(model, protocol, payload, image, None)
+    }
+
+    #[test]
+    fn the_id_goes_in_the_json_body_the_binary_header_and_model_infer_request() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        let jpeg = image();
+        let with_id = |protocol, payload| {
+            super::serialize(&model("BYTES"), protocol, payload, Some(&jpeg), Some(id)).unwrap()
+        };
+        let json = with_id(Protocol::Rest, PayloadKind::B64).body.contiguous();
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(json["id"], id);
+        let binary = with_id(Protocol::Rest, PayloadKind::Binary);
+        let header_end = header_length(&binary);
+        let body = binary.body.contiguous();
+        let header: serde_json::Value = serde_json::from_slice(&body[..header_end]).unwrap();
+        assert_eq!(header["id"], id);
+        let grpc = with_id(Protocol::Grpc, PayloadKind::Binary)
+            .body
+            .contiguous();
+        assert_eq!(pb::ModelInferRequest::decode(&grpc[..]).unwrap().id, id);
+        let none = serialize(
+            &model("BYTES"),
+            Protocol::Rest,
+            PayloadKind::B64,
+            Some(&jpeg),
+        );
+        let none: serde_json::Value =
+            serde_json::from_slice(&none.unwrap().body.contiguous()).unwrap();
+        assert!(none.get("id").is_none(), "{none}");
+    }
 
     fn model(datatype: &str) -> KserveModel {
         KserveModel::for_test(datatype)
