@@ -87,7 +87,10 @@ fn a_failed_scenario_shows_as_failed_with_no_figures() {
         !stdout.contains("0.0000"),
         "zeros shown as figures:\n{stdout}"
     );
-    assert!(!stdout.contains("unstable"), "{stdout}");
+    // The failed scenario is never called unstable (a measured one may
+    // be, on a busy machine: its warm-up is real).
+    let unstable = stdout.split("\n\n").filter(|p| p.contains("unstable:"));
+    assert!(unstable.clone().all(|p| !p.contains("TCP")), "{stdout}");
     let table_row = stdout.lines().find(|l| l.trim_start().starts_with("TCP"));
     assert!(table_row.is_some_and(|l| l.contains("failed")), "{stdout}");
     assert!(stdout.contains("48x64 binary TCP: failed: "), "{stdout}");
