@@ -153,6 +153,14 @@ mod tests {
     }
 
     #[test]
+    fn a_sweep_has_no_single_schedule_and_is_refused_naming_start_at() {
+        let mut plan = test_plan(&["--load", "closed", "-c", "2,4"]);
+        plan.start_at = Some(SystemTime::now());
+        let refusal = plan.check().unwrap_err();
+        assert_eq!(refusal.flag, "--start-at", "{refusal}");
+    }
+
+    #[test]
     fn a_late_start_and_an_overrun_are_measured_against_the_slot() {
         let s = schedule(&["--load", "closed", "--duration", "4", "--warmup", "0"]).unwrap();
         let slot = s.slot(0);
