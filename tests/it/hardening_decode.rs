@@ -101,8 +101,10 @@ fn the_bombs_are_valid_progressive_jpegs_or_warn_as_made() {
     );
 }
 
-#[test]
-fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
+/// Twelve bomb requests that each give up mid-decode in one of three
+/// ways, against a server of two decode slots; its decode counters after
+/// (the invariants checked), and whether it still answers a good image.
+fn abandoned_decodes() -> serde_json::Value {
     // Two slots; a bomb that takes a while to decode (pixels x scans),
     // within the limits raised for it.
     let flags = [
@@ -137,10 +139,6 @@ fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
         decodes["peak"].as_u64().unwrap() <= 2,
         "more decodes than slots: {decodes}"
     );
-    assert!(
-        decodes["orphaned"].as_u64().unwrap() >= 1,
-        "no request left its decode: {decodes}"
-    );
     let stats = get(&servers, "/stats").json();
     assert!(
         stats["refused"]["request_timeout"].as_u64().unwrap() >= 1,
@@ -148,6 +146,26 @@ fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
     );
     let good = clients::jpeg(24, 16);
     assert_eq!(post_jpeg(&servers, &good, (16, 24)).status, 200);
+    decodes
+}
+
+#[test]
+fn a_decode_keeps_its_slot_whatever_becomes_of_its_request() {
+    // Which requests leave while their decode runs (rather than while
+    // they wait for a slot) is the machine's timing: up to three tries.
+    let tries: Vec<serde_json::Value> = (0..3)
+        .map(|_| abandoned_decodes())
+        .scan(false, |seen, decodes| {
+            let first_seen = !*seen;
+            *seen |= decodes["orphaned"].as_u64().unwrap() >= 1;
+            first_seen.then_some(decodes)
+        })
+        .collect();
+    assert!(
+        tries.iter().any(|d| d["orphaned"].as_u64().unwrap() >= 1),
+        "no request left its decode in {} tries: {tries:?}",
+        tries.len()
+    );
 }
 
 #[test]
