@@ -312,11 +312,7 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Sett
                 index: plan.shard.index,
                 count: plan.shard.count,
                 source: plan.shard.source.to_string(),
-                start_at_unix_s: plan.start_at.and_then(|at| {
-                    at.duration_since(std::time::UNIX_EPOCH)
-                        .ok()
-                        .map(|d| d.as_secs_f64())
-                }),
+                start_at_unix_s: plan.start_at.map(crate::run::schedule::unix_s),
             }),
         server_decoder: target.server_decoder(builtin, plan.server.decoder),
         infer_ns: crate::report::summary::nanos(plan.server.infer),

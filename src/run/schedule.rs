@@ -7,7 +7,7 @@
 
 use crate::report::slot_timing::SlotTiming;
 use crate::run::plan::{BenchPlan, LoadStop};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// The slot length beyond warm-up and the counted run: set-up between
 /// scenarios (byte counters, statistics reads, connections) and the
@@ -109,13 +109,6 @@ impl Slot {
 pub fn unix_s(at: SystemTime) -> f64 {
     at.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// The monotonic instant matching wall-clock `at` (now when past), so a
-/// wait is timed on the monotonic clock once the target is known.
-pub fn instant_of(at: SystemTime) -> Instant {
-    let now = (Instant::now(), SystemTime::now());
-    now.0 + at.duration_since(now.1).unwrap_or_default()
 }
 
 #[cfg(test)]
