@@ -1,6 +1,7 @@
 //! How busy the client itself was: the process's CPU time (user + system,
 //! every thread) over a window, less what the threads of the built-in
-//! server and link relays (`server-*`, `link-*`) used in it, as a share of
+//! server, link relays and trace receiver (`server-*`, `link-*`,
+//! `traces-*`) used in it, as a share of
 //! the cores the client could use, so a report can say when the client,
 //! not the server, may be the limit.
 
@@ -12,8 +13,9 @@ use std::time::{Duration, Instant};
 pub const SATURATED_SHARE: f64 = 0.9;
 
 /// Name prefixes of the threads that are not the client: the built-in
-/// server's runtime and the `--link` relays' (`net::threads`).
-pub const NOT_CLIENT_THREADS: [&str; 2] = ["server-", "link-"];
+/// server's runtime, the `--link` relays' (`net::threads`) and the
+/// `--collect-traces` receiver's (`server_trace`).
+pub const NOT_CLIENT_THREADS: [&str; 3] = ["server-", "link-", "traces-"];
 
 /// A reading of the process's CPU clock, of each thread that is not the
 /// client's, and of the wall clock, together.

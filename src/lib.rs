@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod report;
 pub mod run;
 pub mod server;
+pub mod server_trace;
 pub mod shard;
 pub(crate) mod spellings;
 pub mod stage;

@@ -201,6 +201,12 @@ pub struct BenchArgs {
     /// Compress request bodies: gzip is `Content-Encoding: gzip` on REST and gRPC message compression (the tcp floor never compresses).
     #[arg(long, value_enum, default_value_t = crate::wire::gzip::Compression::None)]
     pub compression: crate::wire::gzip::Compression,
+    /// kserve-v2: receive Triton's own per-request trace (OTLP/HTTP JSON, POST /v1/traces) on this address while the run goes, and give each request its server stages (queue, infer...) from it, joined by trace id; start Triton with --trace-config opentelemetry,url=http://ADDR/v1/traces (docs/targets.md).
+    #[arg(long, value_name = "ADDR", value_parser = values::listen_address)]
+    pub collect_traces: Option<std::net::SocketAddr>,
+    /// How long, after each scenario's counted run, to wait for its requests' traces (--collect-traces): a duration (6s, 500ms) or seconds.
+    #[arg(long, value_name = "DURATION", default_value = "6s", value_parser = values::positive_seconds)]
+    pub collect_traces_wait: f64,
     /// Send no W3C `traceparent` (REST header, gRPC metadata) and, for kserve-v2, no request `id`: for servers that refuse headers they do not know.
     #[arg(long)]
     pub no_traceparent: bool,
@@ -423,6 +429,8 @@ impl BenchArgs {
             input_datatype: self.input_datatype.clone(),
             stats_url: self.stats_url.clone(),
             expect_json_keys: self.expect_json_keys.clone(),
+            collect_traces: self.collect_traces,
+            collect_traces_wait: std::time::Duration::from_secs_f64(self.collect_traces_wait),
         }
     }
 }

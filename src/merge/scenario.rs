@@ -66,6 +66,7 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
             .map(|(k, h)| (k.clone(), encode(h)))
             .collect(),
         server_stats: None,
+        server_trace: None,
         profile: None,
         load: LoadFigures {
             concurrency: parts.iter().map(|p| p.load.concurrency).sum(),

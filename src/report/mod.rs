@@ -355,6 +355,11 @@ pub struct ScenarioReport {
     /// (A merge leaves it out: every shard read the same server's counters.)
     #[serde(skip_serializing_if = "Option::is_none", skip_deserializing)]
     pub server_stats: Option<server_stats::ServerStats>,
+    /// How the counted requests were joined to the server's own trace
+    /// (`--collect-traces`): how many got their server stages from it, and
+    /// where it came from (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_trace: Option<crate::server_trace::ServerTraceJoin>,
     /// The client's CPU use over the counted run (null when none ran): a
     /// client near its cores' limit may be what held the figures down.
     /// (A merge reads each shard's from its JSON, and has none of its own.)

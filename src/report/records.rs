@@ -38,6 +38,27 @@ impl RequestRecord {
         sent.then(|| self.trace_id.iter().map(|b| format!("{b:02x}")).collect())
     }
 
+    /// Takes server stages measured apart from the answer (a server's own
+    /// trace, joined after the run): they go in after transport, which
+    /// becomes the round trip less them, so the stages still add up to the
+    /// wall. Refused, and the record left as it was, where it has server
+    /// stages already or these do not fit inside its round trip.
+    pub fn add_server_stages(&mut self, server: &[(Stage, Duration)]) -> Result<(), TimingWarning> {
+        if self.stages.iter().any(|(s, _)| Stage::SERVER.contains(s)) {
+            return Err(TimingWarning::ServerStagesTwice);
+        }
+        let total: Duration = server.iter().map(|(_, d)| *d).sum();
+        check_fits(total, self.roundtrip)?;
+        let Some(at) = self.stages.iter().position(|(s, _)| *s == Stage::Transport) else {
+            return Err(TimingWarning::ServerStagesTwice);
+        };
+        self.stages[at].1 = self.roundtrip.saturating_sub(total);
+        let after = self.stages.split_off(at + 1);
+        self.stages.extend_from_slice(server);
+        self.stages.extend(after);
+        Ok(())
+    }
+
     /// The duration of `wanted`, zero where the request has no such stage.
     pub fn stage(&self, wanted: Stage) -> Duration {
         self.stages
@@ -68,6 +89,10 @@ pub enum TimingWarning {
     /// unreadable one): its stages may be another request's.
     #[error("the server's traceresponse {answered:?} is not of this request's trace {sent}")]
     OtherTrace { sent: String, answered: String },
+    /// Server stages came from two sources (its `Server-Timing` and its
+    /// trace): the first is kept.
+    #[error("the server's stages came both in its answer and in its trace; the answer's are kept")]
+    ServerStagesTwice,
 }
 
 fn millis(d: Duration) -> String {
@@ -119,6 +144,62 @@ mod tests {
             "within 1 %"
         );
         let err = check_fits(Duration::MAX, ms(4)).unwrap_err();
+        assert!(err.to_string().contains("e"), "{err}");
+    }
+
+    #[test]
+    fn server_stages_from_a_trace_split_transport_and_keep_the_sum() {
+        let ms = Duration::from_millis;
+        let mut record = RequestRecord {
+            roundtrip: ms(10),
+            stages: vec![
+                (Stage::Serialize, ms(1)),
+                (Stage::Transport, ms(10)),
+                (Stage::Response, ms(1)),
+                (Stage::Residual, ms(0)),
+                (Stage::Wall, ms(12)),
+            ],
+            ..RequestRecord::default()
+        };
+        let server = [(Stage::ServerQueue, ms(2)), (Stage::ServerInfer, ms(5))];
+        record.add_server_stages(&server).unwrap();
+        let names: Vec<Stage> = record.stages.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            names,
+            [
+                Stage::Serialize,
+                Stage::Transport,
+                Stage::ServerQueue,
+                Stage::ServerInfer,
+                Stage::Response,
+                Stage::Residual,
+                Stage::Wall
+            ]
+        );
+        assert_eq!(record.stage(Stage::Transport), ms(3));
+        let in_request: Duration = Stage::IN_REQUEST.iter().map(|s| record.stage(*s)).sum();
+        assert_eq!(in_request, ms(12), "the stages still add up to the wall");
+        let before = record.stages.clone();
+        assert_eq!(
+            record.add_server_stages(&server),
+            Err(TimingWarning::ServerStagesTwice)
+        );
+        let mut short = RequestRecord {
+            roundtrip: ms(4),
+            stages: vec![(Stage::Transport, ms(4))],
+            ..RequestRecord::default()
+        };
+        assert!(matches!(
+            short.add_server_stages(&server),
+            Err(TimingWarning::LongerThanRoundTrip { .. })
+        ));
+        assert_eq!(short.stages, vec![(Stage::Transport, ms(4))]);
+        assert_eq!(record.stages, before);
+    }
+
+    #[test]
+    fn an_absurd_server_total_is_printed_in_scientific_notation() {
+        let err = check_fits(Duration::MAX, Duration::from_millis(4)).unwrap_err();
         assert!(err.to_string().contains("e"), "{err}");
         assert!(err.to_string().contains("4.000 ms round trip"), "{err}");
     }

@@ -30,6 +30,13 @@ pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) ->
     let aligned = align(&rows, 1);
     let (request_lines, stats_lines) = split_after_lines(&aligned, per_request);
     out.push_str(request_lines);
+    if let Some(join) = &s.server_trace {
+        out.push_str(&wrap(
+            &format!("  server.* per request: {}", join.describe()),
+            width,
+            "    ",
+        ));
+    }
     if no_server_timings(s) {
         out.push_str(&wrap(&no_timings_line(s), width, "    "));
     }

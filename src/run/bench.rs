@@ -21,6 +21,7 @@ use crate::run::progress::RunProgress;
 use crate::run::scenario_fold::{matrix, not_applicable};
 use crate::run::scenario_measure::{run_scenario, ScenarioInputs};
 use crate::run::schedule::Schedule;
+use crate::server_trace::TraceCollector;
 use crate::transport::Client;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -134,6 +135,8 @@ impl MatrixRun<'_, '_> {
         let clients = connect_clients(plan, targets).await?;
         let foreign = foreign::connect(plan, &clients).await?;
         report.not_applicable = not_applicable(&plan.matrix, &foreign.wire);
+        let traces = plan.targets.collect_traces;
+        let traces = traces.map(TraceCollector::on).transpose()?;
         let progress = RunProgress::new(plan.outputs.quiet);
         let mut pools: HashMap<Size, FramePool> = HashMap::new();
         if let Some(check) = &targets.relay_check {
@@ -188,6 +191,7 @@ impl MatrixRun<'_, '_> {
                 pool,
                 content: source.content_label(),
                 stats: foreign.stats.as_ref(),
+                traces,
                 progress: &progress,
                 slot: schedule.map(|s| s.slot(index)),
             };

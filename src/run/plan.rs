@@ -203,6 +203,21 @@ impl BenchPlan {
                 kind.name()
             );
         }
+        if self.targets.collect_traces.is_some() {
+            if kind != TargetKind::KserveV2 {
+                bail!(
+                    "--collect-traces joins Triton's own trace to the requests (--target \
+                     kserve-v2); --target {} exports no such trace",
+                    kind.name()
+                );
+            }
+            if !self.client.traceparent {
+                bail!(
+                    "--collect-traces joins the server's trace by each request's trace id, \
+                     which --no-traceparent leaves out; drop one of the two"
+                );
+            }
+        }
         if kind.is_foreign() {
             check_plan(&self.targets, protocols)?;
             if self.outputs.flamegraph().is_some() {

@@ -136,6 +136,7 @@ impl ScenarioRun<'_> {
             latency_cdf: crate::report::summary::cdf(&walls),
             histograms,
             server_stats: None,
+            server_trace: None,
             client_cpu: None,
             schedule: None,
             profile: None,

@@ -18,6 +18,7 @@ use crate::run::plan::{BenchPlan, FlamegraphPlan, TargetPlan};
 use crate::run::prepare::FramePool;
 use crate::run::scenario_fold::ScenarioRun;
 use crate::run::schedule::Slot;
+use crate::server_trace::TraceCollector;
 use crate::stage::Stage;
 use crate::target::{StatsReading, StatsSource};
 use crate::transport::remote_profile;
@@ -33,6 +34,9 @@ pub struct ScenarioInputs<'a> {
     pub content: String,
     /// The target's own statistics, read around the counted bursts.
     pub stats: Option<&'a StatsSource>,
+    /// The server's own trace, joined to the counted requests after their
+    /// run (`--collect-traces`).
+    pub traces: Option<&'a TraceCollector>,
     pub progress: &'a crate::run::progress::RunProgress,
     /// The scenario's slot where `--start-at` gave the run a schedule.
     pub slot: Option<Slot>,
@@ -63,6 +67,14 @@ pub async fn run_scenario(
         let written = write_raw_latencies(dir, &inputs.scenario, &bursts.counted);
         bursts.fatal = bursts.fatal.take().or(written.err());
     }
+    let server_trace = match inputs.traces {
+        Some(traces) => Some(
+            traces
+                .join(&mut bursts.counted, plan.targets.collect_traces_wait)
+                .await,
+        ),
+        None => None,
+    };
     let (wire, server_wire) = bursts.wire_since_start(&inputs.requests).await;
     let server_stats = match (inputs.stats, bursts.stats_start.take()) {
         (Some(stats), Some(before)) => Some(server_stats_since(stats, before).await),
@@ -85,6 +97,7 @@ pub async fn run_scenario(
     }
     .into_report();
     report.server_stats = server_stats;
+    report.server_trace = server_trace;
     report.client_cpu = bursts.client_cpu;
     report.schedule = slot_timing;
     report.load = figures;

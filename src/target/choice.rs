@@ -75,6 +75,11 @@ pub struct TargetPlan {
     /// torchserve: keys every answer's JSON object must hold
     /// (`--expect-json-keys`; empty: any answer with a body passes).
     pub expect_json_keys: Vec<String>,
+    /// kserve-v2: where imgwire receives the server's own trace (OTLP/HTTP
+    /// JSON) to join to its requests (`--collect-traces`), and how long it
+    /// waits for a scenario's traces after its counted run.
+    pub collect_traces: Option<std::net::SocketAddr>,
+    pub collect_traces_wait: std::time::Duration,
 }
 
 impl TargetPlan {

@@ -17,17 +17,25 @@ An image may also be the JPEG's base64 text (what a JSON BYTES tensor
 carries): base64 never starts with the JPEG's 0xFF marker, so the two cannot
 be confused.
 
+With TRITON_OTLP_URL set (http://HOST:PORT/v1/traces), tritonserver
+exports every request (`level=TIMESTAMPS`, `rate=TRITON_TRACE_RATE`,
+default 1) as OpenTelemetry spans in OTLP/HTTP JSON to that URL, every
+TRITON_OTLP_DELAY_MS (default 200). (With rate 0 it traces only requests
+whose `traceparent` it takes, and over gRPC it misses about one in ten.)
+
 Usage: server.py HTTP_PORT GRPC_PORT METRICS_PORT
 """
 
 import base64
 import io
+import os
 import signal
 import sys
 
 import numpy as np
 from PIL import Image
 from pytriton.model_config import ModelConfig, Tensor
+from pytriton.proxy.telemetry import set_telemetry_tracer
 from pytriton.triton import DEFAULT_PROTECTED_ENDPOINTS, Triton, TritonConfig, TritonSecurityConfig
 
 
@@ -86,26 +94,46 @@ def stop_on_signals() -> None:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
+class NoProxyTracer:
+    """Stands in for the OpenTelemetry tracer PyTriton would build for its
+    own Python proxy whenever a trace config is given (it needs the
+    OpenTelemetry packages and supports `mode=opentelemetry` only): the
+    spans wanted are tritonserver's own, which it exports by itself."""
+
+    def start_span(self, *args, **kwargs):
+        raise RuntimeError("the proxy records no spans")
+
+
+def trace_config() -> list:
+    """tritonserver's --trace-config values from TRITON_OTLP_URL, or none."""
+    url = os.environ.get("TRITON_OTLP_URL")
+    if not url:
+        return []
+    delay = os.environ.get("TRITON_OTLP_DELAY_MS", "200")
+    return ["mode=opentelemetry", f"opentelemetry,url={url}", f"opentelemetry,bsp_schedule_delay={delay}",
+            "level=TIMESTAMPS", f"rate={os.environ.get('TRITON_TRACE_RATE', '1')}"]
+
+
 def bind_models(triton: Triton) -> None:
     batching = ModelConfig(batching=True, max_batch_size=8)
     image = np.bytes_
     triton.bind(model_name="decode", infer_func=infer,
                 inputs=[Tensor(name="image", dtype=image, shape=(1,))],
                 outputs=[Tensor(name="size", dtype=np.int32, shape=(2,))],
-                config=ModelConfig(batching=False), strict=True)
+                config=ModelConfig(batching=False), strict=True, trace_config=[])
     triton.bind(model_name="decode_batch", infer_func=infer_batch,
                 inputs=[Tensor(name="image", dtype=image, shape=(1,))],
                 outputs=[Tensor(name="size", dtype=np.int32, shape=(2,))],
-                config=batching, strict=True)
+                config=batching, strict=True, trace_config=[])
     triton.bind(model_name="decode_batch_var", infer_func=infer_batch_var,
                 inputs=[Tensor(name="image", dtype=image, shape=(-1,))],
                 outputs=[Tensor(name="label", dtype=np.bytes_, shape=(1,)),
                          Tensor(name="score", dtype=np.float32, shape=(1,))],
-                config=batching, strict=True)
+                config=batching, strict=True, trace_config=[])
     triton.bind(model_name="pixels", infer_func=infer_pixels,
                 inputs=[Tensor(name="pixels", dtype=np.uint8, shape=(224, 224, 3))],
                 outputs=[Tensor(name="mean", dtype=np.float32, shape=(1,))],
-                config=batching, strict=True)
+                config=batching, strict=True, trace_config=[])
 
 
 def main() -> None:
@@ -117,6 +145,11 @@ def main() -> None:
         metrics_address="127.0.0.1", metrics_port=metrics_port,
         allow_gpu_metrics=False,
     )
+    tracing = trace_config()
+    if tracing:
+        # tritonserver gets --trace-config; PyTriton's proxy gets no tracer of its own.
+        config.trace_config = tracing
+        set_telemetry_tracer(NoProxyTracer())
     # PyTriton puts the statistics API behind an access token; a stock
     # tritonserver serves it openly, and imgwire reads it for server stages.
     security = TritonSecurityConfig(

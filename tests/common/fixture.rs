@@ -150,6 +150,7 @@ pub fn scenario(
         },
         histograms: BTreeMap::new(),
         server_stats: None,
+        server_trace: None,
         client_cpu: Some(saturated_client()),
         schedule: None,
         profile: None,

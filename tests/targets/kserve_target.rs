@@ -3,7 +3,8 @@
 //! ports): every cell a model takes runs and is checked, the one it cannot
 //! take is reported with its reason, Triton's statistics become each
 //! scenario's server stages, and a wrong URL or model fails before anything
-//! is measured with one line naming its flag. Beside `decode` (no batching,
+//! is measured with one line naming its flag; with `--collect-traces`,
+//! Triton's own OpenTelemetry trace gives each request its server stages. Beside `decode` (no batching,
 //! input [1]), models that batch (`decode_batch`: max_batch_size 8, dims
 //! [1]; `decode_batch_var`: dims [-1], answering a label and a score) run
 //! over REST JSON, REST binary and gRPC, and `pixels` (UINT8 [224, 224, 3])
@@ -28,18 +29,24 @@ use std::process::Command as Process;
 struct Triton {
     rest_url: String,
     grpc_url: String,
+    /// Where Triton sends its OpenTelemetry trace (OTLP/HTTP JSON), for
+    /// `--collect-traces`; nothing listens there unless a run does.
+    otlp_addr: String,
 }
 
 impl Triton {
     fn start() -> Triton {
-        let (http, grpc, metrics) = (free_port(), free_port(), free_port());
+        let (http, grpc, metrics, otlp) = (free_port(), free_port(), free_port(), free_port());
+        let otlp_addr = format!("127.0.0.1:{otlp}");
         let status = Process::new(target_script("triton", "run.sh"))
             .args([http.to_string(), grpc.to_string(), metrics.to_string()])
+            .env("TRITON_OTLP_URL", format!("http://{otlp_addr}/v1/traces"))
             .status()
             .expect("targets/triton/run.sh runs");
         let triton = Triton {
             rest_url: format!("http://127.0.0.1:{http}"),
             grpc_url: format!("http://127.0.0.1:{grpc}"),
+            otlp_addr,
         };
         assert!(status.success(), "targets/triton/run.sh failed: {status}");
         triton
@@ -66,6 +73,73 @@ fn triton_answers_every_cell_it_takes_and_its_statistics_are_read() {
     grpc_alone_learns_the_model_over_grpc_and_has_no_stats(&triton);
     a_route_without_statistics_is_run_without_them(&triton);
     an_unknown_model_fails_naming_the_flag(&triton);
+    tritons_own_trace_gives_every_request_its_server_stages(&triton);
+}
+
+/// With `--collect-traces`, every counted request gets Triton's queue and
+/// compute stages from Triton's own trace, joined by id, on both protocols
+/// and with a batching model; their means agree with what Triton's
+/// statistics extension counted for the same requests (an independent
+/// reading of the same server), and the request's stages still add up.
+fn tritons_own_trace_gives_every_request_its_server_stages(triton: &Triton) {
+    for model in ["decode", "decode_batch"] {
+        let mut args = vec![
+            "--target",
+            "kserve-v2",
+            "--model",
+            model,
+            "--rest-url",
+            &triton.rest_url,
+            "--grpc-url",
+            &triton.grpc_url,
+            "--payloads",
+            "binary",
+            "--sizes",
+            "120x160",
+            "--collect-traces",
+            &triton.otlp_addr,
+            "-n",
+            "10",
+        ];
+        args.extend(["-c", "2", "--warmup", "1"]);
+        let report = bench(&args).expect("the traced run succeeds");
+        assert_eq!(report.scenarios.len(), 2, "REST and gRPC");
+        for s in &report.scenarios {
+            let label = format!("{model} {}", s.label());
+            let join = s.server_trace.as_ref().expect("a trace join per scenario");
+            assert_eq!((join.requests, s.requests), (20, 20), "{label}: {join:?}");
+            // Batched requests may end their compute after their answer
+            // left; such a request's stages are refused, never stretched.
+            assert_eq!(join.not_received + join.incomplete, 0, "{label}: {join:?}");
+            assert!(join.joined >= 18, "{label}: {join:?}");
+            assert!(join.source.contains(&triton.otlp_addr), "{}", join.source);
+            let stats = s.server_stats.as_ref().expect("Triton's statistics");
+            for stage in [Stage::ServerQueue, Stage::ServerInfer] {
+                let traced = s
+                    .stage(stage)
+                    .unwrap_or_else(|| panic!("{label}: {stage:?}"));
+                assert_eq!(
+                    traced.count, join.joined,
+                    "{label}: one sample per joined request"
+                );
+                assert!(traced.p50_ns <= traced.p99_ns, "{label}: {traced:?}");
+                let counted = stats.mean_ns[&stage] as f64;
+                let off = (traced.mean_ns as f64 - counted).abs();
+                // Refused requests are in the statistics' mean, not in the trace's.
+                let allowed = 0.02 * counted + 20_000.0 * (join.refused as f64 + 1.0);
+                assert!(
+                    off <= allowed,
+                    "{label} {stage:?}: trace {traced:?} vs stats {counted}"
+                );
+            }
+            let transport = s.stage(Stage::Transport).expect("transport").mean_ns;
+            assert_eq!(s.stage(Stage::Transport).unwrap().count, s.requests);
+            assert!(
+                transport > 0,
+                "{label}: the round trip less the server's stages"
+            );
+        }
+    }
 }
 
 fn every_accepted_cell_runs_checked_with_server_stats(triton: &Triton) {
