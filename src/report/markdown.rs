@@ -113,7 +113,10 @@ fn stage_tables(report: &BenchReport) -> Result<String> {
 fn sentence(text: &str) -> String {
     let text = text.trim();
     let mut chars = text.chars();
-    let mut out: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
     out.push_str(chars.as_str());
     if !out.ends_with('.') {
         out.push('.');

@@ -193,7 +193,10 @@ pub(super) fn no_timings_line(s: &ScenarioReport, split_is: &str) -> String {
     };
     match &s.server_stats {
         Some(stats) if !stats.mean_ns.is_empty() => {
-            let _ = write!(line, "; its own split is shown {split_is}, from its statistics");
+            let _ = write!(
+                line,
+                "; its own split is shown {split_is}, from its statistics"
+            );
         }
         Some(_) => {
             let _ = write!(line, "; its statistics give no split ({split_is})");

@@ -83,6 +83,15 @@ fn a_gate_that_could_not_compare_fails_with_its_own_status() {
     );
 }
 
+/// The settings a comparison's JSON names as differing.
+fn differing_settings(comparison: &Value) -> Vec<&str> {
+    let differences = comparison["differences"].as_array().unwrap();
+    differences
+        .iter()
+        .filter_map(|d| d["setting"].as_str())
+        .collect()
+}
+
 #[test]
 fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
     let dir = tempfile::tempdir().unwrap();
@@ -121,15 +130,11 @@ fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
     ] {
         assert!(flat.contains(named), "{named} not named: {stdout}");
     }
-    let named_in_json: Vec<Value> = read_json(&json)["differences"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["setting"].clone())
-        .collect();
+    let comparison = read_json(&json);
+    let named_in_json = differing_settings(&comparison);
     for setting in ["quality", "grpc_channels", "encoder", "build"] {
         assert!(
-            named_in_json.contains(&setting.into()),
+            named_in_json.contains(&setting),
             "{setting}: {named_in_json:?}"
         );
     }
@@ -137,7 +142,6 @@ fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
         !stdout.contains("rest_target"),
         "random built-in ports are no setting: {stdout}"
     );
-    let comparison = read_json(&json);
     let bodies = &comparison["scenarios"][0]["request_body_bytes"];
     let (body_a, body_b) = (bodies[0].as_u64().unwrap(), bodies[1].as_u64().unwrap());
     assert!(body_b < body_a, "q50 is smaller: {bodies}");
@@ -291,7 +295,12 @@ fn file_flags_are_spelled_the_same_in_every_command() {
         }
     }
     let merge = cli.find_subcommand("merge").unwrap();
-    for long in ["export-json", "export-csv", "export-markdown", "export-html"] {
+    for long in [
+        "export-json",
+        "export-csv",
+        "export-markdown",
+        "export-html",
+    ] {
         assert!(
             merge.get_arguments().any(|a| a.get_long() == Some(long)),
             "merge has no --{long}"

@@ -119,7 +119,9 @@ fn server_stages_longer_than_the_round_trip_are_flagged_and_left_out() {
     assert!(!csv.contains("server.decode"), "{csv}");
     let markdown = std::fs::read_to_string(&markdown).unwrap();
     // The HTML escapes the apostrophe; read it back as text.
-    let html = std::fs::read_to_string(&html).unwrap().replace("&#39;", "'");
+    let html = std::fs::read_to_string(&html)
+        .unwrap()
+        .replace("&#39;", "'");
     let requests = &s["requests"];
     let warning =
         format!("{requests} of {requests} responses' Server-Timing left out of the server stages");
