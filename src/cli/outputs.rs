@@ -31,8 +31,8 @@ fn live_flags() -> [Arg; 2] {
         Arg::new(METRICS_ADDR)
             .long("metrics-addr")
             .value_name("ADDR")
-            .value_parser(clap::value_parser!(SocketAddr))
-            .help("Serve GET /metrics (Prometheus text format) on ADDR while the run goes: per-stage latency histograms, requests, errors, bytes and client CPU of the counted bursts, by scenario, stage, protocol and shard (port 0: any free port, printed on stderr)."),
+            .value_parser(super::values::listen_address)
+            .help("Serve GET /metrics (Prometheus text format) on ADDR (HOST:PORT, an IP address or localhost) while the run goes: per-stage latency histograms, requests, errors, bytes and client CPU of the counted bursts, by scenario, stage, protocol and shard (port 0: any free port, printed on stderr)."),
         Arg::new(TRACE_SAMPLE)
             .long("trace-sample")
             .value_name("F")

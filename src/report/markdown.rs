@@ -8,7 +8,10 @@
 //! to paste into a pull request.
 
 use super::server_stats::by_reason;
-use super::stages::{details, dominant_name, headline, no_server_timings, request_rows};
+use super::stages::{
+    details, dominant_name, headline, no_server_timings, no_timings_line, request_rows,
+    timing_warning_text,
+};
 use super::text::unique;
 use super::versus::seconds_with_interval;
 use super::{megabytes, BenchReport, Exporter, ScenarioReport};
@@ -79,9 +82,8 @@ fn stage_tables(report: &BenchReport) -> Result<String> {
         out.push('\n');
         out.push_str(&table(&request_rows(s, wall_mean)));
         if no_server_timings(s) {
-            out.push_str(
-                "\nThe server sends no Server-Timing: transport includes the server's time.\n",
-            );
+            let line = no_timings_line(s, "above, in the server's own stages");
+            write!(out, "\n{}\n", escape(&sentence(&line)))?;
         }
         if let Some(profile) = &s.profile {
             let hot: Vec<String> = profile
@@ -98,8 +100,28 @@ fn stage_tables(report: &BenchReport) -> Result<String> {
                 escape(&profile.cpu_only_note())
             )?;
         }
+        if s.timing_warnings > 0 {
+            let warning = format!("warning: {}", timing_warning_text(s));
+            write!(out, "\n{}\n", escape(&sentence(&warning)))?;
+        }
     }
     Ok(out)
+}
+
+/// A note as a paragraph: trimmed, its first letter a capital, a full stop
+/// at its end.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let mut chars = text.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }
 
 /// Rows as a Markdown table: the first row the header, the first column

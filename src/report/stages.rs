@@ -38,7 +38,7 @@ pub fn render(report: &BenchReport, s: &ScenarioReport, width: Option<usize>) ->
         ));
     }
     if no_server_timings(s) {
-        out.push_str(&wrap(&no_timings_line(s), width, "    "));
+        out.push_str(&wrap(&no_timings_line(s, "below"), width, "    "));
     }
     if let Some(stats) = &s.server_stats {
         out.push_str(&wrap(&server_stats_heading(s, stats), width, "    "));
@@ -186,8 +186,9 @@ fn split_after_lines(text: &str, lines: usize) -> (&str, &str) {
 }
 
 /// Why the round trip is `transport+server`, and where the server's own
-/// split is, if anywhere.
-fn no_timings_line(s: &ScenarioReport) -> String {
+/// split is, if anywhere: `split_is` says where the output shows the
+/// server's statistics (`below`, under the stage table).
+pub(super) fn no_timings_line(s: &ScenarioReport, split_is: &str) -> String {
     let mut line = match s.timing_warnings {
         0 => String::from(
             "  the server sends no Server-Timing: transport includes the server's time",
@@ -199,9 +200,14 @@ fn no_timings_line(s: &ScenarioReport) -> String {
     };
     match &s.server_stats {
         Some(stats) if !stats.mean_ns.is_empty() => {
-            line.push_str("; its own split is shown below, from its statistics")
+            let _ = write!(
+                line,
+                "; its own split is shown {split_is}, from its statistics"
+            );
         }
-        Some(_) => line.push_str("; its statistics give no split (below)"),
+        Some(_) => {
+            let _ = write!(line, "; its statistics give no split ({split_is})");
+        }
         None => {}
     }
     line

@@ -1,9 +1,10 @@
 //! `imgwire compare` as a CI gate and as a reader of two runs: a gate that
 //! could not compare fails with its own status (4); every setting that
-//! differs is named, with the change in bytes per request; runs that do
-//! not compare are warned about; REST can be set against gRPC with
-//! `--match size,payload`; an `encode` report is named as such; and a
-//! move of every scenario the same way is called possible drift.
+//! differs (the encoder and the build among them) is named, with the
+//! change in bytes per request; runs that do not compare are warned about;
+//! REST can be set against gRPC with `--match size,payload`; an `encode`
+//! report is named as such; a move of every scenario the same way is
+//! called possible drift; and every command's file flags are spelled alike.
 
 use crate::common;
 
@@ -24,9 +25,13 @@ fn bench(dir: &Path, name: &str, extra: &[&str]) -> PathBuf {
     json
 }
 
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// A copy of `report` at `to`, changed by `edit`.
 fn edited(report: &Path, to: &str, edit: impl Fn(&mut Value)) -> PathBuf {
-    let mut value: Value = serde_json::from_slice(&std::fs::read(report).unwrap()).unwrap();
+    let mut value = read_json(report);
     edit(&mut value);
     let to = report.with_file_name(to);
     std::fs::write(&to, serde_json::to_vec(&value).unwrap()).unwrap();
@@ -78,6 +83,15 @@ fn a_gate_that_could_not_compare_fails_with_its_own_status() {
     );
 }
 
+/// The settings a comparison's JSON names as differing.
+fn differing_settings(comparison: &Value) -> Vec<&str> {
+    let differences = comparison["differences"].as_array().unwrap();
+    differences
+        .iter()
+        .filter_map(|d| d["setting"].as_str())
+        .collect()
+}
+
 #[test]
 fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
     let dir = tempfile::tempdir().unwrap();
@@ -96,19 +110,38 @@ fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
             "50",
             "--grpc-channels",
             "2",
+            "--encoder",
+            "image-rs",
         ],
     );
+    // Another build of imgwire wrote B.
+    let b = edited(&b, "q50-build.json", |r| r["build"] = "9.9.9 debug".into());
     let json = dir.path().join("cmp.json");
     let out = compare(&a, &b, &["--export-json", json.to_str().unwrap()]);
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(stdout.contains("quality 90 -> 50"), "{stdout}");
-    assert!(stdout.contains("grpc_channels 1 -> 2"), "{stdout}");
+    let flat = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let build_a = read_json(&a)["build"].as_str().unwrap().to_string();
+    for named in [
+        "quality 90 -> 50",
+        "grpc_channels 1 -> 2",
+        "encoder turbojpeg -> image-rs",
+        &format!("build {build_a} -> 9.9.9 debug"),
+    ] {
+        assert!(flat.contains(named), "{named} not named: {stdout}");
+    }
+    let comparison = read_json(&json);
+    let named_in_json = differing_settings(&comparison);
+    for setting in ["quality", "grpc_channels", "encoder", "build"] {
+        assert!(
+            named_in_json.contains(&setting),
+            "{setting}: {named_in_json:?}"
+        );
+    }
     assert!(
         !stdout.contains("rest_target"),
         "random built-in ports are no setting: {stdout}"
     );
-    let comparison: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     let bodies = &comparison["scenarios"][0]["request_body_bytes"];
     let (body_a, body_b) = (bodies[0].as_u64().unwrap(), bodies[1].as_u64().unwrap());
     assert!(body_b < body_a, "q50 is smaller: {bodies}");
@@ -131,7 +164,7 @@ fn every_setting_that_differs_is_named_with_the_bytes_per_request() {
         stdout.contains("warning: not comparable: B ran over an emulated --link"),
         "{stdout}"
     );
-    let comparison: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let comparison = read_json(&json);
     assert_eq!(
         comparison["warnings"].as_array().unwrap().len(),
         2,
@@ -226,12 +259,14 @@ fn every_scenario_moving_the_same_way_is_called_possible_drift() {
 }
 
 /// Every command that writes a report file takes `--export-json` (with
-/// `--json` as its alias) and spells each export the same way.
+/// `--json` as its alias) and spells each export the same way: `--export-X`
+/// with `--X` as its alias, as `bench` does.
 #[test]
 fn file_flags_are_spelled_the_same_in_every_command() {
     use clap::CommandFactory;
     let cli = imgwire::Cli::command();
-    for name in ["bench", "encode", "compare", "tune"] {
+    let bench = cli.find_subcommand("bench").unwrap();
+    for name in ["bench", "encode", "compare", "tune", "merge"] {
         let command = cli.find_subcommand(name).unwrap();
         let export_json = command
             .get_arguments()
@@ -245,6 +280,30 @@ fn file_flags_are_spelled_the_same_in_every_command() {
                 !["json", "csv", "markdown", "html"].contains(&long),
                 "{name} --{long}: spell it --export-{long}"
             );
+            let Some(format) = long.strip_prefix("export-") else {
+                continue;
+            };
+            let in_bench = bench.get_arguments().find(|a| a.get_long() == Some(long));
+            let in_bench = in_bench.unwrap_or_else(|| panic!("bench has no --{long} ({name})"));
+            let bench_aliases = in_bench.get_visible_aliases().unwrap_or_default();
+            let aliases = arg.get_visible_aliases().unwrap_or_default();
+            assert_eq!(aliases, bench_aliases, "{name} --{long}'s aliases");
+            assert!(
+                aliases.is_empty() || aliases == [format],
+                "{name} --{long}: {aliases:?}"
+            );
         }
+    }
+    let merge = cli.find_subcommand("merge").unwrap();
+    for long in [
+        "export-json",
+        "export-csv",
+        "export-markdown",
+        "export-html",
+    ] {
+        assert!(
+            merge.get_arguments().any(|a| a.get_long() == Some(long)),
+            "merge has no --{long}"
+        );
     }
 }

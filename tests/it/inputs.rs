@@ -1,7 +1,8 @@
 //! The values people type, through the real binary: durations (`5s`,
 //! `500ms`, `2m`), bit rates (`1Gbit`, `1gbps`), `localhost:PORT`
-//! addresses and URLs, named and portrait sizes, and `--images` folders
-//! holding files that do not decode. Each run is small (tiny frames, few
+//! addresses (`serve`'s and `--metrics-addr`) and URLs, named and
+//! portrait sizes, and `--images` folders holding files that do not
+//! decode. Each run is small (tiny frames, few
 //! bursts) against real servers on loopback.
 
 use crate::common;
@@ -200,6 +201,27 @@ fn every_address_flag_takes_localhost_port() {
     for scenario in common::scenarios(&report) {
         assert_eq!(scenario["errors"], 0, "{}", scenario["error_examples"]);
     }
+}
+
+/// `--metrics-addr` listens where `serve`'s address flags do: `localhost:0`
+/// is 127.0.0.1 on a free port, and a bad address names the flag.
+#[test]
+fn the_metrics_address_takes_localhost_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outcome, report) = small_bench(dir.path(), &["--metrics-addr", "localhost:0"]);
+    assert!(outcome.ok, "{}", outcome.stderr);
+    assert!(report.is_some(), "{}", outcome.stderr);
+    assert!(
+        outcome
+            .stderr
+            .contains("serving live metrics on http://127.0.0.1:"),
+        "{}",
+        outcome.stderr
+    );
+    let (bad, _) = small_bench(dir.path(), &["--metrics-addr", "localhost:99999"]);
+    assert!(!bad.ok, "an out-of-range port is refused");
+    assert!(bad.stderr.contains("--metrics-addr"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("localhost:8080"), "{}", bad.stderr);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! A server's reported stages that do not fit inside the client's round
 //! trip (a hostile `Server-Timing: decode;dur=1e300`) are flagged in the
-//! text, the CSV and the JSON, counted in `timing_warnings`, and left out
-//! of the stage means: no server stage is printed from them.
+//! text, the CSV, the JSON, the Markdown and the HTML, counted in
+//! `timing_warnings`, and left out of the stage means: no server stage is
+//! printed from them, and no output says the server sends none.
 
 use crate::common;
 
@@ -76,6 +77,7 @@ fn server_stages_longer_than_the_round_trip_are_flagged_and_left_out() {
     let proxy = hostile_proxy(servers.rest_addr, "decode;dur=1e300");
     let dir = tempfile::tempdir().unwrap();
     let (json, csv) = (dir.path().join("r.json"), dir.path().join("r.csv"));
+    let (markdown, html) = (dir.path().join("r.md"), dir.path().join("r.html"));
     let url = format!("http://{proxy}");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_imgwire"))
         .arg("bench")
@@ -84,6 +86,10 @@ fn server_stages_longer_than_the_round_trip_are_flagged_and_left_out() {
         .arg(&json)
         .arg("--export-csv")
         .arg(&csv)
+        .arg("--export-markdown")
+        .arg(&markdown)
+        .arg("--html")
+        .arg(&html)
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
@@ -111,6 +117,30 @@ fn server_stages_longer_than_the_round_trip_are_flagged_and_left_out() {
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.contains("Server-Timing left out"), "{csv}");
     assert!(!csv.contains("server.decode"), "{csv}");
+    let markdown = std::fs::read_to_string(&markdown).unwrap();
+    // The HTML escapes the apostrophe; read it back as text.
+    let html = std::fs::read_to_string(&html)
+        .unwrap()
+        .replace("&#39;", "'");
+    let requests = &s["requests"];
+    let warning =
+        format!("{requests} of {requests} responses' Server-Timing left out of the server stages");
+    for (name, file) in [("Markdown", &markdown), ("HTML", &html)] {
+        let flat = file.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(&warning), "{name} has no warning: {file}");
+        assert!(flat.contains("do not fit inside"), "{name}: {file}");
+        assert!(
+            flat.to_lowercase()
+                .contains("no response's server-timing could be taken"),
+            "{name}: {file}"
+        );
+        assert!(
+            !flat.to_lowercase().contains("sends no server-timing"),
+            "{name} says the server sends none: {file}"
+        );
+        assert!(!file.contains("server.decode"), "{name}: {file}");
+        assert!(!file.contains("18446744073"), "{name}: {file}");
+    }
 }
 
 /// Honest stages that fit are taken as they are, through the same proxy.

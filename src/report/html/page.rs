@@ -8,7 +8,8 @@ use crate::profile::ProfileSummary;
 use crate::protocol::Protocol;
 use crate::report::server_stats::by_reason;
 use crate::report::stages::{
-    details, headline, no_server_timings, request_rows, server_stats_heading, server_stats_rows,
+    details, headline, no_server_timings, no_timings_line, request_rows, server_stats_heading,
+    server_stats_rows, timing_warning_text,
 };
 use crate::report::table::{seed_protocols, seed_rows, FLOOR_NOTE, SEED_CAPTION};
 use crate::report::{header, merged, BenchReport, ScenarioReport};
@@ -205,8 +206,8 @@ fn scenario_section(report: &BenchReport, s: &ScenarioReport, links_from: &Path)
     let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
     out.push_str(&table(&request_rows(s, wall_mean), 1, "stage-table"));
     if no_server_timings(s) {
-        let line = "the server sends no Server-Timing: transport includes the server's time";
-        let _ = writeln!(out, "<p class=\"note\">{line}</p>");
+        let line = no_timings_line(s, "below");
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(line.trim()));
     }
     if let Some(stats) = &s.server_stats {
         let heading = server_stats_heading(s, stats);
@@ -224,6 +225,10 @@ fn scenario_section(report: &BenchReport, s: &ScenarioReport, links_from: &Path)
             s.error_examples.join(" | ")
         );
         let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
+    }
+    if s.timing_warnings > 0 {
+        let line = format!("warning: {}", timing_warning_text(s));
+        let _ = writeln!(out, "<p class=\"note warning\">{}</p>", escape(&line));
     }
     out.push_str(&profile_links(s, links_from));
     out.push_str("</section>\n");
