@@ -74,6 +74,9 @@ pub struct Times {
     pub updated: Option<Instant>,
     /// The last two renders (scrapes), latest first.
     pub rendered: [Option<Instant>; 2],
+    /// When the latest render was last handed whole to its connection (a
+    /// process may end once its last scrape is sent, not only rendered).
+    pub sent: Option<Instant>,
 }
 
 /// The families under the registry's lock, for one batch of updates.
@@ -107,6 +110,11 @@ impl Registry {
     /// When it last changed and was last rendered.
     pub fn times(&self) -> Times {
         *self.times.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks a rendered text as handed whole to its connection.
+    pub fn mark_sent(&self) {
+        self.times.lock().unwrap_or_else(|e| e.into_inner()).sent = Some(Instant::now());
     }
 
     /// Every family in the text exposition format.

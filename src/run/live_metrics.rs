@@ -140,6 +140,10 @@ fn base_labels(source: &BurstSource) -> Labels {
     ]
 }
 
+/// How long the end of a run waits after its last scrape's answer left
+/// the registry, for the connection to write it out.
+const SEND_GRACE: Duration = Duration::from_millis(100);
+
 /// The longest a run's end waits for a last scrape.
 const LINGER_CAP: Duration = Duration::from_secs(60);
 
@@ -160,7 +164,11 @@ pub fn linger() -> bool {
     let interval = previous.map_or(Duration::from_secs(15), |p| last.duration_since(p));
     let deadline = Instant::now() + (interval * 2 + Duration::from_secs(1)).min(LINGER_CAP);
     while Instant::now() < deadline {
-        if live.registry.times().rendered[0].is_some_and(|at| at > updated) {
+        let times = live.registry.times();
+        let rendered_after = times.rendered[0].filter(|at| *at > updated);
+        if rendered_after.is_some_and(|at| times.sent.is_some_and(|sent| sent >= at)) {
+            // The body is handed to hyper; give it a moment to reach the socket.
+            std::thread::sleep(SEND_GRACE);
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -44,7 +44,19 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Exchange {
-    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    try_http(addr, method, path, headers, body).unwrap()
+}
+
+/// [`http`], or the socket's error where the peer went away (a process
+/// that may end at any moment).
+pub fn try_http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Exchange> {
+    let mut stream = std::net::TcpStream::connect(addr)?;
     let mut head = format!(
         "{method} {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
@@ -52,14 +64,17 @@ pub fn http(
     for (name, value) in headers {
         head += &format!("{name}: {value}\r\n");
     }
-    stream.write_all(format!("{head}\r\n").as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
+    stream.write_all(format!("{head}\r\n").as_bytes())?;
+    stream.write_all(body)?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a whole head");
+    stream.read_to_end(&mut raw)?;
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        let cut = std::io::ErrorKind::UnexpectedEof;
+        return Err(std::io::Error::new(
+            cut,
+            "the answer ended before a whole head",
+        ));
+    };
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let mut lines = head.split("\r\n");
     let status = lines
@@ -74,11 +89,11 @@ pub fn http(
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    Exchange {
+    Ok(Exchange {
         status,
         headers,
         body: raw[split + 4..].to_vec(),
-    }
+    })
 }
 
 /// One HTTP/2 frame as sent on the wire: a 9-byte header (24-bit length,

@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::raw_http::http;
+use common::raw_http::{http, try_http};
 use imgwire::metrics::buckets::{bounds, bucket_of};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -51,9 +51,10 @@ fn start_bench(dir: &Path, addr: &str, args: &[&str]) -> (Child, SocketAddr) {
     (child, bound.parse().unwrap())
 }
 
+/// One scrape, or None where the process behind `addr` has gone (it may
+/// end between two scrapes, or during one that it did not wait for).
 fn scrape(addr: SocketAddr) -> Option<String> {
-    std::net::TcpStream::connect(addr).ok()?;
-    let exchange = http(addr, "GET", "/metrics", &[], b"");
+    let exchange = try_http(addr, "GET", "/metrics", &[], b"").ok()?;
     assert_eq!(exchange.status, 200);
     let content_type = exchange.header("content-type").unwrap_or_default();
     assert!(
