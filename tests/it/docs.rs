@@ -40,6 +40,8 @@ const OTHER_TOOLS: &[&str] = &[
     "--model-name",
     "--ncs",
     "--start",
+    // tritonserver's, in docs/targets.md and --collect-traces' help
+    "--trace-config",
     // cargo install, oha and h2load, in scripts/validate.sh and docs/validation.md
     "--locked",
     "--no-tui",
