@@ -1,5 +1,6 @@
-//! What `imgwire bench --metrics-addr` exports (`metrics` serves it): each
-//! counted burst or window as it arrives (warm-up left out), by scenario,
+//! What `imgwire bench --metrics-addr` exports (`metrics` serves it): the
+//! counted requests while the run goes (each burst as it ends; a closed or
+//! open run's about every second; warm-up left out), by scenario,
 //! stage, protocol and shard. One registry per process, started by the first run that asks
 //! and kept while the process lives, so a sweep's or tune's runs add to the
 //! same counters on the same port.
@@ -7,7 +8,7 @@
 use crate::client_cpu::CpuMark;
 use crate::metrics::endpoint;
 use crate::metrics::registry::{Kind, Labels, Registry};
-use crate::report::records::BurstResult;
+use crate::report::records::RequestRecord;
 use crate::report::Scenario;
 use crate::stage::Stage;
 use anyhow::{bail, Result};
@@ -78,8 +79,14 @@ pub struct BurstSource<'a> {
     pub cpu_start: Option<&'a CpuMark>,
 }
 
-/// Adds a counted burst or window (a no-op unless `start` was called).
-pub fn record_counted(source: &BurstSource, burst: &BurstResult) {
+/// Adds counted requests: a burst, or what a closed or open run completed
+/// in its last `span` of wall time (a no-op unless `start` was called).
+pub fn record_counted(
+    source: &BurstSource,
+    records: &[&RequestRecord],
+    errors: usize,
+    span: Duration,
+) {
     let Some(live) = LIVE.get() else { return };
     let scenario = source.scenario;
     let base = base_labels(source);
@@ -99,20 +106,20 @@ pub fn record_counted(source: &BurstSource, burst: &BurstResult) {
     let stage_labels: Vec<(Stage, Labels)> =
         Stage::ALL.iter().map(|&s| (s, stage_labels(s))).collect();
     live.registry.update(|batch| {
-        for record in &burst.records {
+        for record in records {
             for (stage, duration) in &record.stages {
                 if let Some((_, labels)) = stage_labels.iter().find(|(s, _)| s == stage) {
                     batch.observe(STAGE_SECONDS, labels, duration.as_secs_f64());
                 }
             }
         }
-        let sent: usize = burst.records.iter().map(|r| r.request_bytes).sum();
-        let received: usize = burst.records.iter().map(|r| r.response_bytes).sum();
-        batch.add(REQUESTS, &base, burst.records.len() as f64);
-        batch.add(ERRORS, &base, burst.errors.len() as f64);
+        let sent: usize = records.iter().map(|r| r.request_bytes).sum();
+        let received: usize = records.iter().map(|r| r.response_bytes).sum();
+        batch.add(REQUESTS, &base, records.len() as f64);
+        batch.add(ERRORS, &base, errors as f64);
         batch.add(SENT_BYTES, &base, sent as f64);
         batch.add(RECEIVED_BYTES, &base, received as f64);
-        batch.add(COUNTED_SECONDS, &base, burst.span.as_secs_f64());
+        batch.add(COUNTED_SECONDS, &base, span.as_secs_f64());
         if let Some(cpu_s) = cpu_s {
             batch.set(CLIENT_CPU, &base, cpu_s);
         }

@@ -7,7 +7,7 @@ use crate::net::byte_count::WireBytes;
 use crate::profile::{write_profiles, ProfileSummary, Sampler, SideProfile, StackView};
 use crate::report::load_figures::LoadFigures;
 use crate::report::otlp;
-use crate::report::records::BurstResult;
+use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::ServerStats;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
@@ -175,9 +175,11 @@ async fn run_load(
             shard: plan.shard.index,
             cpu_start: bursts.cpu_start.as_ref(),
         };
+        let mut record_live = |records: &[&RequestRecord], errors: usize, span| {
+            live_metrics::record_counted(&live, records, errors, span)
+        };
         let counted = load
-            .counted(bursts.warmup.len(), |burst| {
-                live_metrics::record_counted(&live, burst);
+            .counted(bursts.warmup.len(), &mut record_live, |burst| {
                 inputs.progress.burst_done(burst.elapsed);
                 fatal = every_request_failed(plan, protocol, burst);
                 fatal.is_some()

@@ -128,10 +128,47 @@ fn scrape_until_gone(addr: SocketAddr) -> String {
     last
 }
 
+/// A closed run hands its requests to the metrics while it goes (about
+/// every second), not only when it ends: a scrape in the middle sees some
+/// of them, and the last one all.
+#[test]
+fn a_closed_run_is_seen_growing_while_it_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--load",
+        "closed",
+        "--duration",
+        "4s",
+        "-c",
+        "2",
+        "--warmup",
+        "0",
+    ];
+    let (mut child, addr) = start_bench(dir.path(), "127.0.0.1:0", &args);
+    let scenario = format!("scenario=\"{SCENARIO}\"");
+    let mut seen = Vec::new();
+    while let Some(text) = scrape(addr) {
+        seen.push(sample(&text, "imgwire_requests_total", &[&scenario]).unwrap_or(0.0));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(child.wait().unwrap().success());
+    let requests = report(dir.path())["scenarios"][0]["requests"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(
+        seen.last(),
+        Some(&requests),
+        "the last scrape holds them all"
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "a counter: {seen:?}");
+    let midway = seen.iter().filter(|v| **v > 0.0 && **v < requests).count();
+    assert!(midway > 0, "no scrape saw the run midway: {seen:?}");
+}
+
 #[test]
 fn a_shards_closed_run_is_labelled_by_its_index_and_waits_for_the_last_scrape() {
-    // The closed load's windows arrive once the counted run has ended:
-    // only the wait for a last scrape brings them to the scraper.
+    // The closed load's last requests arrive once the counted run has
+    // ended: only the wait for a last scrape brings them to the scraper.
     let dir = tempfile::tempdir().unwrap();
     let args = [
         "--shard",

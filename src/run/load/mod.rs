@@ -8,9 +8,10 @@ pub(crate) mod windows;
 pub(crate) mod workers;
 
 use crate::report::load_figures::{LoadFigures, LoadSettings};
-use crate::report::records::BurstResult;
+use crate::report::records::{BurstResult, RequestRecord};
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::plan::{BenchPlan, LoadModel, LoadPlan, LoadStop};
+use std::time::Duration;
 
 /// The load settings as the report states them.
 pub fn settings(load: &LoadPlan) -> LoadSettings {
@@ -54,7 +55,8 @@ impl Load<'_> {
         match (self.plan.model, self.plan.stop) {
             (LoadModel::Closed | LoadModel::Open, Some(stop)) => {
                 let share = share_of(stop, self.plan.bursts);
-                windows::single(workers::run_workers(self.requests, self.plan, share, frame).await)
+                let run = workers::run_workers(self.requests, self.plan, share, frame, None);
+                windows::single(run.await)
             }
             _ => run_burst(self.requests, self.plan.concurrency, index).await,
         }
@@ -79,10 +81,14 @@ impl Load<'_> {
 
     /// The counted bursts, or the counted closed or open run cut into
     /// `--bursts` windows; frames from burst `first` on. `each` sees every
-    /// burst as it ends and says whether to stop.
+    /// burst or window once the run has it and says whether to stop;
+    /// `progress` gets every completed request while the run goes: each
+    /// burst as it ends, or a closed or open run's requests about every
+    /// second (`workers::FEED_EVERY`).
     pub async fn counted(
         &self,
         first: usize,
+        progress: &mut (dyn FnMut(&[&RequestRecord], usize, Duration) + Send),
         mut each: impl FnMut(&BurstResult) -> bool,
     ) -> Counted {
         let mut figures = LoadFigures {
@@ -92,7 +98,16 @@ impl Load<'_> {
         let bursts = match (self.plan.model, self.plan.stop) {
             (LoadModel::Closed | LoadModel::Open, Some(stop)) => {
                 let frame = self.first_frame(first);
-                let run = workers::run_workers(self.requests, self.plan, stop, frame).await;
+                let mut feed = |samples: &[workers::Sample], span: Duration| {
+                    let records: Vec<&RequestRecord> = samples
+                        .iter()
+                        .filter_map(|s| s.outcome.as_ref().ok())
+                        .collect();
+                    progress(&records, samples.len() - records.len(), span);
+                };
+                let run =
+                    workers::run_workers(self.requests, self.plan, stop, frame, Some(&mut feed));
+                let run = run.await;
                 let folded = windows::fold(run, self.plan.bursts);
                 for window in &folded.windows {
                     if each(window) {
@@ -109,6 +124,8 @@ impl Load<'_> {
                 let mut bursts = Vec::new();
                 for index in first..first + self.plan.bursts {
                     let burst = run_burst(self.requests, self.plan.concurrency, index).await;
+                    let records: Vec<&RequestRecord> = burst.records.iter().collect();
+                    progress(&records, burst.errors.len(), burst.span);
                     let stop = each(&burst);
                     bursts.push(burst);
                     if stop {

@@ -81,35 +81,66 @@ impl Pace {
     }
 }
 
+/// What a run hands on while it goes: the samples completed since the
+/// last call, and the wall time since then (the calls' times add up to the
+/// run's span).
+pub type Feed<'a> = &'a mut (dyn FnMut(&[Sample], Duration) + Send);
+
+/// How often a run hands its completed samples to its feed.
+pub const FEED_EVERY: Duration = Duration::from_secs(1);
+
 /// Runs a closed or open load until `stop`; frames are picked from
-/// `first_frame` on.
+/// `first_frame` on. `feed`, where given, gets the completed samples about
+/// every [`FEED_EVERY`] while the run goes, and the rest at its end.
 pub async fn run_workers(
     requests: &RequestPlan,
     load: &LoadPlan,
     stop: LoadStop,
     first_frame: usize,
+    mut feed: Option<Feed<'_>>,
 ) -> LoadRun {
     let start = Instant::now();
     let pace = Pace::new(load, stop, start);
     let next = Arc::new(AtomicUsize::new(0));
+    let (sender, mut completed) = tokio::sync::mpsc::unbounded_channel();
     let tasks: Vec<_> = (0..load.concurrency.max(1))
         .map(|worker| {
-            let (requests, next) = (requests.clone(), next.clone());
-            tokio::spawn(
-                async move { worker_loop(&requests, pace, &next, worker, first_frame).await },
-            )
+            let (requests, next, sender) = (requests.clone(), next.clone(), sender.clone());
+            tokio::spawn(async move {
+                worker_loop(&requests, pace, &next, worker, first_frame, &sender).await
+            })
         })
         .collect();
+    drop(sender);
     let mut samples = Vec::new();
+    let (mut fed, mut fed_at) = (0, start);
+    let mut ticks = tokio::time::interval_at((start + FEED_EVERY).into(), FEED_EVERY);
+    loop {
+        tokio::select! {
+            sample = completed.recv() => match sample {
+                Some(sample) => samples.push(sample),
+                None => break,
+            },
+            _ = ticks.tick(), if feed.is_some() => {
+                let now = Instant::now();
+                if let Some(feed) = feed.as_mut() {
+                    feed(&samples[fed..], now - fed_at);
+                }
+                (fed, fed_at) = (samples.len(), now);
+            }
+        }
+    }
     for task in tasks {
-        match task.await {
-            Ok(done) => samples.extend(done),
-            Err(join) => samples.push(Sample {
+        if let Err(join) = task.await {
+            samples.push(Sample {
                 outcome: Err(format!("request task failed: {join}")),
                 late: Duration::ZERO,
                 done: start.elapsed(),
-            }),
+            });
         }
+    }
+    if let Some(feed) = feed {
+        feed(&samples[fed..], Instant::now() - fed_at);
     }
     LoadRun {
         started: start.duration_since(requests.epoch),
@@ -139,12 +170,12 @@ async fn worker_loop(
     next: &AtomicUsize,
     worker: usize,
     first_frame: usize,
-) -> Vec<Sample> {
-    let mut samples = Vec::new();
+    completed: &tokio::sync::mpsc::UnboundedSender<Sample>,
+) {
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
         if pace.ended(index) {
-            return samples;
+            return;
         }
         let due = pace.due(index);
         if let Some(at) = due {
@@ -154,10 +185,13 @@ async fn worker_loop(
         let outcome = one_request(requests, worker, first_frame + index)
             .await
             .map_err(|e| format!("{e:#}"));
-        samples.push(Sample {
+        let sample = Sample {
             outcome,
             late,
             done: pace.start.elapsed(),
-        });
+        };
+        if completed.send(sample).is_err() {
+            return;
+        }
     }
 }
