@@ -7,8 +7,8 @@
 //! (`/dev/stdout`, `/dev/fd/N`) is written through it, so a redirected
 //! stdout keeps what was printed around the export.
 
-use imgwire::output::OutputPath;
 use crate::common;
+use imgwire::output::OutputPath;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -221,7 +221,10 @@ fn a_file_descriptor_path_is_written_through_the_descriptor() {
         .write(b"x")
         .unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("987 is not open") && text.contains("--json"), "{text}");
+    assert!(
+        text.contains("987 is not open") && text.contains("--json"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -234,11 +237,20 @@ fn export_to_dev_stdout_redirected_to_a_file_keeps_what_was_printed() {
         // The table is printed first, then the JSON, then the Markdown.
         let run = common::serve_process::imgwire()
             .args(["encode", "--sizes", "16x16", "--frames", "1"])
-            .args(["--export-json", "/dev/stdout", "--export-markdown", "/dev/stdout"])
+            .args([
+                "--export-json",
+                "/dev/stdout",
+                "--export-markdown",
+                "/dev/stdout",
+            ])
             .stdout(stdout)
             .output()
             .unwrap();
-        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
         assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "replaced");
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("before\nimgwire "), "{text}");
@@ -247,6 +259,9 @@ fn export_to_dev_stdout_redirected_to_a_file_keeps_what_was_printed() {
         let json: serde_json::Value = values.next().unwrap().unwrap();
         assert_eq!(json["command"], "encode");
         let after = &text[json_at + values.byte_offset()..];
-        assert!(after.trim_start().starts_with("# imgwire "), "after the JSON: {after}");
+        assert!(
+            after.trim_start().starts_with("# imgwire "),
+            "after the JSON: {after}"
+        );
     }
 }
