@@ -334,10 +334,11 @@ fn peak_rss_under_cancelled_scan_bombs_stays_within_the_slots_bound() {
 }
 
 /// A progressive JPEG of random pixels (libjpeg's own progression, 10
-/// scans, 4:4:4) at the highest quality whose file fits the default
-/// `--max-message-mb` (64 MiB): about as much entropy-coded data as a
-/// request of that size can carry, the costliest ordinary decode of it.
-fn dense_progressive(width: u16, height: u16) -> (Vec<u8>, i32) {
+/// scans, 4:4:4; Huffman or arithmetic coded) at the highest quality whose
+/// file fits the default `--max-message-mb` (64 MiB): about as much
+/// entropy-coded data as a request of that size can carry, the costliest
+/// ordinary decode of it.
+fn dense_progressive(width: u16, height: u16, arithmetic: bool) -> (Vec<u8>, i32) {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let pixels: Vec<u8> = (0..usize::from(width) * usize::from(height) * 3)
         .map(|_| {
@@ -357,6 +358,7 @@ fn dense_progressive(width: u16, height: u16) -> (Vec<u8>, i32) {
     let mut compressor = turbojpeg::Compressor::new().unwrap();
     compressor.set_subsamp(turbojpeg::Subsamp::None).unwrap();
     compressor.set_progressive(true).unwrap();
+    compressor.set_arithmetic(arithmetic).unwrap();
     for quality in [95, 90, 85, 80, 75, 70, 60, 50] {
         compressor.set_quality(quality).unwrap();
         let jpeg = compressor.compress_to_vec(image).unwrap();
@@ -386,11 +388,11 @@ fn decode_time_of_the_largest_bomb_the_defaults_admit() {
     let one_scan = bombs::progressive_colour(w, h, 1);
     let mut bodies = vec![(spec.clone(), jpeg), ("one scan".into(), one_scan)];
     if std::env::var("IMGWIRE_BOMB").is_err() {
-        let (noise, quality) = dense_progressive(w, h);
-        bodies.push((
-            format!("random pixels, progressive, quality {quality}"),
-            noise,
-        ));
+        for (arithmetic, coding) in [(false, "Huffman"), (true, "arithmetic")] {
+            let (noise, quality) = dense_progressive(w, h, arithmetic);
+            let name = format!("random pixels, progressive, {coding}, quality {quality}");
+            bodies.push((name, noise));
+        }
     }
     for (name, body) in &bodies {
         let times: Vec<f64> = (0..tries)

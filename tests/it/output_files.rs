@@ -265,3 +265,22 @@ fn export_to_dev_stdout_redirected_to_a_file_keeps_what_was_printed() {
         );
     }
 }
+
+#[test]
+fn another_process_s_descriptor_is_appended_to_never_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("their-log");
+    let stdout = redirected(&path, false, "theirs\n");
+    let inode = fs::metadata(&path).unwrap().ino();
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .stdout(stdout)
+        .spawn()
+        .unwrap();
+    let written = OutputPath::new(format!("/proc/{}/fd/1", other.id()), "--json").write(b"ours\n");
+    let _ = other.kill();
+    let _ = other.wait();
+    written.unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), "theirs\nours\n");
+    assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "replaced");
+}
