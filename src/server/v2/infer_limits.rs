@@ -207,7 +207,8 @@ mod tests {
             with.parameters = parameters(n, "v");
             request(vec![with])
         };
-        let cases: [(&str, &dyn Fn(usize) -> pb::ModelInferRequest, usize); 5] = [
+        type Case<'a> = (&'a str, &'a dyn Fn(usize) -> pb::ModelInferRequest, usize);
+        let cases: [Case; 5] = [
             ("outputs holds more than 64 entries", &outputs, MAX_TENSORS),
             ("raw_input_contents holds more than 64", &raw, MAX_TENSORS),
             (

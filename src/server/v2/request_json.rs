@@ -266,7 +266,8 @@ mod tests {
                 r#"{{"inputs":[{{"name":"i","datatype":"BYTES","shape":[1],"parameters":{map}}}]}}"#
             )
         };
-        let cases: [(&str, &dyn Fn(usize) -> String, usize); 5] = [
+        type Case<'a> = (&'a str, &'a dyn Fn(usize) -> String, usize);
+        let cases: [Case; 5] = [
             (
                 "`outputs` holds more than 64 entries",
                 &outputs,
