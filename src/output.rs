@@ -1,11 +1,13 @@
 //! Output files: a path, the flag that named it (so every error can say
 //! which flag to fix), and the one write every output goes through:
-//! atomic for regular files, written through for devices and FIFOs, and
-//! through symbolic links rather than over them.
+//! atomic for regular files, written through for devices, FIFOs and file
+//! descriptors (`/dev/stdout`, `/dev/fd/N`), and through symbolic links
+//! rather than over them.
 
 use anyhow::{Context, Result};
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::{FromRawFd, RawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,8 +57,15 @@ impl OutputPath {
     ///   where the process may set it).
     /// - a symbolic link: what it points to, by these same rules; the link
     ///   stays a link.
-    /// - a character device or FIFO (`/dev/null`, `/dev/stdout`, a named
-    ///   pipe): written through, as a shell's `>` would.
+    /// - a file descriptor of this process (`/dev/stdout`, `/dev/stderr`,
+    ///   `/dev/fd/N`, `/proc/self/fd/N`, or a link that leads there):
+    ///   written through that descriptor, whatever it holds, so a stdout
+    ///   redirected to a file (`> log` or `>> log`) gets the bytes at its
+    ///   current offset (or its end) beside what was printed, and is never
+    ///   truncated or replaced. Another process's (`/proc/PID/fd/N`): opened
+    ///   for writing, a regular file in append mode, never truncated.
+    /// - a character device or FIFO (`/dev/null`, a named pipe): written
+    ///   through, as a shell's `>` would.
     ///
     /// Anything else (a directory, a block device, a socket) is refused.
     /// Errors name the path the user typed and its flag.
@@ -92,31 +101,42 @@ enum Destination {
         path: PathBuf,
         existing: Option<Metadata>,
     },
-    /// A character device or FIFO: written in place.
-    Stream,
+    /// A character device or FIFO, or another process's descriptor:
+    /// opened for writing (appending to a regular file) and written.
+    Stream { append: bool },
+    /// One of this process's open file descriptors: written through it.
+    Descriptor(RawFd),
 }
 
 fn write_to(path: &Path, bytes: &[u8]) -> io::Result<()> {
     match destination(path)? {
-        Destination::Stream => {
-            let mut stream = OpenOptions::new().write(true).open(path)?;
+        Destination::Stream { append } => {
+            let mut stream = OpenOptions::new().write(true).append(append).open(path)?;
             stream.write_all(bytes)?;
             stream.flush()
         }
+        Destination::Descriptor(fd) => write_descriptor(fd, bytes),
         Destination::File { path, existing } => replace_atomically(&path, bytes, existing.as_ref()),
     }
 }
 
 fn destination(path: &Path) -> io::Result<Destination> {
-    // `metadata` follows links the way the kernel does (`/dev/stdout`'s
-    // `/proc/self/fd/1` included).
+    match descriptor_named_by(path) {
+        Some(Descriptor::Own(fd)) => return own_descriptor(fd),
+        Some(Descriptor::Foreign) => {
+            let append = fs::metadata(path)?.file_type().is_file();
+            return Ok(Destination::Stream { append });
+        }
+        None => {}
+    }
+    // `metadata` follows links the way the kernel does.
     match fs::metadata(path) {
         Ok(meta) if meta.file_type().is_file() => Ok(Destination::File {
             path: fs::canonicalize(path)?,
             existing: Some(meta),
         }),
         Ok(meta) if meta.file_type().is_char_device() || meta.file_type().is_fifo() => {
-            Ok(Destination::Stream)
+            Ok(Destination::Stream { append: false })
         }
         Ok(meta) => Err(io::Error::other(format!(
             "it is {}, not a file, a character device or a FIFO",
@@ -165,6 +185,91 @@ fn dangling_link_target(path: &Path) -> io::Result<PathBuf> {
 
 /// Links followed before giving up, as the kernel's own limit.
 const MAX_LINKS: usize = 40;
+
+/// A file descriptor an output path names.
+#[derive(Debug, PartialEq, Eq)]
+enum Descriptor {
+    /// This process's descriptor N.
+    Own(RawFd),
+    /// Another process's (`/proc/PID/fd/N`).
+    Foreign,
+}
+
+/// Whether `path`, or a link on the way from it, is an entry of a
+/// process's descriptor folder (`/proc/PID/fd/N`, `/proc/PID/task/TID/fd/N`,
+/// reached as `/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`...): the
+/// entry's folder is resolved, and each link followed, before the entry
+/// itself is (the kernel's link there leads to the file behind the
+/// descriptor, which is not what is to be written).
+fn descriptor_named_by(path: &Path) -> Option<Descriptor> {
+    let mut path = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let fd: Option<RawFd> = path.file_name()?.to_str()?.parse().ok();
+        if let (Some(fd), Ok(folder)) = (fd, fs::canonicalize(folder)) {
+            if let Some(pid) = descriptor_folder_pid(&folder) {
+                return Some(match pid == std::process::id() {
+                    true => Descriptor::Own(fd),
+                    false => Descriptor::Foreign,
+                });
+            }
+        }
+        if !fs::symlink_metadata(&path).ok()?.file_type().is_symlink() {
+            return None;
+        }
+        let target = fs::read_link(&path).ok()?;
+        path = folder.join(target);
+    }
+    None
+}
+
+/// The process whose descriptor folder `folder` (resolved) is:
+/// `/proc/PID/fd` or `/proc/PID/task/TID/fd`.
+fn descriptor_folder_pid(folder: &Path) -> Option<u32> {
+    let parts: Vec<&str> = folder.iter().map(|p| p.to_str()).collect::<Option<_>>()?;
+    match parts.as_slice() {
+        ["/", "proc", pid, "fd"] | ["/", "proc", pid, "task", _, "fd"] => pid.parse().ok(),
+        _ => None,
+    }
+}
+
+/// This process's descriptor `fd`, if it is open.
+fn own_descriptor(fd: RawFd) -> io::Result<Destination> {
+    // SAFETY: F_GETFD reads the descriptor's flags and changes nothing.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(io::Error::other(format!(
+            "file descriptor {fd} is not open in this process"
+        )));
+    }
+    Ok(Destination::Descriptor(fd))
+}
+
+/// Writes `bytes` through this process's descriptor `fd`: stdout and
+/// stderr through the standard library's own handles (so what was printed
+/// before stays before), any other through a duplicate of it, which shares
+/// its offset and its append mode.
+fn write_descriptor(fd: RawFd, bytes: &[u8]) -> io::Result<()> {
+    fn all(mut out: impl Write, bytes: &[u8]) -> io::Result<()> {
+        out.write_all(bytes)?;
+        out.flush()
+    }
+    match fd {
+        libc::STDOUT_FILENO => all(io::stdout().lock(), bytes),
+        libc::STDERR_FILENO => all(io::stderr().lock(), bytes),
+        _ => {
+            // SAFETY: dup reads the descriptor and returns a new one or -1.
+            let copy = unsafe { libc::dup(fd) };
+            if copy < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: `copy` is a descriptor just made, owned by nothing else.
+            all(unsafe { File::from_raw_fd(copy) }, bytes)
+        }
+    }
+}
 
 /// Writes `bytes` to a new temporary file in `path`'s folder and renames
 /// it over `path`; the temporary takes `existing`'s mode and owner.

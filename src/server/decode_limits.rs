@@ -29,10 +29,9 @@ pub const DEFAULT_MAX_SCANS: u32 = 500;
 
 /// `--max-scan-pixels`' default: 20 scans of a 50 MP image (twice libjpeg's
 /// progression at `--max-pixels`' default); 1080p may have every one of
-/// the 500 scans. On the 2-core build machine a scan of a greyscale image
-/// costs about 0.4 ns per pixel (1 MP x 883 scans: 0.32 s; 16 MP x 883:
-/// 5.8 s), colour up to three times that, so this bounds the scans of one
-/// decode at 0.4 to 1.2 s there.
+/// the 500 scans. Measured on the 2-core build machine, the 20 costliest
+/// scans a 50 MP colour JPEG may hold add about 0.2 to 0.3 s to its plain
+/// decode (docs/hardening.md, "How a decode's time is bounded").
 pub const DEFAULT_MAX_SCAN_PIXELS: u64 = 1_000_000_000;
 
 impl Default for DecodeLimits {

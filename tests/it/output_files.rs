@@ -3,12 +3,16 @@
 //! atomically and keeps its mode; a character device and a FIFO are
 //! written through, never replaced by a file; a symbolic link is followed
 //! and stays a link; a file or link planted at the old temporary's name
-//! (`PATH.tmp`) is never touched.
+//! (`PATH.tmp`) is never touched; a path naming a file descriptor
+//! (`/dev/stdout`, `/dev/fd/N`) is written through it, so a redirected
+//! stdout keeps what was printed around the export.
 
+use crate::common;
 use imgwire::output::OutputPath;
 use std::fs;
-use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
 fn write(path: &Path, text: &str) {
@@ -170,4 +174,113 @@ fn a_directory_is_refused_by_name() {
         text.contains("directory") && text.contains("--csv"),
         "{text}"
     );
+}
+
+/// A file opened as a shell opens a redirection (`>`: truncated, `>>`:
+/// appended to) after `before` was written to it.
+fn redirected(path: &Path, append: bool, before: &str) -> fs::File {
+    fs::write(path, before).unwrap();
+    let mut options = fs::OpenOptions::new();
+    match append {
+        true => options.append(true),
+        false => options.write(true),
+    };
+    let mut file = options.open(path).unwrap();
+    if !append {
+        // `>` truncates; the text then stands for what the program printed.
+        file.set_len(0).unwrap();
+        file.write_all(before.as_bytes()).unwrap();
+    }
+    file
+}
+
+#[test]
+fn a_file_descriptor_path_is_written_through_the_descriptor() {
+    let dir = tempfile::tempdir().unwrap();
+    for append in [false, true] {
+        let path = dir.path().join(format!("log-{append}"));
+        let mut file = redirected(&path, append, "before\n");
+        let inode = fs::metadata(&path).unwrap().ino();
+        let fd = file.as_raw_fd();
+        let link = dir.path().join(format!("to-fd-{append}"));
+        std::os::unix::fs::symlink(format!("/dev/fd/{fd}"), &link).unwrap();
+        write(Path::new(&format!("/dev/fd/{fd}")), "dev-fd\n");
+        write(Path::new(&format!("/proc/self/fd/{fd}")), "proc-self\n");
+        write(&link, "link\n");
+        file.write_all(b"after\n").unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "before\ndev-fd\nproc-self\nlink\nafter\n",
+            "append {append}"
+        );
+        assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "replaced");
+        assert_eq!(leftovers(dir.path(), &[]).len(), 2 * (append as usize + 1));
+    }
+    // A descriptor that is not open is refused by name, and nothing is made.
+    let err = OutputPath::new("/dev/fd/987", "--json")
+        .write(b"x")
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("987 is not open") && text.contains("--json"),
+        "{text}"
+    );
+}
+
+#[test]
+fn export_to_dev_stdout_redirected_to_a_file_keeps_what_was_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    for append in [false, true] {
+        let path = dir.path().join(format!("log-{append}"));
+        let stdout = redirected(&path, append, "before\n");
+        let inode = fs::metadata(&path).unwrap().ino();
+        // The table is printed first, then the JSON, then the Markdown.
+        let run = common::serve_process::imgwire()
+            .args(["encode", "--sizes", "16x16", "--frames", "1"])
+            .args([
+                "--export-json",
+                "/dev/stdout",
+                "--export-markdown",
+                "/dev/stdout",
+            ])
+            .stdout(stdout)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "replaced");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("before\nimgwire "), "{text}");
+        let json_at = text.find("\n{\n").expect("the JSON") + 1;
+        let mut values = serde_json::Deserializer::from_str(&text[json_at..]).into_iter();
+        let json: serde_json::Value = values.next().unwrap().unwrap();
+        assert_eq!(json["command"], "encode");
+        let after = &text[json_at + values.byte_offset()..];
+        assert!(
+            after.trim_start().starts_with("# imgwire "),
+            "after the JSON: {after}"
+        );
+    }
+}
+
+#[test]
+fn another_process_s_descriptor_is_appended_to_never_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("their-log");
+    let stdout = redirected(&path, false, "theirs\n");
+    let inode = fs::metadata(&path).unwrap().ino();
+    let mut other = std::process::Command::new("sleep")
+        .arg("30")
+        .stdout(stdout)
+        .spawn()
+        .unwrap();
+    let written = OutputPath::new(format!("/proc/{}/fd/1", other.id()), "--json").write(b"ours\n");
+    let _ = other.kill();
+    let _ = other.wait();
+    written.unwrap();
+    assert_eq!(fs::read_to_string(&path).unwrap(), "theirs\nours\n");
+    assert_eq!(fs::metadata(&path).unwrap().ino(), inode, "replaced");
 }

@@ -153,4 +153,119 @@ mod tests {
             .to_string();
         assert!(err.contains("contents holds more than 64"), "{err}");
     }
+
+    /// A parameters map of `n` entries, or one entry whose string value
+    /// is `value`.
+    fn parameters<M: FromIterator<(String, pb::InferParameter)>>(n: usize, value: &str) -> M {
+        use pb::infer_parameter::ParameterChoice;
+        let parameter = pb::InferParameter {
+            parameter_choice: Some(ParameterChoice::StringParam(value.into())),
+        };
+        (0..n)
+            .map(|i| (format!("k{i}"), parameter.clone()))
+            .collect()
+    }
+
+    fn output(
+        name: &str,
+        parameter_count: usize,
+    ) -> pb::model_infer_request::InferRequestedOutputTensor {
+        pb::model_infer_request::InferRequestedOutputTensor {
+            name: name.into(),
+            parameters: parameters(parameter_count, "v"),
+        }
+    }
+
+    fn refusal(request: &pb::ModelInferRequest) -> Option<String> {
+        check_model_infer(&request.encode_to_vec())
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    /// Each count admits a message at its limit and refuses one past it,
+    /// naming the field and the limit.
+    #[test]
+    fn each_count_admits_its_limit_and_refuses_one_more_by_name() {
+        let outputs = |n: usize| pb::ModelInferRequest {
+            outputs: (0..n).map(|i| output(&format!("o{i}"), 0)).collect(),
+            ..request(vec![input(vec![1])])
+        };
+        let raw = |n: usize| pb::ModelInferRequest {
+            raw_input_contents: vec![bytes::Bytes::from_static(b"\x01\0\0\0x"); n],
+            ..request(vec![input(vec![1])])
+        };
+        let request_parameters = |n: usize| pb::ModelInferRequest {
+            parameters: parameters(n, "v"),
+            ..request(vec![input(vec![1])])
+        };
+        let output_parameters = |n: usize| pb::ModelInferRequest {
+            outputs: vec![output("size", n)],
+            ..request(vec![input(vec![1])])
+        };
+        let input_parameters = |n: usize| {
+            let mut with = input(vec![1]);
+            with.parameters = parameters(n, "v");
+            request(vec![with])
+        };
+        type Case<'a> = (&'a str, &'a dyn Fn(usize) -> pb::ModelInferRequest, usize);
+        let cases: [Case; 5] = [
+            ("outputs holds more than 64 entries", &outputs, MAX_TENSORS),
+            ("raw_input_contents holds more than 64", &raw, MAX_TENSORS),
+            (
+                "parameters holds more than 64",
+                &request_parameters,
+                MAX_PARAMETERS,
+            ),
+            (
+                "an output's parameters holds more than 64",
+                &output_parameters,
+                MAX_PARAMETERS,
+            ),
+            (
+                "an input's parameters holds more than 64",
+                &input_parameters,
+                MAX_PARAMETERS,
+            ),
+        ];
+        for (said, message, limit) in cases {
+            assert_eq!(refusal(&message(limit)), None, "{said}: at the limit");
+            let err = refusal(&message(limit + 1)).expect(said);
+            assert!(err.contains(said), "{said}: {err}");
+        }
+    }
+
+    /// A text past 4096 bytes is refused by the field's name in every
+    /// field that holds one, not only `model_name`; 4096 bytes pass.
+    #[test]
+    fn every_text_field_admits_4096_bytes_and_refuses_more_by_name() {
+        use crate::server::parse_limits::MAX_TEXT_BYTES;
+        type Edit = dyn Fn(&mut pb::ModelInferRequest, &str);
+        let edits: [(&str, &Edit); 7] = [
+            ("model_version", &|r, t| r.model_version = t.into()),
+            ("id", &|r, t| r.id = t.into()),
+            ("an input's name", &|r, t| r.inputs[0].name = t.into()),
+            ("an input's datatype", &|r, t| {
+                r.inputs[0].datatype = t.into()
+            }),
+            ("an output's name", &|r, t| r.outputs = vec![output(t, 0)]),
+            ("a parameter's string value", &|r, t| {
+                r.parameters = parameters(1, t)
+            }),
+            ("a parameter's name", &|r, t| {
+                r.inputs[0].parameters = [(t.to_string(), Default::default())].into_iter().collect()
+            }),
+        ];
+        for (field, edit) in edits {
+            let mut message = request(vec![input(vec![1])]);
+            edit(&mut message, &"t".repeat(MAX_TEXT_BYTES));
+            assert_eq!(refusal(&message), None, "{field} at the limit");
+            edit(&mut message, &"t".repeat(MAX_TEXT_BYTES + 1));
+            let err = refusal(&message).expect(field);
+            assert!(
+                err.contains(&format!("{field} is 4097 bytes long"))
+                    && err.contains("at most 4096"),
+                "{field}: {err}"
+            );
+        }
+    }
 }

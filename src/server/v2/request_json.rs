@@ -235,4 +235,92 @@ mod tests {
         let err = refusal(&format!(r#"{{"id":"{}","inputs":[]}}"#, "i".repeat(5000)));
         assert!(err.contains("5000 bytes long"), "{err}");
     }
+
+    /// `n` comma-separated items made by `item(i)`.
+    fn items(n: usize, item: impl Fn(usize) -> String) -> String {
+        (0..n).map(item).collect::<Vec<_>>().join(",")
+    }
+
+    /// Each count limit admits a body at the limit and refuses one past
+    /// it, naming the list and the limit.
+    #[test]
+    fn each_count_admits_its_limit_and_refuses_one_more_by_name() {
+        let entries = |n| format!("{{{}}}", items(n, |i| format!(r#""k{i}":1"#)));
+        let outputs = |n| {
+            let list = items(n, |i| format!(r#"{{"name":"o{i}"}}"#));
+            format!(r#"{{"inputs":[],"outputs":[{list}]}}"#)
+        };
+        let data = |n| {
+            let list = items(n, |_| r#""AAAA""#.to_string());
+            format!(
+                r#"{{"inputs":[{{"name":"image","datatype":"BYTES","shape":[1],"data":[{list}]}}]}}"#
+            )
+        };
+        let output_parameters = |n| {
+            let map = entries(n);
+            format!(r#"{{"inputs":[],"outputs":[{{"name":"o","parameters":{map}}}]}}"#)
+        };
+        let input_parameters = |n| {
+            let map = entries(n);
+            format!(
+                r#"{{"inputs":[{{"name":"i","datatype":"BYTES","shape":[1],"parameters":{map}}}]}}"#
+            )
+        };
+        type Case<'a> = (&'a str, &'a dyn Fn(usize) -> String, usize);
+        let cases: [Case; 5] = [
+            (
+                "`outputs` holds more than 64 entries",
+                &outputs,
+                MAX_TENSORS,
+            ),
+            ("`data` holds more than 64 entries", &data, MAX_TENSORS),
+            (
+                "`parameters` holds more than 64",
+                &output_parameters,
+                MAX_PARAMETERS,
+            ),
+            (
+                "`parameters` holds more than 64",
+                &input_parameters,
+                MAX_PARAMETERS,
+            ),
+            (
+                "`shape` holds more than 32",
+                &|n| {
+                    let dims = items(n, |_| "1".into());
+                    format!(r#"{{"inputs":[{{"name":"i","datatype":"BYTES","shape":[{dims}]}}]}}"#)
+                },
+                MAX_SHAPE_DIMS,
+            ),
+        ];
+        for (said, body, limit) in cases {
+            parse(&body(limit)).unwrap_or_else(|e| panic!("{said}: at the limit: {e}"));
+            let err = refusal(&body(limit + 1));
+            assert!(err.contains(said), "{said}: {err}");
+        }
+    }
+
+    /// A text past 4096 bytes is refused in every field that holds one,
+    /// not only the id: a parameter's string value and key, an output's
+    /// name, an input's datatype and name; 4096 bytes pass.
+    #[test]
+    fn every_text_field_admits_4096_bytes_and_refuses_more() {
+        use crate::server::parse_limits::MAX_TEXT_BYTES;
+        let bodies: [&dyn Fn(&str) -> String; 5] = [
+            &|t| format!(r#"{{"parameters":{{"s":"{t}"}},"inputs":[]}}"#),
+            &|t| format!(r#"{{"parameters":{{"{t}":1}},"inputs":[]}}"#),
+            &|t| format!(r#"{{"inputs":[],"outputs":[{{"name":"{t}"}}]}}"#),
+            &|t| format!(r#"{{"inputs":[{{"name":"i","datatype":"{t}","shape":[1]}}]}}"#),
+            &|t| format!(r#"{{"inputs":[{{"name":"{t}","datatype":"BYTES","shape":[1]}}]}}"#),
+        ];
+        for (at, body) in bodies.iter().enumerate() {
+            parse(&body(&"t".repeat(MAX_TEXT_BYTES)))
+                .unwrap_or_else(|e| panic!("body {at} at the limit: {e}"));
+            let err = refusal(&body(&"t".repeat(MAX_TEXT_BYTES + 1)));
+            assert!(
+                err.contains("is 4097 bytes long; this server accepts at most 4096"),
+                "body {at}: {err}"
+            );
+        }
+    }
 }

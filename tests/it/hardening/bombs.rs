@@ -1,9 +1,9 @@
-//! Hostile JPEGs made in the test itself: a valid greyscale progressive
-//! JPEG with as many scans as asked (every scan passes over the whole
-//! image, so pixels x scans is the decoder's work, from a few hundred
-//! bytes per scan), and the same with a scan repeated (an impossible
-//! progression, which libjpeg-turbo only warns about); and the gRPC
-//! `BinaryImage` message that carries one.
+//! Hostile JPEGs made in the test itself: a valid greyscale or colour
+//! (YCbCr 4:4:4) progressive JPEG with as many scans as asked (every scan
+//! passes over the whole image, so pixels x scans is the decoder's work,
+//! from a few hundred bytes per scan), and the same with a scan repeated
+//! (an impossible progression, which libjpeg-turbo only warns about); and
+//! the gRPC `BinaryImage` message that carries one.
 
 /// Bits written MSB first, with the 0x00 stuffed after every 0xFF.
 struct Bits {
@@ -57,10 +57,23 @@ fn segment(out: &mut Vec<u8>, marker: u8, body: &[u8]) {
     out.extend_from_slice(body);
 }
 
-/// One scan of the one component: spectral band `ss..=se`, successive
-/// approximation `ah`/`al`, then its entropy-coded data.
-fn scan(out: &mut Vec<u8>, (ss, se, ah, al): (u8, u8, u8, u8), data: &[u8]) {
-    segment(out, 0xDA, &[1, 1, 0x00, ss, se, (ah << 4) | al]);
+/// One scan: its components (ids from 1), spectral band `ss..=se`,
+/// successive approximation `ah`/`al`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Scan {
+    components: &'static [u8],
+    band: (u8, u8, u8, u8),
+}
+
+/// Writes `scan`'s header, then its entropy-coded data.
+fn scan(out: &mut Vec<u8>, scan: Scan, data: &[u8]) {
+    let mut header = vec![scan.components.len() as u8];
+    for &id in scan.components {
+        header.extend_from_slice(&[id, 0x00]);
+    }
+    let (ss, se, ah, al) = scan.band;
+    header.extend_from_slice(&[ss, se, (ah << 4) | al]);
+    segment(out, 0xDA, &header);
     out.extend_from_slice(data);
 }
 
@@ -88,16 +101,54 @@ fn ac_data(blocks: usize) -> Vec<u8> {
     bits.finish()
 }
 
-/// The scans of a progression with `count` scans: the DC scan, then for
-/// each AC coefficient its first scan (Al 13) and refinements to Al 0.
-fn progression(count: usize) -> Vec<(u8, u8, u8, u8)> {
-    let mut scans = vec![(0, 0, 0, 0)];
+const GREY: &[u8] = &[1];
+const YCBCR: [&[u8]; 3] = [&[1], &[2], &[3]];
+
+/// The scans of a greyscale progression with `count` scans: the DC scan,
+/// then for each AC coefficient its first scan (Al 13) and refinements to
+/// Al 0.
+fn progression(count: usize) -> Vec<Scan> {
+    let mut scans = vec![Scan {
+        components: GREY,
+        band: (0, 0, 0, 0),
+    }];
+    scans.extend(ac_scans(&[GREY]));
+    assert!(count <= scans.len(), "at most {} scans", scans.len());
+    scans.truncate(count);
+    scans
+}
+
+/// For each AC coefficient, for each component, its first scan and its
+/// refinements (AC scans hold one component each).
+fn ac_scans(components: &[&'static [u8]]) -> Vec<Scan> {
+    let mut scans = Vec::new();
     for k in 1..=63u8 {
-        scans.push((k, k, 0, 13));
-        for al in (0..13u8).rev() {
-            scans.push((k, k, al + 1, al));
+        for &component in components {
+            let band = |ah, al| Scan {
+                components: component,
+                band: (k, k, ah, al),
+            };
+            scans.push(band(0, 13));
+            scans.extend((0..13u8).rev().map(|al| band(al + 1, al)));
         }
     }
+    scans
+}
+
+/// The scans of a colour progression with `count` scans, each as costly
+/// as scans can be: first the DC scans of all three components together
+/// (its first, Al 13, and its 13 refinements), then the AC scans.
+fn colour_progression(count: usize) -> Vec<Scan> {
+    let all = &[1, 2, 3];
+    let mut scans = vec![Scan {
+        components: all,
+        band: (0, 0, 0, 13),
+    }];
+    scans.extend((0..13u8).rev().map(|al| Scan {
+        components: all,
+        band: (0, 0, al + 1, al),
+    }));
+    scans.extend(ac_scans(&YCBCR));
     assert!(count <= scans.len(), "at most {} scans", scans.len());
     scans.truncate(count);
     scans
@@ -106,7 +157,14 @@ fn progression(count: usize) -> Vec<(u8, u8, u8, u8)> {
 /// A greyscale progressive JPEG of `width` x `height` with `scans` scans
 /// (1 to 883), which libjpeg-turbo decodes without a warning.
 pub fn progressive(width: u16, height: u16, scans: usize) -> Vec<u8> {
-    with_progression(width, height, &progression(scans))
+    with_progression(width, height, 1, &progression(scans))
+}
+
+/// A colour (YCbCr, every component at full resolution) progressive JPEG
+/// of `width` x `height` with `scans` scans (1 to 2,660): the first 14
+/// each pass over all three components, the rest over one.
+pub fn progressive_colour(width: u16, height: u16, scans: usize) -> Vec<u8> {
+    with_progression(width, height, 3, &colour_progression(scans))
 }
 
 /// [`progressive`] (at least 3 scans) with its first refinement scan said
@@ -115,10 +173,10 @@ pub fn progressive(width: u16, height: u16, scans: usize) -> Vec<u8> {
 pub fn repeated_scan(width: u16, height: u16, scans: usize) -> Vec<u8> {
     let mut order = progression(scans);
     order.insert(3, order[2]);
-    with_progression(width, height, &order)
+    with_progression(width, height, 1, &order)
 }
 
-fn with_progression(width: u16, height: u16, order: &[(u8, u8, u8, u8)]) -> Vec<u8> {
+fn with_progression(width: u16, height: u16, components: u8, order: &[Scan]) -> Vec<u8> {
     let blocks = usize::from(width).div_ceil(8) * usize::from(height).div_ceil(8);
     let mut out = vec![0xFF, 0xD8];
     let mut dqt = vec![0u8];
@@ -127,7 +185,10 @@ fn with_progression(width: u16, height: u16, order: &[(u8, u8, u8, u8)]) -> Vec<
     let mut sof = vec![8];
     sof.extend_from_slice(&height.to_be_bytes());
     sof.extend_from_slice(&width.to_be_bytes());
-    sof.extend_from_slice(&[1, 1, 0x11, 0]);
+    sof.push(components);
+    for id in 1..=components {
+        sof.extend_from_slice(&[id, 0x11, 0]);
+    }
     segment(&mut out, 0xC2, &sof);
     // DC table 0: one code of 1 bit, category 0.
     let mut dht = vec![0x00, 1];
@@ -139,9 +200,15 @@ fn with_progression(width: u16, height: u16, order: &[(u8, u8, u8, u8)]) -> Vec<
     dht.extend_from_slice(&[0; 12]);
     dht.extend((0..15u8).map(|r| r << 4));
     segment(&mut out, 0xC4, &dht);
-    let (dc, ac) = (dc_data(blocks), ac_data(blocks));
-    for &band in order {
-        scan(&mut out, band, if band.0 == 0 { &dc } else { &ac });
+    // A DC scan codes one bit per block of each of its components.
+    let dc: Vec<Vec<u8>> = (1..=3).map(|n| dc_data(blocks * n)).collect();
+    let ac = ac_data(blocks);
+    for &each in order {
+        let data = match each.band.0 {
+            0 => &dc[each.components.len() - 1],
+            _ => &ac,
+        };
+        scan(&mut out, each, data);
     }
     out.extend_from_slice(&[0xFF, 0xD9]);
     out
