@@ -38,6 +38,9 @@ pub struct EncodeDecisionArgs {
         value_name = "PATH"
     )]
     pub markdown: Option<PathBuf>,
+    /// Write the tables and, per size, a chart of each setting's cost of a frame by link speed, as one self-contained HTML page (`-`: stdout).
+    #[arg(long = "export-html", visible_alias = "html", value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 /// One `--link-speeds` bandwidth in bits per second (`None`: unlimited).
@@ -108,6 +111,7 @@ impl EncodeArgs {
             json: output(&self.json, "--export-json"),
             csv: output(&self.csv, "--export-csv"),
             markdown: output(&self.decision.markdown, "--export-markdown"),
+            html: output(&self.decision.html, "--export-html"),
         }
     }
 }

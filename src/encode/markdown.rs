@@ -27,15 +27,10 @@ pub fn markdown(report: &EncodeReport) -> String {
     for size in &report.settings.sizes {
         let rows: Vec<&Row> = report.rows.iter().filter(|r| &r.size == size).collect();
         let _ = write!(out, "\n## {size}\n\n{}", markdown_table(&size_grid(&rows)));
-        let sections = [
-            (decode_title(report), decode_grid(report, size)),
-            (link_title(report), link_grid(report, size)),
-            (CROSSOVER_TITLE.to_string(), crossover_grid(report, size)),
-        ];
-        for (title, grid) in sections.iter().filter(|(_, grid)| grid.len() > 1) {
-            let _ = write!(out, "\n{title}\n\n{}", markdown_table(grid));
+        for (title, grid) in titled_grids(report, size) {
+            let _ = write!(out, "\n{title}\n\n{}", markdown_table(&grid));
         }
-        let unavailable = decode_unavailable(report, size, None) + &unavailable_encoders(&rows);
+        let unavailable = unavailable(report, size);
         if !unavailable.is_empty() {
             out += "\n";
             for line in unavailable.lines() {
@@ -47,6 +42,27 @@ pub fn markdown(report: &EncodeReport) -> String {
         let _ = write!(out, "\nnote: {note}\n");
     }
     out
+}
+
+/// A size's tables after the encoders' own, each under the sentence that
+/// says how to read it: server decode, end to end on each link, crossover
+/// (those with no rows left out).
+pub(crate) fn titled_grids(report: &EncodeReport, size: &str) -> Vec<(String, Vec<Vec<String>>)> {
+    let sections = [
+        (decode_title(report), decode_grid(report, size)),
+        (link_title(report), link_grid(report, size)),
+        (CROSSOVER_TITLE.to_string(), crossover_grid(report, size)),
+    ];
+    sections
+        .into_iter()
+        .filter(|(_, grid)| grid.len() > 1)
+        .collect()
+}
+
+/// The decoders and encoders of a size that could not run, a line each.
+pub(crate) fn unavailable(report: &EncodeReport, size: &str) -> String {
+    let rows: Vec<&Row> = report.rows.iter().filter(|r| r.size == size).collect();
+    decode_unavailable(report, size, None) + &unavailable_encoders(&rows)
 }
 
 /// `nvjpeg: n/a: REASON` for each encoder that could not run, once each.

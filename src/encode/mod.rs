@@ -9,6 +9,7 @@ pub(crate) mod cells;
 pub(crate) mod decode;
 pub(crate) mod encoders;
 pub(crate) mod export;
+pub(crate) mod html;
 pub(crate) mod machine;
 pub(crate) mod markdown;
 pub(crate) mod matching;
@@ -63,6 +64,7 @@ pub struct EncodePlan {
     pub json: Option<OutputPath>,
     pub csv: Option<OutputPath>,
     pub markdown: Option<OutputPath>,
+    pub html: Option<OutputPath>,
 }
 
 /// The turbojpeg qualities other encoders are matched against: every
@@ -144,11 +146,14 @@ fn write_outputs(plan: &EncodePlan, report: &EncodeReport) -> Result<()> {
     if let Some(path) = &plan.markdown {
         path.write(markdown::markdown(report).as_bytes())?;
     }
+    if let Some(path) = &plan.html {
+        path.write(html::page(report)?.as_bytes())?;
+    }
     Ok(())
 }
 
 fn outputs(plan: &EncodePlan) -> Vec<&OutputPath> {
-    [&plan.json, &plan.csv, &plan.markdown]
+    [&plan.json, &plan.csv, &plan.markdown, &plan.html]
         .into_iter()
         .flatten()
         .collect()
@@ -265,7 +270,8 @@ fn check_outputs(plan: &EncodePlan) -> Result<()> {
     let outputs = outputs(plan);
     if outputs.iter().filter(|o| o.is_stdout()).count() > 1 {
         bail!(
-            "only one of --export-json, --export-csv and --export-markdown can go to stdout (`-`)"
+            "only one of --export-json, --export-csv, --export-markdown and --export-html can go to \
+             stdout (`-`)"
         );
     }
     for output in outputs.iter().filter(|o| !o.is_stdout()) {

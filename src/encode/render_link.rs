@@ -62,14 +62,14 @@ pub(crate) const CROSSOVER_TITLE: &str =
 
 /// Whether the outputs were decoded by more than one server decoder, so
 /// each row must name its own.
-fn several_decoders(report: &EncodeReport) -> bool {
+pub(crate) fn several_decoders(report: &EncodeReport) -> bool {
     let mut decoders = report.decode.iter().filter(|d| d.speed.is_some());
     let first = decoders.next().map(|d| d.decoder);
     decoders.any(|d| Some(d.decoder) != first)
 }
 
 /// `turbojpeg q90`, `none`, and `, nvjpeg decode` where decoders differ.
-fn setting_label(cost: &LinkCost, several: bool) -> String {
+pub(crate) fn setting_label(cost: &LinkCost, several: bool) -> String {
     let mut label = match cost.quality {
         Some(q) => format!("{} q{q}", cost.encoder.name()),
         None => cost.encoder.name().to_string(),

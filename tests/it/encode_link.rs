@@ -34,12 +34,22 @@ fn u(value: &Value) -> u64 {
 
 const RAW_120X160: u64 = 120 * 160 * 3;
 
+/// What `encode_two_links` printed and wrote: its table, CSV, Markdown and
+/// HTML page.
+struct Outputs {
+    stdout: String,
+    csv: String,
+    markdown: String,
+    html: String,
+}
+
 /// `encode --encoders turbojpeg,none` over two links, every output asked
-/// for: the report of it, its table, CSV and Markdown.
-fn encode_two_links(dir: &Path) -> (Value, String, String, String) {
+/// for: the report of it, and its other outputs.
+fn encode_two_links(dir: &Path) -> (Value, Outputs) {
     let json = dir.join("e.json");
     let csv = dir.join("e.csv");
     let markdown = dir.join("e.md");
+    let html = dir.join("e.html");
     let args = [
         "encode",
         "--encoders",
@@ -62,18 +72,25 @@ fn encode_two_links(dir: &Path) -> (Value, String, String, String) {
         csv.to_str().unwrap(),
         "--export-markdown",
         markdown.to_str().unwrap(),
+        "--export-html",
+        html.to_str().unwrap(),
     ];
     let (ok, stdout, stderr) = run(&args);
     assert!(ok, "{stderr}");
-    let csv = std::fs::read_to_string(csv).unwrap();
-    let markdown = std::fs::read_to_string(markdown).unwrap();
-    (read_json(&json), stdout, csv, markdown)
+    let read = |path| std::fs::read_to_string(path).unwrap();
+    let outputs = Outputs {
+        stdout,
+        csv: read(csv),
+        markdown: read(markdown),
+        html: read(html),
+    };
+    (read_json(&json), outputs)
 }
 
 #[test]
 fn the_none_row_is_the_frames_own_bytes_at_full_fidelity() {
     let dir = tempfile::tempdir().unwrap();
-    let (report, stdout, _, _) = encode_two_links(dir.path());
+    let (report, Outputs { stdout, .. }) = encode_two_links(dir.path());
     let rows = report["rows"].as_array().unwrap();
     let raw: Vec<&Value> = rows.iter().filter(|r| r["encoder"] == "none").collect();
     assert_eq!(raw.len(), 1, "one row, whatever --quality says: {raw:?}");
@@ -112,7 +129,7 @@ fn the_none_row_is_the_frames_own_bytes_at_full_fidelity() {
 #[test]
 fn every_output_is_decoded_by_the_servers_decoders_or_says_why_not() {
     let dir = tempfile::tempdir().unwrap();
-    let (report, stdout, csv, _) = encode_two_links(dir.path());
+    let (report, Outputs { stdout, csv, .. }) = encode_two_links(dir.path());
     let decodes = report["decode"].as_array().unwrap();
     let gpu = imgwire::gpu::driver_present();
     let settings = 3; // turbojpeg q50 and q90, none
@@ -152,7 +169,13 @@ fn every_output_is_decoded_by_the_servers_decoders_or_says_why_not() {
 #[test]
 fn link_costs_add_up_and_the_crossover_picks_the_cheapest() {
     let dir = tempfile::tempdir().unwrap();
-    let (report, stdout, csv, markdown) = encode_two_links(dir.path());
+    let (report, outputs) = encode_two_links(dir.path());
+    let Outputs {
+        stdout,
+        csv,
+        markdown,
+        html,
+    } = &outputs;
     let links = report["settings"]["links"].as_array().unwrap();
     let bandwidths: Vec<f64> = links
         .iter()
@@ -208,6 +231,38 @@ fn link_costs_add_up_and_the_crossover_picks_the_cheapest() {
     );
     let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(widest <= 100, "{widest} columns:\n{stdout}");
+    the_page_holds_the_crossover_and_a_line_per_setting(&report, html);
+}
+
+/// The HTML page: the crossover table's picks are the JSON's, and its chart
+/// draws one line per setting over the two link speeds; it fetches nothing.
+fn the_page_holds_the_crossover_and_a_line_per_setting(report: &Value, html: &str) {
+    assert!(html.contains("<h2>120x160</h2>"), "{html}");
+    let pick = &report["crossover"][0]["cheapest"];
+    let choice = match pick["quality"].as_u64() {
+        Some(q) => format!("{} q{q}", pick["encoder"].as_str().unwrap()),
+        None => pick["encoder"].as_str().unwrap().to_string(),
+    };
+    let row = format!(
+        "<td class=\"name\">10 Mbit/s, rtt 1 ms</td><td class=\"name\">per frame</td>\
+         <td class=\"name\">{choice}</td>"
+    );
+    assert!(html.contains(&row), "{row} not in:\n{html}");
+    assert!(
+        html.contains("cost of a frame end to end by link speed"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<svg").count(), 1, "one chart for one size");
+    for setting in ["turbojpeg q50", "turbojpeg q90", "none"] {
+        assert!(
+            html.contains(&format!("\n{setting}\n</text>")),
+            "legend {setting}"
+        );
+    }
+    assert!(
+        !html.contains("src=") && !html.contains("<link"),
+        "nothing fetched"
+    );
 }
 
 #[test]

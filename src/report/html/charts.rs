@@ -31,14 +31,14 @@ pub struct ChartError {
 }
 
 /// What the drawing code returns; plotters' errors box into it with `?`.
-pub(super) type Drawn = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Drawn = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
-pub(super) const WIDTH: u32 = 760;
-pub(super) const HEIGHT: u32 = 380;
-pub(super) const FONT: &str = "sans-serif";
+pub(crate) const WIDTH: u32 = 760;
+pub(crate) const HEIGHT: u32 = 380;
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Draws a chart of `WIDTH` x `HEIGHT` with `draw` into a `Chart`.
-pub(super) fn draw(
+pub(crate) fn draw(
     slug: String,
     title: String,
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Drawn,

@@ -8,7 +8,7 @@
 
 pub(crate) mod charts;
 pub(crate) mod load_chart;
-mod page;
+pub(crate) mod page;
 mod verdict;
 
 use super::{BenchReport, Exporter};

@@ -17,7 +17,7 @@ use crate::stage::Stage;
 use std::fmt::Write;
 use std::path::Path;
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;\
+pub(crate) const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;\
 margin:2rem auto;max-width:1600px;padding:0 1rem;color:#222;line-height:1.4}\
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.2rem;border-bottom:1px solid #ddd}\
 h3{margin:1.6rem 0 .3rem;font-size:1.05rem}\
@@ -34,7 +34,7 @@ ul.verdict{font-size:1.05rem;padding-left:1.2rem}ul.verdict li{margin:.2rem 0}\
 
 /// The page fetches nothing: no scripts, fonts, images or styles from
 /// anywhere, only its inline style (the charts are inline SVG elements).
-const CONTENT_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" \
+pub(crate) const CONTENT_POLICY: &str = "<meta http-equiv=\"Content-Security-Policy\" \
 content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
 
 /// The whole page, charts inline.
@@ -140,7 +140,7 @@ fn shard_section(report: &BenchReport) -> String {
 
 /// Rows as a table: the first row the header, the first `name_columns`
 /// columns left-aligned; a cell with `xN` in it is the faster protocol's.
-fn table(rows: &[Vec<String>], name_columns: usize, class: &str) -> String {
+pub(crate) fn table(rows: &[Vec<String>], name_columns: usize, class: &str) -> String {
     let mut out = format!("<table class=\"{class}\">\n");
     for (r, row) in rows.iter().enumerate() {
         out.push_str("<tr>");
