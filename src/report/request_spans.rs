@@ -39,14 +39,16 @@ impl RequestSpans {
             .collect();
         let server_total: Duration = server.iter().map(|(_, d)| *d).sum();
         let roundtrip = record.roundtrip.max(server_total);
-        let children = stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
+        // A live frame's making and encoding come first (`--encode live`).
+        let made = stage(Stage::Generate) + stage(Stage::Encode);
+        let children = made + stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
         let wall = stage(Stage::Wall).max(children);
         let placed = |name, start, duration| Placed {
             name,
             start,
             duration,
         };
-        let serialize_at = record.started;
+        let serialize_at = record.started + made;
         let round_trip_at = serialize_at + stage(Stage::Serialize);
         let mut server_at = round_trip_at + (roundtrip - server_total) / 2;
         let server = server

@@ -15,6 +15,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 mod knobs;
+mod live_refusal;
 pub mod output_checks;
 pub mod outputs;
 mod refusal;
@@ -114,6 +115,41 @@ pub struct FramePlan {
     pub frames_on: FramesOn,
     pub encoder: EncoderKind,
     pub encode: EncodeSettings,
+    /// When frames are made and encoded: once before the run, or per request.
+    pub mode: EncodeMode,
+    /// `--encode-threads`: encoder workers of a live run (None: not given,
+    /// so one per core under `--encode live`).
+    pub encode_threads: Option<usize>,
+}
+
+/// When the frames a request carries are made and encoded (`--encode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncodeMode {
+    /// Once, before the first burst: a pool of encoded frames that requests
+    /// reuse (the seed's table: the transport alone).
+    #[default]
+    Pool,
+    /// Per request, at send time, by `--encode-threads` encoder workers:
+    /// a camera pipeline, encoding inside each request's wall time.
+    Live,
+}
+
+impl FramePlan {
+    /// The encoder threads of a live run: `--encode-threads`, else one per
+    /// CPU.
+    pub fn encoder_threads(&self) -> usize {
+        self.encode_threads.unwrap_or_else(available_cpus)
+    }
+}
+
+impl EncodeMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            EncodeMode::Pool => "pool",
+            EncodeMode::Live => "live",
+        }
+    }
 }
 
 /// Where frames come from.
