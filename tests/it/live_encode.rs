@@ -1,0 +1,220 @@
+//! `bench --encode live`: every request's frame made and encoded at send
+//! time, so `generate` and `encode` are request stages inside the wall
+//! time, each request sends other pixels, a starved encoder shows as the
+//! dominant stage, and the flags that mean nothing live are refused.
+
+use crate::common;
+
+use common::serve_process::imgwire;
+use serde_json::Value;
+use std::process::Stdio;
+
+/// Runs `bench` against the built-in servers with `args`, quietly, and
+/// returns its JSON report, its trace (`--trace`) and its tables.
+fn bench(args: &[&str]) -> (Value, Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, trace) = (dir.path().join("run.json"), dir.path().join("trace.json"));
+    let out = imgwire()
+        .args(["bench", "-q", "--no-color", "--wide", "--warmup", "1"])
+        .args(["--warmup-max", "0", "--export-json", json.to_str().unwrap()])
+        .args(["--trace", trace.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    let read = |path| serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let tables = String::from_utf8_lossy(&out.stdout).into_owned();
+    (read(&json), read(&trace), tables)
+}
+
+/// The scenario of `payload` over `protocol`.
+fn scenario<'a>(report: &'a Value, payload: &str, protocol: &str) -> &'a Value {
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let found = scenarios
+        .iter()
+        .find(|s| s["payload"] == payload && s["protocol"] == protocol);
+    found.unwrap_or_else(|| panic!("no {payload} {protocol} scenario in {scenarios:?}"))
+}
+
+fn u64_of(value: &Value) -> u64 {
+    value.as_u64().unwrap_or_else(|| panic!("not a count: {value}"))
+}
+
+/// The stages' total time over the scenario's requests, per request: each
+/// stage's mean weighted by how many requests have it (a request without
+/// the server's stages counts zero for them).
+fn stages_per_request(s: &Value) -> f64 {
+    let requests = u64_of(&s["requests"]) as f64;
+    let stages = s["stages"].as_object().unwrap();
+    let in_wall = stages.iter().filter(|(name, _)| *name != "wall");
+    in_wall
+        .map(|(_, m)| (u64_of(&m["mean_ns"]) * u64_of(&m["count"])) as f64)
+        .sum::<f64>()
+        / requests
+}
+
+const SMALL_RUN: [&str; 10] = [
+    "--sizes",
+    "96x128",
+    "--payloads",
+    "basic,binary",
+    "--protocols",
+    "rest,grpc",
+    "--concurrency",
+    "3",
+    "--bursts",
+    "4",
+];
+
+#[test]
+fn live_frames_are_made_and_encoded_inside_every_request() {
+    let live_args = [&SMALL_RUN[..], &["--encode", "live", "--encode-threads", "2"]].concat();
+    let (live, _, tables) = bench(&live_args);
+    assert_eq!(live["settings"]["encode_mode"], "live");
+    assert_eq!(live["settings"]["encode_threads"], 2);
+    for protocol in ["rest", "grpc"] {
+        let s = scenario(&live, "binary", protocol);
+        let requests = u64_of(&s["requests"]);
+        assert!(requests >= 12, "{s}");
+        for stage in ["generate", "encode"] {
+            assert_eq!(u64_of(&s["stages"][stage]["count"]), requests, "{stage}: {s}");
+            let bursts = s["stage_burst_means_ns"][stage].as_array().unwrap();
+            assert_eq!(bursts.len(), 4, "{stage} per counted burst");
+        }
+        let wall = u64_of(&s["stages"]["wall"]["mean_ns"]) as f64;
+        let stages = stages_per_request(s);
+        // Means are whole nanoseconds: one of rounding per stage at most.
+        assert!((stages - wall).abs() <= 16.0, "stages {stages} vs wall {wall}");
+        assert_eq!(u64_of(&s["bytes"]["raw_frame_bytes"]), 96 * 128 * 3);
+        assert!(u64_of(&s["bytes"]["image_bytes"]) > 0, "{s}");
+        // The basic payload carries no image: nothing made for it.
+        let basic = scenario(&live, "basic", protocol);
+        assert!(basic["stages"].get("encode").is_none(), "{basic}");
+    }
+    let header = tables.lines().find(|l| l.starts_with("frames:")).unwrap();
+    assert!(
+        header.contains("generated and encoded live per request by 2 encoder threads"),
+        "{header}"
+    );
+    let encode_row = tables.lines().find(|l| l.trim_start().starts_with("encode"));
+    let encode_row = encode_row.expect("an encode row");
+    assert!(!encode_row.contains("per frame"), "{encode_row}");
+    assert!(!encode_row.trim_end().ends_with('-'), "a share of wall: {encode_row}");
+
+    // The same flags under the default pool: made once, per frame only.
+    let (pool, _, tables) = bench(&SMALL_RUN);
+    assert_eq!(pool["settings"]["encode_mode"], "pool");
+    assert!(pool["settings"]["encode_threads"].is_null());
+    let s = scenario(&pool, "binary", "rest");
+    for stage in ["generate", "encode"] {
+        assert_eq!(u64_of(&s["stages"][stage]["count"]), 1, "one frame: {s}");
+        assert!(s["stage_burst_means_ns"].get(stage).is_none(), "{s}");
+    }
+    let wall = u64_of(&s["stages"]["wall"]["mean_ns"]) as f64;
+    let in_request = stages_per_request(s) - (1.0 / u64_of(&s["requests"]) as f64)
+        * (u64_of(&s["stages"]["generate"]["mean_ns"]) + u64_of(&s["stages"]["encode"]["mean_ns"]))
+            as f64;
+    assert!((in_request - wall).abs() <= 16.0, "{in_request} vs {wall}");
+    assert!(tables.contains("encode (per frame)"), "{tables}");
+}
+
+/// Every request's `request_bytes` in the trace, for one scenario label.
+fn request_sizes(trace: &Value, label: &str) -> Vec<u64> {
+    let events = trace["traceEvents"].as_array().unwrap();
+    let requests = events
+        .iter()
+        .filter(|e| e["cat"] == "request" && e["name"] == label);
+    requests.map(|e| u64_of(&e["args"]["request_bytes"])).collect()
+}
+
+#[test]
+fn each_live_request_sends_a_frame_of_its_own() {
+    let args = [
+        "--sizes",
+        "96x128",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "--concurrency",
+        "4",
+        "--bursts",
+        "3",
+    ];
+    let live_args = [&args[..], &["--encode", "live"]].concat();
+    let label = "96x128 binary REST";
+    let (_, trace, _) = bench(&live_args);
+    let mut live = request_sizes(&trace, label);
+    assert!(live.len() >= 12, "{live:?}");
+    live.sort_unstable();
+    live.dedup();
+    // Moving noise encodes to another size almost every frame.
+    assert!(live.len() > 1, "one size for every live frame: {live:?}");
+    let (_, trace, _) = bench(&args);
+    let mut pooled = request_sizes(&trace, label);
+    pooled.dedup();
+    assert_eq!(pooled.len(), 1, "the pool's one frame: {pooled:?}");
+}
+
+#[test]
+fn one_encoder_thread_for_eight_requests_makes_encode_dominant() {
+    let (report, _, _) = bench(&[
+        "--sizes",
+        "1080x1920",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "--concurrency",
+        "8",
+        "--bursts",
+        "2",
+        "--encode",
+        "live",
+        "--encode-threads",
+        "1",
+        "--server-decoder",
+        "none",
+    ]);
+    let s = scenario(&report, "binary", "rest");
+    assert_eq!(s["dominant_stage"], "encode", "{}", s["stages"]);
+    let mean = |stage: &str| u64_of(&s["stages"][stage]["mean_ns"]);
+    // Requests queue for the one encoder: the wait and the encoding are
+    // most of the wall time, more than everything after them together.
+    assert!(2 * mean("encode") > mean("wall"), "{}", s["stages"]);
+}
+
+/// `imgwire bench ARGS`'s failure: its exit status and stderr.
+fn refused(args: &[&str]) -> String {
+    let out = imgwire()
+        .args(["bench", "--sizes", "64x64"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{args:?} ran");
+    String::from_utf8_lossy(&out.stderr).trim().to_string()
+}
+
+#[test]
+fn flags_that_mean_nothing_live_are_refused_naming_the_flag() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--encode-threads", "2"], "--encode-threads"),
+        (&["--encode", "live", "--frames", "4"], "--frames"),
+        (&["--encode", "live", "--payloads", "basic"], "--payloads basic"),
+        (&["--encode", "live", "--frames-on", "gpu"], "--frames-on"),
+    ];
+    for (args, flag) in cases {
+        let err = refused(args);
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+    let zero = refused(&["--encode", "live", "--encode-threads", "0"]);
+    assert!(zero.lines().next().unwrap().contains("--encode-threads"), "{zero}");
+    let err = refused(&["--encode", "live", "--encoder", "nvjpeg"]);
+    if !err.contains("CUDA") && !err.contains("GPU") {
+        panic!("live nvJPEG without a GPU: {err}");
+    }
+}
