@@ -108,7 +108,7 @@ pub struct Settings {
     /// `--encode`: `pool` (frames encoded once before the run) or `live`
     /// (each request's frame made and encoded at send time).
     #[serde(default)]
-    pub encode_mode: crate::run::plan::EncodeMode,
+    pub encode_mode: crate::encoders::EncodeMode,
     /// The encoder threads of a live run (`--encode-threads`); null under pool.
     #[serde(default)]
     pub encode_threads: Option<usize>,

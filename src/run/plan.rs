@@ -2,6 +2,7 @@
 //! default applied, every unit converted. Everything under `run` reads this
 //! plan and never the command line; a sweep is one plan per point.
 
+pub use crate::encoders::EncodeMode;
 use crate::encoders::{EncodeSettings, EncoderKind};
 use crate::frame::{Content, Size};
 use crate::protocol::Protocol;
@@ -122,33 +123,11 @@ pub struct FramePlan {
     pub encode_threads: Option<usize>,
 }
 
-/// When the frames a request carries are made and encoded (`--encode`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EncodeMode {
-    /// Once, before the first burst: a pool of encoded frames that requests
-    /// reuse (the seed's table: the transport alone).
-    #[default]
-    Pool,
-    /// Per request, at send time, by `--encode-threads` encoder workers:
-    /// a camera pipeline, encoding inside each request's wall time.
-    Live,
-}
-
 impl FramePlan {
     /// The encoder threads of a live run: `--encode-threads`, else one per
     /// CPU.
     pub fn encoder_threads(&self) -> usize {
         self.encode_threads.unwrap_or_else(available_cpus)
-    }
-}
-
-impl EncodeMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            EncodeMode::Pool => "pool",
-            EncodeMode::Live => "live",
-        }
     }
 }
 

@@ -39,7 +39,9 @@ fn scenario<'a>(report: &'a Value, payload: &str, protocol: &str) -> &'a Value {
 }
 
 fn u64_of(value: &Value) -> u64 {
-    value.as_u64().unwrap_or_else(|| panic!("not a count: {value}"))
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a count: {value}"))
 }
 
 /// The stages' total time over the scenario's requests, per request: each
@@ -70,7 +72,11 @@ const SMALL_RUN: [&str; 10] = [
 
 #[test]
 fn live_frames_are_made_and_encoded_inside_every_request() {
-    let live_args = [&SMALL_RUN[..], &["--encode", "live", "--encode-threads", "2"]].concat();
+    let live_args = [
+        &SMALL_RUN[..],
+        &["--encode", "live", "--encode-threads", "2"],
+    ]
+    .concat();
     let (live, _, tables) = bench(&live_args);
     assert_eq!(live["settings"]["encode_mode"], "live");
     assert_eq!(live["settings"]["encode_threads"], 2);
@@ -79,14 +85,21 @@ fn live_frames_are_made_and_encoded_inside_every_request() {
         let requests = u64_of(&s["requests"]);
         assert!(requests >= 12, "{s}");
         for stage in ["generate", "encode"] {
-            assert_eq!(u64_of(&s["stages"][stage]["count"]), requests, "{stage}: {s}");
+            assert_eq!(
+                u64_of(&s["stages"][stage]["count"]),
+                requests,
+                "{stage}: {s}"
+            );
             let bursts = s["stage_burst_means_ns"][stage].as_array().unwrap();
             assert_eq!(bursts.len(), 4, "{stage} per counted burst");
         }
         let wall = u64_of(&s["stages"]["wall"]["mean_ns"]) as f64;
         let stages = stages_per_request(s);
         // Means are whole nanoseconds: one of rounding per stage at most.
-        assert!((stages - wall).abs() <= 16.0, "stages {stages} vs wall {wall}");
+        assert!(
+            (stages - wall).abs() <= 16.0,
+            "stages {stages} vs wall {wall}"
+        );
         assert_eq!(u64_of(&s["bytes"]["raw_frame_bytes"]), 96 * 128 * 3);
         assert!(u64_of(&s["bytes"]["image_bytes"]) > 0, "{s}");
         // The basic payload carries no image: nothing made for it.
@@ -98,10 +111,15 @@ fn live_frames_are_made_and_encoded_inside_every_request() {
         header.contains("generated and encoded live per request by 2 encoder threads"),
         "{header}"
     );
-    let encode_row = tables.lines().find(|l| l.trim_start().starts_with("encode"));
+    let encode_row = tables
+        .lines()
+        .find(|l| l.trim_start().starts_with("encode"));
     let encode_row = encode_row.expect("an encode row");
     assert!(!encode_row.contains("per frame"), "{encode_row}");
-    assert!(!encode_row.trim_end().ends_with('-'), "a share of wall: {encode_row}");
+    assert!(
+        !encode_row.trim_end().ends_with('-'),
+        "a share of wall: {encode_row}"
+    );
 
     // The same flags under the default pool: made once, per frame only.
     let (pool, _, tables) = bench(&SMALL_RUN);
@@ -113,9 +131,10 @@ fn live_frames_are_made_and_encoded_inside_every_request() {
         assert!(s["stage_burst_means_ns"].get(stage).is_none(), "{s}");
     }
     let wall = u64_of(&s["stages"]["wall"]["mean_ns"]) as f64;
-    let in_request = stages_per_request(s) - (1.0 / u64_of(&s["requests"]) as f64)
-        * (u64_of(&s["stages"]["generate"]["mean_ns"]) + u64_of(&s["stages"]["encode"]["mean_ns"]))
-            as f64;
+    let in_request = stages_per_request(s)
+        - (1.0 / u64_of(&s["requests"]) as f64)
+            * (u64_of(&s["stages"]["generate"]["mean_ns"])
+                + u64_of(&s["stages"]["encode"]["mean_ns"])) as f64;
     assert!((in_request - wall).abs() <= 16.0, "{in_request} vs {wall}");
     assert!(tables.contains("encode (per frame)"), "{tables}");
 }
@@ -126,7 +145,9 @@ fn request_sizes(trace: &Value, label: &str) -> Vec<u64> {
     let requests = events
         .iter()
         .filter(|e| e["cat"] == "request" && e["name"] == label);
-    requests.map(|e| u64_of(&e["args"]["request_bytes"])).collect()
+    requests
+        .map(|e| u64_of(&e["args"]["request_bytes"]))
+        .collect()
 }
 
 #[test]
@@ -203,7 +224,10 @@ fn flags_that_mean_nothing_live_are_refused_naming_the_flag() {
     let cases: [(&[&str], &str); 4] = [
         (&["--encode-threads", "2"], "--encode-threads"),
         (&["--encode", "live", "--frames", "4"], "--frames"),
-        (&["--encode", "live", "--payloads", "basic"], "--payloads basic"),
+        (
+            &["--encode", "live", "--payloads", "basic"],
+            "--payloads basic",
+        ),
         (&["--encode", "live", "--frames-on", "gpu"], "--frames-on"),
     ];
     for (args, flag) in cases {
@@ -212,7 +236,10 @@ fn flags_that_mean_nothing_live_are_refused_naming_the_flag() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
     }
     let zero = refused(&["--encode", "live", "--encode-threads", "0"]);
-    assert!(zero.lines().next().unwrap().contains("--encode-threads"), "{zero}");
+    assert!(
+        zero.lines().next().unwrap().contains("--encode-threads"),
+        "{zero}"
+    );
     let err = refused(&["--encode", "live", "--encoder", "nvjpeg"]);
     if !err.contains("CUDA") && !err.contains("GPU") {
         panic!("live nvJPEG without a GPU: {err}");
