@@ -245,3 +245,81 @@ fn flags_that_mean_nothing_live_are_refused_naming_the_flag() {
         panic!("live nvJPEG without a GPU: {err}");
     }
 }
+
+#[test]
+fn live_frames_from_image_files_take_the_files_in_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let gradient =
+        image::RgbImage::from_fn(80, 60, |x, y| image::Rgb([x as u8 * 3, y as u8 * 4, 90]));
+    gradient.save(dir.path().join("a.png")).unwrap();
+    let checks = image::RgbImage::from_fn(80, 60, |x, y| match (x / 5 + y / 5) % 2 {
+        0 => image::Rgb([250, 250, 250]),
+        _ => image::Rgb([10, 40, 10]),
+    });
+    checks.save(dir.path().join("b.png")).unwrap();
+    let images = dir.path().to_str().unwrap();
+    let (report, trace, tables) = bench(&[
+        "--images",
+        images,
+        "--sizes",
+        "64x64",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "--concurrency",
+        "2",
+        "--bursts",
+        "3",
+        "--encode",
+        "live",
+    ]);
+    assert_eq!(report["settings"]["frame_pool_size"], 2, "the base frames");
+    let header = tables.lines().find(|l| l.starts_with("frames:")).unwrap();
+    assert!(
+        header.contains("2 image files in") && header.contains("one after another"),
+        "{header}"
+    );
+    let mut sizes = request_sizes(&trace, "64x64 binary REST");
+    sizes.sort_unstable();
+    sizes.dedup();
+    assert!(
+        sizes.len() > 1,
+        "the two files encode to other sizes: {sizes:?}"
+    );
+}
+
+/// The body `--save-requests` keeps of the 64x64 binary REST scenario.
+fn saved_body(mode: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().to_str().unwrap();
+    common::serve_process::run_ok(&[
+        "bench",
+        "-q",
+        "--sizes",
+        "64x64",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+        "--bursts",
+        "1",
+        "--warmup",
+        "0",
+        "--warmup-max",
+        "0",
+        "--encode",
+        mode,
+        "--save-requests",
+        saved,
+    ]);
+    std::fs::read(dir.path().join("64x64-binary-rest.body")).unwrap()
+}
+
+#[test]
+fn a_saved_live_request_carries_frame_zero_as_the_pool_does() {
+    let live = saved_body("live");
+    assert!(live.starts_with(&[0xFF, 0xD8]), "a JPEG body");
+    // Frame 0 has not moved yet: the pool's one frame, encoded alike.
+    assert_eq!(live, saved_body("pool"));
+}
