@@ -12,12 +12,20 @@ use std::process::Stdio;
 /// Runs `bench` against the built-in servers with `args`, quietly, and
 /// returns its JSON report, its trace (`--trace`) and its tables.
 fn bench(args: &[&str]) -> (Value, Value, String) {
+    let (report, trace, tables, _) = bench_with_html(args);
+    (report, trace, tables)
+}
+
+/// `bench`, and its HTML page (`--export-html`) too.
+fn bench_with_html(args: &[&str]) -> (Value, Value, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let (json, trace) = (dir.path().join("run.json"), dir.path().join("trace.json"));
+    let html = dir.path().join("run.html");
     let out = imgwire()
         .args(["bench", "-q", "--no-color", "--wide", "--warmup", "1"])
         .args(["--warmup-max", "0", "--export-json", json.to_str().unwrap()])
         .args(["--trace", trace.to_str().unwrap()])
+        .args(["--export-html", html.to_str().unwrap()])
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -26,7 +34,22 @@ fn bench(args: &[&str]) -> (Value, Value, String) {
     assert!(out.status.success(), "bench {args:?}: {stderr}");
     let read = |path| serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     let tables = String::from_utf8_lossy(&out.stdout).into_owned();
-    (read(&json), read(&trace), tables)
+    let html = std::fs::read_to_string(&html).unwrap();
+    (read(&json), read(&trace), tables, html)
+}
+
+/// Whether a chart's legend names `stage` (each name a text of its own).
+fn legend_has(chart: &str, stage: &str) -> bool {
+    chart.lines().any(|line| line.trim() == stage)
+}
+
+/// The stacked stage chart of 96x128 binary in an HTML page.
+fn stage_chart(html: &str) -> &str {
+    let at = html
+        .find("stages-96x128-binary")
+        .expect("the binary stage chart");
+    let end = html[at..].find("</svg>").expect("the chart's end");
+    &html[at..at + end]
 }
 
 /// The scenario of `payload` over `protocol`.
@@ -77,7 +100,13 @@ fn live_frames_are_made_and_encoded_inside_every_request() {
         &["--encode", "live", "--encode-threads", "2"],
     ]
     .concat();
-    let (live, _, tables) = bench(&live_args);
+    let (live, _, tables, html) = bench_with_html(&live_args);
+    // The stage bars stack the live frame's making and encoding too.
+    let chart = stage_chart(&html);
+    assert!(
+        legend_has(chart, "encode") && legend_has(chart, "generate"),
+        "{chart}"
+    );
     assert_eq!(live["settings"]["encode_mode"], "live");
     assert_eq!(live["settings"]["encode_threads"], 2);
     for protocol in ["rest", "grpc"] {
@@ -122,7 +151,10 @@ fn live_frames_are_made_and_encoded_inside_every_request() {
     );
 
     // The same flags under the default pool: made once, per frame only.
-    let (pool, _, tables) = bench(&SMALL_RUN);
+    let (pool, _, tables, html) = bench_with_html(&SMALL_RUN);
+    let chart = stage_chart(&html);
+    assert!(!legend_has(chart, "encode"), "per frame: {chart}");
+    assert!(legend_has(chart, "serialize"), "{chart}");
     assert_eq!(pool["settings"]["encode_mode"], "pool");
     assert!(pool["settings"]["encode_threads"].is_null());
     let s = scenario(&pool, "binary", "rest");
