@@ -355,3 +355,64 @@ fn a_saved_live_request_carries_frame_zero_as_the_pool_does() {
     // Frame 0 has not moved yet: the pool's one frame, encoded alike.
     assert_eq!(live, saved_body("pool"));
 }
+
+/// `imgwire compare`'s JSON for two `bench` runs of `a` and `b` flags.
+fn compared(a: &[&str], b: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (name, flags) in [("a.json", a), ("b.json", b)] {
+        let path = dir.path().join(name).to_str().unwrap().to_string();
+        let run = [
+            &["bench", "-q", "--sizes", "96x128", "--payloads", "binary"][..],
+            &[
+                "--protocols",
+                "rest",
+                "--bursts",
+                "4",
+                "--export-json",
+                &path,
+            ],
+            flags,
+        ]
+        .concat();
+        common::serve_process::run_ok(&run);
+        paths.push(path);
+    }
+    let out = common::serve_process::run_ok(&["compare", &paths[0], &paths[1], "--json", "-"]);
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The stages a comparison's first scenario compared, and its settings
+/// that differ.
+fn compared_stages_and_differences(comparison: &Value) -> (Vec<String>, Vec<String>) {
+    let names = |list: &Value, key: &str| -> Vec<String> {
+        let items = list.as_array().unwrap().iter();
+        items
+            .map(|s| s[key].as_str().unwrap().to_string())
+            .collect()
+    };
+    let stages = names(&comparison["scenarios"][0]["stages"], "stage");
+    (stages, names(&comparison["differences"], "setting"))
+}
+
+#[test]
+fn compare_sets_live_encode_stages_side_by_side_only_when_both_are_live() {
+    let live = |threads| ["--encode", "live", "--encode-threads", threads];
+    let (stages, differences) = compared_stages_and_differences(&compared(&live("1"), &live("2")));
+    assert!(
+        stages.contains(&"encode".into()) && stages.contains(&"generate".into()),
+        "{stages:?}"
+    );
+    assert!(
+        differences.contains(&"encode_threads".into()),
+        "{differences:?}"
+    );
+    // Per frame of the pool in A: nothing per request to set against B's.
+    let (stages, differences) = compared_stages_and_differences(&compared(&[], &live("2")));
+    assert!(!stages.contains(&"encode".into()), "{stages:?}");
+    assert!(stages.contains(&"serialize".into()), "{stages:?}");
+    assert!(
+        differences.contains(&"encode_mode".into()),
+        "{differences:?}"
+    );
+}
