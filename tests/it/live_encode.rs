@@ -201,6 +201,14 @@ fn each_live_request_sends_a_frame_of_its_own() {
     let (_, trace, _) = bench(&live_args);
     let mut live = request_sizes(&trace, label);
     assert!(live.len() >= 12, "{live:?}");
+    // Each request's track draws its frame's making and encoding too.
+    let events = trace["traceEvents"].as_array().unwrap();
+    for stage in ["generate", "encode"] {
+        let drawn = events
+            .iter()
+            .filter(|e| e["cat"] == "stage" && e["name"] == stage);
+        assert_eq!(drawn.count(), live.len(), "{stage} spans");
+    }
     live.sort_unstable();
     live.dedup();
     // Moving noise encodes to another size almost every frame.
