@@ -280,9 +280,19 @@ fn flags_that_mean_nothing_live_are_refused_naming_the_flag() {
         zero.lines().next().unwrap().contains("--encode-threads"),
         "{zero}"
     );
-    let err = refused(&["--encode", "live", "--encoder", "nvjpeg"]);
-    if !err.contains("CUDA") && !err.contains("GPU") {
-        panic!("live nvJPEG without a GPU: {err}");
+    // nvJPEG encodes live (one encoder and CUDA stream per thread) where a
+    // GPU is; without one, the run stops at once in one line saying so.
+    let out = imgwire()
+        .args(["bench", "-q", "--sizes", "64x64", "--payloads", "binary"])
+        .args(["--protocols", "rest", "--bursts", "2"])
+        .args(["--encode", "live", "--encoder", "nvjpeg"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains("--encoder nvjpeg"), "{err}");
     }
 }
 
