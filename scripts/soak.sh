@@ -11,7 +11,8 @@
 #    s), HANDSHAKES TLS handshakes trickled a byte every HANDSHAKE_EVERY s
 #    (each kind reopened when the server closes it) and a REST body
 #    trickled a byte a second; and scripts/soak_attackers.py sends the
-#    ATTACKS: progressive-scan JPEG bombs cancelled after 0.5 s (bombs),
+#    ATTACKS: progressive-scan JPEG bombs cancelled after 0.5 s (bombs,
+#    refused by the scan limits; slow, the largest the limits admit),
 #    a 60 MB gRPC ModelInfer of 30 million empty inputs (inputs), a 59 MB
 #    v2 REST body of 29.5 million parameters (params), /basic with 5
 #    million keys (keys), one after another each.
@@ -39,7 +40,7 @@
 # turned away (counted as connection_limit at GET /stats).
 # Usage: scripts/soak.sh [SECONDS] (default 60); IDLE=5000 PINGS=1024
 #   PING_EVERY=5 HANDSHAKES=200 HANDSHAKE_EVERY=5
-#   ATTACKS=bombs,inputs,params,keys (empty: none) TLS=1 IDLE_TIMEOUT=20
+#   ATTACKS=bombs,slow,inputs,params,keys (empty: none) TLS=1 IDLE_TIMEOUT=20
 #   HEADER_TIMEOUT=20 SCALE=1.0 (the attackers' sizes, for short trials)
 #   SERVER_THREADS=2 AS_LIMIT_MB=2048 RSS_LIMIT_MB=1536 BIN=path to imgwire
 set -euo pipefail
@@ -50,7 +51,7 @@ pings=${PINGS:-1024}
 ping_every=${PING_EVERY:-5}
 handshakes=${HANDSHAKES:-200}
 handshake_every=${HANDSHAKE_EVERY:-5}
-attacks=${ATTACKS-bombs,inputs,params,keys}
+attacks=${ATTACKS-bombs,slow,inputs,params,keys}
 tls=${TLS:-1}
 as_limit=${AS_LIMIT_MB:-2048}
 rss_limit=${RSS_LIMIT_MB:-1536}

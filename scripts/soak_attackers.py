@@ -9,6 +9,9 @@ ATTACKS is a comma-separated list of:
           340 KB, valid: no decoder warning) posted to REST /binary, the
           connection closed 0.5 s later, again and again (decodes the
           client gave up on)
+  slow    the largest such bomb the server's default limits admit (7071x7071,
+          19 extra scans: 20 scans of 50 MP, --max-scan-pixels), so every
+          one is decoded to the end after the client gave up on it
   inputs  a 60 MB gRPC ModelInfer of 30 million empty `inputs`
   params  a 59 MB v2 REST infer body whose `parameters` hold 29.5 million
           zeros
@@ -221,9 +224,9 @@ def grpc_call(target, tls, path, message, timeout=60):
 def attacker(name, rest, grpc, tls):
     """The pause after each request of attacker `name`, and one request's
     sending (its body built once, here)."""
-    if name == "bombs":
+    if name in ("bombs", "slow"):
         side = max(64, int(7071 * SCALE ** 0.5))
-        bomb = scan_bomb(side, max(1, int(1000 * SCALE)))
+        bomb = scan_bomb(side, max(1, int(1000 * SCALE)) if name == "bombs" else 19)
         headers = {"Content-Type": "application/octet-stream", "x-image-width": side,
                    "x-image-height": side, "x-image-channels": 3, "x-image-format": "jpeg"}
         return 0.5, lambda: http_post(rest, tls, "/binary", headers, bomb, 0.5)
@@ -238,7 +241,7 @@ def attacker(name, rest, grpc, tls):
     if name == "keys":
         body = basic_body_with_keys(int(5_000_000 * SCALE))
         return 1.0, lambda: http_post(rest, tls, "/basic", {"Content-Type": "application/json"}, body)
-    sys.exit(f"soak_attackers: unknown attacker '{name}' (bombs, inputs, params, keys)")
+    sys.exit(f"soak_attackers: unknown attacker '{name}' (bombs, slow, inputs, params, keys)")
 
 
 def run(name, pause, attack, stop, results):

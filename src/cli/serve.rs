@@ -49,6 +49,9 @@ pub struct DecodeLimitArgs {
     /// Most width x height x scans a JPEG sent to the built-in server may ask the decoder for (the default allows 20 scans of a 50 MP image, every --max-scans of 1080p).
     #[arg(long, value_name = "N", default_value_t = crate::server::DecodeLimits::default().max_scan_pixels, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_scan_pixels: u64,
+    /// Decode arithmetic-coded JPEGs (refused by default, 415 / INVALID_ARGUMENT: byte for byte they take about four times as long as Huffman-coded ones).
+    #[arg(long)]
+    pub allow_arithmetic_jpeg: bool,
 }
 
 impl DecodeLimitArgs {
@@ -56,6 +59,7 @@ impl DecodeLimitArgs {
         crate::server::DecodeLimits {
             max_scans: self.max_scans,
             max_scan_pixels: self.max_scan_pixels,
+            arithmetic: self.allow_arithmetic_jpeg,
         }
     }
 }

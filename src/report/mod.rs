@@ -23,6 +23,7 @@ pub mod otlp;
 pub mod records;
 pub mod request_spans;
 pub mod server_stats;
+pub mod server_trace_join;
 pub mod slot_timing;
 mod stages;
 pub mod summary;
@@ -367,7 +368,7 @@ pub struct ScenarioReport {
     /// (`--collect-traces`): how many got their server stages from it, and
     /// where it came from (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_trace: Option<crate::server_trace::ServerTraceJoin>,
+    pub server_trace: Option<server_trace_join::ServerTraceJoin>,
     /// The client's CPU use over the counted run (null when none ran): a
     /// client near its cores' limit may be what held the figures down.
     /// (A merge reads each shard's from its JSON, and has none of its own.)

@@ -9,6 +9,7 @@ use crate::report::load_figures::LoadFigures;
 use crate::report::otlp;
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::report::server_stats::ServerStats;
+use crate::report::server_trace_join::ServerTraceJoin;
 use crate::report::trace::Trace;
 use crate::report::{Scenario, ScenarioReport};
 use crate::run::burst::RequestPlan;
@@ -63,18 +64,11 @@ pub async fn run_scenario(
     let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
     let slot_timing = (inputs.slot.zip(bursts.counted_started))
         .map(|(slot, started)| slot.timing(started, std::time::SystemTime::now()));
+    let server_trace = join_server_trace(plan, &inputs, &mut bursts.counted).await;
     if let Some(dir) = plan.outputs.raw_latencies() {
         let written = write_raw_latencies(dir, &inputs.scenario, &bursts.counted);
         bursts.fatal = bursts.fatal.take().or(written.err());
     }
-    let server_trace = match inputs.traces {
-        Some(traces) => Some(
-            traces
-                .join(&mut bursts.counted, plan.targets.collect_traces_wait)
-                .await,
-        ),
-        None => None,
-    };
     let (wire, server_wire) = bursts.wire_since_start(&inputs.requests).await;
     let server_stats = match (inputs.stats, bursts.stats_start.take()) {
         (Some(stats), Some(before)) => Some(server_stats_since(stats, before).await),
@@ -135,6 +129,17 @@ pub async fn run_scenario(
         }
     }
     ScenarioOutcome { report, fatal }
+}
+
+/// Gives the counted requests their server stages from the server's own
+/// trace, where `--collect-traces` receives one.
+async fn join_server_trace(
+    plan: &BenchPlan,
+    inputs: &ScenarioInputs<'_>,
+    counted: &mut [BurstResult],
+) -> Option<ServerTraceJoin> {
+    let traces = inputs.traces?;
+    Some(traces.join(counted, plan.targets.collect_traces_wait).await)
 }
 
 /// The scenario's warm-up, until stable or capped, then its counted bursts

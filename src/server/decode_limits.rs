@@ -3,7 +3,8 @@
 //! (from the request's declared size and from a JPEG's own frame header),
 //! every size computed with checked arithmetic, all before any decoder
 //! allocates a pixel buffer; and no more decoder work (pixels x scans)
-//! than `--max-scans` and `--max-scan-pixels` allow.
+//! than `--max-scans` and `--max-scan-pixels` allow, and no arithmetic
+//! coding unless `--allow-arithmetic-jpeg`.
 
 use super::jpeg_size;
 use super::refusal::RequestError;
@@ -20,6 +21,11 @@ pub struct DecodeLimits {
     pub max_scans: u32,
     /// Most width x height x scans (`--max-scan-pixels`).
     pub max_scan_pixels: u64,
+    /// Whether arithmetic-coded JPEGs are decoded (`--allow-arithmetic-jpeg`):
+    /// byte for byte they cost about four times a Huffman-coded one's
+    /// decode, so a body of `--max-message-mb` (64 MiB) could hold a slot
+    /// for about 9 s instead of 2.5 s (docs/hardening.md).
+    pub arithmetic: bool,
 }
 
 /// `--max-scans`' default: libjpeg-turbo's own tools (djpeg, tjbench)
@@ -39,6 +45,7 @@ impl Default for DecodeLimits {
         DecodeLimits {
             max_scans: DEFAULT_MAX_SCANS,
             max_scan_pixels: DEFAULT_MAX_SCAN_PIXELS,
+            arithmetic: false,
         }
     }
 }
@@ -54,15 +61,23 @@ impl DecodeLimits {
     }
 }
 
-/// Refuses a progressive JPEG with more scans than `limits` allow its
-/// size, counting them without decoding (one pass over its bytes, before
-/// it waits for a decode slot). A sequential JPEG (at most one scan per
-/// component) and one whose header cannot be read pass: the decoder, which
-/// enforces the same scan limit, says what is wrong.
+/// Refuses an arithmetic-coded JPEG unless `limits` allow it, and a
+/// progressive JPEG with more scans than `limits` allow its size, counting
+/// them without decoding (one pass over its bytes, before it waits for a
+/// decode slot). A sequential JPEG (at most one scan per component) and one
+/// whose header cannot be read pass: the decoder, which enforces the same
+/// scan limit, says what is wrong.
 pub fn check_scans(jpeg: &[u8], limits: &DecodeLimits) -> Result<(), RequestError> {
     let Ok(size) = jpeg_size::read(jpeg) else {
         return Ok(());
     };
+    if size.arithmetic && !limits.arithmetic {
+        return Err(RequestError::UnsupportedMediaType(
+            "the JPEG is arithmetic coded, which decodes about four times slower than Huffman \
+             coding; the server refuses it unless started with --allow-arithmetic-jpeg"
+                .into(),
+        ));
+    }
     if !size.progressive {
         return Ok(());
     }
@@ -168,6 +183,32 @@ pub fn raw_len(meta: &ImageMeta) -> Result<usize, RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arithmetic_coding_is_refused_naming_the_flag_unless_allowed() {
+        use crate::frame::Content;
+        let arithmetic = jpeg_size::coded_test_jpeg(Content::Noise, (32, 48), false, true);
+        let progressive = jpeg_size::coded_test_jpeg(Content::Noise, (32, 48), true, true);
+        let huffman = jpeg_size::coded_test_jpeg(Content::Noise, (32, 48), true, false);
+        let limits = DecodeLimits::default();
+        for jpeg in [&arithmetic, &progressive] {
+            let refusal = check_scans(jpeg, &limits).unwrap_err();
+            assert_eq!(
+                refusal.kind(),
+                super::super::refusal::RefusalKind::UnsupportedMediaType
+            );
+            assert!(
+                refusal.message().contains("--allow-arithmetic-jpeg"),
+                "{refusal}"
+            );
+            let allowed = DecodeLimits {
+                arithmetic: true,
+                ..limits
+            };
+            assert!(check_scans(jpeg, &allowed).is_ok());
+        }
+        assert!(check_scans(&huffman, &limits).is_ok());
+    }
 
     fn meta(width: u32, height: u32, channels: u32, format: ImageFormat) -> ImageMeta {
         ImageMeta {

@@ -248,11 +248,17 @@ fn with_bytes_before_eoi(jpeg: &[u8], extra: &[u8]) -> Vec<u8> {
 
 /// A noise JPEG of `width` x `height`, progressive if asked.
 fn photo(width: usize, height: usize, progressive: bool) -> Vec<u8> {
+    coded_photo(width, height, progressive, false)
+}
+
+/// [`photo`], arithmetic coded if asked.
+fn coded_photo(width: usize, height: usize, progressive: bool, arithmetic: bool) -> Vec<u8> {
     let pixels: Vec<u8> = (0..width * height * 3)
         .map(|i| (i * 7919 % 251) as u8)
         .collect();
     let mut compressor = turbojpeg::Compressor::new().unwrap();
     compressor.set_progressive(progressive).unwrap();
+    compressor.set_arithmetic(arithmetic).unwrap();
     compressor
         .compress_to_vec(turbojpeg::Image {
             pixels: pixels.as_slice(),
@@ -293,4 +299,37 @@ fn benign_warnings_decode_and_corrupt_data_is_refused_at_the_first_warning() {
         "{}",
         refused.text()
     );
+}
+
+/// Arithmetic coding decodes about four times slower than Huffman coding
+/// byte for byte, so it is refused by default on every route, naming the
+/// flag (415 / INVALID_ARGUMENT, counted), and decoded with
+/// `--allow-arithmetic-jpeg`.
+#[test]
+fn arithmetic_coded_jpegs_are_refused_unless_allowed() {
+    let size = (64, 48);
+    let jpeg = coded_photo(64, 48, true, true);
+    let servers = start_servers(server_config(&[]));
+    let refused = post_jpeg(&servers, &jpeg, size);
+    assert_eq!(refused.status, 415, "{}", refused.text());
+    assert!(
+        refused.text().contains("--allow-arithmetic-jpeg"),
+        "{}",
+        refused.text()
+    );
+    let grpc = grpc_binary(&servers, bombs::binary_message(&jpeg, size), None);
+    assert_eq!(grpc.code(), tonic::Code::InvalidArgument, "{grpc:?}");
+    let v2 = post_json(&servers, "decode", &json_request(&jpeg));
+    assert_eq!(v2.status, 415, "{}", v2.text());
+    let stats = get(&servers, "/stats").json();
+    assert_eq!(stats["refused"]["unsupported_media_type"], 3, "{stats}");
+    assert_eq!(
+        stats["decodes"]["finished"], 0,
+        "refused before decoding: {stats}"
+    );
+    let allowed = start_servers(server_config(&["--allow-arithmetic-jpeg"]));
+    let answered = post_jpeg(&allowed, &jpeg, size);
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    let huffman = post_jpeg(&servers, &photo(64, 48, true), size);
+    assert_eq!(huffman.status, 200, "{}", huffman.text());
 }
