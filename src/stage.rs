@@ -20,7 +20,8 @@ pub enum Stage {
     Response,
     /// `wall - sum(stages)`: time no stage claims.
     Residual,
-    /// From the request's serialization to its response parsed.
+    /// From the request's serialization (under `--encode live`, from
+    /// asking for its frame) to its response parsed.
     Wall,
 }
 
@@ -52,7 +53,8 @@ impl Stage {
         Stage::ServerRespond,
     ];
 
-    /// The stages that add up to a request's wall time (besides the residual).
+    /// The stages that add up to a request's wall time (besides the
+    /// residual, and `generate` and `encode` under `--encode live`).
     pub const IN_REQUEST: [Stage; 9] = [
         Stage::Serialize,
         Stage::Transport,

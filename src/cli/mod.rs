@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 mod compare;
 mod encode;
+mod encode_mode;
 mod load;
 mod merge;
 mod outputs;
@@ -153,6 +154,8 @@ pub struct BenchArgs {
     /// Image encoder on the client.
     #[arg(long, value_enum, default_value_t = EncoderKind::Turbojpeg)]
     pub encoder: EncoderKind,
+    #[command(flatten)]
+    pub encode_mode: encode_mode::EncodeModeArgs,
     /// JPEG quality (95 is OpenCV's default).
     #[arg(long, default_value_t = 95, value_parser = clap::value_parser!(u8).range(1..=100))]
     pub quality: u8,
@@ -386,6 +389,8 @@ impl BenchArgs {
                     quality: self.quality,
                     subsampling: self.subsampling,
                 },
+                mode: self.encode_mode.encode,
+                encode_threads: self.encode_mode.encode_threads.map(|n| n as usize),
             },
             client: ClientSettings {
                 max_message_bytes: server.max_message_bytes,

@@ -221,9 +221,15 @@ fn pair_label(a: &Scenario, b: &Scenario) -> String {
 }
 
 fn scenario_change(a: &Scenario, b: &Scenario) -> ScenarioChange {
+    // Generate and encode are per frame of the pool, unless both runs made
+    // their frames live (`--encode live`: per request, with burst means).
+    let timed_live = |stage: &Stage| {
+        let live = |s: &Scenario| s.stage_burst_means_ns.contains_key(stage.name());
+        live(a) && live(b)
+    };
     let per_request = Stage::ALL
         .iter()
-        .filter(|stage| !matches!(stage, Stage::Generate | Stage::Encode));
+        .filter(|stage| !matches!(stage, Stage::Generate | Stage::Encode) || timed_live(stage));
     let stages = per_request
         .map(|stage| stage.name())
         .filter_map(|name| {

@@ -37,6 +37,19 @@ impl EncoderKind {
     }
 }
 
+/// When the frames a request carries are made and encoded (`--encode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EncodeMode {
+    /// Once, before the first burst: a pool of encoded frames that requests
+    /// reuse (the seed's table: the transport alone).
+    #[default]
+    Pool,
+    /// Per request, at send time, by `--encode-threads` encoder workers:
+    /// a camera pipeline, encoding inside each request's wall time.
+    Live,
+}
+
 /// JPEG chroma subsampling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, serde::Deserialize)]
 pub enum Subsampling {

@@ -58,7 +58,10 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
         stage_burst_means_ns: stage_window_means(parts),
         latency_cdf: cdf(histograms.get(LATENCY), parts),
         residual_share: crate::run::scenario_fold::residual_share(&stages),
-        dominant_stage: crate::run::scenario_fold::dominant_stage(&stages),
+        dominant_stage: crate::run::scenario_fold::dominant_stage(
+            &stages,
+            &first.stage_burst_means_ns,
+        ),
         bytes: bytes(parts),
         stages,
         histograms: histograms

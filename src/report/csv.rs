@@ -89,7 +89,7 @@ fn measured_rows(report: &BenchReport, s: &ScenarioReport) -> Vec<Vec<String>> {
         let Some(m) = s.stage(stage) else {
             continue;
         };
-        let in_request = !matches!(stage, Stage::Generate | Stage::Encode | Stage::Wall);
+        let in_request = s.per_request(stage) && stage != Stage::Wall;
         let note = match stage == Stage::Transport {
             true => transport_note(s),
             false => String::new(),

@@ -106,6 +106,13 @@ pub struct Settings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_files: Option<crate::frame::ImageFiles>,
     pub encoder: EncoderKind,
+    /// `--encode`: `pool` (frames encoded once before the run) or `live`
+    /// (each request's frame made and encoded at send time).
+    #[serde(default)]
+    pub encode_mode: crate::encoders::EncodeMode,
+    /// The encoder threads of a live run (`--encode-threads`); null under pool.
+    #[serde(default)]
+    pub encode_threads: Option<usize>,
     /// JPEG quality and chroma subsampling as the encoder used them (null
     /// for raw frames; image-rs always encodes 4:4:4).
     pub quality: Option<u8>,
@@ -317,7 +324,8 @@ pub struct ScenarioReport {
     pub warmup_burst_ns: Vec<u64>,
     pub throughput: Throughput,
     /// Each stage's summary under its name (`serialize`, `server.decode`...).
-    /// `generate` and `encode` are per frame of the pool, the rest per request.
+    /// `generate` and `encode` are per frame of the pool, the rest per
+    /// request; under `--encode live` they are per request too.
     #[serde(
         serialize_with = "by_stage_name",
         deserialize_with = "json::stages_by_name"
@@ -443,6 +451,15 @@ impl ScenarioReport {
     /// A stage's summary, where the scenario measured that stage.
     pub fn stage(&self, stage: Stage) -> Option<&Summary> {
         self.stages.get(&stage)
+    }
+
+    /// Whether `stage` was timed per request: every stage but `generate`
+    /// and `encode`, which are per frame of the pool unless the frames
+    /// were made live (`--encode live`: then the requests' bursts have
+    /// means of them too).
+    pub fn per_request(&self, stage: Stage) -> bool {
+        !matches!(stage, Stage::Generate | Stage::Encode)
+            || self.stage_burst_means_ns.contains_key(&stage)
     }
 }
 

@@ -148,6 +148,9 @@ fn request_spans(
         )
     };
     let client = || vec![string("imgwire.side", "client")];
+    for made in &placed.made {
+        out.push(child(&root, made, client()).1);
+    }
     out.push(child(&root, &placed.serialize, client()).1);
     let mut round_trip_attributes = client();
     round_trip_attributes.push(int(

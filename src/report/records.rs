@@ -16,6 +16,8 @@ pub struct RequestRecord {
     pub stages: Vec<(Stage, Duration)>,
     pub request_bytes: usize,
     pub response_bytes: usize,
+    /// The encoded image the request carried, in bytes (0: none).
+    pub image_bytes: usize,
     /// Set when the server's `Server-Timing` was left out of the stages:
     /// unreadable, or stages that do not fit inside the round trip.
     pub timing_warning: Option<TimingWarning>,

@@ -1,6 +1,6 @@
 //! Where one request's spans sit on the client's clock, from its record:
-//! the request, its client stages in order (serialize, round trip,
-//! response), and the server's stages inside the round trip, centred in
+//! the request, its client stages in order (a live frame's generate and
+//! encode under `--encode live`, serialize, round trip, response), and the server's stages inside the round trip, centred in
 //! it (only durations, never clock readings, cross the wire). The
 //! Perfetto trace (`trace`) and the OTLP export (`otlp`) both draw these.
 
@@ -21,6 +21,9 @@ pub struct Placed {
 pub struct RequestSpans {
     /// The whole request (at least as long as its stages laid end to end).
     pub request: Placed,
+    /// A live frame's `generate` then `encode` (its wait for an encoder
+    /// thread included), from the request's start; empty for the pool's.
+    pub made: Vec<Placed>,
     pub serialize: Placed,
     /// From the request handed to the connection to the response read.
     pub round_trip: Placed,
@@ -39,14 +42,16 @@ impl RequestSpans {
             .collect();
         let server_total: Duration = server.iter().map(|(_, d)| *d).sum();
         let roundtrip = record.roundtrip.max(server_total);
-        let children = stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
+        // A live frame's making and encoding come first (`--encode live`).
+        let made = stage(Stage::Generate) + stage(Stage::Encode);
+        let children = made + stage(Stage::Serialize) + roundtrip + stage(Stage::Response);
         let wall = stage(Stage::Wall).max(children);
         let placed = |name, start, duration| Placed {
             name,
             start,
             duration,
         };
-        let serialize_at = record.started;
+        let serialize_at = record.started + made;
         let round_trip_at = serialize_at + stage(Stage::Serialize);
         let mut server_at = round_trip_at + (roundtrip - server_total) / 2;
         let server = server
@@ -57,8 +62,17 @@ impl RequestSpans {
                 (s, span)
             })
             .collect();
+        let mut made_at = record.started;
+        let made = (record.stages.iter())
+            .filter(|(s, _)| matches!(s, Stage::Generate | Stage::Encode))
+            .map(|&(s, d)| {
+                made_at += d;
+                placed(s.name(), made_at - d, d)
+            })
+            .collect();
         RequestSpans {
             request: placed("request", record.started, wall),
+            made,
             serialize: placed("serialize", serialize_at, stage(Stage::Serialize)),
             round_trip: placed("round trip", round_trip_at, roundtrip),
             server,

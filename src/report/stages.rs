@@ -121,7 +121,7 @@ pub(super) fn request_rows(s: &ScenarioReport, wall_mean: u64) -> Vec<Vec<String
         let Some(m) = s.stage(stage) else {
             continue;
         };
-        let per_frame = matches!(stage, Stage::Generate | Stage::Encode);
+        let per_frame = !s.per_request(stage);
         let share = match per_frame || stage == Stage::Wall {
             true => "-".to_string(),
             false => share_of_wall(m.mean_ns, wall_mean),

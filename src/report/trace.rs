@@ -97,6 +97,9 @@ impl Trace {
             args,
         );
         let null = || serde_json::Value::Null;
+        for made in &spans.made {
+            self.placed(tid, made, "stage", null());
+        }
         self.placed(tid, &spans.serialize, "stage", null());
         let transport = serde_json::json!({ "transport_ns": nanos(spans.transport) });
         self.placed(tid, &spans.round_trip, "stage", transport);

@@ -14,8 +14,9 @@ use crate::report::{
 use crate::run::burst::RequestPlan;
 use crate::run::endpoints::Endpoints;
 use crate::run::foreign;
+use crate::run::live_encode::LiveEncoder;
 use crate::run::outputs::RunOutputs;
-use crate::run::plan::{BenchPlan, FramesOn, OutputPlan, Tables};
+use crate::run::plan::{BenchPlan, EncodeMode, FramesOn, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::progress::RunProgress;
 use crate::run::scenario_fold::{matrix, not_applicable};
@@ -138,12 +139,12 @@ impl MatrixRun<'_, '_> {
         let traces = plan.targets.collect_traces;
         let traces = traces.map(TraceCollector::on).transpose()?;
         let progress = RunProgress::new(plan.outputs.quiet);
-        let mut pools: HashMap<Size, FramePool> = HashMap::new();
+        let mut frames = SizeFrames::default();
         if let Some(check) = &targets.relay_check {
             let pool = prepare_pool(source, check.size, &plan.frames)?;
             report.relay_cost =
                 Some(measure_relay_cost(plan, check, &pool, &foreign.wire, &progress).await?);
-            pools.insert(check.size, pool);
+            frames.pools.insert(check.size, pool);
             publish(report, self.outputs)?;
         }
         let mut scenarios = matrix(
@@ -155,14 +156,8 @@ impl MatrixRun<'_, '_> {
         let schedule = Schedule::of(plan);
         if let Some(at) = plan.start_at {
             // Every size's frames first: encoding them must not eat a slot.
-            for size in scenarios
-                .iter()
-                .filter(|s| s.payload.carries_image())
-                .map(|s| s.size)
-            {
-                if let std::collections::hash_map::Entry::Vacant(slot) = pools.entry(size) {
-                    slot.insert(prepare_pool(source, size, &plan.frames)?);
-                }
+            for scenario in scenarios.iter().filter(|s| s.payload.carries_image()) {
+                frames.prepare(plan, source, scenario.size)?;
             }
             wait_until(at, &progress).await;
         }
@@ -170,11 +165,11 @@ impl MatrixRun<'_, '_> {
         progress.plan(scenarios.len(), plan.load.warmup_bursts + plan.load.bursts);
         for (index, &scenario) in scenarios.iter().enumerate() {
             let carries_image = scenario.payload.carries_image();
-            if carries_image && !pools.contains_key(&scenario.size) {
-                let pool = prepare_pool(source, scenario.size, &plan.frames)?;
-                pools.insert(scenario.size, pool);
+            if carries_image {
+                frames.prepare(plan, source, scenario.size)?;
             }
-            let pool = carries_image.then(|| &pools[&scenario.size]);
+            let pool = frames.pools.get(&scenario.size).filter(|_| carries_image);
+            let live = frames.live.get(&scenario.size).filter(|_| carries_image);
             progress.start_scenario(index, scenarios.len(), &scenario.label());
             let inputs = ScenarioInputs {
                 scenario,
@@ -187,6 +182,7 @@ impl MatrixRun<'_, '_> {
                     epoch,
                     server_wire: targets.get(scenario.protocol).server_wire.clone(),
                     traceparent: plan.client.traceparent,
+                    live: live.cloned(),
                 },
                 pool,
                 content: source.content_label(),
@@ -212,7 +208,32 @@ impl MatrixRun<'_, '_> {
     }
 }
 
-/// What the `--link` relay costs by itself, before the matrix.
+/// Each size's frames, made when a scenario first needs them: its pool,
+/// or under `--encode live` its encoder threads.
+#[derive(Default)]
+struct SizeFrames {
+    pools: HashMap<Size, FramePool>,
+    live: HashMap<Size, Arc<LiveEncoder>>,
+}
+
+impl SizeFrames {
+    fn prepare(&mut self, plan: &BenchPlan, source: &FrameSource, size: Size) -> Result<()> {
+        let frames = &plan.frames;
+        match frames.mode {
+            EncodeMode::Pool if !self.pools.contains_key(&size) => {
+                self.pools.insert(size, prepare_pool(source, size, frames)?);
+            }
+            EncodeMode::Live if !self.live.contains_key(&size) => {
+                let threads = frames.encoder_threads();
+                let live = LiveEncoder::start(source, size, frames, threads)?;
+                self.live.insert(size, Arc::new(live));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// Waits for `--start-at`, saying how long; a start already past is said
 /// as late (the shards' windows then do not line up by that much).
 async fn wait_until(at: std::time::SystemTime, progress: &RunProgress) {
@@ -231,6 +252,7 @@ async fn wait_until(at: std::time::SystemTime, progress: &RunProgress) {
     }
 }
 
+/// What the `--link` relay costs by itself, before the matrix.
 async fn measure_relay_cost(
     plan: &BenchPlan,
     check: &crate::run::relay_cost::RelayCheck,
@@ -284,22 +306,13 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Sett
         concurrency: plan.load.concurrency,
         bursts: plan.load.bursts,
         warmup_bursts: plan.load.warmup_bursts,
-        frames: format!(
-            "{}{}; {}",
-            source.describe(pool_size),
-            match plan.frames.frames_on {
-                FramesOn::Cpu => "",
-                FramesOn::Gpu => ", made by CUDA kernels",
-            },
-            if pool_size == 1 {
-                "one frame reused by every request".into()
-            } else {
-                format!("a pool of {pool_size} frames, requests cycle through it")
-            }
-        ),
+        frames: frames_description(plan, source),
         frame_pool_size: pool_size,
         image_files: source.image_files(),
         encoder: plan.frames.encoder,
+        encode_mode: plan.frames.mode,
+        encode_threads: (plan.frames.mode == EncodeMode::Live)
+            .then(|| plan.frames.encoder_threads()),
         quality,
         subsampling,
         target: plan.targets.kind.name().to_string(),
@@ -340,6 +353,35 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Sett
         server_threads: builtin.then_some(plan.server.threads),
         load: crate::run::load::settings(&plan.load),
     }
+}
+
+/// What frames are sent and when they are encoded, as the header says it.
+fn frames_description(plan: &BenchPlan, source: &FrameSource) -> String {
+    if plan.frames.mode == EncodeMode::Live {
+        let mut text = crate::run::live_encode::describe(source, plan.frames.encoder_threads());
+        if plan
+            .matrix
+            .payloads
+            .contains(&crate::wire::PayloadKind::Basic)
+        {
+            text.push_str("; basic payloads carry no image and run as under --encode pool");
+        }
+        return text;
+    }
+    let pool_size = source.pool_size(&plan.frames);
+    format!(
+        "{}{}; {}",
+        source.describe(pool_size),
+        match plan.frames.frames_on {
+            FramesOn::Cpu => "",
+            FramesOn::Gpu => ", made by CUDA kernels",
+        },
+        if pool_size == 1 {
+            "one frame reused by every request".into()
+        } else {
+            format!("a pool of {pool_size} frames, requests cycle through it")
+        }
+    )
 }
 
 fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {

@@ -4,6 +4,7 @@
 
 use crate::protocol::Protocol;
 use crate::report::records::{check_fits, BurstResult, RequestRecord, TimingWarning};
+use crate::run::live_encode::{LiveEncoder, LiveFrame};
 use crate::stage::Stage;
 use crate::target::TargetWire;
 use crate::trace_context::TraceParent;
@@ -30,6 +31,52 @@ pub struct RequestPlan {
     pub server_wire: Option<Arc<crate::net::byte_count::WireCounters>>,
     /// Each request carries a fresh W3C `traceparent` (`trace_context`).
     pub traceparent: bool,
+    /// `--encode live`: the encoder threads that make each request's frame
+    /// at send time (None: requests take `images`, encoded before the run).
+    pub live: Option<Arc<LiveEncoder>>,
+}
+
+/// The image a request carries: none, the pool's, or its own made live.
+enum Carried<'a> {
+    Nothing,
+    Pooled(&'a EncodedImage),
+    Live(LiveFrame),
+}
+
+impl Carried<'_> {
+    /// Frame `frame` of the pool, or made and encoded now (`--encode live`).
+    async fn of(plan: &RequestPlan, frame: usize) -> Result<Carried<'_>> {
+        if !plan.payload.carries_image() {
+            return Ok(Carried::Nothing);
+        }
+        if let Some(live) = &plan.live {
+            return Ok(Carried::Live(live.frame(frame).await?));
+        }
+        Ok(match plan.images.len() {
+            0 => Carried::Nothing,
+            n => Carried::Pooled(&plan.images[frame % n]),
+        })
+    }
+
+    fn image(&self) -> Option<&EncodedImage> {
+        match self {
+            Carried::Nothing => None,
+            Carried::Pooled(image) => Some(image),
+            Carried::Live(frame) => Some(&frame.image),
+        }
+    }
+
+    /// A live frame's stages, ahead of the request's own: `generate`, then
+    /// `encode` (the wait for a free encoder thread and the encoding).
+    fn stages(&self) -> Option<[(Stage, Duration); 2]> {
+        let Carried::Live(frame) = self else {
+            return None;
+        };
+        Some([
+            (Stage::Generate, frame.generate),
+            (Stage::Encode, frame.waited + frame.encode),
+        ])
+    }
 }
 
 /// Runs one burst of `concurrency` requests; `burst` picks frames from the pool.
@@ -61,23 +108,23 @@ pub async fn run_burst(plan: &RequestPlan, concurrency: usize, burst: usize) -> 
     result
 }
 
+/// One request, from its frame (made live, or taken from the pool) to its
+/// answer parsed, and the stages of its wall time.
 pub(crate) async fn one_request(
     plan: &RequestPlan,
     worker: usize,
     frame: usize,
 ) -> Result<RequestRecord> {
-    let image = if plan.payload.carries_image() && !plan.images.is_empty() {
-        Some(&plan.images[frame % plan.images.len()])
-    } else {
-        None
-    };
     let start = Instant::now();
+    let carried = Carried::of(plan, frame).await?;
+    let image = carried.image();
+    let serialize_start = Instant::now();
     // The tcp floor has no headers to carry one.
     let trace = (plan.traceparent && plan.protocol != Protocol::Tcp).then(TraceParent::new_root);
     let request =
         plan.target
             .serialize_traced(plan.protocol, plan.payload, image, trace.as_ref())?;
-    let serialized = start.elapsed();
+    let serialized = serialize_start.elapsed();
     let request_bytes = request.body.len();
     let exchange = plan.client.call(worker, request).await?;
     let parse_start = Instant::now();
@@ -94,6 +141,7 @@ pub(crate) async fn one_request(
         roundtrip: exchange.roundtrip,
         request_bytes,
         response_bytes: exchange.body.len(),
+        image_bytes: image.map_or(0, |i| i.bytes.len()),
         ..RequestRecord::default()
     };
     if let Some(trace) = trace {
@@ -119,21 +167,43 @@ pub(crate) async fn one_request(
         }
         None => ServerTimings::default(),
     };
-    // Serialize, transport, the server's, response, residual, wall: one allocation.
-    record.stages.reserve_exact(5 + server.entries().len());
-    record.stages.push((Stage::Serialize, serialized));
-    record.stages.push((
-        Stage::Transport,
-        exchange.roundtrip.saturating_sub(server.total()),
-    ));
-    record.stages.extend_from_slice(server.entries());
-    record.stages.push((Stage::Response, response));
-    let attributed: Duration = record.stages.iter().map(|(_, d)| *d).sum();
-    record
-        .stages
-        .push((Stage::Residual, wall.saturating_sub(attributed)));
-    record.stages.push((Stage::Wall, wall));
+    let client = ClientTimes {
+        made: carried.stages(),
+        serialized,
+        roundtrip: exchange.roundtrip,
+        response,
+        wall,
+    };
+    record.stages = client.stages(&server);
     Ok(record)
+}
+
+/// What the client timed of one request.
+struct ClientTimes {
+    /// A live frame's `generate` and `encode`.
+    made: Option<[(Stage, Duration); 2]>,
+    serialized: Duration,
+    roundtrip: Duration,
+    response: Duration,
+    wall: Duration,
+}
+
+impl ClientTimes {
+    /// Generate and encode (live frames), serialize, transport, the
+    /// server's, response, residual, wall: one allocation.
+    fn stages(&self, server: &ServerTimings) -> Vec<(Stage, Duration)> {
+        let mut stages = Vec::with_capacity(7 + server.entries().len());
+        stages.extend(self.made.iter().flatten().copied());
+        stages.push((Stage::Serialize, self.serialized));
+        let transport = self.roundtrip.saturating_sub(server.total());
+        stages.push((Stage::Transport, transport));
+        stages.extend_from_slice(server.entries());
+        stages.push((Stage::Response, self.response));
+        let attributed: Duration = stages.iter().map(|(_, d)| *d).sum();
+        stages.push((Stage::Residual, self.wall.saturating_sub(attributed)));
+        stages.push((Stage::Wall, self.wall));
+        stages
+    }
 }
 
 /// An answer's `traceresponse` must be of the trace its request carried:

@@ -6,6 +6,7 @@ pub mod bench;
 pub(crate) mod burst;
 pub(crate) mod endpoints;
 pub(crate) mod foreign;
+pub(crate) mod live_encode;
 pub(crate) mod live_metrics;
 pub(crate) mod load;
 pub(crate) mod outputs;

@@ -2,6 +2,7 @@
 //! default applied, every unit converted. Everything under `run` reads this
 //! plan and never the command line; a sweep is one plan per point.
 
+pub use crate::encoders::EncodeMode;
 use crate::encoders::{EncodeSettings, EncoderKind};
 use crate::frame::{Content, Size};
 use crate::protocol::Protocol;
@@ -15,6 +16,7 @@ use serde::Serialize;
 use std::path::PathBuf;
 
 mod knobs;
+mod live_refusal;
 pub mod output_checks;
 pub mod outputs;
 mod refusal;
@@ -114,6 +116,19 @@ pub struct FramePlan {
     pub frames_on: FramesOn,
     pub encoder: EncoderKind,
     pub encode: EncodeSettings,
+    /// When frames are made and encoded: once before the run, or per request.
+    pub mode: EncodeMode,
+    /// `--encode-threads`: encoder workers of a live run (None: not given,
+    /// so one per core under `--encode live`).
+    pub encode_threads: Option<usize>,
+}
+
+impl FramePlan {
+    /// The encoder threads of a live run: `--encode-threads`, else one per
+    /// CPU.
+    pub fn encoder_threads(&self) -> usize {
+        self.encode_threads.unwrap_or_else(available_cpus)
+    }
 }
 
 /// Where frames come from.

@@ -90,6 +90,7 @@ impl RelayCheck {
             epoch: std::time::Instant::now(),
             server_wire: None,
             traceparent: settings.traceparent,
+            live: None,
         };
         let direct = plan(Client::connect(self.protocol, &self.direct_url, settings).await?);
         let relayed = plan(Client::connect(self.protocol, &relayed_url, settings).await?);

@@ -80,6 +80,7 @@ struct RequestTotals {
     requests: usize,
     request_bytes: usize,
     response_bytes: usize,
+    image_bytes: usize,
     timing_warnings: usize,
 }
 
@@ -92,6 +93,7 @@ impl ScenarioRun<'_> {
             t.requests += 1;
             t.request_bytes += r.request_bytes;
             t.response_bytes += r.response_bytes;
+            t.image_bytes += r.image_bytes;
             t.timing_warnings += usize::from(r.timing_warning.is_some());
             t
         });
@@ -129,7 +131,7 @@ impl ScenarioRun<'_> {
             warmup_burst_ns: self.warmup.iter().map(|b| nanos(b.elapsed)).collect(),
             throughput: crate::report::throughput::throughput(&self.counted, carries_image),
             residual_share: residual_share(&stages),
-            dominant_stage: dominant_stage(&stages),
+            dominant_stage: dominant_stage(&stages, &stage_burst_means_ns),
             bytes: self.byte_counts(&totals),
             stages,
             stage_burst_means_ns,
@@ -180,7 +182,11 @@ impl ScenarioRun<'_> {
     fn byte_counts(&self, totals: &RequestTotals) -> ByteCounts {
         let requests = totals.requests.max(1) as f64;
         let per_request = |total: u64| (total as f64 / requests).round() as u64;
-        let image_bytes = self.pool.map_or(0.0, FramePool::mean_bytes);
+        let image_bytes = match self.pool {
+            Some(pool) => pool.mean_bytes(),
+            // Frames made live: each request's own image.
+            None => totals.image_bytes as f64 / requests,
+        };
         let payload = if self.scenario.payload.carries_image() {
             image_bytes
         } else {
@@ -188,7 +194,11 @@ impl ScenarioRun<'_> {
         };
         let sent = self.wire.sent as f64 / requests;
         ByteCounts {
-            raw_frame_bytes: self.pool.map_or(0, |p| p.raw_bytes as u64),
+            raw_frame_bytes: match self.pool {
+                Some(pool) => pool.raw_bytes as u64,
+                None if totals.image_bytes > 0 => self.scenario.size.pixels() * 3,
+                None => 0,
+            },
             image_bytes: image_bytes.round() as u64,
             request_body_bytes: per_request(totals.request_bytes as u64),
             response_body_bytes: per_request(totals.response_bytes as u64),
@@ -232,10 +242,18 @@ pub(crate) fn residual_share(stages: &BTreeMap<Stage, Summary>) -> f64 {
     }
 }
 
-/// The request stage with the largest mean.
-pub(crate) fn dominant_stage(stages: &BTreeMap<Stage, Summary>) -> Option<Stage> {
-    Stage::IN_REQUEST
+/// The request stage with the largest mean: `generate` and `encode` among
+/// them where they were timed per request (`--encode live`: the requests'
+/// bursts have means of them).
+pub(crate) fn dominant_stage(
+    stages: &BTreeMap<Stage, Summary>,
+    burst_means: &BTreeMap<Stage, Vec<u64>>,
+) -> Option<Stage> {
+    let made_live = [Stage::Generate, Stage::Encode]
         .into_iter()
+        .filter(|s| burst_means.contains_key(s));
+    made_live
+        .chain(Stage::IN_REQUEST)
         .filter_map(|s| stages.get(&s).map(|m| (s, m.mean_ns)))
         .max_by_key(|(_, mean)| *mean)
         .map(|(stage, _)| stage)

@@ -59,7 +59,7 @@ pub async fn run_scenario(
 ) -> ScenarioOutcome {
     let mut bursts = Bursts::default();
     if let Some(dir) = plan.outputs.save_requests() {
-        bursts.fatal = save_first_request(dir, &inputs).err();
+        bursts.fatal = save_first_request(dir, &inputs).await.err();
     }
     let (profiler, figures) = run_load(plan, &inputs, &mut bursts).await;
     let slot_timing = (inputs.slot.zip(bursts.counted_started))
@@ -328,13 +328,17 @@ fn export_otlp(plan: &BenchPlan, inputs: &ScenarioInputs, counted: &[BurstResult
     otlp::append(path, &spans, sampler).map(drop)
 }
 
-/// `--save-requests`: the scenario's first request, as it will be sent.
-fn save_first_request(dir: &std::path::Path, inputs: &ScenarioInputs) -> Result<()> {
+/// `--save-requests`: the scenario's first request, as it will be sent
+/// (under `--encode live`, with frame 0 made and encoded as a request's).
+async fn save_first_request(dir: &std::path::Path, inputs: &ScenarioInputs<'_>) -> Result<()> {
     let requests = &inputs.requests;
-    let image = requests
-        .images
-        .first()
-        .filter(|_| requests.payload.carries_image());
+    let carries_image = requests.payload.carries_image();
+    let live = match (&requests.live, carries_image) {
+        (Some(live), true) => Some(live.frame(0).await?.image),
+        _ => None,
+    };
+    let image = live.as_ref().or(requests.images.first());
+    let image = image.filter(|_| carries_image);
     let request = requests
         .target
         .serialize(requests.protocol, requests.payload, image)?;

@@ -177,6 +177,8 @@ pub fn settings() -> Settings {
         frame_pool_size: 1,
         image_files: None,
         encoder: EncoderKind::Turbojpeg,
+        encode_mode: imgwire::run::plan::EncodeMode::Pool,
+        encode_threads: None,
         quality: Some(95),
         subsampling: Some(Subsampling::S420),
         server: "built-in, in process".into(),

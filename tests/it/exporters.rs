@@ -172,6 +172,7 @@ fn trace() {
         ],
         request_bytes: 1000,
         response_bytes: 200,
+        image_bytes: 0,
         timing_warning: None,
         trace_id: [0; 16],
         span_id: [0; 8],

@@ -43,6 +43,7 @@ mod html_report;
 mod inputs;
 mod kserve_builtin;
 mod kserve_shapes;
+mod live_encode;
 mod load;
 mod merge;
 mod merge_refusals;

@@ -94,13 +94,15 @@ pub fn groups(report: &BenchReport) -> Vec<Group<'_>> {
         .collect()
 }
 
-/// The stages a bar stacks, bottom to top: a request's, in order, then the
-/// time no stage claims.
-const STACKED: [Stage; 10] = {
-    let mut stacked = [Stage::Residual; 10];
+/// The stages a bar stacks, bottom to top: a live frame's making and
+/// encoding (`--encode live`; per frame of the pool, they are left out),
+/// a request's, in order, then the time no stage claims.
+const STACKED: [Stage; 12] = {
+    let mut stacked = [Stage::Residual; 12];
+    (stacked[0], stacked[1]) = (Stage::Generate, Stage::Encode);
     let mut i = 0;
     while i < Stage::IN_REQUEST.len() {
-        stacked[i] = Stage::IN_REQUEST[i];
+        stacked[i + 2] = Stage::IN_REQUEST[i];
         i += 1;
     }
     stacked
@@ -110,6 +112,8 @@ const STACKED: [Stage; 10] = {
 /// server's warm.
 pub(super) fn stage_color(stage: Stage) -> RGBColor {
     match stage {
+        Stage::Generate => RGBColor(158, 218, 229),
+        Stage::Encode => RGBColor(57, 59, 121),
         Stage::Serialize => RGBColor(31, 119, 180),
         Stage::Transport => RGBColor(127, 127, 127),
         Stage::ServerReceive => RGBColor(255, 187, 120),
@@ -143,6 +147,7 @@ fn segments(s: &ScenarioReport) -> Vec<(Stage, f64, f64)> {
     let mut top = 0.0;
     STACKED
         .iter()
+        .filter(|&&stage| s.per_request(stage))
         .filter_map(|&stage| s.stage(stage).map(|m| (stage, ms(m.mean_ns))))
         .map(|(stage, mean)| {
             let from = top;

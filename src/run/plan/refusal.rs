@@ -53,6 +53,7 @@ impl BenchPlan {
             .map_err(|e| PlanError::naming(format!("{e:#}")))?;
         output_checks::check(&self.outputs)?;
         self.check_load()?;
+        self.check_encode_mode()?;
         if self.frames.frames_on == FramesOn::Gpu {
             if let FrameSpec::Files(_) = self.frames.source {
                 return Err(PlanError::gpu_frames_from_files());
