@@ -5,7 +5,7 @@
 
 use super::registry::Registry;
 use super::CONTENT_TYPE;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use axum::body::Bytes;
 use axum::routing::get;
 use std::net::SocketAddr;
@@ -77,24 +77,6 @@ impl Drop for SentMark {
 /// `registry` on a thread of its own for as long as the process lives.
 /// Returns the address bound.
 pub fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind(addr)
-        .with_context(|| format!("could not listen on --metrics-addr {addr}"))?;
-    listener.set_nonblocking(true)?;
-    let bound = listener.local_addr()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("could not start the --metrics-addr runtime")?;
     let app = axum::Router::new().route("/metrics", route(registry));
-    std::thread::Builder::new()
-        .name("metrics".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
-                    let _ = axum::serve(listener, app).await;
-                }
-            })
-        })
-        .context("could not start the --metrics-addr thread")?;
-    Ok(bound)
+    crate::net::own_thread::serve_on_own_thread(addr, app, "metrics", "--metrics-addr")
 }

@@ -8,7 +8,8 @@
 
 use super::otlp_json;
 use super::triton::Timeline;
-use anyhow::{bail, Context, Result};
+use crate::net::own_thread::serve_on_own_thread;
+use anyhow::{bail, Result};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
@@ -72,32 +73,15 @@ impl TraceCollector {
     /// Listens on `addr` (port 0: any free port; give the server a fixed
     /// one) and receives on a thread of its own.
     fn start(addr: SocketAddr) -> Result<TraceCollector> {
-        let listener = std::net::TcpListener::bind(addr)
-            .with_context(|| format!("could not listen on --collect-traces {addr}"))?;
-        listener.set_nonblocking(true)?;
-        let bound = listener.local_addr()?;
         let shared = Arc::new(Shared {
             held: Mutex::new(Held::default()),
             arrived: Notify::new(),
         });
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("could not start the --collect-traces runtime")?;
         let app = axum::Router::new()
             .route("/v1/traces", post(receive))
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(Arc::clone(&shared));
-        std::thread::Builder::new()
-            .name("traces-receiver".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
-                        let _ = axum::serve(listener, app).await;
-                    }
-                })
-            })
-            .context("could not start the --collect-traces thread")?;
+        let bound = serve_on_own_thread(addr, app, "traces-receiver", "--collect-traces")?;
         Ok(TraceCollector {
             shared,
             url: format!("http://{bound}/v1/traces"),
