@@ -71,5 +71,14 @@ step decode-nvjpeg "$bin" "${common[@]}" --server-decoder nvjpeg \
 step frames-on-gpu "$bin" "${common[@]}" --frames-on gpu \
     --json "$out/frames-on-gpu.json"
 
+# The live pipeline: each request's frame encoded at send time by two
+# encoder threads, nvJPEG (a CUDA stream each) against turbojpeg, at a
+# concurrency where the encoder competes with sending (issue 25).
+for encoder in turbojpeg nvjpeg; do
+    step "live-$encoder" "$bin" bench --sizes 1080x1920 --payloads binary \
+        --content natural --concurrency 8 --bursts 5 --encode live --encode-threads 2 \
+        --encoder "$encoder" --json "$out/live-$encoder.json"
+done
+
 echo "results in $out (summary: $summary)"
 exit "$failed"
