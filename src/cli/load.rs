@@ -3,6 +3,7 @@
 //! warm-up that runs until the figures are stable.
 
 use crate::run::plan::{available_cpus, LoadModel, LoadPlan, LoadStop, DEFAULT_LOAD_SECONDS};
+use crate::run::load::cameras::CameraPlan;
 use clap::Args;
 use std::time::Duration;
 
@@ -36,6 +37,15 @@ pub struct LoadArgs {
     /// Requests per second of --load open, on a fixed schedule.
     #[arg(long, value_name = "R", required_if_eq("load", "open"), value_parser = super::values::positive_rate)]
     pub rate: Option<f64>,
+    /// Cameras: N independent sources, each sending --fps frames a second for --duration, every frame made and encoded live (implies --encode live) and due at its capture time (stream s's frame k at k/fps + s/(N x fps) s): an open load whose arrivals are frames.
+    #[arg(long, value_name = "N", requires = "fps", conflicts_with_all = ["load", "rate", "requests", "concurrency"], value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub streams: Option<u32>,
+    /// Frames a second each of --streams offers.
+    #[arg(long, value_name = "F", requires = "streams", value_parser = super::values::positive_rate)]
+    pub fps: Option<f64>,
+    /// Frames a stream of --streams has unanswered at most (default 1): a frame falling due while its stream has this many in flight is dropped, not sent, and counted, as a camera drops the frames its pipeline cannot take.
+    #[arg(long, value_name = "M", requires = "streams", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_in_flight: Option<u32>,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub client_threads: Option<u32>,
@@ -44,17 +54,39 @@ pub struct LoadArgs {
 impl LoadArgs {
     /// The first (or only) concurrency: what a single run uses.
     pub fn first_concurrency(&self) -> usize {
-        self.concurrency.first().map_or(1, |&c| c as usize)
+        match self.cameras() {
+            Some(cameras) => cameras.connections(),
+            None => self.concurrency.first().map_or(1, |&c| c as usize),
+        }
     }
 
     /// The largest concurrency of the list: what the servers must hold.
     pub fn most_concurrency(&self) -> usize {
-        self.concurrency.iter().max().map_or(1, |&c| c as usize)
+        match self.cameras() {
+            Some(cameras) => cameras.connections(),
+            None => self.concurrency.iter().max().map_or(1, |&c| c as usize),
+        }
+    }
+
+    /// `--streams`, `--fps` and `--max-in-flight`, when given.
+    pub fn cameras(&self) -> Option<CameraPlan> {
+        let (streams, fps) = self.streams.zip(self.fps)?;
+        Some(CameraPlan {
+            streams: streams as usize,
+            fps,
+            max_in_flight: self.max_in_flight.map_or(1, |m| m as usize),
+        })
     }
 
     /// The load part of the plan; `rest_pool_given`: `--rest-pool` was set.
     pub fn plan(&self, rest_pool_given: bool) -> LoadPlan {
-        let stop = match (self.load, self.duration, self.requests) {
+        let cameras = self.cameras();
+        // Cameras are an open load at streams x fps frames a second.
+        let model = match cameras {
+            Some(_) => LoadModel::Open,
+            None => self.load,
+        };
+        let stop = match (model, self.duration, self.requests) {
             (_, _, Some(n)) => Some(LoadStop::Requests(n as usize)),
             (_, Some(s), None) => Some(LoadStop::Duration(Duration::from_secs_f64(s))),
             (LoadModel::Bursts, None, None) => None,
@@ -63,19 +95,23 @@ impl LoadArgs {
             ))),
         };
         LoadPlan {
-            model: self.load,
+            model,
             concurrency: self.first_concurrency(),
-            concurrency_levels: crate::report::unique(self.concurrency.iter().map(|&c| c as usize)),
+            concurrency_levels: match cameras {
+                Some(cameras) => vec![cameras.connections()],
+                None => crate::report::unique(self.concurrency.iter().map(|&c| c as usize)),
+            },
             bursts: self.bursts as usize,
             warmup_bursts: self.warmup as usize,
             stop,
-            rate_per_s: self.rate,
+            rate_per_s: cameras.map_or(self.rate, |c| Some(c.streams as f64 * c.fps)),
             stability_percent: self.stability,
             warmup_max: self.warmup_max as usize,
             client_threads: self
                 .client_threads
                 .map_or_else(available_cpus, |t| t as usize),
             rest_pool_follows: !rest_pool_given,
+            cameras,
         }
     }
 }

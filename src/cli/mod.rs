@@ -389,7 +389,11 @@ impl BenchArgs {
                     quality: self.quality,
                     subsampling: self.subsampling,
                 },
-                mode: self.encode_mode.encode,
+                mode: match (self.encode_mode.encode, self.load.streams) {
+                    (Some(mode), _) => mode,
+                    (None, Some(_)) => crate::run::plan::EncodeMode::Live,
+                    (None, None) => crate::run::plan::EncodeMode::Pool,
+                },
                 encode_threads: self.encode_mode.encode_threads.map(|n| n as usize),
             },
             client: ClientSettings {

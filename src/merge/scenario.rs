@@ -81,6 +81,8 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
             latency,
             windows,
             latency_corrected_histogram: None,
+            // Shards' camera counts are not merged yet.
+            cameras: None,
         },
         ..first.clone()
     };

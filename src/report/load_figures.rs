@@ -91,6 +91,9 @@ pub struct LoadFigures {
     /// the scenario's `histograms` (not written here).
     #[serde(skip)]
     pub latency_corrected_histogram: Option<String>,
+    /// What the cameras counted (`--streams`; null otherwise).
+    #[serde(default)]
+    pub cameras: Option<super::cameras::CameraFigures>,
 }
 
 /// One counted window (or burst) as a merge adds it: its place in the run,

@@ -49,6 +49,12 @@ fn latency_table(report: &BenchReport, width: Option<usize>) -> String {
     let mut out = String::from("\n");
     out.push_str(&wrap(&describe(report), width, ""));
     let _ = write!(out, "{}", align_within(&rows, 1, width));
+    for s in &report.scenarios {
+        if let Some(cameras) = &s.load.cameras {
+            let line = format!("cameras: {} ({})", cameras.line(), s.label());
+            out.push_str(&wrap(&line, width, "  "));
+        }
+    }
     out
 }
 
@@ -61,7 +67,9 @@ fn describe(report: &BenchReport) -> String {
         (Some(s), None) => format!("{s} s"),
         (None, None) => "?".into(),
     };
+    let cameras = report.scenarios.iter().find_map(|s| s.load.cameras);
     let pace = match load.rate_per_s {
+        _ if cameras.is_some() => cameras.map(|c| c.describe()).unwrap_or_default(),
         Some(rate) => format!(
             "{rate} requests/s over {} connections; latency from the scheduled send \
              (coordinated omission corrected), uncorrected (from the actual send) beside it",

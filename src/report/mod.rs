@@ -14,6 +14,7 @@ pub mod histogram;
 pub mod html;
 pub mod interval;
 pub mod json;
+pub mod cameras;
 pub(crate) mod load_figures;
 mod load_lines;
 pub mod machine;

@@ -90,6 +90,8 @@ pub struct LoadPlan {
     pub client_threads: usize,
     /// Whether the REST pool follows the concurrency (no `--rest-pool`).
     pub rest_pool_follows: bool,
+    /// `--streams`, `--fps`, `--max-in-flight`: cameras (an open load).
+    pub cameras: Option<crate::run::load::cameras::CameraPlan>,
 }
 
 /// When a closed or open run ends: after a time, or a number of requests.

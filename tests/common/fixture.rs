@@ -233,6 +233,19 @@ pub fn report() -> BenchReport {
         }],
         warnings: Vec::new(),
     });
+    // Binary over REST as 4 cameras at 25 fps for 2 s, one frame in flight.
+    scenarios[2].load.cameras = Some(imgwire::report::cameras::CameraFigures {
+        streams: 4,
+        fps: 25.0,
+        max_in_flight: 1,
+        duration_s: 2.0,
+        frames_offered: 200,
+        frames_sent: 196,
+        frames_late: 3,
+        frames_dropped: 4,
+        frames_completed: 196,
+        sustained_frames_per_s: 97.5,
+    });
     BenchReport {
         schema_version: imgwire::report::SCHEMA_VERSION,
         imgwire_version: "0.1.0",

@@ -3,6 +3,7 @@
 //! the part of bursts in the report; and the warm-up that goes on until
 //! its last bursts or windows agree (`--stability`, `--warmup-max`).
 
+pub(crate) mod cameras;
 pub(crate) mod stability;
 pub(crate) mod windows;
 pub(crate) mod workers;
@@ -107,7 +108,8 @@ impl Load<'_> {
                 };
                 let run =
                     workers::run_workers(self.requests, self.plan, stop, frame, Some(&mut feed));
-                let run = run.await;
+                let mut run = run.await;
+                figures.cameras = run.cameras.take();
                 let folded = windows::fold(run, self.plan.bursts);
                 for window in &folded.windows {
                     if each(window) {

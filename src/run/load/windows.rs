@@ -193,6 +193,7 @@ mod tests {
             started: Duration::from_secs(1),
             span: Duration::from_millis(100),
             scheduled: true,
+            cameras: None,
         };
         let folded = fold(run, 4);
         assert_eq!(folded.window, Duration::from_millis(25));

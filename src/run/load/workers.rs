@@ -6,6 +6,7 @@
 //! be counted from the due time (coordinated omission corrected).
 
 use crate::report::records::RequestRecord;
+use super::cameras::{spawn_streams, CameraCounters, StreamsRun};
 use crate::run::burst::{one_request, RequestPlan};
 use crate::run::plan::{LoadModel, LoadPlan, LoadStop};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,6 +33,8 @@ pub struct LoadRun {
     pub span: Duration,
     /// Whether requests had due times (open load).
     pub scheduled: bool,
+    /// What the cameras counted (`--streams`; None otherwise).
+    pub cameras: Option<crate::report::cameras::CameraFigures>,
 }
 
 /// When requests are due and when the run ends.
@@ -101,17 +104,8 @@ pub async fn run_workers(
 ) -> LoadRun {
     let start = Instant::now();
     let pace = Pace::new(load, stop, start);
-    let next = Arc::new(AtomicUsize::new(0));
     let (sender, mut completed) = tokio::sync::mpsc::unbounded_channel();
-    let tasks: Vec<_> = (0..load.concurrency.max(1))
-        .map(|worker| {
-            let (requests, next, sender) = (requests.clone(), next.clone(), sender.clone());
-            tokio::spawn(async move {
-                worker_loop(&requests, pace, &next, worker, first_frame, &sender).await
-            })
-        })
-        .collect();
-    drop(sender);
+    let (tasks, counters) = spawn_tasks(requests, load, stop, pace, first_frame, sender);
     let mut samples = Vec::new();
     let (mut fed, mut fed_at) = (0, start);
     let mut ticks = tokio::time::interval_at((start + FEED_EVERY).into(), FEED_EVERY);
@@ -146,8 +140,53 @@ pub async fn run_workers(
         started: start.duration_since(requests.epoch),
         span: start.elapsed(),
         scheduled: pace.rate.is_some(),
+        cameras: counters.zip(load.cameras).map(|(counters, plan)| {
+            let completed = samples.iter().filter(|s| s.outcome.is_ok()).count();
+            let duration = match stop {
+                LoadStop::Duration(d) => d,
+                LoadStop::Requests(_) => start.elapsed(),
+            };
+            counters.figures(&plan, duration, start.elapsed(), completed)
+        }),
         samples,
     }
+}
+
+type Tasks = Vec<tokio::task::JoinHandle<()>>;
+
+/// The run's tasks: one per stream under `--streams` (with what they
+/// count), else one per worker.
+fn spawn_tasks(
+    requests: &RequestPlan,
+    load: &LoadPlan,
+    stop: LoadStop,
+    pace: Pace,
+    first_frame: usize,
+    sender: tokio::sync::mpsc::UnboundedSender<Sample>,
+) -> (Tasks, Option<Arc<CameraCounters>>) {
+    if let (Some(plan), LoadStop::Duration(duration)) = (load.cameras, stop) {
+        let counters = Arc::new(CameraCounters::default());
+        let run = StreamsRun {
+            requests: requests.clone(),
+            plan,
+            duration,
+            start: pace.start,
+            first_frame,
+            counters: counters.clone(),
+            completed: sender,
+        };
+        return (spawn_streams(&run), Some(counters));
+    }
+    let next = Arc::new(AtomicUsize::new(0));
+    let tasks = (0..load.concurrency.max(1))
+        .map(|worker| {
+            let (requests, next, sender) = (requests.clone(), next.clone(), sender.clone());
+            tokio::spawn(async move {
+                worker_loop(&requests, pace, &next, worker, first_frame, &sender).await
+            })
+        })
+        .collect();
+    (tasks, None)
 }
 
 /// The timer's granularity: a sleep ends up to this much after its time.
@@ -155,7 +194,7 @@ const TIMER_TICK: Duration = Duration::from_millis(1);
 
 /// Sleeps to within a timer tick of `at`, then yields until it comes, so
 /// the timer's millisecond ticks do not count as lateness.
-async fn wait_until(at: Instant) {
+pub(super) async fn wait_until(at: Instant) {
     if let Some(coarse) = at.checked_sub(TIMER_TICK) {
         tokio::time::sleep_until(coarse.into()).await;
     }

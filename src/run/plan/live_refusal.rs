@@ -7,6 +7,13 @@ impl BenchPlan {
     /// `--encode`, `--encode-threads`, `--frames` and `--frames-on` agree.
     pub(super) fn check_encode_mode(&self) -> Result<(), PlanError> {
         let frames = &self.frames;
+        if frames.mode == EncodeMode::Pool && self.load.cameras.is_some() {
+            return Err(PlanError::new(
+                "--encode",
+                "--streams makes and encodes every frame live, as a camera does; --encode pool \
+                 sends frames encoded before the run (leave --encode out, or --streams out)",
+            ));
+        }
         if frames.mode == EncodeMode::Pool {
             return match frames.encode_threads {
                 Some(_) => Err(PlanError::new(
