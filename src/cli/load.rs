@@ -2,8 +2,9 @@
 //! (one value or a list, for a throughput-latency curve), how long, and the
 //! warm-up that runs until the figures are stable.
 
-use crate::run::plan::{available_cpus, LoadModel, LoadPlan, LoadStop, DEFAULT_LOAD_SECONDS};
-use crate::run::load::cameras::CameraPlan;
+use crate::run::plan::{
+    available_cpus, CameraPlan, LoadModel, LoadPlan, LoadStop, DEFAULT_LOAD_SECONDS,
+};
 use clap::Args;
 use std::time::Duration;
 

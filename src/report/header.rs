@@ -11,12 +11,24 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     let s = &report.settings;
     let mut out = String::from("\n");
     let warmup = warmup_words(report);
-    let load = format!(
-        "imgwire {}: {} concurrent requests x {} ({warmup})",
-        report.imgwire_version,
-        s.concurrency,
-        plural(s.bursts, "counted burst"),
-    );
+    let cameras = super::cameras::of(report);
+    let load = match cameras {
+        Some(c) => format!(
+            "imgwire {}: cameras, {} x {} fps, at most {} in flight per stream, cut into {} \
+             ({warmup})",
+            report.imgwire_version,
+            plural(c.streams, "stream"),
+            c.fps,
+            plural(c.max_in_flight, "frame"),
+            plural(s.bursts, "counted window"),
+        ),
+        None => format!(
+            "imgwire {}: {} concurrent requests x {} ({warmup})",
+            report.imgwire_version,
+            s.concurrency,
+            plural(s.bursts, "counted burst"),
+        ),
+    };
     out.push_str(&wrap(&load, width, "  "));
     out.push_str(&wrap(&format!("frames: {}", s.frames), width, "  "));
     let servers = format!(

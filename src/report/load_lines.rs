@@ -67,7 +67,7 @@ fn describe(report: &BenchReport) -> String {
         (Some(s), None) => format!("{s} s"),
         (None, None) => "?".into(),
     };
-    let cameras = report.scenarios.iter().find_map(|s| s.load.cameras);
+    let cameras = super::cameras::of(report);
     let pace = match load.rate_per_s {
         _ if cameras.is_some() => cameras.map(|c| c.describe()).unwrap_or_default(),
         Some(rate) => format!(

@@ -3,6 +3,7 @@
 //! file per output format (terminal tables, JSON, CSV, HTML, trace). The
 //! run produces these; nothing here depends on how it ran.
 
+pub mod cameras;
 mod client_load;
 mod color;
 pub mod csv;
@@ -14,7 +15,6 @@ pub mod histogram;
 pub mod html;
 pub mod interval;
 pub mod json;
-pub mod cameras;
 pub(crate) mod load_figures;
 mod load_lines;
 pub mod machine;

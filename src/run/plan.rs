@@ -15,6 +15,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 use std::path::PathBuf;
 
+mod camera_plan;
 mod knobs;
 mod live_refusal;
 pub mod output_checks;
@@ -24,6 +25,7 @@ mod shard_share;
 
 use crate::target::check_plan;
 pub use crate::target::{protocols_or_default, TargetKind, TargetPlan};
+pub use camera_plan::CameraPlan;
 pub use knobs::{connection_window, TransportKnob};
 pub use outputs::{FlamegraphPlan, OutputPlan, Tables};
 pub use refusal::PlanError;
@@ -91,7 +93,7 @@ pub struct LoadPlan {
     /// Whether the REST pool follows the concurrency (no `--rest-pool`).
     pub rest_pool_follows: bool,
     /// `--streams`, `--fps`, `--max-in-flight`: cameras (an open load).
-    pub cameras: Option<crate::run::load::cameras::CameraPlan>,
+    pub cameras: Option<CameraPlan>,
 }
 
 /// When a closed or open run ends: after a time, or a number of requests.

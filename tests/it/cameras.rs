@@ -83,6 +83,8 @@ fn camera_counts_add_up_from_the_reports_own_figures() {
     let line = format!("cameras: 3 x 20 fps for 1.5 s: {offered} offered, {sent} sent (");
     assert!(tables.contains(&line), "{line} in {tables}");
     assert!(tables.contains("cameras: 3 streams x 20 fps"), "{tables}");
+    let header = ": cameras, 3 streams x 20 fps, at most 2 frames in flight per stream";
+    assert!(tables.contains(header), "{header} in {tables}");
 }
 
 #[test]
@@ -104,7 +106,10 @@ fn one_encoder_thread_behind_many_cameras_drops_or_delays_frames() {
     let cams = &s["cameras"];
     assert_eq!(count(&cams["frames_offered"]), 180, "{cams}");
     let missed = count(&cams["frames_dropped"]) + count(&cams["frames_late"]);
-    assert!(missed > 0, "one encoder thread kept up with 180 frames/s: {cams}");
+    assert!(
+        missed > 0,
+        "one encoder thread kept up with 180 frames/s: {cams}"
+    );
     assert_eq!(s["dominant_stage"], "encode", "{}", s["stages"]);
     let sustained = cams["sustained_frames_per_s"].as_f64().unwrap();
     assert!(sustained < 180.0, "{cams}");
@@ -129,11 +134,26 @@ fn flags_that_conflict_with_cameras_are_refused_naming_the_flag() {
         (&["--fps", "30"], "--streams"),
         (&["--max-in-flight", "2", "--fps", "30"], "--streams"),
         (&["--streams", "2", "--fps", "30", "--rate", "9"], "--rate"),
-        (&["--streams", "2", "--fps", "30", "--load", "open"], "--load"),
-        (&["--streams", "2", "--fps", "30", "--load", "bursts"], "--load"),
-        (&["--streams", "2", "--fps", "30", "--encode", "pool"], "--encode pool"),
-        (&["--streams", "2", "--fps", "30", "--requests", "9"], "--requests"),
-        (&["--streams", "2", "--fps", "30", "-c", "4"], "--concurrency"),
+        (
+            &["--streams", "2", "--fps", "30", "--load", "open"],
+            "--load",
+        ),
+        (
+            &["--streams", "2", "--fps", "30", "--load", "bursts"],
+            "--load",
+        ),
+        (
+            &["--streams", "2", "--fps", "30", "--encode", "pool"],
+            "--encode pool",
+        ),
+        (
+            &["--streams", "2", "--fps", "30", "--requests", "9"],
+            "--requests",
+        ),
+        (
+            &["--streams", "2", "--fps", "30", "-c", "4"],
+            "--concurrency",
+        ),
     ];
     for (args, flag) in cases {
         let err = refused(args);

@@ -4,6 +4,7 @@
 //! its last bursts or windows agree (`--stability`, `--warmup-max`).
 
 pub(crate) mod cameras;
+pub(crate) mod sample;
 pub(crate) mod stability;
 pub(crate) mod windows;
 pub(crate) mod workers;

@@ -5,24 +5,14 @@
 //! worker is busy goes out late, and the lateness is kept, so latency can
 //! be counted from the due time (coordinated omission corrected).
 
-use crate::report::records::RequestRecord;
 use super::cameras::{spawn_streams, CameraCounters, StreamsRun};
+use super::sample::wait_until;
+pub use super::sample::Sample;
 use crate::run::burst::{one_request, RequestPlan};
 use crate::run::plan::{LoadModel, LoadPlan, LoadStop};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// One request of a closed or open run.
-pub struct Sample {
-    /// The record, or the request's error.
-    pub outcome: Result<RequestRecord, String>,
-    /// How long after its due time the request was sent (open load; zero
-    /// under closed load).
-    pub late: Duration,
-    /// When its reply came (or it failed), since the run began.
-    pub done: Duration,
-}
 
 /// Everything a closed or open run measured.
 pub struct LoadRun {
@@ -187,20 +177,6 @@ fn spawn_tasks(
         })
         .collect();
     (tasks, None)
-}
-
-/// The timer's granularity: a sleep ends up to this much after its time.
-const TIMER_TICK: Duration = Duration::from_millis(1);
-
-/// Sleeps to within a timer tick of `at`, then yields until it comes, so
-/// the timer's millisecond ticks do not count as lateness.
-pub(super) async fn wait_until(at: Instant) {
-    if let Some(coarse) = at.checked_sub(TIMER_TICK) {
-        tokio::time::sleep_until(coarse.into()).await;
-    }
-    while Instant::now() < at {
-        tokio::task::yield_now().await;
-    }
 }
 
 async fn worker_loop(

@@ -1,0 +1,38 @@
+//! The cameras of `--streams N --fps F`: how many, how fast, how many
+//! frames each may have in flight, and when each frame falls due.
+
+use std::time::{Duration, Instant};
+
+/// The cameras asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CameraPlan {
+    pub streams: usize,
+    /// Frames a second per stream.
+    pub fps: f64,
+    /// Frames a stream has unanswered at most; one more falling due is
+    /// dropped.
+    pub max_in_flight: usize,
+}
+
+impl CameraPlan {
+    /// The connections the cameras use at most: one per frame in flight.
+    pub fn connections(&self) -> usize {
+        self.streams * self.max_in_flight
+    }
+
+    /// Frames each stream offers in `duration`: F x duration (rounded to
+    /// the nearest frame, so 30 fps for 2 s is exactly 60).
+    pub fn frames_per_stream(&self, duration: Duration) -> usize {
+        (self.fps * duration.as_secs_f64()).round().max(1.0) as usize
+    }
+
+    pub fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.fps)
+    }
+
+    /// When stream `stream`'s frame `k` is due.
+    pub fn due(&self, start: Instant, stream: usize, k: usize) -> Instant {
+        let phase = stream as f64 / (self.streams as f64 * self.fps);
+        start + Duration::from_secs_f64(k as f64 / self.fps + phase)
+    }
+}
