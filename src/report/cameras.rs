@@ -2,18 +2,7 @@
 //! late and dropped, and the frames a second it sustained; and the line
 //! the terminal report gives each scenario.
 
-use super::load_figures::LoadModel;
-use super::BenchReport;
 use serde::{Deserialize, Serialize};
-
-/// The cameras of a camera run (an open load whose scenarios counted
-/// frames); None for any other run.
-pub fn of(report: &BenchReport) -> Option<CameraFigures> {
-    if report.settings.load.load_model != LoadModel::Open {
-        return None;
-    }
-    report.scenarios.iter().find_map(|s| s.load.cameras)
-}
 
 /// A scenario's camera figures (its counted run; the warm-up's are not
 /// counted).

@@ -11,7 +11,7 @@ pub fn render(report: &BenchReport, width: Option<usize>) -> String {
     let s = &report.settings;
     let mut out = String::from("\n");
     let warmup = warmup_words(report);
-    let cameras = super::cameras::of(report);
+    let cameras = super::load_lines::cameras_of(report);
     let load = match cameras {
         Some(c) => format!(
             "imgwire {}: cameras, {} x {} fps, at most {} in flight per stream, cut into {} \

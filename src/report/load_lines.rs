@@ -2,6 +2,7 @@
 //! windows, their throughput and latency (from the due send beside the
 //! actual one under open load), and which scenarios never became stable.
 
+use super::cameras::CameraFigures;
 use super::load_figures::{LoadModel, UNSTABLE_MARKER};
 use super::text::{align_within, wrap};
 use super::{BenchReport, ScenarioReport};
@@ -67,7 +68,7 @@ fn describe(report: &BenchReport) -> String {
         (Some(s), None) => format!("{s} s"),
         (None, None) => "?".into(),
     };
-    let cameras = super::cameras::of(report);
+    let cameras = cameras_of(report);
     let pace = match load.rate_per_s {
         _ if cameras.is_some() => cameras.map(|c| c.describe()).unwrap_or_default(),
         Some(rate) => format!(
@@ -115,4 +116,13 @@ fn unstable_legend(report: &BenchReport, width: Option<usize>) -> String {
         unstable.join(", ")
     );
     wrap(&text, width, "  ")
+}
+
+/// The cameras of a camera run (an open load whose scenarios counted
+/// frames); None for any other run.
+pub(super) fn cameras_of(report: &BenchReport) -> Option<CameraFigures> {
+    if report.settings.load.load_model != LoadModel::Open {
+        return None;
+    }
+    report.scenarios.iter().find_map(|s| s.load.cameras)
 }
