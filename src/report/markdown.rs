@@ -9,8 +9,8 @@
 
 use super::server_stats::by_reason;
 use super::stages::{
-    details, dominant_name, headline, no_server_timings, no_timings_line, request_rows,
-    timing_warning_text,
+    details, dominant_name, extra_lines, headline, no_server_timings, no_timings_line,
+    request_rows, timing_warning_text,
 };
 use super::text::unique;
 use super::versus::seconds_with_interval;
@@ -81,6 +81,9 @@ fn stage_tables(report: &BenchReport) -> Result<String> {
         let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
         out.push('\n');
         out.push_str(&table(&request_rows(s, wall_mean)));
+        for line in extra_lines(s) {
+            write!(out, "\n{}\n", escape(&sentence(&line)))?;
+        }
         if no_server_timings(s) {
             let line = no_timings_line(s, "above, in the server's own stages");
             write!(out, "\n{}\n", escape(&sentence(&line)))?;

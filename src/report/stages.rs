@@ -185,6 +185,16 @@ fn split_after_lines(text: &str, lines: usize) -> (&str, &str) {
     text.split_at(at)
 }
 
+/// What the pages (Markdown, HTML) say under a stage table besides its
+/// notes: the camera run's counts, and how the server's own trace was
+/// joined (the terminal says the first in its load paragraph).
+pub(super) fn extra_lines(s: &ScenarioReport) -> Vec<String> {
+    let cameras = s.load.cameras.map(|c| format!("cameras: {}", c.line()));
+    let joined =
+        (s.server_trace.as_ref()).map(|j| format!("server.* per request: {}", j.describe()));
+    cameras.into_iter().chain(joined).collect()
+}
+
 /// Why the round trip is `transport+server`, and where the server's own
 /// split is, if anywhere: `split_is` says where the output shows the
 /// server's statistics (`below`, under the stage table).

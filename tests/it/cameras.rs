@@ -12,15 +12,19 @@ use serde_json::Value;
 use std::process::Stdio;
 
 /// Runs `bench` against the built-in servers with `args`, quietly; returns
-/// its JSON report's one scenario and its terminal report.
-fn cameras(args: &[&str]) -> (Value, String) {
+/// its JSON report's one scenario, its terminal report, and its Markdown
+/// and HTML pages one after the other.
+fn cameras(args: &[&str]) -> (Value, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");
+    let (markdown, html) = (dir.path().join("run.md"), dir.path().join("run.html"));
     let out = imgwire()
         .args(["bench", "--no-color", "--wide", "--warmup", "1"])
         .args(["--warmup-max", "0", "--bursts", "2"])
         .args(["--payloads", "binary", "--protocols", "rest"])
         .args(["--export-json", json.to_str().unwrap()])
+        .args(["--export-markdown", markdown.to_str().unwrap()])
+        .args(["--html", html.to_str().unwrap()])
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -31,7 +35,9 @@ fn cameras(args: &[&str]) -> (Value, String) {
     let scenarios = report["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 1, "{scenarios:?}");
     let tables = String::from_utf8_lossy(&out.stdout).into_owned();
-    (scenarios[0].clone(), tables)
+    let read = |path| std::fs::read_to_string(path).unwrap();
+    let pages = read(markdown) + &read(html);
+    (scenarios[0].clone(), tables, pages)
 }
 
 fn count(value: &Value) -> u64 {
@@ -42,7 +48,7 @@ fn count(value: &Value) -> u64 {
 
 #[test]
 fn camera_counts_add_up_from_the_reports_own_figures() {
-    let (s, tables) = cameras(&[
+    let (s, tables, pages) = cameras(&[
         "--sizes",
         "48x64",
         "--streams",
@@ -82,6 +88,11 @@ fn camera_counts_add_up_from_the_reports_own_figures() {
     assert!(count(&latency["corrected"]["p50_ns"]) >= count(&latency["uncorrected"]["p50_ns"]));
     let line = format!("cameras: 3 x 20 fps for 1.5 s: {offered} offered, {sent} sent (");
     assert!(tables.contains(&line), "{line} in {tables}");
+    assert_eq!(
+        pages.to_lowercase().matches(&line).count(),
+        2,
+        "Markdown and HTML: {pages}"
+    );
     assert!(tables.contains("cameras: 3 streams x 20 fps"), "{tables}");
     let header = ": cameras, 3 streams x 20 fps, at most 2 frames in flight per stream";
     assert!(tables.contains(header), "{header} in {tables}");
@@ -89,7 +100,7 @@ fn camera_counts_add_up_from_the_reports_own_figures() {
 
 #[test]
 fn one_encoder_thread_behind_many_cameras_drops_or_delays_frames() {
-    let (s, _) = cameras(&[
+    let (s, _, _) = cameras(&[
         "--sizes",
         "1080x1920",
         "--streams",

@@ -101,8 +101,14 @@ fn tritons_own_trace_gives_every_request_its_server_stages(triton: &Triton) {
             "-n",
             "10",
         ];
-        args.extend(["-c", "2", "--warmup", "1"]);
+        let dir = tempfile::tempdir().unwrap();
+        let markdown = dir.path().join("run.md");
+        args.extend(["-c", "2", "--warmup", "1", "--export-markdown"]);
+        args.push(markdown.to_str().unwrap());
         let report = bench(&args).expect("the traced run succeeds");
+        let page = std::fs::read_to_string(&markdown).unwrap();
+        let said = "have server stages from the server's own trace";
+        assert_eq!(page.matches(said).count(), 2, "per scenario: {page}");
         assert_eq!(report.scenarios.len(), 2, "REST and gRPC");
         for s in &report.scenarios {
             let label = format!("{model} {}", s.label());

@@ -8,8 +8,8 @@ use crate::profile::ProfileSummary;
 use crate::protocol::Protocol;
 use crate::report::server_stats::by_reason;
 use crate::report::stages::{
-    details, headline, no_server_timings, no_timings_line, request_rows, server_stats_heading,
-    server_stats_rows, timing_warning_text,
+    details, extra_lines, headline, no_server_timings, no_timings_line, request_rows,
+    server_stats_heading, server_stats_rows, timing_warning_text,
 };
 use crate::report::table::{seed_protocols, seed_rows, FLOOR_NOTE, SEED_CAPTION};
 use crate::report::{header, merged, BenchReport, ScenarioReport};
@@ -205,6 +205,9 @@ fn scenario_section(report: &BenchReport, s: &ScenarioReport, links_from: &Path)
     );
     let wall_mean = s.stage(Stage::Wall).map_or(0, |m| m.mean_ns);
     out.push_str(&table(&request_rows(s, wall_mean), 1, "stage-table"));
+    for line in extra_lines(s) {
+        let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
+    }
     if no_server_timings(s) {
         let line = no_timings_line(s, "below");
         let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(line.trim()));
