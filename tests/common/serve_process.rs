@@ -23,6 +23,18 @@ pub fn run_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `imgwire ARGS` to its end with no stdin; its stderr, once it has
+/// exited non-zero (a refusal's message).
+pub fn run_failing(args: &[&str]) -> String {
+    let out = imgwire()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("imgwire runs");
+    assert!(!out.status.success(), "imgwire {args:?} should fail");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 /// `imgwire serve` on 127.0.0.1:0 for REST, gRPC and the floor, plus `extra`.
 pub fn serve_command(extra: &[&str]) -> Command {
     let mut command = imgwire();

@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::serve_process::imgwire;
+use common::serve_process::{imgwire, run_failing};
 use serde_json::Value;
 use std::process::Stdio;
 
@@ -126,16 +126,10 @@ fn one_encoder_thread_behind_many_cameras_drops_or_delays_frames() {
     assert!(sustained < 180.0, "{cams}");
 }
 
-/// `imgwire bench ARGS`'s failure: its stderr.
+/// `imgwire bench --sizes 64x64 ARGS`'s refusal: its stderr.
 fn refused(args: &[&str]) -> String {
-    let out = imgwire()
-        .args(["bench", "--sizes", "64x64"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "{args:?} ran");
-    String::from_utf8_lossy(&out.stderr).trim().to_string()
+    let argv = [&["bench", "--sizes", "64x64"], args].concat();
+    run_failing(&argv).trim().to_string()
 }
 
 #[test]

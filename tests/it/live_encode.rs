@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::serve_process::imgwire;
+use common::serve_process::{imgwire, run_failing};
 use serde_json::Value;
 use std::process::Stdio;
 
@@ -247,16 +247,10 @@ fn one_encoder_thread_for_eight_requests_makes_encode_dominant() {
     assert!(2 * mean("encode") > mean("wall"), "{}", s["stages"]);
 }
 
-/// `imgwire bench ARGS`'s failure: its exit status and stderr.
+/// `imgwire bench --sizes 64x64 ARGS`'s refusal: its stderr.
 fn refused(args: &[&str]) -> String {
-    let out = imgwire()
-        .args(["bench", "--sizes", "64x64"])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "{args:?} ran");
-    String::from_utf8_lossy(&out.stderr).trim().to_string()
+    let argv = [&["bench", "--sizes", "64x64"], args].concat();
+    run_failing(&argv).trim().to_string()
 }
 
 #[test]

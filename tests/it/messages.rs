@@ -3,22 +3,16 @@
 
 use crate::common;
 
-use common::serve_process::{imgwire, serve_process};
+use common::serve_process::{imgwire, run_failing, serve_process};
 use common::{SmallRun, SMALL_RUN};
 use std::path::Path;
-
-fn stderr_of(args: &[&str]) -> String {
-    let out = imgwire().args(args).output().expect("imgwire runs");
-    assert!(!out.status.success(), "{args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 #[test]
 fn an_errors_cause_is_printed_once() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.json");
     let missing = missing.to_str().unwrap();
-    let stderr = stderr_of(&["compare", missing, missing]);
+    let stderr = run_failing(&["compare", missing, missing]);
     assert!(stderr.contains(missing), "{stderr}");
     assert_eq!(stderr.matches("(os error 2)").count(), 1, "{stderr}");
 }
@@ -28,7 +22,7 @@ fn a_tcp_url_at_an_http_port_is_called_an_http_port() {
     let (_server, rest, _grpc, _tcp) = serve_process(&[]);
     let port = rest.rsplit(':').next().unwrap();
     let url = format!("tcp://127.0.0.1:{port}");
-    let stderr = stderr_of(&[
+    let stderr = run_failing(&[
         "bench",
         "--protocols",
         "tcp",
