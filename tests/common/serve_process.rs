@@ -10,14 +10,16 @@ pub fn imgwire() -> Command {
     Command::new(env!("CARGO_BIN_EXE_imgwire"))
 }
 
+/// Runs `imgwire ARGS` to its end with no stdin.
+fn run_to_end(args: &[&str]) -> std::process::Output {
+    let command = imgwire().args(args).stdin(Stdio::null()).output();
+    command.expect("imgwire runs")
+}
+
 /// Runs `imgwire ARGS` to its end with no stdin; its stdout, once it has
 /// exited 0 (its stderr is the failure's message otherwise).
 pub fn run_ok(args: &[&str]) -> String {
-    let out = imgwire()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("imgwire runs");
+    let out = run_to_end(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "imgwire {args:?}: {stderr}");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -26,11 +28,7 @@ pub fn run_ok(args: &[&str]) -> String {
 /// Runs `imgwire ARGS` to its end with no stdin; its stderr, once it has
 /// exited non-zero (a refusal's message).
 pub fn run_failing(args: &[&str]) -> String {
-    let out = imgwire()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("imgwire runs");
+    let out = run_to_end(args);
     assert!(!out.status.success(), "imgwire {args:?} should fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
