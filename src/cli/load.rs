@@ -2,8 +2,9 @@
 //! (one value or a list, for a throughput-latency curve), how long, and the
 //! warm-up that runs until the figures are stable.
 
+use crate::encoders::EncoderKind;
 use crate::run::plan::{
-    available_cpus, CameraPlan, LoadModel, LoadPlan, LoadStop, DEFAULT_LOAD_SECONDS,
+    available_cpus, CameraPlan, CapacityPlan, LoadModel, LoadPlan, LoadStop, DEFAULT_LOAD_SECONDS,
 };
 use clap::Args;
 use std::time::Duration;
@@ -38,15 +39,18 @@ pub struct LoadArgs {
     /// Requests per second of --load open, on a fixed schedule.
     #[arg(long, value_name = "R", required_if_eq("load", "open"), value_parser = super::values::positive_rate)]
     pub rate: Option<f64>,
-    /// Cameras: N independent sources, each sending --fps frames a second for --duration, every frame made and encoded live (implies --encode live) and due at its capture time (stream s's frame k at k/fps + s/(N x fps) s): an open load whose arrivals are frames.
-    #[arg(long, value_name = "N", requires = "fps", conflicts_with_all = ["load", "rate", "requests", "concurrency"], value_parser = clap::value_parser!(u32).range(1..=10000))]
-    pub streams: Option<u32>,
+    /// Cameras: N independent sources, each sending --fps frames a second for --duration, every frame made and encoded live (implies --encode live) and due at its capture time (stream s's frame k at k/fps + s/(N x fps) s): an open load whose arrivals are frames. Several values, comma-separated (e.g. 1,2,4,8), run once each, per --encoder, and find the most cameras that keep up (the capacity table).
+    #[arg(long, value_name = "N", value_delimiter = ',', requires = "fps", conflicts_with_all = ["load", "rate", "requests", "concurrency"], value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub streams: Vec<u32>,
     /// Frames a second each of --streams offers.
     #[arg(long, value_name = "F", requires = "streams", value_parser = super::values::positive_rate)]
     pub fps: Option<f64>,
     /// Frames a stream of --streams has unanswered at most (default 1): a frame falling due while its stream has this many in flight is dropped, not sent, and counted, as a camera drops the frames its pipeline cannot take.
     #[arg(long, value_name = "M", requires = "streams", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_in_flight: Option<u32>,
+    /// The latency bound of --streams: cameras keep up only while the capture-to-result p99 is within this many milliseconds (besides none failed and at most 1 % dropped and 1 % late).
+    #[arg(long, value_name = "MS", requires = "streams", value_parser = super::values::positive_rate)]
+    pub slo_ms: Option<f64>,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub client_threads: Option<u32>,
@@ -64,18 +68,40 @@ impl LoadArgs {
     /// The largest concurrency of the list: what the servers must hold.
     pub fn most_concurrency(&self) -> usize {
         match self.cameras() {
-            Some(cameras) => cameras.connections(),
+            Some(cameras) => CameraPlan {
+                streams: self.streams.iter().max().map_or(1, |&n| n as usize),
+                ..cameras
+            }
+            .connections(),
             None => self.concurrency.iter().max().map_or(1, |&c| c as usize),
         }
     }
 
-    /// `--streams`, `--fps` and `--max-in-flight`, when given.
+    /// `--streams` (its first value), `--fps` and `--max-in-flight`, when
+    /// given.
     pub fn cameras(&self) -> Option<CameraPlan> {
-        let (streams, fps) = self.streams.zip(self.fps)?;
+        let (&streams, fps) = self.streams.first().zip(self.fps)?;
         Some(CameraPlan {
             streams: streams as usize,
             fps,
             max_in_flight: self.max_in_flight.map_or(1, |m| m as usize),
+        })
+    }
+
+    /// The camera capacity sweep the flags ask for: several --streams, several
+    /// `encoders`, or a --slo-ms to judge against (None: one plain run).
+    pub fn capacity(&self, encoders: &[EncoderKind]) -> Option<CapacityPlan> {
+        self.cameras()?;
+        let slo = self.slo_ms.map(|ms| Duration::from_secs_f64(ms / 1e3));
+        if self.streams.len() < 2 && encoders.len() < 2 && slo.is_none() {
+            return None;
+        }
+        let mut streams = crate::report::unique(self.streams.iter().map(|&n| n as usize));
+        streams.sort_unstable();
+        Some(CapacityPlan {
+            streams,
+            encoders: crate::report::unique(encoders.iter().copied()),
+            slo,
         })
     }
 

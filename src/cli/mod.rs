@@ -151,9 +151,9 @@ pub struct BenchArgs {
     /// Where generated frames are made: on the CPU, or by CUDA kernels on the GPU (needs an NVIDIA GPU).
     #[arg(long, value_enum, default_value_t = FramesOn::Cpu)]
     pub frames_on: FramesOn,
-    /// Image encoder on the client.
-    #[arg(long, value_enum, default_value_t = EncoderKind::Turbojpeg)]
-    pub encoder: EncoderKind,
+    /// Image encoder on the client; with --streams, several, comma-separated (e.g. turbojpeg,none), each run in turn for the capacity table.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "turbojpeg")]
+    pub encoder: Vec<EncoderKind>,
     #[command(flatten)]
     pub encode_mode: encode_mode::EncodeModeArgs,
     /// JPEG quality (95 is OpenCV's default).
@@ -312,9 +312,10 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Bench(args) => {
             values::warn_about_sizes(&args.sizes);
             let plan = args.plan()?;
-            match plan.sweep {
-                Some(factor) => crate::run::sweep::run(&plan, factor).map(|_| ()),
-                None => crate::run::bench::run(&plan).map(|_| ()),
+            match (plan.sweep, &plan.capacity) {
+                (Some(factor), _) => crate::run::sweep::run(&plan, factor).map(|_| ()),
+                (None, Some(_)) => crate::run::camera_capacity::run(&plan).map(|_| ()),
+                (None, None) => crate::run::bench::run(&plan).map(|_| ()),
             }
         }
         Command::Serve(args) => serve::serve(&args),
@@ -336,6 +337,14 @@ impl BenchArgs {
     /// units converted, once; refused (`BenchPlan::check`, naming the flag)
     /// where it cannot run, before anything starts.
     pub fn plan(&self) -> Result<BenchPlan, PlanError> {
+        if self.encoder.len() > 1 && self.load.streams.is_empty() {
+            return Err(PlanError::new(
+                "--encoder",
+                "several --encoder values run the cameras of --streams once per encoder (the \
+                 capacity table); a run without --streams takes one encoder (give one, or add \
+                 --streams N --fps F)",
+            ));
+        }
         let mut plan = self.resolve();
         let shard = self.shard.resolve()?;
         plan.run_id = self.shard.shared_run_id(&shard);
@@ -384,15 +393,15 @@ impl BenchArgs {
                 pool_size: self.frames.map(|n| n as usize),
                 bad_images: BadImages::skip_if(self.skip_bad_images),
                 frames_on: self.frames_on,
-                encoder: self.encoder,
+                encoder: self.encoder.first().copied().unwrap_or(EncoderKind::Turbojpeg),
                 encode: crate::encoders::EncodeSettings {
                     quality: self.quality,
                     subsampling: self.subsampling,
                 },
-                mode: match (self.encode_mode.encode, self.load.streams) {
+                mode: match (self.encode_mode.encode, self.load.streams.is_empty()) {
                     (Some(mode), _) => mode,
-                    (None, Some(_)) => crate::run::plan::EncodeMode::Live,
-                    (None, None) => crate::run::plan::EncodeMode::Pool,
+                    (None, false) => crate::run::plan::EncodeMode::Live,
+                    (None, true) => crate::run::plan::EncodeMode::Pool,
                 },
                 encode_threads: self.encode_mode.encode_threads.map(|n| n as usize),
             },
@@ -418,6 +427,7 @@ impl BenchArgs {
                 1 => self.sweep,
                 _ => self.sweep.or(Some(SweepFactor::Concurrency)),
             },
+            capacity: self.load.capacity(&self.encoder),
             shard: crate::shard::Shard::whole(),
             start_at: self.shard.start_at,
             run_id: self.shard.run_id.clone(),

@@ -4,6 +4,7 @@
 //! run produces these; nothing here depends on how it ran.
 
 pub mod cameras;
+pub mod camera_capacity;
 mod client_load;
 mod color;
 pub mod csv;

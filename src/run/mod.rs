@@ -3,6 +3,7 @@
 //! the results that `report` owns and renders.
 
 pub mod bench;
+pub mod camera_capacity;
 pub(crate) mod burst;
 pub(crate) mod endpoints;
 pub(crate) mod foreign;

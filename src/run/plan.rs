@@ -25,7 +25,7 @@ mod shard_share;
 
 use crate::target::check_plan;
 pub use crate::target::{protocols_or_default, TargetKind, TargetPlan};
-pub use camera_plan::CameraPlan;
+pub use camera_plan::{CameraPlan, CapacityPlan};
 pub use knobs::{connection_window, TransportKnob};
 pub use outputs::{FlamegraphPlan, OutputPlan, Tables};
 pub use refusal::PlanError;
@@ -44,6 +44,9 @@ pub struct BenchPlan {
     pub outputs: OutputPlan,
     /// Run the matrix once per value of this factor.
     pub sweep: Option<SweepFactor>,
+    /// Cameras run once per encoder and stream count (`--streams` with
+    /// several values, several `--encoder`, or `--slo-ms`).
+    pub capacity: Option<CapacityPlan>,
     /// This process's share of a sharded run (the whole run: shard 0 of 1).
     pub shard: crate::shard::Shard,
     /// When measuring starts (`--start-at`; None: at once).

@@ -7,6 +7,7 @@
 //! flamegraphs. `--charts DIR` writes the charts alone, one .svg each.
 
 pub(crate) mod charts;
+pub mod camera_chart;
 pub(crate) mod load_chart;
 pub(crate) mod page;
 mod verdict;

@@ -31,7 +31,7 @@ pub struct CameraCounters {
 impl CameraCounters {
     /// The figures of a run that lasted `duration` (as asked) and took
     /// `elapsed` from its start to its last reply, `completed` frames
-    /// answered.
+    /// answered; sustained frames/s are over the longer of the two.
     pub fn figures(
         &self,
         plan: &CameraPlan,
@@ -39,7 +39,10 @@ impl CameraCounters {
         elapsed: Duration,
         completed: usize,
     ) -> CameraFigures {
-        let secs = elapsed.as_secs_f64();
+        // Frames offered over `duration` and all answered in time are
+        // `streams x fps` a second: a run answered within its duration is
+        // counted over the duration, a later one over its whole elapsed time.
+        let secs = elapsed.max(duration).as_secs_f64();
         CameraFigures {
             streams: plan.streams,
             fps: plan.fps,

@@ -1,5 +1,6 @@
 //! The cameras of `--streams N --fps F`: how many, how fast, how many
-//! frames each may have in flight, and when each frame falls due.
+//! frames each may have in flight, and when each frame falls due; and the
+//! capacity sweep over several stream counts and encoders.
 
 use std::time::{Duration, Instant};
 
@@ -14,6 +15,18 @@ pub struct CameraPlan {
     pub max_in_flight: usize,
 }
 
+/// A camera capacity sweep: the cameras run once per encoder and stream
+/// count, to find the most streams each encoder keeps up with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CapacityPlan {
+    /// Stream counts, rising.
+    pub streams: Vec<usize>,
+    /// Encoders, in the order given.
+    pub encoders: Vec<crate::encoders::EncoderKind>,
+    /// `--slo-ms`: the bound on the capture-to-result p99.
+    pub slo: Option<Duration>,
+}
+
 impl CameraPlan {
     /// The connections the cameras use at most: one per frame in flight.
     pub fn connections(&self) -> usize {
@@ -24,6 +37,11 @@ impl CameraPlan {
     /// the nearest frame, so 30 fps for 2 s is exactly 60).
     pub fn frames_per_stream(&self, duration: Duration) -> usize {
         (self.fps * duration.as_secs_f64()).round().max(1.0) as usize
+    }
+
+    /// Frames the streams offer a second together: streams x fps.
+    pub fn frames_per_s(&self) -> f64 {
+        self.streams as f64 * self.fps
     }
 
     pub fn interval(&self) -> Duration {

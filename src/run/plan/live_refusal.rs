@@ -1,9 +1,34 @@
-//! The refusals of `--encode live` and `--encode-threads`: flags that have
-//! no meaning in the mode asked for, each refused naming the flag.
+//! The refusals of `--encode live`, `--encode-threads` and the camera
+//! capacity sweep: flags that have no meaning in the mode asked for, each
+//! refused naming the flag.
 
 use super::{BenchPlan, EncodeMode, FramesOn, PlanError};
 
 impl BenchPlan {
+    /// A capacity sweep (several `--streams` or `--encoder`, or `--slo-ms`)
+    /// is a sweep of its own, run on one machine.
+    pub(super) fn check_capacity(&self) -> Result<(), PlanError> {
+        if self.capacity.is_none() {
+            return Ok(());
+        }
+        let refuse = |flag, why: &str| {
+            let what = "--streams with several values, several --encoder or --slo-ms run the \
+                        cameras once per encoder and stream count (the capacity table)";
+            Err(PlanError::new(flag, format!("{what}; {why}")))
+        };
+        if self.sweep.is_some() {
+            return refuse("--sweep", "leave --sweep out, or give one --streams and --encoder");
+        }
+        if self.shard.is_sharded() || self.start_at.is_some() {
+            return refuse(
+                "--shard",
+                "its points cannot start together across machines: run it on one machine \
+                 (leave --shard and --start-at out), or shard one --streams value",
+            );
+        }
+        Ok(())
+    }
+
     /// `--encode`, `--encode-threads`, `--frames` and `--frames-on` agree.
     pub(super) fn check_encode_mode(&self) -> Result<(), PlanError> {
         let frames = &self.frames;

@@ -293,6 +293,12 @@ impl OutputPlan {
         output.map(|o| &o.path)
     }
 
+    /// `--export-html`, whoever writes it.
+    pub fn html(&self) -> Option<&OutputPath> {
+        let output = self.files.iter().find(|o| o.kind.id == HTML);
+        output.map(|o| &o.path)
+    }
+
     /// `--trace`.
     pub fn trace(&self) -> Option<&OutputPath> {
         self.of_run(TRACE)

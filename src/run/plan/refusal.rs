@@ -54,6 +54,7 @@ impl BenchPlan {
         output_checks::check(&self.outputs)?;
         self.check_load()?;
         self.check_encode_mode()?;
+        self.check_capacity()?;
         if self.frames.frames_on == FramesOn::Gpu {
             if let FrameSpec::Files(_) = self.frames.source {
                 return Err(PlanError::gpu_frames_from_files());

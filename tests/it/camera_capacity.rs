@@ -1,0 +1,154 @@
+//! The camera capacity sweep (`--streams 1,2 --encoder turbojpeg,none
+//! --slo-ms MS`): every verdict is recomputed here from the point's own
+//! report (failed, dropped and late shares, the capture-to-result p99), the
+//! capacity from the verdicts, a client that cannot encode fast enough is
+//! found short of the streams it was offered, and the flags a capacity
+//! sweep cannot take are refused naming the flag.
+
+use crate::common;
+
+use common::serve_process::{imgwire, run_failing};
+use serde_json::Value;
+use std::process::Stdio;
+
+/// Runs a capacity sweep against the built-in servers with `args`; returns
+/// its JSON, its terminal report and the folder its files went to.
+fn sweep(args: &[&str]) -> (Value, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("cap.json");
+    let html = dir.path().join("cap.html");
+    let out = imgwire()
+        .args(["bench", "--no-color", "--wide", "--warmup", "1"])
+        .args(["--warmup-max", "0", "--bursts", "2", "--duration", "1"])
+        .args(["--payloads", "binary", "--protocols", "rest"])
+        .args(["--export-json", json.to_str().unwrap()])
+        .args(["--export-html", html.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    let report: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    (report, String::from_utf8_lossy(&out.stdout).into_owned(), dir)
+}
+
+fn number(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"))
+}
+
+/// Whether a point's one scenario kept up by the documented rule, from its
+/// report's own counts: none failed, at most 1 % dropped and 1 % late, the
+/// corrected p99 within `slo_ms`.
+fn kept_up(report: &Value, slo_ms: f64) -> bool {
+    let s = &report["scenarios"][0];
+    let cams = &s["cameras"];
+    let share = |part: &str, of: &str| number(&cams[part]) / number(&cams[of]).max(1.0);
+    let p99_ms = number(&s["latency"]["corrected"]["p99_ns"]) / 1e6;
+    number(&s["errors"]) == 0.0
+        && share("frames_dropped", "frames_offered") <= 0.01
+        && share("frames_late", "frames_sent") <= 0.01
+        && p99_ms <= slo_ms
+}
+
+/// Per encoder, the points' stream counts and verdicts, in run order.
+fn verdicts(report: &Value, slo_ms: f64, encoder: &str) -> Vec<(u64, bool)> {
+    let points = report["points"].as_array().unwrap();
+    (points.iter())
+        .filter(|p| p["encoder"] == encoder)
+        .map(|p| (p["streams"].as_u64().unwrap(), kept_up(&p["report"], slo_ms)))
+        .collect()
+}
+
+#[test]
+fn each_verdict_and_capacity_follow_from_the_points_own_figures() {
+    let slo_ms = 2000.0;
+    let (report, tables, dir) = sweep(&[
+        "--sizes",
+        "90x160",
+        "--streams",
+        "2,1",
+        "--fps",
+        "10",
+        "--encoder",
+        "turbojpeg,none",
+        "--slo-ms",
+        "2000",
+    ]);
+    assert_eq!(report["sweep"], "streams");
+    assert_eq!(report["keep_up"]["slo_ms"], slo_ms);
+    for encoder in ["turbojpeg", "none"] {
+        let tried = verdicts(&report, slo_ms, encoder);
+        // Stream counts run rising; a count that falls behind ends the
+        // encoder's sweep.
+        let counts: Vec<u64> = tried.iter().map(|(n, _)| *n).collect();
+        let expected: &[u64] = match tried.first() {
+            Some((_, false)) => &[1],
+            _ => &[1, 2],
+        };
+        assert_eq!(counts, expected, "{encoder}");
+        let first_failing = tried.iter().find(|(_, ok)| !ok).map(|(n, _)| *n);
+        let most = (tried.iter())
+            .take_while(|(_, ok)| *ok)
+            .last()
+            .map_or(0, |(n, _)| *n);
+        let capacity = (report["capacity"].as_array().unwrap().iter())
+            .find(|c| c["encoder"] == encoder)
+            .unwrap();
+        assert_eq!(capacity["most_streams"].as_u64(), Some(most), "{capacity}");
+        assert_eq!(capacity["first_failing_streams"].as_u64(), first_failing);
+        for (streams, ok) in &tried {
+            let judged = (report["judged"].as_array().unwrap().iter())
+                .find(|j| j["encoder"] == encoder && j["streams"].as_u64() == Some(*streams))
+                .unwrap();
+            assert_eq!(judged["keeps_up"].as_bool(), Some(*ok), "{judged}");
+            let offered = number(&judged["offered_frames_per_s"]);
+            assert_eq!(offered, *streams as f64 * 10.0, "streams x fps");
+            let page = dir.path().join(format!("cap-{encoder}-streams-{streams}.html"));
+            assert!(page.is_file(), "no page of its own: {}", page.display());
+        }
+    }
+    assert!(tables.contains("most cameras that keep up: turbojpeg "), "{tables}");
+    let page = std::fs::read_to_string(dir.path().join("cap.html")).unwrap();
+    assert!(page.contains("href=\"cap-none-streams-1.html\""), "{page}");
+    assert!(page.contains("SLO 2000 ms"), "no SLO line in the page");
+}
+
+#[test]
+fn one_encoder_thread_cannot_keep_up_with_sixteen_fast_cameras() {
+    // 16 streams x 60 fps of 1080x1920 noise is ~1,000 frames a second for
+    // one encoder thread that manages tens: the 16 point falls behind.
+    let (report, tables, _dir) = sweep(&[
+        "--sizes",
+        "1080x1920",
+        "--streams",
+        "1,16",
+        "--fps",
+        "60",
+        "--encode-threads",
+        "1",
+    ]);
+    let tried = verdicts(&report, f64::INFINITY, "turbojpeg");
+    assert!(!tried.last().unwrap().1, "the last point kept up: {tried:?}");
+    let capacity = &report["capacity"][0];
+    assert!(capacity["most_streams"].as_u64().unwrap() < 16, "{capacity}");
+    let judged = report["judged"].as_array().unwrap().last().unwrap().clone();
+    let why = judged["why_not"].to_string();
+    assert!(why.contains("dropped") || why.contains("late"), "{judged}");
+    assert!(tables.contains("did not keep up"), "{tables}");
+}
+
+#[test]
+fn flags_a_capacity_sweep_cannot_take_are_refused_naming_the_flag() {
+    let refused = |args: &[&str], flag: &str| {
+        let stderr = run_failing(&[&["bench"], args].concat());
+        assert!(stderr.contains(flag), "{args:?}: {stderr}");
+    };
+    refused(&["--encoder", "turbojpeg,none"], "--encoder");
+    let cameras = ["--streams", "2,4", "--fps", "5"];
+    refused(&[&cameras[..], &["--sweep", "pool"]].concat(), "--sweep");
+    refused(&[&cameras[..], &["--shard", "0/2"]].concat(), "--shard");
+    refused(&["--slo-ms", "50"], "--streams");
+}
