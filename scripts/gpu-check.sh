@@ -44,8 +44,10 @@ if [ -z "$test_bin" ]; then
 fi
 if [ -n "$test_bin" ] && [ -x "$test_bin" ]; then
     # --include-ignored runs the tests marked "needs an NVIDIA GPU and driver";
-    # the filter keeps to tests/gpu/gpu.rs (the binary holds nvjpeg_abi:: too).
-    step gpu-tests "$test_bin" gpu:: --include-ignored --nocapture --test-threads=1
+    # the filters keep to tests/gpu/gpu.rs and live.rs (the binary holds
+    # nvjpeg_abi:: too); live.rs runs the imgwire at IMGWIRE_BIN.
+    IMGWIRE_BIN="$bin" step gpu-tests "$test_bin" gpu:: live:: --include-ignored --nocapture \
+        --test-threads=1
 else
     echo "gpu-tests: skipped (no test binary; set GPU_TEST_BIN)" | tee -a "$summary"
 fi
@@ -79,6 +81,19 @@ for encoder in turbojpeg nvjpeg; do
         --content natural --concurrency 8 --bursts 5 --encode live --encode-threads 2 \
         --encoder "$encoder" --json "$out/live-$encoder.json"
 done
+
+# The same live pipeline with frames drawn on the GPU (each encoder
+# thread's own CUDA stream), then the camera capacity: the most 1080p
+# cameras at 30 fps each encoder keeps up with (issue 25).
+for encoder in turbojpeg nvjpeg; do
+    step "live-gpu-frames-$encoder" "$bin" bench --sizes 1080x1920 --payloads binary \
+        --content natural --concurrency 8 --bursts 5 --encode live --encode-threads 2 \
+        --frames-on gpu --encoder "$encoder" --json "$out/live-gpu-frames-$encoder.json"
+done
+step cameras "$bin" bench --sizes 1080x1920 --payloads binary --protocols rest \
+    --content natural --streams 2,4,8,16,32 --fps 30 --encoder turbojpeg,nvjpeg \
+    --quality 90 --slo-ms 100 --duration 5 --json "$out/cameras.json" \
+    --html "$out/cameras.html"
 
 echo "results in $out (summary: $summary)"
 exit "$failed"

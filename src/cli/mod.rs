@@ -393,7 +393,11 @@ impl BenchArgs {
                 pool_size: self.frames.map(|n| n as usize),
                 bad_images: BadImages::skip_if(self.skip_bad_images),
                 frames_on: self.frames_on,
-                encoder: self.encoder.first().copied().unwrap_or(EncoderKind::Turbojpeg),
+                encoder: self
+                    .encoder
+                    .first()
+                    .copied()
+                    .unwrap_or(EncoderKind::Turbojpeg),
                 encode: crate::encoders::EncodeSettings {
                     quality: self.quality,
                     subsampling: self.subsampling,

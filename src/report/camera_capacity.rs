@@ -39,7 +39,9 @@ impl KeepUpRule {
             self.most_dropped_percent, self.most_late_percent
         );
         if let Some(slo) = self.slo_ms {
-            rule.push_str(&format!(", capture-to-result p99 within {slo} ms (--slo-ms)"));
+            rule.push_str(&format!(
+                ", capture-to-result p99 within {slo} ms (--slo-ms)"
+            ));
         }
         rule
     }
@@ -167,7 +169,12 @@ impl Capacity {
 
 /// Per scenario, a row per point (encoder by encoder, streams rising) and
 /// the line of most cameras per encoder.
-pub fn render(points: &[CapacityPoint], rule: &KeepUpRule, fps: f64, width: Option<usize>) -> String {
+pub fn render(
+    points: &[CapacityPoint],
+    rule: &KeepUpRule,
+    fps: f64,
+    width: Option<usize>,
+) -> String {
     let capacities = capacities(points);
     let mut out = String::new();
     for scenario in super::unique(points.iter().map(|p| &p.scenario)) {
@@ -186,7 +193,14 @@ pub fn render(points: &[CapacityPoint], rule: &KeepUpRule, fps: f64, width: Opti
 
 /// The table of a scenario's points: a header, then a row per point.
 pub fn point_rows(points: &[CapacityPoint], scenario: &str) -> Vec<Vec<String>> {
-    let header = ["encoder", "streams", "offered/s", "sustained/s", "p99 ms", "keeps up"];
+    let header = [
+        "encoder",
+        "streams",
+        "offered/s",
+        "sustained/s",
+        "p99 ms",
+        "keeps up",
+    ];
     let mut rows = vec![header.map(String::from).to_vec()];
     for p in points.iter().filter(|p| p.scenario == scenario) {
         let verdict = match p.keeps_up {

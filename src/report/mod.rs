@@ -3,8 +3,8 @@
 //! file per output format (terminal tables, JSON, CSV, HTML, trace). The
 //! run produces these; nothing here depends on how it ran.
 
-pub mod cameras;
 pub mod camera_capacity;
+pub mod cameras;
 mod client_load;
 mod color;
 pub mod csv;

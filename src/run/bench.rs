@@ -358,7 +358,11 @@ fn settings(plan: &BenchPlan, source: &FrameSource, targets: &Endpoints) -> Sett
 /// What frames are sent and when they are encoded, as the header says it.
 fn frames_description(plan: &BenchPlan, source: &FrameSource) -> String {
     if plan.frames.mode == EncodeMode::Live {
-        let mut text = crate::run::live_encode::describe(source, plan.frames.encoder_threads());
+        let mut text = crate::run::live_encode::describe(
+            source,
+            plan.frames.encoder_threads(),
+            plan.frames.frames_on,
+        );
         if plan
             .matrix
             .payloads

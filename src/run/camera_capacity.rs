@@ -29,7 +29,10 @@ struct Done {
 /// `--export-html`; returns the last point's report.
 pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     plan.check()?;
-    let capacity = plan.capacity.clone().context("a capacity sweep has a plan")?;
+    let capacity = plan
+        .capacity
+        .clone()
+        .context("a capacity sweep has a plan")?;
     let cameras = plan.load.cameras.context("a capacity sweep has cameras")?;
     let rule = KeepUpRule::new(capacity.slo.map(|slo| slo.as_secs_f64() * 1e3));
     let mut done: Vec<Done> = Vec::new();
@@ -60,7 +63,10 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     write_json(plan, &rule, &done, None)?;
     write_html(plan, &capacity, &rule, cameras, &done)?;
     let width = crate::report::width(plan.outputs.wide);
-    print!("{}", render(&judge(&runs(&done), &rule), &rule, cameras.fps, width));
+    print!(
+        "{}",
+        render(&judge(&runs(&done), &rule), &rule, cameras.fps, width)
+    );
     done.pop()
         .map(|d| d.report)
         .context("a capacity sweep has at least one point")

@@ -9,11 +9,13 @@
 //! `MOTION_PX` pixels to the left per frame index, wrapping around: a pan,
 //! so no two requests in a row send the same pixels. `generate` times that
 //! copy (what a capture hands over); `encode` is the wait for a free
-//! encoder thread plus the encoding.
+//! encoder thread plus the encoding. With `--frames-on gpu` each thread
+//! draws and encodes on the GPU instead (`live_gpu`).
 
 use crate::encoders::{encode_frame, make_encoder, Encoder};
 use crate::frame::{generate, Frame, Size};
-use crate::run::plan::FramePlan;
+use crate::run::live_gpu::GpuFrameWorker;
+use crate::run::plan::{FramePlan, FramesOn};
 use crate::run::prepare::FrameSource;
 use crate::wire::EncodedImage;
 use anyhow::{anyhow, Context, Result};
@@ -61,7 +63,12 @@ impl LiveEncoder {
         plan: &FramePlan,
         threads: usize,
     ) -> Result<LiveEncoder> {
-        let bases = Arc::new(base_frames(source, size)?);
+        // Frames on the CPU are moved copies of base frames made once; on
+        // the GPU each thread draws every frame with the kernels.
+        let bases = match plan.frames_on {
+            FramesOn::Cpu => Some(Arc::new(base_frames(source, size)?)),
+            FramesOn::Gpu => None,
+        };
         let (jobs, queue) = channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let mut live = LiveEncoder {
@@ -69,11 +76,11 @@ impl LiveEncoder {
             threads: Vec::with_capacity(threads),
         };
         for n in 0..threads.max(1) {
-            let encoder = make_encoder(plan.encoder, plan.encode)?;
-            let (queue, bases) = (queue.clone(), bases.clone());
+            let maker = FrameMaker::new(source, size, plan, bases.as_ref())?;
+            let queue = queue.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("encode-{n}"))
-                .spawn(move || serve_jobs(encoder, &queue, &bases))
+                .spawn(move || serve_jobs(maker, &queue))
                 .context("could not start an encoder thread (--encode-threads)")?;
             live.threads.push(thread);
         }
@@ -110,9 +117,61 @@ impl Drop for LiveEncoder {
     }
 }
 
+/// How an encoder thread makes and encodes a frame: a moved copy of a base
+/// frame and a CPU (or nvJPEG host) encoder, or the GPU's kernels and
+/// encoder on a stream of its own (`--frames-on gpu`).
+enum FrameMaker {
+    Cpu {
+        encoder: Box<dyn Encoder>,
+        bases: Arc<Vec<Frame>>,
+    },
+    Gpu(Box<GpuFrameWorker>),
+}
+
+impl FrameMaker {
+    /// A thread's maker (an encoder or GPU that cannot be opened fails
+    /// here, before any request).
+    fn new(
+        source: &FrameSource,
+        size: Size,
+        plan: &FramePlan,
+        bases: Option<&Arc<Vec<Frame>>>,
+    ) -> Result<FrameMaker> {
+        match (bases, source) {
+            (Some(bases), _) => Ok(FrameMaker::Cpu {
+                encoder: make_encoder(plan.encoder, plan.encode)?,
+                bases: bases.clone(),
+            }),
+            (None, FrameSource::Pattern { content, seed }) => Ok(FrameMaker::Gpu(Box::new(
+                GpuFrameWorker::new(plan, *content, *seed, size)?,
+            ))),
+            (None, FrameSource::Files { .. }) => {
+                Err(crate::run::plan::PlanError::gpu_frames_from_files().into())
+            }
+        }
+    }
+
+    /// Frame `index`, encoded, with its generate and encode times.
+    fn make(&mut self, index: usize) -> Result<(EncodedImage, Duration, Duration)> {
+        match self {
+            FrameMaker::Cpu { encoder, bases } => {
+                let start = Instant::now();
+                let frame = moving_frame(bases, index);
+                let made = Instant::now();
+                let image = encode_frame(encoder.as_mut(), &frame)?;
+                Ok((image, made - start, made.elapsed()))
+            }
+            FrameMaker::Gpu(worker) => {
+                let made = worker.make(index)?;
+                Ok((made.image, made.generate, made.encode))
+            }
+        }
+    }
+}
+
 /// An encoder thread: takes the next job, makes its frame, encodes it, and
 /// answers, until the queue closes.
-fn serve_jobs(mut encoder: Box<dyn Encoder>, queue: &Mutex<Receiver<Job>>, bases: &[Frame]) {
+fn serve_jobs(mut maker: FrameMaker, queue: &Mutex<Receiver<Job>>) {
     loop {
         let next = match queue.lock() {
             Ok(queue) => queue.recv(),
@@ -120,16 +179,14 @@ fn serve_jobs(mut encoder: Box<dyn Encoder>, queue: &Mutex<Receiver<Job>>, bases
         };
         let Ok(job) = next else { return };
         let taken = Instant::now();
-        let frame = moving_frame(bases, job.index);
-        let made = Instant::now();
-        let encoded = encode_frame(encoder.as_mut(), &frame);
-        let done = Instant::now();
-        let frame = encoded.map(|image| LiveFrame {
-            image,
-            waited: taken.duration_since(job.asked),
-            generate: made.duration_since(taken),
-            encode: done.duration_since(made),
-        });
+        let frame = maker
+            .make(job.index)
+            .map(|(image, generate, encode)| LiveFrame {
+                image,
+                waited: taken.duration_since(job.asked),
+                generate,
+                encode,
+            });
         // A request that gave up (its task ended) no longer wants it.
         let _ = job.answer.send(frame);
     }
@@ -161,16 +218,24 @@ pub fn moving_frame(bases: &[Frame], index: usize) -> Frame {
 
 /// The header's words for live frames: where they come from and who makes
 /// them, and which stage holds the wait for a free encoder.
-pub fn describe(source: &FrameSource, threads: usize) -> String {
-    let what = match source {
-        FrameSource::Pattern { .. } => source.describe(1),
-        FrameSource::Files { files, .. } => {
-            format!("{}, one after another", source.describe(files.len()))
+pub fn describe(source: &FrameSource, threads: usize, frames_on: FramesOn) -> String {
+    let what = match (source, frames_on) {
+        (FrameSource::Pattern { .. }, FramesOn::Gpu) => format!(
+            "{}, each request's frame drawn by the CUDA kernels (its index's pixels) on its \
+             encoder thread's own stream",
+            source.describe(1)
+        ),
+        (FrameSource::Pattern { .. }, FramesOn::Cpu) => {
+            format!("{}, moving {MOTION_PX} pixels a frame", source.describe(1))
         }
+        (FrameSource::Files { files, .. }, _) => format!(
+            "{}, one after another, moving {MOTION_PX} pixels a frame",
+            source.describe(files.len())
+        ),
     };
     format!(
-        "{what}, moving {MOTION_PX} pixels a frame; generated and encoded live per request by {} \
-         (encode includes the wait for a free encoder thread)",
+        "{what}; generated and encoded live per request by {} (encode includes the wait for a \
+         free encoder thread)",
         crate::report::plural(threads, "encoder thread")
     )
 }

@@ -3,11 +3,12 @@
 //! the results that `report` owns and renders.
 
 pub mod bench;
-pub mod camera_capacity;
 pub(crate) mod burst;
+pub mod camera_capacity;
 pub(crate) mod endpoints;
 pub(crate) mod foreign;
 pub(crate) mod live_encode;
+pub(crate) mod live_gpu;
 pub(crate) mod live_metrics;
 pub(crate) mod load;
 pub(crate) mod outputs;

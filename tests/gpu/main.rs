@@ -9,4 +9,5 @@
 mod common;
 
 mod gpu;
+mod live;
 mod nvjpeg_abi;

@@ -30,7 +30,11 @@ fn sweep(args: &[&str]) -> (Value, String, tempfile::TempDir) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "bench {args:?}: {stderr}");
     let report: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
-    (report, String::from_utf8_lossy(&out.stdout).into_owned(), dir)
+    (
+        report,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        dir,
+    )
 }
 
 fn number(value: &Value) -> f64 {
@@ -58,7 +62,12 @@ fn verdicts(report: &Value, slo_ms: f64, encoder: &str) -> Vec<(u64, bool)> {
     let points = report["points"].as_array().unwrap();
     (points.iter())
         .filter(|p| p["encoder"] == encoder)
-        .map(|p| (p["streams"].as_u64().unwrap(), kept_up(&p["report"], slo_ms)))
+        .map(|p| {
+            (
+                p["streams"].as_u64().unwrap(),
+                kept_up(&p["report"], slo_ms),
+            )
+        })
         .collect()
 }
 
@@ -106,11 +115,16 @@ fn each_verdict_and_capacity_follow_from_the_points_own_figures() {
             assert_eq!(judged["keeps_up"].as_bool(), Some(*ok), "{judged}");
             let offered = number(&judged["offered_frames_per_s"]);
             assert_eq!(offered, *streams as f64 * 10.0, "streams x fps");
-            let page = dir.path().join(format!("cap-{encoder}-streams-{streams}.html"));
+            let page = dir
+                .path()
+                .join(format!("cap-{encoder}-streams-{streams}.html"));
             assert!(page.is_file(), "no page of its own: {}", page.display());
         }
     }
-    assert!(tables.contains("most cameras that keep up: turbojpeg "), "{tables}");
+    assert!(
+        tables.contains("most cameras that keep up: turbojpeg "),
+        "{tables}"
+    );
     let page = std::fs::read_to_string(dir.path().join("cap.html")).unwrap();
     assert!(page.contains("href=\"cap-none-streams-1.html\""), "{page}");
     assert!(page.contains("SLO 2000 ms"), "no SLO line in the page");
@@ -131,9 +145,15 @@ fn one_encoder_thread_cannot_keep_up_with_sixteen_fast_cameras() {
         "1",
     ]);
     let tried = verdicts(&report, f64::INFINITY, "turbojpeg");
-    assert!(!tried.last().unwrap().1, "the last point kept up: {tried:?}");
+    assert!(
+        !tried.last().unwrap().1,
+        "the last point kept up: {tried:?}"
+    );
     let capacity = &report["capacity"][0];
-    assert!(capacity["most_streams"].as_u64().unwrap() < 16, "{capacity}");
+    assert!(
+        capacity["most_streams"].as_u64().unwrap() < 16,
+        "{capacity}"
+    );
     let judged = report["judged"].as_array().unwrap().last().unwrap().clone();
     let why = judged["why_not"].to_string();
     assert!(why.contains("dropped") || why.contains("late"), "{judged}");

@@ -6,8 +6,8 @@
 //! run has several loads, each scenario's stage table and links to its
 //! flamegraphs. `--charts DIR` writes the charts alone, one .svg each.
 
-pub(crate) mod charts;
 pub mod camera_chart;
+pub(crate) mod charts;
 pub(crate) mod load_chart;
 pub(crate) mod page;
 mod verdict;

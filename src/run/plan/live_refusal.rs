@@ -2,7 +2,7 @@
 //! capacity sweep: flags that have no meaning in the mode asked for, each
 //! refused naming the flag.
 
-use super::{BenchPlan, EncodeMode, FramesOn, PlanError};
+use super::{BenchPlan, EncodeMode, PlanError};
 
 impl BenchPlan {
     /// A capacity sweep (several `--streams` or `--encoder`, or `--slo-ms`)
@@ -17,7 +17,10 @@ impl BenchPlan {
             Err(PlanError::new(flag, format!("{what}; {why}")))
         };
         if self.sweep.is_some() {
-            return refuse("--sweep", "leave --sweep out, or give one --streams and --encoder");
+            return refuse(
+                "--sweep",
+                "leave --sweep out, or give one --streams and --encoder",
+            );
         }
         if self.shard.is_sharded() || self.start_at.is_some() {
             return refuse(
@@ -56,13 +59,6 @@ impl BenchPlan {
                 "--frames sets the pool of frames encoded before the run (--encode pool); with \
                  --encode live every request makes and encodes its own frame, so leave --frames \
                  out",
-            ));
-        }
-        if frames.frames_on == FramesOn::Gpu {
-            return Err(PlanError::new(
-                "--frames-on",
-                "--frames-on gpu with --encode live is not built yet: live frames are made on \
-                 the CPU (leave --frames-on out)",
             ));
         }
         if !self.matrix.payloads.iter().any(|p| p.carries_image()) {
