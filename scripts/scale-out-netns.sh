@@ -48,14 +48,11 @@ for k in $(seq 0 $((shards - 1))); do
   ip netns exec "iwso-$k" tc qdisc add dev "iwso-n$k" root tbf rate "$rate" burst 64kb latency 50ms
 done
 
-"$imgwire" serve --rest-addr 0.0.0.0:0 --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 >"$out/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-  port=$(grep -o 'REST listening on [^ ]*' "$out/serve.log" | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$out/serve.log" >&2; exit 1; }
+. scripts/lib/serve.sh
+start_serve "$out/serve.log" "$imgwire" serve --rest-addr 0.0.0.0:0 \
+  --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 || exit 1
+server_pid=$SERVE_PID
+port=${SERVE_REST##*:}
 
 load=(--load closed --duration "$seconds" --warmup 3 --warmup-max 0 -c 8
   --sizes 720x1280 --content natural --payloads binary --protocols rest --quiet)

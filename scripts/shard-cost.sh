@@ -20,16 +20,11 @@ imgwire=$PWD/target/release/imgwire
 mkdir -p "$out"
 rm -f "$out"/*.json "$out/serve.log"
 
-"$imgwire" serve --rest-addr 127.0.0.1:0 --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 \
-  >"$out/serve.log" 2>&1 &
-server_pid=$!
+. scripts/lib/serve.sh
+start_serve "$out/serve.log" "$imgwire" serve --rest-addr 127.0.0.1:0 \
+  --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0
+server_pid=$SERVE_PID rest=$SERVE_REST grpc=$SERVE_GRPC
 trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  rest=$(grep -o 'REST listening on [^ ]*' "$out/serve.log" | awk '{print $4}' || true)
-  grpc=$(grep -o 'gRPC listening on [^ ]*' "$out/serve.log" | awk '{print $4}' || true)
-  [ -n "$rest" ] && [ -n "$grpc" ] && break
-  sleep 0.1
-done
 
 common=(bench --load closed -c "$concurrency" --duration "$seconds" --warmup 3 --warmup-max 0
   --rest-url "$rest" --grpc-url "$grpc" --quiet "$@")

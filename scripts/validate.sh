@@ -27,16 +27,11 @@ cargo build --release --quiet
 IMGWIRE=./target/release/imgwire
 
 # One imgwire server for every tool, on free ports.
-"$IMGWIRE" serve --rest-addr 127.0.0.1:0 --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 \
-  "${SERVE_ARGS[@]}" > "$OUT/serve.log" 2>&1 &
-SERVER=$!
+. scripts/lib/serve.sh
+start_serve "$OUT/serve.log" "$IMGWIRE" serve --rest-addr 127.0.0.1:0 \
+  --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 "${SERVE_ARGS[@]}"
+SERVER=$SERVE_PID REST=$SERVE_REST GRPC=$SERVE_GRPC
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  grep -q "gRPC listening on" "$OUT/serve.log" 2>/dev/null && break
-  sleep 0.1
-done
-REST="$(sed -n 's/^REST listening on //p' "$OUT/serve.log")"
-GRPC="$(sed -n 's/^gRPC listening on //p' "$OUT/serve.log")"
 echo "imgwire serve: REST $REST, gRPC $GRPC" >&2
 
 # headers_of FILE: the saved request's headers as repeated -H arguments.

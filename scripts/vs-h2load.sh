@@ -39,17 +39,12 @@ SERVER_ON=(); CLIENT_ON=()
 [ -n "${SERVER_CPUS:-}" ] && SERVER_ON=(taskset -c "$SERVER_CPUS")
 [ -n "${CLIENT_CPUS:-}" ] && CLIENT_ON=(taskset -c "$CLIENT_CPUS")
 
-"${SERVER_ON[@]}" ./target/release/imgwire serve --rest-addr 127.0.0.1:0 \
-  --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 --server-threads "$SERVER_THREADS" \
-  "${SERVE_ARGS[@]}" > "$OUT/serve.log" 2>&1 &
-SERVER=$!
+. scripts/lib/serve.sh
+start_serve "$OUT/serve.log" "${SERVER_ON[@]}" ./target/release/imgwire serve \
+  --rest-addr 127.0.0.1:0 --grpc-addr 127.0.0.1:0 --tcp-addr 127.0.0.1:0 \
+  --server-threads "$SERVER_THREADS" "${SERVE_ARGS[@]}"
+SERVER=$SERVE_PID REST=$SERVE_REST GRPC=$SERVE_GRPC
 trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  grep -q "gRPC listening on" "$OUT/serve.log" 2>/dev/null && break
-  sleep 0.1
-done
-REST="$(sed -n 's/^REST listening on //p' "$OUT/serve.log")"
-GRPC="$(sed -n 's/^gRPC listening on //p' "$OUT/serve.log")"
 echo "imgwire serve ($SERVER_THREADS threads${SERVER_CPUS:+, CPUs $SERVER_CPUS}):" \
   "REST $REST, gRPC $GRPC" >&2
 
