@@ -1,11 +1,11 @@
 //! The command line: one clap-derive `Cli`, ValueEnums for every choice.
 
 use crate::encoders::{EncoderKind, Subsampling};
-use crate::frame::{BadImages, Content, Size};
+use crate::frame::{Content, Size};
 use crate::protocol::Protocol;
 use crate::run::plan::{
-    available_cpus, protocols_or_default, BenchPlan, FramePlan, FrameSpec, FramesOn, MatrixPlan,
-    PlanError, SweepFactor, TargetKind, TargetPlan,
+    available_cpus, protocols_or_default, BenchPlan, FramesOn, MatrixPlan, PlanError, SweepFactor,
+    TargetKind, TargetPlan,
 };
 use crate::server::ServerDecoder;
 use crate::transport::ClientSettings;
@@ -17,6 +17,7 @@ use std::path::PathBuf;
 mod compare;
 mod encode;
 mod encode_mode;
+mod frames;
 mod load;
 mod merge;
 mod outputs;
@@ -337,14 +338,7 @@ impl BenchArgs {
     /// units converted, once; refused (`BenchPlan::check`, naming the flag)
     /// where it cannot run, before anything starts.
     pub fn plan(&self) -> Result<BenchPlan, PlanError> {
-        if self.encoder.len() > 1 && self.load.streams.is_empty() {
-            return Err(PlanError::new(
-                "--encoder",
-                "several --encoder values run the cameras of --streams once per encoder (the \
-                 capacity table); a run without --streams takes one encoder (give one, or add \
-                 --streams N --fps F)",
-            ));
-        }
+        self.check_encoders()?;
         let mut plan = self.resolve();
         let shard = self.shard.resolve()?;
         plan.run_id = self.shard.shared_run_id(&shard);
@@ -382,33 +376,7 @@ impl BenchArgs {
                 protocols_default,
             },
             load: self.load.plan(self.rest_pool.is_some()),
-            frames: FramePlan {
-                source: match &self.images {
-                    Some(dir) => FrameSpec::Files(dir.clone()),
-                    None => FrameSpec::Pattern {
-                        content: self.content,
-                        seed: self.seed,
-                    },
-                },
-                pool_size: self.frames.map(|n| n as usize),
-                bad_images: BadImages::skip_if(self.skip_bad_images),
-                frames_on: self.frames_on,
-                encoder: self
-                    .encoder
-                    .first()
-                    .copied()
-                    .unwrap_or(EncoderKind::Turbojpeg),
-                encode: crate::encoders::EncodeSettings {
-                    quality: self.quality,
-                    subsampling: self.subsampling,
-                },
-                mode: match (self.encode_mode.encode, self.load.streams.is_empty()) {
-                    (Some(mode), _) => mode,
-                    (None, false) => crate::run::plan::EncodeMode::Live,
-                    (None, true) => crate::run::plan::EncodeMode::Pool,
-                },
-                encode_threads: self.encode_mode.encode_threads.map(|n| n as usize),
-            },
+            frames: self.frame_plan(),
             client: ClientSettings {
                 max_message_bytes: server.max_message_bytes,
                 connect_timeout: std::time::Duration::from_secs(5),
