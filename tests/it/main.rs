@@ -14,6 +14,7 @@
 #[allow(dead_code)]
 #[path = "hardening/bombs.rs"]
 mod bombs;
+mod camera_outputs;
 mod cameras;
 #[allow(dead_code)]
 #[path = "v2_server/clients.rs"]

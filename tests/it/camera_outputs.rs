@@ -1,0 +1,103 @@
+//! What a camera run (`--streams N --fps F`) and a live-encode run give
+//! the outputs beyond the terminal line: the client's CPU split between its
+//! encoder threads and transport, the camera figures as CSV columns, a
+//! merge of two camera runs' reports, and `compare` of two camera runs.
+//! Every run is a real `bench` against the built-in servers on loopback.
+
+use crate::common;
+
+use common::serve_process::imgwire;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// A finished `bench` run: its JSON report (and where it was written), its
+/// CSV, and its terminal report.
+struct Run {
+    json: Value,
+    json_path: PathBuf,
+    csv: String,
+    tables: String,
+}
+
+/// Runs `bench` on 480x640 binary REST against the built-in servers with
+/// `args`, writing `DIR/NAME.json` and `DIR/NAME.csv`.
+fn bench(dir: &Path, name: &str, args: &[&str]) -> Run {
+    let json_path = dir.join(format!("{name}.json"));
+    let csv_path = dir.join(format!("{name}.csv"));
+    let out = imgwire()
+        .args(["bench", "--no-color", "--wide", "--warmup", "1"])
+        .args(["--warmup-max", "0", "--sizes", "480x640"])
+        .args(["--payloads", "binary", "--protocols", "rest"])
+        .args(["--export-json", json_path.to_str().unwrap()])
+        .args(["--export-csv", csv_path.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    Run {
+        json: serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap(),
+        json_path,
+        csv: std::fs::read_to_string(csv_path).unwrap(),
+        tables: String::from_utf8_lossy(&out.stdout).into_owned(),
+    }
+}
+
+/// A camera run of `streams` x `fps` for `duration` seconds.
+fn cameras(dir: &Path, name: &str, streams: u32, fps: u32, duration: &str) -> Run {
+    let (streams, fps) = (streams.to_string(), fps.to_string());
+    let args = ["--streams", &streams, "--fps", &fps, "--duration", duration];
+    bench(dir, name, &args)
+}
+
+/// The run's one scenario.
+fn scenario(report: &Value) -> &Value {
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 1, "{scenarios:?}");
+    &scenarios[0]
+}
+
+fn number(value: &Value) -> f64 {
+    value
+        .as_f64()
+        .unwrap_or_else(|| panic!("not a number: {value}"))
+}
+
+/// The client CPU object's encode and whole seconds, checked to add up
+/// with transport.
+fn encode_and_whole(run: &Run) -> (f64, f64) {
+    let cpu = &scenario(&run.json)["client_cpu"];
+    let (encode, whole) = (number(&cpu["encode_cpu_s"]), number(&cpu["cpu_s"]));
+    let transport = number(&cpu["transport_cpu_s"]);
+    assert!((encode + transport - whole).abs() < 1e-9, "{cpu}");
+    (encode, whole)
+}
+
+#[test]
+fn live_encoding_shows_in_the_clients_cpu_split_and_a_pool_shows_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let split = "Client CPU split: encoding frames ";
+    // Some 60 frames of 480x640 each: about 2 ms of encoding a frame, well
+    // over /proc's 10 ms tick per encoder thread.
+    let camera = cameras(dir.path(), "cameras", 2, 30, "1");
+    let live = bench(
+        dir.path(),
+        "live",
+        &["--encode", "live", "--bursts", "15", "-c", "4"],
+    );
+    for (run, what) in [(&camera, "cameras"), (&live, "--encode live")] {
+        let (encode, whole) = encode_and_whole(run);
+        assert!(
+            encode > 0.0 && encode <= whole,
+            "{what}: {encode} of {whole}"
+        );
+        assert!(run.tables.contains(split), "{}", run.tables);
+    }
+    let pool = bench(dir.path(), "pool", &["--bursts", "15", "-c", "4"]);
+    let (encode, whole) = encode_and_whole(&pool);
+    assert_eq!(encode, 0.0, "nothing is encoded during a pool's run");
+    assert!(whole > 0.0);
+    assert!(!pool.tables.contains(split), "{}", pool.tables);
+}
