@@ -101,3 +101,77 @@ fn live_encoding_shows_in_the_clients_cpu_split_and_a_pool_shows_none() {
     assert!(whole > 0.0);
     assert!(!pool.tables.contains(split), "{}", pool.tables);
 }
+
+/// A CSV with no quoted commas: its header, and its rows as header ->
+/// cell maps (each row as long as the header).
+fn csv_rows(text: &str) -> Vec<Vec<(String, String)>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let rows = lines.filter(|line| !line.contains('"')).map(|line| {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells.len(), header.len(), "{line}");
+        header
+            .iter()
+            .zip(cells)
+            .map(|(h, c)| (h.to_string(), c.to_string()))
+            .collect()
+    });
+    rows.collect()
+}
+
+fn cell<'a>(row: &'a [(String, String)], column: &str) -> &'a str {
+    let found = row.iter().find(|(h, _)| h == column);
+    &found.unwrap_or_else(|| panic!("no column {column}")).1
+}
+
+const CAMERA_COLUMNS: [&str; 10] = [
+    "camera_streams",
+    "camera_fps",
+    "camera_max_in_flight",
+    "camera_duration_s",
+    "frames_offered",
+    "frames_sent",
+    "frames_late",
+    "frames_dropped",
+    "frames_completed",
+    "sustained_frames_per_s",
+];
+
+#[test]
+fn a_camera_runs_csv_rows_carry_its_figures_and_other_runs_leave_them_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let camera = cameras(dir.path(), "cameras", 3, 10, "1.5");
+    let rows = csv_rows(&camera.csv);
+    assert!(
+        rows.len() > 5,
+        "a row per stage and the latency rows: {rows:?}"
+    );
+    let figures = &scenario(&camera.json)["cameras"];
+    for row in &rows {
+        let offered: u64 = cell(row, "frames_offered").parse().unwrap();
+        assert_eq!(offered, 3 * 10 * 3 / 2, "streams x fps x duration: {row:?}");
+        assert_eq!(cell(row, "camera_streams"), "3");
+        assert_eq!(cell(row, "camera_fps"), "10");
+        assert_eq!(cell(row, "camera_duration_s"), "1.5");
+        assert_eq!(cell(row, "camera_max_in_flight"), "1");
+        // The CSV says what the JSON says.
+        for (column, key) in [
+            ("frames_sent", "frames_sent"),
+            ("frames_late", "frames_late"),
+            ("frames_dropped", "frames_dropped"),
+            ("frames_completed", "frames_completed"),
+        ] {
+            assert_eq!(cell(row, column), figures[key].to_string(), "{column}");
+        }
+        let sustained: f64 = cell(row, "sustained_frames_per_s").parse().unwrap();
+        assert!((sustained - number(&figures["sustained_frames_per_s"])).abs() < 0.001);
+    }
+    let pool = bench(dir.path(), "pool", &["--bursts", "2", "-c", "2"]);
+    let rows = csv_rows(&pool.csv);
+    assert!(!rows.is_empty());
+    for row in &rows {
+        for column in CAMERA_COLUMNS {
+            assert_eq!(cell(row, column), "", "{column} of a bursts run: {row:?}");
+        }
+    }
+}
