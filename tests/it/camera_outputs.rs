@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::serve_process::imgwire;
+use common::serve_process::{imgwire, run_failing, run_ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -174,4 +174,98 @@ fn a_camera_runs_csv_rows_carry_its_figures_and_other_runs_leave_them_empty() {
             assert_eq!(cell(row, column), "", "{column} of a bursts run: {row:?}");
         }
     }
+}
+
+/// Shard `index` of 2 of a camera run (run id `cams`) at `fps`.
+fn camera_shard(dir: &Path, index: usize, streams: u32, fps: u32) -> Run {
+    let shard = format!("{index}/2");
+    let (streams, fps) = (streams.to_string(), fps.to_string());
+    let args = [
+        "--shard",
+        &shard,
+        "--run-id",
+        "cams",
+        "--streams",
+        &streams,
+        "--fps",
+        &fps,
+        "--duration",
+        "1",
+    ];
+    bench(dir, &format!("shard{index}-{fps}"), &args)
+}
+
+fn count(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a count: {value}"))
+}
+
+#[test]
+fn merged_camera_shards_sum_their_streams_frames_and_sustained_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = [0, 1].map(|i| camera_shard(dir.path(), i, 3, 20));
+    let parts: Vec<&Value> = shards
+        .iter()
+        .map(|s| &scenario(&s.json)["cameras"])
+        .collect();
+    // --streams 3 over 2 shards: 2 and 1, each at the full 20 fps.
+    assert_eq!(count(&parts[0]["streams"]), 2, "{}", parts[0]);
+    assert_eq!(count(&parts[1]["streams"]), 1, "{}", parts[1]);
+    assert_eq!(count(&parts[0]["frames_offered"]), 40, "{}", parts[0]);
+    let merged_path = dir.path().join("merged.json");
+    let paths = shards.each_ref().map(|s| s.json_path.to_str().unwrap());
+    run_ok(&[
+        "merge",
+        paths[0],
+        paths[1],
+        "--export-json",
+        merged_path.to_str().unwrap(),
+    ]);
+    let merged: Value = serde_json::from_slice(&std::fs::read(&merged_path).unwrap()).unwrap();
+    let cams = &scenario(&merged)["cameras"];
+    assert_eq!(count(&cams["streams"]), 3, "{cams}");
+    assert_eq!(cams["fps"], 20.0);
+    assert_eq!(cams["duration_s"], 1.0);
+    assert_eq!(count(&cams["max_in_flight"]), 1);
+    for key in [
+        "frames_offered",
+        "frames_sent",
+        "frames_late",
+        "frames_dropped",
+        "frames_completed",
+    ] {
+        let sum: u64 = parts.iter().map(|p| count(&p[key])).sum();
+        assert_eq!(count(&cams[key]), sum, "{key}: {cams}");
+    }
+    assert_eq!(
+        count(&cams["frames_offered"]),
+        3 * 20,
+        "streams x fps x duration"
+    );
+    let sustained: f64 = parts
+        .iter()
+        .map(|p| number(&p["sustained_frames_per_s"]))
+        .sum();
+    assert!((number(&cams["sustained_frames_per_s"]) - sustained).abs() < 1e-9);
+    assert_eq!(
+        count(&cams["frames_completed"]),
+        count(&scenario(&merged)["requests"])
+    );
+}
+
+#[test]
+fn camera_shards_at_different_fps_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        camera_shard(dir.path(), 0, 2, 20),
+        camera_shard(dir.path(), 1, 2, 30),
+    );
+    let paths = [&a, &b].map(|s| s.json_path.to_str().unwrap());
+    let err = run_failing(&["merge", paths[0], paths[1]]);
+    assert!(
+        err.contains("--fps 30") && err.contains("--fps 20"),
+        "{err}"
+    );
+    assert!(err.contains("share --fps"), "{err}");
 }

@@ -8,7 +8,8 @@ impl BenchPlan {
     /// Cuts the plan down to `shard`'s share: every concurrency level (bursts'
     /// requests, closed load's workers), `--requests` and `--rate` split
     /// across the shards (whole counts with the remainder to the first
-    /// shards), and generated frames seeded per shard. Refused where a shard
+    /// shards), or a camera run's `--streams` (each at the full `--fps`),
+    /// and generated frames seeded per shard. Refused where a shard
     /// would get nothing, and for the burst load, whose bursts could not
     /// start together across machines.
     pub fn take_share(&mut self, shard: Shard) -> Result<(), PlanError> {
@@ -27,14 +28,24 @@ impl BenchPlan {
                 .map(|part| part as usize)
                 .map_err(|e| PlanError::new(flag, e.to_string()))
         };
-        self.set_concurrency(split(self.load.concurrency, "--concurrency")?);
-        self.load.concurrency_levels = (self.load.concurrency_levels.iter())
-            .map(|&level| split(level, "--concurrency"))
-            .collect::<Result<_, _>>()?;
+        if let Some(cameras) = &mut self.load.cameras {
+            // Cameras split by whole streams, each at the full --fps; the
+            // connections and the rate follow the shard's streams.
+            cameras.streams = split(cameras.streams, "--streams")?;
+            let cameras = *cameras;
+            self.set_concurrency(cameras.connections());
+            self.load.concurrency_levels = vec![cameras.connections()];
+            self.load.rate_per_s = Some(cameras.streams as f64 * cameras.fps);
+        } else {
+            self.set_concurrency(split(self.load.concurrency, "--concurrency")?);
+            self.load.concurrency_levels = (self.load.concurrency_levels.iter())
+                .map(|&level| split(level, "--concurrency"))
+                .collect::<Result<_, _>>()?;
+            self.load.rate_per_s = self.load.rate_per_s.map(|rate| split_rate(rate, &shard));
+        }
         if let Some(LoadStop::Requests(n)) = self.load.stop {
             self.load.stop = Some(LoadStop::Requests(split(n, "--requests")?));
         }
-        self.load.rate_per_s = self.load.rate_per_s.map(|rate| split_rate(rate, &shard));
         if let FrameSpec::Pattern { seed, .. } = &mut self.frames.source {
             *seed = shard_seed(*seed, &shard);
         }
@@ -84,6 +95,30 @@ mod tests {
             })
             .sum();
         assert!((rates - 300.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn camera_streams_split_and_each_shard_runs_its_own_at_the_full_fps() {
+        let cameras = ["--streams", "5", "--fps", "30", "--max-in-flight", "2"];
+        let parts: Vec<_> = (0..2)
+            .map(|i| share(&cameras, &format!("{i}/2")).unwrap())
+            .collect();
+        let streams: Vec<usize> = (parts.iter())
+            .map(|p| p.load.cameras.unwrap().streams)
+            .collect();
+        assert_eq!(streams, [3, 2]);
+        for (part, streams) in parts.iter().zip(streams) {
+            assert_eq!(part.load.cameras.unwrap().fps, 30.0);
+            assert_eq!(
+                part.load.concurrency,
+                streams * 2,
+                "a connection per frame in flight"
+            );
+            assert_eq!(part.load.concurrency_levels, [streams * 2]);
+            assert_eq!(part.load.rate_per_s, Some(streams as f64 * 30.0));
+        }
+        let few = share(&["--streams", "1", "--fps", "30"], "1/2").unwrap_err();
+        assert!(few.contains("--streams"), "{few}");
     }
 
     #[test]
