@@ -20,14 +20,20 @@ struct Run {
     tables: String,
 }
 
-/// Runs `bench` on 480x640 binary REST against the built-in servers with
-/// `args`, writing `DIR/NAME.json` and `DIR/NAME.csv`.
+/// Runs `bench` on binary REST (480x640 unless `args` give `--sizes`)
+/// against the built-in servers with `args`, writing `DIR/NAME.json` and
+/// `DIR/NAME.csv`.
 fn bench(dir: &Path, name: &str, args: &[&str]) -> Run {
     let json_path = dir.join(format!("{name}.json"));
     let csv_path = dir.join(format!("{name}.csv"));
+    let size = match args.contains(&"--sizes") {
+        true => &[][..],
+        false => &["--sizes", "480x640"][..],
+    };
     let out = imgwire()
         .args(["bench", "--no-color", "--wide", "--warmup", "1"])
-        .args(["--warmup-max", "0", "--sizes", "480x640"])
+        .args(["--warmup-max", "0"])
+        .args(size)
         .args(["--payloads", "binary", "--protocols", "rest"])
         .args(["--export-json", json_path.to_str().unwrap()])
         .args(["--export-csv", csv_path.to_str().unwrap()])
@@ -268,4 +274,95 @@ fn camera_shards_at_different_fps_are_not_merged() {
         "{err}"
     );
     assert!(err.contains("share --fps"), "{err}");
+}
+
+/// Whether a camera run kept up, from its own counts: no frame dropped,
+/// none late, every one sent answered.
+fn kept_up(cams: &Value) -> bool {
+    let n = |key: &str| count(&cams[key]);
+    n("frames_dropped") == 0 && n("frames_late") == 0 && n("frames_completed") == n("frames_sent")
+}
+
+/// `imgwire compare A B EXTRA --export-json DIR/compare.json`: its text
+/// and its JSON.
+fn compare(dir: &Path, [a, b]: [&Run; 2], extra: &[&str]) -> (String, Value) {
+    let json = dir.join("compare.json");
+    let paths = [a, b].map(|r| r.json_path.to_str().unwrap());
+    let mut args = vec!["compare", paths[0], paths[1]];
+    args.extend(extra);
+    args.extend(["--export-json", json.to_str().unwrap()]);
+    let text = run_ok(&args);
+    (
+        text,
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap(),
+    )
+}
+
+#[test]
+fn compare_sets_two_camera_runs_side_by_side_and_says_which_kept_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let easy = cameras(dir.path(), "easy", 2, 5, "1");
+    // 6 x 30 fps of 1080x1920 on one encoder thread: more than it encodes.
+    let overloaded = [
+        "--sizes",
+        "1080x1920",
+        "--streams",
+        "6",
+        "--fps",
+        "30",
+        "--duration",
+        "1",
+        "--encode-threads",
+        "1",
+        "--server-decoder",
+        "none",
+    ];
+    let hard = bench(dir.path(), "hard", &overloaded);
+    let (text, comparison) = compare(dir.path(), [&easy, &hard], &["--match", "payload,protocol"]);
+    let pair = &comparison["scenarios"][0]["cameras"];
+    let (a, b) = (
+        &scenario(&easy.json)["cameras"],
+        &scenario(&hard.json)["cameras"],
+    );
+    assert_eq!((&pair["a"], &pair["b"]), (a, b));
+    assert!(
+        !kept_up(b),
+        "one encoder thread kept up with 180 frames/s: {b}"
+    );
+    assert_eq!(pair["kept_up"], serde_json::json!([kept_up(a), kept_up(b)]));
+    let sustained = |c: &Value| number(&c["sustained_frames_per_s"]);
+    let (sa, sb) = (sustained(a), sustained(b));
+    let change = number(&pair["sustained_change_percent"]);
+    assert!((change - (sb / sa - 1.0) * 100.0).abs() < 1e-6, "{pair}");
+    let counts = format!(
+        "frames offered 10 -> 180, sent {} -> {}, late {} -> {}, dropped {} -> {}",
+        a["frames_sent"],
+        b["frames_sent"],
+        a["frames_late"],
+        b["frames_late"],
+        a["frames_dropped"],
+        b["frames_dropped"]
+    );
+    assert!(text.contains(&counts), "{counts} in {text}");
+    let loads = "cameras: A 2 x 5 fps for 1 s, B 6 x 30 fps for 1 s";
+    assert!(text.contains(loads), "{text}");
+    let sustained = format!("sustained {sa:.1} -> {sb:.1} frames/s ({change:+.1} %); ");
+    assert!(text.contains(&sustained), "{sustained} in {text}");
+    let verdict = match kept_up(a) {
+        true => "A kept up, B did not (",
+        false => "neither kept up (",
+    };
+    assert!(text.contains(verdict), "{verdict} in {text}");
+}
+
+#[test]
+fn runs_without_cameras_compare_without_camera_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bench(dir.path(), "pool", &["--bursts", "2", "-c", "2"]);
+    let (text, comparison) = compare(dir.path(), [&pool, &pool], &[]);
+    assert!(
+        comparison["scenarios"][0]["cameras"].is_null(),
+        "{comparison}"
+    );
+    assert!(!text.contains("cameras:"), "{text}");
 }
