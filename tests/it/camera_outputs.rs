@@ -12,20 +12,22 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 /// A finished `bench` run: its JSON report (and where it was written), its
-/// CSV, and its terminal report.
+/// CSV, its terminal report and its Markdown page.
 struct Run {
     json: Value,
     json_path: PathBuf,
     csv: String,
     tables: String,
+    markdown: String,
 }
 
 /// Runs `bench` on binary REST (480x640 unless `args` give `--sizes`)
-/// against the built-in servers with `args`, writing `DIR/NAME.json` and
-/// `DIR/NAME.csv`.
+/// against the built-in servers with `args`, writing `DIR/NAME.json`,
+/// `DIR/NAME.csv` and `DIR/NAME.md`.
 fn bench(dir: &Path, name: &str, args: &[&str]) -> Run {
     let json_path = dir.join(format!("{name}.json"));
     let csv_path = dir.join(format!("{name}.csv"));
+    let markdown = dir.join(format!("{name}.md"));
     let size = match args.contains(&"--sizes") {
         true => &[][..],
         false => &["--sizes", "480x640"][..],
@@ -37,6 +39,7 @@ fn bench(dir: &Path, name: &str, args: &[&str]) -> Run {
         .args(["--payloads", "binary", "--protocols", "rest"])
         .args(["--export-json", json_path.to_str().unwrap()])
         .args(["--export-csv", csv_path.to_str().unwrap()])
+        .args(["--export-markdown", markdown.to_str().unwrap()])
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -48,6 +51,7 @@ fn bench(dir: &Path, name: &str, args: &[&str]) -> Run {
         json_path,
         csv: std::fs::read_to_string(csv_path).unwrap(),
         tables: String::from_utf8_lossy(&out.stdout).into_owned(),
+        markdown: std::fs::read_to_string(markdown).unwrap(),
     }
 }
 
@@ -100,12 +104,14 @@ fn live_encoding_shows_in_the_clients_cpu_split_and_a_pool_shows_none() {
             "{what}: {encode} of {whole}"
         );
         assert!(run.tables.contains(split), "{}", run.tables);
+        assert!(run.markdown.contains(split), "{}", run.markdown);
     }
     let pool = bench(dir.path(), "pool", &["--bursts", "15", "-c", "4"]);
     let (encode, whole) = encode_and_whole(&pool);
     assert_eq!(encode, 0.0, "nothing is encoded during a pool's run");
     assert!(whole > 0.0);
     assert!(!pool.tables.contains(split), "{}", pool.tables);
+    assert!(!pool.markdown.contains(split), "{}", pool.markdown);
 }
 
 /// A CSV with no quoted commas: its header, and its rows as header ->
