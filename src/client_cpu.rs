@@ -3,9 +3,12 @@
 //! server, link relays and trace receiver (`server-*`, `link-*`,
 //! `traces-*`) used in it, as a share of
 //! the cores the client could use, so a report can say when the client,
-//! not the server, may be the limit.
+//! not the server, may be the limit; and of that, the part the `--encode
+//! live` encoder threads (`encode-*`) used making and encoding frames,
+//! the rest being transport (sending, receiving, (de)serialising, timing).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Above this share of its cores the client is called saturated: its own
@@ -17,12 +20,18 @@ pub const SATURATED_SHARE: f64 = 0.9;
 /// `--collect-traces` receiver's (`server_trace`).
 pub const NOT_CLIENT_THREADS: [&str; 3] = ["server-", "link-", "traces-"];
 
+/// Name prefix of the `--encode live` encoder threads (`run::live_encode`),
+/// which make and encode the frames: the client's encoding.
+pub const ENCODE_THREADS: [&str; 1] = ["encode-"];
+
 /// A reading of the process's CPU clock, of each thread that is not the
-/// client's, and of the wall clock, together.
+/// client's, of the encoder threads together, and of the wall clock.
 #[derive(Clone, Debug)]
 pub struct CpuMark {
     cpu: Duration,
     others: HashMap<u32, Duration>,
+    /// Every encoder thread's CPU time so far, the ended ones' included.
+    encode: Duration,
     wall: Instant,
 }
 
@@ -36,6 +45,10 @@ pub struct ClientCpu {
     /// CPU seconds the built-in server's and relays' threads used in the
     /// same window, on the same cores (0 against a server elsewhere).
     pub in_process_server_cpu_s: f64,
+    /// The part of `cpu_s` the encoder threads used making and encoding
+    /// frames (`--encode live`, cameras); 0 when the frames were encoded
+    /// before the run (`--encode pool`). The rest is transport.
+    pub encode_cpu_s: f64,
     /// The window's wall seconds.
     pub wall_s: f64,
     /// Cores the process could run on.
@@ -45,9 +58,13 @@ pub struct ClientCpu {
 impl CpuMark {
     /// Now.
     pub fn now() -> CpuMark {
+        let cpu = process_cpu_time();
+        let [others, encoders] = threads_cpu_time([&NOT_CLIENT_THREADS, &ENCODE_THREADS]);
+        let encode = lock_ended().total(&encoders);
         CpuMark {
-            cpu: process_cpu_time(),
-            others: threads_cpu_time(&NOT_CLIENT_THREADS),
+            cpu,
+            others,
+            encode,
             wall: Instant::now(),
         }
     }
@@ -61,9 +78,17 @@ impl CpuMark {
             .map(|(tid, now)| now.saturating_sub(self.others.get(tid).copied().unwrap_or_default()))
             .sum();
         let process = later.cpu.saturating_sub(self.cpu);
+        let client = process.saturating_sub(others);
         ClientCpu {
-            cpu_s: process.saturating_sub(others).as_secs_f64(),
+            cpu_s: client.as_secs_f64(),
             in_process_server_cpu_s: others.min(process).as_secs_f64(),
+            // /proc's ticks and getrusage's clock differ by a tick at most:
+            // never more than the client's whole.
+            encode_cpu_s: later
+                .encode
+                .saturating_sub(self.encode)
+                .min(client)
+                .as_secs_f64(),
             wall_s: later.wall.duration_since(self.wall).as_secs_f64(),
             cores: cores.max(1),
         }
@@ -79,6 +104,12 @@ impl ClientCpu {
         }
     }
 
+    /// The client's CPU seconds outside the encoder threads: sending,
+    /// receiving, (de)serialising and timing the requests.
+    pub fn transport_cpu_s(&self) -> f64 {
+        (self.cpu_s - self.encode_cpu_s).max(0.0)
+    }
+
     /// Whether the client used more than [`SATURATED_SHARE`] of its cores.
     pub fn saturated(&self) -> bool {
         self.share_of_cores() > SATURATED_SHARE
@@ -88,8 +119,10 @@ impl ClientCpu {
 impl serde::Serialize for ClientCpu {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut fields = serializer.serialize_struct("ClientCpu", 6)?;
+        let mut fields = serializer.serialize_struct("ClientCpu", 8)?;
         fields.serialize_field("cpu_s", &self.cpu_s)?;
+        fields.serialize_field("encode_cpu_s", &self.encode_cpu_s)?;
+        fields.serialize_field("transport_cpu_s", &self.transport_cpu_s())?;
         fields.serialize_field("in_process_server_cpu_s", &self.in_process_server_cpu_s)?;
         fields.serialize_field("wall_s", &self.wall_s)?;
         fields.serialize_field("cores", &self.cores)?;
@@ -105,22 +138,98 @@ pub fn process_cpu_time() -> Duration {
 }
 
 /// User plus system CPU time of each thread of this process whose name
-/// starts with one of `prefixes`, by thread id (from /proc; empty where
-/// /proc cannot be read).
-pub fn threads_cpu_time(prefixes: &[&str]) -> HashMap<u32, Duration> {
+/// starts with one of a group's prefixes, by thread id, one map per group,
+/// from one pass over /proc (empty where /proc cannot be read).
+pub fn threads_cpu_time<const N: usize>(groups: [&[&str]; N]) -> [HashMap<u32, Duration>; N] {
+    let mut found: [HashMap<u32, Duration>; N] = std::array::from_fn(|_| HashMap::new());
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return HashMap::new();
+        return found;
     };
-    tasks
-        .flatten()
-        .filter_map(|task| {
-            let tid: u32 = task.file_name().to_str()?.parse().ok()?;
-            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
-            prefixes.iter().find(|p| name.starts_with(*p))?;
-            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
-            Some((tid, stat_cpu_time(&stat)?))
-        })
-        .collect()
+    for task in tasks.flatten() {
+        let Some(tid) = task.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        let Ok(name) = std::fs::read_to_string(task.path().join("comm")) else {
+            continue;
+        };
+        let Some(group) = groups
+            .iter()
+            .position(|prefixes| prefixes.iter().any(|p| name.starts_with(p)))
+        else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(task.path().join("stat"));
+        if let Some(cpu) = stat.ok().and_then(|stat| stat_cpu_time(&stat)) {
+            found[group].insert(tid, cpu);
+        }
+    }
+    found
+}
+
+/// The CPU time each encoder thread used over its life, left by the thread
+/// as it ends (its /proc entry goes with it), so a window still counts an
+/// encoder that ended inside it.
+#[derive(Debug, Default)]
+struct EndedThreads {
+    by_tid: BTreeMap<u32, Duration>,
+    /// Ended threads whose id a later encoder thread took.
+    reused: Duration,
+}
+
+static ENDED_ENCODERS: Mutex<EndedThreads> = Mutex::new(EndedThreads {
+    by_tid: BTreeMap::new(),
+    reused: Duration::ZERO,
+});
+
+fn lock_ended() -> std::sync::MutexGuard<'static, EndedThreads> {
+    ENDED_ENCODERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl EndedThreads {
+    /// Every encoder thread's CPU time so far: the ended ones', and the
+    /// live ones' (`alive`, from /proc; an ended thread still listed there
+    /// counts once, as it left itself).
+    fn total(&self, alive: &HashMap<u32, Duration>) -> Duration {
+        let alive: Duration = (alive.iter())
+            .filter(|(tid, _)| !self.by_tid.contains_key(tid))
+            .map(|(_, cpu)| *cpu)
+            .sum();
+        self.reused + self.by_tid.values().sum::<Duration>() + alive
+    }
+
+    /// A new thread took id `tid`: an ended one's time under it is kept
+    /// aside, so the new thread's is read from /proc.
+    fn reuse(&mut self, tid: u32) {
+        if let Some(cpu) = self.by_tid.remove(&tid) {
+            self.reused += cpu;
+        }
+    }
+}
+
+/// Held by an encoder thread over its life (`run::live_encode`): when the
+/// thread ends, even by a panic, it leaves the thread's CPU time, so
+/// [`CpuMark::since`] counts the encoding the thread did in the window.
+pub struct EncoderThreadCpu {
+    tid: u32,
+}
+
+impl EncoderThreadCpu {
+    /// Called first thing on the encoder thread.
+    pub fn start() -> EncoderThreadCpu {
+        // SAFETY: gettid only returns the calling thread's id.
+        let tid = unsafe { libc::gettid() } as u32;
+        lock_ended().reuse(tid);
+        EncoderThreadCpu { tid }
+    }
+}
+
+impl Drop for EncoderThreadCpu {
+    fn drop(&mut self) {
+        let cpu = thread_cpu_time();
+        lock_ended().by_tid.insert(self.tid, cpu);
+    }
 }
 
 /// utime + stime of a `/proc/.../stat` line (fields 14 and 15, in clock
@@ -194,6 +303,7 @@ mod tests {
         let busy = ClientCpu {
             cpu_s: 1.9,
             in_process_server_cpu_s: 0.0,
+            encode_cpu_s: 0.0,
             wall_s: 1.0,
             cores: 2,
         };
@@ -202,6 +312,7 @@ mod tests {
         let idle = ClientCpu {
             cpu_s: 0.5,
             in_process_server_cpu_s: 1.4,
+            encode_cpu_s: 0.0,
             wall_s: 1.0,
             cores: 2,
         };
@@ -210,6 +321,7 @@ mod tests {
             ClientCpu {
                 cpu_s: 1.0,
                 in_process_server_cpu_s: 0.0,
+                encode_cpu_s: 0.0,
                 wall_s: 0.0,
                 cores: 1
             }
@@ -240,6 +352,71 @@ mod tests {
             used.in_process_server_cpu_s <= used.wall_s + 0.02,
             "{used:?}"
         );
+    }
+
+    #[test]
+    fn transport_is_the_clients_cpu_less_the_encoders() {
+        let live = ClientCpu {
+            cpu_s: 1.5,
+            in_process_server_cpu_s: 0.7,
+            encode_cpu_s: 1.2,
+            wall_s: 1.0,
+            cores: 2,
+        };
+        assert!((live.transport_cpu_s() - 0.3).abs() < 1e-12);
+        let json = serde_json::to_value(live).unwrap();
+        assert_eq!(json["encode_cpu_s"], 1.2);
+        assert!((json["transport_cpu_s"].as_f64().unwrap() - 0.3).abs() < 1e-12);
+        // The share and saturation stay the client's whole, encoders included.
+        assert!((json["share_of_cores"].as_f64().unwrap() - 0.75).abs() < 1e-12);
+        let odd = ClientCpu {
+            encode_cpu_s: 1.6,
+            ..live
+        };
+        assert_eq!(odd.transport_cpu_s(), 0.0, "never below zero");
+    }
+
+    #[test]
+    fn ended_encoders_count_once_and_a_reused_id_keeps_the_old_time() {
+        let ms = Duration::from_millis;
+        let mut ended = EndedThreads::default();
+        let alive = HashMap::from([(7, ms(30)), (8, ms(50))]);
+        assert_eq!(ended.total(&alive), ms(80));
+        // Thread 8 ends having used 55 ms; /proc may still list it.
+        ended.by_tid.insert(8, ms(55));
+        assert_eq!(ended.total(&alive), ms(85));
+        assert_eq!(ended.total(&HashMap::from([(7, ms(30))])), ms(85));
+        // A new thread takes id 8: the old time stays, the new one adds.
+        ended.reuse(8);
+        let alive = HashMap::from([(7, ms(30)), (8, ms(4))]);
+        assert_eq!(ended.total(&alive), ms(89));
+    }
+
+    #[test]
+    fn an_encoder_that_ends_inside_the_window_is_still_counted() {
+        let mark = CpuMark::now();
+        let spin = |name: &str, encoder: bool| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let _cpu = encoder.then(EncoderThreadCpu::start);
+                    spin_for_cpu(Duration::from_millis(150));
+                })
+                .unwrap()
+        };
+        spin("encode-cpu-test", true).join().unwrap();
+        let with_encoder = mark.since(1);
+        // The thread is gone from /proc: only what it left counts it.
+        assert!(with_encoder.encode_cpu_s >= 0.14, "{with_encoder:?}");
+        assert!(
+            with_encoder.encode_cpu_s <= with_encoder.cpu_s,
+            "{with_encoder:?}"
+        );
+        let mark = CpuMark::now();
+        spin("transport-cpu-test", false).join().unwrap();
+        let without = mark.since(1);
+        assert!(without.cpu_s >= 0.14, "{without:?}");
+        assert!(without.encode_cpu_s < 0.01, "{without:?}");
     }
 
     #[test]

@@ -116,6 +116,8 @@ pub struct ScenarioChange {
     /// `--infer-ms`), by name: not compared.
     pub stages_only_in_a: Vec<String>,
     pub stages_only_in_b: Vec<String>,
+    /// Both runs' camera figures where both ran cameras (`--streams`).
+    pub cameras: Option<super::CameraChange>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -259,6 +261,7 @@ fn scenario_change(a: &Scenario, b: &Scenario) -> ScenarioChange {
         stages,
         stages_only_in_a: stages_missing_from(a, b),
         stages_only_in_b: stages_missing_from(b, a),
+        cameras: super::CameraChange::between(a.cameras, b.cameras),
     }
 }
 

@@ -85,6 +85,9 @@ pub struct Scenario {
     pub burst_ns: Vec<u64>,
     pub stages: BTreeMap<String, Stage>,
     pub stage_burst_means_ns: BTreeMap<String, Vec<u64>>,
+    /// A camera run's figures (`--streams`; null or absent otherwise).
+    #[serde(default)]
+    pub cameras: Option<crate::report::cameras::CameraFigures>,
 }
 
 /// Bytes per request.

@@ -2,12 +2,14 @@
 //! by side. Scenarios match on size, payload and protocol (or the fields
 //! `--match` names); for each, B's burst mean and stage means against A's,
 //! with the bootstrap interval of the change over both runs' bursts, and
-//! whether the change is larger than the noise; every setting that differs
+//! whether the change is larger than the noise, and two camera runs'
+//! frame counts and sustained rates; every setting that differs
 //! is named, runs that do not compare are warned about. `--fail-if-slower
 //! PCT` turns a regression into exit code [`EXIT_SLOWER`], and a comparison
 //! it could not make into [`EXIT_NOT_COMPARED`]; `--export-json PATH`
 //! writes the comparison for machines.
 
+mod cameras;
 mod change;
 mod context;
 mod input;
@@ -15,6 +17,7 @@ mod render;
 
 use crate::output::OutputPath;
 use anyhow::Result;
+pub use cameras::CameraChange;
 pub use change::{Change, MatchField, ScenarioChange, StageChange, Verdict};
 pub use context::Difference;
 pub use input::InputError;

@@ -1,7 +1,7 @@
 //! The comparison as text: which files, every setting that differs and
 //! why the runs may not compare, then per matched scenario its burst mean
-//! in A and B with the change and its interval, bytes per request, a row
-//! per stage, then the scenarios not compared, the drift note and the
+//! in A and B with the change and its interval, bytes per request, a
+//! camera run's frames and sustained rate, a row per stage, then the scenarios not compared, the drift note and the
 //! --fail-if-slower outcome.
 
 use super::change::{Change, ScenarioChange};
@@ -129,6 +129,12 @@ fn scenario_lines(s: &ScenarioChange) -> String {
         percent_change(s.wire_sent_bytes),
     );
     out.push_str(&wrap(&bytes, "    "));
+    if let Some(cameras) = &s.cameras {
+        let [load, counts, sustained] = cameras.lines();
+        out.push_str(&wrap(&format!("  {load}"), "    "));
+        out.push_str(&wrap(&format!("    {counts}"), "      "));
+        out.push_str(&wrap(&format!("    {sustained}"), "      "));
+    }
     if s.errors != [0, 0] {
         let _ = writeln!(
             out,

@@ -1,11 +1,12 @@
 //! What makes shards one run, checked before anything is added: the same
 //! shard count, each index once, one run id, the same settings (less what
-//! differs by design from shard to shard) and the same scenarios in the
-//! same order. A refusal is one line naming the difference, the files and
+//! differs by design from shard to shard), the same scenarios in the
+//! same order, and cameras at one `--fps` and `--max-in-flight`. A refusal is one line naming the difference, the files and
 //! the flag that fixes it; what a merge can go on with (missing shards, a
 //! run stopped early, another build) is a warning.
 
 use super::input::ShardInput;
+use crate::report::cameras::CameraFigures;
 use anyhow::{bail, Result};
 use serde_json::Value;
 
@@ -67,6 +68,7 @@ pub fn check(shards: &mut [ShardInput]) -> Result<Vec<String>> {
         same_run(first, shard)?;
         same_settings(first, shard)?;
         same_scenarios(first, shard)?;
+        same_cameras(first, shard)?;
     }
     Ok(warnings(shards, count))
 }
@@ -129,6 +131,36 @@ fn same_scenarios(first: &ShardInput, shard: &ShardInput) -> Result<()> {
             first.origin,
             a.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// A camera run's shards each run their share of the streams at the same
+/// `--fps` and `--max-in-flight`: the merged streams are their sum, which
+/// only means one thing where every stream ran alike.
+fn same_cameras(first: &ShardInput, shard: &ShardInput) -> Result<()> {
+    let pairs = first.report.scenarios.iter().zip(&shard.report.scenarios);
+    for (a, b) in pairs {
+        let describe = |c: Option<CameraFigures>| match c {
+            Some(c) => format!("--fps {} --max-in-flight {}", c.fps, c.max_in_flight),
+            None => "no cameras".to_string(),
+        };
+        let (x, y) = (a.load.cameras, b.load.cameras);
+        let alike = match (x, y) {
+            (Some(x), Some(y)) => x.fps == y.fps && x.max_in_flight == y.max_in_flight,
+            (x, y) => x.is_none() && y.is_none(),
+        };
+        if !alike {
+            bail!(
+                "{} ran {} with {}, {} with {}: the shards of one camera run share --fps and \
+                 --max-in-flight (only --shard differs)",
+                shard.origin,
+                a.label(),
+                describe(y),
+                first.origin,
+                describe(x)
+            );
+        }
     }
     Ok(())
 }

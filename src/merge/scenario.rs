@@ -1,9 +1,11 @@
 //! One scenario of every shard made into one: counts summed, percentiles
 //! from the summed histograms (never averaged), means weighted by their
 //! counts, maxima the largest, throughput the shards' sum, and the window
-//! figures from the windows aligned by index.
+//! figures from the windows aligned by index; a camera run's counts
+//! summed over the shards' streams.
 
 use super::windows;
+use crate::report::cameras::CameraFigures;
 use crate::report::histogram::{add, decode, encode, LATENCY, LATENCY_CORRECTED};
 use crate::report::interval::{as_f64, bootstrap_mean_ci};
 use crate::report::load_figures::{Latency, LoadFigures};
@@ -81,8 +83,7 @@ pub fn merge(parts: &[&ScenarioReport]) -> Result<ScenarioReport> {
             latency,
             windows,
             latency_corrected_histogram: None,
-            // Shards' camera counts are not merged yet.
-            cameras: None,
+            cameras: cameras(parts),
         },
         ..first.clone()
     };
@@ -238,6 +239,30 @@ fn bytes(parts: &[&ScenarioReport]) -> ByteCounts {
         server_wire_sent_bytes: server(&|b| b.server_wire_sent_bytes),
         wire_overhead_percent: weighted(&|b| b.wire_overhead_percent),
     }
+}
+
+/// A camera run's figures over every shard's streams: streams, counts and
+/// sustained frames a second summed (the shards ran at the same time),
+/// `--fps` and `--max-in-flight` the shards' (`checks` refuses shards
+/// that differ in them), the duration the longest shard's. None unless
+/// every shard ran cameras.
+fn cameras(parts: &[&ScenarioReport]) -> Option<CameraFigures> {
+    let all: Vec<CameraFigures> = parts
+        .iter()
+        .map(|p| p.load.cameras)
+        .collect::<Option<_>>()?;
+    let sum = |count: fn(&CameraFigures) -> usize| all.iter().map(count).sum::<usize>();
+    Some(CameraFigures {
+        streams: sum(|c| c.streams),
+        duration_s: all.iter().map(|c| c.duration_s).fold(0.0, f64::max),
+        frames_offered: sum(|c| c.frames_offered),
+        frames_sent: sum(|c| c.frames_sent),
+        frames_late: sum(|c| c.frames_late),
+        frames_dropped: sum(|c| c.frames_dropped),
+        frames_completed: sum(|c| c.frames_completed),
+        sustained_frames_per_s: all.iter().map(|c| c.sustained_frames_per_s).sum(),
+        ..*all.first()?
+    })
 }
 
 /// Stable when every shard's warm-up was; unstable when any one's was not.

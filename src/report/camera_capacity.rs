@@ -3,6 +3,7 @@
 //! encoder the most streams that kept up, as the terminal prints them and
 //! the sweep's JSON keeps them.
 
+use super::cameras::CameraFigures;
 use super::{align_within, wrap, BenchReport, ScenarioReport};
 use serde::Serialize;
 
@@ -54,22 +55,32 @@ impl KeepUpRule {
         let Some(cameras) = &s.load.cameras else {
             return vec!["not a camera run".into()];
         };
-        let mut why = Vec::new();
-        if s.errors > 0 {
-            why.push(format!("{} failed", s.errors));
-        }
-        let percent = |part: usize, of: usize| 100.0 * part as f64 / of.max(1) as f64;
-        let dropped = percent(cameras.frames_dropped, cameras.frames_offered);
-        if dropped > self.most_dropped_percent {
-            why.push(format!("{dropped:.1}% dropped"));
-        }
-        let late = percent(cameras.frames_late, cameras.frames_sent);
-        if late > self.most_late_percent {
-            why.push(format!("{late:.1}% late"));
-        }
+        let mut why = self.frames_why_not(cameras);
         let p99_ms = p99_ms(s);
         if let Some(slo) = self.slo_ms.filter(|&slo| p99_ms > slo) {
             why.push(format!("p99 > {slo} ms"));
+        }
+        why
+    }
+}
+
+impl KeepUpRule {
+    /// What a camera run's counts break of the rule (empty: nothing):
+    /// frames failed, the share dropped and the share late.
+    pub fn frames_why_not(&self, c: &CameraFigures) -> Vec<String> {
+        let mut why = Vec::new();
+        let failed = c.frames_sent.saturating_sub(c.frames_completed);
+        if failed > 0 {
+            why.push(format!("{failed} failed"));
+        }
+        let percent = |part: usize, of: usize| 100.0 * part as f64 / of.max(1) as f64;
+        let dropped = percent(c.frames_dropped, c.frames_offered);
+        if dropped > self.most_dropped_percent {
+            why.push(format!("{dropped:.1}% dropped"));
+        }
+        let late = percent(c.frames_late, c.frames_sent);
+        if late > self.most_late_percent {
+            why.push(format!("{late:.1}% late"));
         }
         why
     }

@@ -1,5 +1,6 @@
 //! What the report says about the client itself: how much of its cores it
-//! used over the counted runs, a note where it was saturated (the client,
+//! used over the counted runs, how that split between encoding frames and
+//! transport under `--encode live`, a note where it was saturated (the client,
 //! not the server, may then be the limit, and shards are the way out), and
 //! scenarios that missed their `--start-at` slot.
 
@@ -10,11 +11,15 @@ use crate::client_cpu::{ClientCpu, SATURATED_SHARE};
 /// The client's lines under the tables (empty where no scenario measured
 /// the client's CPU and none missed its slot).
 pub fn render(report: &BenchReport, width: Option<usize>) -> String {
-    let lines: Vec<String> = [usage_line(report), saturation_note(report)]
-        .into_iter()
-        .flatten()
-        .chain(schedule_notes(report))
-        .collect();
+    let lines: Vec<String> = [
+        usage_line(report),
+        encode_split_line(report),
+        saturation_note(report),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(schedule_notes(report))
+    .collect();
     let mut out = String::new();
     if !lines.is_empty() {
         out.push('\n');
@@ -65,6 +70,24 @@ fn usage_line(report: &BenchReport) -> Option<String> {
         "Client CPU: {client} of {} over the counted runs{}",
         plural(cores, "core"),
         server.unwrap_or_default()
+    ))
+}
+
+/// `Client CPU split: encoding frames 70-80%, transport 20-30% of the
+/// client's CPU (--encode live's encoder threads, the rest)`, where frames
+/// were encoded live (with a pool, all of it is transport).
+fn encode_split_line(report: &BenchReport) -> Option<String> {
+    let cpus: Vec<ClientCpu> = measured(report).into_iter().map(|(_, c)| c).collect();
+    if !cpus.iter().any(|c| c.encode_cpu_s > 0.0) {
+        return None;
+    }
+    let share =
+        |part: fn(&ClientCpu) -> f64| range(cpus.iter().map(|c| part(c) / c.cpu_s.max(1e-9)));
+    Some(format!(
+        "Client CPU split: encoding frames {}, transport {} of the client's CPU (the --encode \
+         live encoder threads; the rest)",
+        share(|c| c.encode_cpu_s)?,
+        share(ClientCpu::transport_cpu_s)?,
     ))
 }
 
@@ -133,6 +156,7 @@ mod tests {
         ClientCpu {
             cpu_s: client,
             in_process_server_cpu_s: server,
+            encode_cpu_s: 0.0,
             wall_s: 1.0,
             cores: 2,
         }

@@ -3,7 +3,8 @@
 //! statistics give (or one saying why they gave none), and one row per cell
 //! the target cannot take. Every row carries the run and its settings, so
 //! files from many runs concatenate; durations are integer nanoseconds,
-//! stages come in request order; `kind` says what a row is.
+//! stages come in request order; `kind` says what a row is. A camera run's
+//! rows end with its camera figures (empty for any other load).
 
 use super::server_stats::{NotApplicable, ServerStats};
 use super::stages::no_server_timings;
@@ -18,12 +19,16 @@ pub const HEADER: &str = "run_id,size,payload,protocol,encoder,quality,subsampli
 concurrency,bursts,compression,server_decoder,stage,count,mean_ns,mean_ci95_lo_ns,mean_ci95_hi_ns,\
 p50_ns,p90_ns,p99_ns,p999_ns,max_ns,wall_percent,burst_mean_ns,burst_mean_ci95_lo_ns,\
 burst_mean_ci95_hi_ns,requests_per_s,requests_per_s_ci95_lo,requests_per_s_ci95_hi,images_per_s,request_body_megabytes_per_s,requests,errors,\
-request_body_bytes,wire_sent_bytes,kind,note,stable";
+request_body_bytes,wire_sent_bytes,kind,note,stable,camera_streams,camera_fps,\
+camera_max_in_flight,camera_duration_s,frames_offered,frames_sent,frames_late,frames_dropped,\
+frames_completed,sustained_frames_per_s";
 
 /// The stage's columns of a row, `stage` to `wall_percent`.
 const FIGURES: usize = 11;
 /// The scenario's columns of a row, `burst_mean_ns` to `wire_sent_bytes`.
 const TOTALS: usize = 12;
+/// The camera columns, `camera_streams` to `sustained_frames_per_s`.
+const CAMERAS: usize = 10;
 
 /// `kind` of a stage imgwire timed (its clocks, or the server's Server-Timing).
 pub const MEASURED: &str = "measured";
@@ -229,7 +234,27 @@ fn row(
     ];
     let settings = settings_fields(report, Some(s), s.scenario.payload, s.scenario.protocol);
     let row = settings.into_iter().chain(figures).chain(totals);
-    row.chain(end).collect()
+    row.chain(end).chain(camera_fields(s)).collect()
+}
+
+/// The camera figures of a camera run's scenario (`--streams`), every
+/// field empty for any other load.
+fn camera_fields(s: &ScenarioReport) -> [String; CAMERAS] {
+    let Some(c) = &s.load.cameras else {
+        return Default::default();
+    };
+    [
+        c.streams.to_string(),
+        c.fps.to_string(),
+        c.max_in_flight.to_string(),
+        c.duration_s.to_string(),
+        c.frames_offered.to_string(),
+        c.frames_sent.to_string(),
+        c.frames_late.to_string(),
+        c.frames_dropped.to_string(),
+        c.frames_completed.to_string(),
+        format!("{:.3}", c.sustained_frames_per_s),
+    ]
 }
 
 /// A cell the target cannot take: no size (it holds for every size), no
@@ -242,11 +267,13 @@ fn not_applicable_row(report: &BenchReport, cell: &NotApplicable) -> Vec<String>
         csv_field(&cell.reason),
         String::new(),
     ];
+    let cameras: [String; CAMERAS] = Default::default();
     settings
         .into_iter()
         .chain(empty())
         .chain(totals)
         .chain(end)
+        .chain(cameras)
         .collect()
 }
 

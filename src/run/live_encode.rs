@@ -170,8 +170,10 @@ impl FrameMaker {
 }
 
 /// An encoder thread: takes the next job, makes its frame, encodes it, and
-/// answers, until the queue closes.
+/// answers, until the queue closes (its CPU time kept for the client's
+/// encode share when it ends).
 fn serve_jobs(mut maker: FrameMaker, queue: &Mutex<Receiver<Job>>) {
+    let _cpu = crate::client_cpu::EncoderThreadCpu::start();
     loop {
         let next = match queue.lock() {
             Ok(queue) => queue.recv(),

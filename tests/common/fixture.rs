@@ -163,6 +163,7 @@ fn saturated_client() -> imgwire::client_cpu::ClientCpu {
     imgwire::client_cpu::ClientCpu {
         cpu_s: 1.9,
         in_process_server_cpu_s: 0.0,
+        encode_cpu_s: 0.0,
         wall_s: 1.0,
         cores: 2,
     }

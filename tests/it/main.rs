@@ -15,6 +15,7 @@
 #[path = "hardening/bombs.rs"]
 mod bombs;
 mod camera_capacity;
+mod camera_outputs;
 mod cameras;
 #[allow(dead_code)]
 #[path = "v2_server/clients.rs"]
