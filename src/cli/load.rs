@@ -83,6 +83,8 @@ impl LoadArgs {
         let (&streams, fps) = self.streams.first().zip(self.fps)?;
         Some(CameraPlan {
             streams: streams as usize,
+            first_stream: 0,
+            all_streams: streams as usize,
             fps,
             max_in_flight: self.max_in_flight.map_or(1, |m| m as usize),
         })

@@ -101,6 +101,7 @@ fn point_plan(
     plan.frames.encoder = encoder;
     let cameras = CameraPlan {
         streams,
+        all_streams: streams,
         ..base.load.cameras.expect("a capacity sweep has cameras")
     };
     plan.load.cameras = Some(cameras);

@@ -139,6 +139,8 @@ mod tests {
     fn streams_are_phased_within_one_frame_interval() {
         let plan = CameraPlan {
             streams: 4,
+            first_stream: 0,
+            all_streams: 4,
             fps: 10.0,
             max_in_flight: 1,
         };

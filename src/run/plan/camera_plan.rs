@@ -13,6 +13,11 @@ pub struct CameraPlan {
     /// Frames a stream has unanswered at most; one more falling due is
     /// dropped.
     pub max_in_flight: usize,
+    /// Where these streams sit among all the run's: a shard's streams are
+    /// `first_stream..first_stream + streams` of `all_streams`, phased as
+    /// one set (an unsharded run: 0 of `streams`).
+    pub first_stream: usize,
+    pub all_streams: usize,
 }
 
 /// A camera capacity sweep: the cameras run once per encoder and stream
@@ -48,9 +53,11 @@ impl CameraPlan {
         Duration::from_secs_f64(1.0 / self.fps)
     }
 
-    /// When stream `stream`'s frame `k` is due.
+    /// When stream `stream`'s frame `k` is due: the streams of every shard
+    /// phased `1 / (all streams x fps)` apart.
     pub fn due(&self, start: Instant, stream: usize, k: usize) -> Instant {
-        let phase = stream as f64 / (self.streams as f64 * self.fps);
+        let all = self.all_streams.max(self.streams) as f64;
+        let phase = (self.first_stream + stream) as f64 / (all * self.fps);
         start + Duration::from_secs_f64(k as f64 / self.fps + phase)
     }
 }

@@ -30,7 +30,13 @@ impl BenchPlan {
         };
         if let Some(cameras) = &mut self.load.cameras {
             // Each shard runs whole streams, with their connections and rate.
-            cameras.streams = split(cameras.streams, "--streams")?;
+            let all = cameras.streams;
+            cameras.streams = split(all, "--streams")?;
+            // The shards before this one hold split_count's shares: the
+            // remainder went one each to the first shards.
+            let (base, extra) = (all / shard.count, all % shard.count);
+            cameras.first_stream = shard.index * base + shard.index.min(extra);
+            cameras.all_streams = all;
             let (connections, rate) = (cameras.connections(), cameras.frames_per_s());
             self.set_concurrency(connections);
             self.load.concurrency_levels = vec![connections];
@@ -107,6 +113,14 @@ mod tests {
             .map(|p| p.load.cameras.unwrap().streams)
             .collect();
         assert_eq!(streams, [3, 2]);
+        let firsts: Vec<usize> = (parts.iter())
+            .map(|p| p.load.cameras.unwrap().first_stream)
+            .collect();
+        assert_eq!(firsts, [0, 3], "shard 1 holds streams 3 and 4 of 5");
+        // Phased as one set: shard 1's first stream is due 3/(5 x 30) s in.
+        let start = std::time::Instant::now();
+        let due = parts[1].load.cameras.unwrap().due(start, 0, 0) - start;
+        assert_eq!(due, std::time::Duration::from_secs_f64(3.0 / 150.0));
         for (part, streams) in parts.iter().zip(streams) {
             assert_eq!(part.load.concurrency, streams * 2);
             assert_eq!(part.client.concurrency, streams * 2);
