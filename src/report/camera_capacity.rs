@@ -102,6 +102,10 @@ pub struct CapacityPoint {
     pub offered_frames_per_s: f64,
     pub sustained_frames_per_s: f64,
     pub p99_ms: f64,
+    /// The client's CPU over the run as a share of its cores, and the part
+    /// of it its encoder threads used, in percent (null where not measured).
+    pub client_cpu_percent: Option<f64>,
+    pub encode_share_percent: Option<f64>,
     pub keeps_up: bool,
     /// Why it did not keep up (empty when it did).
     pub why_not: Vec<String>,
@@ -137,6 +141,10 @@ pub fn judge(runs: &[PointRun], rule: &KeepUpRule) -> Vec<CapacityPoint> {
                 offered_frames_per_s: streams as f64 * cameras.fps,
                 sustained_frames_per_s: cameras.sustained_frames_per_s,
                 p99_ms: p99_ms(s),
+                client_cpu_percent: s.client_cpu.map(|c| 100.0 * c.share_of_cores()),
+                encode_share_percent: (s.client_cpu)
+                    .filter(|c| c.cpu_s > 0.0)
+                    .map(|c| 100.0 * c.encode_cpu_s / c.cpu_s),
                 keeps_up: why_not.is_empty(),
                 why_not,
             });
@@ -196,13 +204,17 @@ pub fn render(
         out.push_str(&format!("\n{}", wrap(&heading, width, "  ")));
         let rows = point_rows(points, scenario);
         out.push_str(&align_within(&rows, 2, width));
+        for line in why_not_lines(points, scenario) {
+            out.push_str(&wrap(&format!("  {line}"), width, "    "));
+        }
         let line = format!("  {}", most_line(&capacities, scenario));
         out.push_str(&wrap(&line, width, "    "));
     }
     out
 }
 
-/// The table of a scenario's points: a header, then a row per point.
+/// The table of a scenario's points: a header, then a row per point (the
+/// reasons a point did not keep up are `why_not_lines`).
 pub fn point_rows(points: &[CapacityPoint], scenario: &str) -> Vec<Vec<String>> {
     let header = [
         "encoder",
@@ -210,24 +222,37 @@ pub fn point_rows(points: &[CapacityPoint], scenario: &str) -> Vec<Vec<String>> 
         "offered/s",
         "sustained/s",
         "p99 ms",
+        "client CPU",
+        "encoding",
         "keeps up",
     ];
     let mut rows = vec![header.map(String::from).to_vec()];
+    let percent = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p:.0}%"));
     for p in points.iter().filter(|p| p.scenario == scenario) {
-        let verdict = match p.keeps_up {
-            true => "yes".to_string(),
-            false => format!("no: {}", p.why_not.join(", ")),
-        };
         rows.push(vec![
             p.encoder.clone(),
             p.streams.to_string(),
             format!("{:.1}", p.offered_frames_per_s),
             format!("{:.1}", p.sustained_frames_per_s),
             format!("{:.1}", p.p99_ms),
-            verdict,
+            percent(p.client_cpu_percent),
+            percent(p.encode_share_percent),
+            if p.keeps_up { "yes" } else { "no" }.to_string(),
         ]);
     }
     rows
+}
+
+/// `turbojpeg, 6 streams: 15.3% dropped, p99 > 100 ms`: one line per point
+/// that did not keep up.
+pub fn why_not_lines(points: &[CapacityPoint], scenario: &str) -> Vec<String> {
+    (points.iter())
+        .filter(|p| p.scenario == scenario && !p.keeps_up)
+        .map(|p| {
+            let streams = super::plural(p.streams, "stream");
+            format!("{}, {streams}: {}", p.encoder, p.why_not.join(", "))
+        })
+        .collect()
 }
 
 /// `most cameras that keep up: turbojpeg 4 (8 did not keep up); none 0 (1
@@ -252,6 +277,8 @@ mod tests {
             offered_frames_per_s: streams as f64 * 30.0,
             sustained_frames_per_s: streams as f64 * 30.0,
             p99_ms: 10.0,
+            client_cpu_percent: None,
+            encode_share_percent: None,
             keeps_up,
             why_not: match keeps_up {
                 true => Vec::new(),

@@ -115,6 +115,20 @@ fn each_verdict_and_capacity_follow_from_the_points_own_figures() {
             assert_eq!(judged["keeps_up"].as_bool(), Some(*ok), "{judged}");
             let offered = number(&judged["offered_frames_per_s"]);
             assert_eq!(offered, *streams as f64 * 10.0, "streams x fps");
+            // The client CPU columns, from the point's own client_cpu.
+            let point = (report["points"].as_array().unwrap().iter())
+                .find(|p| p["encoder"] == encoder && p["streams"].as_u64() == Some(*streams))
+                .unwrap();
+            let cpu = &point["report"]["scenarios"][0]["client_cpu"];
+            let of_cores =
+                100.0 * number(&cpu["cpu_s"]) / (number(&cpu["wall_s"]) * number(&cpu["cores"]));
+            let encoding = 100.0 * number(&cpu["encode_cpu_s"]) / number(&cpu["cpu_s"]);
+            let near = |key: &str, want: f64| {
+                let got = number(&judged[key]);
+                assert!((got - want).abs() < 1e-6, "{key}: {got} vs {want}");
+            };
+            near("client_cpu_percent", of_cores);
+            near("encode_share_percent", encoding);
             let page = dir
                 .path()
                 .join(format!("cap-{encoder}-streams-{streams}.html"));

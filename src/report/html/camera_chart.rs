@@ -8,7 +8,7 @@ use super::charts::{draw, draw_labelled_line, draw_legend, line_axes, Chart, Cha
 use super::escape;
 use super::page::{table, CONTENT_POLICY, STYLE};
 use crate::report::camera_capacity::{
-    capacities, most_line, point_rows, CapacityPoint, KeepUpRule,
+    capacities, most_line, point_rows, why_not_lines, CapacityPoint, KeepUpRule,
 };
 use crate::report::text::unique;
 use plotters::prelude::*;
@@ -38,11 +38,15 @@ pub fn page(p: &CapacityPage) -> Result<String, ChartError> {
     for scenario in unique(p.points.iter().map(|point| &point.scenario)) {
         let _ = write!(
             out,
-            "<h2>{}</h2>\n<p><strong>{}</strong></p>\n{}<div class=\"charts\">\n",
+            "<h2>{}</h2>\n<p><strong>{}</strong></p>\n{}",
             escape(scenario),
             escape(&most_line(&found, scenario)),
             table(&point_rows(p.points, scenario), 2, "cameras")
         );
+        for line in why_not_lines(p.points, scenario) {
+            let _ = writeln!(out, "<p class=\"note\">{}</p>", escape(&line));
+        }
+        out.push_str("<div class=\"charts\">\n");
         for chart in scenario_charts(p, scenario)? {
             let _ = writeln!(
                 out,
@@ -188,6 +192,8 @@ mod tests {
             offered_frames_per_s: 30.0 * streams as f64,
             sustained_frames_per_s: 30.0 * streams as f64,
             p99_ms,
+            client_cpu_percent: Some(80.0),
+            encode_share_percent: Some(60.0),
             keeps_up: p99_ms <= 50.0,
             why_not: Vec::new(),
         };
