@@ -25,6 +25,21 @@ pub fn run_ok(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Runs `imgwire bench --no-color --wide --warmup 1 --warmup-max 0 ARGS`
+/// (one warm-up burst or window, tables unwrapped) like [`run_ok`].
+pub fn bench_ok(args: &[&str]) -> String {
+    let head = [
+        "bench",
+        "--no-color",
+        "--wide",
+        "--warmup",
+        "1",
+        "--warmup-max",
+        "0",
+    ];
+    run_ok(&[&head[..], args].concat())
+}
+
 /// Runs `imgwire ARGS` to its end with no stdin; its stderr, once it has
 /// exited non-zero (a refusal's message).
 pub fn run_failing(args: &[&str]) -> String {

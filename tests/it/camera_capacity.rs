@@ -7,9 +7,8 @@
 
 use crate::common;
 
-use common::serve_process::{imgwire, run_failing};
+use common::serve_process::{bench_ok, run_failing};
 use serde_json::Value;
-use std::process::Stdio;
 
 /// Runs a capacity sweep against the built-in servers with `args`; returns
 /// its JSON, its terminal report and the folder its files went to.
@@ -17,24 +16,16 @@ fn sweep(args: &[&str]) -> (Value, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("cap.json");
     let html = dir.path().join("cap.html");
-    let out = imgwire()
-        .args(["bench", "--no-color", "--wide", "--warmup", "1"])
-        .args(["--warmup-max", "0", "--bursts", "2", "--duration", "1"])
-        .args(["--payloads", "binary", "--protocols", "rest"])
-        .args(["--export-json", json.to_str().unwrap()])
-        .args(["--export-html", html.to_str().unwrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    let files = [
+        "--export-json",
+        json.to_str().unwrap(),
+        "--export-html",
+        html.to_str().unwrap(),
+    ];
+    let head = ["--bursts", "2", "--duration", "1", "--payloads", "binary"];
+    let tables = bench_ok(&[&head[..], &["--protocols", "rest"], &files, args].concat());
     let report: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
-    (
-        report,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        dir,
-    )
+    (report, tables, dir)
 }
 
 fn number(value: &Value) -> f64 {

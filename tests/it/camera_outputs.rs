@@ -6,10 +6,9 @@
 
 use crate::common;
 
-use common::serve_process::{imgwire, run_failing, run_ok};
+use common::serve_process::{bench_ok, run_failing, run_ok};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 /// A finished `bench` run: its JSON report (and where it was written), its
 /// CSV, its terminal report and its Markdown page.
@@ -32,25 +31,21 @@ fn bench(dir: &Path, name: &str, args: &[&str]) -> Run {
         true => &[][..],
         false => &["--sizes", "480x640"][..],
     };
-    let out = imgwire()
-        .args(["bench", "--no-color", "--wide", "--warmup", "1"])
-        .args(["--warmup-max", "0"])
-        .args(size)
-        .args(["--payloads", "binary", "--protocols", "rest"])
-        .args(["--export-json", json_path.to_str().unwrap()])
-        .args(["--export-csv", csv_path.to_str().unwrap()])
-        .args(["--export-markdown", markdown.to_str().unwrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    let files = [
+        "--export-json",
+        json_path.to_str().unwrap(),
+        "--export-csv",
+        csv_path.to_str().unwrap(),
+        "--export-markdown",
+        markdown.to_str().unwrap(),
+    ];
+    let one_cell = ["--payloads", "binary", "--protocols", "rest"];
+    let tables = bench_ok(&[size, &one_cell, &files, args].concat());
     Run {
         json: serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap(),
         json_path,
         csv: std::fs::read_to_string(csv_path).unwrap(),
-        tables: String::from_utf8_lossy(&out.stdout).into_owned(),
+        tables,
         markdown: std::fs::read_to_string(markdown).unwrap(),
     }
 }

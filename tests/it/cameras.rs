@@ -7,9 +7,8 @@
 
 use crate::common;
 
-use common::serve_process::{imgwire, run_failing};
+use common::serve_process::{bench_ok, run_failing};
 use serde_json::Value;
-use std::process::Stdio;
 
 /// Runs `bench` against the built-in servers with `args`, quietly; returns
 /// its JSON report's one scenario, its terminal report, and its Markdown
@@ -18,23 +17,26 @@ fn cameras(args: &[&str]) -> (Value, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("run.json");
     let (markdown, html) = (dir.path().join("run.md"), dir.path().join("run.html"));
-    let out = imgwire()
-        .args(["bench", "--no-color", "--wide", "--warmup", "1"])
-        .args(["--warmup-max", "0", "--bursts", "2"])
-        .args(["--payloads", "binary", "--protocols", "rest"])
-        .args(["--export-json", json.to_str().unwrap()])
-        .args(["--export-markdown", markdown.to_str().unwrap()])
-        .args(["--html", html.to_str().unwrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    let files = [
+        "--export-json",
+        json.to_str().unwrap(),
+        "--export-markdown",
+        markdown.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    let one_cell = [
+        "--bursts",
+        "2",
+        "--payloads",
+        "binary",
+        "--protocols",
+        "rest",
+    ];
+    let tables = bench_ok(&[&one_cell[..], &files, args].concat());
     let report: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
     let scenarios = report["scenarios"].as_array().unwrap();
     assert_eq!(scenarios.len(), 1, "{scenarios:?}");
-    let tables = String::from_utf8_lossy(&out.stdout).into_owned();
     let read = |path| std::fs::read_to_string(path).unwrap();
     let pages = read(markdown) + &read(html);
     (scenarios[0].clone(), tables, pages)

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::serve_process::{imgwire, run_failing};
+use common::serve_process::{bench_ok, imgwire, run_failing};
 use serde_json::Value;
 use std::process::Stdio;
 
@@ -21,19 +21,17 @@ fn bench_with_html(args: &[&str]) -> (Value, Value, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let (json, trace) = (dir.path().join("run.json"), dir.path().join("trace.json"));
     let html = dir.path().join("run.html");
-    let out = imgwire()
-        .args(["bench", "-q", "--no-color", "--wide", "--warmup", "1"])
-        .args(["--warmup-max", "0", "--export-json", json.to_str().unwrap()])
-        .args(["--trace", trace.to_str().unwrap()])
-        .args(["--export-html", html.to_str().unwrap()])
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "bench {args:?}: {stderr}");
+    let files = [
+        "-q",
+        "--export-json",
+        json.to_str().unwrap(),
+        "--trace",
+        trace.to_str().unwrap(),
+        "--export-html",
+        html.to_str().unwrap(),
+    ];
+    let tables = bench_ok(&[&files[..], args].concat());
     let read = |path| serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    let tables = String::from_utf8_lossy(&out.stdout).into_owned();
     let html = std::fs::read_to_string(&html).unwrap();
     (read(&json), read(&trace), tables, html)
 }
