@@ -306,22 +306,7 @@ fn compare(dir: &Path, [a, b]: [&Run; 2], extra: &[&str]) -> (String, Value) {
 fn compare_sets_two_camera_runs_side_by_side_and_says_which_kept_up() {
     let dir = tempfile::tempdir().unwrap();
     let easy = cameras(dir.path(), "easy", 2, 5, "1");
-    // 6 x 30 fps of 1080x1920 on one encoder thread: more than it encodes.
-    let overloaded = [
-        "--sizes",
-        "1080x1920",
-        "--streams",
-        "6",
-        "--fps",
-        "30",
-        "--duration",
-        "1",
-        "--encode-threads",
-        "1",
-        "--server-decoder",
-        "none",
-    ];
-    let hard = bench(dir.path(), "hard", &overloaded);
+    let hard = bench(dir.path(), "hard", &crate::cameras::OVERLOADED);
     let (text, comparison) = compare(dir.path(), [&easy, &hard], &["--match", "payload,protocol"]);
     let pair = &comparison["scenarios"][0]["cameras"];
     let (a, b) = (
