@@ -67,6 +67,43 @@ pub struct Settings {
     pub bursts: usize,
     pub infer_ns: u64,
     pub server: String,
+    /// The load (absent from reports written before closed and open load).
+    #[serde(default)]
+    pub load_model: Option<String>,
+    #[serde(default)]
+    pub rate_per_s: Option<f64>,
+    #[serde(default)]
+    pub duration_s: Option<f64>,
+    #[serde(default)]
+    pub requests_per_run: Option<usize>,
+}
+
+impl Report {
+    /// The load in words: `10 bursts x 20 requests`, `closed load, 4
+    /// workers for 10 s`, `open load at 200 requests/s over 4 connections
+    /// for 10 s`, `cameras: 4 streams x 30 fps for 5 s`.
+    pub fn load_words(&self) -> String {
+        let s = &self.settings;
+        let length = match (s.requests_per_run, s.duration_s) {
+            (Some(n), _) => format!("{n} requests"),
+            (None, Some(secs)) => format!("{secs} s"),
+            (None, None) => "?".into(),
+        };
+        if let Some(c) = self.scenarios.iter().find_map(|s| s.cameras) {
+            return format!(
+                "cameras: {} streams x {} fps for {length}",
+                c.streams, c.fps
+            );
+        }
+        match (s.load_model.as_deref(), s.rate_per_s) {
+            (Some("open"), Some(rate)) => format!(
+                "open load at {rate} requests/s over {} connections for {length}",
+                s.concurrency
+            ),
+            (Some("closed"), _) => format!("closed load, {} workers for {length}", s.concurrency),
+            _ => format!("{} bursts x {} requests", s.bursts, s.concurrency),
+        }
+    }
 }
 
 /// One scenario: its key, its burst times and its stages.

@@ -91,6 +91,9 @@ pub struct FileInfo {
     pub complete: bool,
     pub bursts: usize,
     pub concurrency: usize,
+    /// The load in words (`10 bursts x 20 requests`, `closed load, 4
+    /// workers for 10 s`, `cameras: 4 streams x 30 fps for 5 s`).
+    pub load: String,
     pub infer_ns: u64,
     pub server: String,
     pub machine: Option<crate::report::machine::Machine>,
@@ -144,6 +147,7 @@ pub fn compare_files(plan: &ComparePlan) -> Result<Comparison> {
         complete: r.complete,
         bursts: r.settings.bursts,
         concurrency: r.settings.concurrency,
+        load: r.load_words(),
         infer_ns: r.settings.infer_ns,
         server: r.settings.server.clone(),
         machine: r.machine.clone(),

@@ -27,11 +27,10 @@ pub fn render(comparison: &Comparison) -> String {
     );
     for (name, file) in [("A", &comparison.a), ("B", &comparison.b)] {
         let line = format!(
-            "  {name}: {} (run {}, {} bursts x {} requests{}{})",
+            "  {name}: {} (run {}, {}{}{})",
             file.path,
             file.run_id,
-            file.bursts,
-            file.concurrency,
+            file.load,
             match file.infer_ns {
                 0 => String::new(),
                 ns => format!(", --infer-ms {}", ns as f64 / 1e6),

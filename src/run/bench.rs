@@ -16,7 +16,7 @@ use crate::run::endpoints::Endpoints;
 use crate::run::foreign;
 use crate::run::live_encode::LiveEncoder;
 use crate::run::outputs::RunOutputs;
-use crate::run::plan::{BenchPlan, EncodeMode, FramesOn, OutputPlan, Tables};
+use crate::run::plan::{BenchPlan, EncodeMode, FramesOn, LoadModel, OutputPlan, Tables};
 use crate::run::prepare::{prepare_pool, FramePool, FrameSource};
 use crate::run::progress::RunProgress;
 use crate::run::scenario_fold::{matrix, not_applicable};
@@ -192,7 +192,8 @@ impl MatrixRun<'_, '_> {
                 slot: schedule.map(|s| s.slot(index)),
             };
             let outcome = run_scenario(plan, inputs, self.outputs.trace.as_mut()).await;
-            let line = progress_line(index + 1, scenarios.len(), &outcome.report);
+            let model = plan.load.model;
+            let line = progress_line(index + 1, scenarios.len(), &outcome.report, model);
             progress.finish_scenario(&line);
             report.scenarios.push(outcome.report);
             report.connects = crate::transport::ConnectTimes::of(&plan.matrix.protocols, &clients);
@@ -388,7 +389,7 @@ fn frames_description(plan: &BenchPlan, source: &FrameSource) -> String {
     )
 }
 
-fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
+fn progress_line(n: usize, total: usize, s: &ScenarioReport, model: LoadModel) -> String {
     if !s.measured() {
         return format!("[{n}/{total}] {:<24} failed", s.label());
     }
@@ -401,12 +402,34 @@ fn progress_line(n: usize, total: usize, s: &ScenarioReport) -> String {
         errors.push_str(&format!(", {note}"));
     }
     format!(
-        "[{n}/{total}] {:<24} {:.4} s/burst (p99 {:.4}), dominant {}{errors}",
+        "[{n}/{total}] {:<24} {}, dominant {}{errors}",
         s.label(),
-        s.burst.mean_s(),
-        s.burst.p99_s(),
+        progress_figure(s, model),
         s.dominant_stage.map_or("none", |d| d.name())
     )
+}
+
+/// The figure a progress line gives, in the load's own terms: seconds per
+/// burst, requests a second under closed and open load, frames a second
+/// under cameras; each with its p99.
+fn progress_figure(s: &ScenarioReport, model: LoadModel) -> String {
+    let p99_ms = s.load.latency.headline().p99_ns as f64 / 1e6;
+    match (&s.load.cameras, model) {
+        (Some(c), _) => format!(
+            "{:.1} of {:.1} frames/s (p99 capture to result {p99_ms:.1} ms)",
+            c.sustained_frames_per_s,
+            c.streams as f64 * c.fps
+        ),
+        (None, LoadModel::Bursts) => format!(
+            "{:.4} s/burst (p99 {:.4})",
+            s.burst.mean_s(),
+            s.burst.p99_s()
+        ),
+        (None, _) => format!(
+            "{:.1} requests/s (p99 {p99_ms:.1} ms)",
+            s.throughput.requests_per_s
+        ),
+    }
 }
 
 /// The tables, on stdout (on stderr when an export takes stdout), in colour

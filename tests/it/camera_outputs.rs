@@ -342,6 +342,14 @@ fn compare_sets_two_camera_runs_side_by_side_and_says_which_kept_up() {
         false => "neither kept up (",
     };
     assert!(text.contains(verdict), "{verdict} in {text}");
+    // The header states each run's load in its own terms.
+    for (side, load) in [
+        ("a", "cameras: 2 streams x 5 fps for 1 s"),
+        ("b", "cameras: 6 streams x 30 fps for 1 s"),
+    ] {
+        assert_eq!(comparison[side]["load"], load);
+        assert!(text.contains(&format!(", {load})")), "{load} in {text}");
+    }
 }
 
 #[test]
