@@ -5,9 +5,9 @@
 //! and kept while the process lives, so a sweep's or tune's runs add to the
 //! same counters on the same port.
 
-use crate::client_cpu::CpuMark;
+use crate::client_cpu::{ClientCpu, CpuMark};
 use crate::metrics::endpoint;
-use crate::metrics::registry::{Kind, Labels, Registry};
+use crate::metrics::registry::{Batch, Kind, Labels, Registry};
 use crate::report::records::RequestRecord;
 use crate::report::Scenario;
 use crate::stage::Stage;
@@ -22,16 +22,18 @@ pub const ERRORS: &str = "imgwire_errors_total";
 pub const SENT_BYTES: &str = "imgwire_sent_bytes_total";
 pub const RECEIVED_BYTES: &str = "imgwire_received_bytes_total";
 pub const CLIENT_CPU: &str = "imgwire_client_cpu_seconds_total";
+pub const ENCODE_CPU: &str = "imgwire_client_encode_cpu_seconds_total";
 pub const COUNTED_SECONDS: &str = "imgwire_counted_seconds_total";
 pub const SCENARIO_INFO: &str = "imgwire_scenario_info";
 
-const FAMILIES: [(&str, Kind, &str); 8] = [
+const FAMILIES: [(&str, Kind, &str); 9] = [
     (STAGE_SECONDS, Kind::Histogram, "Each counted request's stage durations (wall: the whole request), seconds."),
     (REQUESTS, Kind::Counter, "Counted requests that completed."),
     (ERRORS, Kind::Counter, "Counted requests that failed."),
     (SENT_BYTES, Kind::Counter, "Request bytes of the completed counted requests (bodies as sent)."),
     (RECEIVED_BYTES, Kind::Counter, "Response bytes of the completed counted requests."),
     (CLIENT_CPU, Kind::Counter, "CPU seconds the client's threads used during the scenario's counted run (the built-in server's and relays' left out)."),
+    (ENCODE_CPU, Kind::Counter, "The part of the client's CPU seconds its encoder threads used (--encode live and cameras; 0 otherwise): the rest went to transport."),
     (COUNTED_SECONDS, Kind::Counter, "Wall seconds of counted bursts or windows."),
     (SCENARIO_INFO, Kind::Gauge, "1 for each scenario run: its size and payload."),
 ];
@@ -90,13 +92,13 @@ pub fn record_counted(
     let Some(live) = LIVE.get() else { return };
     let scenario = source.scenario;
     let base = base_labels(source);
-    let cpu_s = live
+    let cpu = live
         .cpu_due()
         .then_some(source.cpu_start)
         .flatten()
         .map(|mark| {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            mark.since(cores).cpu_s
+            mark.since(cores)
         });
     let stage_labels = |stage: Stage| {
         let mut labels = base.clone();
@@ -120,8 +122,8 @@ pub fn record_counted(
         batch.add(SENT_BYTES, &base, sent as f64);
         batch.add(RECEIVED_BYTES, &base, received as f64);
         batch.add(COUNTED_SECONDS, &base, span.as_secs_f64());
-        if let Some(cpu_s) = cpu_s {
-            batch.set(CLIENT_CPU, &base, cpu_s);
+        if let Some(cpu) = cpu {
+            set_client_cpu(batch, &base, &cpu);
         }
         let mut info = base.clone();
         info.push(("size", scenario.size.to_string()));
@@ -132,11 +134,17 @@ pub fn record_counted(
 
 /// The client's CPU over the scenario's whole counted run, once it ends
 /// (the readings between bursts are at most every 200 ms).
-pub fn record_client_cpu(source: &BurstSource, cpu_s: f64) {
+pub fn record_client_cpu(source: &BurstSource, cpu: &ClientCpu) {
     let Some(live) = LIVE.get() else { return };
     let labels = base_labels(source);
     live.registry
-        .update(|batch| batch.set(CLIENT_CPU, &labels, cpu_s));
+        .update(|batch| set_client_cpu(batch, &labels, cpu));
+}
+
+/// The client's CPU seconds so far, and the encoder threads' part of them.
+fn set_client_cpu(batch: &mut Batch, labels: &Labels, cpu: &ClientCpu) {
+    batch.set(CLIENT_CPU, labels, cpu.cpu_s);
+    batch.set(ENCODE_CPU, labels, cpu.encode_cpu_s);
 }
 
 fn base_labels(source: &BurstSource) -> Labels {

@@ -195,7 +195,7 @@ async fn run_load(
             .as_ref()
             .map(|mark| mark.since(client_cores()));
         if let Some(cpu) = &bursts.client_cpu {
-            live_metrics::record_client_cpu(&live, cpu.cpu_s);
+            live_metrics::record_client_cpu(&live, cpu);
         }
         bursts.fatal = fatal;
         bursts.counted = counted.bursts;

@@ -17,19 +17,18 @@ use std::process::{Child, Stdio};
 
 const SCENARIO: &str = "48x64 binary REST";
 
-/// `imgwire bench ARGS --metrics-addr ADDR --json DIR/out.json`, started;
-/// the child and the address it says it serves on.
+/// `imgwire bench ARGS --metrics-addr ADDR --json DIR/out.json` (48x64
+/// unless ARGS give `--sizes`), started; the child and the address it says
+/// it serves on.
 fn start_bench(dir: &Path, addr: &str, args: &[&str]) -> (Child, SocketAddr) {
     let json = dir.join("out.json");
+    let size = match args.contains(&"--sizes") {
+        true => &[][..],
+        false => &["--sizes", "48x64"][..],
+    };
     let mut child = common::serve_process::imgwire()
-        .args([
-            "bench",
-            "--quiet",
-            "--sizes",
-            "48x64",
-            "--payloads",
-            "binary",
-        ])
+        .args(["bench", "--quiet", "--payloads", "binary"])
+        .args(size)
         .args(["--protocols", "rest", "--metrics-addr", addr, "--json"])
         .arg(&json)
         .args(args)
@@ -97,6 +96,8 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
     assert_eq!(sample(&last, "imgwire_errors_total", &base), Some(0.0));
     assert!(sample(&last, "imgwire_sent_bytes_total", &base).unwrap() > requests * 1000.0);
     assert!(sample(&last, "imgwire_client_cpu_seconds_total", &base).unwrap() > 0.0);
+    let encode = sample(&last, "imgwire_client_encode_cpu_seconds_total", &base);
+    assert_eq!(encode, Some(0.0), "frames encoded before the run");
     let wall = [scenario.as_str(), "stage=\"wall\""];
     assert_eq!(
         sample(&last, "imgwire_stage_seconds_count", &wall),
@@ -115,6 +116,33 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
         sample(&last, "imgwire_stage_seconds_count", &decode),
         Some(requests)
     );
+}
+
+/// Cameras encode live: the last scrape's client CPU and its encoder
+/// threads' part are the report's own `client_cpu` figures.
+#[test]
+fn a_camera_runs_encoding_cpu_is_its_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let sizes = ["--sizes", "480x640"];
+    let cameras = ["--streams", "2", "--fps", "20", "--duration", "1"];
+    let args = [&sizes[..], &cameras].concat();
+    let (mut child, addr) = start_bench(dir.path(), "127.0.0.1:0", &args);
+    let last = scrape_until_gone(addr);
+    assert!(child.wait().unwrap().success());
+    let cpu = &report(dir.path())["scenarios"][0]["client_cpu"];
+    let base = ["scenario=\"480x640 binary REST\"", "protocol=\"rest\""];
+    for (metric, key) in [
+        ("imgwire_client_cpu_seconds_total", "cpu_s"),
+        ("imgwire_client_encode_cpu_seconds_total", "encode_cpu_s"),
+    ] {
+        let scraped = sample(&last, metric, &base).unwrap_or_else(|| panic!("{metric}: {last}"));
+        let reported = cpu[key].as_f64().unwrap();
+        assert!(
+            (scraped - reported).abs() <= 1e-9 * reported.max(1.0),
+            "{metric} {scraped} vs {key} {reported}"
+        );
+    }
+    assert!(cpu["encode_cpu_s"].as_f64().unwrap() > 0.0, "{cpu}");
 }
 
 /// Scrapes `addr` every 20 ms until the bench behind it has gone; the last
