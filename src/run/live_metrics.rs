@@ -10,6 +10,7 @@ use crate::metrics::endpoint;
 use crate::metrics::registry::{Batch, Kind, Labels, Registry};
 use crate::report::records::RequestRecord;
 use crate::report::Scenario;
+use crate::run::load::cameras::CameraTally;
 use crate::stage::Stage;
 use anyhow::{bail, Result};
 use std::net::SocketAddr;
@@ -24,9 +25,10 @@ pub const RECEIVED_BYTES: &str = "imgwire_received_bytes_total";
 pub const CLIENT_CPU: &str = "imgwire_client_cpu_seconds_total";
 pub const ENCODE_CPU: &str = "imgwire_client_encode_cpu_seconds_total";
 pub const COUNTED_SECONDS: &str = "imgwire_counted_seconds_total";
+pub const FRAMES: &str = "imgwire_frames_total";
 pub const SCENARIO_INFO: &str = "imgwire_scenario_info";
 
-const FAMILIES: [(&str, Kind, &str); 9] = [
+const FAMILIES: [(&str, Kind, &str); 10] = [
     (STAGE_SECONDS, Kind::Histogram, "Each counted request's stage durations (wall: the whole request), seconds."),
     (REQUESTS, Kind::Counter, "Counted requests that completed."),
     (ERRORS, Kind::Counter, "Counted requests that failed."),
@@ -35,6 +37,7 @@ const FAMILIES: [(&str, Kind, &str); 9] = [
     (CLIENT_CPU, Kind::Counter, "CPU seconds the client's threads used during the scenario's counted run (the built-in server's and relays' left out)."),
     (ENCODE_CPU, Kind::Counter, "The part of the client's CPU seconds its encoder threads used (--encode live and cameras; 0 otherwise): the rest went to transport."),
     (COUNTED_SECONDS, Kind::Counter, "Wall seconds of counted bursts or windows."),
+    (FRAMES, Kind::Counter, "A camera run's frames (--streams), by kind: offered, sent, late (ready more than a frame interval after capture), dropped (not sent)."),
     (SCENARIO_INFO, Kind::Gauge, "1 for each scenario run: its size and payload."),
 ];
 
@@ -129,6 +132,25 @@ pub fn record_counted(
         info.push(("size", scenario.size.to_string()));
         info.push(("payload", scenario.payload.name().to_string()));
         batch.set(SCENARIO_INFO, &info, 1.0);
+    });
+}
+
+/// A camera run's counts so far (its counted run's), each a `kind`.
+pub fn record_frames(source: &BurstSource, tally: CameraTally) {
+    let Some(live) = LIVE.get() else { return };
+    let base = base_labels(source);
+    let kinds = [
+        ("offered", tally.offered),
+        ("sent", tally.sent),
+        ("late", tally.late),
+        ("dropped", tally.dropped),
+    ];
+    live.registry.update(|batch| {
+        for (kind, count) in kinds {
+            let mut labels = base.clone();
+            labels.push(("kind", kind.to_string()));
+            batch.set(FRAMES, &labels, count as f64);
+        }
     });
 }
 

@@ -180,8 +180,11 @@ async fn run_load(
             shard: plan.shard.index,
             cpu_start: bursts.cpu_start.as_ref(),
         };
-        let mut record_live = |records: &[&RequestRecord], errors: usize, span| {
-            live_metrics::record_counted(&live, records, errors, span)
+        let mut record_live = |records: &[&RequestRecord], errors: usize, span, cameras| {
+            live_metrics::record_counted(&live, records, errors, span);
+            if let Some(tally) = cameras {
+                live_metrics::record_frames(&live, tally);
+            }
         };
         let counted = load
             .counted(bursts.warmup.len(), &mut record_live, |burst| {

@@ -119,9 +119,10 @@ fn the_last_scrape_holds_every_counted_request_and_no_warm_up() {
 }
 
 /// Cameras encode live: the last scrape's client CPU and its encoder
-/// threads' part are the report's own `client_cpu` figures.
+/// threads' part are the report's own `client_cpu` figures, and its frame
+/// counts the report's `cameras` counts.
 #[test]
-fn a_camera_runs_encoding_cpu_is_its_reports() {
+fn a_camera_runs_cpu_and_frames_are_its_reports() {
     let dir = tempfile::tempdir().unwrap();
     let sizes = ["--sizes", "480x640"];
     let cameras = ["--streams", "2", "--fps", "20", "--duration", "1"];
@@ -143,6 +144,14 @@ fn a_camera_runs_encoding_cpu_is_its_reports() {
         );
     }
     assert!(cpu["encode_cpu_s"].as_f64().unwrap() > 0.0, "{cpu}");
+    let cams = &report(dir.path())["scenarios"][0]["cameras"];
+    for kind in ["offered", "sent", "late", "dropped"] {
+        let label = format!("kind=\"{kind}\"");
+        let labels = [base[0], base[1], label.as_str()];
+        let scraped = sample(&last, "imgwire_frames_total", &labels);
+        let reported = cams[format!("frames_{kind}")].as_f64();
+        assert_eq!(scraped, reported, "{kind}: {last}");
+    }
 }
 
 /// Scrapes `addr` every 20 ms until the bench behind it has gone; the last

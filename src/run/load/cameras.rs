@@ -28,7 +28,26 @@ pub struct CameraCounters {
     dropped: AtomicUsize,
 }
 
+/// The counts so far, read together (for live metrics while the run goes).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CameraTally {
+    pub offered: usize,
+    pub sent: usize,
+    pub late: usize,
+    pub dropped: usize,
+}
+
 impl CameraCounters {
+    /// What the streams have counted so far.
+    pub fn tally(&self) -> CameraTally {
+        CameraTally {
+            offered: self.offered.load(Ordering::Relaxed),
+            sent: self.sent.load(Ordering::Relaxed),
+            late: self.late.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
     /// The figures of a run that lasted `duration` (as asked) and took
     /// `elapsed` from its start to its last reply, `completed` frames
     /// answered; sustained frames/s are over the longer of the two.

@@ -13,6 +13,7 @@ use crate::report::load_figures::{LoadFigures, LoadSettings};
 use crate::report::records::{BurstResult, RequestRecord};
 use crate::run::burst::{run_burst, RequestPlan};
 use crate::run::plan::{BenchPlan, LoadModel, LoadPlan, LoadStop};
+use cameras::CameraTally;
 use std::time::Duration;
 
 /// The load settings as the report states them.
@@ -43,6 +44,12 @@ pub struct Counted {
     pub bursts: Vec<BurstResult>,
     pub figures: LoadFigures,
 }
+
+/// What sees the counted requests while the run goes: the completed
+/// records, the failed count, the wall time they span, and the cameras'
+/// counts so far (camera runs only).
+pub type Progress<'a> =
+    dyn FnMut(&[&RequestRecord], usize, Duration, Option<CameraTally>) + Send + 'a;
 
 impl Load<'_> {
     /// The first frame of burst or warm-up window `index`.
@@ -90,7 +97,7 @@ impl Load<'_> {
     pub async fn counted(
         &self,
         first: usize,
-        progress: &mut (dyn FnMut(&[&RequestRecord], usize, Duration) + Send),
+        progress: &mut Progress<'_>,
         mut each: impl FnMut(&BurstResult) -> bool,
     ) -> Counted {
         let mut figures = LoadFigures {
@@ -100,13 +107,14 @@ impl Load<'_> {
         let bursts = match (self.plan.model, self.plan.stop) {
             (LoadModel::Closed | LoadModel::Open, Some(stop)) => {
                 let frame = self.first_frame(first);
-                let mut feed = |samples: &[workers::Sample], span: Duration| {
-                    let records: Vec<&RequestRecord> = samples
-                        .iter()
-                        .filter_map(|s| s.outcome.as_ref().ok())
-                        .collect();
-                    progress(&records, samples.len() - records.len(), span);
-                };
+                let mut feed =
+                    |samples: &[workers::Sample], span: Duration, cameras: Option<CameraTally>| {
+                        let records: Vec<&RequestRecord> = samples
+                            .iter()
+                            .filter_map(|s| s.outcome.as_ref().ok())
+                            .collect();
+                        progress(&records, samples.len() - records.len(), span, cameras);
+                    };
                 let run =
                     workers::run_workers(self.requests, self.plan, stop, frame, Some(&mut feed));
                 let mut run = run.await;
@@ -128,7 +136,7 @@ impl Load<'_> {
                 for index in first..first + self.plan.bursts {
                     let burst = run_burst(self.requests, self.plan.concurrency, index).await;
                     let records: Vec<&RequestRecord> = burst.records.iter().collect();
-                    progress(&records, burst.errors.len(), burst.span);
+                    progress(&records, burst.errors.len(), burst.span, None);
                     let stop = each(&burst);
                     bursts.push(burst);
                     if stop {

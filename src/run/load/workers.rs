@@ -5,7 +5,7 @@
 //! worker is busy goes out late, and the lateness is kept, so latency can
 //! be counted from the due time (coordinated omission corrected).
 
-use super::cameras::{spawn_streams, CameraCounters, StreamsRun};
+use super::cameras::{spawn_streams, CameraCounters, CameraTally, StreamsRun};
 use super::sample::wait_until;
 pub use super::sample::Sample;
 use crate::run::burst::{one_request, RequestPlan};
@@ -77,14 +77,15 @@ impl Pace {
 /// What a run hands on while it goes: the samples completed since the
 /// last call, and the wall time since then (the calls' times add up to the
 /// run's span).
-pub type Feed<'a> = &'a mut (dyn FnMut(&[Sample], Duration) + Send);
+pub type Feed<'a> = &'a mut (dyn FnMut(&[Sample], Duration, Option<CameraTally>) + Send);
 
 /// How often a run hands its completed samples to its feed.
 pub const FEED_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs a closed or open load until `stop`; frames are picked from
 /// `first_frame` on. `feed`, where given, gets the completed samples about
-/// every [`FEED_EVERY`] while the run goes, and the rest at its end.
+/// every [`FEED_EVERY`] while the run goes, and the rest at its end, each
+/// time with the cameras' counts so far.
 pub async fn run_workers(
     requests: &RequestPlan,
     load: &LoadPlan,
@@ -108,7 +109,7 @@ pub async fn run_workers(
             _ = ticks.tick(), if feed.is_some() => {
                 let now = Instant::now();
                 if let Some(feed) = feed.as_mut() {
-                    feed(&samples[fed..], now - fed_at);
+                    feed(&samples[fed..], now - fed_at, counters.as_ref().map(|c| c.tally()));
                 }
                 (fed, fed_at) = (samples.len(), now);
             }
@@ -124,7 +125,8 @@ pub async fn run_workers(
         }
     }
     if let Some(feed) = feed {
-        feed(&samples[fed..], Instant::now() - fed_at);
+        let tally = counters.as_ref().map(|c| c.tally());
+        feed(&samples[fed..], Instant::now() - fed_at, tally);
     }
     LoadRun {
         started: start.duration_since(requests.epoch),
