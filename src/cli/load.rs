@@ -49,7 +49,7 @@ pub struct LoadArgs {
     #[arg(long, value_name = "M", requires = "streams", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_in_flight: Option<u32>,
     /// The latency bound of --streams: cameras keep up only while the capture-to-result p99 is within this many milliseconds (besides none failed and at most 1 % dropped and 1 % late).
-    #[arg(long, value_name = "MS", requires = "streams", value_parser = super::values::positive_rate)]
+    #[arg(long, value_name = "MS", requires = "streams", value_parser = super::values::positive_milliseconds)]
     pub slo_ms: Option<f64>,
     /// Worker threads of the client runtime (default: the number of CPUs).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]

@@ -67,6 +67,16 @@ pub fn positive_rate(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A latency bound in milliseconds (`--slo-ms`): above 0, at most an hour.
+pub fn positive_milliseconds(text: &str) -> Result<f64, String> {
+    match text.trim().trim_end_matches("ms").trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3_600_000.0 => Ok(v),
+        _ => Err(format!(
+            "'{text}' is not a number of milliseconds above 0 (at most 3600000), like 100"
+        )),
+    }
+}
+
 /// Where a built-in server listens (`127.0.0.1:8080`, `localhost:8080`).
 pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
     spellings::listen_address(text)

@@ -90,17 +90,18 @@ impl Report {
             (None, None) => "?".into(),
         };
         if let Some(c) = self.scenarios.iter().find_map(|s| s.cameras) {
-            return format!(
-                "cameras: {} streams x {} fps for {length}",
-                c.streams, c.fps
-            );
+            let streams = crate::report::plural(c.streams, "stream");
+            return format!("cameras: {streams} x {} fps for {length}", c.fps);
         }
         match (s.load_model.as_deref(), s.rate_per_s) {
             (Some("open"), Some(rate)) => format!(
                 "open load at {rate} requests/s over {} connections for {length}",
                 s.concurrency
             ),
-            (Some("closed"), _) => format!("closed load, {} workers for {length}", s.concurrency),
+            (Some("closed"), _) => format!(
+                "closed load, {} for {length}",
+                crate::report::plural(s.concurrency, "worker")
+            ),
             _ => format!("{} bursts x {} requests", s.bursts, s.concurrency),
         }
     }

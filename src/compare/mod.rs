@@ -94,6 +94,9 @@ pub struct FileInfo {
     /// The load in words (`10 bursts x 20 requests`, `closed load, 4
     /// workers for 10 s`, `cameras: 4 streams x 30 fps for 5 s`).
     pub load: String,
+    /// `bursts`, `closed` or `open`: under the last two a "burst" is a
+    /// window of the run, its figure the window's mean latency.
+    pub load_model: String,
     pub infer_ns: u64,
     pub server: String,
     pub machine: Option<crate::report::machine::Machine>,
@@ -148,6 +151,7 @@ pub fn compare_files(plan: &ComparePlan) -> Result<Comparison> {
         bursts: r.settings.bursts,
         concurrency: r.settings.concurrency,
         load: r.load_words(),
+        load_model: (r.settings.load_model.clone()).unwrap_or_else(|| "bursts".into()),
         infer_ns: r.settings.infer_ns,
         server: r.settings.server.clone(),
         machine: r.machine.clone(),

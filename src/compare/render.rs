@@ -42,7 +42,7 @@ pub fn render(comparison: &Comparison) -> String {
     out.push_str(&context_lines(comparison));
     for scenario in &comparison.scenarios {
         out.push('\n');
-        out.push_str(&scenario_lines(scenario));
+        out.push_str(&scenario_lines(scenario, burst_unit(comparison)));
     }
     for failed in &comparison.failed {
         out.push('\n');
@@ -108,10 +108,19 @@ fn context_lines(comparison: &Comparison) -> String {
     out
 }
 
+/// What a scenario's headline figure is: seconds per burst, or under
+/// closed and open load (cameras too) each window's mean latency.
+fn burst_unit(comparison: &Comparison) -> &'static str {
+    match comparison.a.load_model.as_str() {
+        "closed" | "open" => "s mean latency per window",
+        _ => "s/burst",
+    }
+}
+
 /// A scenario's headline and its stage table.
-fn scenario_lines(s: &ScenarioChange) -> String {
+fn scenario_lines(s: &ScenarioChange, unit: &str) -> String {
     let headline = format!(
-        "{}: {} -> {} s/burst: {}",
+        "{}: {} -> {} {unit}: {}",
         s.scenario,
         seconds(s.burst.a_mean_ns),
         seconds(s.burst.b_mean_ns),

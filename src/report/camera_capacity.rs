@@ -100,6 +100,9 @@ pub struct CapacityPoint {
     pub streams: usize,
     /// streams x fps.
     pub offered_frames_per_s: f64,
+    /// Whether the run measured anything: where not (it failed), the
+    /// figures below are 0 and shown as `-`.
+    pub measured: bool,
     pub sustained_frames_per_s: f64,
     pub p99_ms: f64,
     /// The client's CPU over the run as a share of its cores, and the part
@@ -128,7 +131,7 @@ pub struct Capacity {
 pub type PointRun<'a> = (&'a str, usize, &'a BenchReport);
 
 /// Every scenario of every point run, judged.
-pub fn judge(runs: &[PointRun], rule: &KeepUpRule) -> Vec<CapacityPoint> {
+pub fn judge(runs: &[PointRun], rule: &KeepUpRule, fps: f64) -> Vec<CapacityPoint> {
     let mut points = Vec::new();
     for &(encoder, streams, report) in runs {
         for s in &report.scenarios {
@@ -138,7 +141,8 @@ pub fn judge(runs: &[PointRun], rule: &KeepUpRule) -> Vec<CapacityPoint> {
                 scenario: s.label(),
                 encoder: encoder.to_string(),
                 streams,
-                offered_frames_per_s: streams as f64 * cameras.fps,
+                offered_frames_per_s: streams as f64 * fps,
+                measured: s.measured(),
                 sustained_frames_per_s: cameras.sustained_frames_per_s,
                 p99_ms: p99_ms(s),
                 client_cpu_percent: s.client_cpu.map(|c| 100.0 * c.share_of_cores()),
@@ -233,14 +237,22 @@ pub fn point_rows(points: &[CapacityPoint], scenario: &str) -> Vec<Vec<String>> 
             p.encoder.clone(),
             p.streams.to_string(),
             format!("{:.1}", p.offered_frames_per_s),
-            format!("{:.1}", p.sustained_frames_per_s),
-            format!("{:.1}", p.p99_ms),
+            shown(p.measured, p.sustained_frames_per_s),
+            shown(p.measured, p.p99_ms),
             percent(p.client_cpu_percent),
             percent(p.encode_share_percent),
             if p.keeps_up { "yes" } else { "no" }.to_string(),
         ]);
     }
     rows
+}
+
+/// A measured figure to one decimal, `-` where the run measured nothing.
+fn shown(measured: bool, value: f64) -> String {
+    match measured {
+        true => format!("{value:.1}"),
+        false => "-".into(),
+    }
 }
 
 /// `turbojpeg, 6 streams: 15.3% dropped, p99 > 100 ms`: one line per point
@@ -275,6 +287,7 @@ mod tests {
             encoder: encoder.into(),
             streams,
             offered_frames_per_s: streams as f64 * 30.0,
+            measured: true,
             sustained_frames_per_s: streams as f64 * 30.0,
             p99_ms: 10.0,
             client_cpu_percent: None,

@@ -41,7 +41,23 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
 /// Runs the plan's matrix once; `progress` sees the report as it grows.
 /// The plan is checked again (`BenchPlan::check`) for plans built or
 /// changed elsewhere than `BenchArgs::plan` (a sweep's points, tune's trials).
+/// A run that stopped, or whose requests failed, is an error naming why.
 pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport> {
+    let (report, stopped) = measure_to_end(plan, progress)?;
+    stopped?;
+    check_errors(&report)?;
+    Ok(report)
+}
+
+/// Runs the plan's matrix once, as `measure` does, but returns the report
+/// also where the run stopped (the error beside it) or requests failed
+/// (counted in it): for a caller that judges such runs itself (the camera
+/// capacity sweep). Errors before anything ran (no GPU, no server) are
+/// still errors.
+pub fn measure_to_end(
+    plan: &BenchPlan,
+    progress: &mut Progress,
+) -> Result<(BenchReport, Result<()>)> {
     plan.check()?;
     crate::interrupt::set_note("no scenario had finished yet".into());
     // Before any server starts: without a GPU, one clear line.
@@ -86,9 +102,7 @@ pub fn measure(plan: &BenchPlan, progress: &mut Progress) -> Result<BenchReport>
     print_tables(&plan.outputs, &report);
     drop(runtime);
     drop(targets);
-    outcome?;
-    check_errors(&report)?;
-    Ok(report)
+    Ok((report, outcome))
 }
 
 /// A run whose requests failed exits non-zero, naming the first failure.

@@ -9,13 +9,12 @@
 //! own files beside it with `-ENCODER-streams-N` in their names.
 
 use crate::encoders::EncoderKind;
-use crate::output::OutputPath;
 use crate::report::camera_capacity::{capacities, judge, render, KeepUpRule, PointRun};
 use crate::report::html::camera_chart::{page, CapacityPage};
 use crate::report::BenchReport;
-use crate::run::bench::measure;
+use crate::run::bench::measure_to_end;
 use crate::run::plan::{BenchPlan, CameraPlan, CapacityPlan};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 /// One point done: its encoder, stream count and report.
@@ -25,8 +24,12 @@ struct Done {
     report: BenchReport,
 }
 
-/// Runs the sweep, prints the capacity table, writes `--export-json` and
-/// `--export-html`; returns the last point's report.
+/// Runs the sweep, prints the capacity table (on stderr where an export
+/// takes stdout), writes `--export-json` and `--export-html`; returns the
+/// last point's report. A point whose frames failed, or that stopped, is
+/// judged (it did not keep up) and the sweep goes on; the sweep fails only
+/// where no point measured anything, or a point could not start, and then
+/// after writing what the points before it measured.
 pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     plan.check()?;
     let capacity = plan
@@ -34,21 +37,75 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
         .clone()
         .context("a capacity sweep has a plan")?;
     let cameras = plan.load.cameras.context("a capacity sweep has cameras")?;
+    probe_gpus(plan, &capacity)?;
     let rule = KeepUpRule::new(capacity.slo.map(|slo| slo.as_secs_f64() * 1e3));
     let mut done: Vec<Done> = Vec::new();
+    let stopped = run_points(plan, &capacity, &rule, &mut done);
+    write_json(plan, &rule, &done, None)?;
+    write_html(plan, &capacity, &rule, cameras, &done)?;
+    let width = crate::report::width(plan.outputs.wide);
+    let table = render(
+        &judge(&runs(&done), &rule, cameras.fps),
+        &rule,
+        cameras.fps,
+        width,
+    );
+    match plan.outputs.takes_stdout() {
+        true => eprint!("{table}"),
+        false => print!("{table}"),
+    }
+    stopped?;
+    let measured = (done.iter()).any(|d| d.report.scenarios.iter().any(|s| s.measured()));
+    if !measured {
+        let why = (done.iter().flat_map(|d| &d.report.scenarios))
+            .find_map(|s| s.failure.clone())
+            .unwrap_or_else(|| "no frame was answered".into());
+        bail!("no point of the capacity sweep measured anything: {why}");
+    }
+    done.pop()
+        .map(|d| d.report)
+        .context("a capacity sweep has at least one point")
+}
+
+/// Before any point: every encoder and `--frames-on gpu` the sweep will
+/// use can run here (one line naming the flag otherwise), so a GPU encoder
+/// late in `--encoder` does not stop the sweep halfway.
+fn probe_gpus(plan: &BenchPlan, capacity: &CapacityPlan) -> Result<()> {
+    if capacity.encoders.contains(&EncoderKind::Nvjpeg) {
+        crate::gpu::probe(crate::gpu::GpuUse::Encoder)?;
+    }
+    if plan.frames.frames_on == crate::run::plan::FramesOn::Gpu {
+        crate::gpu::probe(crate::gpu::GpuUse::Frames)?;
+    }
+    Ok(())
+}
+
+/// Runs the points, encoder by encoder, counts rising, into `done`; an
+/// encoder's sweep ends at the first count where no scenario kept up. A
+/// point that stopped (every request of a burst failed) is said on stderr
+/// and judged; one that could not start ends the sweep with its error.
+fn run_points(
+    plan: &BenchPlan,
+    capacity: &CapacityPlan,
+    rule: &KeepUpRule,
+    done: &mut Vec<Done>,
+) -> Result<()> {
     for &encoder in &capacity.encoders {
         for &streams in &capacity.streams {
-            let label = point_label(&capacity, encoder, streams);
+            let label = point_label(capacity, encoder, streams);
             if !plan.outputs.quiet {
                 eprintln!("cameras: {label}");
             }
-            let point = point_plan(plan, &capacity, encoder, streams);
+            let point = point_plan(plan, capacity, encoder, streams);
             let mut progress = |partial: &BenchReport| {
                 let current = (encoder.name(), streams, partial);
-                write_json(plan, &rule, &done, Some(current))
+                write_json(plan, rule, done, Some(current))
             };
-            let report = measure(&point, &mut progress)
+            let (report, stopped) = measure_to_end(&point, &mut progress)
                 .with_context(|| format!("the capacity sweep stopped at {label}"))?;
+            if let Err(why) = stopped {
+                eprintln!("imgwire: {label} did not keep up: {why:#}");
+            }
             let kept_up = (report.scenarios.iter()).any(|s| rule.why_not(s).is_empty());
             done.push(Done {
                 encoder,
@@ -60,16 +117,7 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
             }
         }
     }
-    write_json(plan, &rule, &done, None)?;
-    write_html(plan, &capacity, &rule, cameras, &done)?;
-    let width = crate::report::width(plan.outputs.wide);
-    print!(
-        "{}",
-        render(&judge(&runs(&done), &rule), &rule, cameras.fps, width)
-    );
-    done.pop()
-        .map(|d| d.report)
-        .context("a capacity sweep has at least one point")
+    Ok(())
 }
 
 fn runs(done: &[Done]) -> Vec<PointRun<'_>> {
@@ -112,9 +160,9 @@ fn point_plan(
         _ => format!("{}-streams-{streams}", encoder.name()),
     };
     plan.outputs = base.outputs.for_sweep_point(&suffix);
-    let page_on_stdout = base.outputs.html().is_some_and(OutputPath::is_stdout);
+    // What goes to stdout is the sweep's (its JSON or page), written once.
     for output in &mut plan.outputs.files {
-        if output.path.is_stdout() && page_on_stdout {
+        if output.path.is_stdout() {
             output.by_command = true;
         }
     }
@@ -149,11 +197,16 @@ fn write_json(
     let Some(path) = plan.outputs.json() else {
         return Ok(());
     };
+    // Stdout takes one document, once the sweep is over.
+    if path.is_stdout() && current.is_some() {
+        return Ok(());
+    }
     let all: Vec<PointRun> = runs(done).into_iter().chain(current).collect();
-    let judged = judge(&all, rule);
+    let fps = plan.load.cameras.map_or(0.0, |c| c.fps);
+    let judged = judge(&all, rule, fps);
     let body = SweepJson {
         sweep: "streams",
-        fps: plan.load.cameras.map_or(0.0, |c| c.fps),
+        fps,
         keep_up: *rule,
         points: (all.iter())
             .map(|&(encoder, streams, report)| PointJson {
@@ -193,7 +246,7 @@ fn write_html(
             })
             .collect(),
     };
-    let points = judge(&runs(done), rule);
+    let points = judge(&runs(done), rule, cameras.fps);
     let html = page(&CapacityPage {
         points: &points,
         rule: *rule,

@@ -188,9 +188,13 @@ pub fn run(plan: &BenchPlan, factor: SweepFactor) -> Result<BenchReport> {
         done.push((label, report));
     }
     write_json(plan.outputs.json(), factor, &done, None)?;
-    print!("{}", render(factor, &done, plan));
+    let mut tables = render(factor, &done, plan);
     if factor == SweepFactor::Concurrency {
-        print!("{}", crate::run::load::render_curves(&done));
+        tables.push_str(&crate::run::load::render_curves(&done));
+    }
+    match plan.outputs.takes_stdout() {
+        true => eprint!("{tables}"),
+        false => print!("{tables}"),
     }
     done.pop()
         .map(|(_, report)| report)
@@ -207,6 +211,10 @@ fn write_json(
     let Some(path) = path else {
         return Ok(());
     };
+    // Stdout takes one document, once the sweep is over.
+    if path.is_stdout() && current.is_some() {
+        return Ok(());
+    }
     let points: Vec<SweepPoint> = done
         .iter()
         .map(|(value, report)| (value, report))

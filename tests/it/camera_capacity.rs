@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::serve_process::{bench_ok, run_failing};
+use common::serve_process::{bench_ok, imgwire, run_failing};
 use serde_json::Value;
 
 /// Runs a capacity sweep against the built-in servers with `args`; returns
@@ -166,6 +166,114 @@ fn one_encoder_thread_cannot_keep_up_with_sixteen_fast_cameras() {
 }
 
 #[test]
+fn failed_frames_are_judged_and_every_encoder_still_runs() {
+    // Inference of 100 ms against a 20 ms timeout: every frame fails.
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("cap.json");
+    let out = imgwire()
+        .args(["bench", "--no-color", "--wide", "--sizes", "90x160"])
+        .args([
+            "--payloads",
+            "binary",
+            "--protocols",
+            "rest",
+            "--duration",
+            "1",
+        ])
+        .args([
+            "--streams",
+            "1,2",
+            "--fps",
+            "10",
+            "--encoder",
+            "turbojpeg,none",
+        ])
+        .args(["--infer-ms", "100", "--timeout-s", "20ms"])
+        .args(["--export-json", json.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "nothing was measured: {stdout}");
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: no point of the capacity sweep measured anything: ")
+            && last.contains("--timeout-s"),
+        "{stderr}"
+    );
+    // Each encoder's first point was run and judged, and the table and the
+    // JSON were still written.
+    let report: Value = serde_json::from_slice(&std::fs::read(json).unwrap()).unwrap();
+    let judged = report["judged"].as_array().unwrap();
+    let tried: Vec<(&str, u64)> = (judged.iter())
+        .map(|j| {
+            (
+                j["encoder"].as_str().unwrap(),
+                j["streams"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tried, [("turbojpeg", 1), ("none", 1)]);
+    for j in judged {
+        assert_eq!(
+            (j["keeps_up"].as_bool(), j["measured"].as_bool()),
+            (Some(false), Some(false))
+        );
+        assert!(
+            j["why_not"][0].as_str().unwrap().contains("timed out"),
+            "{j}"
+        );
+        assert_eq!(
+            j["offered_frames_per_s"], 10.0,
+            "streams x fps, measured or not"
+        );
+    }
+    let row = "  none       1             10.0            -       -";
+    assert!(stdout.contains(row), "{stdout}");
+    assert!(stdout.contains("none 0 (1 did not keep up)"), "{stdout}");
+}
+
+#[test]
+fn json_on_stdout_is_one_document_with_the_table_on_stderr() {
+    let args = [
+        "bench",
+        "--no-color",
+        "--sizes",
+        "90x160",
+        "--payloads",
+        "binary",
+    ];
+    let sweep = [
+        "--protocols",
+        "rest",
+        "--streams",
+        "1,2",
+        "--fps",
+        "10",
+        "--duration",
+        "1",
+    ];
+    let out = imgwire()
+        .args(args)
+        .args(sweep)
+        .args(["--slo-ms", "5000", "--export-json", "-"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["sweep"], "streams");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("most cameras that keep up"));
+}
+
+#[test]
 fn flags_a_capacity_sweep_cannot_take_are_refused_naming_the_flag() {
     let refused = |args: &[&str], flag: &str| {
         let stderr = run_failing(&[&["bench"], args].concat());
@@ -176,4 +284,14 @@ fn flags_a_capacity_sweep_cannot_take_are_refused_naming_the_flag() {
     refused(&[&cameras[..], &["--sweep", "pool"]].concat(), "--sweep");
     refused(&[&cameras[..], &["--shard", "0/2"]].concat(), "--shard");
     refused(&["--slo-ms", "50"], "--streams");
+    refused(
+        &[&cameras[..], &["--export-csv", "-"]].concat(),
+        "--export-csv",
+    );
+    refused(
+        &[&cameras[..], &["--slo-ms", "0"]].concat(),
+        "milliseconds above 0",
+    );
+    let too_short = ["--streams", "2", "--fps", "0.5", "--duration", "1"];
+    refused(&too_short, "--duration");
 }

@@ -1,7 +1,8 @@
 //! A sweep is one plan per value: every output flag works in a sweep, each
 //! value writing its own files (and flamegraph folder) instead of
 //! overwriting one another's, and `--export-json` holding every value;
-//! an on/off sweep (nodelay) sets the switch and prints the change it makes.
+//! an on/off sweep (nodelay) sets the switch and prints the change it makes;
+//! a JSON on stdout is one document, the tables going to stderr.
 
 use crate::common;
 
@@ -127,4 +128,23 @@ fn a_nodelay_sweep_runs_nagle_off_then_on_and_gives_the_change_with_its_interval
         let verdicts = ["slower", "faster", "no clear difference"];
         assert!(verdicts.iter().any(|v| row.contains(v)), "{row}");
     }
+}
+
+#[test]
+fn a_sweeps_json_on_stdout_is_one_document_with_the_tables_on_stderr() {
+    let _turn = crate::one_at_a_time();
+    let mut args = vec!["bench", "--sweep", "nodelay", "--payloads", "binary"];
+    args.extend(["--protocols", "rest", "--sizes", "48x64", "--bursts", "2"]);
+    args.extend(["--warmup", "0", "--export-json", "-"]);
+    let out = common::serve_process::imgwire()
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let sweep: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(sweep["points"].as_array().map(Vec::len), Some(2));
+    assert!(stderr.contains("Sweep of nodelay"), "{stderr}");
 }

@@ -84,8 +84,10 @@ fn encoder_lines<'a>(points: &'a [CapacityPoint], scenario: &str) -> Vec<Encoder
     unique(of_scenario().map(|p| p.encoder.as_str()))
         .into_iter()
         .map(|encoder| {
-            let mut points: Vec<&CapacityPoint> =
-                of_scenario().filter(|p| p.encoder == encoder).collect();
+            // A point that measured nothing has no place on the charts.
+            let mut points: Vec<&CapacityPoint> = (of_scenario())
+                .filter(|p| p.encoder == encoder && p.measured)
+                .collect();
             points.sort_by_key(|p| p.streams);
             EncoderLine { encoder, points }
         })
@@ -190,6 +192,7 @@ mod tests {
             encoder: encoder.into(),
             streams,
             offered_frames_per_s: 30.0 * streams as f64,
+            measured: true,
             sustained_frames_per_s: 30.0 * streams as f64,
             p99_ms,
             client_cpu_percent: Some(80.0),

@@ -2,12 +2,27 @@
 //! capacity sweep: flags that have no meaning in the mode asked for, each
 //! refused naming the flag.
 
-use super::{BenchPlan, EncodeMode, PlanError};
+use super::{outputs, BenchPlan, EncodeMode, LoadStop, PlanError};
 
 impl BenchPlan {
-    /// A capacity sweep (several `--streams` or `--encoder`, or `--slo-ms`)
-    /// is a sweep of its own, run on one machine.
+    /// Cameras offer at least a frame per stream; a capacity sweep (several
+    /// `--streams` or `--encoder`, or `--slo-ms`) is a sweep of its own, run
+    /// on one machine, its per-point outputs in files.
     pub(super) fn check_capacity(&self) -> Result<(), PlanError> {
+        if let (Some(c), Some(LoadStop::Duration(d))) = (self.load.cameras, self.load.stop) {
+            if c.fps * d.as_secs_f64() < 1.0 {
+                return Err(PlanError::new(
+                    "--duration",
+                    format!(
+                        "--fps {} for --duration {} s offers less than one frame per stream: give \
+                         a --duration of at least {} s",
+                        c.fps,
+                        d.as_secs_f64(),
+                        1.0 / c.fps
+                    ),
+                ));
+            }
+        }
         if self.capacity.is_none() {
             return Ok(());
         }
@@ -21,6 +36,17 @@ impl BenchPlan {
                 "--sweep",
                 "leave --sweep out, or give one --streams and --encoder",
             );
+        }
+        let per_point = (self.outputs.files.iter())
+            .find(|o| o.path.is_stdout() && ![outputs::JSON, outputs::HTML].contains(&o.kind.id));
+        if let Some(output) = per_point {
+            let why = format!(
+                "each point writes its own {} file (NAME-ENCODER-streams-N), so give it a \
+                 path; only --export-json and --export-html, which the sweep writes whole, may \
+                 go to stdout (-)",
+                output.kind.flag
+            );
+            return refuse(output.kind.flag, &why);
         }
         if self.shard.is_sharded() || self.start_at.is_some() {
             return refuse(

@@ -71,7 +71,7 @@ pub enum InSweep {
 
 /// `--export-json`'s id: the one output a sweep and tune write whole.
 pub const JSON: &str = "json";
-const HTML: &str = "html";
+pub const HTML: &str = "html";
 const CHARTS: &str = "charts";
 const TRACE: &str = "trace";
 const FLAMEGRAPH: &str = "flamegraph";
