@@ -22,6 +22,9 @@ const OTHER_TOOLS: &[&str] = &[
     "--lib",
     "--quiet",
     "--no-fail-fast",
+    "--message-format",
+    // strip, in scripts/gpu-carry.sh
+    "--strip-debug",
     // the test harness, and pip, in scripts/
     "--ignored",
     "--nocapture",
