@@ -125,15 +125,29 @@ pub fn make_encoder(kind: EncoderKind, settings: EncodeSettings) -> Result<Box<d
 
 /// Encodes `frame` and attaches the metadata the server checks against.
 pub fn encode_frame(encoder: &mut dyn Encoder, frame: &Frame) -> Result<EncodedImage> {
-    Ok(EncodedImage {
-        bytes: Bytes::from(encoder.encode(frame)?),
+    let bytes = encoder.encode(frame)?;
+    let format = encoder.format();
+    Ok(encoded_image(
+        bytes,
+        (frame.width, frame.height, frame.channels),
+        format,
+    ))
+}
+
+/// Encoded bytes of a `(width, height, channels)` frame with the metadata
+/// the server checks against (also for frames encoded where they lie, on
+/// the GPU).
+pub fn encoded_image(bytes: Vec<u8>, shape: (u32, u32, u32), format: ImageFormat) -> EncodedImage {
+    let (width, height, channels) = shape;
+    EncodedImage {
+        bytes: Bytes::from(bytes),
         meta: ImageMeta {
-            width: frame.width,
-            height: frame.height,
-            channels: frame.channels,
-            format: encoder.format(),
+            width,
+            height,
+            channels,
+            format,
         },
-    })
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@
 //! own files beside it with `-ENCODER-streams-N` in their names.
 
 use crate::encoders::EncoderKind;
-use crate::report::camera_capacity::{capacities, judge, render, KeepUpRule, PointRun};
+use crate::report::camera_capacity::{
+    capacities, judge, render, CapacityPoint, KeepUpRule, PointRun,
+};
 use crate::report::html::camera_chart::{page, CapacityPage};
 use crate::report::BenchReport;
 use crate::run::bench::measure_to_end;
@@ -17,11 +19,14 @@ use crate::run::plan::{BenchPlan, CameraPlan, CapacityPlan};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
-/// One point done: its encoder, stream count and report.
+/// One point done: its encoder, stream count and report, its label and
+/// where its own `--export-html` page went.
 struct Done {
     encoder: EncoderKind,
     streams: usize,
     report: BenchReport,
+    label: String,
+    page: Option<std::path::PathBuf>,
 }
 
 /// Runs the sweep, prints the capacity table (on stderr where an export
@@ -42,14 +47,10 @@ pub fn run(plan: &BenchPlan) -> Result<BenchReport> {
     let mut done: Vec<Done> = Vec::new();
     let stopped = run_points(plan, &capacity, &rule, &mut done);
     write_json(plan, &rule, &done, None)?;
-    write_html(plan, &capacity, &rule, cameras, &done)?;
+    let judged = judge(&runs(&done), &rule, cameras.fps);
+    write_html(plan, &rule, cameras, &done, &judged)?;
     let width = crate::report::width(plan.outputs.wide);
-    let table = render(
-        &judge(&runs(&done), &rule, cameras.fps),
-        &rule,
-        cameras.fps,
-        width,
-    );
+    let table = render(&judged, &rule, cameras.fps, width);
     match plan.outputs.takes_stdout() {
         true => eprint!("{table}"),
         false => print!("{table}"),
@@ -107,10 +108,13 @@ fn run_points(
                 eprintln!("imgwire: {label} did not keep up: {why:#}");
             }
             let kept_up = (report.scenarios.iter()).any(|s| rule.why_not(s).is_empty());
+            let page = point.outputs.html().map(|p| p.path.clone());
             done.push(Done {
                 encoder,
                 streams,
                 report,
+                label,
+                page,
             });
             if !kept_up {
                 break;
@@ -176,7 +180,7 @@ struct SweepJson<'a> {
     fps: f64,
     keep_up: KeepUpRule,
     points: Vec<PointJson<'a>>,
-    judged: Vec<crate::report::camera_capacity::CapacityPoint>,
+    judged: Vec<CapacityPoint>,
     capacity: Vec<crate::report::camera_capacity::Capacity>,
 }
 
@@ -226,10 +230,10 @@ fn write_json(
 /// Writes the capacity page to `--export-html`, linking each point's page.
 fn write_html(
     plan: &BenchPlan,
-    capacity: &CapacityPlan,
     rule: &KeepUpRule,
     cameras: CameraPlan,
     done: &[Done],
+    judged: &[CapacityPoint],
 ) -> Result<()> {
     let Some(path) = plan.outputs.html() else {
         return Ok(());
@@ -238,17 +242,14 @@ fn write_html(
     let links = match path.is_stdout() {
         true => Vec::new(),
         false => (done.iter())
-            .map(|d| {
-                let point = point_plan(plan, capacity, d.encoder, d.streams);
-                let page = point.outputs.html().map(|p| p.path.clone());
-                let href = crate::report::html::relative_link(folder, &page.unwrap_or_default());
-                (point_label(capacity, d.encoder, d.streams), href)
+            .filter_map(|d| {
+                let href = crate::report::html::relative_link(folder, d.page.as_ref()?);
+                Some((d.label.clone(), href))
             })
             .collect(),
     };
-    let points = judge(&runs(done), rule, cameras.fps);
     let html = page(&CapacityPage {
-        points: &points,
+        points: judged,
         rule: *rule,
         fps: cameras.fps,
         links,

@@ -7,11 +7,11 @@
 //! `generate`). The threads' streams run side by side, overlapped with the
 //! sending of the frames already encoded.
 
-use crate::encoders::{encode_frame, make_encoder, Encoder, EncoderKind};
+use crate::encoders::{encode_frame, encoded_image, make_encoder, Encoder, EncoderKind};
 use crate::frame::{Content, Size};
 use crate::gpu::{FrameKernels, GpuContext, GpuUse, NvjpegEncoder};
 use crate::run::plan::FramePlan;
-use crate::wire::{EncodedImage, ImageFormat, ImageMeta};
+use crate::wire::{EncodedImage, ImageFormat};
 use anyhow::Result;
 use std::time::{Duration, Instant};
 
@@ -75,17 +75,9 @@ impl GpuFrameWorker {
             GpuEncode::Device(nvjpeg) => {
                 let start = Instant::now();
                 let bytes = nvjpeg.encode_device(&frame)?;
-                let meta = ImageMeta {
-                    width: frame.width,
-                    height: frame.height,
-                    channels: 3,
-                    format: ImageFormat::Jpeg,
-                };
+                let shape = (frame.width, frame.height, 3);
                 Ok(GpuMade {
-                    image: EncodedImage {
-                        bytes: bytes.into(),
-                        meta,
-                    },
+                    image: encoded_image(bytes, shape, ImageFormat::Jpeg),
                     generate: kernel,
                     encode: start.elapsed(),
                 })
