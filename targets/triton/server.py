@@ -147,9 +147,12 @@ def main() -> None:
     )
     tracing = trace_config()
     if tracing:
-        # tritonserver gets --trace-config; PyTriton's proxy gets no tracer of its own.
+        # tritonserver gets --trace-config.
         config.trace_config = tracing
-        set_telemetry_tracer(NoProxyTracer())
+    # PyTriton's proxy gets no tracer of its own, traced or not: bind()
+    # builds one for any trace_config that is not None (the models pass []),
+    # which needs the OpenTelemetry packages.
+    set_telemetry_tracer(NoProxyTracer())
     # PyTriton puts the statistics API behind an access token; a stock
     # tritonserver serves it openly, and imgwire reads it for server stages.
     security = TritonSecurityConfig(
